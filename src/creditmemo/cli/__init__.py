@@ -1,0 +1,65 @@
+"""The command line: `creditmemo db upgrade`, `creditmemo demo`, and commands that show memos,
+journal entries and balances (``--json`` for machines)."""
+
+import typer
+from rich.table import Table
+
+from creditmemo.cli.common import DbUrl, Json, database, emit_json, fail, out
+from creditmemo.domain.errors import DomainError
+from creditmemo.store import migrate
+
+app = typer.Typer(help="creditmemo: credit and debit memos on a double-entry ledger.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database_url: DbUrl = None, revision: str = "head") -> None:
+    """Create or upgrade the schema to the latest migration (safe on a database with data)."""
+    db = database(database_url)
+    before = migrate.current_revision(db.engine)
+    migrate.upgrade(db.engine, revision)
+    after = migrate.current_revision(db.engine)
+    out.print(f"database at revision {after} (was {before or 'empty'})")
+
+
+@app.command()
+def demo(database_url: DbUrl = None, as_json: Json = False) -> None:
+    """Load the demo company (migrating first) and print a summary of its memos."""
+    from creditmemo.services.demo import load_demo
+
+    db = database(database_url)
+    migrate.upgrade(db.engine)
+    try:
+        summary = load_demo(db)
+    except DomainError as e:
+        fail(e)
+    if not summary.created:
+        out.print("The demo company already exists; nothing changed.")
+        return
+    if as_json:
+        emit_json({"company_id": summary.company_id, "memos": [
+            {"number": n, "status": s, "total": t, "customer": c} for n, s, t, c in summary.memos]})
+        return
+    table = Table(title="Demo company: memos")
+    for col in ("number", "status", "total", "customer"):
+        table.add_column(col, justify="right" if col == "total" else "left")
+    for row in summary.memos:
+        table.add_row(*row)
+    out.print(table)
+
+
+from creditmemo.cli.show import register as _register_show  # noqa: E402
+
+_register_show(app)
+
+
+def main() -> None:
+    try:
+        app()
+    except DomainError as e:  # last resort: a domain error never becomes a stack trace
+        fail(e)
+
+
+if __name__ == "__main__":
+    main()

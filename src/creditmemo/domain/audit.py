@@ -1,0 +1,82 @@
+"""Audit events and the per-company hash chain that makes tampering visible (rule 7, DESIGN §1)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    id: str
+    company_id: str
+    occurred_at: datetime
+    actor_id: str | None
+    actor_label: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    changes: Mapping[str, Any]
+    request_id: str | None = None
+    seq: int = 0
+    prev_hash: str = GENESIS
+    hash: str = ""
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)  # Decimal, date, enums: their canonical text
+
+
+def jsonable_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
+    result = _jsonable(changes)
+    assert isinstance(result, dict)
+    return result
+
+
+def event_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
+    """SHA-256 over the canonical JSON of every field an auditor relies on, chained to the previous."""
+    payload = {
+        "company_id": event.company_id, "seq": seq, "id": event.id,
+        "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
+        "actor_id": event.actor_id, "actor_label": event.actor_label, "action": event.action,
+        "entity_type": event.entity_type, "entity_id": event.entity_id,
+        "changes": _jsonable(event.changes), "request_id": event.request_id, "prev_hash": prev_hash,
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBreak:
+    seq: int
+    event_id: str | None
+    reason: str
+
+
+def verify_chain(events: Iterable[AuditEvent], head_seq: int, head_hash: str) -> ChainBreak | None:
+    """Walk a company's events in seq order; the first break found, or None when intact.
+    Catches an altered row (hash), an inserted or removed row (seq or prev_hash), a truncated tail (head)."""
+    expected_seq, prev = 1, GENESIS
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainBreak(expected_seq, event.id, f"expected event #{expected_seq}, found #{event.seq}")
+        if event.prev_hash != prev:
+            return ChainBreak(event.seq, event.id, "prev_hash does not match the previous event")
+        if event_hash(event, event.seq, prev) != event.hash:
+            return ChainBreak(event.seq, event.id, "contents do not match the recorded hash")
+        prev, expected_seq = event.hash, expected_seq + 1
+    if expected_seq - 1 != head_seq or prev != head_hash:
+        return ChainBreak(expected_seq, None, f"chain ends at #{expected_seq - 1} but the head says #{head_seq}")
+    return None

@@ -1,0 +1,219 @@
+"""Documents as frozen values: companies, customers, invoices, memos (DESIGN §2)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from creditmemo.domain.chart import AccountRole
+from creditmemo.domain.lifecycle import Status
+from creditmemo.domain.money import Money
+
+
+class MemoKind(StrEnum):
+    CREDIT = "credit"
+    DEBIT = "debit"
+
+
+class MemoSource(StrEnum):
+    INVOICE = "invoice"
+    RETURN = "return"
+    STANDALONE = "standalone"
+
+
+class CreditBy(StrEnum):
+    QUANTITY = "quantity"
+    AMOUNT = "amount"
+
+
+@dataclass(frozen=True, slots=True)
+class Company:
+    id: str
+    slug: str
+    name: str
+    functional_currency: str
+    accounts: Mapping[AccountRole, str]
+    reason_accounts: Mapping[str, str]
+    background_line_limit: int = 250
+
+    def account(self, role: AccountRole) -> str:
+        return self.accounts[role]
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    company_id: str
+    name: str
+    currency: str
+    payment_terms_days: int
+    balance: Money
+    available_credit: Money
+    email: str | None = None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    id: str
+    line_no: int
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount: Money
+    net: Money
+    tax_rate: Decimal
+    tax: Money
+    revenue_account: str
+    item: str | None = None
+    unit_cost: Decimal | None = None
+    # Posted credit so far (rule 1): kept in the same transaction as every post and void.
+    credited_quantity: Decimal = Decimal(0)
+    credited_net: Money | None = None
+    credited_tax: Money | None = None
+
+    @property
+    def total(self) -> Money:
+        return self.net + self.tax
+
+    @property
+    def remaining_net(self) -> Money:
+        return self.net - (self.credited_net or Money.zero(self.net.currency))
+
+    @property
+    def remaining_tax(self) -> Money:
+        return self.tax - (self.credited_tax or Money.zero(self.tax.currency))
+
+    @property
+    def remaining_quantity(self) -> Decimal:
+        return self.quantity - self.credited_quantity
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    id: str
+    company_id: str
+    customer_id: str
+    number: str
+    status: str
+    currency: str
+    exchange_rate: Decimal
+    issue_date: date
+    due_date: date
+    lines: tuple[InvoiceLine, ...]
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    amount_credited: Money
+    amount_paid: Money
+    memo: str | None = None
+    created_at: datetime | None = None
+
+    @property
+    def amount_due(self) -> Money:
+        return self.total - self.amount_credited - self.amount_paid
+
+    @property
+    def payment_status(self) -> str:
+        settled = self.amount_credited + self.amount_paid
+        if settled.amount == 0:
+            return "unpaid"
+        return "paid" if self.amount_due.amount == 0 else "part_paid"
+
+    def line(self, line_id: str) -> InvoiceLine | None:
+        return next((line for line in self.lines if line.id == line_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class MemoLine:
+    id: str
+    line_no: int
+    description: str
+    quantity: Decimal | None
+    unit_price: Decimal | None
+    net: Money
+    tax_rate: Decimal
+    tax: Money
+    account_code: str | None = None
+    invoice_line_id: str | None = None
+    credit_by: CreditBy = CreditBy.QUANTITY
+    unit_cost: Decimal | None = None
+    restock: bool = False
+
+    @property
+    def total(self) -> Money:
+        return self.net + self.tax
+
+
+@dataclass(frozen=True, slots=True)
+class Memo:
+    """A credit or debit memo; both share one lifecycle, numbering rule, audit and journal."""
+
+    id: str
+    company_id: str
+    kind: MemoKind
+    number: str
+    customer_id: str
+    source: MemoSource
+    reason_code: str
+    currency: str
+    exchange_rate: Decimal
+    issue_date: date
+    status: Status
+    lines: tuple[MemoLine, ...]
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    amount_applied: Money
+    amount_refunded: Money
+    invoice_id: str | None = None
+    memo_text: str | None = None
+    print_status: str = "not_printed"
+    auto_apply: bool = True
+    reference: str | None = None
+    discard_reason: str | None = None
+    void_date: date | None = None
+    post_error: str | None = None
+    created_by: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    posted_at: datetime | None = None
+    posted_by: str | None = None
+    voided_at: datetime | None = None
+    voided_by: str | None = None
+    version: int = 1
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def amount_available(self) -> Money:
+        """Credit left to apply or refund; zero unless posted (a draft holds no money)."""
+        if self.status is not Status.POSTED:
+            return Money.zero(self.currency)
+        return self.total - self.amount_applied - self.amount_refunded
+
+    @property
+    def amount_due(self) -> Money:
+        """For a debit memo: what is still owed on it."""
+        if self.status is not Status.POSTED:
+            return Money.zero(self.currency)
+        return self.total - self.amount_applied
+
+    @property
+    def settlement_status(self) -> str:
+        used = self.amount_applied + self.amount_refunded
+        if used.amount == 0:
+            return "unapplied"
+        return "applied" if used == self.total else "part_applied"
+
+    def invoice_line_ids(self) -> list[str]:
+        return [line.invoice_line_id for line in self.lines if line.invoice_line_id]
+
+
+def memo_totals(lines: tuple[MemoLine, ...], currency: str) -> tuple[Money, Money, Money]:
+    """(subtotal, tax_total, total) as sums of rounded lines — totals are never re-rounded."""
+    subtotal = Money(sum((line.net.amount for line in lines), Decimal(0)), currency)
+    tax_total = Money(sum((line.tax.amount for line in lines), Decimal(0)), currency)
+    return subtotal, tax_total, subtotal + tax_total

@@ -1,0 +1,118 @@
+"""Typed domain errors with stable codes (DESIGN §5). No HTTP status here: each edge maps codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One problem with one input field: `field` is a path such as ``lines[2].quantity``."""
+
+    field: str
+    code: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"field": self.field, "code": self.code, "message": self.message}
+
+
+class DomainError(Exception):
+    code: ClassVar[str] = "domain_error"
+
+    def __init__(self, detail: str, *, field: str | None = None, **context: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.context = context
+
+
+class ValidationFailedError(DomainError):
+    """Invalid input. Carries every field error found, not only the first."""
+
+    code = "validation_error"
+
+    def __init__(self, errors: Sequence[FieldError], detail: str | None = None) -> None:
+        errors = tuple(errors)
+        first = errors[0] if errors else None
+        super().__init__(
+            detail or (f"{first.field}: {first.message}" if first else "Invalid input."),
+            field=first.field if first else None,
+        )
+        self.errors = errors
+
+    @classmethod
+    def single(cls, field: str, message: str, code: str = "invalid") -> ValidationFailedError:
+        return cls([FieldError(field, code, message)])
+
+
+class NotFoundError(DomainError):
+    code = "not_found"
+
+    def __init__(self, entity: str, entity_id: object) -> None:
+        super().__init__(f"No {entity} with id {entity_id}.", entity=entity, id=str(entity_id))
+
+
+class ForbiddenError(DomainError):
+    code = "forbidden"
+
+
+class InvalidTransitionError(DomainError):
+    code = "invalid_transition"
+
+    def __init__(self, status: str, action: str, allowed: Sequence[str], entity: str = "memo") -> None:
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"Cannot {action} a {entity} in status {status}; allowed actions: {allowed_text}.",
+            status=str(status),
+            action=str(action),
+            allowed_actions=[str(a) for a in allowed],
+        )
+
+
+class NotEditableError(InvalidTransitionError):
+    """Edits happen only in draft; the code stays invalid_transition so clients branch once."""
+
+
+class ApprovalRequiredError(DomainError):
+    code = "approval_required"
+
+
+class OverCreditError(DomainError):
+    code = "over_credit"
+
+
+class CurrencyMismatchError(DomainError):
+    code = "currency_mismatch"
+
+
+class CustomerMismatchError(DomainError):
+    code = "customer_mismatch"
+
+
+class InsufficientAvailableError(DomainError):
+    code = "insufficient_available"
+
+
+class StateConflictError(DomainError):
+    """A rule about the document's settlement blocks the action (e.g. void while applied)."""
+
+    code = "state_conflict"
+
+
+class IdempotencyConflictError(DomainError):
+    code = "idempotency_conflict"
+
+
+class UnbalancedEntryError(DomainError):
+    """A journal entry whose sides differ: a programming error, never a user's."""
+
+    code = "unbalanced_entry"
+
+
+class MemoSettledError(DomainError):
+    """Void refused while part of the memo is applied or refunded: unapply and refund-reverse first."""
+
+    code = "memo_settled"

@@ -1,0 +1,91 @@
+"""Companies: creation with the default chart, reason codes, number sequences and audit chain."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from creditmemo.domain.chart import DEFAULT_ACCOUNTS, DEFAULT_REASON_CODES, ReasonCode
+from creditmemo.domain.documents import Company
+from creditmemo.domain.errors import FieldError, ValidationFailedError
+from creditmemo.domain.money import parse_currency
+from creditmemo.ids import new_id
+from creditmemo.services import audit
+from creditmemo.services.actors import Actor, Permission, authorize, system_actor
+from creditmemo.store import numbering
+from creditmemo.store.uow import UnitOfWork
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "background_line_limit": 250,
+    "approval_policy": {
+        "tiers": [
+            {"name": "manager", "above": "5000.00", "min_role": "manager"},
+            {"name": "vp", "above": "25000.00", "min_role": "vp"},
+        ],
+        "role_limits": {"manager": "25000.00", "vp": None, "controller": None},
+    },
+}
+
+
+def create_company(uow: UnitOfWork, *, slug: str, name: str, functional_currency: str = "USD",
+                   settings: dict[str, Any] | None = None) -> Company:
+    errors = []
+    if not isinstance(slug, str) or not SLUG.match(slug):
+        errors.append(FieldError("slug", "invalid", "Lower-case letters, digits and dashes, up to 63."))
+    if not isinstance(name, str) or not name.strip():
+        errors.append(FieldError("name", "required", "A company name is required."))
+    if errors:
+        raise ValidationFailedError(errors)
+    currency = parse_currency(functional_currency, "functional_currency")
+    if uow.companies.id_for_slug(slug) is not None:
+        raise ValidationFailedError.single("slug", f"A company {slug!r} already exists.", "taken")
+    company_id = new_id("co")
+    merged = {**DEFAULT_SETTINGS, **(settings or {})}
+    uow.companies.add(company_id=company_id, slug=slug, name=name.strip(), functional_currency=currency,
+                      settings=merged, chart=DEFAULT_ACCOUNTS, reasons=DEFAULT_REASON_CODES, now=uow.now())
+    numbering.seed_sequences(uow.conn, company_id)
+    uow.audit.start_chain(company_id)
+    audit.record(uow, system_actor(company_id), "company.created", "company", company_id,
+                 {"slug": [None, slug], "name": [None, name], "functional_currency": [None, currency]})
+    return uow.companies.get(company_id)
+
+
+def add_reason_code(uow: UnitOfWork, actor: Actor, *, code: str, label: str, account_code: str,
+                    applies_to: str = "both") -> ReasonCode:
+    """Companies may add their own reason codes, each mapped to one of their accounts."""
+    authorize(actor, Permission.MANAGE)
+    errors = []
+    if not isinstance(code, str) or not re.match(r"^[a-z][a-z0-9_]{1,39}$", code):
+        errors.append(FieldError("code", "invalid", "snake_case, 2 to 40 characters."))
+    known = {a["code"] for a in uow.companies.accounts(actor.company_id)}
+    if account_code not in known:
+        errors.append(FieldError("account_code", "unknown_account", f"No account {account_code!r}."))
+    if applies_to not in ("credit", "debit", "both"):
+        errors.append(FieldError("applies_to", "invalid", "One of credit, debit, both."))
+    if errors:
+        raise ValidationFailedError(errors)
+    if code in {r["code"] for r in uow.companies.reason_codes(actor.company_id)}:
+        raise ValidationFailedError.single("code", f"Reason code {code!r} already exists.", "taken")
+    reason = ReasonCode(code, label or code, account_code, applies_to)
+    uow.companies.add_reason_code(actor.company_id, reason)
+    audit.record(uow, actor, "reason_code.created", "reason_code", code,
+                 {"label": [None, reason.label], "account_code": [None, account_code]})
+    return reason
+
+
+def rate_for(currency: str, company: Company, given: object, field: str = "exchange_rate") -> Decimal:
+    """The exchange rate to the functional currency: 1 for the functional currency, else required."""
+    from creditmemo.domain.money import parse_decimal
+
+    if given is None:
+        if currency == company.functional_currency:
+            return Decimal(1)
+        raise ValidationFailedError.single(
+            field, f"An exchange rate from {currency} to {company.functional_currency} is required.", "required")
+    value = parse_decimal(given, field, max_places=10, minimum=Decimal(0), exclusive_minimum=True)
+    if currency == company.functional_currency and value != 1:
+        raise ValidationFailedError.single(field, "Must be 1 for the company's own currency.", "invalid")
+    return value

@@ -1,0 +1,44 @@
+"""Customer accounts."""
+
+from __future__ import annotations
+
+from creditmemo.domain.documents import Customer
+from creditmemo.domain.errors import FieldError, ValidationFailedError
+from creditmemo.domain.money import Money, parse_currency
+from creditmemo.ids import new_id
+from creditmemo.services import audit
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.store.uow import UnitOfWork
+
+
+def create_customer(uow: UnitOfWork, actor: Actor, *, name: object, currency: object,
+                    payment_terms_days: object = 30, email: object = None) -> Customer:
+    authorize(actor, Permission.CREATE_CUSTOMER)
+    errors = []
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        errors.append(FieldError("name", "required", "A name of 1 to 200 characters is required."))
+    if isinstance(payment_terms_days, bool) or not isinstance(payment_terms_days, int) or not 0 <= payment_terms_days <= 365:
+        errors.append(FieldError("payment_terms_days", "out_of_range", "Whole days from 0 to 365."))
+    if email is not None and (not isinstance(email, str) or "@" not in email or len(email) > 254):
+        errors.append(FieldError("email", "invalid", "Not an e-mail address."))
+    try:
+        cur = parse_currency(currency)
+    except ValidationFailedError as err:
+        errors.extend(err.errors)
+        cur = "USD"
+    if errors:
+        raise ValidationFailedError(errors)
+    assert isinstance(name, str) and isinstance(payment_terms_days, int)
+    customer = Customer(
+        id=new_id("cus"), company_id=actor.company_id, name=name.strip(), currency=cur,
+        payment_terms_days=payment_terms_days, balance=Money.zero(cur), available_credit=Money.zero(cur),
+        email=email if isinstance(email, str) else None, created_at=uow.now())
+    uow.customers.add(customer)
+    audit.record(uow, actor, "customer.created", "customer", customer.id,
+                 {"name": [None, customer.name], "currency": [None, cur]})
+    return customer
+
+
+def get_customer(uow: UnitOfWork, actor: Actor, customer_id: str) -> Customer:
+    authorize(actor, Permission.READ)
+    return uow.customers.get(actor.company_id, customer_id)

@@ -1,0 +1,72 @@
+"""Issuing invoices (immutable once issued) and reading them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+from creditmemo.domain.chart import AccountRole
+from creditmemo.domain.crediting import build_invoice_lines
+from creditmemo.domain.documents import Invoice
+from creditmemo.domain.errors import CurrencyMismatchError, ValidationFailedError
+from creditmemo.domain.inputs import InvoiceLineInput
+from creditmemo.domain.money import Money, parse_currency
+from creditmemo.domain.posting_rules import invoice_entry
+from creditmemo.ids import new_id
+from creditmemo.services import audit
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.companies import rate_for
+from creditmemo.store import numbering
+from creditmemo.store.uow import UnitOfWork
+
+
+def parse_date(value: object, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValidationFailedError.single(field, f"{value!r} is not a date (YYYY-MM-DD).", "invalid_date")
+
+
+def issue_invoice(
+    uow: UnitOfWork, actor: Actor, *, customer_id: str, currency: object, issue_date: object,
+    lines: Sequence[InvoiceLineInput], exchange_rate: object = None, due_date: object = None,
+    memo: str | None = None,
+) -> Invoice:
+    """Issue an invoice: numbered, journalised (Dr AR, Cr revenue and tax), on the customer's balance."""
+    authorize(actor, Permission.ISSUE_INVOICE)
+    company = uow.companies.get(actor.company_id)
+    customer = uow.customers.get(actor.company_id, customer_id)
+    cur = parse_currency(currency)
+    if cur != customer.currency:
+        raise CurrencyMismatchError(f"Customer {customer.name} is billed in {customer.currency}, not {cur}.",
+                                    field="currency", expected=customer.currency)
+    issued = parse_date(issue_date, "issue_date")
+    due = parse_date(due_date, "due_date") if due_date is not None else issued + timedelta(days=customer.payment_terms_days)
+    if due < issued:
+        raise ValidationFailedError.single("due_date", "The due date is before the issue date.", "out_of_range")
+    rate = rate_for(cur, company, exchange_rate)
+    built = build_invoice_lines(lines, cur, company.account(AccountRole.REVENUE), new_id)
+    subtotal = Money(sum((l.net.amount for l in built), Money.zero(cur).amount), cur)
+    tax_total = Money(sum((l.tax.amount for l in built), Money.zero(cur).amount), cur)
+    invoice = Invoice(
+        id=new_id("inv"), company_id=actor.company_id, customer_id=customer.id,
+        number=numbering.next_number(uow.conn, actor.company_id, "invoice"), status="issued", currency=cur,
+        exchange_rate=rate, issue_date=issued, due_date=due, lines=built, subtotal=subtotal,
+        tax_total=tax_total, total=subtotal + tax_total, amount_credited=Money.zero(cur),
+        amount_paid=Money.zero(cur), memo=memo, created_at=uow.now())
+    uow.invoices.add(invoice, actor.user_id)
+    uow.journal.add(invoice_entry(invoice, company, new_id), uow.now())
+    uow.customers.adjust(actor.company_id, customer.id, balance=invoice.total.to_minor())
+    audit.record(uow, actor, "invoice.issued", "invoice", invoice.id,
+                 {"number": [None, invoice.number], "total": [None, str(invoice.total.amount)],
+                  "currency": [None, cur], "customer_id": [None, customer.id]})
+    return invoice
+
+
+def get_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> Invoice:
+    authorize(actor, Permission.READ)
+    return uow.invoices.get(actor.company_id, invoice_id)

@@ -1,0 +1,93 @@
+"""Creating memos: a credit memo from an invoice (or a return against it), a standalone credit memo,
+and a debit memo. Drafts are checked against posted credit when saved (rule 1)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from creditmemo.domain.documents import Memo, MemoKind, MemoSource
+from creditmemo.domain.errors import CustomerMismatchError, ValidationFailedError
+from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
+from creditmemo.services import audit
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.memos import build
+from creditmemo.store import numbering
+from creditmemo.store.uow import UnitOfWork
+
+
+def memo_summary(memo: Memo) -> dict[str, object]:
+    return {"number": [None, memo.number], "status": [None, str(memo.status)], "source": [None, str(memo.source)],
+            "reason_code": [None, memo.reason_code], "total": [None, str(memo.total.amount)],
+            "currency": [None, memo.currency], "lines": [None, len(memo.lines)]}
+
+
+def _store_new(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
+    # The number is taken last so the counter row is held for as short a time as possible.
+    doc_type = f"{memo.kind}_memo"
+    memo = replace(memo, number=numbering.next_number(uow.conn, actor.company_id, doc_type))
+    uow.memos.add(memo)
+    audit.record(uow, actor, f"{doc_type}.created", doc_type, memo.id, memo_summary(memo))
+    return memo
+
+
+def build_credit_memo_from_invoice(
+    uow: UnitOfWork, actor: Actor, invoice_id: str, *, reason_code: object, lines: Sequence[CreditLineInput] | None = None,
+    memo_text: object = None, reference: object = None, issue_date: object = None, auto_apply: object = True,
+    source: object = "invoice", currency: object = None, customer_id: object = None,
+) -> Memo:
+    """The draft that would be created (unnumbered, unsaved): create and preview share it."""
+    authorize(actor, Permission.CREATE_MEMO)
+    if source not in ("invoice", "return"):
+        raise ValidationFailedError.single("source", "A memo from an invoice has source invoice or return.", "invalid")
+    invoice = uow.invoices.get(actor.company_id, invoice_id)
+    if customer_id is not None and customer_id != invoice.customer_id:
+        raise CustomerMismatchError("The invoice belongs to another customer.", field="customer_id")
+    build.check_invoice_currency(invoice, currency)
+    head = build.header(uow, actor, MemoKind.CREDIT, reason_code=reason_code, memo_text=memo_text,
+                        reference=reference, issue_date=issue_date, auto_apply=auto_apply)
+    built = build.lines_from_invoice(invoice, lines, restock=source == "return")
+    build.check_line_privilege(actor, len(built))
+    return build.new_memo(
+        actor=actor, kind=MemoKind.CREDIT, number="", customer_id=invoice.customer_id, source=MemoSource(source),
+        head=head, currency=invoice.currency, rate=invoice.exchange_rate, lines=built, invoice_id=invoice.id,
+        now_=uow.now())
+
+
+def create_credit_memo_from_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str, **kwargs: object) -> Memo:
+    """A draft with every line of the invoice pre-populated, or the chosen lines narrowed by
+    quantity or amount. Currency and exchange rate are the invoice's (rule 3)."""
+    return _store_new(uow, actor, build_credit_memo_from_invoice(uow, actor, invoice_id, **kwargs))  # type: ignore[arg-type]
+
+
+def build_free_memo(
+    uow: UnitOfWork, actor: Actor, kind: MemoKind, *, customer_id: str, currency: object, reason_code: object,
+    lines: Sequence[FreeLineInput], exchange_rate: object = None, memo_text: object = None,
+    reference: object = None, issue_date: object = None, invoice_id: str | None = None, auto_apply: object = True,
+) -> Memo:
+    authorize(actor, Permission.CREATE_MEMO)
+    company = uow.companies.get(actor.company_id)
+    customer = uow.customers.get(actor.company_id, customer_id)
+    if invoice_id is not None:  # a debit memo may refer to an invoice it corrects
+        invoice = uow.invoices.get(actor.company_id, invoice_id)
+        if invoice.customer_id != customer.id:
+            raise CustomerMismatchError("The invoice belongs to another customer.", field="invoice_id")
+        build.check_invoice_currency(invoice, currency)
+        exchange_rate = invoice.exchange_rate if exchange_rate is None else exchange_rate
+    cur, rate = build.standalone_currency(company, customer.currency, currency, exchange_rate)
+    head = build.header(uow, actor, kind, reason_code=reason_code, memo_text=memo_text, reference=reference,
+                        issue_date=issue_date, auto_apply=auto_apply)
+    built = build.free_lines(uow, actor.company_id, lines, cur, kind)
+    build.check_line_privilege(actor, len(built))
+    return build.new_memo(actor=actor, kind=kind, number="", customer_id=customer.id, source=MemoSource.STANDALONE,
+                          head=head, currency=cur, rate=rate, lines=built, invoice_id=invoice_id, now_=uow.now())
+
+
+def create_standalone_credit_memo(uow: UnitOfWork, actor: Actor, **kwargs: object) -> Memo:
+    """Free lines against no invoice: Dr the reason's account, Cr AR when posted."""
+    return _store_new(uow, actor, build_free_memo(uow, actor, MemoKind.CREDIT, **kwargs))  # type: ignore[arg-type]
+
+
+def create_debit_memo(uow: UnitOfWork, actor: Actor, **kwargs: object) -> Memo:
+    """Raises what the customer owes: Dr AR, Cr the reason's account when posted."""
+    return _store_new(uow, actor, build_free_memo(uow, actor, MemoKind.DEBIT, **kwargs))  # type: ignore[arg-type]

@@ -1,0 +1,35 @@
+"""Alembic environment: runs against the connection handed in by creditmemo.store.migrate."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from creditmemo.config import normalize_database_url
+from creditmemo.store.tables import metadata
+
+config = context.config
+
+
+def run() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_with(connection)
+        return
+    engine = create_engine(normalize_database_url(config.get_main_option("sqlalchemy.url") or ""))
+    with engine.begin() as conn:
+        _run_with(conn)
+
+
+def _run_with(connection: object) -> None:
+    context.configure(
+        connection=connection,  # type: ignore[arg-type]
+        target_metadata=metadata,
+        render_as_batch=True,   # SQLite ALTERs go through table copies
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run()

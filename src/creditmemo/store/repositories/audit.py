@@ -1,0 +1,100 @@
+"""The audit log: events are buffered during a transaction and chained at commit, so the chain head
+(one row per company) is locked only for the last statements of the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from creditmemo.domain.audit import GENESIS, AuditEvent, event_hash, jsonable_changes
+from creditmemo.ids import new_id
+from creditmemo.store.tables import audit_events, audit_heads
+
+
+class AuditLog:
+    def __init__(self, conn: Connection, *, row_locks: bool, request_id: str | None = None) -> None:
+        self.conn = conn
+        self.row_locks = row_locks
+        self.request_id = request_id
+        self.pending: list[AuditEvent] = []
+        self.enabled = True
+
+    def record(self, *, company_id: str, actor_id: str | None, actor_label: str | None, action: str,
+               entity_type: str, entity_id: str, changes: Mapping[str, Any], now: datetime) -> None:
+        self.pending.append(AuditEvent(
+            id=new_id("ev"), company_id=company_id, occurred_at=now, actor_id=actor_id,
+            actor_label=actor_label, action=action, entity_type=entity_type, entity_id=entity_id,
+            changes=jsonable_changes(changes), request_id=self.request_id))
+
+    def start_chain(self, company_id: str) -> None:
+        self.conn.execute(insert(audit_heads).values(company_id=company_id, last_seq=0, last_hash=GENESIS))
+
+    def flush(self) -> None:
+        """Chain and insert the buffered events; called by the unit of work just before commit."""
+        if not self.pending:
+            return
+        by_company: dict[str, list[AuditEvent]] = {}
+        for event in self.pending:
+            by_company.setdefault(event.company_id, []).append(event)
+        self.pending = []
+        for company_id in sorted(by_company):
+            self._append(company_id, by_company[company_id])
+
+    def _append(self, company_id: str, events: list[AuditEvent]) -> None:
+        # UPDATE first takes the head's row lock on both engines before we read it.
+        self.conn.execute(update(audit_heads).where(audit_heads.c.company_id == company_id)
+                          .values(last_seq=audit_heads.c.last_seq))
+        head = self.conn.execute(select(audit_heads.c.last_seq, audit_heads.c.last_hash)
+                                 .where(audit_heads.c.company_id == company_id)).first()
+        seq, prev = (head[0], head[1]) if head else (0, GENESIS)
+        rows = []
+        for event in events:
+            seq += 1
+            digest = event_hash(event, seq, prev)
+            rows.append({
+                "company_id": company_id, "seq": seq, "id": event.id, "occurred_at": event.occurred_at,
+                "actor_id": event.actor_id, "actor_label": event.actor_label, "action": event.action,
+                "entity_type": event.entity_type, "entity_id": event.entity_id, "changes": event.changes,
+                "request_id": event.request_id, "prev_hash": prev, "hash": digest,
+            })
+            prev = digest
+        self.conn.execute(insert(audit_events), rows)
+        if head is None:
+            self.conn.execute(insert(audit_heads).values(company_id=company_id, last_seq=seq, last_hash=prev))
+        else:
+            self.conn.execute(update(audit_heads).where(audit_heads.c.company_id == company_id)
+                              .values(last_seq=seq, last_hash=prev))
+
+    def head(self, company_id: str) -> tuple[int, str]:
+        row = self.conn.execute(select(audit_heads.c.last_seq, audit_heads.c.last_hash)
+                                .where(audit_heads.c.company_id == company_id)).first()
+        return (row[0], row[1]) if row else (0, GENESIS)
+
+    def iter_events(self, company_id: str, batch: int = 5000) -> Iterator[AuditEvent]:
+        last = 0
+        while True:
+            rows = self.conn.execute(select(audit_events).where(
+                audit_events.c.company_id == company_id, audit_events.c.seq > last,
+            ).order_by(audit_events.c.seq).limit(batch)).mappings().all()
+            if not rows:
+                return
+            for r in rows:
+                yield _event_from_row(r)
+            last = rows[-1]["seq"]
+
+    def for_entity(self, company_id: str, entity_id: str) -> list[AuditEvent]:
+        rows = self.conn.execute(select(audit_events).where(
+            audit_events.c.company_id == company_id, audit_events.c.entity_id == entity_id,
+        ).order_by(audit_events.c.seq)).mappings().all()
+        return [_event_from_row(r) for r in rows]
+
+
+def _event_from_row(r: Mapping[str, Any]) -> AuditEvent:
+    return AuditEvent(
+        id=r["id"], company_id=r["company_id"], occurred_at=r["occurred_at"], actor_id=r["actor_id"],
+        actor_label=r["actor_label"], action=r["action"], entity_type=r["entity_type"],
+        entity_id=r["entity_id"], changes=r["changes"], request_id=r["request_id"], seq=r["seq"],
+        prev_hash=r["prev_hash"], hash=r["hash"])

@@ -1,0 +1,74 @@
+"""Invoices: immutable once issued, except the running credit and settlement totals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from creditmemo.domain.documents import Invoice, InvoiceLine
+from creditmemo.domain.errors import NotFoundError
+from creditmemo.store.mapping import invoice_from_row, invoice_line_from_row, invoice_line_to_row, invoice_to_row
+from creditmemo.store.tables import invoice_lines, invoices
+
+_set_credited = (
+    update(invoice_lines)
+    .where(invoice_lines.c.id == bindparam("b_id"))
+    .values(
+        credited_quantity=bindparam("b_qty"),
+        credited_net_minor=bindparam("b_net"),
+        credited_tax_minor=bindparam("b_tax"),
+    )
+)
+
+
+class InvoiceRepository:
+    def __init__(self, conn: Connection, *, row_locks: bool) -> None:
+        self.conn = conn
+        self.row_locks = row_locks
+
+    def add(self, invoice: Invoice, created_by: str | None) -> None:
+        self.conn.execute(insert(invoices).values(**invoice_to_row(invoice, created_by)))
+        self.conn.execute(insert(invoice_lines), [
+            invoice_line_to_row(line, invoice.id, invoice.company_id) for line in invoice.lines])
+
+    def get(self, company_id: str, invoice_id: str, *, for_update: bool = False) -> Invoice:
+        stmt = select(invoices).where(invoices.c.company_id == company_id, invoices.c.id == invoice_id)
+        if for_update and self.row_locks:
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).mappings().first()
+        if row is None:
+            raise NotFoundError("invoice", invoice_id)
+        lines = self.conn.execute(
+            select(invoice_lines).where(invoice_lines.c.invoice_id == invoice_id).order_by(invoice_lines.c.line_no)
+        ).mappings().all()
+        return invoice_from_row(row, lines)
+
+    def lock_lines(self, company_id: str, currency: str, line_ids: Iterable[str]) -> dict[str, InvoiceLine]:
+        """Lines with their posted credit, locked for the rest of the transaction (rule 1).
+        Locked in id order so two posts touching the same lines cannot deadlock."""
+        ids = sorted(set(line_ids))
+        if not ids:
+            return {}
+        stmt = (select(invoice_lines)
+                .where(invoice_lines.c.company_id == company_id, invoice_lines.c.id.in_(ids))
+                .order_by(invoice_lines.c.id))
+        if self.row_locks:
+            stmt = stmt.with_for_update()
+        rows = self.conn.execute(stmt).mappings().all()
+        return {r["id"]: invoice_line_from_row(r, currency) for r in rows}
+
+    def save_credited(self, lines: Iterable[InvoiceLine]) -> None:
+        params = [{
+            "b_id": line.id, "b_qty": line.credited_quantity,
+            "b_net": line.credited_net.to_minor() if line.credited_net else 0,
+            "b_tax": line.credited_tax.to_minor() if line.credited_tax else 0,
+        } for line in lines]
+        if params:
+            self.conn.execute(_set_credited, params)
+
+    def adjust_settlement(self, company_id: str, invoice_id: str, *, credited: int = 0, paid: int = 0) -> None:
+        self.conn.execute(update(invoices).where(
+            invoices.c.company_id == company_id, invoices.c.id == invoice_id).values(
+            amount_credited_minor=invoices.c.amount_credited_minor + credited,
+            amount_paid_minor=invoices.c.amount_paid_minor + paid))

@@ -1,0 +1,40 @@
+"""Journal entries and lines: insert-only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, insert, select
+
+from creditmemo.domain.ledger import JournalEntry
+from creditmemo.store.mapping import journal_entry_from_row
+from creditmemo.store.tables import journal_entries, journal_lines
+
+
+class JournalRepository:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, entry: JournalEntry, now: datetime) -> None:
+        self.conn.execute(insert(journal_entries).values(
+            id=entry.id, company_id=entry.company_id, date=entry.date, source_type=entry.source_type,
+            source_id=entry.source_id, kind=entry.kind, currency=entry.currency,
+            functional_currency=entry.functional_currency, exchange_rate=entry.exchange_rate,
+            description=entry.description, created_at=now))
+        self.conn.execute(insert(journal_lines), [
+            {"entry_id": entry.id, "company_id": entry.company_id, "line_no": i + 1,
+             "account_code": line.account, "debit_minor": line.debit.to_minor(),
+             "credit_minor": line.credit.to_minor(), "functional_debit_minor": line.functional_debit.to_minor(),
+             "functional_credit_minor": line.functional_credit.to_minor(), "customer_id": line.customer_id}
+            for i, line in enumerate(entry.lines)])
+
+    def for_source(self, company_id: str, source_id: str) -> list[JournalEntry]:
+        rows = self.conn.execute(select(journal_entries).where(
+            journal_entries.c.company_id == company_id, journal_entries.c.source_id == source_id,
+        ).order_by(journal_entries.c.created_at, journal_entries.c.id)).mappings().all()
+        result = []
+        for row in rows:
+            lines = self.conn.execute(select(journal_lines).where(journal_lines.c.entry_id == row["id"])
+                                      .order_by(journal_lines.c.line_no)).mappings().all()
+            result.append(journal_entry_from_row(row, lines))
+        return result

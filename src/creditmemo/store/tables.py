@@ -1,0 +1,383 @@
+"""The schema, as SQLAlchemy Core tables. Money columns are integer minor units (`*_minor`),
+exact and summable on both engines; every business table carries `company_id`."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON, BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, ForeignKeyConstraint,
+    Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+)
+
+from creditmemo.store.types import ExactDecimal, UTCDateTime
+
+metadata = MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+ID = String(40)
+
+
+def _money(name: str, **kw: object) -> Column:  # type: ignore[type-arg]
+    return Column(name, BigInteger, nullable=False, server_default="0", **kw)
+
+
+companies = Table(
+    "companies", metadata,
+    Column("id", ID, primary_key=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("functional_currency", String(3), nullable=False),
+    Column("settings", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+accounts = Table(
+    "accounts", metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
+    Column("code", String(20), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("role", String(40)),
+)
+
+reason_codes = Table(
+    "reason_codes", metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
+    Column("code", String(40), primary_key=True),
+    Column("label", String(200), nullable=False),
+    Column("account_code", String(20), nullable=False),
+    Column("applies_to", String(10), nullable=False, server_default="both"),
+    Column("active", Boolean, nullable=False, server_default="1"),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False, index=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("privileges", JSON, nullable=False),
+    Column("password_hash", String(255)),
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False, index=True),
+    Column("prefix", String(20), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False),
+    Column("name", String(200)),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+number_sequences = Table(
+    "number_sequences", metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
+    Column("doc_type", String(20), primary_key=True),
+    Column("next_value", BigInteger, nullable=False),
+)
+
+customers = Table(
+    "customers", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("email", String(254)),
+    Column("currency", String(3), nullable=False),
+    Column("payment_terms_days", Integer, nullable=False, server_default="30"),
+    _money("balance_minor"),
+    _money("available_credit_minor"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_customers_company_name", "company_id", "name"),
+)
+
+invoices = Table(
+    "invoices", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("number", String(40), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("exchange_rate", ExactDecimal, nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("due_date", Date, nullable=False),
+    _money("subtotal_minor"),
+    _money("tax_total_minor"),
+    _money("total_minor"),
+    _money("amount_credited_minor"),
+    _money("amount_paid_minor"),
+    Column("memo", Text),
+    Column("created_by", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("company_id", "number", name="uq_invoices_company_number"),
+    CheckConstraint("amount_credited_minor + amount_paid_minor <= total_minor", name="not_overpaid"),
+    Index("ix_invoices_company_customer_due", "company_id", "customer_id", "due_date"),
+    Index("ix_invoices_company_due", "company_id", "due_date"),
+)
+
+invoice_lines = Table(
+    "invoice_lines", metadata,
+    Column("id", ID, primary_key=True),
+    Column("invoice_id", ID, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("company_id", ID, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("description", String(500), nullable=False),
+    Column("item", String(200)),
+    Column("quantity", ExactDecimal, nullable=False),
+    Column("unit_price", ExactDecimal, nullable=False),
+    _money("discount_minor"),
+    _money("net_minor"),
+    Column("tax_rate", ExactDecimal, nullable=False),
+    _money("tax_minor"),
+    Column("revenue_account", String(20), nullable=False),
+    Column("unit_cost", ExactDecimal),
+    Column("credited_quantity", ExactDecimal, nullable=False),
+    _money("credited_net_minor"),
+    _money("credited_tax_minor"),
+    # Rule 1, last line of defence: the database refuses an over-credited line.
+    CheckConstraint("credited_net_minor <= net_minor AND credited_net_minor >= 0", name="net_not_over_credited"),
+    CheckConstraint("credited_tax_minor <= tax_minor AND credited_tax_minor >= 0", name="tax_not_over_credited"),
+)
+
+memos = Table(
+    "memos", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("number", String(40), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("invoice_id", ID, ForeignKey("invoices.id")),
+    Column("source", String(20), nullable=False),
+    Column("reason_code", String(40), nullable=False),
+    Column("memo_text", Text),
+    Column("reference", String(200)),
+    Column("currency", String(3), nullable=False),
+    Column("exchange_rate", ExactDecimal, nullable=False),
+    Column("issue_date", Date, nullable=False),
+    Column("status", String(20), nullable=False),
+    _money("subtotal_minor"),
+    _money("tax_total_minor"),
+    _money("total_minor"),
+    _money("amount_applied_minor"),
+    _money("amount_refunded_minor"),
+    Column("line_count", Integer, nullable=False, server_default="0"),
+    Column("print_status", String(20), nullable=False, server_default="not_printed"),
+    Column("auto_apply", Boolean, nullable=False, server_default="1"),
+    Column("discard_reason", Text),
+    Column("void_date", Date),
+    Column("post_error", Text),
+    Column("created_by", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("posted_at", UTCDateTime),
+    Column("posted_by", ID),
+    Column("voided_at", UTCDateTime),
+    Column("voided_by", ID),
+    Column("version", Integer, nullable=False, server_default="1"),
+    UniqueConstraint("company_id", "kind", "number", name="uq_memos_company_kind_number"),
+    CheckConstraint("total_minor >= 0", name="total_not_negative"),
+    CheckConstraint("amount_applied_minor + amount_refunded_minor <= total_minor", name="not_over_used"),
+    Index("ix_memos_company_kind_status", "company_id", "kind", "status"),
+    Index("ix_memos_company_customer", "company_id", "customer_id"),
+    Index("ix_memos_company_invoice", "company_id", "invoice_id"),
+    Index("ix_memos_company_kind_issue_date", "company_id", "kind", "issue_date"),
+)
+
+memo_lines = Table(
+    "memo_lines", metadata,
+    Column("id", ID, primary_key=True),
+    Column("memo_id", ID, ForeignKey("memos.id"), nullable=False, index=True),
+    Column("company_id", ID, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("invoice_line_id", ID, ForeignKey("invoice_lines.id")),
+    Column("description", String(500), nullable=False),
+    Column("quantity", ExactDecimal),
+    Column("unit_price", ExactDecimal),
+    _money("net_minor"),
+    Column("tax_rate", ExactDecimal, nullable=False),
+    _money("tax_minor"),
+    Column("account_code", String(20)),
+    Column("credit_by", String(10), nullable=False),
+    Column("unit_cost", ExactDecimal),
+    Column("restock", Boolean, nullable=False, server_default="0"),
+)
+
+journal_entries = Table(
+    "journal_entries", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("date", Date, nullable=False),
+    Column("source_type", String(20), nullable=False),
+    Column("source_id", ID, nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("functional_currency", String(3), nullable=False),
+    Column("exchange_rate", ExactDecimal, nullable=False),
+    Column("description", String(500), nullable=False, server_default=""),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_journal_entries_company_source", "company_id", "source_id"),
+    Index("ix_journal_entries_company_date", "company_id", "date"),
+)
+
+journal_lines = Table(
+    "journal_lines", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("entry_id", ID, ForeignKey("journal_entries.id"), nullable=False, index=True),
+    Column("company_id", ID, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("account_code", String(20), nullable=False),
+    _money("debit_minor"),
+    _money("credit_minor"),
+    _money("functional_debit_minor"),
+    _money("functional_credit_minor"),
+    Column("customer_id", ID),
+    CheckConstraint("debit_minor >= 0 AND credit_minor >= 0", name="sides_not_negative"),
+    Index("ix_journal_lines_company_account", "company_id", "account_code"),
+    Index("ix_journal_lines_company_customer", "company_id", "customer_id"),
+)
+
+payments = Table(
+    "payments", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("number", String(40), nullable=False),
+    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("exchange_rate", ExactDecimal, nullable=False),
+    _money("amount_minor"),
+    _money("amount_applied_minor"),
+    _money("amount_refunded_minor"),
+    Column("received_on", Date, nullable=False),
+    Column("method", String(40), nullable=False),
+    Column("reference", String(200)),
+    Column("status", String(20), nullable=False),
+    Column("created_by", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("company_id", "number", name="uq_payments_company_number"),
+    CheckConstraint("amount_applied_minor + amount_refunded_minor <= amount_minor", name="not_over_used"),
+    Index("ix_payments_company_customer", "company_id", "customer_id"),
+)
+
+applications = Table(
+    "applications", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("source_type", String(20), nullable=False),  # credit_memo | payment
+    Column("source_id", ID, nullable=False),
+    Column("target_type", String(20), nullable=False),  # invoice | debit_memo
+    Column("target_id", ID, nullable=False),
+    Column("customer_id", ID, nullable=False),
+    Column("currency", String(3), nullable=False),
+    _money("amount_minor"),
+    Column("status", String(20), nullable=False),       # active | reversed
+    Column("applied_on", Date, nullable=False),
+    Column("created_by", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("reversed_at", UTCDateTime),
+    Column("reversed_by", ID),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    Index("ix_applications_company_source", "company_id", "source_id"),
+    Index("ix_applications_company_target", "company_id", "target_id"),
+)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("number", String(40), nullable=False),
+    Column("source_type", String(20), nullable=False),  # credit_memo | payment
+    Column("source_id", ID, nullable=False),
+    Column("customer_id", ID, nullable=False),
+    Column("currency", String(3), nullable=False),
+    _money("amount_minor"),
+    Column("method", String(40), nullable=False),
+    Column("reference", String(200)),
+    Column("refunded_on", Date, nullable=False),
+    Column("override_reason", Text),
+    Column("created_by", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    UniqueConstraint("company_id", "number", name="uq_refunds_company_number"),
+    Index("ix_refunds_company_source", "company_id", "source_id"),
+)
+
+approvals = Table(
+    "approvals", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("memo_id", ID, ForeignKey("memos.id"), nullable=False, index=True),
+    Column("memo_version", Integer, nullable=False),
+    Column("decision", String(20), nullable=False),  # approved | rejected | recalled
+    Column("tier", String(40)),
+    Column("actor_id", ID, nullable=False),
+    Column("comment", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+audit_heads = Table(
+    "audit_heads", metadata,
+    Column("company_id", ID, primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+audit_events = Table(
+    "audit_events", metadata,
+    Column("company_id", ID, primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", ID, nullable=False, unique=True),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("actor_id", ID),
+    Column("actor_label", String(254)),
+    Column("action", String(60), nullable=False),
+    Column("entity_type", String(40), nullable=False),
+    Column("entity_id", ID, nullable=False),
+    Column("changes", JSON, nullable=False),
+    Column("request_id", String(64)),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_audit_events_company_entity", "company_id", "entity_id"),
+    Index("ix_audit_events_company_occurred", "company_id", "occurred_at"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("company_id", ID, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer, nullable=False),
+    Column("response_body", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+web_sessions = Table(
+    "web_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
+
+saved_views = Table(
+    "saved_views", metadata,
+    Column("id", ID, primary_key=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("page", String(40), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("query", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+__all__ = ["ForeignKeyConstraint", "metadata"]

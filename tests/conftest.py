@@ -1,0 +1,87 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL (the same suite).
+
+Engines come from CREDITMEMO_TEST_ENGINES (default "sqlite,postgresql"); PostgreSQL from
+TEST_POSTGRES_URL (default: the local server, database creditmemo_test, recreated per session).
+Tests are isolated by company: each test makes its own company, as tenants are in production."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from creditmemo.services.actors import Actor, Role, system_actor
+from creditmemo.services.companies import create_company
+from creditmemo.store import migrate
+from creditmemo.store.uow import Database
+from creditmemo.ids import new_id
+
+ENGINES = [e.strip() for e in os.environ.get("CREDITMEMO_TEST_ENGINES", "sqlite,postgresql").split(",") if e.strip()]
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_test")
+
+
+def _fresh_postgres(url: str) -> None:
+    base, name = url.rsplit("/", 1)
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_urls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    urls = {}
+    if "sqlite" in ENGINES:
+        urls["sqlite"] = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    if "postgresql" in ENGINES:
+        _fresh_postgres(PG_URL)
+        urls["postgresql"] = PG_URL
+    return urls
+
+
+_databases: dict[str, Database] = {}
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def db(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[Database]:
+    engine_name = request.param
+    if engine_name not in _databases:
+        database = Database(database_urls[engine_name])
+        migrate.upgrade(database.engine)
+        _databases[engine_name] = database
+    yield _databases[engine_name]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for database in _databases.values():
+        database.dispose()
+
+
+@pytest.fixture()
+def company_id(db: Database) -> str:
+    with db.uow() as uow:
+        return create_company(uow, slug=new_id("t").lower().replace("_", "-")[:40], name="Test Co").id
+
+
+@pytest.fixture()
+def controller(company_id: str) -> Actor:
+    return system_actor(company_id, "test controller")
+
+
+@pytest.fixture()
+def clerk(company_id: str) -> Actor:
+    return Actor("usr_clerk", company_id, Role.CLERK, label="clerk@test")
+
+
+@pytest.fixture()
+def engine_name(db: Database) -> str:
+    return "postgresql" if db.postgres else "sqlite"
+
+
+@pytest.fixture()
+def tmp_sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'cm.db'}"
