@@ -116,3 +116,16 @@ class MemoSettledError(DomainError):
     """Void refused while part of the memo is applied or refunded: unapply and refund-reverse first."""
 
     code = "memo_settled"
+
+
+class OverRefundError(DomainError):
+    """A refund larger than the memo's or payment's available amount (never overridable)."""
+
+    code = "over_refund"
+
+
+class RefundLimitError(DomainError):
+    """A refund beyond where the money came in (customer net credit, invoice paid); a controller may
+    override it with a recorded reason."""
+
+    code = "refund_limit"

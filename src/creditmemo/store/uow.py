@@ -17,6 +17,9 @@ from creditmemo.store.repositories.customers import CustomerRepository
 from creditmemo.store.repositories.invoices import InvoiceRepository
 from creditmemo.store.repositories.journal import JournalRepository
 from creditmemo.store.repositories.memos import MemoRepository
+from creditmemo.store.repositories.applications import ApplicationRepository
+from creditmemo.store.repositories.payments import PaymentRepository
+from creditmemo.store.repositories.refunds import RefundRepository
 
 Clock = Callable[[], datetime]
 
@@ -61,6 +64,9 @@ class UnitOfWork:
         self.invoices = InvoiceRepository(conn, row_locks=locks)
         self.memos = MemoRepository(conn, row_locks=locks)
         self.journal = JournalRepository(conn)
+        self.applications = ApplicationRepository(conn, row_locks=locks)
+        self.payments = PaymentRepository(conn, row_locks=locks)
+        self.refunds = RefundRepository(conn)
         self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id)
         return self
 

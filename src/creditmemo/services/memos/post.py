@@ -13,6 +13,7 @@ from creditmemo.domain.posting_rules import memo_entry
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.settlement.applications import auto_apply_credit_memo
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -67,4 +68,8 @@ def finish_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = 
     if total != memo.total:
         changes["total"] = [str(memo.total.amount), str(total.amount)]
     audit.record(uow, actor, f"{memo.kind}_memo.posted", f"{memo.kind}_memo", memo.id, changes)
+    if memo.kind is MemoKind.CREDIT and memo.invoice_id is not None and memo.auto_apply:
+        app = auto_apply_credit_memo(uow, actor, memo.id, on=on or posted.issue_date)
+        if app is not None:
+            posted = replace(posted, amount_applied=posted.amount_applied + app.amount)
     return posted

@@ -1,0 +1,1 @@
+"""Settlement use cases: applications, payments, refunds (issue 3)."""

@@ -1,0 +1,164 @@
+"""Applying a credit source (posted credit memo or payment) to debit documents (open invoices, posted
+debit memos), and unapplying. No journal entry (both sides are AR); running totals move in the same
+transaction. Lock order, everywhere: source, customer, invoices by id, debit memos by id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
+from creditmemo.domain.lifecycle import Status, allowed_actions
+from creditmemo.domain.settlement import (
+    AllocationInput, Application, ApplicationStatus, ParsedAllocation, Party, SourceType, TargetType,
+    check_allocations, parse_allocations,
+)
+from creditmemo.ids import new_id
+from creditmemo.services import audit
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.invoices import parse_date
+from creditmemo.store.mapping import money
+from creditmemo.store.uow import UnitOfWork
+
+Row = Mapping[str, Any]
+
+
+def _memo_party(row: Row, role: str) -> Party:
+    """A posted memo as a source (available) or a debit memo as a target (amount due)."""
+    kind = "credit memo" if row["kind"] == "credit" else "debit memo"
+    if row["status"] != Status.POSTED:
+        raise InvalidTransitionError(row["status"], "apply", allowed_actions(Status(row["status"])), kind)
+    cur = row["currency"]
+    used = row["amount_applied_minor"] + (row["amount_refunded_minor"] if role == "source" else 0)
+    return Party(f"{row['kind']}_memo", row["id"], row["number"], row["customer_id"], cur,
+                 money(row["total_minor"] - used, cur))
+
+
+def _invoice_party(row: Row) -> Party:
+    if row["status"] != "issued":
+        raise InvalidTransitionError(row["status"], "apply", [], "invoice")
+    cur = row["currency"]
+    due = row["total_minor"] - row["amount_credited_minor"] - row["amount_paid_minor"]
+    return Party("invoice", row["id"], row["number"], row["customer_id"], cur, money(due, cur))
+
+
+def lock_source(uow: UnitOfWork, company_id: str, source_type: object, source_id: str) -> Party:
+    if source_type == SourceType.CREDIT_MEMO:
+        return _memo_party(uow.applications.lock_memo(company_id, source_id, "credit"), "source")
+    if source_type == SourceType.PAYMENT:
+        p = uow.payments.get(company_id, source_id, for_update=True)
+        return Party("payment", p.id, p.number, p.customer_id, p.currency, p.amount_available)
+    raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
+
+
+def lock_targets(uow: UnitOfWork, company_id: str, refs: Sequence[tuple[TargetType, str]]) -> dict[str, Party]:
+    invoice_ids = [tid for ttype, tid in refs if ttype is TargetType.INVOICE]
+    debit_ids = [tid for ttype, tid in refs if ttype is TargetType.DEBIT_MEMO]
+    parties = {i: _invoice_party(r) for i, r in uow.applications.lock_invoices(company_id, invoice_ids).items()}
+    parties.update({i: _memo_party(r, "target")
+                    for i, r in uow.applications.lock_debit_memos(company_id, debit_ids).items()})
+    return parties
+
+
+def apply_credit(uow: UnitOfWork, actor: Actor, *, source_type: str, source_id: str,
+                 allocations: Sequence[AllocationInput], on: date | None = None) -> list[Application]:
+    """Apply one source to one or more targets. Each allocation is checked against its own target's
+    amount due; the request as a whole against the source's available amount. All or nothing."""
+    authorize(actor, Permission.APPLY)
+    applied_on = uow.now().date() if on is None else parse_date(on, "on")
+    source = lock_source(uow, actor.company_id, source_type, source_id)
+    parsed = parse_allocations(allocations, source.currency)
+    uow.applications.lock_customer(actor.company_id, source.customer_id)
+    targets = lock_targets(uow, actor.company_id, [(a.target_type, a.target_id) for a in parsed])
+    check_allocations(source, parsed, targets)
+    return _record(uow, actor, SourceType(source.type), source, parsed, applied_on)
+
+
+def auto_apply_credit_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, on: date) -> Application | None:
+    """A credit memo just posted from an invoice applies itself to that invoice, up to the invoice's
+    amount due (DESIGN §2); the rest stays as account credit. Called by posting with the memo locked."""
+    row = uow.applications.lock_memo(actor.company_id, memo_id, "credit")
+    if not row["auto_apply"] or row["invoice_id"] is None:
+        return None
+    source = _memo_party(row, "source")
+    uow.applications.lock_customer(actor.company_id, source.customer_id)
+    target = lock_targets(uow, actor.company_id, [(TargetType.INVOICE, row["invoice_id"])])[row["invoice_id"]]
+    amount = source.open_amount.min(target.open_amount)
+    if not amount.is_positive():
+        return None
+    parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
+    check_allocations(source, parsed, {target.id: target})
+    return _record(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on, auto=True)[0]
+
+
+def _record(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Party,
+            parsed: Sequence[ParsedAllocation], applied_on: date, *, auto: bool = False) -> list[Application]:
+    now = uow.now()
+    apps = [Application(
+        id=new_id("app"), company_id=actor.company_id, source_type=source_type, source_id=source.id,
+        target_type=a.target_type, target_id=a.target_id, customer_id=source.customer_id, amount=a.amount,
+        status=ApplicationStatus.ACTIVE, applied_on=applied_on, created_by=actor.user_id, created_at=now,
+    ) for a in parsed]
+    uow.applications.add_many(apps)
+    for app in apps:
+        _move_totals(uow, app, sign=1)
+        audit.record(uow, actor, "application.created", "application", app.id, {
+            "source": [None, f"{source_type}:{source.id}"], "target": [None, f"{app.target_type}:{app.target_id}"],
+            "amount": [None, str(app.amount.amount)], "currency": [None, app.currency],
+            "applied_on": [None, str(applied_on)], "auto": [None, auto]})
+    return apps
+
+
+def _move_totals(uow: UnitOfWork, app: Application, *, sign: int) -> None:
+    """Running totals of both sides (and the customer's available credit for a memo source)."""
+    cid, minor = app.company_id, sign * app.amount.to_minor()
+    if app.source_type is SourceType.CREDIT_MEMO:
+        uow.memos.adjust_settlement(cid, app.source_id, applied=minor)
+        uow.customers.adjust(cid, app.customer_id, available_credit=-minor)
+    else:
+        uow.payments.adjust(cid, app.source_id, applied=minor)
+    if app.target_type is TargetType.INVOICE:
+        if app.source_type is SourceType.CREDIT_MEMO:
+            uow.invoices.adjust_settlement(cid, app.target_id, credited=minor)
+        else:
+            uow.invoices.adjust_settlement(cid, app.target_id, paid=minor)
+    else:
+        uow.memos.adjust_settlement(cid, app.target_id, applied=minor)
+
+
+def unapply(uow: UnitOfWork, actor: Actor, application_id: str) -> Application:
+    """Mark an application reversed (never deleted, rule 7) and restore both sides."""
+    authorize(actor, Permission.APPLY)
+    app = uow.applications.get(actor.company_id, application_id)
+    # Same lock order as applying: source, customer, target, then the application itself.
+    if app.source_type is SourceType.CREDIT_MEMO:
+        uow.applications.lock_memo(actor.company_id, app.source_id, "credit")
+    else:
+        uow.payments.get(actor.company_id, app.source_id, for_update=True)
+    uow.applications.lock_customer(actor.company_id, app.customer_id)
+    if app.target_type is TargetType.INVOICE:
+        uow.applications.lock_invoices(actor.company_id, [app.target_id])
+    else:
+        uow.applications.lock_debit_memos(actor.company_id, [app.target_id])
+    app = uow.applications.get(actor.company_id, application_id, for_update=True)
+    if app.status is ApplicationStatus.REVERSED:
+        raise InvalidTransitionError(str(app.status), "unapply", [], "application")
+    now = uow.now()
+    uow.applications.mark_reversed(app, by=actor.user_id, at=now)
+    _move_totals(uow, app, sign=-1)
+    audit.record(uow, actor, "application.reversed", "application", app.id,
+                 {"status": [str(app.status), str(ApplicationStatus.REVERSED)]})
+    return replace(app, status=ApplicationStatus.REVERSED, reversed_at=now, reversed_by=actor.user_id)
+
+
+def list_applications(uow: UnitOfWork, actor: Actor, *, source_id: str | None = None,
+                      target_id: str | None = None) -> list[Application]:
+    authorize(actor, Permission.READ)
+    return uow.applications.list(actor.company_id, source_id=source_id, target_id=target_id)
+
+
+def get_application(uow: UnitOfWork, actor: Actor, application_id: str) -> Application:
+    authorize(actor, Permission.READ)
+    return uow.applications.get(actor.company_id, application_id)

@@ -1,0 +1,82 @@
+"""Refunds: money paid back against a credit memo's or a payment's available amount (Dr AR, Cr cash).
+Money goes back only where it came in: never beyond the customer's net credit, and for a memo from an
+invoice never beyond what was paid on that invoice; a controller may override with a recorded reason."""
+
+from __future__ import annotations
+
+from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
+from creditmemo.domain.lifecycle import Status, allowed_actions
+from creditmemo.domain.money import Money, parse_amount
+from creditmemo.domain.posting_rules import cash_entry
+from creditmemo.domain.settlement import Refund, RefundLimits, SourceType, check_refund
+from creditmemo.ids import new_id
+from creditmemo.services import audit
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.invoices import parse_date
+from creditmemo.services.settlement.payments import text_field
+from creditmemo.store import numbering
+from creditmemo.store.mapping import money
+from creditmemo.store.uow import UnitOfWork
+
+
+def refund(uow: UnitOfWork, actor: Actor, *, source_type: object, source_id: str, amount: object, method: object,
+           reference: object = None, refunded_on: object = None, override_reason: object = None) -> Refund:
+    authorize(actor, Permission.REFUND)
+    reason = text_field(override_reason, "override_reason", 2000, required=False)
+    if reason is not None:
+        authorize(actor, Permission.OVERRIDE_REFUND_LIMIT)
+    method_ = text_field(method, "method", 40, required=True)
+    ref = text_field(reference, "reference", 200, required=False)
+    on = uow.now().date() if refunded_on is None else parse_date(refunded_on, "refunded_on")
+    # Lock order as for applications: source, then customer.
+    if source_type == SourceType.CREDIT_MEMO:
+        row = uow.applications.lock_memo(actor.company_id, source_id, "credit")
+        if row["status"] != Status.POSTED:
+            raise InvalidTransitionError(row["status"], "refund", allowed_actions(Status(row["status"])), "credit memo")
+        cur, number, customer_id, rate = row["currency"], row["number"], row["customer_id"], row["exchange_rate"]
+        available = money(row["total_minor"] - row["amount_applied_minor"] - row["amount_refunded_minor"], cur)
+        invoice_id = row["invoice_id"]
+    elif source_type == SourceType.PAYMENT:
+        p = uow.payments.get(actor.company_id, source_id, for_update=True)
+        cur, number, customer_id, rate = p.currency, p.number, p.customer_id, p.exchange_rate
+        available, invoice_id = p.amount_available, None
+    else:
+        raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
+    value = parse_amount(amount, cur, "amount", positive=True)
+    customer = uow.applications.lock_customer(actor.company_id, customer_id)
+    paid_left = None
+    if invoice_id is not None:
+        invoice = uow.invoices.get(actor.company_id, invoice_id)
+        refunded = uow.refunds.refunded_against_invoice(actor.company_id, invoice_id)
+        paid_left = invoice.amount_paid - money(refunded, cur)
+    limits = RefundLimits(available, -customer.balance if customer.currency == cur else Money.zero(cur), paid_left)
+    overridden = check_refund(value, number, limits, override=reason is not None)
+    company = uow.companies.get(actor.company_id)
+    now = uow.now()
+    result = Refund(
+        id=new_id("rf"), company_id=actor.company_id, number=numbering.next_number(uow.conn, actor.company_id, "refund"),
+        source_type=SourceType(str(source_type)), source_id=source_id, customer_id=customer_id, amount=value,
+        method=str(method_), reference=ref, refunded_on=on, override_reason=reason, created_by=actor.user_id,
+        created_at=now)
+    uow.refunds.add(result)
+    uow.journal.add(cash_entry(company=company, ids=new_id, on=on, source_type="refund", source_id=result.id,
+                               customer_id=customer_id, amount=value, exchange_rate=rate, receipt=False,
+                               description=f"Refund {result.number} of {number}"), now)
+    minor = value.to_minor()
+    if result.source_type is SourceType.CREDIT_MEMO:
+        uow.memos.adjust_settlement(actor.company_id, source_id, refunded=minor)
+        uow.customers.adjust(actor.company_id, customer_id, balance=minor, available_credit=-minor)
+    else:
+        uow.payments.adjust(actor.company_id, source_id, refunded=minor)
+        uow.customers.adjust(actor.company_id, customer_id, balance=minor)
+    audit.record(uow, actor, "refund.created", "refund", result.id, {
+        "number": [None, result.number], "source": [None, f"{source_type}:{source_id}"],
+        "amount": [None, str(value.amount)], "currency": [None, cur], "method": [None, result.method],
+        "reference": [None, ref], "refunded_on": [None, str(on)], "override_reason": [None, reason],
+        "overridden_limits": [None, overridden]})
+    return result
+
+
+def list_refunds(uow: UnitOfWork, actor: Actor, source_id: str) -> list[Refund]:
+    authorize(actor, Permission.READ)
+    return uow.refunds.for_source(actor.company_id, source_id)

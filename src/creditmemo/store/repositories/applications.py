@@ -1,0 +1,110 @@
+"""Applications of a credit source (credit memo, payment) to a debit document (invoice, debit memo).
+Insert and mark reversed only; never deleted (rule 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from creditmemo.domain.documents import Customer
+from creditmemo.domain.errors import NotFoundError
+from creditmemo.domain.settlement import Application, ApplicationStatus, SourceType, TargetType
+from creditmemo.store.mapping import customer_from_row, money
+from creditmemo.store.tables import applications, customers, invoices, memos
+
+
+def application_from_row(r: Mapping[str, Any]) -> Application:
+    return Application(
+        id=r["id"], company_id=r["company_id"], source_type=SourceType(r["source_type"]), source_id=r["source_id"],
+        target_type=TargetType(r["target_type"]), target_id=r["target_id"], customer_id=r["customer_id"],
+        amount=money(r["amount_minor"], r["currency"]), status=ApplicationStatus(r["status"]),
+        applied_on=r["applied_on"], created_by=r["created_by"], created_at=r["created_at"],
+        reversed_at=r["reversed_at"], reversed_by=r["reversed_by"])
+
+
+class ApplicationRepository:
+    def __init__(self, conn: Connection, *, row_locks: bool) -> None:
+        self.conn = conn
+        self.row_locks = row_locks
+
+    def lock_customer(self, company_id: str, customer_id: str) -> Customer:
+        """The customer row, locked: every settlement of one customer takes it right after its source,
+        so settlements of one customer serialise in one order (no deadlocks with posting)."""
+        stmt = select(customers).where(customers.c.company_id == company_id, customers.c.id == customer_id)
+        if self.row_locks:
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).mappings().first()
+        if row is None:
+            raise NotFoundError("customer", customer_id)
+        return customer_from_row(row)
+
+    def add_many(self, items: list[Application]) -> None:
+        if not items:
+            return
+        self.conn.execute(insert(applications), [{
+            "id": a.id, "company_id": a.company_id, "source_type": str(a.source_type), "source_id": a.source_id,
+            "target_type": str(a.target_type), "target_id": a.target_id, "customer_id": a.customer_id,
+            "currency": a.currency, "amount_minor": a.amount.to_minor(), "status": str(a.status),
+            "applied_on": a.applied_on, "created_by": a.created_by, "created_at": a.created_at,
+        } for a in items])
+
+    def get(self, company_id: str, application_id: str, *, for_update: bool = False) -> Application:
+        stmt = select(applications).where(applications.c.company_id == company_id,
+                                          applications.c.id == application_id)
+        if for_update and self.row_locks:
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).mappings().first()
+        if row is None:
+            raise NotFoundError("application", application_id)
+        return application_from_row(row)
+
+    def mark_reversed(self, application: Application, *, by: str | None, at: datetime) -> None:
+        self.conn.execute(update(applications).where(
+            applications.c.company_id == application.company_id, applications.c.id == application.id,
+        ).values(status=str(ApplicationStatus.REVERSED), reversed_at=at, reversed_by=by))
+
+    def list(self, company_id: str, *, source_id: str | None = None, target_id: str | None = None,
+             customer_id: str | None = None, limit: int = 1000) -> list[Application]:
+        stmt = select(applications).where(applications.c.company_id == company_id)
+        if source_id is not None:
+            stmt = stmt.where(applications.c.source_id == source_id)
+        if target_id is not None:
+            stmt = stmt.where(applications.c.target_id == target_id)
+        if customer_id is not None:
+            stmt = stmt.where(applications.c.customer_id == customer_id)
+        rows = self.conn.execute(stmt.order_by(applications.c.created_at, applications.c.id).limit(limit))
+        return [application_from_row(r) for r in rows.mappings()]
+
+    # Lean, locked reads of both sides (headers only: no lines), in the caller's lock order.
+    def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[str, Any]:
+        stmt = select(memos).where(memos.c.company_id == company_id, memos.c.id == memo_id, memos.c.kind == kind)
+        if self.row_locks:
+            stmt = stmt.with_for_update()
+        row = self.conn.execute(stmt).mappings().first()
+        if row is None:
+            raise NotFoundError(f"{kind}_memo", memo_id)
+        return row
+
+    def lock_invoices(self, company_id: str, ids: list[str]) -> dict[str, Mapping[str, Any]]:
+        return self._lock_many(invoices, company_id, ids, "invoice")
+
+    def lock_debit_memos(self, company_id: str, ids: list[str]) -> dict[str, Mapping[str, Any]]:
+        return self._lock_many(memos, company_id, ids, "debit_memo", memos.c.kind == "debit")
+
+    def _lock_many(self, table: Any, company_id: str, ids: list[str], entity: str,
+                   *extra: Any) -> dict[str, Mapping[str, Any]]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        stmt = (select(table).where(table.c.company_id == company_id, table.c.id.in_(wanted), *extra)
+                .order_by(table.c.id))
+        if self.row_locks:
+            stmt = stmt.with_for_update()
+        rows = {r["id"]: r for r in self.conn.execute(stmt).mappings()}
+        for target_id in wanted:
+            if target_id not in rows:
+                raise NotFoundError(entity, target_id)
+        return rows
