@@ -20,6 +20,7 @@ from creditmemo.store.repositories.memos import MemoRepository
 from creditmemo.store.repositories.applications import ApplicationRepository
 from creditmemo.store.repositories.payments import PaymentRepository
 from creditmemo.store.repositories.refunds import RefundRepository
+from creditmemo.store.repositories.reports import ReportQueries
 
 Clock = Callable[[], datetime]
 
@@ -67,6 +68,7 @@ class UnitOfWork:
         self.applications = ApplicationRepository(conn, row_locks=locks)
         self.payments = PaymentRepository(conn, row_locks=locks)
         self.refunds = RefundRepository(conn)
+        self.reports = ReportQueries(conn)
         self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id)
         return self
 

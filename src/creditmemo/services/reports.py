@@ -1,0 +1,281 @@
+"""AR reports: customer statement, AR aging, credit memo register, trial balance, and the
+reconciliation check (rule 5: the AR control account equals the sum of customer balances)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from creditmemo.domain.chart import AccountRole
+from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.money import Money
+from creditmemo.domain.settlement import BUCKETS, bucket_bounds, running_balances
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.invoices import parse_date
+from creditmemo.store.mapping import money
+from creditmemo.store.uow import UnitOfWork
+
+REGISTER_LIMIT = 10_000
+
+
+# statement ------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    date: date
+    kind: str            # invoice | credit_memo | debit_memo | payment | refund | application
+    document_id: str
+    number: str
+    description: str
+    debit: Money         # raises what the customer owes
+    credit: Money        # lowers it
+    balance: Money       # running balance after this line
+    status: str = ""     # for applications: active | reversed
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    customer_id: str
+    customer_name: str
+    currency: str
+    start: date
+    end: date
+    opening_balance: Money
+    lines: tuple[StatementLine, ...]
+    closing_balance: Money
+    balance_now: Money
+    available_credit_now: Money
+
+
+def _period(start: object, end: object) -> tuple[date, date]:
+    s, e = parse_date(start, "start"), parse_date(end, "end")
+    if e < s:
+        raise ValidationFailedError.single("end", "The period ends before it starts.", "out_of_range")
+    return s, e
+
+
+def customer_statement(uow: UnitOfWork, actor: Actor, customer_id: str, *, start: object, end: object) -> Statement:
+    """Opening balance, every AR movement (documents, payments, refunds, voids) and every application
+    in the period, closing balance. Amounts from the customer's AR sub-ledger, in its currency.
+    Applications move no balance (both sides are AR) and show with zero debit and credit."""
+    authorize(actor, Permission.READ)
+    s, e = _period(start, end)
+    customer = uow.customers.get(actor.company_id, customer_id)
+    ar = uow.companies.get(actor.company_id).account(AccountRole.AR)
+    cur = customer.currency
+    opening = money(uow.reports.ar_opening(actor.company_id, customer.id, ar, s), cur)
+    moves = uow.reports.ar_movements(actor.company_id, customer.id, ar, s, e)
+    apps = uow.reports.applications_in_period(actor.company_id, customer.id, s, e)
+    numbers = uow.reports.document_numbers(
+        actor.company_id, [m["source_id"] for m in moves] + [a["source_id"] for a in apps] + [a["target_id"] for a in apps])
+    zero = Money.zero(cur)
+    rows: list[tuple[date, int, str, str, str, str, Money, Money, str]] = []
+    for m in moves:
+        label = m["description"] if m["kind"] == "post" else f"{m['kind'].capitalize()} of {numbers.get(m['source_id'], '')}"
+        rows.append((m["date"], len(rows), m["source_type"], m["source_id"], numbers.get(m["source_id"], ""), label,
+                     money(m["debit_minor"], cur), money(m["credit_minor"], cur), ""))
+    for a in apps:
+        src, tgt = numbers.get(a["source_id"], a["source_id"]), numbers.get(a["target_id"], a["target_id"])
+        rows.append((a["applied_on"], len(rows), "application", a["id"], src,
+                     f"{src} applied to {tgt}: {money(a['amount_minor'], cur).amount}", zero, zero, a["status"]))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    balances = running_balances(opening, [(r[6], r[7]) for r in rows])
+    lines = tuple(StatementLine(r[0], r[2], r[3], r[4], r[5], r[6], r[7], b, r[8]) for r, b in zip(rows, balances))
+    return Statement(customer.id, customer.name, cur, s, e, opening, lines, balances[-1] if balances else opening,
+                     customer.balance, customer.available_credit)
+
+
+# aging ----------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AgingRow:
+    customer_id: str | None   # None on a currency total row
+    customer_name: str
+    currency: str
+    current: Money
+    days_1_30: Money
+    days_31_60: Money
+    days_61_90: Money
+    days_over_90: Money
+    total_due: Money
+    unapplied_credit: Money   # posted memo credit and payments not yet applied, shown separately
+    net: Money                # total_due - unapplied_credit
+    open_documents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Aging:
+    as_of: date
+    rows: tuple[AgingRow, ...]
+    totals: tuple[AgingRow, ...]   # one per currency
+
+
+def _aging_row(customer_id: str | None, name: str, cur: str, buckets: list[int], credit: int, n: int) -> AgingRow:
+    due = sum(buckets)
+    parts = [money(b, cur) for b in buckets]
+    return AgingRow(customer_id, name, cur, *parts, money(due, cur), money(credit, cur), money(due - credit, cur), n)
+
+
+def ar_aging(uow: UnitOfWork, actor: Actor, *, as_of: object) -> Aging:
+    """Open invoices and posted debit memos by amount due, in buckets of days past due as of a date
+    (current, 1-30, 31-60, 61-90, 90+), per customer and per currency. Amounts due are today's
+    running totals of documents issued on or before ``as_of``."""
+    authorize(actor, Permission.READ)
+    day = parse_date(as_of, "as_of")
+    bounds = bucket_bounds(day)
+    per: dict[str, list[int]] = {}
+    counts: dict[str, int] = {}
+    for source in (uow.reports.open_invoices_by_customer(actor.company_id, day, bounds),
+                   uow.reports.open_debit_memos_by_customer(actor.company_id, day, bounds)):
+        for r in source:
+            acc = per.setdefault(r["customer_id"], [0] * len(BUCKETS))
+            for i in range(len(BUCKETS)):
+                acc[i] += int(r[f"b{i}"] or 0)
+            counts[r["customer_id"]] = counts.get(r["customer_id"], 0) + int(r["n"])
+    credits = uow.reports.unapplied_credit_by_customer(actor.company_id, day)
+    who = uow.reports.customers_by_id(actor.company_id, set(per) | set(credits))
+    rows, totals = [], {}
+    for cid in sorted(who, key=lambda c: (who[c]["name"], c)):
+        cur = who[cid]["currency"]
+        buckets = per.get(cid, [0] * len(BUCKETS))
+        rows.append(_aging_row(cid, who[cid]["name"], cur, buckets, credits.get(cid, 0), counts.get(cid, 0)))
+        t = totals.setdefault(cur, [[0] * len(BUCKETS), 0, 0])
+        t[0] = [a + b for a, b in zip(t[0], buckets)]
+        t[1] += credits.get(cid, 0)
+        t[2] += counts.get(cid, 0)
+    total_rows = tuple(_aging_row(None, "Total", cur, t[0], t[1], t[2]) for cur, t in sorted(totals.items()))
+    return Aging(day, tuple(rows), total_rows)
+
+
+# credit memo register -------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RegisterRow:
+    memo_id: str
+    number: str
+    issue_date: date
+    customer_id: str
+    customer_name: str
+    reason_code: str
+    status: str
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    amount_applied: Money
+    amount_refunded: Money
+    amount_available: Money
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterTotal:
+    currency: str
+    count: int
+    subtotal: Money
+    tax_total: Money
+    total: Money
+    amount_applied: Money
+    amount_refunded: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Register:
+    rows: tuple[RegisterRow, ...]
+    totals: tuple[RegisterTotal, ...]
+    truncated: bool
+
+
+def credit_memo_register(uow: UnitOfWork, actor: Actor, *, start: object = None, end: object = None,
+                         reason_code: str | None = None, status: str | None = None,
+                         customer_id: str | None = None, limit: int = REGISTER_LIMIT) -> Register:
+    """Credit memos by issue date with filters; totals per currency over every matching memo."""
+    authorize(actor, Permission.READ)
+    filters = {"start": None if start is None else parse_date(start, "start"),
+               "end": None if end is None else parse_date(end, "end"),
+               "reason_code": reason_code, "status": status, "customer_id": customer_id}
+    raw = uow.reports.register_rows(actor.company_id, limit + 1, **filters)
+    rows = []
+    for r in raw[:limit]:
+        cur = r["currency"]
+        available = r["total_minor"] - r["amount_applied_minor"] - r["amount_refunded_minor"] if r["status"] == "posted" else 0
+        rows.append(RegisterRow(
+            r["id"], r["number"], r["issue_date"], r["customer_id"], r["customer_name"], r["reason_code"], r["status"],
+            money(r["subtotal_minor"], cur), money(r["tax_total_minor"], cur), money(r["total_minor"], cur),
+            money(r["amount_applied_minor"], cur), money(r["amount_refunded_minor"], cur), money(available, cur)))
+    totals = tuple(RegisterTotal(t["currency"], int(t["n"]), money(int(t["subtotal"]), t["currency"]),
+                                 money(int(t["tax_total"]), t["currency"]), money(int(t["total"]), t["currency"]),
+                                 money(int(t["applied"]), t["currency"]), money(int(t["refunded"]), t["currency"]))
+                   for t in uow.reports.register_totals(actor.company_id, **filters))
+    return Register(tuple(rows), totals, len(raw) > limit)
+
+
+# trial balance --------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class TrialBalanceRow:
+    account: str
+    name: str
+    kind: str
+    debit: Money
+    credit: Money
+    balance: Money   # debit - credit
+
+
+@dataclass(frozen=True, slots=True)
+class TrialBalance:
+    as_of: date | None
+    currency: str
+    rows: tuple[TrialBalanceRow, ...]
+    total_debit: Money
+    total_credit: Money
+
+    @property
+    def balanced(self) -> bool:
+        return self.total_debit == self.total_credit
+
+
+def trial_balance(uow: UnitOfWork, actor: Actor, *, as_of: object = None) -> TrialBalance:
+    """Every account's functional debits and credits from the journal lines (entries dated ≤ as_of)."""
+    authorize(actor, Permission.READ)
+    day = None if as_of is None else parse_date(as_of, "as_of")
+    cur = uow.companies.get(actor.company_id).functional_currency
+    names = uow.reports.accounts(actor.company_id)
+    rows = []
+    for r in uow.reports.account_totals(actor.company_id, day):
+        info: Mapping[str, str] = names.get(r["account_code"], {"name": "?", "kind": "?"})
+        d, c = int(r["debit"]), int(r["credit"])
+        rows.append(TrialBalanceRow(r["account_code"], info["name"], info["kind"], money(d, cur), money(c, cur),
+                                    money(d - c, cur)))
+    return TrialBalance(day, cur, tuple(rows), money(sum(r.debit.to_minor() for r in rows), cur),
+                        money(sum(r.credit.to_minor() for r in rows), cur))
+
+
+# reconciliation -------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    ok: bool
+    problems: tuple[str, ...]
+    checks: tuple[str, ...]
+
+
+def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
+    """Rule 5 and the running totals: every journal entry balances (document and functional); the AR
+    control account equals the sum of customer balances per currency and per customer; stored running
+    totals equal what the application and refund records say."""
+    authorize(actor, Permission.READ)
+    cid = actor.company_id
+    ar = uow.companies.get(cid).account(AccountRole.AR)
+    problems: list[str] = []
+    for r in uow.reports.unbalanced_entries(cid):
+        problems.append(f"journal entry {r['entry_id']} does not balance: {r['debit']}/{r['credit']} document, "
+                        f"{r['fdebit']}/{r['fcredit']} functional (minor units)")
+    ledger, balances = uow.reports.ar_by_currency(cid, ar), uow.reports.customer_balances_by_currency(cid)
+    for cur in sorted(set(ledger) | set(balances)):
+        if ledger.get(cur, 0) != balances.get(cur, 0):
+            problems.append(f"AR control account {ar} holds {money(ledger.get(cur, 0), cur)}; customer balances "
+                            f"sum to {money(balances.get(cur, 0), cur)}")
+    for r in uow.reports.ar_by_customer_mismatches(cid, ar):
+        if r["id"] is None:
+            problems.append(f"{r['ledger']} AR journal lines name no customer")
+        else:
+            problems.append(f"customer {r['name']}: balance {r['balance_minor']}, AR ledger {r['ledger']} (minor units)")
+    problems += uow.reports.running_total_mismatches(cid)
+    checks = ("journal entries balance", "AR control = sum of customer balances (per currency)",
+              "AR sub-ledger = balance (per customer)", "running totals = records")
+    return Reconciliation(not problems, tuple(problems), checks)
