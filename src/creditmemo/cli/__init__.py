@@ -53,6 +53,12 @@ from creditmemo.cli.show import register as _register_show  # noqa: E402
 
 _register_show(app)
 
+from creditmemo.cli.settlement import register as _register_settlement  # noqa: E402
+from creditmemo.cli.reports import register as _register_reports  # noqa: E402
+
+_register_settlement(app)
+_register_reports(app)
+
 
 def main() -> None:
     try:

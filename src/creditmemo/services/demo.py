@@ -69,7 +69,8 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
         create_credit_memo_from_invoice(uow, actor, invoices[2].id, reason_code="price_correction")
         # Void: posted by mistake, then voided.
         m4 = create_credit_memo_from_invoice(uow, actor, invoices[3].id, reason_code="other",
-                                             lines=[CreditLineInput(invoices[3].lines[0].id, amount="500.00")])
+                                             lines=[CreditLineInput(invoices[3].lines[0].id, amount="500.00")],
+                                             auto_apply=False)  # left unapplied, so it can be voided
         post_memo(uow, actor, m4.id)
         void_memo(uow, actor, m4.id, reason="Wrong customer")
         # Discarded draft keeps its number.
