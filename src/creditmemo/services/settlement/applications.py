@@ -102,8 +102,8 @@ def _record(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Part
         status=ApplicationStatus.ACTIVE, applied_on=applied_on, created_by=actor.user_id, created_at=now,
     ) for a in parsed]
     uow.applications.add_many(apps)
+    _move_totals(uow, apps, sign=1)
     for app in apps:
-        _move_totals(uow, app, sign=1)
         audit.record(uow, actor, "application.created", "application", app.id, {
             "source": [None, f"{source_type}:{source.id}"], "target": [None, f"{app.target_type}:{app.target_id}"],
             "amount": [None, str(app.amount.amount)], "currency": [None, app.currency],
@@ -111,21 +111,30 @@ def _record(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Part
     return apps
 
 
-def _move_totals(uow: UnitOfWork, app: Application, *, sign: int) -> None:
-    """Running totals of both sides (and the customer's available credit for a memo source)."""
-    cid, minor = app.company_id, sign * app.amount.to_minor()
-    if app.source_type is SourceType.CREDIT_MEMO:
-        uow.memos.adjust_settlement(cid, app.source_id, applied=minor)
-        uow.customers.adjust(cid, app.customer_id, available_credit=-minor)
-    else:
-        uow.payments.adjust(cid, app.source_id, applied=minor)
-    if app.target_type is TargetType.INVOICE:
-        if app.source_type is SourceType.CREDIT_MEMO:
-            uow.invoices.adjust_settlement(cid, app.target_id, credited=minor)
+def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> None:
+    """Running totals of both sides (and the customer's available credit for a memo source), summed
+    per document so a request of many allocations writes each row once."""
+    cid = apps[0].company_id
+    sources: dict[tuple[SourceType, str, str], int] = {}
+    invoices: dict[str, list[int]] = {}
+    debit_memos: dict[str, int] = {}
+    for app in apps:
+        minor = sign * app.amount.to_minor()
+        key = (app.source_type, app.source_id, app.customer_id)
+        sources[key] = sources.get(key, 0) + minor
+        if app.target_type is TargetType.INVOICE:
+            credited_paid = invoices.setdefault(app.target_id, [0, 0])
+            credited_paid[0 if app.source_type is SourceType.CREDIT_MEMO else 1] += minor
         else:
-            uow.invoices.adjust_settlement(cid, app.target_id, paid=minor)
-    else:
-        uow.memos.adjust_settlement(cid, app.target_id, applied=minor)
+            debit_memos[app.target_id] = debit_memos.get(app.target_id, 0) + minor
+    for (source_type, source_id, customer_id), minor in sources.items():
+        if source_type is SourceType.CREDIT_MEMO:
+            uow.memos.adjust_settlement(cid, source_id, applied=minor)
+            uow.customers.adjust(cid, customer_id, available_credit=-minor)
+        else:
+            uow.payments.adjust(cid, source_id, applied=minor)
+    uow.applications.add_to_invoices(cid, {i: (c, p) for i, (c, p) in invoices.items()})
+    uow.applications.add_to_debit_memos(cid, debit_memos)
 
 
 def unapply(uow: UnitOfWork, actor: Actor, application_id: str) -> Application:
@@ -147,7 +156,7 @@ def unapply(uow: UnitOfWork, actor: Actor, application_id: str) -> Application:
         raise InvalidTransitionError(str(app.status), "unapply", [], "application")
     now = uow.now()
     uow.applications.mark_reversed(app, by=actor.user_id, at=now)
-    _move_totals(uow, app, sign=-1)
+    _move_totals(uow, [app], sign=-1)
     audit.record(uow, actor, "application.reversed", "application", app.id,
                  {"status": [str(app.status), str(ApplicationStatus.REVERSED)]})
     return replace(app, status=ApplicationStatus.REVERSED, reversed_at=now, reversed_by=actor.user_id)

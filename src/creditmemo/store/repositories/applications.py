@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import NotFoundError
@@ -23,6 +23,19 @@ def application_from_row(r: Mapping[str, Any]) -> Application:
         amount=money(r["amount_minor"], r["currency"]), status=ApplicationStatus(r["status"]),
         applied_on=r["applied_on"], created_by=r["created_by"], created_at=r["created_at"],
         reversed_at=r["reversed_at"], reversed_by=r["reversed_by"])
+
+
+_add_to_invoice = (
+    update(invoices)
+    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
+    .values(amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
+            amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"))
+)
+_add_to_debit_memo = (
+    update(memos)
+    .where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
+    .values(amount_applied_minor=memos.c.amount_applied_minor + bindparam("b_applied"))
+)
 
 
 class ApplicationRepository:
@@ -50,6 +63,17 @@ class ApplicationRepository:
             "currency": a.currency, "amount_minor": a.amount.to_minor(), "status": str(a.status),
             "applied_on": a.applied_on, "created_by": a.created_by, "created_at": a.created_at,
         } for a in items])
+
+    def add_to_invoices(self, company_id: str, deltas: Mapping[str, tuple[int, int]]) -> None:
+        """Add (credited, paid) minor units to each invoice's running totals, in one round of statements."""
+        if deltas:
+            self.conn.execute(_add_to_invoice, [
+                {"b_company": company_id, "b_id": i, "b_credited": c, "b_paid": p} for i, (c, p) in sorted(deltas.items())])
+
+    def add_to_debit_memos(self, company_id: str, deltas: Mapping[str, int]) -> None:
+        if deltas:
+            self.conn.execute(_add_to_debit_memo, [
+                {"b_company": company_id, "b_id": i, "b_applied": a} for i, a in sorted(deltas.items())])
 
     def get(self, company_id: str, application_id: str, *, for_update: bool = False) -> Application:
         stmt = select(applications).where(applications.c.company_id == company_id,
