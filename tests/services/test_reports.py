@@ -218,3 +218,39 @@ class TestReconcile:
         with db.uow(readonly=True) as uow:
             result = reconcile(uow, controller)
         assert any("does not balance" in p for p in result.problems)
+
+
+class TestReportsFromTheCli:
+    """The reports and the reconciliation are reachable from the CLI; reconcile exits 1 on a problem."""
+
+    def _cli(self, db, controller, *args: str):  # type: ignore[no-untyped-def]
+        from typer.testing import CliRunner
+
+        from creditmemo.cli import app
+
+        with db.uow(readonly=True) as uow:
+            slug = uow.companies.get(controller.company_id).slug
+        url = db.engine.url.render_as_string(hide_password=False)
+        return CliRunner().invoke(app, [*args, "--company", slug, "--database-url", url])
+
+    def test_reconcile_exit_status_and_json_reports(self, db, controller):
+        import json
+
+        cus = customer(db, controller, name="Cli Co")
+        inv = issue(db, controller, cus.id, "100.00", date(2026, 1, 10))
+        pay(db, controller, cus.id, "40.00", date(2026, 2, 1), AllocationInput("invoice", inv.id, "40.00"))
+        ok = self._cli(db, controller, "reconcile")
+        assert ok.exit_code == 0, ok.output
+        aging = json.loads(self._cli(db, controller, "report", "aging", "--as-of", "2026-04-30", "--json").stdout)
+        assert aging["totals"][0]["days_61_90"] == "60.00"
+        st = json.loads(self._cli(db, controller, "report", "statement", "Cli Co", "--start", "2026-01-01",
+                                  "--end", "2026-12-31", "--json").stdout)
+        assert (st["opening_balance"], st["closing_balance"]) == ("0.00", "60.00")
+        tb = json.loads(self._cli(db, controller, "report", "trial-balance", "--json").stdout)
+        assert tb["balanced"] is True
+        assert self._cli(db, controller, "report", "register", "--json").exit_code == 0
+        with db.uow() as uow:
+            uow.conn.execute(update(customers).where(customers.c.id == cus.id)
+                             .values(balance_minor=customers.c.balance_minor + 1))
+        bad = self._cli(db, controller, "reconcile")
+        assert bad.exit_code == 1
