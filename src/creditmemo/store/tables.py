@@ -288,6 +288,7 @@ applications = Table(
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     Index("ix_applications_company_source", "company_id", "source_id"),
     Index("ix_applications_company_target", "company_id", "target_id"),
+    Index("ix_applications_company_customer_date", "company_id", "customer_id", "applied_on"),
 )
 
 refunds = Table(
