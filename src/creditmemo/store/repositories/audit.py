@@ -24,6 +24,8 @@ class AuditLog:
 
     def record(self, *, company_id: str, actor_id: str | None, actor_label: str | None, action: str,
                entity_type: str, entity_id: str, changes: Mapping[str, Any], now: datetime) -> None:
+        if not self.enabled:  # only the engine benchmark turns it off (Database(..., audit=False))
+            return
         self.pending.append(AuditEvent(
             id=new_id("ev"), company_id=company_id, occurred_at=now, actor_id=actor_id,
             actor_label=actor_label, action=action, entity_type=entity_type, entity_id=entity_id,
