@@ -77,7 +77,8 @@ class TestCustomerStatement:
         ]
         assert st.closing_balance == usd("130.00")
         assert st.balance_now == usd("200.00")   # includes the March invoice
-        assert f"applied to {i1.number}: 100.00" in st.lines[2].description
+        assert sorted(l.description for l in st.lines[2:4]) == [
+            f"PAY-000001 applied to {i1.number}: 100.00", f"PAY-000001 applied to {i2.number}: 50.00"]
 
     def test_closing_over_all_time_equals_the_customer_balance(self, db, controller):
         cus = customer(db, controller)
