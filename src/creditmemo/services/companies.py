@@ -67,7 +67,7 @@ def add_reason_code(uow: UnitOfWork, actor: Actor, *, code: str, label: str, acc
         errors.append(FieldError("applies_to", "invalid", "One of credit, debit, both."))
     if errors:
         raise ValidationFailedError(errors)
-    if code in {r["code"] for r in uow.companies.reason_codes(actor.company_id)}:
+    if code in {r["code"] for r in uow.companies.reason_codes(actor.company_id, fresh=True)}:
         raise ValidationFailedError.single("code", f"Reason code {code!r} already exists.", "taken")
     reason = ReasonCode(code, label or code, account_code, applies_to)
     uow.companies.add_reason_code(actor.company_id, reason)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine
 
 from creditmemo.store.engine import READONLY, is_postgres, make_engine
 from creditmemo.store.repositories.audit import AuditLog
-from creditmemo.store.repositories.companies import CompanyRepository
+from creditmemo.store.repositories.companies import CompanyCache, CompanyRepository
 from creditmemo.store.repositories.customers import CustomerRepository
 from creditmemo.store.repositories.invoices import InvoiceRepository
 from creditmemo.store.repositories.journal import JournalRepository
@@ -39,6 +39,7 @@ class Database:
         # audit=False exists for the engine benchmark only (it measures the chain's cost);
         # the product never turns the audit trail off.
         self.audit = audit
+        self.company_cache = CompanyCache()
 
     def uow(self, *, readonly: bool = False, request_id: str | None = None) -> UnitOfWork:
         return UnitOfWork(self, readonly=readonly, request_id=request_id)
@@ -63,7 +64,7 @@ class UnitOfWork:
         self.conn = conn
         self._tx = conn.begin()
         locks = self.postgres  # SQLite serialises writers with BEGIN IMMEDIATE instead
-        self.companies = CompanyRepository(conn)
+        self.companies = CompanyRepository(conn, self.db.company_cache)
         self.customers = CustomerRepository(conn)
         self.invoices = InvoiceRepository(conn, row_locks=locks)
         self.memos = MemoRepository(conn, row_locks=locks)

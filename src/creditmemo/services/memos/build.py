@@ -33,6 +33,8 @@ class Header:
 
 def check_reason(uow: UnitOfWork, company_id: str, code: object, kind: MemoKind) -> str:
     reasons = {r["code"]: r for r in uow.companies.reason_codes(company_id) if r["active"]}
+    if isinstance(code, str) and code not in reasons:  # the cache may predate another process's new code
+        reasons = {r["code"]: r for r in uow.companies.reason_codes(company_id, fresh=True) if r["active"]}
     if not isinstance(code, str) or code not in reasons:
         raise ValidationFailedError.single(
             "reason_code", f"Unknown reason code {code!r}; known: {', '.join(sorted(reasons))}.", "unknown_reason")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from creditmemo.domain.chart import Account, ReasonCode
 from creditmemo.domain.documents import Company
@@ -14,10 +15,31 @@ from creditmemo.store.mapping import company_from_row
 from creditmemo.store.tables import accounts, companies, reason_codes
 
 
+_company_by_id = select(companies).where(companies.c.id == bindparam("b_company"))
+_accounts_of = select(accounts).where(accounts.c.company_id == bindparam("b_company")).order_by(accounts.c.code)
+_reasons_of = (select(reason_codes).where(reason_codes.c.company_id == bindparam("b_company"))
+               .order_by(reason_codes.c.code))
+
+
+@dataclass(frozen=True, slots=True)
+class CompanyConfig:
+    """What posting and validation read on every request: the company, its accounts, its reason codes."""
+
+    company: Company
+    accounts: tuple[dict[str, Any], ...]
+    reason_codes: tuple[dict[str, Any], ...]
+
+
+class CompanyCache(dict[str, CompanyConfig]):
+    """Per Database (shared by its units of work): company config changes rarely, and is re-read when
+    this process changes it (``CompanyRepository.invalidate``). Another process's new reason code is
+    found by the ``fresh`` re-read validation does before rejecting an unknown code."""
+
+
 class CompanyRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, cache: CompanyCache | None = None) -> None:
         self.conn = conn
-        self._cache: dict[str, Company] = {}
+        self._cache: CompanyCache = CompanyCache() if cache is None else cache
 
     def add(self, *, company_id: str, slug: str, name: str, functional_currency: str,
             settings: dict[str, Any], chart: tuple[Account, ...], reasons: tuple[ReasonCode, ...],
@@ -33,18 +55,24 @@ class CompanyRepository:
              "applies_to": r.applies_to} for r in reasons])
 
     def get(self, company_id: str) -> Company:
-        cached = self._cache.get(company_id)
+        return self._config(company_id).company
+
+    def _config(self, company_id: str, *, fresh: bool = False) -> CompanyConfig:
+        cached = None if fresh else self._cache.get(company_id)
         if cached is not None:
             return cached
-        row = self.conn.execute(select(companies).where(companies.c.id == company_id)).mappings().first()
+        row = self.conn.execute(_company_by_id, {"b_company": company_id}).mappings().first()
         if row is None:
             raise NotFoundError("company", company_id)
-        accts = self.conn.execute(select(accounts).where(accounts.c.company_id == company_id)).mappings().all()
-        reasons = self.conn.execute(
-            select(reason_codes).where(reason_codes.c.company_id == company_id)).mappings().all()
-        company = company_from_row(row, accts, reasons)
-        self._cache[company_id] = company
-        return company
+        accts = [dict(r) for r in self.conn.execute(_accounts_of, {"b_company": company_id}).mappings()]
+        reasons = [dict(r) for r in self.conn.execute(_reasons_of, {"b_company": company_id}).mappings()]
+        config = CompanyConfig(company_from_row(row, accts, reasons), tuple(accts), tuple(reasons))
+        self._cache[company_id] = config
+        return config
+
+    def invalidate(self, company_id: str) -> None:
+        """Every write to a company's row, accounts or reason codes must call this."""
+        self._cache.pop(company_id, None)
 
     def id_for_slug(self, slug: str) -> str | None:
         return self.conn.execute(select(companies.c.id).where(companies.c.slug == slug)).scalar_one_or_none()
@@ -53,18 +81,16 @@ class CompanyRepository:
         value = self.conn.execute(select(companies.c.settings).where(companies.c.id == company_id)).scalar_one()
         return dict(value or {})
 
-    def reason_codes(self, company_id: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(select(reason_codes).where(reason_codes.c.company_id == company_id)
-                                 .order_by(reason_codes.c.code)).mappings().all()
-        return [dict(r) for r in rows]
+    def reason_codes(self, company_id: str, *, fresh: bool = False) -> list[dict[str, Any]]:
+        """Ordered by code. ``fresh`` re-reads them (e.g. before rejecting a code another process may
+        just have added)."""
+        return [dict(r) for r in self._config(company_id, fresh=fresh).reason_codes]
 
     def accounts(self, company_id: str) -> list[dict[str, Any]]:
-        rows = self.conn.execute(select(accounts).where(accounts.c.company_id == company_id)
-                                 .order_by(accounts.c.code)).mappings().all()
-        return [dict(r) for r in rows]
+        return [dict(a) for a in self._config(company_id).accounts]
 
     def add_reason_code(self, company_id: str, reason: ReasonCode) -> None:
         self.conn.execute(insert(reason_codes).values(
             company_id=company_id, code=reason.code, label=reason.label,
             account_code=reason.account_code, applies_to=reason.applies_to))
-        self._cache.pop(company_id, None)
+        self.invalidate(company_id)
