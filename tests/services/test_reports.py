@@ -255,3 +255,30 @@ class TestReportsFromTheCli:
                              .values(balance_minor=customers.c.balance_minor + 1))
         bad = self._cli(db, controller, "reconcile")
         assert bad.exit_code == 1
+
+
+class TestCompanyIsolation:
+    def test_reports_see_only_their_own_company(self, db, controller):
+        from creditmemo.ids import new_id
+        from creditmemo.services.actors import system_actor
+        from creditmemo.services.companies import create_company
+
+        with db.uow() as uow:
+            other = system_actor(create_company(uow, slug=new_id("o").lower().replace("_", "-")[:40], name="Other").id)
+        theirs = customer(db, other, name="Theirs")
+        issue(db, other, theirs.id, "900.00", date(2026, 1, 1))
+        memo(db, other, theirs.id, "50.00", date(2026, 1, 2))
+        mine = customer(db, controller, name="Mine")
+        issue(db, controller, mine.id, "100.00", date(2026, 1, 1))
+        with db.uow(readonly=True) as uow:
+            aging = ar_aging(uow, controller, as_of=AS_OF)
+            register = credit_memo_register(uow, controller)
+            tb = trial_balance(uow, controller)
+            result = reconcile(uow, controller)
+            with pytest.raises(Exception) as err:
+                customer_statement(uow, controller, theirs.id, start="2026-01-01", end="2026-12-31")
+        assert [r.customer_name for r in aging.rows] == ["Mine"]
+        assert (register.rows, register.totals) == ((), ())
+        assert [(r.account, str(r.balance.amount)) for r in tb.rows] == [("1200", "100.00"), ("4000", "-100.00")]
+        assert result.ok
+        assert getattr(err.value, "code", None) == "not_found"
