@@ -6,13 +6,21 @@ from __future__ import annotations
 
 from typing import Final
 
-from sqlalchemy import Connection, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from creditmemo.store.tables import number_sequences
 
 PREFIXES: Final = {
     "invoice": "INV", "credit_memo": "CM", "debit_memo": "DM", "payment": "PAY", "refund": "RF",
 }
+
+
+_advance = (
+    update(number_sequences)
+    .where(number_sequences.c.company_id == bindparam("b_company"), number_sequences.c.doc_type == bindparam("b_type"))
+    .values(next_value=number_sequences.c.next_value + 1)
+    .returning(number_sequences.c.next_value)
+)
 
 
 def format_number(doc_type: str, value: int) -> str:
@@ -26,11 +34,5 @@ def seed_sequences(conn: Connection, company_id: str) -> None:
 
 
 def next_number(conn: Connection, company_id: str, doc_type: str) -> str:
-    stmt = (
-        update(number_sequences)
-        .where(number_sequences.c.company_id == company_id, number_sequences.c.doc_type == doc_type)
-        .values(next_value=number_sequences.c.next_value + 1)
-        .returning(number_sequences.c.next_value)
-    )
-    value = conn.execute(stmt).scalar_one()
+    value = conn.execute(_advance, {"b_company": company_id, "b_type": doc_type}).scalar_one()
     return format_number(doc_type, value - 1)

@@ -31,11 +31,41 @@ _add_to_invoice = (
     .values(amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
             amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"))
 )
+_add_to_customer_credit = (
+    update(customers)
+    .where(customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id"))
+    .values(available_credit_minor=customers.c.available_credit_minor + bindparam("b_credit"))
+)
 _add_to_debit_memo = (
     update(memos)
     .where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
     .values(amount_applied_minor=memos.c.amount_applied_minor + bindparam("b_applied"))
 )
+
+
+_insert_applications = insert(applications)
+_customer = select(customers).where(customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id"))
+_memo = select(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"),
+                            memos.c.kind == bindparam("b_kind"))
+_LOCK = {False: {"customer": _customer, "memo": _memo},
+         True: {"customer": _customer.with_for_update(), "memo": _memo.with_for_update()}}
+
+
+# Prebuilt statements for the hot path (one application per request): built and compiled once.
+def _locked(stmt: Any) -> tuple[Any, Any]:
+    return stmt, stmt.with_for_update()
+
+
+_memo_by_id = _locked(select(memos).where(
+    memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"), memos.c.kind == bindparam("b_kind")))
+_customer_by_id = _locked(select(customers).where(
+    customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id")))
+_invoices_by_ids = _locked(select(invoices).where(
+    invoices.c.company_id == bindparam("b_company"), invoices.c.id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(invoices.c.id))
+_debit_memos_by_ids = _locked(select(memos).where(
+    memos.c.company_id == bindparam("b_company"), memos.c.id.in_(bindparam("b_ids", expanding=True)),
+    memos.c.kind == "debit").order_by(memos.c.id))
 
 
 class ApplicationRepository:
@@ -46,10 +76,8 @@ class ApplicationRepository:
     def lock_customer(self, company_id: str, customer_id: str) -> Customer:
         """The customer row, locked: every settlement of one customer takes it right after its source,
         so settlements of one customer serialise in one order (no deadlocks with posting)."""
-        stmt = select(customers).where(customers.c.company_id == company_id, customers.c.id == customer_id)
-        if self.row_locks:
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).mappings().first()
+        row = self.conn.execute(_LOCK[self.row_locks]["customer"],
+                                {"b_company": company_id, "b_id": customer_id}).mappings().first()
         if row is None:
             raise NotFoundError("customer", customer_id)
         return customer_from_row(row)
@@ -57,7 +85,7 @@ class ApplicationRepository:
     def add_many(self, items: list[Application]) -> None:
         if not items:
             return
-        self.conn.execute(insert(applications), [{
+        self.conn.execute(_insert_applications, [{
             "id": a.id, "company_id": a.company_id, "source_type": str(a.source_type), "source_id": a.source_id,
             "target_type": str(a.target_type), "target_id": a.target_id, "customer_id": a.customer_id,
             "currency": a.currency, "amount_minor": a.amount.to_minor(), "status": str(a.status),
@@ -69,6 +97,16 @@ class ApplicationRepository:
         if deltas:
             self.conn.execute(_add_to_invoice, [
                 {"b_company": company_id, "b_id": i, "b_credited": c, "b_paid": p} for i, (c, p) in sorted(deltas.items())])
+
+    def add_to_memos_applied(self, company_id: str, deltas: Mapping[str, int]) -> None:
+        """Add to memos' applied totals (a credit memo as source, a debit memo as target)."""
+        if deltas:
+            self.conn.execute(_add_to_debit_memo, [
+                {"b_company": company_id, "b_id": i, "b_applied": a} for i, a in sorted(deltas.items())])
+
+    def add_to_customer_credit(self, company_id: str, customer_id: str, delta: int) -> None:
+        if delta:
+            self.conn.execute(_add_to_customer_credit, {"b_company": company_id, "b_id": customer_id, "b_credit": delta})
 
     def add_to_debit_memos(self, company_id: str, deltas: Mapping[str, int]) -> None:
         if deltas:
@@ -104,30 +142,26 @@ class ApplicationRepository:
 
     # Lean, locked reads of both sides (headers only: no lines), in the caller's lock order.
     def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[str, Any]:
-        stmt = select(memos).where(memos.c.company_id == company_id, memos.c.id == memo_id, memos.c.kind == kind)
-        if self.row_locks:
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).mappings().first()
+        row = self.conn.execute(_LOCK[self.row_locks]["memo"],
+                                {"b_company": company_id, "b_id": memo_id, "b_kind": kind}).mappings().first()
         if row is None:
             raise NotFoundError(f"{kind}_memo", memo_id)
         return row
 
     def lock_invoices(self, company_id: str, ids: list[str]) -> dict[str, Mapping[str, Any]]:
-        return self._lock_many(invoices, company_id, ids, "invoice")
+        return self._lock_many(_invoices_by_ids, company_id, ids, "invoice")
 
     def lock_debit_memos(self, company_id: str, ids: list[str]) -> dict[str, Mapping[str, Any]]:
-        return self._lock_many(memos, company_id, ids, "debit_memo", memos.c.kind == "debit")
+        return self._lock_many(_debit_memos_by_ids, company_id, ids, "debit_memo")
 
-    def _lock_many(self, table: Any, company_id: str, ids: list[str], entity: str,
-                   *extra: Any) -> dict[str, Mapping[str, Any]]:
+    def _lock_many(self, stmts: tuple[Any, Any], company_id: str, ids: list[str],
+                   entity: str) -> dict[str, Mapping[str, Any]]:
+        """Rows locked in id order, so two requests touching the same targets cannot deadlock."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        stmt = (select(table).where(table.c.company_id == company_id, table.c.id.in_(wanted), *extra)
-                .order_by(table.c.id))
-        if self.row_locks:
-            stmt = stmt.with_for_update()
-        rows = {r["id"]: r for r in self.conn.execute(stmt).mappings()}
+        result = self.conn.execute(stmts[self.row_locks], {"b_company": company_id, "b_ids": wanted})
+        rows = {r["id"]: r for r in result.mappings()}
         for target_id in wanted:
             if target_id not in rows:
                 raise NotFoundError(entity, target_id)

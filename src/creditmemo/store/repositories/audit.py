@@ -7,11 +7,20 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.audit import GENESIS, AuditEvent, event_hash, jsonable_changes
 from creditmemo.ids import new_id
 from creditmemo.store.tables import audit_events, audit_heads
+
+
+_insert_events = insert(audit_events)
+# One statement takes the head's row lock (an UPDATE, on both engines) and reads it (RETURNING).
+_lock_head = (update(audit_heads).where(audit_heads.c.company_id == bindparam("b_company"))
+              .values(last_seq=audit_heads.c.last_seq)
+              .returning(audit_heads.c.last_seq, audit_heads.c.last_hash))
+_move_head = (update(audit_heads).where(audit_heads.c.company_id == bindparam("b_company"))
+              .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash")))
 
 
 class AuditLog:
@@ -46,11 +55,8 @@ class AuditLog:
             self._append(company_id, by_company[company_id])
 
     def _append(self, company_id: str, events: list[AuditEvent]) -> None:
-        # UPDATE first takes the head's row lock on both engines before we read it.
-        self.conn.execute(update(audit_heads).where(audit_heads.c.company_id == company_id)
-                          .values(last_seq=audit_heads.c.last_seq))
-        head = self.conn.execute(select(audit_heads.c.last_seq, audit_heads.c.last_hash)
-                                 .where(audit_heads.c.company_id == company_id)).first()
+        # UPDATE ... RETURNING takes the head's row lock on both engines and reads it in one statement.
+        head = self.conn.execute(_lock_head, {"b_company": company_id}).first()
         seq, prev = (head[0], head[1]) if head else (0, GENESIS)
         rows = []
         for event in events:
@@ -63,12 +69,11 @@ class AuditLog:
                 "request_id": event.request_id, "prev_hash": prev, "hash": digest,
             })
             prev = digest
-        self.conn.execute(insert(audit_events), rows)
+        self.conn.execute(_insert_events, rows)
         if head is None:
             self.conn.execute(insert(audit_heads).values(company_id=company_id, last_seq=seq, last_hash=prev))
         else:
-            self.conn.execute(update(audit_heads).where(audit_heads.c.company_id == company_id)
-                              .values(last_seq=seq, last_hash=prev))
+            self.conn.execute(_move_head, {"b_company": company_id, "b_seq": seq, "b_hash": prev})
 
     def head(self, company_id: str) -> tuple[int, str]:
         row = self.conn.execute(select(audit_heads.c.last_seq, audit_heads.c.last_hash)

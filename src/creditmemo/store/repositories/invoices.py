@@ -22,26 +22,39 @@ _set_credited = (
 )
 
 
+_insert_invoice = insert(invoices)
+_insert_lines = insert(invoice_lines)
+_by_id = select(invoices).where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
+_by_id_locked = _by_id.with_for_update()
+_lines_of = (select(invoice_lines).where(invoice_lines.c.invoice_id == bindparam("b_id"))
+             .order_by(invoice_lines.c.line_no))
+_lines_by_ids = (select(invoice_lines)
+                 .where(invoice_lines.c.company_id == bindparam("b_company"),
+                        invoice_lines.c.id.in_(bindparam("b_ids", expanding=True)))
+                 .order_by(invoice_lines.c.id))
+_lines_by_ids_locked = _lines_by_ids.with_for_update()
+_adjust_settlement = (
+    update(invoices).where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
+    .values(amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
+            amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid")))
+
+
 class InvoiceRepository:
     def __init__(self, conn: Connection, *, row_locks: bool) -> None:
         self.conn = conn
         self.row_locks = row_locks
 
     def add(self, invoice: Invoice, created_by: str | None) -> None:
-        self.conn.execute(insert(invoices).values(**invoice_to_row(invoice, created_by)))
-        self.conn.execute(insert(invoice_lines), [
+        self.conn.execute(_insert_invoice, invoice_to_row(invoice, created_by))
+        self.conn.execute(_insert_lines, [
             invoice_line_to_row(line, invoice.id, invoice.company_id) for line in invoice.lines])
 
     def get(self, company_id: str, invoice_id: str, *, for_update: bool = False) -> Invoice:
-        stmt = select(invoices).where(invoices.c.company_id == company_id, invoices.c.id == invoice_id)
-        if for_update and self.row_locks:
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).mappings().first()
+        stmt = _by_id_locked if for_update and self.row_locks else _by_id
+        row = self.conn.execute(stmt, {"b_company": company_id, "b_id": invoice_id}).mappings().first()
         if row is None:
             raise NotFoundError("invoice", invoice_id)
-        lines = self.conn.execute(
-            select(invoice_lines).where(invoice_lines.c.invoice_id == invoice_id).order_by(invoice_lines.c.line_no)
-        ).mappings().all()
+        lines = self.conn.execute(_lines_of, {"b_id": invoice_id}).mappings().all()
         return invoice_from_row(row, lines)
 
     def lock_lines(self, company_id: str, currency: str, line_ids: Iterable[str]) -> dict[str, InvoiceLine]:
@@ -50,12 +63,8 @@ class InvoiceRepository:
         ids = sorted(set(line_ids))
         if not ids:
             return {}
-        stmt = (select(invoice_lines)
-                .where(invoice_lines.c.company_id == company_id, invoice_lines.c.id.in_(ids))
-                .order_by(invoice_lines.c.id))
-        if self.row_locks:
-            stmt = stmt.with_for_update()
-        rows = self.conn.execute(stmt).mappings().all()
+        stmt = _lines_by_ids_locked if self.row_locks else _lines_by_ids
+        rows = self.conn.execute(stmt, {"b_company": company_id, "b_ids": ids}).mappings().all()
         return {r["id"]: invoice_line_from_row(r, currency) for r in rows}
 
     def save_credited(self, lines: Iterable[InvoiceLine]) -> None:
@@ -68,7 +77,5 @@ class InvoiceRepository:
             self.conn.execute(_set_credited, params)
 
     def adjust_settlement(self, company_id: str, invoice_id: str, *, credited: int = 0, paid: int = 0) -> None:
-        self.conn.execute(update(invoices).where(
-            invoices.c.company_id == company_id, invoices.c.id == invoice_id).values(
-            amount_credited_minor=invoices.c.amount_credited_minor + credited,
-            amount_paid_minor=invoices.c.amount_paid_minor + paid))
+        self.conn.execute(_adjust_settlement, {"b_company": company_id, "b_id": invoice_id, "b_credited": credited,
+                                               "b_paid": paid})

@@ -11,17 +11,21 @@ from creditmemo.store.mapping import journal_entry_from_row
 from creditmemo.store.tables import journal_entries, journal_lines
 
 
+_insert_entry = insert(journal_entries)
+_insert_lines = insert(journal_lines)
+
+
 class JournalRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def add(self, entry: JournalEntry, now: datetime) -> None:
-        self.conn.execute(insert(journal_entries).values(
+        self.conn.execute(_insert_entry, dict(
             id=entry.id, company_id=entry.company_id, date=entry.date, source_type=entry.source_type,
             source_id=entry.source_id, kind=entry.kind, currency=entry.currency,
             functional_currency=entry.functional_currency, exchange_rate=entry.exchange_rate,
             description=entry.description, created_at=now))
-        self.conn.execute(insert(journal_lines), [
+        self.conn.execute(_insert_lines, [
             {"entry_id": entry.id, "company_id": entry.company_id, "line_no": i + 1,
              "account_code": line.account, "debit_minor": line.debit.to_minor(),
              "credit_minor": line.credit.to_minor(), "functional_debit_minor": line.functional_debit.to_minor(),

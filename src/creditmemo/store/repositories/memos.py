@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.mapping import MEMO_HEADER_FIELDS, memo_from_row, memo_line_to_row, memo_to_row
 from creditmemo.store.tables import memo_lines, memos
+
+
+# Statements built once (their compiled form and cache key are reused): the hot path runs them per request.
+_insert_memo = insert(memos)
+_insert_lines = insert(memo_lines)
+_by_id = select(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
+_by_id_kind = _by_id.where(memos.c.kind == bindparam("b_kind"))
+_GET = {(False, False): _by_id, (True, False): _by_id_kind,
+        (False, True): _by_id.with_for_update(), (True, True): _by_id_kind.with_for_update()}
+_lines_of = select(memo_lines).where(memo_lines.c.memo_id == bindparam("b_id")).order_by(memo_lines.c.line_no)
+_save_header = (update(memos).where(memos.c.id == bindparam("b_id"), memos.c.company_id == bindparam("b_company"))
+                .values({k: bindparam(f"v_{k}") for k in MEMO_HEADER_FIELDS}))
+_save_line_amounts = (update(memo_lines).where(memo_lines.c.id == bindparam("b_id"))
+                      .values(net_minor=bindparam("v_net"), tax_minor=bindparam("v_tax")))
+_adjust_settlement = (
+    update(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
+    .values(amount_applied_minor=memos.c.amount_applied_minor + bindparam("b_applied"),
+            amount_refunded_minor=memos.c.amount_refunded_minor + bindparam("b_refunded")))
 
 
 def _entity(kind: MemoKind) -> str:
@@ -20,34 +38,30 @@ class MemoRepository:
         self.row_locks = row_locks
 
     def add(self, memo: Memo) -> None:
-        self.conn.execute(insert(memos).values(**memo_to_row(memo)))
+        self.conn.execute(_insert_memo, memo_to_row(memo))
         self._insert_lines(memo)
 
     def _insert_lines(self, memo: Memo) -> None:
         if memo.lines:
-            self.conn.execute(insert(memo_lines), [
+            self.conn.execute(_insert_lines, [
                 memo_line_to_row(line, memo.id, memo.company_id) for line in memo.lines])
 
     def get(self, company_id: str, memo_id: str, kind: MemoKind | None = None, *,
             for_update: bool = False) -> Memo:
-        stmt = select(memos).where(memos.c.company_id == company_id, memos.c.id == memo_id)
-        if kind is not None:
-            stmt = stmt.where(memos.c.kind == str(kind))
-        if for_update and self.row_locks:
-            stmt = stmt.with_for_update()
-        row = self.conn.execute(stmt).mappings().first()
+        stmt = _GET[kind is not None, for_update and self.row_locks]
+        params = {"b_company": company_id, "b_id": memo_id, "b_kind": None if kind is None else str(kind)}
+        row = self.conn.execute(stmt, params).mappings().first()
         if row is None:
             raise NotFoundError(_entity(kind) if kind else "memo", memo_id)
-        lines = self.conn.execute(
-            select(memo_lines).where(memo_lines.c.memo_id == memo_id).order_by(memo_lines.c.line_no)
-        ).mappings().all()
+        lines = self.conn.execute(_lines_of, {"b_id": memo_id}).mappings().all()
         return memo_from_row(row, lines)
 
     def save(self, memo: Memo, *, replace_lines: bool = False) -> None:
         """Write the header (and, when asked, the lines) of an existing memo."""
         row = memo_to_row(memo)
-        self.conn.execute(update(memos).where(memos.c.id == memo.id, memos.c.company_id == memo.company_id)
-                          .values({k: row[k] for k in MEMO_HEADER_FIELDS}))
+        params = {f"v_{k}": row[k] for k in MEMO_HEADER_FIELDS}
+        params.update(b_id=memo.id, b_company=memo.company_id)
+        self.conn.execute(_save_header, params)
         if replace_lines:
             # Draft edits and discards replace lines; posted lines are never touched (rule 4).
             self.conn.execute(delete(memo_lines).where(memo_lines.c.memo_id == memo.id))
@@ -55,14 +69,13 @@ class MemoRepository:
 
     def save_line_amounts(self, memo: Memo) -> None:
         """Re-priced amounts at post (rule 2: the completing credit takes the remaining tax)."""
-        for line in memo.lines:
-            self.conn.execute(update(memo_lines).where(memo_lines.c.id == line.id).values(
-                net_minor=line.net.to_minor(), tax_minor=line.tax.to_minor()))
+        if memo.lines:
+            self.conn.execute(_save_line_amounts, [
+                {"b_id": line.id, "v_net": line.net.to_minor(), "v_tax": line.tax.to_minor()} for line in memo.lines])
 
     def adjust_settlement(self, company_id: str, memo_id: str, *, applied: int = 0, refunded: int = 0) -> None:
-        self.conn.execute(update(memos).where(memos.c.company_id == company_id, memos.c.id == memo_id).values(
-            amount_applied_minor=memos.c.amount_applied_minor + applied,
-            amount_refunded_minor=memos.c.amount_refunded_minor + refunded))
+        self.conn.execute(_adjust_settlement, {"b_company": company_id, "b_id": memo_id, "b_applied": applied,
+                                               "b_refunded": refunded})
 
     def ids_in_status(self, company_id: str | None, status: str, limit: int = 100) -> list[tuple[str, str]]:
         stmt = select(memos.c.company_id, memos.c.id).where(memos.c.status == status)
