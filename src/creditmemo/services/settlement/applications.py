@@ -129,8 +129,8 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
             debit_memos[app.target_id] = debit_memos.get(app.target_id, 0) + minor
     for (source_type, source_id, customer_id), minor in sources.items():
         if source_type is SourceType.CREDIT_MEMO:
-            uow.memos.adjust_settlement(cid, source_id, applied=minor)
-            uow.customers.adjust(cid, customer_id, available_credit=-minor)
+            uow.applications.add_to_memos_applied(cid, {source_id: minor})
+            uow.applications.add_to_customer_credit(cid, customer_id, -minor)
         else:
             uow.payments.adjust(cid, source_id, applied=minor)
     uow.applications.add_to_invoices(cid, {i: (c, p) for i, (c, p) in invoices.items()})
