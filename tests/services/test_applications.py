@@ -241,6 +241,28 @@ class TestDebitMemoTarget:
         assert cus_after.balance == usd("0.00")
 
 
+class TestTemporaryCreditOffsetByDebitMemo:
+    """Seed 003: a temporary credit, later offset by a debit memo for the same amount."""
+
+    def test_debit_memo_takes_the_temporary_credit_back(self, db, controller):
+        cus = customer(db, controller)
+        inv = invoice(db, controller, [line("1", "500.00")], customer_id=cus.id)
+        temp = post(db, controller, standalone(db, controller, cus.id, price="120.00", reason="temporary_credit"))
+        apply(db, controller, temp, to_invoice(inv, "120.00"))
+        with db.uow() as uow:
+            dm = create_debit_memo(uow, controller, customer_id=cus.id, currency="USD", reason_code="temporary_credit",
+                                   invoice_id=inv.id, lines=[FreeLineInput("Temporary credit withdrawn", "1", "120.00")])
+        dm = post(db, controller, dm)
+        with db.uow(readonly=True) as uow:
+            entries = uow.journal.for_source(controller.company_id, dm.id) + uow.journal.for_source(controller.company_id, temp.id)
+        assert [(l.account, str(l.debit.amount), str(l.credit.amount)) for e in entries for l in e.lines] == [
+            ("1150", "0.00", "120.00"), ("1200", "120.00", "0.00"),     # debit memo: Dr AR, Cr clearing
+            ("1150", "120.00", "0.00"), ("1200", "0.00", "120.00")]     # temporary credit: Dr clearing, Cr AR
+        inv_after, dm_after, cus_after = read(db, controller, invoice_id=inv.id, memo_id=dm.id, customer_id=cus.id)
+        assert (inv_after.amount_due, dm_after.amount_due) == (usd("380.00"), usd("120.00"))
+        assert (cus_after.balance, cus_after.available_credit) == (usd("500.00"), usd("0.00"))
+
+
 class TestUnapply:
     def test_marks_reversed_and_restores_both_sides(self, db, controller):
         cus, memo = credit_account(db, controller)
