@@ -68,11 +68,22 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(Decimal(0), currency)
+        cached = _ZEROS.get(currency)
+        if cached is None:
+            cached = _ZEROS[currency] = cls(Decimal(0), currency)
+        return cached
 
     @classmethod
     def from_minor(cls, minor: int, currency: str) -> Money:
-        return cls(Decimal(minor).scaleb(-minor_units(currency)), currency)
+        """From stored integer minor units (read on every row): exact by construction, so the checks
+        of ``__init__`` are skipped for known currencies."""
+        places = MINOR_UNITS.get(currency)
+        if places is None or type(minor) is not int:
+            return cls(Decimal(minor).scaleb(-minor_units(currency)), currency)
+        money = object.__new__(cls)
+        object.__setattr__(money, "amount", Decimal(minor).scaleb(-places))
+        object.__setattr__(money, "currency", currency)
+        return money
 
     def to_minor(self) -> int:
         return int(self.amount.scaleb(MINOR_UNITS[self.currency]))
@@ -133,6 +144,9 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+_ZEROS: dict[str, Money] = {}
 
 
 def total(items: Iterable[Money], currency: str) -> Money:
