@@ -3,16 +3,19 @@ so a whole document can be built before one insert."""
 
 from __future__ import annotations
 
+import base64
 import os
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
 
+_TO_CROCKFORD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET.encode())
+
+
 def new_id(prefix: str) -> str:
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
-    chars = []
-    for _ in range(26):
-        value, rem = divmod(value, 32)
-        chars.append(_ALPHABET[rem])
-    return f"{prefix}_{''.join(reversed(chars))}"
+    # 26 base32 digits of the 130-bit value: shifted to 160 bits, base64's base32 gives 32 digits
+    # of which the first 26 are ours (translated to the Crockford alphabet).
+    digits = base64.b32encode((value << 30).to_bytes(20, "big")).translate(_TO_CROCKFORD)
+    return f"{prefix}_{digits[:26].decode()}"
