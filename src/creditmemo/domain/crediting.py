@@ -173,6 +173,9 @@ def build_credit_lines(
         assert quantity is None or isinstance(quantity, Decimal)
         assert amount is None or isinstance(amount, Money)
         qty, credit_by, net, tax = price_credit(line, quantity=quantity, amount=amount, field=p)
+        if not net.is_positive():  # a quantity so small its credit rounds to nothing
+            errors.errors.append(FieldError(f"{p}.quantity", "zero_amount", f"The line rounds to zero {invoice.currency}."))
+            continue
         lines.append(MemoLine(
             id=ids("cml"), line_no=i + 1, description=line.description, quantity=qty,
             unit_price=line.unit_price, net=net, tax_rate=line.tax_rate, tax=tax,
