@@ -59,6 +59,14 @@ from creditmemo.cli.reports import register as _register_reports  # noqa: E402
 _register_settlement(app)
 _register_reports(app)
 
+from creditmemo.cli.worker import register as _register_worker  # noqa: E402
+from creditmemo.cli.audit import register as _register_audit  # noqa: E402
+from creditmemo.cli.policy import register as _register_policy  # noqa: E402
+
+_register_worker(app)
+_register_audit(app)
+_register_policy(app)
+
 
 def main() -> None:
     try:

@@ -70,6 +70,8 @@ def verify_chain(events: Iterable[AuditEvent], head_seq: int, head_hash: str) ->
     Catches an altered row (hash), an inserted or removed row (seq or prev_hash), a truncated tail (head)."""
     expected_seq, prev = 1, GENESIS
     for event in events:
+        if event.seq == expected_seq > head_seq:  # appended behind the application's back
+            return ChainBreak(event.seq, event.id, f"event #{event.seq} is beyond the chain head #{head_seq}")
         if event.seq != expected_seq:
             return ChainBreak(expected_seq, event.id, f"expected event #{expected_seq}, found #{event.seq}")
         if event.prev_hash != prev:

@@ -21,6 +21,7 @@ from creditmemo.store.repositories.applications import ApplicationRepository
 from creditmemo.store.repositories.payments import PaymentRepository
 from creditmemo.store.repositories.refunds import RefundRepository
 from creditmemo.store.repositories.reports import ReportQueries
+from creditmemo.store.repositories.approvals import ApprovalRepository
 
 Clock = Callable[[], datetime]
 
@@ -73,6 +74,7 @@ class UnitOfWork:
         self.payments = PaymentRepository(conn, row_locks=locks)
         self.refunds = RefundRepository(conn)
         self.reports = ReportQueries(conn)
+        self.approvals = ApprovalRepository(conn)
         self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id)
         self.audit.enabled = self.db.audit
         return self

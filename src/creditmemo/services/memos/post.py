@@ -13,6 +13,7 @@ from creditmemo.domain.posting_rules import memo_entry
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.memos.approval import ensure_cleared_for_posting
 from creditmemo.services.settlement.applications import auto_apply_credit_memo
 from creditmemo.store.uow import UnitOfWork
 
@@ -22,6 +23,7 @@ def post_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | N
     """Post now, or queue to ready_to_post when the memo is longer than the company's line limit."""
     authorize(actor, Permission.POST_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    ensure_cleared_for_posting(uow, memo)  # approval_required for a draft the policy sends to approval
     company = uow.companies.get(actor.company_id)
     if len(memo.lines) > company.background_line_limit:
         return queue_post(uow, actor, memo)

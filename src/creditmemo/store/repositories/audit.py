@@ -80,17 +80,43 @@ class AuditLog:
                                 .where(audit_heads.c.company_id == company_id)).first()
         return (row[0], row[1]) if row else (0, GENESIS)
 
-    def iter_events(self, company_id: str, batch: int = 5000) -> Iterator[AuditEvent]:
-        last = 0
+    def iter_events(self, company_id: str, batch: int = 5000, *, after: int = 0,
+                    upto: int | None = None) -> Iterator[AuditEvent]:
+        last = after
         while True:
-            rows = self.conn.execute(select(audit_events).where(
-                audit_events.c.company_id == company_id, audit_events.c.seq > last,
-            ).order_by(audit_events.c.seq).limit(batch)).mappings().all()
+            stmt = select(audit_events).where(audit_events.c.company_id == company_id, audit_events.c.seq > last)
+            if upto is not None:
+                stmt = stmt.where(audit_events.c.seq <= upto)
+            rows = self.conn.execute(stmt.order_by(audit_events.c.seq).limit(batch)).mappings().all()
             if not rows:
                 return
             for r in rows:
                 yield _event_from_row(r)
             last = rows[-1]["seq"]
+
+    def query(self, company_id: str, *, entity_id: str | None = None, actor_id: str | None = None,
+              start: datetime | None = None, end: datetime | None = None, after_seq: int = 0,
+              limit: int = 100) -> list[AuditEvent]:
+        """Events in seq order after ``after_seq`` (keyset pagination), filtered; ``end`` exclusive."""
+        c = audit_events.c
+        stmt = select(audit_events).where(c.company_id == company_id, c.seq > after_seq)
+        if entity_id is not None:
+            stmt = stmt.where(c.entity_id == entity_id)
+        if actor_id is not None:
+            stmt = stmt.where(c.actor_id == actor_id)
+        if start is not None:
+            stmt = stmt.where(c.occurred_at >= start)
+        if end is not None:
+            stmt = stmt.where(c.occurred_at < end)
+        rows = self.conn.execute(stmt.order_by(c.seq).limit(limit)).mappings().all()
+        return [_event_from_row(r) for r in rows]
+
+    def seq_of(self, company_id: str, event_id: str) -> int | None:
+        return self.conn.execute(select(audit_events.c.seq).where(
+            audit_events.c.company_id == company_id, audit_events.c.id == event_id)).scalar_one_or_none()
+
+    def company_ids(self) -> list[str]:
+        return list(self.conn.execute(select(audit_heads.c.company_id).order_by(audit_heads.c.company_id)).scalars())
 
     def for_entity(self, company_id: str, entity_id: str) -> list[AuditEvent]:
         rows = self.conn.execute(select(audit_events).where(

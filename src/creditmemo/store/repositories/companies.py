@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.chart import Account, ReasonCode
 from creditmemo.domain.documents import Company
@@ -80,6 +80,11 @@ class CompanyRepository:
     def settings(self, company_id: str) -> dict[str, Any]:
         value = self.conn.execute(select(companies.c.settings).where(companies.c.id == company_id)).scalar_one()
         return dict(value or {})
+
+    def update_settings(self, company_id: str, settings: dict[str, Any]) -> None:
+        """Replace the settings JSON (approval policy, background line limit) and drop the cached config."""
+        self.conn.execute(update(companies).where(companies.c.id == company_id).values(settings=settings))
+        self.invalidate(company_id)
 
     def reason_codes(self, company_id: str, *, fresh: bool = False) -> list[dict[str, Any]]:
         """Ordered by code. ``fresh`` re-reads them (e.g. before rejecting a code another process may

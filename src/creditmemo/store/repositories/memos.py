@@ -26,6 +26,9 @@ _adjust_settlement = (
     update(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
     .values(amount_applied_minor=memos.c.amount_applied_minor + bindparam("b_applied"),
             amount_refunded_minor=memos.c.amount_refunded_minor + bindparam("b_refunded")))
+_claim = (select(memos.c.company_id, memos.c.id).where(memos.c.status == bindparam("b_status"))
+          .order_by(memos.c.updated_at, memos.c.id).limit(1))
+_claim_locked = _claim.with_for_update(skip_locked=True)
 
 
 def _entity(kind: MemoKind) -> str:
@@ -76,6 +79,38 @@ class MemoRepository:
     def adjust_settlement(self, company_id: str, memo_id: str, *, applied: int = 0, refunded: int = 0) -> None:
         self.conn.execute(_adjust_settlement, {"b_company": company_id, "b_id": memo_id, "b_applied": applied,
                                                "b_refunded": refunded})
+
+    def claim_next(self, status: str) -> tuple[str, str] | None:
+        """(company_id, id) of the oldest memo in ``status``, locked for this transaction. PostgreSQL
+        skips rows other workers hold (FOR UPDATE SKIP LOCKED); SQLite's BEGIN IMMEDIATE already
+        serialises writers, so there it is a plain select (one worker)."""
+        stmt = _claim_locked if self.row_locks else _claim
+        row = self.conn.execute(stmt, {"b_status": status}).first()
+        return None if row is None else (row[0], row[1])
+
+    def list(self, company_id: str, *, kind: MemoKind, filters: dict[str, object], sort: str = "-id",
+             starting_after: str | None = None, limit: int = 20) -> tuple[list[Memo], bool]:
+        """A page of memos with their lines (one query for the lines of the whole page)."""
+        from creditmemo.store.repositories.listing import keyset_page
+        c = memos.c
+        where = [c.kind == str(kind)]
+        for name, col in (("status", c.status), ("customer_id", c.customer_id), ("invoice_id", c.invoice_id),
+                          ("reason_code", c.reason_code), ("number", c.number)):
+            if filters.get(name) is not None:
+                where.append(col == filters[name])
+        if filters.get("issued_from") is not None:
+            where.append(c.issue_date >= filters["issued_from"])
+        if filters.get("issued_to") is not None:
+            where.append(c.issue_date <= filters["issued_to"])
+        rows, more = keyset_page(self.conn, memos, company_id, where, sort=sort, starting_after=starting_after,
+                                 limit=limit, columns={"id": c.id, "created_at": c.created_at, "number": c.number,
+                                                       "issue_date": c.issue_date, "total": c.total_minor})
+        by_memo: dict[str, list[object]] = {r["id"]: [] for r in rows}
+        if rows:
+            for line in self.conn.execute(select(memo_lines).where(memo_lines.c.memo_id.in_(list(by_memo)))
+                                          .order_by(memo_lines.c.memo_id, memo_lines.c.line_no)).mappings():
+                by_memo[line["memo_id"]].append(line)
+        return [memo_from_row(r, by_memo[r["id"]]) for r in rows], more  # type: ignore[arg-type]
 
     def ids_in_status(self, company_id: str | None, status: str, limit: int = 100) -> list[tuple[str, str]]:
         stmt = select(memos.c.company_id, memos.c.id).where(memos.c.status == status)

@@ -1,0 +1,51 @@
+"""`creditmemo audit verify [--company SLUG]`: walk each company's hash chain; exit 1 naming the first
+event altered, inserted or removed behind the application's back."""
+
+from typing import Annotated
+
+import typer
+
+from creditmemo.cli.common import DbUrl, Json, database, emit_json, err, fail, out
+from creditmemo.domain.errors import DomainError, NotFoundError
+from creditmemo.services.audit_trail import verify_audit_chain
+
+
+def register(app: typer.Typer) -> None:
+    audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+    app.add_typer(audit_app, name="audit")
+
+    @audit_app.command("verify")
+    def verify(
+        company: Annotated[str | None, typer.Option("--company", help="Company slug (default: every company).")] = None,
+        database_url: DbUrl = None, as_json: Json = False,
+    ) -> None:
+        """Verify the audit chain of one company or of all; non-zero exit on the first break."""
+        results = []
+        try:
+            with database(database_url).uow(readonly=True) as uow:
+                if company is not None:
+                    company_id = uow.companies.id_for_slug(company)
+                    if company_id is None:
+                        raise NotFoundError("company", company)
+                    ids = [company_id]
+                else:
+                    ids = uow.audit.company_ids()
+                for company_id in ids:
+                    seq, _ = uow.audit.head(company_id)
+                    results.append((company_id, seq, verify_audit_chain(uow, company_id)))
+        except DomainError as e:
+            fail(e)
+        broken = [(c, s, b) for c, s, b in results if b is not None]
+        if as_json:
+            emit_json([{"company_id": c, "events": s, "ok": b is None,
+                        "break": None if b is None else {"seq": b.seq, "event_id": b.event_id, "reason": b.reason}}
+                       for c, s, b in results])
+        else:
+            for c, s, b in results:
+                if b is None:
+                    out.print(f"ok      {c}: {s} events, chain intact")
+                else:
+                    err.print(f"BROKEN  {c}: first broken event #{b.seq} id={b.event_id or '-'}: {b.reason}",
+                              highlight=False)
+        if broken:
+            raise typer.Exit(1)

@@ -1,0 +1,142 @@
+"""Submitting, approving, rejecting and recalling memos (credit and debit alike) under the company's
+approval policy. Each decision is an ``approvals`` row tied to the memo version it was given on, and
+an audit event. Every transition bumps the memo version, so an approval clears exactly one version."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from creditmemo.domain.approval import (
+    Approval, ApprovalPolicy, Decision, Tier, ensure_may_approve, functional_total, is_cleared, required_tier,
+)
+from creditmemo.domain.documents import Memo, MemoKind
+from creditmemo.domain.errors import ApprovalRequiredError, ForbiddenError, ValidationFailedError
+from creditmemo.domain.lifecycle import Action, Status, next_status
+from creditmemo.domain.money import Money
+from creditmemo.ids import new_id
+from creditmemo.services import audit
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.settings import load_policy
+from creditmemo.store.uow import UnitOfWork
+
+MAX_COMMENT = 2000
+
+
+def submit_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
+                comment: object = None) -> Memo:
+    """Draft → pending_approval when a tier applies, otherwise straight to approved (recorded as a
+    ``not_required`` decision)."""
+    authorize(actor, Permission.SUBMIT_MEMO)
+    memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    next_status(memo.status, Action.SUBMIT, _entity(memo))
+    text = _comment(comment)
+    policy = load_policy(uow, actor.company_id)
+    amount, tier = _tier_for(uow, policy, memo)
+    if tier is None:
+        return _decide(uow, actor, memo, Status.APPROVED, Decision.NOT_REQUIRED, None, text, "submitted",
+                       amount)
+    return _decide(uow, actor, memo, Status.PENDING_APPROVAL, None, tier, text, "submitted", amount)
+
+
+def approve_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
+                 comment: object = None) -> Memo:
+    """One approval from a role whose limit covers the amount; never the memo's creator."""
+    authorize(actor, Permission.APPROVE_MEMO)
+    memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    status = next_status(memo.status, Action.APPROVE, _entity(memo))
+    text = _comment(comment)
+    policy = load_policy(uow, actor.company_id)
+    amount, tier = _tier_for(uow, policy, memo)
+    ensure_may_approve(policy, role=str(actor.role), actor_id=actor.user_id, creator_id=memo.created_by,
+                       amount=amount, tier=tier)
+    return _decide(uow, actor, memo, status, Decision.APPROVED, tier, text, "approved", amount)
+
+
+def reject_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
+                comment: object = None) -> Memo:
+    """Back to draft with a reason, by someone who could have approved it."""
+    authorize(actor, Permission.APPROVE_MEMO)
+    memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    status = next_status(memo.status, Action.REJECT, _entity(memo))
+    text = _comment(comment)
+    if text is None:
+        raise ValidationFailedError.single("comment", "Say why the memo is rejected.", "required")
+    policy = load_policy(uow, actor.company_id)
+    amount, tier = _tier_for(uow, policy, memo)
+    ensure_may_approve(policy, role=str(actor.role), actor_id=actor.user_id, creator_id=memo.created_by,
+                       amount=amount, tier=tier, verb="reject")
+    return _decide(uow, actor, memo, status, Decision.REJECTED, tier, text, "rejected", amount)
+
+
+def recall_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
+                comment: object = None) -> Memo:
+    """The creator takes a pending or approved memo back to draft (to edit it; it then needs
+    approval again)."""
+    authorize(actor, Permission.SUBMIT_MEMO)
+    memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    status = next_status(memo.status, Action.RECALL, _entity(memo))
+    if actor.user_id is None or actor.user_id != memo.created_by:
+        raise ForbiddenError("Only the memo's creator may recall it.", reason="not_creator")
+    return _decide(uow, actor, memo, status, Decision.RECALLED, None, _comment(comment), "recalled", None)
+
+
+def list_approvals(uow: UnitOfWork, actor: Actor, memo_id: str) -> list[Approval]:
+    authorize(actor, Permission.READ)
+    memo = uow.memos.get(actor.company_id, memo_id)  # not_found for another company's memo
+    return uow.approvals.for_memo(actor.company_id, memo.id)
+
+
+def ensure_cleared_for_posting(uow: UnitOfWork, memo: Memo, policy: ApprovalPolicy | None = None) -> None:
+    """Post guard: a draft that the policy sends to approval cannot be posted (approval_required);
+    an approved memo needs a clearing decision on its current version."""
+    if memo.status is Status.DRAFT:
+        policy = policy or load_policy(uow, memo.company_id)
+        amount, tier = _tier_for(uow, policy, memo)
+        if tier is not None:
+            raise ApprovalRequiredError(
+                f"{memo.number} ({amount} in company currency) needs approval (tier {tier.name}: "
+                f"{tier.min_role} or above); submit it first.", tier=tier.name, amount=str(amount.amount))
+    elif memo.status is Status.APPROVED and not is_cleared(uow.approvals.for_memo(memo.company_id, memo.id),
+                                                           memo.version):
+        raise ApprovalRequiredError(f"{memo.number} changed after its approval; submit it again.")
+
+
+def _tier_for(uow: UnitOfWork, policy: ApprovalPolicy, memo: Memo) -> tuple[Money, Tier | None]:
+    company = uow.companies.get(memo.company_id)
+    amount = functional_total(memo.total, memo.exchange_rate, company.functional_currency)
+    return amount, required_tier(policy, amount.amount)
+
+
+def _decide(uow: UnitOfWork, actor: Actor, memo: Memo, status: Status, decision: Decision | None,
+            tier: Tier | None, comment: str | None, verb: str, amount: Money | None) -> Memo:
+    now = uow.now()
+    changed = replace(memo, status=status, updated_at=now, version=memo.version + 1)
+    uow.memos.save(changed)
+    if decision is not None:
+        uow.approvals.add(memo.company_id, Approval(
+            id=new_id("apv"), memo_id=memo.id, memo_version=changed.version, decision=decision,
+            tier=tier.name if tier else None, actor_id=actor.user_id or actor.label or "system",
+            comment=comment, created_at=now))
+    changes: dict[str, object] = {"status": [str(memo.status), str(status)]}
+    if decision is not None:
+        changes["decision"] = [None, str(decision)]
+    if tier is not None:
+        changes["tier"] = [None, tier.name]
+    if amount is not None:
+        changes["functional_total"] = [None, str(amount.amount)]
+    if comment is not None:
+        changes["comment"] = [None, comment]
+    audit.record(uow, actor, f"{memo.kind}_memo.{verb}", f"{memo.kind}_memo", memo.id, changes)
+    return changed
+
+
+def _comment(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_COMMENT:
+        raise ValidationFailedError.single("comment", f"Text of at most {MAX_COMMENT} characters.", "invalid")
+    return value.strip() or None
+
+
+def _entity(memo: Memo) -> str:
+    return f"{memo.kind} memo"

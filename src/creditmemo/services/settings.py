@@ -1,0 +1,66 @@
+"""Company settings an admin changes: the approval policy and the background line limit. Stored in
+companies.settings (JSON); every change is validated and audited. Decisions read the policy fresh
+from the database (not the per-process company cache), so a change made by another process counts
+at once."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from creditmemo.domain.approval import ApprovalPolicy
+from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.services import audit
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.companies import DEFAULT_SETTINGS
+from creditmemo.store.uow import UnitOfWork
+
+MAX_LINE_LIMIT: Final = 100_000
+
+
+def load_policy(uow: UnitOfWork, company_id: str) -> ApprovalPolicy:
+    """The company's policy as stored (validated when it was saved), or the default."""
+    stored = uow.companies.settings(company_id).get("approval_policy")
+    return ApprovalPolicy.from_dict(stored if stored is not None else DEFAULT_SETTINGS["approval_policy"])
+
+
+def get_approval_policy(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    authorize(actor, Permission.READ)
+    return load_policy(uow, actor.company_id).to_dict()
+
+
+def update_approval_policy(uow: UnitOfWork, actor: Actor, policy_dict: object) -> dict[str, Any]:
+    """Replace the policy (admin only). Memos already approved keep their approval; memos submitted
+    from now on, and approvals given from now on, follow the new policy."""
+    authorize(actor, Permission.MANAGE)
+    new = ApprovalPolicy.from_dict(policy_dict).to_dict()
+    settings = uow.companies.settings(actor.company_id)
+    old = ApprovalPolicy.from_dict(settings.get("approval_policy", DEFAULT_SETTINGS["approval_policy"])).to_dict()
+    if new != old:
+        uow.companies.update_settings(actor.company_id, {**settings, "approval_policy": new})
+        audit.record(uow, actor, "company.settings_updated", "company", actor.company_id,
+                     {"approval_policy": [old, new]})
+    return new
+
+
+def get_background_line_limit(uow: UnitOfWork, actor: Actor) -> int:
+    authorize(actor, Permission.READ)
+    value = uow.companies.settings(actor.company_id).get("background_line_limit")
+    return int(value if value is not None else DEFAULT_SETTINGS["background_line_limit"])
+
+
+def update_background_line_limit(uow: UnitOfWork, actor: Actor, value: object) -> int:
+    """Memos with more lines than this are posted by the worker (DESIGN §2; default 250)."""
+    authorize(actor, Permission.MANAGE)
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+        raise ValidationFailedError.single("background_line_limit", "A whole number of lines.", "invalid")
+    limit = int(value)
+    if not 1 <= limit <= MAX_LINE_LIMIT:
+        raise ValidationFailedError.single("background_line_limit", f"Between 1 and {MAX_LINE_LIMIT}.",
+                                           "out_of_range")
+    settings = uow.companies.settings(actor.company_id)
+    old = int(settings.get("background_line_limit", DEFAULT_SETTINGS["background_line_limit"]))
+    if limit != old:
+        uow.companies.update_settings(actor.company_id, {**settings, "background_line_limit": limit})
+        audit.record(uow, actor, "company.settings_updated", "company", actor.company_id,
+                     {"background_line_limit": [old, limit]})
+    return limit

@@ -1,0 +1,94 @@
+"""The background worker: posts memos in ready_to_post (DESIGN §2: > line limit, or bulk).
+
+Each memo is claimed and posted in its own transaction, so a worker killed mid-posting leaves the
+memo ready_to_post with nothing written (the transaction never commits) and the next run posts it
+exactly once. On PostgreSQL several workers run side by side (FOR UPDATE SKIP LOCKED); on SQLite
+one worker (BEGIN IMMEDIATE serialises writers). A memo that cannot be posted (a domain error such
+as over_credit because its invoice was fully credited meanwhile) goes back to draft with the error
+in ``post_error``, in a new transaction."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from creditmemo.domain.documents import Memo
+from creditmemo.domain.errors import DomainError
+from creditmemo.domain.lifecycle import Action, Status, next_status
+from creditmemo.services import audit
+from creditmemo.services.actors import system_actor
+from creditmemo.services.memos.post import finish_post
+from creditmemo.store.uow import Database
+
+log = logging.getLogger("creditmemo.worker")
+WORKER_LABEL = "worker"
+
+
+@dataclass
+class WorkerStats:
+    posted: int = 0
+    failed: int = 0
+
+
+def post_next(db: Database) -> tuple[str, Memo | DomainError] | None:
+    """Claim and post one queued memo. None when the queue is empty (or every queued memo is held by
+    another worker); otherwise (memo id, posted memo or the domain error that sent it to draft)."""
+    with db.uow() as uow:
+        claimed = uow.memos.claim_next(str(Status.READY_TO_POST))
+        if claimed is None:
+            return None
+        company_id, memo_id = claimed
+        actor = system_actor(company_id, WORKER_LABEL)
+        try:
+            memo = uow.memos.get(company_id, memo_id, for_update=True)
+            next_status(memo.status, Action.FINISH_POST, f"{memo.kind} memo")
+            return memo_id, finish_post(uow, actor, memo)
+        except DomainError as e:
+            uow.rollback()
+            error = e
+    _fail(db, company_id, memo_id, error)
+    return memo_id, error
+
+
+def _fail(db: Database, company_id: str, memo_id: str, error: DomainError) -> None:
+    """Back to draft with the error visible on the memo and in the audit trail (own transaction)."""
+    actor = system_actor(company_id, WORKER_LABEL)
+    with db.uow() as uow:
+        memo = uow.memos.get(company_id, memo_id, for_update=True)
+        if memo.status is not Status.READY_TO_POST:
+            return  # someone else already dealt with it
+        status = next_status(memo.status, Action.FAIL_POST, f"{memo.kind} memo")
+        message = f"{error.code}: {error.detail}"
+        uow.memos.save(replace(memo, status=status, post_error=message, updated_at=uow.now(),
+                               version=memo.version + 1))
+        audit.record(uow, actor, f"{memo.kind}_memo.post_failed", f"{memo.kind}_memo", memo.id,
+                     {"status": [str(memo.status), str(status)], "post_error": [None, message],
+                      "error_code": [None, error.code]})
+
+
+def run_worker(db: Database, *, once: bool = False, batch: int = 100, poll_interval: float = 1.0,
+               should_stop: Callable[[], bool] = lambda: False) -> WorkerStats:
+    """Post until the queue is empty (``once``) or forever, polling every ``poll_interval`` seconds
+    when idle. ``batch`` bounds how many memos one round posts before checking ``should_stop``."""
+    stats = WorkerStats()
+    while not should_stop():
+        done_this_round = 0
+        while done_this_round < batch:
+            result = post_next(db)
+            if result is None:
+                break
+            done_this_round += 1
+            memo_id, outcome = result
+            if isinstance(outcome, DomainError):
+                stats.failed += 1
+                log.warning("memo %s not posted: %s %s", memo_id, outcome.code, outcome.detail)
+            else:
+                stats.posted += 1
+                log.info("posted %s %s", outcome.number, memo_id)
+        if done_this_round == 0:
+            if once:
+                return stats
+            time.sleep(poll_interval)
+    return stats
