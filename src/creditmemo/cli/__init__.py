@@ -67,6 +67,10 @@ _register_worker(app)
 _register_audit(app)
 _register_policy(app)
 
+from creditmemo.cli.serve import register as _register_serve  # noqa: E402
+
+_register_serve(app)
+
 
 def main() -> None:
     try:

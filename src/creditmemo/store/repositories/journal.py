@@ -42,3 +42,23 @@ class JournalRepository:
                                       .order_by(journal_lines.c.line_no)).mappings().all()
             result.append(journal_entry_from_row(row, lines))
         return result
+
+    def list(self, company_id: str, *, filters: dict[str, object], sort: str = "-id",
+             starting_after: str | None = None, limit: int = 20) -> tuple[list[JournalEntry], bool]:
+        from creditmemo.store.repositories.listing import keyset_page
+        c = journal_entries.c
+        where = [col == filters[name] for name, col in (("source_type", c.source_type), ("source_id", c.source_id),
+                                                        ("kind", c.kind)) if filters.get(name) is not None]
+        if filters.get("date_from") is not None:
+            where.append(c.date >= filters["date_from"])
+        if filters.get("date_to") is not None:
+            where.append(c.date <= filters["date_to"])
+        rows, more = keyset_page(self.conn, journal_entries, company_id, where, sort=sort,
+                                 starting_after=starting_after, limit=limit,
+                                 columns={"id": c.id, "date": c.date, "created_at": c.created_at})
+        lines: dict[str, list[object]] = {r["id"]: [] for r in rows}
+        if rows:
+            for line in self.conn.execute(select(journal_lines).where(journal_lines.c.entry_id.in_(list(lines)))
+                                          .order_by(journal_lines.c.entry_id, journal_lines.c.line_no)).mappings():
+                lines[line["entry_id"]].append(line)
+        return [journal_entry_from_row(r, lines[r["id"]]) for r in rows], more  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The REST API under /v1 (FastAPI): thin routes over the services."""

@@ -1,0 +1,62 @@
+"""The FastAPI application: ``create_app(settings | db)``. Routes under /v1, the web UI at /,
+OpenAPI at /openapi.json, every error as application/problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+import creditmemo
+from creditmemo.api import problems
+from creditmemo.api.deps import EdgeMiddleware, KeyCache
+from creditmemo.api.routes import customers, invoices, ledger, memos, payments, reports, settings
+from creditmemo.config import Settings
+from creditmemo.store.uow import Database
+
+DESCRIPTION = """Credit and debit memos on a double-entry ledger.
+
+* **Auth**: `Authorization: Bearer <API key>` (`creditmemo apikey create`). Keys belong to users with a
+  role (clerk, manager, vp, controller, auditor, admin); another company's documents are 404.
+* **Money** travels as decimal strings (`"100.00"`); JSON numbers are refused for amounts.
+* **Idempotency-Key** on every POST: a replay returns the first response (header `Idempotent-Replayed`);
+  the same key with a different body is `409 idempotency_conflict`. Keys are kept 24 hours.
+* **Lists** page with `limit` (≤ 100) and `starting_after` (the `next_cursor` of the previous page).
+* **Errors** are `application/problem+json` with a stable `code`, the `field` at fault and `errors[]`.
+"""
+
+
+def create_app(config: Settings | Database | None = None) -> FastAPI:
+    """The app over a Database (tests pass one) or over the Settings' DATABASE_URL."""
+    settings = config if isinstance(config, Settings) else Settings()
+    db = config if isinstance(config, Database) else Database(settings.database_url)
+    app = FastAPI(title="creditmemo", version=creditmemo.__version__, description=DESCRIPTION,
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+    app.state.db = db
+    app.state.settings = settings
+    app.state.key_cache = KeyCache()
+    problems.install(app)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
+    v1 = APIRouter(prefix="/v1")
+    for router in (customers.router, invoices.router, memos.invoice_memos, memos.credit_router, memos.debit_router,
+                   payments.router, ledger.router, reports.router, settings_router()):
+        v1.include_router(router)
+    app.include_router(v1)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                                 routes=app.routes)
+            schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = problems.PROBLEM_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    from creditmemo import web
+    web.mount(app)
+    return app
+
+
+def settings_router() -> APIRouter:
+    return settings.router

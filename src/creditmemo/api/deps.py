@@ -1,0 +1,230 @@
+"""What routes share: the database, the acting user from the API key, and one unit of work per request
+(reads read-only; writes commit when the ``with`` block exits, before the response is sent, and store
+the response under the Idempotency-Key in the same transaction)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from creditmemo.api.problems import ApiError
+from creditmemo.config import Settings
+from creditmemo.ids import new_id
+from creditmemo.services import idempotency
+from creditmemo.services.actors import Actor
+from creditmemo.services.users import authenticate_api_key
+from creditmemo.store.uow import Database, UnitOfWork
+
+JSON = "application/json"
+KEY_CACHE_SECONDS = 30.0
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+class KeyCache:
+    """Presented key digest -> actor, for a short while, so a request does not pay a lookup to authenticate.
+    A revoked key or changed role is honoured within ``KEY_CACHE_SECONDS``."""
+
+    def __init__(self, ttl: float = KEY_CACHE_SECONDS, size: int = 10_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._items: dict[str, tuple[float, Actor]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, digest: str) -> Actor | None:
+        item = self._items.get(digest)
+        if item is None or item[0] < time.monotonic():
+            return None
+        return item[1]
+
+    def put(self, digest: str, actor: Actor) -> None:
+        with self._lock:
+            if len(self._items) >= self.size:
+                self._items.clear()
+            self._items[digest] = (time.monotonic() + self.ttl, actor)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def database(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def request_id(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("request_id") or new_id("req"))
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cmk_…`")
+
+
+def current_actor(request: Request,
+                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError("unauthorized", "Send an API key as `Authorization: Bearer <key>`.", headers=challenge)
+    key = credentials.credentials
+    digest = hashlib.sha256(key.encode(errors="replace")).hexdigest()
+    cache: KeyCache = request.app.state.key_cache
+    actor = cache.get(digest)
+    if actor is None:
+        with database(request).uow(readonly=True) as uow:
+            actor = authenticate_api_key(uow, key)
+        if actor is None:
+            raise ApiError("unauthorized", "The API key is unknown or revoked.", headers=challenge)
+        cache.put(digest, actor)
+    return actor
+
+
+@dataclass
+class Ctx:
+    request: Request
+    db: Database
+    actor: Actor
+    request_id: str
+    idempotency_key: str | None = None
+
+    def read(self, fn: Callable[[UnitOfWork], BaseModel]) -> Response:
+        with self.db.uow(readonly=True, request_id=self.request_id) as uow:
+            result = fn(uow)
+        return Response(result.model_dump_json(), media_type=JSON)
+
+    def preview(self, fn: Callable[[UnitOfWork], BaseModel]) -> Response:
+        """Build without writing: the transaction is rolled back whatever happens."""
+        with self.db.uow(readonly=True, request_id=self.request_id) as uow:
+            try:
+                result = fn(uow)
+            finally:
+                uow.rollback()
+        return Response(result.model_dump_json(), media_type=JSON)
+
+    def write(self, fn: Callable[[UnitOfWork], BaseModel], *, status: int = 200, body: BaseModel | None = None,
+              idempotent: bool = True) -> Response:
+        key = self.idempotency_key if idempotent else None
+        fingerprint = ""
+        if key is not None:
+            idempotency.check_key(key)
+            payload = body.model_dump_json(exclude_unset=False) if body is not None else ""
+            fingerprint = idempotency.request_fingerprint(self.request.method, self.request.url.path, payload)
+        try:
+            with self.db.uow(request_id=self.request_id) as uow:
+                stored = None
+                if key is not None:
+                    stored = idempotency.find_response(uow, self.actor, key, fingerprint)
+                    if stored is not None and stored is not idempotency.EXPIRED:
+                        return _replay(stored)
+                text = fn(uow).model_dump_json()
+                if key is not None:
+                    idempotency.save_response(uow, self.actor, key, fingerprint, status, text,
+                                              replace=stored is idempotency.EXPIRED)
+        except IntegrityError:
+            if key is None:
+                raise ApiError("conflict", "The request conflicted with a concurrent change; retry it.") from None
+            # A concurrent request with the same key committed first: answer as its replay.
+            with self.db.uow(readonly=True, request_id=self.request_id) as uow:
+                stored = idempotency.find_response(uow, self.actor, key, fingerprint)
+            if stored is None or stored is idempotency.EXPIRED:
+                raise ApiError("conflict", "The request conflicted with a concurrent change; retry it.") from None
+            return _replay(stored)
+        except OperationalError as e:
+            if "deadlock" in str(e).lower() or "could not serialize" in str(e).lower() or "locked" in str(e).lower():
+                raise ApiError("conflict", "The request conflicted with a concurrent change; retry it.") from None
+            raise
+        return Response(text, status_code=status, media_type=JSON)
+
+
+def _replay(stored: idempotency.StoredResponse) -> Response:
+    return Response(stored.body, status_code=stored.status_code, media_type=JSON,
+                    headers={"Idempotent-Replayed": "true"})
+
+
+def reader(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Ctx:
+    return Ctx(request, database(request), actor, request_id(request))
+
+
+def writer(request: Request, actor: Annotated[Actor, Depends(current_actor)],
+           idempotency_key: Annotated[str | None, Header(
+               alias="Idempotency-Key", max_length=255,
+               description="Makes the POST safe to retry: a replay returns the first response (24 h).")] = None,
+           ) -> Ctx:
+    return Ctx(request, database(request), actor, request_id(request), idempotency_key)
+
+
+Reader = Annotated[Ctx, Depends(reader)]
+Writer = Annotated[Ctx, Depends(writer)]
+
+
+class EdgeMiddleware:
+    """Pure ASGI: request ids in and out (X-Request-ID), and the body size limit (413, never a 500)."""
+
+    def __init__(self, app: Any, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body = max_body_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        rid = None
+        length = None
+        for name, value in scope.get("headers", ()):
+            if name == b"x-request-id":
+                text = value.decode("latin-1")
+                rid = text if _REQUEST_ID.match(text) else None
+            elif name == b"content-length":
+                length = value
+        rid = rid or new_id("req")
+        scope.setdefault("state", {})["request_id"] = rid
+        header = (b"x-request-id", rid.encode())
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), header]
+            await send(message)
+
+        if length is not None:
+            try:
+                too_big = int(length) > self.max_body
+            except ValueError:
+                too_big = False
+            if too_big:
+                await _send_problem(scope, send_with_id, 413, "payload_too_large",
+                                    f"The body is larger than {self.max_body} bytes.", rid)
+                return
+        seen = 0
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_body:
+                    raise StarletteHTTPException(413, f"The body is larger than {self.max_body} bytes.")
+            return message
+
+        await self.app(scope, limited_receive, send_with_id)
+
+
+async def _send_problem(scope: dict[str, Any], send: Any, status: int, code: str, detail: str, rid: str) -> None:
+    import json
+
+    from creditmemo.api.problems import PROBLEM_JSON, PROBLEMS
+    body = json.dumps({"type": f"/problems/{code}", "title": PROBLEMS[code][1], "status": status, "detail": detail,
+                       "instance": scope.get("path"), "code": code, "errors": [], "request_id": rid}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+__all__ = ["Ctx", "EdgeMiddleware", "KeyCache", "Reader", "Settings", "Writer", "current_actor"]

@@ -1,0 +1,49 @@
+"""/v1/customers: create, read, list, statement."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.problems import problems
+from creditmemo.api.schemas.common import Page, page
+from creditmemo.api.schemas.customers import CustomerCreate, CustomerOut
+from creditmemo.api.schemas.reports import StatementOut, plain
+from creditmemo.services import customers as svc
+from creditmemo.services import lists, reports
+from creditmemo.store.repositories.listing import MAX_LIMIT
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+CustomerId = Annotated[str, Path(max_length=40)]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=40)]
+
+
+@router.post("", status_code=201, response_model=CustomerOut, responses=problems(403, 409, 413))
+def create_customer(body: CustomerCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+    return ctx.write(lambda uow: CustomerOut.of(svc.create_customer(
+        uow, ctx.actor, name=body.name, currency=body.currency, payment_terms_days=body.payment_terms_days,
+        email=body.email)), status=201, body=body)
+
+
+@router.get("", response_model=Page[CustomerOut], responses=problems(403))
+def list_customers(ctx: Reader, limit: Limit = 20, starting_after: Cursor = None):  # type: ignore[no-untyped-def]
+    def run(uow):  # type: ignore[no-untyped-def]
+        rows, more = lists.list_customers(uow, ctx.actor, starting_after=starting_after, limit=limit)
+        return page(CustomerOut, [CustomerOut.of(c) for c in rows], more)
+    return ctx.read(run)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut, responses=problems(403, 404))
+def get_customer(customer_id: CustomerId, ctx: Reader):  # type: ignore[no-untyped-def]
+    return ctx.read(lambda uow: CustomerOut.of(svc.get_customer(uow, ctx.actor, customer_id)))
+
+
+@router.get("/{customer_id}/statement", response_model=StatementOut, responses=problems(403, 404))
+def customer_statement(customer_id: CustomerId, ctx: Reader,  # type: ignore[no-untyped-def]
+                       start: Annotated[str, Query(max_length=10, examples=["2026-01-01"])],
+                       end: Annotated[str, Query(max_length=10, examples=["2026-03-31"])]):
+    return ctx.read(lambda uow: StatementOut.model_validate(plain(reports.customer_statement(
+        uow, ctx.actor, customer_id, start=start, end=end))))

@@ -1,0 +1,51 @@
+"""/v1/invoices: issue, read, list."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.problems import problems
+from creditmemo.api.schemas.common import Page, page
+from creditmemo.api.schemas.invoices import InvoiceCreate, InvoiceOut
+from creditmemo.domain.inputs import InvoiceLineInput
+from creditmemo.services import invoices as svc
+from creditmemo.services import lists
+from creditmemo.store.repositories.listing import MAX_LIMIT
+
+router = APIRouter(prefix="/invoices", tags=["invoices"])
+InvoiceId = Annotated[str, Path(max_length=40)]
+Q = Annotated[str | None, Query(max_length=40)]
+DateQ = Annotated[str | None, Query(max_length=10)]
+Sort = Literal["id", "-id", "number", "-number", "issue_date", "-issue_date", "due_date", "-due_date", "total",
+               "-total"]
+
+
+@router.post("", status_code=201, response_model=InvoiceOut, responses=problems(403, 404, 409, 413))
+def issue_invoice(body: InvoiceCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+    lines = [InvoiceLineInput(l.description, l.quantity, l.unit_price, discount=l.discount, tax_rate=l.tax_rate,
+                              unit_cost=l.unit_cost, item=l.item, revenue_account=l.revenue_account)
+             for l in body.lines]
+    return ctx.write(lambda uow: InvoiceOut.of(svc.issue_invoice(
+        uow, ctx.actor, customer_id=body.customer_id, currency=body.currency, issue_date=body.issue_date,
+        due_date=body.due_date, exchange_rate=body.exchange_rate, memo=body.memo, lines=lines)),
+        status=201, body=body)
+
+
+@router.get("", response_model=Page[InvoiceOut], responses=problems(403))
+def list_invoices(ctx: Reader, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,  # type: ignore[no-untyped-def]
+                  starting_after: Q = None, customer_id: Q = None, number: Q = None,
+                  issued_from: DateQ = None, issued_to: DateQ = None, sort: Sort = "-id"):
+    def run(uow):  # type: ignore[no-untyped-def]
+        rows, more = lists.list_invoices(uow, ctx.actor, customer_id=customer_id, number=number,
+                                         issued_from=issued_from, issued_to=issued_to, sort=sort,
+                                         starting_after=starting_after, limit=limit)
+        return page(InvoiceOut, [InvoiceOut.of(i) for i in rows], more)
+    return ctx.read(run)
+
+
+@router.get("/{invoice_id}", response_model=InvoiceOut, responses=problems(403, 404))
+def get_invoice(invoice_id: InvoiceId, ctx: Reader):  # type: ignore[no-untyped-def]
+    return ctx.read(lambda uow: InvoiceOut.of(svc.get_invoice(uow, ctx.actor, invoice_id)))

@@ -1,0 +1,271 @@
+"""/v1/credit-memos and /v1/debit-memos: create, preview, list, read, edit, the lifecycle verbs, journal
+entries, applications and refunds. Both kinds share one router factory (same lifecycle, DESIGN §2)."""
+
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query
+
+from creditmemo.api.deps import Ctx, Reader, Writer
+from creditmemo.api.problems import problems
+from creditmemo.api.schemas.common import ActionBody, Page, page
+from creditmemo.api.schemas.ledger import AuditEventOut, JournalEntryOut
+from creditmemo.api.schemas.memos import (
+    BulkPostBody, CreditMemoCreate, DebitMemoCreate, DiscardBody, FromInvoiceCreate, MemoLineIn, MemoOut,
+    MemoUpdate, PostBody, VoidBody,
+)
+from creditmemo.api.schemas.settlement import ApplicationCreate, ApplicationOut, RefundCreate, RefundOut
+from creditmemo.domain.documents import Memo, MemoKind
+from creditmemo.domain.errors import NotFoundError, ValidationFailedError
+from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
+from creditmemo.domain.settlement import AllocationInput
+from creditmemo.services import lists
+from creditmemo.services.invoices import parse_date
+from creditmemo.services.memos import approval, bulk, create, discard, edit, post, read, void
+from creditmemo.services.settlement import applications, refunds
+from creditmemo.store.repositories.listing import MAX_LIMIT
+from creditmemo.store.uow import UnitOfWork
+
+MemoId = Annotated[str, Path(max_length=40)]
+Q = Annotated[str | None, Query(max_length=40)]
+DateQ = Annotated[str | None, Query(max_length=10, examples=["2026-03-01"])]
+Status = Literal["draft", "pending_approval", "approved", "ready_to_post", "posted", "void", "discarded"]
+Sort = Literal["id", "-id", "created_at", "-created_at", "number", "-number", "issue_date", "-issue_date", "total",
+               "-total"]
+
+
+def credit_lines(lines: list[MemoLineIn] | None) -> list[CreditLineInput] | None:
+    return None if lines is None else [l.credit_input() for l in lines]
+
+
+def free_lines(lines: list[MemoLineIn] | None) -> list[FreeLineInput]:
+    if lines is None:
+        raise ValidationFailedError.single("lines", "At least one line is required.", "required")
+    return [l.free_input() for l in lines]
+
+
+def edit_lines(lines: list[MemoLineIn]) -> list[CreditLineInput] | list[FreeLineInput]:
+    """Lines naming invoice lines edit a memo from an invoice; the others are free lines."""
+    if any(l.invoice_line_id is not None for l in lines):
+        return [l.credit_input() for l in lines]
+    return [l.free_input() for l in lines]
+
+
+def _create_credit(uow: UnitOfWork, ctx: Ctx, body: CreditMemoCreate, *, build_only: bool) -> Memo:
+    common: dict[str, Any] = {"reason_code": body.reason_code, "memo_text": body.memo, "reference": body.reference,
+                              "issue_date": body.issue_date, "auto_apply": body.auto_apply}
+    if body.invoice_id is not None:
+        if body.source == "standalone":
+            raise ValidationFailedError.single("source", "A memo with an invoice_id has source invoice or return.")
+        if body.exchange_rate is not None:
+            raise ValidationFailedError.single("exchange_rate", "A memo from an invoice takes the invoice's rate.")
+        fn = create.build_credit_memo_from_invoice if build_only else create.create_credit_memo_from_invoice
+        return fn(uow, ctx.actor, body.invoice_id, lines=credit_lines(body.lines), source=body.source or "invoice",
+                  currency=body.currency, customer_id=body.customer_id, **common)
+    if body.source not in (None, "standalone"):
+        raise ValidationFailedError.single("invoice_id", f"A {body.source} memo needs the invoice_id.", "required")
+    if body.customer_id is None:
+        raise ValidationFailedError.single("customer_id", "A standalone memo needs a customer_id.", "required")
+    kwargs = dict(customer_id=body.customer_id, currency=body.currency, exchange_rate=body.exchange_rate,
+                  lines=free_lines(body.lines), **common)
+    if build_only:
+        return create.build_free_memo(uow, ctx.actor, MemoKind.CREDIT, **kwargs)
+    return create.create_standalone_credit_memo(uow, ctx.actor, **kwargs)
+
+
+def memo_router(kind: MemoKind) -> APIRouter:
+    path = f"/{kind}-memos"
+    router = APIRouter(prefix=path, tags=[f"{kind} memos"])
+    one = problems(403, 404)
+    verb = problems(403, 404, 409, 413)
+
+    def out(m: Memo) -> MemoOut:
+        return MemoOut.of(m)
+
+    @router.get("", response_model=Page[MemoOut], responses=problems(403), name=f"list_{kind}_memos")
+    def list_memos(ctx: Reader, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,  # type: ignore[no-untyped-def]
+                   starting_after: Q = None, status: Status | None = None, customer_id: Q = None,
+                   invoice_id: Q = None, reason_code: Q = None, number: Q = None, issued_from: DateQ = None,
+                   issued_to: DateQ = None, sort: Sort = "-id"):
+        def run(uow: UnitOfWork) -> Page[Any]:
+            rows, more = lists.list_memos(uow, ctx.actor, kind, status=status, customer_id=customer_id,
+                                          invoice_id=invoice_id, reason_code=reason_code, number=number,
+                                          issued_from=issued_from, issued_to=issued_to, sort=sort,
+                                          starting_after=starting_after, limit=limit)
+            return page(MemoOut, [out(m) for m in rows], more)
+        return ctx.read(run)
+
+    @router.get("/{memo_id}", response_model=MemoOut, responses=one, name=f"get_{kind}_memo")
+    def get_memo(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+        return ctx.read(lambda uow: out(read.get_memo(uow, ctx.actor, memo_id, kind)))
+
+    @router.patch("/{memo_id}", response_model=MemoOut, responses=verb, name=f"update_{kind}_memo")
+    def update_memo(memo_id: MemoId, body: MemoUpdate, ctx: Reader):  # type: ignore[no-untyped-def]
+        sent = body.model_fields_set
+        changes: dict[str, Any] = {name: getattr(body, field) for field, name in (
+            ("reason_code", "reason_code"), ("memo", "memo_text"), ("reference", "reference"),
+            ("issue_date", "issue_date"), ("auto_apply", "auto_apply")) if field in sent}
+        if "lines" in sent and body.lines is not None:
+            changes["lines"] = edit_lines(body.lines)
+        return ctx.write(lambda uow: out(edit.update_memo(uow, ctx.actor, memo_id, kind=kind, **changes)),
+                         idempotent=False)
+
+    def action(name: str, fn: Callable[[UnitOfWork, Ctx, str, Any], Memo], body_model: type[Any], summary: str,
+               *, required: bool = False) -> None:
+        if required:
+            @router.post(f"/{{memo_id}}/{name}", response_model=MemoOut, responses=verb, summary=summary,
+                         name=f"{name}_{kind}_memo")
+            def endpoint(memo_id: MemoId, body: body_model, ctx: Writer):  # type: ignore[no-untyped-def,valid-type]
+                return ctx.write(lambda uow: out(fn(uow, ctx, memo_id, body)), body=body)
+        else:
+            @router.post(f"/{{memo_id}}/{name}", response_model=MemoOut, responses=verb, summary=summary,
+                         name=f"{name}_{kind}_memo")
+            def endpoint(memo_id: MemoId, ctx: Writer,  # type: ignore[no-untyped-def]
+                         body: body_model | None = None):  # type: ignore[valid-type]
+                given = body if body is not None else body_model()
+                return ctx.write(lambda uow: out(fn(uow, ctx, memo_id, given)), body=given)
+
+    def comment(body: ActionBody) -> str | None:
+        return body.comment
+
+    action("submit", lambda uow, ctx, mid, b: approval.submit_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
+           ActionBody, "Submit for approval (straight to approved when no tier applies)")
+    action("approve", lambda uow, ctx, mid, b: approval.approve_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
+           ActionBody, "Approve (role limit must cover the amount; not one's own memo)")
+    action("reject", lambda uow, ctx, mid, b: approval.reject_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
+           ActionBody, "Reject back to draft with a comment")
+    action("recall", lambda uow, ctx, mid, b: approval.recall_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
+           ActionBody, "Recall a pending or approved memo to draft")
+    action("post", lambda uow, ctx, mid, b: post.post_memo(
+        uow, ctx.actor, mid, kind=kind, on=None if b.date is None else parse_date(b.date, "date")),
+        PostBody, "Post (journal entry; queued to ready_to_post above the line limit)")
+    action("void", lambda uow, ctx, mid, b: void.void_memo(uow, ctx.actor, mid, kind=kind, on=b.void_date,
+                                                           reason=b.reason),
+           VoidBody, "Void a posted memo (reversing entry dated the void date)")
+    action("discard", lambda uow, ctx, mid, b: discard.discard_memo(uow, ctx.actor, mid, reason=b.reason, kind=kind),
+           DiscardBody, "Discard a draft or pending memo (keeps its number)", required=True)
+
+    @router.get("/{memo_id}/journal-entries", response_model=list[JournalEntryOut], responses=one,
+                name=f"{kind}_memo_journal_entries")
+    def journal(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+        return ctx.read(lambda uow: _list(JournalEntryOut, [JournalEntryOut.of(e) for e in read.memo_journal(
+            uow, ctx.actor, memo_id, kind)]))
+
+    @router.get("/{memo_id}/events", response_model=list[AuditEventOut], responses=one, name=f"{kind}_memo_events")
+    def events(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+        def run(uow: UnitOfWork) -> Any:
+            read.get_memo(uow, ctx.actor, memo_id, kind)
+            return _list(AuditEventOut, [AuditEventOut.of(e) for e in read.memo_events(uow, ctx.actor, memo_id)])
+        return ctx.read(run)
+
+    @router.get("/{memo_id}/applications", response_model=list[ApplicationOut], responses=one,
+                name=f"{kind}_memo_applications")
+    def list_apps(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+        def run(uow: UnitOfWork) -> Any:
+            read.get_memo(uow, ctx.actor, memo_id, kind)
+            by = {"source_id": memo_id} if kind is MemoKind.CREDIT else {"target_id": memo_id}
+            return _list(ApplicationOut, [ApplicationOut.of(a) for a in applications.list_applications(
+                uow, ctx.actor, **by)])
+        return ctx.read(run)
+
+    return router
+
+
+def _list(model: type[Any], items: list[Any]) -> Any:
+    from pydantic import RootModel
+    return RootModel[list[model]](items)  # type: ignore[valid-type]
+
+
+credit_router = memo_router(MemoKind.CREDIT)
+debit_router = memo_router(MemoKind.DEBIT)
+extra = problems(403, 404, 409, 413)
+
+
+@credit_router.post("", status_code=201, response_model=MemoOut, responses=extra, name="create_credit_memo")
+def create_credit_memo(body: CreditMemoCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+    return ctx.write(lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=False)), status=201, body=body)
+
+
+@credit_router.post("/preview", response_model=MemoOut, responses=extra, name="preview_credit_memo",
+                    summary="The memo that would be created; nothing is written (no number is taken)")
+def preview_credit_memo(body: CreditMemoCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+    return ctx.preview(lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=True), preview=True))
+
+
+@credit_router.post("/bulk-post", response_model=list[MemoOut], responses=extra, name="bulk_post_credit_memos",
+                    summary="Queue many memos for posting by the worker (all or nothing)")
+def bulk_post(body: BulkPostBody, ctx: Writer):  # type: ignore[no-untyped-def]
+    return ctx.write(lambda uow: _list(MemoOut, [MemoOut.of(m) for m in bulk.bulk_post(uow, ctx.actor, body.memo_ids)]),
+                     body=body)
+
+
+@credit_router.post("/{memo_id}/applications", status_code=201, response_model=list[ApplicationOut],
+                    responses=extra, name="apply_credit_memo")
+def apply_credit_memo(memo_id: MemoId, body: ApplicationCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+    allocations = [AllocationInput("invoice" if a.invoice_id is not None else "debit_memo",
+                                   a.invoice_id if a.invoice_id is not None else a.debit_memo_id, a.amount)
+                   for a in body.allocations]
+    _check_allocations(body)
+    return ctx.write(lambda uow: _list(ApplicationOut, [ApplicationOut.of(a) for a in applications.apply_credit(
+        uow, ctx.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations,
+        on=body.applied_on)]), status=201, body=body)
+
+
+def _check_allocations(body: ApplicationCreate) -> None:
+    for i, a in enumerate(body.allocations):
+        if (a.invoice_id is None) == (a.debit_memo_id is None):
+            raise ValidationFailedError.single(f"allocations[{i}]", "Give exactly one of invoice_id, debit_memo_id.",
+                                               "one_target")
+
+
+@credit_router.delete("/{memo_id}/applications/{application_id}", response_model=ApplicationOut, responses=extra,
+                      name="unapply_credit_memo")
+def unapply_credit_memo(memo_id: MemoId, application_id: Annotated[str, Path(max_length=40)],  # type: ignore[no-untyped-def]
+                        ctx: Reader):
+    def run(uow: UnitOfWork) -> ApplicationOut:
+        app = applications.get_application(uow, ctx.actor, application_id)
+        if app.source_id != memo_id:
+            raise NotFoundError("application", application_id)
+        return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id))
+    return ctx.write(run, idempotent=False)
+
+
+@credit_router.post("/{memo_id}/refunds", status_code=201, response_model=RefundOut, responses=extra,
+                    name="refund_credit_memo")
+def refund_credit_memo(memo_id: MemoId, body: RefundCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+    return ctx.write(lambda uow: RefundOut.of(refunds.refund(
+        uow, ctx.actor, source_type="credit_memo", source_id=memo_id, amount=body.amount, method=body.method,
+        reference=body.reference, refunded_on=body.refunded_on, override_reason=body.override_reason)),
+        status=201, body=body)
+
+
+@credit_router.get("/{memo_id}/refunds", response_model=list[RefundOut], responses=problems(403, 404),
+                   name="list_credit_memo_refunds")
+def list_credit_memo_refunds(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+    def run(uow: UnitOfWork) -> Any:
+        read.get_memo(uow, ctx.actor, memo_id, MemoKind.CREDIT)
+        return _list(RefundOut, [RefundOut.of(r) for r in refunds.list_refunds(uow, ctx.actor, memo_id)])
+    return ctx.read(run)
+
+
+@debit_router.post("", status_code=201, response_model=MemoOut, responses=extra, name="create_debit_memo")
+def create_debit_memo(body: DebitMemoCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+    return ctx.write(lambda uow: MemoOut.of(create.create_debit_memo(
+        uow, ctx.actor, customer_id=body.customer_id, currency=body.currency, reason_code=body.reason_code,
+        invoice_id=body.invoice_id, exchange_rate=body.exchange_rate, memo_text=body.memo, reference=body.reference,
+        issue_date=body.issue_date, lines=free_lines(body.lines))), status=201, body=body)
+
+
+invoice_memos = APIRouter(prefix="/invoices", tags=["credit memos"])
+
+
+@invoice_memos.post("/{invoice_id}/credit-memos", status_code=201, response_model=MemoOut, responses=extra,
+                    name="create_credit_memo_from_invoice",
+                    summary="A draft credit memo from an invoice, every line pre-populated unless narrowed")
+def create_from_invoice(invoice_id: Annotated[str, Path(max_length=40)], body: FromInvoiceCreate,  # type: ignore[no-untyped-def]
+                        ctx: Writer):
+    return ctx.write(lambda uow: MemoOut.of(create.create_credit_memo_from_invoice(
+        uow, ctx.actor, invoice_id, reason_code=body.reason_code, lines=credit_lines(body.lines),
+        memo_text=body.memo, reference=body.reference, issue_date=body.issue_date, auto_apply=body.auto_apply,
+        source=body.source)), status=201, body=body)

@@ -1,0 +1,38 @@
+"""/v1/reports: trial balance, AR aging, credit memo register."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from creditmemo.api.deps import Reader
+from creditmemo.api.problems import problems
+from creditmemo.api.schemas.reports import AgingOut, RegisterOut, TrialBalanceOut, plain
+from creditmemo.services import reports
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+DateQ = Annotated[str | None, Query(max_length=10, examples=["2026-03-31"])]
+Q = Annotated[str | None, Query(max_length=40)]
+
+
+@router.get("/trial-balance", response_model=TrialBalanceOut, responses=problems(403))
+def trial_balance(ctx: Reader, as_of: DateQ = None):  # type: ignore[no-untyped-def]
+    def run(uow):  # type: ignore[no-untyped-def]
+        tb = reports.trial_balance(uow, ctx.actor, as_of=as_of)
+        return TrialBalanceOut.model_validate({**plain(tb), "balanced": tb.balanced})
+    return ctx.read(run)
+
+
+@router.get("/ar-aging", response_model=AgingOut, responses=problems(403))
+def ar_aging(ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])]):  # type: ignore[no-untyped-def]
+    return ctx.read(lambda uow: AgingOut.model_validate(plain(reports.ar_aging(uow, ctx.actor, as_of=as_of))))
+
+
+@router.get("/credit-memo-register", response_model=RegisterOut, responses=problems(403))
+def credit_memo_register(ctx: Reader, start: DateQ = None, end: DateQ = None,  # type: ignore[no-untyped-def]
+                         reason_code: Q = None, customer_id: Q = None,
+                         status: Literal["draft", "pending_approval", "approved", "ready_to_post", "posted", "void",
+                                         "discarded"] | None = None):
+    return ctx.read(lambda uow: RegisterOut.model_validate(plain(reports.credit_memo_register(
+        uow, ctx.actor, start=start, end=end, reason_code=reason_code, status=status, customer_id=customer_id))))

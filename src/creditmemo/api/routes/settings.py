@@ -1,0 +1,32 @@
+"""/v1/settings: the approval policy (admins change it; everyone reads it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import RootModel
+
+from creditmemo.api.deps import Reader
+from creditmemo.api.problems import problems
+from creditmemo.services import settings as svc
+
+router = APIRouter(prefix="/settings", tags=["settings"])
+
+
+class ApprovalPolicyDoc(RootModel[dict[str, Any]]):
+    model_config = {"json_schema_extra": {"examples": [{
+        "tiers": [{"name": "manager", "above": "5000.00", "min_role": "manager"},
+                  {"name": "vp", "above": "25000.00", "min_role": "vp"}],
+        "role_limits": {"manager": "25000.00", "vp": None, "controller": None}}]}}
+
+
+@router.get("/approval-policy", response_model=ApprovalPolicyDoc, responses=problems(403))
+def get_approval_policy(ctx: Reader):  # type: ignore[no-untyped-def]
+    return ctx.read(lambda uow: ApprovalPolicyDoc(svc.get_approval_policy(uow, ctx.actor)))
+
+
+@router.put("/approval-policy", response_model=ApprovalPolicyDoc, responses=problems(403, 413))
+def put_approval_policy(body: ApprovalPolicyDoc, ctx: Reader):  # type: ignore[no-untyped-def]
+    return ctx.write(lambda uow: ApprovalPolicyDoc(svc.update_approval_policy(uow, ctx.actor, body.root)),
+                     idempotent=False)

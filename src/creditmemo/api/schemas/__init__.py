@@ -1,0 +1,1 @@
+"""Pydantic request and response schemas per resource (money as decimal strings)."""

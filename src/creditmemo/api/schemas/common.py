@@ -1,0 +1,74 @@
+"""Shared schema pieces: decimal strings, pages, the base models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from creditmemo.domain.money import Money
+
+DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$"
+# Money and other exact numbers travel as strings: "100.00". JSON numbers are refused (no float).
+MoneyStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN, max_length=27),
+                     Field(json_schema_extra={"format": "decimal"}, examples=["100.00"])]
+DecimalStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN, max_length=27),
+                       Field(json_schema_extra={"format": "decimal"}, examples=["2"])]
+RateStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN, max_length=27),
+                    Field(json_schema_extra={"format": "decimal"}, examples=["8.25"],
+                          description="Percent: \"8.25\" is 8.25%.")]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+Text = Annotated[str, StringConstraints(max_length=5000)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), Field(examples=["USD"])]
+
+
+class In(BaseModel):
+    """Request bodies: unknown fields are an error (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def money(m: Money) -> str:
+    return format(m.amount, "f")
+
+
+def dec(d: Decimal | None) -> str | None:
+    if d is None:
+        return None
+    text = format(d, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text or "0"
+
+
+T = TypeVar("T")
+
+
+class Page(Out, Generic[T]):
+    object: str = "list"
+    data: list[T]
+    has_more: bool
+    next_cursor: str | None = Field(None, description="Pass as `starting_after` for the next page.")
+
+
+def page(model: type[Out], data: list[Any], has_more: bool) -> Page[Any]:
+    return Page[model](data=data, has_more=has_more,  # type: ignore[valid-type]
+                       next_cursor=data[-1].id if has_more and data else None)
+
+
+class ActionBody(In):
+    comment: Annotated[str, StringConstraints(max_length=2000)] | None = None
+
+
+def iso(value: date | datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+JsonObject = dict[str, Any]

@@ -1,0 +1,67 @@
+"""Journal entries and audit events (read only)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from creditmemo.api.schemas.common import DecimalStr, MoneyStr, Out, dec, money
+from creditmemo.domain.audit import AuditEvent
+from creditmemo.domain.ledger import JournalEntry, JournalLine
+
+
+class JournalLineOut(Out):
+    account: str
+    debit: MoneyStr
+    credit: MoneyStr
+    functional_debit: MoneyStr
+    functional_credit: MoneyStr
+    customer_id: str | None
+
+    @classmethod
+    def of(cls, l: JournalLine) -> JournalLineOut:
+        return cls(account=l.account, debit=money(l.debit), credit=money(l.credit),
+                   functional_debit=money(l.functional_debit), functional_credit=money(l.functional_credit),
+                   customer_id=l.customer_id)
+
+
+class JournalEntryOut(Out):
+    object: str = "journal_entry"
+    id: str
+    date: date
+    kind: str
+    source_type: str
+    source_id: str
+    currency: str
+    functional_currency: str
+    exchange_rate: DecimalStr
+    description: str
+    lines: list[JournalLineOut]
+
+    @classmethod
+    def of(cls, e: JournalEntry) -> JournalEntryOut:
+        return cls(id=e.id, date=e.date, kind=e.kind, source_type=e.source_type, source_id=e.source_id,
+                   currency=e.currency, functional_currency=e.functional_currency, exchange_rate=dec(e.exchange_rate),
+                   description=e.description, lines=[JournalLineOut.of(l) for l in e.lines])
+
+
+class AuditEventOut(Out):
+    object: str = "audit_event"
+    id: str
+    seq: int
+    occurred_at: datetime
+    actor_id: str | None
+    actor_label: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    changes: dict[str, Any]
+    request_id: str | None
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, e: AuditEvent) -> AuditEventOut:
+        return cls(id=e.id, seq=e.seq, occurred_at=e.occurred_at, actor_id=e.actor_id, actor_label=e.actor_label,
+                   action=e.action, entity_type=e.entity_type, entity_id=e.entity_id, changes=dict(e.changes),
+                   request_id=e.request_id, prev_hash=e.prev_hash, hash=e.hash)

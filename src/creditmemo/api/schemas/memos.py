@@ -1,0 +1,209 @@
+"""Credit and debit memos: create (from an invoice, standalone), edit, actions, and the representation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from creditmemo.api.schemas.common import (
+    Currency, DecimalStr, Id, In, MoneyStr, Out, RateStr, ShortText, Text, dec, money,
+)
+from creditmemo.domain.documents import Memo, MemoKind, MemoLine
+from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
+from creditmemo.domain.lifecycle import allowed_actions
+from creditmemo.domain.money import Money
+
+DateStr = Annotated[str, Field(max_length=10, examples=["2026-03-02"])]
+Lines = Annotated[list["MemoLineIn"], Field(min_length=1, max_length=1000)]
+
+
+class MemoLineIn(In):
+    """A line from an invoice (``invoice_line_id`` with ``quantity`` or ``amount``), or a free line
+    (``description``, ``quantity``, ``unit_price``, ``tax_rate``)."""
+
+    invoice_line_id: Id | None = None
+    quantity: DecimalStr | None = None
+    amount: MoneyStr | None = None
+    restock: bool = False
+    description: Annotated[str, Field(max_length=500)] | None = None
+    unit_price: DecimalStr | None = None
+    tax_rate: DecimalStr | None = None
+    account_code: Annotated[str, Field(max_length=20)] | None = None
+
+    def credit_input(self) -> CreditLineInput:
+        return CreditLineInput(self.invoice_line_id, quantity=self.quantity, amount=self.amount, restock=self.restock)
+
+    def free_input(self) -> FreeLineInput:
+        return FreeLineInput(self.description, self.quantity, self.unit_price, tax_rate=self.tax_rate,
+                             account_code=self.account_code)
+
+
+class FromInvoiceCreate(In):
+    """POST /v1/invoices/{id}/credit-memos: every line pre-populated unless ``lines`` narrows them."""
+
+    model_config = In.model_config | {"json_schema_extra": {"examples": [
+        {"reason_code": "billing_error", "memo": "Six hours billed twice."},
+        {"reason_code": "return", "source": "return",
+         "lines": [{"invoice_line_id": "invl_01jd…", "quantity": "2", "restock": True}]}]}}
+    reason_code: ShortText
+    source: Literal["invoice", "return"] = "invoice"
+    memo: Text | None = None
+    reference: ShortText | None = None
+    issue_date: DateStr | None = None
+    auto_apply: bool = True
+    lines: Lines | None = None
+
+
+class CreditMemoCreate(In):
+    """POST /v1/credit-memos: standalone (customer_id, currency, free lines) or with ``invoice_id`` and
+    chosen invoice lines."""
+
+    model_config = In.model_config | {"json_schema_extra": {"examples": [
+        {"customer_id": "cus_01jd…", "currency": "USD", "reason_code": "goodwill",
+         "lines": [{"description": "Goodwill for delayed delivery", "quantity": "1", "unit_price": "300.00"}]},
+        {"invoice_id": "inv_01jd…", "reason_code": "billing_error",
+         "lines": [{"invoice_line_id": "invl_01jd…", "amount": "100.00"}]}]}}
+    reason_code: ShortText
+    customer_id: Id | None = None
+    invoice_id: Id | None = None
+    currency: Currency | None = None
+    exchange_rate: DecimalStr | None = None
+    source: Literal["invoice", "return", "standalone"] | None = None
+    memo: Text | None = None
+    reference: ShortText | None = None
+    issue_date: DateStr | None = None
+    auto_apply: bool = True
+    lines: Lines | None = None
+
+
+class DebitMemoCreate(In):
+    model_config = In.model_config | {"json_schema_extra": {"examples": [
+        {"customer_id": "cus_01jd…", "currency": "USD", "reason_code": "chargeback",
+         "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "1200.00"}]}]}}
+    customer_id: Id
+    currency: Currency
+    reason_code: ShortText
+    invoice_id: Id | None = None
+    exchange_rate: DecimalStr | None = None
+    memo: Text | None = None
+    reference: ShortText | None = None
+    issue_date: DateStr | None = None
+    lines: Lines
+
+
+class MemoUpdate(In):
+    """PATCH: only the fields sent change; ``lines`` replaces every line."""
+
+    model_config = In.model_config | {"json_schema_extra": {"examples": [{"memo": "Corrected text"}]}}
+    reason_code: ShortText | None = None
+    memo: Text | None = None
+    reference: ShortText | None = None
+    issue_date: DateStr | None = None
+    auto_apply: bool | None = None
+    lines: Lines | None = None
+
+
+class PostBody(In):
+    date: DateStr | None = Field(None, description="Posting date of the journal entry; default the issue date.")
+
+
+class VoidBody(In):
+    void_date: DateStr | None = None
+    reason: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class DiscardBody(In):
+    model_config = In.model_config | {"json_schema_extra": {"examples": [{"reason": "Raised in error"}]}}
+    reason: Annotated[str, Field(max_length=2000)]
+
+
+class BulkPostBody(In):
+    memo_ids: Annotated[list[Id], Field(min_length=1, max_length=1000)]
+
+
+class MemoLineOut(Out):
+    id: str
+    line_no: int
+    invoice_line_id: str | None
+    description: str
+    quantity: DecimalStr | None
+    unit_price: DecimalStr | None
+    credit_by: str
+    net_amount: MoneyStr
+    tax_rate: RateStr
+    tax_amount: MoneyStr
+    total: MoneyStr
+    account_code: str | None
+    restock: bool
+
+    @classmethod
+    def of(cls, l: MemoLine) -> MemoLineOut:
+        return cls(id=l.id, line_no=l.line_no, invoice_line_id=l.invoice_line_id, description=l.description,
+                   quantity=dec(l.quantity), unit_price=dec(l.unit_price), credit_by=str(l.credit_by),
+                   net_amount=money(l.net), tax_rate=dec(l.tax_rate), tax_amount=money(l.tax),
+                   total=money(l.total), account_code=l.account_code, restock=l.restock)
+
+
+class MemoOut(Out):
+    object: str = Field(description="credit_memo or debit_memo")
+    id: str
+    number: str | None = Field(description="Null on a preview (numbers are taken at creation).")
+    status: str
+    allowed_actions: list[str]
+    source: str
+    customer_id: str
+    invoice_id: str | None
+    reason_code: str
+    currency: str
+    exchange_rate: DecimalStr
+    issue_date: date
+    memo: str | None
+    reference: str | None
+    subtotal: MoneyStr
+    tax_total: MoneyStr
+    total: MoneyStr
+    amount_applied: MoneyStr
+    amount_refunded: MoneyStr
+    amount_available: MoneyStr
+    amount_due: MoneyStr | None = Field(None, description="Debit memos: what is still owed.")
+    settlement_status: str
+    print_status: str
+    auto_apply: bool
+    discard_reason: str | None
+    void_date: date | None
+    post_error: str | None
+    created_by: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    posted_at: datetime | None
+    posted_by: str | None
+    voided_at: datetime | None
+    voided_by: str | None
+    version: int
+    lines: list[MemoLineOut]
+
+    @classmethod
+    def of(cls, m: Memo, *, preview: bool = False) -> MemoOut:
+        return cls(
+            object=f"{m.kind}_memo", id=m.id, number=None if preview else m.number, status=str(m.status),
+            allowed_actions=[] if preview else [str(a) for a in allowed_actions(m.status)], source=str(m.source),
+            customer_id=m.customer_id, invoice_id=m.invoice_id, reason_code=m.reason_code, currency=m.currency,
+            exchange_rate=dec(m.exchange_rate), issue_date=m.issue_date, memo=m.memo_text, reference=m.reference,
+            subtotal=money(m.subtotal), tax_total=money(m.tax_total), total=money(m.total),
+            amount_applied=money(m.amount_applied), amount_refunded=money(m.amount_refunded),
+            amount_available=money(m.amount_available if m.kind is MemoKind.CREDIT else Money.zero(m.currency)),
+            amount_due=money(m.amount_due) if m.kind is MemoKind.DEBIT else None,
+            settlement_status=m.settlement_status, print_status=m.print_status, auto_apply=m.auto_apply,
+            discard_reason=m.discard_reason, void_date=m.void_date, post_error=m.post_error,
+            created_by=m.created_by, created_at=m.created_at, updated_at=m.updated_at, posted_at=m.posted_at,
+            posted_by=m.posted_by, voided_at=m.voided_at, voided_by=m.voided_by, version=m.version,
+            lines=[MemoLineOut.of(l) for l in m.lines])
+
+
+MemoLineIn.model_rebuild()
+FromInvoiceCreate.model_rebuild()
+CreditMemoCreate.model_rebuild()
+DebitMemoCreate.model_rebuild()
+MemoUpdate.model_rebuild()

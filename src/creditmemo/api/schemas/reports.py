@@ -1,0 +1,124 @@
+"""Reports: customer statement, AR aging, credit memo register, trial balance."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from creditmemo.api.schemas.common import MoneyStr, Out, dec, money
+from creditmemo.domain.money import Money
+
+
+def plain(value: Any) -> Any:
+    """A report dataclass as JSON-ready data: Money and Decimal as strings."""
+    if isinstance(value, Money):
+        return money(value)
+    if isinstance(value, Decimal):
+        return dec(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
+
+
+class StatementLineOut(Out):
+    date: date
+    kind: str
+    document_id: str
+    number: str
+    description: str
+    debit: MoneyStr
+    credit: MoneyStr
+    balance: MoneyStr
+    status: str
+
+
+class StatementOut(Out):
+    object: str = "customer_statement"
+    customer_id: str
+    customer_name: str
+    currency: str
+    start: date
+    end: date
+    opening_balance: MoneyStr
+    lines: list[StatementLineOut]
+    closing_balance: MoneyStr
+    balance_now: MoneyStr
+    available_credit_now: MoneyStr
+
+
+class AgingRowOut(Out):
+    customer_id: str | None
+    customer_name: str
+    currency: str
+    current: MoneyStr
+    days_1_30: MoneyStr
+    days_31_60: MoneyStr
+    days_61_90: MoneyStr
+    days_over_90: MoneyStr
+    total_due: MoneyStr
+    unapplied_credit: MoneyStr
+    net: MoneyStr
+    open_documents: int
+
+
+class AgingOut(Out):
+    object: str = "ar_aging"
+    as_of: date
+    rows: list[AgingRowOut]
+    totals: list[AgingRowOut]
+
+
+class RegisterRowOut(Out):
+    memo_id: str
+    number: str
+    issue_date: date
+    customer_id: str
+    customer_name: str
+    reason_code: str
+    status: str
+    subtotal: MoneyStr
+    tax_total: MoneyStr
+    total: MoneyStr
+    amount_applied: MoneyStr
+    amount_refunded: MoneyStr
+    amount_available: MoneyStr
+
+
+class RegisterTotalOut(Out):
+    currency: str
+    count: int
+    subtotal: MoneyStr
+    tax_total: MoneyStr
+    total: MoneyStr
+    amount_applied: MoneyStr
+    amount_refunded: MoneyStr
+
+
+class RegisterOut(Out):
+    object: str = "credit_memo_register"
+    rows: list[RegisterRowOut]
+    totals: list[RegisterTotalOut]
+    truncated: bool
+
+
+class TrialBalanceRowOut(Out):
+    account: str
+    name: str
+    kind: str
+    debit: MoneyStr
+    credit: MoneyStr
+    balance: MoneyStr
+
+
+class TrialBalanceOut(Out):
+    object: str = "trial_balance"
+    as_of: date | None
+    currency: str
+    rows: list[TrialBalanceRowOut]
+    total_debit: MoneyStr
+    total_credit: MoneyStr
+    balanced: bool

@@ -1,0 +1,83 @@
+"""`creditmemo serve` (the API and web UI under uvicorn), `creditmemo apikey create`, `creditmemo user create`
+and `creditmemo user set-password`."""
+
+import os
+from typing import Annotated
+
+import typer
+
+from creditmemo.cli.common import DbUrl, database, emit_json, fail, out
+from creditmemo.domain.errors import DomainError
+from creditmemo.services.actors import system_actor
+from creditmemo.services.users import ensure_company_user, get_user_by_email, issue_api_key, set_password
+
+Company = Annotated[str, typer.Option("--company", help="Company slug (created if missing).")]
+Role_ = Annotated[str, typer.Option("--role", help="clerk, manager, vp, controller, auditor or admin.")]
+Privilege = Annotated[list[str] | None, typer.Option("--privilege", help="Extra privilege, e.g. create_multiline_memo.")]
+
+
+def register(app: typer.Typer) -> None:
+    key_app = typer.Typer(help="API keys.", no_args_is_help=True)
+    user_app = typer.Typer(help="Users (for the web UI and API keys).", no_args_is_help=True)
+    app.add_typer(key_app, name="apikey")
+    app.add_typer(user_app, name="user")
+
+    @app.command()
+    def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, database_url: DbUrl = None,
+              log_level: str = "warning", access_log: bool = False) -> None:
+        """Serve the REST API (/v1, /openapi.json, /docs) and the web UI (/) with uvicorn."""
+        import uvicorn
+
+        if database_url:
+            os.environ["DATABASE_URL"] = database_url
+        out.print(f"creditmemo listening on http://{host}:{port} (workers: {workers})")
+        uvicorn.run("creditmemo.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level=log_level, access_log=access_log, proxy_headers=False)
+
+    @key_app.command("create")
+    def apikey_create(company: Company, user: Annotated[str, typer.Option("--user", help="User e-mail.")],
+                      role: Role_, privilege: Privilege = None, name: str | None = None,
+                      database_url: DbUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+        """Create a key (and the company and user when missing). The key is printed once, as the last word."""
+        try:
+            with database(database_url).uow() as uow:
+                found = ensure_company_user(uow, company, user, role, privilege or [])
+                issued = issue_api_key(uow, system_actor(found.company_id, "cli"), found.id, name=name)
+        except DomainError as e:
+            fail(e)
+        if as_json:
+            emit_json({"key": issued.key, "key_id": issued.id, "user_id": found.id, "company_id": found.company_id,
+                       "role": str(found.role)})
+            return
+        print(f"company {company} user {found.email} role {found.role} key id {issued.id}")
+        print(f"API key (shown once): {issued.key}")
+
+    @user_app.command("create")
+    def user_create(company: Company, email: Annotated[str, typer.Option("--email")], role: Role_,
+                    privilege: Privilege = None,
+                    password: Annotated[str | None, typer.Option("--password", help="Omit to be prompted.")] = None,
+                    database_url: DbUrl = None) -> None:
+        """Create a user (and the company when missing) who can sign in to the web UI."""
+        if password is None:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            with database(database_url).uow() as uow:
+                found = ensure_company_user(uow, company, email, role, privilege or [], password=password)
+        except DomainError as e:
+            fail(e)
+        out.print(f"user {found.email} ({found.role}) in company {company}: {found.id}")
+
+    @user_app.command("set-password")
+    def user_set_password(email: Annotated[str, typer.Option("--email")],
+                          password: Annotated[str | None, typer.Option("--password")] = None,
+                          database_url: DbUrl = None) -> None:
+        """Set a user's password."""
+        if password is None:
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        try:
+            with database(database_url).uow() as uow:
+                found = get_user_by_email(uow, email)
+                set_password(uow, system_actor(found.company_id, "cli"), found.id, password)
+        except DomainError as e:
+            fail(e)
+        out.print(f"password set for {found.email}")

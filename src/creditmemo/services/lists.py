@@ -1,0 +1,50 @@
+"""Paged, filtered lists for the edges (API, web UI): customers, invoices, memos. Read-only; every
+query is scoped by the actor's company, so another company's documents never appear."""
+
+from __future__ import annotations
+
+from creditmemo.domain.documents import Customer, Invoice, Memo, MemoKind
+from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.invoices import parse_date
+from creditmemo.store.repositories.listing import MAX_LIMIT
+from creditmemo.store.uow import UnitOfWork
+
+
+def _date(value: object, field: str) -> object:
+    return None if value is None else parse_date(value, field)
+
+
+def list_customers(uow: UnitOfWork, actor: Actor, *, starting_after: str | None = None,
+                   limit: int = 20) -> tuple[list[Customer], bool]:
+    authorize(actor, Permission.READ)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailedError.single("limit", f"From 1 to {MAX_LIMIT}.", "out_of_range")
+    if starting_after is not None:
+        try:
+            uow.customers.get(actor.company_id, starting_after)
+        except Exception:
+            raise ValidationFailedError.single("starting_after", "Unknown cursor.", "invalid") from None
+    rows = uow.customers.list(actor.company_id, limit=limit + 1, after=starting_after)
+    return rows[:limit], len(rows) > limit
+
+
+def list_invoices(uow: UnitOfWork, actor: Actor, *, customer_id: str | None = None, number: str | None = None,
+                  issued_from: object = None, issued_to: object = None, sort: str = "-id",
+                  starting_after: str | None = None, limit: int = 20) -> tuple[list[Invoice], bool]:
+    authorize(actor, Permission.READ)
+    filters = {"customer_id": customer_id, "number": number, "issued_from": _date(issued_from, "issued_from"),
+               "issued_to": _date(issued_to, "issued_to")}
+    return uow.invoices.list(actor.company_id, filters=filters, sort=sort, starting_after=starting_after, limit=limit)
+
+
+def list_memos(uow: UnitOfWork, actor: Actor, kind: MemoKind, *, status: str | None = None,
+               customer_id: str | None = None, invoice_id: str | None = None, reason_code: str | None = None,
+               number: str | None = None, issued_from: object = None, issued_to: object = None, sort: str = "-id",
+               starting_after: str | None = None, limit: int = 20) -> tuple[list[Memo], bool]:
+    authorize(actor, Permission.READ)
+    filters = {"status": status, "customer_id": customer_id, "invoice_id": invoice_id, "reason_code": reason_code,
+               "number": number, "issued_from": _date(issued_from, "issued_from"),
+               "issued_to": _date(issued_to, "issued_to")}
+    return uow.memos.list(actor.company_id, kind=kind, filters=filters, sort=sort, starting_after=starting_after,
+                          limit=limit)
