@@ -43,6 +43,7 @@ def post_next(db: Database) -> tuple[str, Memo | DomainError] | None:
         actor = system_actor(company_id, WORKER_LABEL)
         try:
             memo = uow.memos.get(company_id, memo_id, for_update=True)
+            log.info("posting %s %s (%d lines)", memo.number, memo_id, len(memo.lines))
             next_status(memo.status, Action.FINISH_POST, f"{memo.kind} memo")
             return memo_id, finish_post(uow, actor, memo)
         except DomainError as e:
