@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
-from creditmemo.api.routes.memos import _list
 from creditmemo.api.schemas.common import Page, page
 from creditmemo.api.schemas.ledger import AuditEventOut, JournalEntryOut
-from creditmemo.services import journal
-from creditmemo.services.memos import read
+from creditmemo.services import audit_trail, journal
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
@@ -35,7 +34,19 @@ def list_journal_entries(ctx: Reader, limit: Annotated[int, Query(ge=1, le=MAX_L
     return ctx.read(run)
 
 
-@router.get("/audit-events", response_model=list[AuditEventOut], responses=problems(403))
-def list_audit_events(ctx: Reader, entity_id: Annotated[str, Query(max_length=40)]):  # type: ignore[no-untyped-def]
-    return ctx.read(lambda uow: _list(AuditEventOut, [AuditEventOut.of(e) for e in read.memo_events(
-        uow, ctx.actor, entity_id)]))
+@router.get("/audit-events", response_model=Page[AuditEventOut], responses=problems(403))
+def list_audit_events(ctx: Reader, entity_id: Q = None, actor_id: Q = None,  # type: ignore[no-untyped-def]
+                      start: Annotated[datetime | None, Query(description="Inclusive (UTC if no offset).")] = None,
+                      end: Annotated[datetime | None, Query(description="Exclusive (UTC if no offset).")] = None,
+                      limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20, starting_after: Q = None):
+    def run(uow: UnitOfWork) -> Any:
+        events = audit_trail.list_events(uow, ctx.actor, entity_id=entity_id, actor_id=actor_id, start=_utc(start),
+                                         end=_utc(end), limit=limit + 1, after=starting_after)
+        return page(AuditEventOut, [AuditEventOut.of(e) for e in events[:limit]], len(events) > limit)
+    return ctx.read(run)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
