@@ -473,3 +473,29 @@ class TestBadInput:
 
         err = fails_writing_nothing(db, controller.company_id, create, ValidationFailedError)
         assert self._field_codes(err) == [("lines[0].unit_price", "out_of_range")]
+
+    def test_line_amount_beyond_the_maximum(self, db, controller):
+        """quantity x unit price must fit the integer minor-unit columns (was an OverflowError / DataError)."""
+        cus = customer(db, controller)
+        err = fails_writing_nothing(db, controller.company_id, lambda: invoice(
+            db, controller, [line("1", "1.00"), line("999999999999", "999999999999")], customer_id=cus.id),
+            ValidationFailedError)
+        assert self._field_codes(err) == [("lines[1]", "too_large")]
+
+        def create():  # type: ignore[no-untyped-def]
+            with db.uow() as uow:
+                create_standalone_credit_memo(uow, controller, customer_id=cus.id, currency="USD", reason_code="goodwill",
+                                              lines=[FreeLineInput("x", "100000", "99999999999")])
+
+        err = fails_writing_nothing(db, controller.company_id, create, ValidationFailedError)
+        assert self._field_codes(err) == [("lines[0]", "too_large")]
+
+    @pytest.mark.xfail(strict=True, reason="an absurd exchange rate overflows the functional minor-unit columns "
+                       "(OverflowError on SQLite, DataError on PostgreSQL) instead of a validation_error; needs a "
+                       "bound on rate x amount in services/companies.rate_for or the ledger")
+    def test_exchange_rate_that_overflows_functional_amounts(self, db, controller):
+        cus = customer(db, controller, "EUR")
+        err = fails_writing_nothing(db, controller.company_id, lambda: invoice(
+            db, controller, [line("1", "999999999999.99")], currency="EUR", rate="99999999", customer_id=cus.id),
+            ValidationFailedError)
+        assert err.field == "exchange_rate"

@@ -10,7 +10,7 @@ from decimal import Decimal
 from creditmemo.domain.documents import CreditBy, Invoice, InvoiceLine, MemoLine
 from creditmemo.domain.errors import FieldError, OverCreditError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput, InvoiceLineInput
-from creditmemo.domain.money import MINOR_UNITS, Money, parse_amount, parse_decimal
+from creditmemo.domain.money import MAX_AMOUNT, MINOR_UNITS, Money, parse_amount, parse_decimal
 from creditmemo.domain.tax import credit_tax, line_tax
 
 IdFactory = Callable[[str], str]
@@ -88,6 +88,9 @@ def build_invoice_lines(
         assert isinstance(quantity, Decimal) and isinstance(unit_price, Decimal)
         assert isinstance(discount, Money) and isinstance(rate, Decimal)
         gross = Money.rounded(quantity * unit_price, currency)
+        if gross.amount > MAX_AMOUNT:  # quantity x price must still fit the integer minor-unit columns
+            errors.errors.append(FieldError(p, "too_large", f"The line amount must be at most {MAX_AMOUNT}."))
+            continue
         if discount.is_negative() or discount > gross:
             errors.errors.append(FieldError(f"{p}.discount", "out_of_range", "Must be between 0 and the line amount."))
             continue
@@ -243,6 +246,9 @@ def build_free_lines(
             continue
         assert isinstance(quantity, Decimal) and isinstance(unit_price, Decimal) and isinstance(rate, Decimal)
         net = Money.rounded(quantity * unit_price, currency)
+        if net.amount > MAX_AMOUNT:
+            errors.errors.append(FieldError(p, "too_large", f"The line amount must be at most {MAX_AMOUNT}."))
+            continue
         if not net.is_positive():
             errors.errors.append(FieldError(p, "zero_amount", f"The line rounds to zero {currency}."))
             continue
