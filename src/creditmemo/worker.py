@@ -36,7 +36,7 @@ def post_next(db: Database) -> tuple[str, Memo | DomainError] | None:
     """Claim and post one queued memo. None when the queue is empty (or every queued memo is held by
     another worker); otherwise (memo id, posted memo or the domain error that sent it to draft)."""
     with db.uow() as uow:
-        claimed = uow.memos.claim_next(str(Status.READY_TO_POST))
+        claimed = uow.memos.claim_next_ready()
         if claimed is None:
             return None
         company_id, memo_id = claimed

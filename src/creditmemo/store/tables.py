@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON, BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, ForeignKeyConstraint,
-    Index, Integer, MetaData, String, Table, Text, UniqueConstraint,
+    Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text,
 )
 
 from creditmemo.store.types import ExactDecimal, UTCDateTime
@@ -191,6 +191,9 @@ memos = Table(
     Index("ix_memos_company_customer", "company_id", "customer_id"),
     Index("ix_memos_company_invoice", "company_id", "invoice_id"),
     Index("ix_memos_company_kind_issue_date", "company_id", "kind", "issue_date"),
+    # The worker's queue (migration 0003): only ready_to_post memos, oldest first.
+    Index("ix_memos_ready_to_post", "updated_at", "id", postgresql_where=text("status = 'ready_to_post'"),
+          sqlite_where=text("status = 'ready_to_post'")),
 )
 
 memo_lines = Table(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, literal_column, select, update
 
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import NotFoundError
@@ -26,7 +26,8 @@ _adjust_settlement = (
     update(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
     .values(amount_applied_minor=memos.c.amount_applied_minor + bindparam("b_applied"),
             amount_refunded_minor=memos.c.amount_refunded_minor + bindparam("b_refunded")))
-_claim = (select(memos.c.company_id, memos.c.id).where(memos.c.status == bindparam("b_status"))
+# The status is a literal so the planner can use the partial index ix_memos_ready_to_post.
+_claim = (select(memos.c.company_id, memos.c.id).where(memos.c.status == literal_column("'ready_to_post'"))
           .order_by(memos.c.updated_at, memos.c.id).limit(1))
 _claim_locked = _claim.with_for_update(skip_locked=True)
 
@@ -80,12 +81,12 @@ class MemoRepository:
         self.conn.execute(_adjust_settlement, {"b_company": company_id, "b_id": memo_id, "b_applied": applied,
                                                "b_refunded": refunded})
 
-    def claim_next(self, status: str) -> tuple[str, str] | None:
-        """(company_id, id) of the oldest memo in ``status``, locked for this transaction. PostgreSQL
+    def claim_next_ready(self) -> tuple[str, str] | None:
+        """(company_id, id) of the oldest memo in ready_to_post, locked for this transaction. PostgreSQL
         skips rows other workers hold (FOR UPDATE SKIP LOCKED); SQLite's BEGIN IMMEDIATE already
         serialises writers, so there it is a plain select (one worker)."""
         stmt = _claim_locked if self.row_locks else _claim
-        row = self.conn.execute(stmt, {"b_status": status}).first()
+        row = self.conn.execute(stmt).first()
         return None if row is None else (row[0], row[1])
 
     def list(self, company_id: str, *, kind: MemoKind, filters: dict[str, object], sort: str = "-id",
