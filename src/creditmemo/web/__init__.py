@@ -6,4 +6,12 @@ from typing import Any
 
 
 def mount(app: Any) -> None:
-    """Attach the web UI's routes and static files to the FastAPI ``app``."""
+    """Attach the web UI's routes and static files to the FastAPI ``app`` (which holds ``state.db``)."""
+    from fastapi.staticfiles import StaticFiles
+
+    from creditmemo.web.core import HERE
+    from creditmemo.web.routes import approvals, auth, dashboard, documents, invoices, lists, memos
+
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (auth, dashboard, lists, invoices, memos, documents, approvals):
+        app.include_router(module.router)

@@ -1,0 +1,258 @@
+"""Read-only queries the web UI needs and no other edge does: filtered, sorted, paged lists of memos,
+invoices and customers; dashboard aggregates; the approval queue; a customer's open documents.
+Every query is scoped by company_id. Sums are grouped by currency and rate here and converted in Python."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy.sql import ColumnElement, Select
+
+from creditmemo.domain.money import MINOR_UNITS
+from creditmemo.store.tables import customers, invoices, memos, users
+
+Row = Mapping[str, Any]
+PAGE_SIZE: Final = 25
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """A list request, already parsed by the edge (unknown sort keys fall back to the default)."""
+
+    sort: str = ""
+    descending: bool = True
+    page: int = 1
+    status: str | None = None
+    customer_id: str | None = None
+    reason: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    q: str | None = None
+    currency: str | None = None
+    page_size: int = PAGE_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[Row]
+    total: int
+    page: int
+    page_size: int
+    sort: str
+    descending: bool
+    columns: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _minor_condition(column: Any, currency_col: Any, amount: Decimal, op: str) -> ColumnElement[bool]:
+    """``column`` (minor units of the row's currency) compared with a major-unit ``amount``."""
+    by_digits: dict[int, list[str]] = {}
+    for cur, digits in MINOR_UNITS.items():
+        by_digits.setdefault(digits, []).append(cur)
+    parts = []
+    for digits, curs in by_digits.items():
+        bound = int((amount * (Decimal(10) ** digits)).to_integral_value())
+        cmp = column >= bound if op == ">=" else column <= bound
+        parts.append(and_(currency_col.in_(curs), cmp))
+    return or_(*parts)
+
+
+MEMO_SORTS: Final[dict[str, Any]] = {
+    "number": memos.c.number, "customer": customers.c.name, "status": memos.c.status,
+    "reason": memos.c.reason_code, "issue_date": memos.c.issue_date, "total": memos.c.total_minor,
+    "currency": memos.c.currency, "created_at": memos.c.created_at, "print_status": memos.c.print_status,
+    "applied": memos.c.amount_applied_minor,
+}
+_invoice_settled = invoices.c.amount_credited_minor + invoices.c.amount_paid_minor
+_invoice_due = invoices.c.total_minor - _invoice_settled
+_payment_status = case((_invoice_settled == 0, "unpaid"), (_invoice_due == 0, "paid"), else_="part_paid")
+INVOICE_SORTS: Final[dict[str, Any]] = {
+    "number": invoices.c.number, "customer": customers.c.name, "issue_date": invoices.c.issue_date,
+    "due_date": invoices.c.due_date, "total": invoices.c.total_minor, "due": _invoice_due,
+    "credited": invoices.c.amount_credited_minor, "currency": invoices.c.currency, "payment_status": _payment_status,
+}
+CUSTOMER_SORTS: Final[dict[str, Any]] = {
+    "name": customers.c.name, "currency": customers.c.currency, "balance": customers.c.balance_minor,
+    "available_credit": customers.c.available_credit_minor, "terms": customers.c.payment_terms_days,
+    "created_at": customers.c.created_at,
+}
+
+
+def _page(conn: Connection, stmt: Select[Any], sorts: Mapping[str, Any], default: str, q: ListQuery,
+          tie: Any) -> Page:
+    sort = q.sort if q.sort in sorts else default
+    col = sorts[sort]
+    total = int(conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one())
+    page = max(1, q.page)
+    ordered = stmt.order_by(col.desc() if q.descending else col.asc(), tie.desc() if q.descending else tie.asc())
+    rows = list(conn.execute(ordered.limit(q.page_size).offset((page - 1) * q.page_size)).mappings())
+    return Page(rows, total, page, q.page_size, sort, q.descending, tuple(sorts))
+
+
+def _common(stmt: Select[Any], q: ListQuery, *, date_col: Any, amount_col: Any, currency_col: Any,
+            number_col: Any, customer_col: Any) -> Select[Any]:
+    if q.customer_id:
+        stmt = stmt.where(customer_col == q.customer_id)
+    if q.date_from:
+        stmt = stmt.where(date_col >= q.date_from)
+    if q.date_to:
+        stmt = stmt.where(date_col <= q.date_to)
+    if q.amount_min is not None:
+        stmt = stmt.where(_minor_condition(amount_col, currency_col, q.amount_min, ">="))
+    if q.amount_max is not None:
+        stmt = stmt.where(_minor_condition(amount_col, currency_col, q.amount_max, "<="))
+    if q.q:
+        stmt = stmt.where(func.upper(number_col).contains(q.q.strip().upper(), autoescape=True))
+    if q.currency:
+        stmt = stmt.where(currency_col == q.currency)
+    return stmt
+
+
+class WebQueries:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    # lists ---------------------------------------------------------------------------------------
+    def memos(self, company_id: str, kind: str, q: ListQuery) -> Page:
+        stmt = (select(memos.c.id, memos.c.number, memos.c.status, memos.c.reason_code, memos.c.issue_date,
+                       memos.c.total_minor, memos.c.currency, memos.c.amount_applied_minor,
+                       memos.c.amount_refunded_minor, memos.c.print_status, memos.c.created_at, memos.c.source,
+                       customers.c.name.label("customer"), memos.c.customer_id)
+                .join(customers, customers.c.id == memos.c.customer_id)
+                .where(memos.c.company_id == company_id, memos.c.kind == kind))
+        if q.status:
+            stmt = stmt.where(memos.c.status == q.status)
+        if q.reason:
+            stmt = stmt.where(memos.c.reason_code == q.reason)
+        stmt = _common(stmt, q, date_col=memos.c.issue_date, amount_col=memos.c.total_minor,
+                       currency_col=memos.c.currency, number_col=memos.c.number, customer_col=memos.c.customer_id)
+        return _page(self.conn, stmt, MEMO_SORTS, "number", q, memos.c.id)
+
+    def invoices(self, company_id: str, q: ListQuery) -> Page:
+        stmt = (select(invoices.c.id, invoices.c.number, invoices.c.status, invoices.c.issue_date,
+                       invoices.c.due_date, invoices.c.total_minor, invoices.c.currency,
+                       invoices.c.amount_credited_minor, invoices.c.amount_paid_minor,
+                       _invoice_due.label("due_minor"), _payment_status.label("payment_status"),
+                       customers.c.name.label("customer"), invoices.c.customer_id)
+                .join(customers, customers.c.id == invoices.c.customer_id)
+                .where(invoices.c.company_id == company_id))
+        if q.status:
+            stmt = stmt.where(_payment_status == q.status)
+        stmt = _common(stmt, q, date_col=invoices.c.issue_date, amount_col=invoices.c.total_minor,
+                       currency_col=invoices.c.currency, number_col=invoices.c.number,
+                       customer_col=invoices.c.customer_id)
+        return _page(self.conn, stmt, INVOICE_SORTS, "number", q, invoices.c.id)
+
+    def customers(self, company_id: str, q: ListQuery) -> Page:
+        stmt = select(customers).where(customers.c.company_id == company_id)
+        if q.q:
+            stmt = stmt.where(func.upper(customers.c.name).contains(q.q.strip().upper(), autoescape=True))
+        if q.currency:
+            stmt = stmt.where(customers.c.currency == q.currency)
+        if q.date_from:
+            stmt = stmt.where(func.date(customers.c.created_at) >= q.date_from)
+        if q.amount_min is not None:
+            stmt = stmt.where(_minor_condition(customers.c.balance_minor, customers.c.currency, q.amount_min, ">="))
+        if q.amount_max is not None:
+            stmt = stmt.where(_minor_condition(customers.c.balance_minor, customers.c.currency, q.amount_max, "<="))
+        return _page(self.conn, stmt, CUSTOMER_SORTS, "name", q, customers.c.id)
+
+    def customer_choices(self, company_id: str, limit: int = 500) -> list[Row]:
+        return list(self.conn.execute(select(customers.c.id, customers.c.name, customers.c.currency)
+                                      .where(customers.c.company_id == company_id)
+                                      .order_by(customers.c.name, customers.c.id).limit(limit)).mappings())
+
+    # dashboard -----------------------------------------------------------------------------------
+    def memo_status_counts(self, company_id: str) -> list[Row]:
+        return list(self.conn.execute(
+            select(memos.c.kind, memos.c.status, func.count().label("n"))
+            .where(memos.c.company_id == company_id).group_by(memos.c.kind, memos.c.status)).mappings())
+
+    def posted_credit_by_day(self, company_id: str, since: date) -> list[Row]:
+        """Posted credit memo totals by (issue date, reason, currency, rate): few rows, summed by month later."""
+        return list(self.conn.execute(
+            select(memos.c.issue_date, memos.c.reason_code, memos.c.currency, memos.c.exchange_rate,
+                   func.sum(memos.c.total_minor).label("total_minor"))
+            .where(memos.c.company_id == company_id, memos.c.kind == "credit", memos.c.status == "posted",
+                   memos.c.issue_date >= since)
+            .group_by(memos.c.issue_date, memos.c.reason_code, memos.c.currency, memos.c.exchange_rate)).mappings())
+
+    def totals_in_status(self, company_id: str, status: str) -> list[Row]:
+        return list(self.conn.execute(
+            select(memos.c.currency, memos.c.exchange_rate, func.sum(memos.c.total_minor).label("total_minor"),
+                   func.count().label("n"))
+            .where(memos.c.company_id == company_id, memos.c.status == status)
+            .group_by(memos.c.currency, memos.c.exchange_rate)).mappings())
+
+    def oldest_drafts(self, company_id: str, limit: int = 5) -> list[Row]:
+        return list(self.conn.execute(
+            select(memos.c.id, memos.c.kind, memos.c.number, memos.c.total_minor, memos.c.currency,
+                   memos.c.created_at, customers.c.name.label("customer"))
+            .join(customers, customers.c.id == memos.c.customer_id)
+            .where(memos.c.company_id == company_id, memos.c.status == "draft")
+            .order_by(memos.c.created_at, memos.c.id).limit(limit)).mappings())
+
+    # approvals -----------------------------------------------------------------------------------
+    def pending_approval(self, company_id: str, limit: int = 500) -> list[Row]:
+        return list(self.conn.execute(
+            select(memos.c.id, memos.c.kind, memos.c.number, memos.c.total_minor, memos.c.currency,
+                   memos.c.exchange_rate, memos.c.created_by, memos.c.updated_at, memos.c.created_at,
+                   memos.c.reason_code, customers.c.name.label("customer"), users.c.name.label("creator"))
+            .join(customers, customers.c.id == memos.c.customer_id)
+            .outerjoin(users, and_(users.c.id == memos.c.created_by, users.c.company_id == company_id))
+            .where(memos.c.company_id == company_id, memos.c.status == "pending_approval")
+            .order_by(memos.c.updated_at, memos.c.id).limit(limit)).mappings())
+
+    # settlement helpers ----------------------------------------------------------------------------
+    def open_targets(self, company_id: str, customer_id: str, currency: str, limit: int = 200) -> list[Row]:
+        """Open invoices and posted debit memos of one customer and currency, oldest first."""
+        inv = list(self.conn.execute(
+            select(invoices.c.id, invoices.c.number, invoices.c.issue_date, invoices.c.due_date,
+                   invoices.c.total_minor, _invoice_due.label("due_minor"))
+            .where(invoices.c.company_id == company_id, invoices.c.customer_id == customer_id,
+                   invoices.c.currency == currency, invoices.c.status == "issued", _invoice_due > 0)
+            .order_by(invoices.c.due_date, invoices.c.issue_date, invoices.c.number).limit(limit)).mappings())
+        dm_due = memos.c.total_minor - memos.c.amount_applied_minor
+        dms = list(self.conn.execute(
+            select(memos.c.id, memos.c.number, memos.c.issue_date, memos.c.issue_date.label("due_date"),
+                   memos.c.total_minor, dm_due.label("due_minor"))
+            .where(memos.c.company_id == company_id, memos.c.customer_id == customer_id, memos.c.kind == "debit",
+                   memos.c.currency == currency, memos.c.status == "posted", dm_due > 0)
+            .order_by(memos.c.issue_date, memos.c.number).limit(limit)).mappings())
+        rows = [{**r, "target_type": "invoice"} for r in inv] + [{**r, "target_type": "debit_memo"} for r in dms]
+        rows.sort(key=lambda r: (r["due_date"], r["issue_date"], r["number"]))
+        return rows
+
+    def numbers(self, company_id: str, ids: Sequence[str]) -> dict[str, str]:
+        """Document numbers (invoices and memos) by id, for tables of applications."""
+        if not ids:
+            return {}
+        found = {r[0]: r[1] for r in self.conn.execute(select(invoices.c.id, invoices.c.number).where(
+            invoices.c.company_id == company_id, invoices.c.id.in_(ids)))}
+        found.update({r[0]: r[1] for r in self.conn.execute(select(memos.c.id, memos.c.number).where(
+            memos.c.company_id == company_id, memos.c.id.in_(ids)))})
+        return found
+
+    def user_names(self, company_id: str, ids: Sequence[str | None]) -> dict[str, str]:
+        wanted = [i for i in ids if i]
+        if not wanted:
+            return {}
+        return {r[0]: r[1] for r in self.conn.execute(select(users.c.id, users.c.name).where(
+            users.c.company_id == company_id, users.c.id.in_(wanted)))}
+
+    def memos_of_invoice(self, company_id: str, invoice_id: str) -> list[Row]:
+        return list(self.conn.execute(
+            select(memos.c.id, memos.c.number, memos.c.status, memos.c.total_minor, memos.c.currency,
+                   memos.c.reason_code, memos.c.issue_date)
+            .where(memos.c.company_id == company_id, memos.c.invoice_id == invoice_id)
+            .order_by(memos.c.number)).mappings())

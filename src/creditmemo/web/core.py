@@ -1,0 +1,212 @@
+"""What every page shares: the Jinja2 environment and its filters, the signed-in user from the session
+cookie, CSRF checks on every POST, and one route class that turns domain errors into pages (never a
+stack trace)."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.datastructures import FormData
+
+from creditmemo.config import Settings
+from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
+from creditmemo.domain.money import MINOR_UNITS, Money
+from creditmemo.services.actors import Actor
+from creditmemo.services.web_sessions import WebSession, session_for
+from creditmemo.store.uow import Database
+
+HERE = Path(__file__).parent
+SESSION_COOKIE = "cm_session"
+SIGNIN_CSRF_COOKIE = "cm_signin_csrf"
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+def fmt_money(value: Money | None, with_currency: bool = True) -> str:
+    """1234.5 USD -> '1,234.50 USD' (grouping for reading; the amount itself is exact)."""
+    if value is None:
+        return ""
+    text = f"{value.amount:,.{MINOR_UNITS.get(value.currency, 2)}f}"
+    return f"{text} {value.currency}" if with_currency else text
+
+
+def fmt_minor(minor: int | None, currency: str, with_currency: bool = True) -> str:
+    if minor is None:
+        return ""
+    return fmt_money(Money.from_minor(int(minor), currency), with_currency)
+
+
+def fmt_decimal(value: Decimal | None) -> str:
+    if value is None:
+        return ""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def fmt_datetime(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def label(value: object) -> str:
+    return str(value).replace("_", " ")
+
+
+env.filters.update(money=fmt_money, minor=fmt_minor, dec=fmt_decimal, dt=fmt_datetime, label=label)
+env.globals.update(urlencode=urlencode, quote=quote)
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """The signed-in user as pages see them."""
+
+    session: WebSession
+    token: str
+
+    @property
+    def actor(self) -> Actor:
+        return self.session.actor
+
+    @property
+    def csrf(self) -> str:
+        return self.session.csrf_token
+
+
+class Redirect(Exception):
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+class CsrfError(Exception):
+    pass
+
+
+def db_of(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+def secure_cookies(request: Request) -> bool:
+    settings: Settings | None = getattr(request.app.state, "settings", None)
+    return bool(settings and settings.secure_cookies) or request.url.scheme == "https"
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
+    viewer = getattr(request.state, "viewer", None)
+    html = env.get_template(template).render(request=request, viewer=viewer, path=request.url.path, **context)
+    return HTMLResponse(html, status_code=status)
+
+
+def viewer(request: Request) -> Viewer:
+    """The signed-in user, or a redirect to the sign-in page (htmx requests get HX-Redirect)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    session = None
+    if token:
+        with db_of(request).uow(readonly=True) as uow:
+            session = session_for(uow, token)
+    if session is None or token is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise Redirect("/sign-in?" + urlencode({"next": target}))
+    v = Viewer(session, token)
+    request.state.viewer = v
+    return v
+
+
+async def form_data(request: Request) -> FormData:
+    return await request.form()
+
+
+def writer(request: Request, v: Annotated[Viewer, Depends(viewer)],
+           form: Annotated[FormData, Depends(form_data)]) -> Viewer:
+    """A signed-in user whose POST carries the session's CSRF token (form field or htmx header)."""
+    sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
+    if not sent or not hmac.compare_digest(sent, v.csrf):
+        raise CsrfError()
+    return v
+
+
+ViewerDep = Annotated[Viewer, Depends(viewer)]
+WriterDep = Annotated[Viewer, Depends(writer)]
+FormDep = Annotated[FormData, Depends(form_data)]
+
+
+def field_errors(err: DomainError) -> dict[str, str]:
+    """{field: message} for showing next to inputs; '' holds what belongs to no field."""
+    if isinstance(err, ValidationFailedError) and err.errors:
+        result: dict[str, str] = {}
+        for fe in err.errors:
+            result.setdefault(fe.field, fe.message)
+        return result
+    return {err.field or "": err.detail}
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def redirect(url: str, request: Request | None = None) -> Response:
+    if request is not None and is_htmx(request):
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def new_csrf() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class WebRoute(APIRoute):
+    """Pages answer in HTML whatever goes wrong: sign-in redirects, 403 on a bad CSRF token, the
+    not-found page for another company's ids, and a page naming the error for any other domain error."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        inner = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            try:
+                return await inner(request)
+            except Redirect as r:
+                return redirect(r.url, request)
+            except CsrfError:
+                return render(request, "error.html", 403, title="Form expired",
+                              message="The form's security token is missing or stale. Reload the page and try again.")
+            except NotFoundError:
+                return render(request, "error.html", 404, title="Not found",
+                              message="There is no such page or document.")
+            except DomainError as e:
+                status = 403 if e.code == "forbidden" else 409 if e.code in {"invalid_transition", "approval_required"} else 422
+                return render(request, "error.html", status, title=label(e.code).capitalize(), message=e.detail,
+                              code=e.code)
+
+        return handler
+
+
+def query_dict(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.query_params.items() if v}
+
+
+def today(request: Request) -> date:
+    return db_of(request).clock().date()
+
+
+def as_str(form: Mapping[str, Any], key: str) -> str | None:
+    value = form.get(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None

@@ -1,0 +1,1 @@
+"""Page handlers, one module per area; each calls the same services as the API."""

@@ -1,0 +1,53 @@
+"""The approval queue for managers, VPs and controllers: memos pending approval that this user may
+approve (amount, age, creator), each with approve and reject and a comment. Memos they may not
+approve (their own, or above their limit) are listed apart, with the reason."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from creditmemo.domain.approval import functional_total, may_approve, required_tier
+from creditmemo.domain.money import Money
+from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.settings import load_policy
+from creditmemo.store.repositories.web_queries import WebQueries
+from creditmemo.web.core import ViewerDep, WebRoute, db_of, render, today
+
+router = APIRouter(route_class=WebRoute)
+
+
+@router.get("/approvals", include_in_schema=False)
+def approvals(request: Request, v: ViewerDep) -> Response:
+    return queue_page(request, v)
+
+
+def queue_page(request: Request, v: Any, errors: dict[str, str] | None = None) -> Response:
+    actor = v.actor
+    authorize(actor, Permission.READ)
+    mine, others = [], []
+    with db_of(request).uow(readonly=True) as uow:
+        company = uow.companies.get(actor.company_id)
+        policy = load_policy(uow, actor.company_id)
+        rows = WebQueries(uow.conn).pending_approval(actor.company_id)
+    now = today(request)
+    for r in rows:
+        total = Money.from_minor(int(r["total_minor"]), r["currency"])
+        amount = functional_total(total, Decimal(r["exchange_rate"]), company.functional_currency)
+        tier = required_tier(policy, amount.amount)
+        item = {**r, "total": total, "amount": amount, "tier": tier.name if tier else None,
+                "age": (now - r["updated_at"].date()).days}
+        if not actor.can(Permission.APPROVE_MEMO):
+            others.append({**item, "why": "Your role does not approve memos."})
+        elif actor.user_id is not None and r["created_by"] == actor.user_id:
+            others.append({**item, "why": "You created it."})
+        elif not may_approve(policy, str(actor.role), amount.amount, tier):
+            others.append({**item, "why": "Above your approval limit."})
+        else:
+            mine.append(item)
+    status = 422 if errors else 200
+    return render(request, "approvals.html", status, mine=mine, others=others, errors=errors or {},
+                  can_approve=actor.can(Permission.APPROVE_MEMO), currency=company.functional_currency)

@@ -1,0 +1,251 @@
+"""Invoice and customer pages, and creating memos: from an invoice (every line pre-populated; remove,
+narrow by quantity or amount) and standalone (free lines added and removed). Totals and tax come from
+a server preview as the user types — the same builder the create service uses, never saved."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from creditmemo.domain.documents import Invoice, Memo, MemoKind
+from creditmemo.domain.errors import DomainError
+from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
+from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.customers import get_customer
+from creditmemo.services.invoices import get_invoice
+from creditmemo.services.memos.create import (
+    build_credit_memo_from_invoice, build_free_memo, create_credit_memo_from_invoice, create_debit_memo,
+    create_standalone_credit_memo,
+)
+from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.uow import UnitOfWork
+from creditmemo.web.core import (
+    FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, env, field_errors, redirect, render,
+)
+
+router = APIRouter(route_class=WebRoute)
+_LINE_FIELD = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
+
+
+# pages ---------------------------------------------------------------------------------------------
+@router.get("/invoices/{invoice_id}", include_in_schema=False)
+def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
+    with db_of(request).uow(readonly=True) as uow:
+        invoice = get_invoice(uow, v.actor, invoice_id)
+        customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
+        memos = WebQueries(uow.conn).memos_of_invoice(v.actor.company_id, invoice.id)
+    return render(request, "invoice.html", invoice=invoice, customer=customer, memos=memos)
+
+
+@router.get("/customers/{customer_id}", include_in_schema=False)
+def customer_page(request: Request, customer_id: str, v: ViewerDep) -> Response:
+    with db_of(request).uow(readonly=True) as uow:
+        customer = get_customer(uow, v.actor, customer_id)
+        q = WebQueries(uow.conn)
+        invoices = q.invoices(v.actor.company_id, ListQuery(customer_id=customer.id, page_size=50))
+        credit = q.memos(v.actor.company_id, "credit", ListQuery(customer_id=customer.id, page_size=50))
+        debit = q.memos(v.actor.company_id, "debit", ListQuery(customer_id=customer.id, page_size=50))
+    return render(request, "customer.html", customer=customer, invoices=invoices, credit=credit, debit=debit)
+
+
+# memo from an invoice ---------------------------------------------------------------------------------
+def _credit_inputs(invoice: Invoice, form: FormData) -> tuple[list[CreditLineInput], list[int]]:
+    """The included lines as inputs, and for each input the invoice line's position (for error ids)."""
+    inputs, positions = [], []
+    for pos, line in enumerate(invoice.lines):
+        if form.get(f"include_{pos}") is None:
+            continue
+        amount, qty = as_str(form, f"amount_{pos}"), as_str(form, f"qty_{pos}")
+        if amount is not None:
+            inputs.append(CreditLineInput(line.id, amount=amount))
+        else:
+            inputs.append(CreditLineInput(line.id, quantity=qty or str(line.remaining_quantity)))
+        positions.append(pos)
+    return inputs, positions
+
+
+def _map_errors(errors: dict[str, str], key_of: Callable[[int], str]) -> dict[str, str]:
+    """Service field paths (lines[2].quantity) to the form's input ids (qty_<key>)."""
+    names = {"quantity": "qty", "amount": "amount", "description": "desc", "unit_price": "price",
+             "tax_rate": "tax", "invoice_line_id": "line", None: "line"}
+    result: dict[str, str] = {}
+    for field, message in errors.items():
+        m = _LINE_FIELD.match(field)
+        if m is None:
+            result[field or "form"] = message
+            continue
+        index, attr = int(m.group(1)), m.group(2)
+        try:
+            result[f"{names.get(attr, 'line')}_{key_of(index)}"] = message
+        except IndexError:
+            result["lines"] = message
+    return result
+
+
+def _header_fields(form: FormData) -> dict[str, Any]:
+    return {"reason_code": as_str(form, "reason_code"), "memo_text": as_str(form, "memo_text"),
+            "auto_apply": form.get("auto_apply") is not None}
+
+
+def _invoice_build(uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData, create: bool) -> tuple[Memo | None, dict[str, str]]:
+    inputs, positions = _credit_inputs(invoice, form)
+    fn = create_credit_memo_from_invoice if create else build_credit_memo_from_invoice
+    try:
+        return fn(uow, v.actor, invoice.id, lines=inputs, **_header_fields(form)), {}  # type: ignore[operator]
+    except DomainError as e:
+        return None, _map_errors(field_errors(e), lambda i: str(positions[i]))
+
+
+def _invoice_form(request: Request, uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData | None,
+                  memo: Memo | None, errors: dict[str, str], status: int = 200) -> HTMLResponse:
+    customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
+    reasons = [r for r in uow.companies.reason_codes(v.actor.company_id) if r["active"] and r["applies_to"] != "debit"]
+    return render(request, "memo_from_invoice.html", status, invoice=invoice, customer=customer, reasons=reasons,
+                  form=form, memo=memo, errors=errors, error_ids=_error_ids(invoice, None))
+
+
+def _error_ids(invoice: Invoice | None, keys: list[str] | None) -> list[str]:
+    ids = ["reason_code", "memo_text", "lines", "form", "customer_id", "currency"]
+    if invoice is not None:
+        for pos in range(len(invoice.lines)):
+            ids += [f"qty_{pos}", f"amount_{pos}", f"line_{pos}"]
+    for key in keys or ():
+        ids += [f"{p}_{key}" for p in ("desc", "qty", "price", "tax", "line")]
+    return ids
+
+
+@router.get("/invoices/{invoice_id}/credit-memo", include_in_schema=False)
+def invoice_credit_form(request: Request, invoice_id: str, v: ViewerDep) -> Response:
+    authorize(v.actor, Permission.CREATE_MEMO)
+    with db_of(request).uow(readonly=True) as uow:
+        invoice = get_invoice(uow, v.actor, invoice_id)
+        try:
+            memo, errors = build_credit_memo_from_invoice(uow, v.actor, invoice.id, reason_code="billing_error"), {}
+        except DomainError as e:
+            memo, errors = None, _map_errors(field_errors(e), str)
+        return _invoice_form(request, uow, v, invoice, None, memo, errors)
+
+
+@router.post("/invoices/{invoice_id}/credit-memo/preview", include_in_schema=False)
+def invoice_credit_preview(request: Request, invoice_id: str, v: WriterDep, form: FormDep) -> Response:
+    with db_of(request).uow(readonly=True) as uow:
+        try:
+            invoice = get_invoice(uow, v.actor, invoice_id)
+            memo, errors = _invoice_build(uow, v, invoice, form, create=False)
+        finally:
+            uow.rollback()  # a preview never writes
+    return _preview(memo, errors, _error_ids(invoice, None))
+
+
+@router.post("/invoices/{invoice_id}/credit-memo", include_in_schema=False)
+def invoice_credit_create(request: Request, invoice_id: str, v: WriterDep, form: FormDep) -> Response:
+    with db_of(request).uow() as uow:
+        invoice = get_invoice(uow, v.actor, invoice_id)
+        memo, errors = _invoice_build(uow, v, invoice, form, create=True)
+        if memo is None:
+            uow.rollback()
+            return _invoice_form(request, uow, v, invoice, form, None, errors, 422)
+    return redirect(f"/memos/{memo.id}?created=1")
+
+
+def _preview(memo: Memo | None, errors: dict[str, str], ids: list[str]) -> HTMLResponse:
+    html = env.get_template("_preview.html").render(memo=memo, errors=errors, error_ids=ids, oob=True)
+    return HTMLResponse(html)
+
+
+# standalone credit memos and debit memos ---------------------------------------------------------
+def _kind(path_kind: str) -> MemoKind:
+    return MemoKind.DEBIT if path_kind == "debit-memos" else MemoKind.CREDIT
+
+
+def _line_keys(form: FormData | None) -> list[str]:
+    keys = [str(k) for k in form.getlist("line_key")] if form is not None else []
+    return [k for k in keys if re.fullmatch(r"[0-9a-f]{6}", k)][:500] or ([] if form is not None else [_new_key()])
+
+
+def _new_key() -> str:
+    return secrets.token_hex(3)
+
+
+def _free_build(uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData, create: bool) -> tuple[Memo | None, dict[str, str]]:
+    keys = _line_keys(form)
+    lines = [FreeLineInput(as_str(form, f"desc_{k}"), as_str(form, f"qty_{k}"), as_str(form, f"price_{k}"),
+                           tax_rate=as_str(form, f"tax_{k}")) for k in keys]
+    customer_id = as_str(form, "customer_id")
+    try:
+        if customer_id is None:
+            from creditmemo.domain.errors import ValidationFailedError
+            raise ValidationFailedError.single("customer_id", "Choose a customer.", "required")
+        customer = uow.customers.get(v.actor.company_id, customer_id)
+        kwargs: dict[str, Any] = dict(customer_id=customer.id, currency=customer.currency, lines=lines,
+                                      **_header_fields(form))
+        if create:
+            fn = create_debit_memo if kind is MemoKind.DEBIT else create_standalone_credit_memo
+            return fn(uow, v.actor, **kwargs), {}
+        return build_free_memo(uow, v.actor, kind, **kwargs), {}
+    except DomainError as e:
+        errors = field_errors(e)
+        if e.code == "not_found":
+            errors = {"customer_id": "Choose a customer."}
+        return None, _map_errors(errors, lambda i: keys[i])
+
+
+def _free_form(request: Request, uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData | None,
+               memo: Memo | None, errors: dict[str, str], status: int = 200) -> HTMLResponse:
+    customers = WebQueries(uow.conn).customer_choices(v.actor.company_id)
+    reasons = [r for r in uow.companies.reason_codes(v.actor.company_id)
+               if r["active"] and r["applies_to"] in ("both", str(kind))]
+    keys = _line_keys(form)
+    return render(request, "memo_new.html", status, kind=str(kind), customers=customers, reasons=reasons, form=form,
+                  keys=keys, memo=memo, errors=errors, error_ids=_error_ids(None, keys),
+                  path_kind="debit-memos" if kind is MemoKind.DEBIT else "credit-memos")
+
+
+@router.get("/{path_kind}/new", include_in_schema=False)
+def free_form(request: Request, path_kind: str, v: ViewerDep) -> Response:
+    if path_kind not in ("credit-memos", "debit-memos"):
+        from creditmemo.domain.errors import NotFoundError
+        raise NotFoundError("page", path_kind)
+    authorize(v.actor, Permission.CREATE_MEMO)
+    with db_of(request).uow(readonly=True) as uow:
+        return _free_form(request, uow, v, _kind(path_kind), None, None, {})
+
+
+@router.post("/{path_kind}/new/preview", include_in_schema=False)
+def free_preview(request: Request, path_kind: str, v: WriterDep, form: FormDep) -> Response:
+    with db_of(request).uow(readonly=True) as uow:
+        try:
+            memo, errors = _free_build(uow, v, _kind(path_kind), form, create=False)
+        finally:
+            uow.rollback()
+    return _preview(memo, errors, _error_ids(None, _line_keys(form)))
+
+
+@router.post("/{path_kind}/new", include_in_schema=False)
+def free_create(request: Request, path_kind: str, v: WriterDep, form: FormDep) -> Response:
+    kind = _kind(path_kind)
+    with db_of(request).uow() as uow:
+        memo, errors = _free_build(uow, v, kind, form, create=True)
+        if memo is None:
+            uow.rollback()
+            return _free_form(request, uow, v, kind, form, None, errors, 422)
+    return redirect(f"/memos/{memo.id}?created=1")
+
+
+@router.get("/memo-lines/new", include_in_schema=False)
+def free_line_row(request: Request, v: ViewerDep) -> Response:
+    """One empty line for the standalone form (htmx appends it)."""
+    html = env.get_template("_free_line.html").render(key=_new_key(), form=None, errors={})
+    return HTMLResponse(html)
+
+
+@router.get("/memo-lines/removed", include_in_schema=False)
+def free_line_removed(request: Request, v: ViewerDep) -> Response:
+    """htmx swaps the removed row with nothing (hx-swap=delete needs a 200)."""
+    return HTMLResponse("")

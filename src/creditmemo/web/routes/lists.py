@@ -1,0 +1,180 @@
+"""List views (seed 004): credit memos, debit memos, invoices and customers — sort by any column,
+filter, search by number, page, and save the current filter as a named view per user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from creditmemo.domain.errors import DomainError, ValidationFailedError
+from creditmemo.domain.lifecycle import Status
+from creditmemo.domain.money import parse_decimal
+from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.invoices import parse_date
+from creditmemo.services.saved_views import delete_view, list_views, save_view
+from creditmemo.store.repositories.web_queries import ListQuery, Page, WebQueries
+from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, db_of, field_errors, redirect, render
+
+router = APIRouter(route_class=WebRoute)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str          # sort key (WebQueries *_SORTS) and row field
+    title: str
+    kind: str = "text"  # text | money | date | badge | link | num
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    page: str         # saved-view page name
+    path: str
+    title: str
+    columns: tuple[Column, ...]
+    filters: tuple[str, ...]
+    statuses: tuple[str, ...] = ()
+
+
+MEMO_COLUMNS: Final = (
+    Column("number", "Number", "link"), Column("customer", "Customer"), Column("status", "Status", "badge"),
+    Column("reason", "Reason"), Column("issue_date", "Issue date", "date"), Column("total", "Total", "money"),
+    Column("applied", "Applied", "money"), Column("print_status", "Print status"),
+)
+PAGES: Final = {
+    "credit_memos": ListPage("credit_memos", "/credit-memos", "Credit memos", MEMO_COLUMNS,
+                             ("q", "status", "customer", "reason", "from", "to", "min", "max"),
+                             tuple(str(s) for s in Status)),
+    "debit_memos": ListPage("debit_memos", "/debit-memos", "Debit memos", MEMO_COLUMNS,
+                            ("q", "status", "customer", "reason", "from", "to", "min", "max"),
+                            tuple(str(s) for s in Status)),
+    "invoices": ListPage("invoices", "/invoices", "Invoices", (
+        Column("number", "Number", "link"), Column("customer", "Customer"), Column("issue_date", "Issue date", "date"),
+        Column("due_date", "Due date", "date"), Column("total", "Total", "money"),
+        Column("credited", "Credited", "money"), Column("due", "Amount due", "money"),
+        Column("payment_status", "Payment status", "badge")),
+        ("q", "status", "customer", "from", "to", "min", "max"), ("unpaid", "part_paid", "paid")),
+    "customers": ListPage("customers", "/customers", "Customers", (
+        Column("name", "Name", "link"), Column("currency", "Currency"), Column("terms", "Terms (days)", "num"),
+        Column("balance", "Balance", "money"), Column("available_credit", "Available credit", "money")),
+        ("q", "currency", "min", "max")),
+}
+FILTER_LABELS: Final = {"q": "Number", "status": "Status", "customer": "Customer", "reason": "Reason",
+                        "from": "Issued from", "to": "Issued to", "min": "Amount from", "max": "Amount to",
+                        "currency": "Currency"}
+
+
+def parse_list_query(params: dict[str, str]) -> tuple[ListQuery, dict[str, str]]:
+    """The list request from the query string; a bad value is dropped and reported next to its field."""
+    errors: dict[str, str] = {}
+
+    def safe(key: str, fn: Any) -> Any:
+        raw = params.get(key)
+        if not raw:
+            return None
+        try:
+            return fn(raw)
+        except DomainError as e:
+            errors[key] = e.detail if not isinstance(e, ValidationFailedError) else e.errors[0].message
+            return None
+
+    def amount(raw: str) -> Decimal:
+        return parse_decimal(raw, "amount", max_places=3)
+
+    def day(raw: str) -> date:
+        return parse_date(raw, "date")
+
+    try:
+        page = max(1, min(int(params.get("page", "1")), 1_000_000))
+    except ValueError:
+        page = 1
+    q = ListQuery(sort=params.get("sort", ""), descending=params.get("dir", "desc") != "asc", page=page,
+                  status=params.get("status") or None, customer_id=params.get("customer") or None,
+                  reason=params.get("reason") or None, date_from=safe("from", day), date_to=safe("to", day),
+                  amount_min=safe("min", amount), amount_max=safe("max", amount),
+                  q=(params.get("q") or "")[:100] or None, currency=(params.get("currency") or "")[:3] or None)
+    return q, errors
+
+
+def cell(row: Any, col: Column, page: str) -> dict[str, Any]:
+    """Display value and link of one cell."""
+    key = col.key
+    currency = row.get("currency")
+    minor_field = {"total": "total_minor", "applied": "amount_applied_minor", "credited": "amount_credited_minor",
+                   "due": "due_minor", "balance": "balance_minor", "available_credit": "available_credit_minor"}
+    if col.kind == "money":
+        return {"minor": row[minor_field[key]], "currency": currency}
+    value = row.get({"reason": "reason_code", "terms": "payment_terms_days"}.get(key, key))
+    href = None
+    if col.kind == "link":
+        href = {"customers": f"/customers/{row['id']}", "invoices": f"/invoices/{row['id']}"}.get(page, f"/memos/{row['id']}")
+    return {"value": value, "href": href}
+
+
+def _render_list(request: Request, v: Any, name: str, extra_errors: dict[str, str] | None = None) -> Response:
+    spec = PAGES[name]
+    actor = v.actor
+    authorize(actor, Permission.READ)
+    params = {k: val for k, val in request.query_params.items() if val}
+    q, errors = parse_list_query(params)
+    with db_of(request).uow(readonly=True) as uow:
+        queries = WebQueries(uow.conn)
+        if name in ("credit_memos", "debit_memos"):
+            result: Page = queries.memos(actor.company_id, "credit" if name == "credit_memos" else "debit", q)
+        elif name == "invoices":
+            result = queries.invoices(actor.company_id, q)
+        else:
+            result = queries.customers(actor.company_id, q)
+        customers = queries.customer_choices(actor.company_id) if "customer" in spec.filters else []
+        reasons = uow.companies.reason_codes(actor.company_id) if "reason" in spec.filters else []
+        views = list_views(uow, actor, name)
+    base = {k: val for k, val in params.items() if k not in ("page",)}
+    rows = [{"cells": [cell(r, c, name) for c in spec.columns], "id": r["id"]} for r in result.rows]
+
+    def url(**changes: Any) -> str:
+        merged = {**base, **{k: str(val) for k, val in changes.items() if val is not None}}
+        return f"{spec.path}?{urlencode(merged)}"
+
+    return render(request, "list.html", spec=spec, rows=rows, result=result, params=params, errors={
+        **errors, **(extra_errors or {})}, customers=customers, reasons=reasons, views=views, url=url,
+        labels=FILTER_LABELS, query=urlencode(base))
+
+
+def _list_route(name: str) -> None:
+    spec = PAGES[name]
+
+    def handler(request: Request, v: ViewerDep) -> Response:
+        return _render_list(request, v, name)
+
+    handler.__name__ = f"list_{name}"
+    router.add_api_route(spec.path, handler, methods=["GET"], include_in_schema=False)
+
+
+for _name in PAGES:
+    _list_route(_name)
+
+
+@router.post("/views", include_in_schema=False)
+def create_view(request: Request, v: WriterDep, form: FormDep) -> Response:
+    page = str(form.get("page") or "")
+    try:
+        with db_of(request).uow() as uow:
+            save_view(uow, v.actor, page=page, name=form.get("name"), query=str(form.get("query") or ""))
+    except ValidationFailedError as e:
+        if page in PAGES:
+            return _render_list(request, v, page, {f"view_{k}": m for k, m in field_errors(e).items()})
+        raise
+    return redirect(f"{PAGES[page].path}?{form.get('query') or ''}")
+
+
+@router.post("/views/{view_id}/delete", include_in_schema=False)
+def remove_view(request: Request, view_id: str, v: WriterDep, form: FormDep) -> Response:
+    with db_of(request).uow() as uow:
+        delete_view(uow, v.actor, view_id)
+    page = str(form.get("page") or "")
+    return redirect(PAGES[page].path if page in PAGES else "/")

@@ -1,0 +1,266 @@
+"""The memo page: header, lines, totals, status, timeline, approvals, journal, applications, refunds;
+action buttons only from ``allowed_actions`` and the user's role; apply (oldest open documents first,
+amounts editable), unapply and refund. Errors come back next to the field of the form that caused them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.datastructures import FormData
+
+from creditmemo.domain.approval import functional_total, may_approve, required_tier
+from creditmemo.domain.documents import Memo, MemoKind
+from creditmemo.domain.errors import DomainError, NotFoundError
+from creditmemo.domain.lifecycle import Action, Status, allowed_actions
+from creditmemo.domain.money import Money
+from creditmemo.domain.settlement import AllocationInput
+from creditmemo.services.actors import Actor, Permission
+from creditmemo.services.memos.approval import (
+    approve_memo, list_approvals, recall_memo, reject_memo, submit_memo,
+)
+from creditmemo.services.memos.discard import discard_memo
+from creditmemo.services.memos.post import post_memo
+from creditmemo.services.memos.read import get_memo, memo_events, memo_journal
+from creditmemo.services.memos.void import void_memo
+from creditmemo.services.settings import load_policy
+from creditmemo.services.settlement.applications import apply_credit, list_applications, unapply
+from creditmemo.services.settlement.refunds import list_refunds, refund
+from creditmemo.store.repositories.web_queries import WebQueries
+from creditmemo.store.uow import UnitOfWork
+from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
+
+router = APIRouter(route_class=WebRoute)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    action: str
+    label: str
+    needs: str | None = None      # "comment" | "reason" | None: the text field the action asks for
+    required: bool = False
+    style: str = ""
+
+
+PERMISSION: Final = {
+    Action.SUBMIT: Permission.SUBMIT_MEMO, Action.APPROVE: Permission.APPROVE_MEMO,
+    Action.REJECT: Permission.APPROVE_MEMO, Action.RECALL: Permission.SUBMIT_MEMO, Action.POST: Permission.POST_MEMO,
+    Action.VOID: Permission.VOID_MEMO, Action.DISCARD: Permission.DISCARD_MEMO,
+}
+BUTTONS: Final = {
+    Action.SUBMIT: Button("submit", "Submit for approval", "comment", style="primary"),
+    Action.APPROVE: Button("approve", "Approve", "comment", style="primary"),
+    Action.REJECT: Button("reject", "Reject", "comment", required=True),
+    Action.RECALL: Button("recall", "Recall to draft", "comment"),
+    Action.POST: Button("post", "Post", style="primary"),
+    Action.VOID: Button("void", "Void", "reason", style="danger"),
+    Action.DISCARD: Button("discard", "Discard", "reason", required=True, style="danger"),
+}
+SERVICES: Final[dict[str, Callable[..., Memo]]] = {
+    "submit": lambda uow, a, mid, f: submit_memo(uow, a, mid, comment=as_str(f, "comment")),
+    "approve": lambda uow, a, mid, f: approve_memo(uow, a, mid, comment=as_str(f, "comment")),
+    "reject": lambda uow, a, mid, f: reject_memo(uow, a, mid, comment=as_str(f, "comment")),
+    "recall": lambda uow, a, mid, f: recall_memo(uow, a, mid, comment=as_str(f, "comment")),
+    "post": lambda uow, a, mid, f: post_memo(uow, a, mid),
+    "void": lambda uow, a, mid, f: void_memo(uow, a, mid, reason=as_str(f, "reason")),
+    "discard": lambda uow, a, mid, f: discard_memo(uow, a, mid, reason=as_str(f, "reason")),
+}
+REFUND_METHODS: Final = ("bank_transfer", "card", "check", "cash")
+
+
+def approval_view(uow: UnitOfWork, actor: Actor, memo: Memo) -> tuple[Money, str | None, bool, str | None]:
+    """(amount in company currency, tier name, may this actor approve, why not)."""
+    company = uow.companies.get(memo.company_id)
+    policy = load_policy(uow, memo.company_id)
+    amount = functional_total(memo.total, memo.exchange_rate, company.functional_currency)
+    tier = required_tier(policy, amount.amount)
+    if not actor.can(Permission.APPROVE_MEMO):
+        return amount, tier.name if tier else None, False, "Your role does not approve memos."
+    if actor.user_id is not None and actor.user_id == memo.created_by:
+        return amount, tier.name if tier else None, False, "You created this memo; someone else must approve it."
+    if not may_approve(policy, str(actor.role), amount.amount, tier):
+        return amount, tier.name if tier else None, False, "The amount is above your approval limit."
+    return amount, tier.name if tier else None, True, None
+
+
+def buttons(uow: UnitOfWork, actor: Actor, memo: Memo) -> tuple[list[Button], list[str]]:
+    """The actions this user may take now: the lifecycle table's edges, filtered by role and rules."""
+    result, notes = [], []
+    amount, tier, may, why = approval_view(uow, actor, memo)
+    for action in allowed_actions(memo.status):
+        if not actor.can(PERMISSION[action]):
+            continue
+        if action in (Action.APPROVE, Action.REJECT) and not may:
+            if why and why not in notes and actor.can(Permission.APPROVE_MEMO):
+                notes.append(why)
+            continue
+        if action is Action.RECALL and (actor.user_id is None or actor.user_id != memo.created_by):
+            continue
+        if action is Action.POST and memo.status is Status.DRAFT and tier is not None:
+            notes.append(f"{amount} needs approval (tier {tier}): submit it before posting.")
+            continue
+        if action is Action.SUBMIT and memo.status is Status.DRAFT and tier is None:
+            result.append(Button("submit", "Mark ready (no approval needed)", "comment"))
+            continue
+        result.append(BUTTONS[action])
+    return result, notes
+
+
+def apply_suggestions(uow: UnitOfWork, memo: Memo) -> list[dict[str, Any]]:
+    """Open invoices and debit memos of the customer, oldest first, with the memo's available credit
+    spread over them in that order (the user edits the amounts)."""
+    rows = WebQueries(uow.conn).open_targets(memo.company_id, memo.customer_id, memo.currency)
+    left = memo.amount_available
+    result = []
+    for r in rows:
+        due = Money.from_minor(int(r["due_minor"]), memo.currency)
+        suggested = left.min(due) if left.is_positive() else Money.zero(memo.currency)
+        left = left - suggested
+        result.append({**r, "due": due, "suggested": suggested})
+    return result
+
+
+def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
+    memo = get_memo(uow, actor, memo_id)
+    q = WebQueries(uow.conn)
+    customer = uow.customers.get(actor.company_id, memo.customer_id)
+    invoice = uow.invoices.get(actor.company_id, memo.invoice_id) if memo.invoice_id else None
+    events = memo_events(uow, actor, memo.id)
+    approvals = list_approvals(uow, actor, memo.id)
+    journal = memo_journal(uow, actor, memo.id)
+    if memo.kind is MemoKind.CREDIT:
+        apps = list_applications(uow, actor, source_id=memo.id)
+        refunds = list_refunds(uow, actor, memo.id)
+    else:
+        apps, refunds = list_applications(uow, actor, target_id=memo.id), []
+    names = q.user_names(actor.company_id, [memo.created_by, memo.posted_by, memo.voided_by,
+                                            *(a.actor_id for a in approvals), *(a.created_by for a in apps)])
+    numbers = q.numbers(actor.company_id, [*(a.target_id for a in apps), *(a.source_id for a in apps)])
+    btns, notes = buttons(uow, actor, memo)
+    posted_credit = memo.kind is MemoKind.CREDIT and memo.status is Status.POSTED and memo.amount_available.is_positive()
+    can_apply = posted_credit and actor.can(Permission.APPLY)
+    amount, tier, _, _ = approval_view(uow, actor, memo)
+    return {
+        "memo": memo, "customer": customer, "invoice": invoice, "events": events, "approvals": approvals,
+        "journal": journal, "applications": apps, "refunds": refunds, "names": names, "numbers": numbers,
+        "buttons": btns, "notes": notes, "functional_amount": amount, "tier": tier,
+        "targets": apply_suggestions(uow, memo) if can_apply else [], "can_apply": can_apply,
+        "can_unapply": actor.can(Permission.APPLY) and memo.kind is MemoKind.CREDIT,
+        "can_refund": posted_credit and actor.can(Permission.REFUND),
+        "can_override": actor.can(Permission.OVERRIDE_REFUND_LIMIT), "refund_methods": REFUND_METHODS,
+        "can_print": actor.can(Permission.PRINT),
+        "inv_line_no": {l.id: l.line_no for l in invoice.lines} if invoice else {},
+    }
+
+
+def _page(request: Request, actor: Actor, memo_id: str, *, errors: dict[str, str] | None = None,
+          form: FormData | None = None, status: int = 200, notice: str | None = None) -> Response:
+    with db_of(request).uow(readonly=True) as uow:
+        context = memo_context(uow, actor, memo_id)
+    return render(request, "memo.html", status, errors=errors or {}, form=form, notice=notice, **context)
+
+
+@router.get("/memos/{memo_id}", include_in_schema=False)
+def memo_page(request: Request, memo_id: str, v: ViewerDep) -> Response:
+    notice = {"created": "Draft created.", "done": "Done."}.get(next(iter(request.query_params), ""), None)
+    return _page(request, v.actor, memo_id, notice=notice)
+
+
+def _prefixed(prefix: str, err: DomainError) -> dict[str, str]:
+    return {f"{prefix}.{k}" if k else prefix: m for k, m in field_errors(err).items()}
+
+
+def _safe_next(value: object) -> str | None:
+    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
+        return value
+    return None
+
+
+@router.post("/memos/{memo_id}/do/{action}", include_in_schema=False)
+def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form: FormDep) -> Response:
+    service = SERVICES.get(action)
+    if service is None:
+        raise NotFoundError("action", action)
+    try:
+        with db_of(request).uow() as uow:
+            memo = service(uow, v.actor, memo_id, form)
+    except NotFoundError:
+        raise
+    except DomainError as e:
+        back = _safe_next(form.get("next"))
+        if back and back.startswith("/approvals"):
+            from creditmemo.web.routes.approvals import queue_page
+            return queue_page(request, v, errors={f"{memo_id}.{k}": m for k, m in _prefixed(action, e).items()})
+        return _page(request, v.actor, memo_id, errors=_prefixed(action, e), form=form,
+                     status=403 if e.code == "forbidden" else 409 if e.code in (
+                         "invalid_transition", "approval_required", "memo_settled") else 422)
+    return redirect(_safe_next(form.get("next")) or f"/memos/{memo.id}?done=1", request)
+
+
+_TARGET = re.compile(r"^(invoice|debit_memo):([A-Za-z0-9_]{1,40})$")
+
+
+@router.post("/memos/{memo_id}/apply", include_in_schema=False)
+def memo_apply(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Response:
+    allocations, fields = [], []
+    for n in range(500):
+        target = form.get(f"target_{n}")
+        if target is None:
+            break
+        m = _TARGET.match(str(target))
+        amount = as_str(form, f"alloc_{n}")
+        if m is None or amount is None or (_is_zero(amount)):
+            continue
+        allocations.append(AllocationInput(m.group(1), m.group(2), amount))
+        fields.append(n)
+    try:
+        with db_of(request).uow() as uow:
+            apply_credit(uow, v.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations)
+    except NotFoundError:
+        raise
+    except DomainError as e:
+        errors = {}
+        for key, message in field_errors(e).items():
+            m = re.match(r"^allocations\[(\d+)\]", key or "")
+            errors[f"alloc_{fields[int(m.group(1))]}" if m and int(m.group(1)) < len(fields) else "apply"] = message
+        return _page(request, v.actor, memo_id, errors=errors, form=form, status=422)
+    return redirect(f"/memos/{memo_id}?done=1", request)
+
+
+def _is_zero(text: str) -> bool:
+    try:
+        return Decimal(text) == 0
+    except ArithmeticError:
+        return False
+
+
+@router.post("/applications/{application_id}/unapply", include_in_schema=False)
+def application_unapply(request: Request, application_id: str, v: WriterDep, form: FormDep) -> Response:
+    memo_id = str(form.get("memo_id") or "")
+    try:
+        with db_of(request).uow() as uow:
+            unapply(uow, v.actor, application_id)
+    except NotFoundError:
+        raise
+    except DomainError as e:
+        return _page(request, v.actor, memo_id, errors=_prefixed("unapply", e), status=409)
+    return redirect(f"/memos/{memo_id}?done=1", request)
+
+
+@router.post("/memos/{memo_id}/refund", include_in_schema=False)
+def memo_refund(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Response:
+    try:
+        with db_of(request).uow() as uow:
+            refund(uow, v.actor, source_type="credit_memo", source_id=memo_id, amount=as_str(form, "amount"),
+                   method=as_str(form, "method"), reference=as_str(form, "reference"),
+                   override_reason=as_str(form, "override_reason"))
+    except NotFoundError:
+        raise
+    except DomainError as e:
+        return _page(request, v.actor, memo_id, errors=_prefixed("refund", e), form=form, status=422)
+    return redirect(f"/memos/{memo_id}?done=1", request)
