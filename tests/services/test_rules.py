@@ -7,6 +7,8 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from creditmemo.domain.documents import MemoKind
@@ -114,6 +116,31 @@ class TestNoOverCredit:
         assert (inv_line.credited_net, inv_line.credited_tax) == (usd("100.00"), usd("8.25"))
         assert cus.balance == usd("0.00") and cus.available_credit == usd("108.25")
 
+    def test_editing_a_draft_beyond_what_is_left_is_refused(self, db, controller):
+        inv = invoice(db, controller, [line("10", "10.00")])
+        post(db, controller, credit(db, controller, inv, [by_qty(inv, 0, "7")]))
+        draft = credit(db, controller, inv, [by_qty(inv, 0, "1")])
+
+        def edit():  # type: ignore[no-untyped-def]
+            with db.uow() as uow:
+                update_memo(uow, controller, draft.id, lines=[by_qty(inv, 0, "4")])
+
+        err = fails_writing_nothing(db, controller.company_id, edit, OverCreditError)
+        assert (err.code, err.field) == ("over_credit", "lines[0].quantity")
+
+    def test_after_a_void_the_losing_draft_can_post(self, db, controller):
+        inv = invoice(db, controller, [line("2", "10.01", "8.25")])
+        winner = credit(db, controller, inv, auto_apply=False, issue_date="2026-03-02")
+        loser = credit(db, controller, inv, auto_apply=False, issue_date="2026-03-02")
+        post(db, controller, winner)
+        fails_writing_nothing(db, controller.company_id, lambda: post(db, controller, loser), OverCreditError)
+        with db.uow() as uow:
+            void_memo(uow, controller, winner.id, on="2026-03-03")
+        assert post(db, controller, loser).total == usd("21.67")
+        with db.uow(readonly=True) as uow:
+            inv_line = uow.invoices.get(controller.company_id, inv.id).lines[0]
+        assert (inv_line.credited_net, inv_line.credited_tax) == (usd("20.02"), usd("1.65"))
+
     def test_two_lines_second_over_credited_names_its_index(self, db, controller):
         inv = invoice(db, controller, [line("1", "10.00"), line("1", "20.00")])
         other = credit(db, controller, inv, [by_qty(inv, 1, "1")], auto_apply=False)
@@ -145,10 +172,71 @@ class TestTaxFollowsTheInvoice:
             inv_line = uow.invoices.get(controller.company_id, inv.id).lines[0]
         assert (inv_line.credited_net, inv_line.credited_tax) == (usd("20.02"), usd("1.65"))
 
+    def test_voiding_the_completing_piece_gives_back_exactly_its_repriced_tax(self, db, controller):
+        inv = invoice(db, controller, [line("2", "10.01", "8.25")])
+        a = credit(db, controller, inv, [by_qty(inv, 0, "1")], auto_apply=False, issue_date="2026-03-02")
+        b = credit(db, controller, inv, [by_qty(inv, 0, "1")], auto_apply=False, issue_date="2026-03-02")
+        post(db, controller, a)
+        post(db, controller, b)
+        with db.uow() as uow:
+            void_memo(uow, controller, b.id, on="2026-03-02")
+        with db.uow(readonly=True) as uow:
+            inv_line = uow.invoices.get(controller.company_id, inv.id).lines[0]
+            cus = uow.customers.get(controller.company_id, inv.customer_id)
+        assert (inv_line.credited_quantity, inv_line.credited_net, inv_line.credited_tax) == (
+            D(1), usd("10.01"), usd("0.83"))
+        assert cus.balance == inv.total - usd("10.84")
+        c = credit(db, controller, inv, [by_qty(inv, 0, "1")], auto_apply=False)
+        assert c.tax_total == usd("0.82")  # completing again: the remaining tax, at save already
+
     def test_credit_line_takes_the_invoice_lines_rate(self, db, controller):
         inv = invoice(db, controller, [line("3", "100.00", "19")])
         memo = credit(db, controller, inv, [by_amount(inv, 0, "50.00")])
         assert (memo.lines[0].tax_rate, memo.lines[0].tax) == (D("19"), usd("9.50"))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(pieces=st.lists(st.tuples(st.booleans(), st.integers(1, 99)), min_size=1, max_size=5),
+       currency_rate=st.sampled_from([("USD", None), ("JPY", "0.0067"), ("KWD", "3.2616")]))
+def test_posting_a_line_in_random_pieces_nets_its_tax_and_keeps_the_books(db, controller, pieces, currency_rate):
+    """Rule 2 through the services: drafts saved first, then posted in turn; the last takes the rest."""
+    currency, rate = currency_rate
+    cus = customer(db, controller, currency)
+    price = {"USD": "19.99", "JPY": "1999", "KWD": "19.999"}[currency]
+    inv = invoice(db, controller, [line("7", price, "8.25")], currency=currency, rate=rate, customer_id=cus.id)
+    target = inv.lines[0]
+    q = Money.from_minor(1, currency).amount
+    drafts = []
+    left_qty, left_net = target.quantity, target.net.amount
+    for by_quantity, percent in pieces:
+        if by_quantity:
+            qty = (left_qty * percent / 100).quantize(D("0.01"))
+            piece_net = Money.rounded(target.net.amount * qty / target.quantity, currency).amount
+            if qty <= 0 or qty >= left_qty or not 0 < piece_net < left_net:
+                continue  # leave something on the line for the last piece
+            left_qty -= qty
+            left_net -= piece_net
+            drafts.append(credit(db, controller, inv, [by_qty(inv, 0, str(qty))], auto_apply=False))
+        else:
+            amount = (left_net * percent / 100).quantize(q)
+            if amount <= 0 or amount >= left_net:
+                continue
+            left_net -= amount
+            drafts.append(credit(db, controller, inv, [by_amount(inv, 0, str(amount))], auto_apply=False))
+    posted = [post(db, controller, d) for d in drafts]
+    with db.uow(readonly=True) as uow:
+        remaining = uow.invoices.get(controller.company_id, inv.id).lines[0]
+    if remaining.remaining_net.is_positive():
+        rest = credit(db, controller, inv, [by_amount(inv, 0, str(remaining.remaining_net.amount))], auto_apply=False)
+        posted.append(post(db, controller, rest))
+    assert sum((m.tax_total.amount for m in posted), D(0)) == target.tax.amount
+    assert sum((m.subtotal.amount for m in posted), D(0)) == target.net.amount
+    with db.uow(readonly=True) as uow:
+        done = uow.invoices.get(controller.company_id, inv.id).lines[0]
+        balance = uow.customers.get(controller.company_id, cus.id).balance
+        assert reconcile(uow, controller).ok
+    assert (done.credited_net, done.credited_tax) == (target.net, target.tax)
+    assert balance == Money.zero(currency)
 
 
 # rule 3 -------------------------------------------------------------------------------------------
