@@ -5,7 +5,7 @@
     .venv/bin/python bench/posting.py --only sqlite --memos 2000
 
 Set-up (invoices, memos) runs in this process; each measured phase runs in a fresh child process
-(spawn) so its peak RSS is its own: ``peak RSS`` is the child's ru_maxrss, ``base`` its RSS after
+(spawn) so its peak RSS is its own: ``peak RSS`` is the child's VmHWM, ``base`` its RSS after
 imports and before the phase. The worker phase calls creditmemo.worker.run_worker(db, once=True),
 the code `creditmemo worker --once` runs. Each database is fresh: a SQLite file in a temp dir, or the
 PostgreSQL database creditmemo_approve_bench (dropped and recreated)."""
@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
-import resource
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,9 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """VmHWM: this process's own peak RSS (ru_maxrss would carry the parent's peak across fork+exec)."""
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
 
 
 def _child_worker(url: str, out: Any) -> None:
