@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+
 from creditmemo.domain.documents import Memo
 from creditmemo.domain.errors import DomainError
 from creditmemo.domain.lifecycle import Action, Status, next_status
@@ -26,6 +28,12 @@ log = logging.getLogger("creditmemo.worker")
 WORKER_LABEL = "worker"
 
 
+class PostingRefusedError(DomainError):
+    """A constraint of the database refused the posting (a bug or a direct edit, never a user's input)."""
+
+    code = "integrity_error"
+
+
 @dataclass
 class WorkerStats:
     posted: int = 0
@@ -34,21 +42,26 @@ class WorkerStats:
 
 def post_next(db: Database) -> tuple[str, Memo | DomainError] | None:
     """Claim and post one queued memo. None when the queue is empty (or every queued memo is held by
-    another worker); otherwise (memo id, posted memo or the domain error that sent it to draft)."""
-    with db.uow() as uow:
-        claimed = uow.memos.claim_next_ready()
-        if claimed is None:
-            return None
-        company_id, memo_id = claimed
-        actor = system_actor(company_id, WORKER_LABEL)
-        try:
+    another worker); otherwise (memo id, posted memo or the domain error that sent it to draft).
+    A database constraint refusing the posting (IntegrityError) also sends it to draft, as
+    ``integrity_error``: retrying would fail the same way and block the queue. Other exceptions
+    (connection lost, deadlock) propagate; the memo stays ready_to_post and is retried."""
+    company_id = memo_id = ""
+    try:
+        with db.uow() as uow:
+            claimed = uow.memos.claim_next_ready()
+            if claimed is None:
+                return None
+            company_id, memo_id = claimed
             memo = uow.memos.get(company_id, memo_id, for_update=True)
             log.info("posting %s %s (%d lines)", memo.number, memo_id, len(memo.lines))
             next_status(memo.status, Action.FINISH_POST, f"{memo.kind} memo")
-            return memo_id, finish_post(uow, actor, memo)
-        except DomainError as e:
-            uow.rollback()
-            error = e
+            posted = finish_post(uow, system_actor(company_id, WORKER_LABEL), memo)
+        return memo_id, posted
+    except DomainError as e:
+        error = e
+    except IntegrityError as e:
+        error = PostingRefusedError(f"The database refused the posting: {e.orig}")
     _fail(db, company_id, memo_id, error)
     return memo_id, error
 
@@ -77,7 +90,13 @@ def run_worker(db: Database, *, once: bool = False, batch: int = 100, poll_inter
     while not should_stop():
         done_this_round = 0
         while done_this_round < batch:
-            result = post_next(db)
+            try:
+                result = post_next(db)
+            except (OperationalError, InterfaceError):
+                if once:
+                    raise
+                log.exception("database unavailable; retrying in %.1f s", poll_interval)
+                break
             if result is None:
                 break
             done_this_round += 1
