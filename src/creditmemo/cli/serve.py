@@ -81,3 +81,36 @@ def register(app: typer.Typer) -> None:
         except DomainError as e:
             fail(e)
         out.print(f"password set for {found.email}")
+
+    @app.command("demo-access")
+    def demo_access_cmd(url: str = "http://127.0.0.1:8000", load_if_empty: bool = False,
+                        database_url: DbUrl = None) -> None:
+        """Migrate; with --load-if-empty load the demo company into an empty database; then print the URL, a
+        fresh API key per demo role and the demo users' e-mails and passwords."""
+        from sqlalchemy import func, select
+
+        from creditmemo.services.demo import DEMO_SLUG, demo_access, load_demo
+        from creditmemo.store import migrate
+        from creditmemo.store.tables import companies
+
+        db = database(database_url)
+        migrate.upgrade(db.engine)
+        try:
+            with db.uow(readonly=True) as uow:
+                count = uow.conn.execute(select(func.count()).select_from(companies)).scalar_one()
+                has_demo = uow.companies.id_for_slug(DEMO_SLUG) is not None
+            if load_if_empty and count == 0:
+                load_demo(db)
+                has_demo = True
+                out.print("Loaded the demo company (customers, invoices, memos in every state).")
+            print(f"\ncreditmemo at {url}   API: {url}/v1   OpenAPI: {url}/openapi.json   docs: {url}/docs")
+            if not has_demo:
+                out.print("No demo company in this database; create keys with `creditmemo apikey create`.")
+                return
+            access = demo_access(db)
+        except DomainError as e:
+            fail(e)
+        print("\nDemo users (web UI sign-in) and API keys (Authorization: Bearer <key>), company 'demo':")
+        for a in access:
+            print(f"  {a.role:<10} {a.email:<26} password {a.password:<26} key {a.api_key}")
+        print(f"\nTry: curl -H 'Authorization: Bearer {access[3].api_key}' {url}/v1/credit-memos")

@@ -102,3 +102,31 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
             memo = uow.memos.get(company.id, memo_id)
             summary.memos.append((number, status, str(memo.total), names[customer_id]))
     return summary
+
+
+# Demo users and API keys (the run command prints them) ------------------------------------------
+DEMO_ROLES = ("clerk", "manager", "vp", "controller", "auditor", "admin")
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    role: str
+    email: str
+    password: str  # deterministic, for a demo only
+    api_key: str   # fresh on every call: keys are stored hashed, so only a new one can be shown
+
+
+def demo_access(db: Database, *, slug: str = DEMO_SLUG) -> list[DemoAccess]:
+    """One user per role in the demo company (created when missing, password reset to the demo one) and a
+    fresh API key for each. The clerk has the create_multiline_memo privilege."""
+    from creditmemo.services.users import ensure_company_user, issue_api_key
+
+    result = []
+    with db.uow() as uow:
+        for role in DEMO_ROLES:
+            email, password = f"{role}@{slug}.example", f"{slug}-{role}-password"
+            privileges = ["create_multiline_memo"] if role == "clerk" else []
+            user = ensure_company_user(uow, slug, email, role, privileges, password=password)
+            key = issue_api_key(uow, system_actor(user.company_id, "demo loader"), user.id, name="demo")
+            result.append(DemoAccess(role, email, password, key.key))
+    return result
