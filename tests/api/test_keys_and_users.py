@@ -1,0 +1,76 @@
+"""API keys from the CLI (last word of the last line), shown once and stored hashed; users and passwords;
+the demo access the run command prints."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from typer.testing import CliRunner
+
+from creditmemo.cli import app as cli
+from creditmemo.ids import new_id
+from creditmemo.services.demo import DEMO_ROLES, demo_access, load_demo
+from creditmemo.services.users import verify_password
+from creditmemo.store.tables import api_keys
+from creditmemo.store.uow import Database
+from tests.api.conftest import assert_problem
+
+
+def _url(db: Database) -> str:
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+def test_apikey_create_makes_company_and_user_and_prints_the_key_last(db: Database, client: TestClient) -> None:
+    slug = new_id("k").lower().replace("_", "-")[:30]
+    result = CliRunner().invoke(cli, ["apikey", "create", "--company", slug, "--user", f"ops@{slug}.test",
+                                      "--role", "clerk", "--privilege", "create_multiline_memo",
+                                      "--database-url", _url(db)])
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1].split()[-1]
+    r = client.get("/v1/customers", headers={"Authorization": f"Bearer {key}"})
+    assert r.status_code == 200 and r.json()["data"] == []
+    assert_problem(client.post("/v1/credit-memos/bulk-post", json={"memo_ids": ["x"]},
+                               headers={"Authorization": f"Bearer {key}"}), 403, "forbidden")
+    with db.uow(readonly=True) as uow:
+        stored = uow.conn.execute(select(api_keys.c.key_hash)).scalars().all()
+    assert hashlib.sha256(key.encode()).hexdigest() in stored and key not in stored
+    again = CliRunner().invoke(cli, ["apikey", "create", "--company", slug, "--user", f"ops@{slug}.test",
+                                     "--role", "nobody", "--database-url", _url(db)])
+    assert again.exit_code == 1 and "validation_error" in again.output
+
+
+def test_user_create_and_set_password(db: Database) -> None:
+    slug = new_id("u").lower().replace("_", "-")[:30]
+    email = f"admin@{slug}.test"
+    r = CliRunner().invoke(cli, ["user", "create", "--company", slug, "--email", email, "--role", "admin",
+                                 "--password", "first-password", "--database-url", _url(db)])
+    assert r.exit_code == 0, r.output
+    with db.uow(readonly=True) as uow:
+        assert verify_password(uow, email, "first-password") is not None
+    r = CliRunner().invoke(cli, ["user", "set-password", "--email", email, "--password", "second-password",
+                                 "--database-url", _url(db)])
+    assert r.exit_code == 0, r.output
+    with db.uow(readonly=True) as uow:
+        assert verify_password(uow, email, "first-password") is None
+        actor = verify_password(uow, email, "second-password")
+    assert actor is not None and actor.role == "admin"
+
+
+def test_demo_access_gives_working_keys_every_time(tmp_sqlite_url: str) -> None:
+    from creditmemo.api.app import create_app
+    from creditmemo.store import migrate
+
+    db = Database(tmp_sqlite_url)
+    migrate.upgrade(db.engine)
+    load_demo(db)
+    first, second = demo_access(db), demo_access(db)
+    assert [a.role for a in first] == list(DEMO_ROLES)
+    client = TestClient(create_app(db))
+    for access in (first[3], second[3]):
+        memos = client.get("/v1/credit-memos", headers={"Authorization": f"Bearer {access.api_key}"}).json()
+        assert len(memos["data"]) >= 6
+    with db.uow(readonly=True) as uow:
+        assert verify_password(uow, second[0].email, second[0].password) is not None
+    db.dispose()
