@@ -1,0 +1,220 @@
+"""API load benchmark (issue 4 §9): an asynchronous httpx driver against `creditmemo serve` with several
+workers. Each virtual user takes an issued invoice, creates a credit memo from it over HTTP
+(POST /v1/invoices/{id}/credit-memos, every line pre-populated) and posts it (POST /v1/credit-memos/{id}/post,
+which also auto-applies it to the invoice). Concurrency 32 for 30 s by default.
+
+    .venv/bin/python bench/api_load.py --engine postgresql          # database creditmemo_api_bench
+    .venv/bin/python bench/api_load.py --engine sqlite --workers 2
+
+Set-up (not timed): a fresh database, migrated; ``--companies`` companies, each with 50 customers and a
+controller API key (``creditmemo apikey create``); enough invoices (2 lines, one taxed) issued through
+the service layer. The server runs as a separate process tree (`creditmemo serve --workers N`); its RSS is
+the sum over the tree, sampled every second. The driver runs on the same machine (it competes for the
+same cores). Reported: memos created+posted per second, latency percentiles per request and per memo
+(create + post), errors (any non-2xx or transport error), server RSS, load average."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+import httpx  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from creditmemo.domain.inputs import InvoiceLineInput  # noqa: E402
+from creditmemo.services.actors import system_actor  # noqa: E402
+from creditmemo.services.customers import create_customer  # noqa: E402
+from creditmemo.services.invoices import issue_invoice  # noqa: E402
+from creditmemo.services.users import ensure_company_user, issue_api_key  # noqa: E402
+from creditmemo.store import migrate  # noqa: E402
+from creditmemo.store.uow import Database  # noqa: E402
+
+PG_URL = os.environ.get("BENCH_API_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_api_bench")
+LINES = [InvoiceLineInput("Subscription", "1", "120.00", tax_rate="8.25"),
+         InvoiceLineInput("Hours", "3", "50.00")]
+
+
+def fresh_database(engine: str) -> str:
+    if engine == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp(prefix='cm_api_bench_')}/bench.db"
+    base, name = PG_URL.rsplit("/", 1)
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return PG_URL
+
+
+def prepare(url: str, companies: int, invoices: int) -> list[tuple[str, list[str]]]:
+    """[(api key, [invoice ids])] per company."""
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    result = []
+    per_company = invoices // companies + 1
+    for c in range(companies):
+        with db.uow() as uow:
+            user = ensure_company_user(uow, f"bench-{c}", f"bench@bench-{c}.test", "controller", [])
+            key = issue_api_key(uow, system_actor(user.company_id), user.id).key
+        actor = system_actor(user.company_id, "bench loader")
+        with db.uow() as uow:
+            customers = [create_customer(uow, actor, name=f"Customer {i}", currency="USD").id for i in range(50)]
+        ids: list[str] = []
+        while len(ids) < per_company:
+            with db.uow() as uow:
+                for _ in range(min(500, per_company - len(ids))):
+                    ids.append(issue_invoice(uow, actor, customer_id=customers[len(ids) % 50], currency="USD",
+                                             issue_date=date(2026, 11, 1), lines=LINES).id)
+        result.append((key, ids))
+    db.dispose()
+    return result
+
+
+def tree_rss_kib(pid: int) -> int:
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                total += next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(x) for x in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+    return total
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+async def drive(base: str, work: list[tuple[str, list[str]]], concurrency: int, duration: float,
+                server_pid: int) -> dict[str, object]:
+    queues = [(key, list(ids)) for key, ids in work]
+    create_ms: list[float] = []
+    post_ms: list[float] = []
+    memo_ms: list[float] = []
+    errors: dict[str, int] = {}
+    rss: list[int] = []
+    done = 0
+    stop_at = time.perf_counter() + duration
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+
+    async def user(n: int, client: httpx.AsyncClient) -> None:
+        nonlocal done
+        key, ids = queues[n % len(queues)]
+        headers = {"Authorization": f"Bearer {key}"}
+        while time.perf_counter() < stop_at and ids:
+            invoice_id = ids.pop()
+            t0 = time.perf_counter()
+            try:
+                r = await client.post(f"/v1/invoices/{invoice_id}/credit-memos", json={"reason_code": "billing_error"},
+                                      headers={**headers, "Idempotency-Key": f"c-{invoice_id}"})
+                t1 = time.perf_counter()
+                create_ms.append((t1 - t0) * 1000)
+                if r.status_code != 201:
+                    errors[f"create {r.status_code} {r.text[:80]}"] = errors.get(f"create {r.status_code} {r.text[:80]}", 0) + 1
+                    continue
+                memo_id = r.json()["id"]
+                r = await client.post(f"/v1/credit-memos/{memo_id}/post", headers=headers)
+                t2 = time.perf_counter()
+                post_ms.append((t2 - t1) * 1000)
+                if r.status_code != 200:
+                    errors[f"post {r.status_code} {r.text[:80]}"] = errors.get(f"post {r.status_code} {r.text[:80]}", 0) + 1
+                    continue
+                memo_ms.append((t2 - t0) * 1000)
+                done += 1
+            except httpx.HTTPError as e:
+                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+
+    async def sample() -> None:
+        while time.perf_counter() < stop_at:
+            rss.append(tree_rss_kib(server_pid))
+            await asyncio.sleep(1)
+
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        await asyncio.gather(sample(), *(user(i, client) for i in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return {"elapsed": elapsed, "done": done, "create": create_ms, "post": post_ms, "memo": memo_ms,
+            "errors": errors, "rss_kib": rss}
+
+
+def wait_up(base: str, timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("server did not start")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--duration", type=float, default=30)
+    ap.add_argument("--companies", type=int, default=1)
+    ap.add_argument("--invoices", type=int, default=0, help="default: enough for 1,000 memos/s")
+    ap.add_argument("--port", type=int, default=8790)
+    args = ap.parse_args()
+    url = fresh_database(args.engine)
+    t = time.perf_counter()
+    work = prepare(url, args.companies, args.invoices or int(args.duration * 1000) + 2000)
+    print(f"prepared {sum(len(w[1]) for w in work)} invoices in {args.companies} companies "
+          f"in {time.perf_counter() - t:.0f} s", flush=True)
+    env = {**os.environ, "DATABASE_URL": url}
+    server = subprocess.Popen([str(ROOT / ".venv/bin/creditmemo"), "serve", "--host", "127.0.0.1", "--port",
+                               str(args.port), "--workers", str(args.workers)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    base = f"http://127.0.0.1:{args.port}"
+    try:
+        wait_up(base)
+        for key, ids in work:  # warm every worker's caches (key, company config) a little
+            for _ in range(args.workers * 4):
+                httpx.get(f"{base}/v1/customers?limit=1", headers={"Authorization": f"Bearer {key}"})
+        load_before = os.getloadavg()
+        res = asyncio.run(drive(base, work, args.concurrency, args.duration, server.pid))
+        load_after = os.getloadavg()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    done, elapsed = res["done"], res["elapsed"]
+    errors = res["errors"]
+    rss = res["rss_kib"] or [0]
+    print(f"engine {args.engine}  workers {args.workers}  concurrency {args.concurrency}  "
+          f"companies {args.companies}  duration {elapsed:.1f} s")
+    print(f"memos created+posted: {done}  throughput {done / elapsed:.1f} memos/s  "
+          f"({2 * done / elapsed:.0f} requests/s)")
+    for name in ("create", "post", "memo"):
+        v = res[name]
+        print(f"  {name:<7} n={len(v):<6} p50 {pct(v, 50):7.1f} ms  p95 {pct(v, 95):7.1f} ms  "
+              f"p99 {pct(v, 99):7.1f} ms  max {max(v) if v else float('nan'):7.1f} ms")
+    print(f"errors: {sum(errors.values())} {dict(list(errors.items())[:5]) if errors else ''}")
+    print(f"server RSS (all workers): median {statistics.median(rss) / 1024:.0f} MiB, max {max(rss) / 1024:.0f} MiB")
+    print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); cores {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()
