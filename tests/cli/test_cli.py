@@ -27,8 +27,19 @@ def test_demo_prints_the_memo_table(demo_db):
     _, result = demo_db
     assert result.returncode == 0, result.stderr
     assert "Demo company: memos" in result.stdout
-    for text in ("CM-000001", "CM-000007", "DM-000001", "posted", "draft", "void", "discarded", "Acme Corp",
-                 "Globex GmbH", "Initech", "974.25 USD"):
+    for text in (
+        "CM-000001",
+        "CM-000007",
+        "DM-000001",
+        "posted",
+        "draft",
+        "void",
+        "discarded",
+        "Acme Corp",
+        "Globex GmbH",
+        "Initech",
+        "974.25 USD",
+    ):
         assert text in result.stdout, text
     assert "Traceback" not in result.stderr
 
@@ -47,8 +58,12 @@ def test_demo_json(tmp_path):
     by_number = {m["number"]: m for m in data["memos"]}
     assert sorted(by_number) == [f"CM-{i:06d}" for i in range(1, 8)] + ["DM-000001"]
     assert {m["status"] for m in data["memos"]} == {"posted", "draft", "void", "discarded"}
-    assert by_number["CM-000001"] == {"number": "CM-000001", "status": "posted", "total": "974.25 USD",
-                                      "customer": "Acme Corp"}
+    assert by_number["CM-000001"] == {
+        "number": "CM-000001",
+        "status": "posted",
+        "total": "974.25 USD",
+        "customer": "Acme Corp",
+    }
     assert by_number["CM-000005"]["status"] == "discarded" and by_number["CM-000004"]["status"] == "void"
 
 
@@ -58,11 +73,26 @@ def test_memo_show_json_returns_the_memo(demo_db):
     assert result.returncode == 0, result.stderr
     memo = json.loads(result.stdout)
     assert (memo["number"], memo["kind"], memo["status"], memo["source"], memo["reason_code"]) == (
-        "CM-000001", "credit", "posted", "invoice", "billing_error")
-    assert (memo["currency"], memo["subtotal"], memo["tax_total"], memo["total"]) == ("USD", "900.00", "74.25", "974.25")
+        "CM-000001",
+        "credit",
+        "posted",
+        "invoice",
+        "billing_error",
+    )
+    assert (memo["currency"], memo["subtotal"], memo["tax_total"], memo["total"]) == (
+        "USD",
+        "900.00",
+        "74.25",
+        "974.25",
+    )
     assert memo["memo"] == "Six hours billed twice."
     (line,) = memo["lines"]
-    assert (line["quantity"], line["net_amount"], line["tax_rate"], line["tax_amount"]) == ("6", "900.00", "8.25", "74.25")
+    assert (line["quantity"], line["net_amount"], line["tax_rate"], line["tax_amount"]) == (
+        "6",
+        "900.00",
+        "8.25",
+        "74.25",
+    )
     assert line["invoice_line_id"].startswith("il_")
 
 
@@ -99,8 +129,15 @@ def test_customer_balance_json(demo_db):
     assert "Acme Corp: balance 43097.43 USD" in text.stdout
 
 
-@pytest.mark.parametrize("args", [("memo", "show", "CM-999999"), ("memo", "journal", "nope"),
-                                  ("customer", "balance", "Nobody Ltd"), ("memo", "show", "CM-000001", "--company", "x")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("memo", "show", "CM-999999"),
+        ("memo", "journal", "nope"),
+        ("customer", "balance", "Nobody Ltd"),
+        ("memo", "show", "CM-000001", "--company", "x"),
+    ],
+)
 def test_unknown_things_exit_1_with_not_found_and_no_traceback(demo_db, args):
     url, _ = demo_db
     result = run(url, *args)

@@ -25,29 +25,53 @@ def m(amount: str, currency: str = "USD") -> Money:
 
 
 def sums(entry: JournalEntry) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-    return (sum((l.debit.amount for l in entry.lines), D(0)), sum((l.credit.amount for l in entry.lines), D(0)),
-            sum((l.functional_debit.amount for l in entry.lines), D(0)),
-            sum((l.functional_credit.amount for l in entry.lines), D(0)))
+    return (
+        sum((l.debit.amount for l in entry.lines), D(0)),
+        sum((l.credit.amount for l in entry.lines), D(0)),
+        sum((l.functional_debit.amount for l in entry.lines), D(0)),
+        sum((l.functional_credit.amount for l in entry.lines), D(0)),
+    )
 
 
 def entry_from(legs: list[Leg], currency: str, functional: str, rate: Decimal) -> JournalEntry:
     net = sum((l.amount.amount if l.debit else -l.amount.amount for l in legs), D(0))
     balancing = Leg("1200", Money(abs(net), currency), debit=net < 0, customer_id="cus_1")
-    return build_entry(entry_id="je_1", company_id="co_1", on=DAY, source_type="credit_memo", source_id="cm_1",
-                       kind="post", functional_currency=functional, exchange_rate=rate, legs=legs,
-                       balancing=balancing)
+    return build_entry(
+        entry_id="je_1",
+        company_id="co_1",
+        on=DAY,
+        source_type="credit_memo",
+        source_id="cm_1",
+        kind="post",
+        functional_currency=functional,
+        exchange_rate=rate,
+        legs=legs,
+        balancing=balancing,
+    )
 
 
 @st.composite
 def postings(draw):  # type: ignore[no-untyped-def]
     currency = draw(st.sampled_from(CURRENCIES))
     functional = draw(st.sampled_from(["USD", "JPY", "KWD"]))
-    rate = draw(st.one_of(st.sampled_from(RATES), st.decimals(min_value=D("0.0001"), max_value=D(500), places=4,
-                                                              allow_nan=False, allow_infinity=False)))
-    legs = draw(st.lists(st.builds(
-        lambda acct, minor, debit: Leg(acct, Money.from_minor(minor, currency), debit),
-        st.sampled_from(["4900", "2200", "1300", "5000", "6100", "4000"]), st.integers(0, 10**11), st.booleans(),
-    ), min_size=1, max_size=10))
+    rate = draw(
+        st.one_of(
+            st.sampled_from(RATES),
+            st.decimals(min_value=D("0.0001"), max_value=D(500), places=4, allow_nan=False, allow_infinity=False),
+        )
+    )
+    legs = draw(
+        st.lists(
+            st.builds(
+                lambda acct, minor, debit: Leg(acct, Money.from_minor(minor, currency), debit),
+                st.sampled_from(["4900", "2200", "1300", "5000", "6100", "4000"]),
+                st.integers(0, 10**11),
+                st.booleans(),
+            ),
+            min_size=1,
+            max_size=10,
+        )
+    )
     return legs, currency, functional, rate
 
 
@@ -77,11 +101,17 @@ class TestBuildEntry:
         assert sums(reversed_) == tuple(sums(entry)[i] for i in (1, 0, 3, 2))
         for a, b in zip(entry.lines, reversed_.lines, strict=True):
             assert (b.debit, b.credit, b.functional_debit, b.functional_credit) == (
-                a.credit, a.debit, a.functional_credit, a.functional_debit)
+                a.credit,
+                a.debit,
+                a.functional_credit,
+                a.functional_debit,
+            )
         back = reverse(reversed_, entry_id="je_3", on=date(2026, 5, 1))
-        assert [(l.account, l.debit, l.credit, l.functional_debit, l.functional_credit, l.customer_id)
-                for l in back.lines] == [
-            (l.account, l.debit, l.credit, l.functional_debit, l.functional_credit, l.customer_id) for l in entry.lines]
+        assert [
+            (l.account, l.debit, l.credit, l.functional_debit, l.functional_credit, l.customer_id) for l in back.lines
+        ] == [
+            (l.account, l.debit, l.credit, l.functional_debit, l.functional_credit, l.customer_id) for l in entry.lines
+        ]
 
     def test_reverse_is_dated_the_void_date_and_keeps_the_source(self):
         entry = entry_from([Leg("4900", m("100.00"), True)], "USD", "USD", D(1))
@@ -90,15 +120,29 @@ class TestBuildEntry:
         assert voided.description == "Reversal of je_1"
 
     def test_legs_on_one_account_and_side_merge_and_zero_legs_drop(self):
-        entry = entry_from([Leg("4900", m("10.00"), True), Leg("4900", m("5.00"), True), Leg("2200", m("0.00"), True)],
-                           "USD", "USD", D(1))
+        entry = entry_from(
+            [Leg("4900", m("10.00"), True), Leg("4900", m("5.00"), True), Leg("2200", m("0.00"), True)],
+            "USD",
+            "USD",
+            D(1),
+        )
         assert [(l.account, str(l.debit.amount), str(l.credit.amount)) for l in entry.lines] == [
-            ("4900", "15.00", "0.00"), ("1200", "0.00", "15.00")]
+            ("4900", "15.00", "0.00"),
+            ("1200", "0.00", "15.00"),
+        ]
 
     def test_the_balancing_line_absorbs_functional_rounding(self):
         # three legs of 0.01 EUR at 1.5: each rounds to 0.02 USD; AR takes 0.06, not round(0.03 * 1.5) = 0.05
-        entry = entry_from([Leg("4900", m("0.01", "EUR"), True), Leg("2200", m("0.01", "EUR"), True),
-                            Leg("6100", m("0.01", "EUR"), True)], "EUR", "USD", D("1.5"))
+        entry = entry_from(
+            [
+                Leg("4900", m("0.01", "EUR"), True),
+                Leg("2200", m("0.01", "EUR"), True),
+                Leg("6100", m("0.01", "EUR"), True),
+            ],
+            "EUR",
+            "USD",
+            D("1.5"),
+        )
         assert entry.lines[-1].functional_credit == m("0.06")
         assert entry.lines[-1].credit == m("0.03", "EUR")
 
@@ -112,23 +156,38 @@ class TestUnbalanced:
 
     def test_document_currency_unbalanced(self):
         with pytest.raises(UnbalancedEntryError) as err:
-            self._entry(self._line("4900", "100.00", "0", "108.50", "0"), self._line("1200", "0", "99.99", "0", "108.50"))
+            self._entry(
+                self._line("4900", "100.00", "0", "108.50", "0"), self._line("1200", "0", "99.99", "0", "108.50")
+            )
         assert err.value.code == "unbalanced_entry" and err.value.context == {"source_id": "cm_x"}
 
     def test_functional_currency_unbalanced(self):
         with pytest.raises(UnbalancedEntryError):
-            self._entry(self._line("4900", "100.00", "0", "108.50", "0"), self._line("1200", "0", "100.00", "0", "108.49"))
+            self._entry(
+                self._line("4900", "100.00", "0", "108.50", "0"), self._line("1200", "0", "100.00", "0", "108.49")
+            )
 
     def test_no_lines(self):
         with pytest.raises(UnbalancedEntryError):
             self._entry()
 
     def test_balanced_hand_built_entry_is_accepted(self):
-        entry = self._entry(self._line("4900", "100.00", "0", "108.50", "0"), self._line("1200", "0", "100.00", "0", "108.50"))
+        entry = self._entry(
+            self._line("4900", "100.00", "0", "108.50", "0"), self._line("1200", "0", "100.00", "0", "108.50")
+        )
         assert entry.total_debit == m("100.00", "EUR")
 
     def test_build_entry_with_a_wrong_balancing_amount_is_refused(self):
         with pytest.raises(UnbalancedEntryError):
-            build_entry(entry_id="je_1", company_id="co_1", on=DAY, source_type="credit_memo", source_id="cm_1",
-                        kind="post", functional_currency="USD", exchange_rate=D(1),
-                        legs=[Leg("4900", m("100.00"), True)], balancing=Leg("1200", m("99.00"), False))
+            build_entry(
+                entry_id="je_1",
+                company_id="co_1",
+                on=DAY,
+                source_type="credit_memo",
+                source_id="cm_1",
+                kind="post",
+                functional_currency="USD",
+                exchange_rate=D(1),
+                legs=[Leg("4900", m("100.00"), True)],
+                balancing=Leg("1200", m("99.00"), False),
+            )

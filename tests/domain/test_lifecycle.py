@@ -8,7 +8,15 @@ import pytest
 
 from creditmemo.domain.errors import InvalidTransitionError, NotEditableError
 from creditmemo.domain.lifecycle import (
-    EDITABLE, TERMINAL, TRANSITIONS, USER_ACTIONS, Action, Status, allowed_actions, ensure_editable, next_status,
+    EDITABLE,
+    TERMINAL,
+    TRANSITIONS,
+    USER_ACTIONS,
+    Action,
+    Status,
+    allowed_actions,
+    ensure_editable,
+    next_status,
 )
 
 # Copied from the DESIGN §2 diagram and its text, by hand.
@@ -19,20 +27,20 @@ SPEC_EDGES = {
     ("pending_approval", "recall", "draft"),
     ("approved", "post", "posted"),
     ("posted", "void", "void"),
-    ("draft", "post", "posted"),                    # no approval needed, <= 250 lines
-    ("draft", "queue_post", "ready_to_post"),       # > 250 lines or bulk
-    ("ready_to_post", "finish_post", "posted"),     # the background worker
+    ("draft", "post", "posted"),  # no approval needed, <= 250 lines
+    ("draft", "queue_post", "ready_to_post"),  # > 250 lines or bulk
+    ("ready_to_post", "finish_post", "posted"),  # the background worker
     ("draft", "discard", "discarded"),
-    ("pending_approval", "discard", "discarded"),   # "pending_approval can be discarded too"
-    ("approved", "queue_post", "ready_to_post"),    # "An approved memo of more than 250 lines ... is also queued"
+    ("pending_approval", "discard", "discarded"),  # "pending_approval can be discarded too"
+    ("approved", "queue_post", "ready_to_post"),  # "An approved memo of more than 250 lines ... is also queued"
 }
 # Edges the code adds beyond the diagram; each is intended and kept deliberately:
 CODE_EXTRAS = {
-    ("draft", "edit", "draft"),                 # "Edits only in draft": the edit guard goes through the table
-    ("ready_to_post", "fail_post", "draft"),    # the worker's post failed on a rule (e.g. over_credit): back to
-                                                # draft with the error; a crash leaves it ready_to_post
-    ("approved", "recall", "draft"),            # the author takes an approved memo back before posting;
-                                                # it needs approval again
+    ("draft", "edit", "draft"),  # "Edits only in draft": the edit guard goes through the table
+    ("ready_to_post", "fail_post", "draft"),  # the worker's post failed on a rule (e.g. over_credit): back to
+    # draft with the error; a crash leaves it ready_to_post
+    ("approved", "recall", "draft"),  # the author takes an approved memo back before posting;
+    # it needs approval again
 }
 USER = {"submit", "approve", "reject", "recall", "post", "void", "discard"}
 WORKER_ONLY = {"edit", "queue_post", "finish_post", "fail_post"}
@@ -47,8 +55,15 @@ def test_transitions_are_exactly_the_spec_edges_plus_the_listed_extras():
 
 
 def test_status_and_action_sets_are_the_spec_names():
-    assert {str(s) for s in Status} == {"draft", "pending_approval", "approved", "ready_to_post", "posted", "void",
-                                       "discarded"}
+    assert {str(s) for s in Status} == {
+        "draft",
+        "pending_approval",
+        "approved",
+        "ready_to_post",
+        "posted",
+        "void",
+        "discarded",
+    }
     assert {str(a) for a in Action} == USER | WORKER_ONLY
     assert {str(a) for a in USER_ACTIONS} == USER
 
@@ -56,8 +71,11 @@ def test_status_and_action_sets_are_the_spec_names():
 @pytest.mark.parametrize("status", list(Status))
 @pytest.mark.parametrize("action", list(Action))
 def test_every_pair_moves_per_the_table_or_raises_with_the_allowed_user_actions(status, action):
-    expected_allowed = [a for a in ("submit", "approve", "reject", "recall", "post", "void", "discard")
-                        if (str(status), a) in EXPECTED_MAP]
+    expected_allowed = [
+        a
+        for a in ("submit", "approve", "reject", "recall", "post", "void", "discard")
+        if (str(status), a) in EXPECTED_MAP
+    ]
     assert [str(a) for a in allowed_actions(status)] == expected_allowed
     key = (str(status), str(action))
     if key in EXPECTED_MAP:
@@ -91,13 +109,16 @@ def test_every_state_is_reachable_from_draft():
 def test_posted_is_one_way():
     """Rule 4: from posted the only way is void; nothing leads back to draft or approval."""
     assert {a for (s, a) in TRANSITIONS if s == Status.POSTED} == {Action.VOID}
-    assert not any(t in (Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
-                   for (s, _a), t in TRANSITIONS.items() if s in (Status.POSTED, Status.VOID))
+    assert not any(
+        t in (Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)
+        for (s, _a), t in TRANSITIONS.items()
+        if s in (Status.POSTED, Status.VOID)
+    )
 
 
 @pytest.mark.parametrize("status", list(Status))
 def test_only_drafts_are_editable(status):
-    assert EDITABLE == {Status.DRAFT}
+    assert {Status.DRAFT} == EDITABLE
     if status is Status.DRAFT:
         ensure_editable(status)
         return

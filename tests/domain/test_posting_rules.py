@@ -13,8 +13,8 @@ from creditmemo.domain.chart import DEFAULT_ACCOUNTS, DEFAULT_REASON_CODES
 from creditmemo.domain.crediting import build_credit_lines, build_free_lines, build_invoice_lines
 from creditmemo.domain.documents import Company, Invoice, Memo, MemoKind, MemoLine, MemoSource, memo_totals
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput, InvoiceLineInput
-from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.ledger import JournalEntry
+from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
 from creditmemo.domain.posting_rules import invoice_entry, memo_entry
 from tests.builders import expect_journal
@@ -29,24 +29,70 @@ def ids(prefix: str) -> str:
 
 
 def company(functional: str = "USD") -> Company:
-    return Company("co_1", "test", "Test Co", functional, {a.role: a.code for a in DEFAULT_ACCOUNTS if a.role},
-                   {r.code: r.account_code for r in DEFAULT_REASON_CODES})
+    return Company(
+        "co_1",
+        "test",
+        "Test Co",
+        functional,
+        {a.role: a.code for a in DEFAULT_ACCOUNTS if a.role},
+        {r.code: r.account_code for r in DEFAULT_REASON_CODES},
+    )
 
 
 def make_invoice(lines: list[InvoiceLineInput], currency: str = "USD", rate: str = "1") -> Invoice:
     built = build_invoice_lines(lines, currency, "4000", ids)
     subtotal, tax, total = memo_totals(built, currency)  # type: ignore[arg-type]
     zero = Money.zero(currency)
-    return Invoice("inv_1", "co_1", "cus_1", "INV-000001", "issued", currency, D(rate), DAY, DAY, built,
-                   subtotal, tax, total, zero, zero)
+    return Invoice(
+        "inv_1",
+        "co_1",
+        "cus_1",
+        "INV-000001",
+        "issued",
+        currency,
+        D(rate),
+        DAY,
+        DAY,
+        built,
+        subtotal,
+        tax,
+        total,
+        zero,
+        zero,
+    )
 
 
-def make_memo(lines: tuple[MemoLine, ...], *, currency: str = "USD", rate: str = "1", kind: MemoKind = MemoKind.CREDIT,
-              source: MemoSource = MemoSource.INVOICE, reason: str = "billing_error") -> Memo:
+def make_memo(
+    lines: tuple[MemoLine, ...],
+    *,
+    currency: str = "USD",
+    rate: str = "1",
+    kind: MemoKind = MemoKind.CREDIT,
+    source: MemoSource = MemoSource.INVOICE,
+    reason: str = "billing_error",
+) -> Memo:
     subtotal, tax, total = memo_totals(lines, currency)
     zero = Money.zero(currency)
-    return Memo("cm_1", "co_1", kind, "CM-000001", "cus_1", source, reason, currency, D(rate), DAY, Status.DRAFT,
-                lines, subtotal, tax, total, zero, zero, invoice_id="inv_1" if source is not MemoSource.STANDALONE else None)
+    return Memo(
+        "cm_1",
+        "co_1",
+        kind,
+        "CM-000001",
+        "cus_1",
+        source,
+        reason,
+        currency,
+        D(rate),
+        DAY,
+        Status.DRAFT,
+        lines,
+        subtotal,
+        tax,
+        total,
+        zero,
+        zero,
+        invoice_id="inv_1" if source is not MemoSource.STANDALONE else None,
+    )
 
 
 def functional_rows(entry: JournalEntry) -> list[tuple[str, str, str]]:
@@ -58,19 +104,24 @@ def assert_balanced(entry: JournalEntry) -> None:
     assert sum(l.functional_debit.amount for l in entry.lines) == sum(l.functional_credit.amount for l in entry.lines)
 
 
-INVOICE = [InvoiceLineInput("Subscription", "10", "100.00", tax_rate="8.25"),
-           InvoiceLineInput("Gateway", "5", "499.00", tax_rate="8.25", unit_cost="310.00")]
+INVOICE = [
+    InvoiceLineInput("Subscription", "10", "100.00", tax_rate="8.25"),
+    InvoiceLineInput("Gateway", "5", "499.00", tax_rate="8.25", unit_cost="310.00"),
+]
 
 
 class TestWholeEntries:
     def test_invoice(self):
         inv = make_invoice(INVOICE)
         entry = invoice_entry(inv, company(), ids)
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Cr 4000 3495.00 USD
             Cr 2200 288.34 USD
             Dr 1200 3783.34 USD
-        """)
+        """,
+        )
         assert (entry.source_type, entry.source_id, entry.kind, entry.date) == ("invoice", "inv_1", "post", DAY)
         assert entry.lines[-1].customer_id == "cus_1"
 
@@ -78,25 +129,35 @@ class TestWholeEntries:
         inv = make_invoice(INVOICE)
         lines = build_credit_lines(inv, [CreditLineInput(inv.lines[0].id, quantity="3")], ids)
         entry = memo_entry(make_memo(lines), company(), ids, date(2026, 3, 5))
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Dr 4900 300.00 USD
             Dr 2200 24.75 USD
             Cr 1200 324.75 USD
-        """)
-        assert (entry.source_type, entry.date, entry.lines[-1].customer_id) == ("credit_memo", date(2026, 3, 5), "cus_1")
+        """,
+        )
+        assert (entry.source_type, entry.date, entry.lines[-1].customer_id) == (
+            "credit_memo",
+            date(2026, 3, 5),
+            "cus_1",
+        )
 
     def test_return_with_restock_moves_inventory_at_unit_cost(self):
         inv = make_invoice(INVOICE)
         lines = build_credit_lines(inv, [CreditLineInput(inv.lines[1].id, quantity="2", restock=True)], ids)
         assert lines[0].restock and lines[0].unit_cost == D("310.00")
         entry = memo_entry(make_memo(lines, source=MemoSource.RETURN, reason="return"), company(), ids, DAY)
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Dr 4900 998.00 USD
             Dr 2200 82.34 USD
             Dr 1300 620.00 USD
             Cr 5000 620.00 USD
             Cr 1200 1080.34 USD
-        """)
+        """,
+        )
 
     def test_return_without_restock_moves_no_inventory(self):
         inv = make_invoice(INVOICE)
@@ -107,30 +168,40 @@ class TestWholeEntries:
     def test_standalone_goodwill_debits_the_reason_account(self):
         lines = build_free_lines([FreeLineInput("Goodwill", "1", "300.00")], "USD", ids)
         entry = memo_entry(make_memo(lines, source=MemoSource.STANDALONE, reason="goodwill"), company(), ids, DAY)
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Dr 6100 300.00 USD
             Cr 1200 300.00 USD
-        """)
+        """,
+        )
 
     def test_standalone_line_with_its_own_account_and_tax(self):
         lines = build_free_lines([FreeLineInput("Promo", "2", "25.00", tax_rate="10", account_code="6200")], "USD", ids)
         entry = memo_entry(make_memo(lines, source=MemoSource.STANDALONE, reason="goodwill"), company(), ids, DAY)
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Dr 6200 50.00 USD
             Dr 2200 5.00 USD
             Cr 1200 55.00 USD
-        """)
+        """,
+        )
 
     def test_debit_memo_debits_ar_and_credits_the_reason_account(self):
-        lines = build_free_lines([FreeLineInput("Charge-back", "1", "1200.00", tax_rate="5")], "USD", ids,
-                                 id_prefix="dml")
+        lines = build_free_lines(
+            [FreeLineInput("Charge-back", "1", "1200.00", tax_rate="5")], "USD", ids, id_prefix="dml"
+        )
         memo = make_memo(lines, kind=MemoKind.DEBIT, source=MemoSource.STANDALONE, reason="chargeback")
         entry = memo_entry(memo, company(), ids, DAY)
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Cr 4000 1200.00 USD
             Cr 2200 60.00 USD
             Dr 1200 1260.00 USD
-        """)
+        """,
+        )
         assert entry.source_type == "debit_memo"
         temporary = make_memo(lines, kind=MemoKind.DEBIT, source=MemoSource.STANDALONE, reason="temporary_credit")
         assert [l.account for l in memo_entry(temporary, company(), ids, DAY).lines] == ["1150", "2200", "1200"]
@@ -139,23 +210,35 @@ class TestWholeEntries:
         inv = make_invoice([InvoiceLineInput("Retainer", "1", "8000.00", tax_rate="19")], "EUR", "1.0850")
         lines = build_credit_lines(inv, [CreditLineInput(inv.lines[0].id, amount="800.00")], ids)
         entry = memo_entry(make_memo(lines, currency="EUR", rate="1.0850"), company(), ids, DAY)
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Dr 4900 800.00 EUR
             Dr 2200 152.00 EUR
             Cr 1200 952.00 EUR
-        """)
-        assert functional_rows(entry) == [("4900", "868.00", "0.00"), ("2200", "164.92", "0.00"),
-                                          ("1200", "0.00", "1032.92")]
+        """,
+        )
+        assert functional_rows(entry) == [
+            ("4900", "868.00", "0.00"),
+            ("2200", "164.92", "0.00"),
+            ("1200", "0.00", "1032.92"),
+        ]
 
 
-CURRENCY_RATES = st.sampled_from([("USD", "1"), ("EUR", "1.0850"), ("JPY", "0.0067"), ("KWD", "3.2616"),
-                                  ("GBP", "149.5")])
-invoice_lines = st.lists(st.builds(
-    lambda q, p, r, c: InvoiceLineInput("Item", str(q), str(p), tax_rate=str(r), unit_cost=str(c)),
-    st.integers(1, 500), st.decimals(min_value=1, max_value=50000, places=0, allow_nan=False, allow_infinity=False),
-    st.decimals(min_value=0, max_value=30, places=4, allow_nan=False, allow_infinity=False),
-    st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False, allow_infinity=False),
-), min_size=1, max_size=8)
+CURRENCY_RATES = st.sampled_from(
+    [("USD", "1"), ("EUR", "1.0850"), ("JPY", "0.0067"), ("KWD", "3.2616"), ("GBP", "149.5")]
+)
+invoice_lines = st.lists(
+    st.builds(
+        lambda q, p, r, c: InvoiceLineInput("Item", str(q), str(p), tax_rate=str(r), unit_cost=str(c)),
+        st.integers(1, 500),
+        st.decimals(min_value=1, max_value=50000, places=0, allow_nan=False, allow_infinity=False),
+        st.decimals(min_value=0, max_value=30, places=4, allow_nan=False, allow_infinity=False),
+        st.decimals(min_value=0, max_value=1000, places=2, allow_nan=False, allow_infinity=False),
+    ),
+    min_size=1,
+    max_size=8,
+)
 
 
 @settings(max_examples=200, deadline=None)
@@ -166,8 +249,12 @@ def test_every_entry_posting_rules_produce_balances(currency_rate, lines, data):
     co = company(functional)
     inv = make_invoice(lines, currency, rate)
     assert_balanced(invoice_entry(inv, co, ids))
-    chosen = [CreditLineInput(l.id, quantity=str(data.draw(st.integers(1, int(l.quantity)))),
-                              restock=data.draw(st.booleans())) for l in inv.lines]
+    chosen = [
+        CreditLineInput(
+            l.id, quantity=str(data.draw(st.integers(1, int(l.quantity)))), restock=data.draw(st.booleans())
+        )
+        for l in inv.lines
+    ]
     credit_lines = build_credit_lines(inv, chosen, ids)
     for source in (MemoSource.INVOICE, MemoSource.RETURN):
         assert_balanced(memo_entry(make_memo(credit_lines, currency=currency, rate=rate, source=source), co, ids, DAY))

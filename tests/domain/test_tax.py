@@ -25,28 +25,44 @@ def ids(prefix: str) -> str:
 
 
 def invoice_line(qty: str, price: str, rate: str, currency: str = "USD", discount: str | None = None) -> InvoiceLine:
-    (line,) = build_invoice_lines([InvoiceLineInput("Item", qty, price, discount=discount, tax_rate=rate)],
-                                  currency, "4000", ids)
+    (line,) = build_invoice_lines(
+        [InvoiceLineInput("Item", qty, price, discount=discount, tax_rate=rate)], currency, "4000", ids
+    )
     return line
 
 
-def credit(line: InvoiceLine, *, quantity: Decimal | None = None, amount: Money | None = None) -> tuple[InvoiceLine, MemoLine]:
+def credit(
+    line: InvoiceLine, *, quantity: Decimal | None = None, amount: Money | None = None
+) -> tuple[InvoiceLine, MemoLine]:
     qty, by, net, tax = price_credit(line, quantity=quantity, amount=amount, field="lines[0]")
-    memo_line = MemoLine(ids("cml"), 1, line.description, qty, line.unit_price, net, line.tax_rate, tax,
-                         invoice_line_id=line.id, credit_by=by)
+    memo_line = MemoLine(
+        ids("cml"),
+        1,
+        line.description,
+        qty,
+        line.unit_price,
+        net,
+        line.tax_rate,
+        tax,
+        invoice_line_id=line.id,
+        credit_by=by,
+    )
     return credited_after(line, memo_line), memo_line
 
 
 class TestLineTax:
-    @pytest.mark.parametrize(("net", "rate", "currency", "expected"), [
-        ("30.00", "8.25", "USD", "2.48"),    # 2.475 -> half up
-        ("10.00", "8.25", "USD", "0.83"),
-        ("100", "10", "JPY", "10"),
-        ("105", "10", "JPY", "11"),          # 10.5 -> 11
-        ("1.000", "0.05", "KWD", "0.001"),   # 0.0005 -> 0.001
-        ("5.00", "0", "USD", "0.00"),
-        ("5.00", "100", "USD", "5.00"),
-    ])
+    @pytest.mark.parametrize(
+        ("net", "rate", "currency", "expected"),
+        [
+            ("30.00", "8.25", "USD", "2.48"),  # 2.475 -> half up
+            ("10.00", "8.25", "USD", "0.83"),
+            ("100", "10", "JPY", "10"),
+            ("105", "10", "JPY", "11"),  # 10.5 -> 11
+            ("1.000", "0.05", "KWD", "0.001"),  # 0.0005 -> 0.001
+            ("5.00", "0", "USD", "0.00"),
+            ("5.00", "100", "USD", "5.00"),
+        ],
+    )
     def test_rounds_half_up_once_at_line_level(self, net, rate, currency, expected):
         assert line_tax(Money(D(net), currency), D(rate)) == Money(D(expected), currency)
 
@@ -80,8 +96,23 @@ def test_a_credit_line_that_rounds_to_zero_is_refused():
     from creditmemo.domain.inputs import CreditLineInput
 
     line = invoice_line("1", "1.00", "0")
-    inv = Invoice("inv_1", "co", "cus", "INV-000001", "issued", "USD", D(1), None, None, (line,),  # type: ignore[arg-type]
-                  line.net, line.tax, line.total, Money.zero("USD"), Money.zero("USD"))
+    inv = Invoice(
+        "inv_1",
+        "co",
+        "cus",
+        "INV-000001",
+        "issued",
+        "USD",
+        D(1),
+        None,
+        None,
+        (line,),  # type: ignore[arg-type]
+        line.net,
+        line.tax,
+        line.total,
+        Money.zero("USD"),
+        Money.zero("USD"),
+    )
     with pytest.raises(ValidationFailedError) as err:
         build_credit_lines(inv, [CreditLineInput(line.id, quantity="0.001")], ids)
     assert [(e.field, e.code) for e in err.value.errors] == [("lines[0].quantity", "zero_amount")]

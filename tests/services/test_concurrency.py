@@ -74,7 +74,10 @@ def _race_full_line_posts(db: Database, actor) -> None:  # type: ignore[no-untyp
         cus = uow.customers.get(actor.company_id, inv.customer_id)
     the_line = inv_now.lines[0]
     assert (the_line.credited_quantity, the_line.credited_net, the_line.credited_tax) == (
-        Decimal(3), the_line.net, the_line.tax)
+        Decimal(3),
+        the_line.net,
+        the_line.tax,
+    )
     assert sorted(str(m.status) for m in memos) == ["draft"] * (THREADS - 1) + ["posted"]
     assert len(entries) == 1 and entries[0].source_id == winners[0].id  # type: ignore[attr-defined]
     assert inv_now.amount_credited == inv_now.total and inv_now.amount_due == Money.zero("USD")
@@ -99,8 +102,14 @@ def _race_numbering(db: Database, actor) -> None:  # type: ignore[no-untyped-def
     cus = customer(db, actor)
 
     def create(uow: UnitOfWork) -> str:
-        return create_standalone_credit_memo(uow, actor, customer_id=cus.id, currency="USD", reason_code="goodwill",
-                                             lines=[FreeLineInput("Credit", "1", "1.00")]).number
+        return create_standalone_credit_memo(
+            uow,
+            actor,
+            customer_id=cus.id,
+            currency="USD",
+            reason_code="goodwill",
+            lines=[FreeLineInput("Credit", "1", "1.00")],
+        ).number
 
     results = race(db, [create] * THREADS, rounds=CREATES)
     flat = [r for per_thread in results for r in per_thread]
@@ -108,22 +117,26 @@ def _race_numbering(db: Database, actor) -> None:  # type: ignore[no-untyped-def
     expected = [f"CM-{i:06d}" for i in range(1, THREADS * CREATES + 1)]
     assert sorted(flat) == expected  # type: ignore[type-var]
     with db.uow(readonly=True) as uow:
-        stored = uow.conn.execute(select(t.memos.c.number, t.memos.c.status)
-                                  .where(t.memos.c.company_id == actor.company_id)).all()
-        next_value = uow.conn.execute(select(t.number_sequences.c.next_value).where(
-            t.number_sequences.c.company_id == actor.company_id, t.number_sequences.c.doc_type == "credit_memo")).scalar()
+        stored = uow.conn.execute(
+            select(t.memos.c.number, t.memos.c.status).where(t.memos.c.company_id == actor.company_id)
+        ).all()
+        next_value = uow.conn.execute(
+            select(t.number_sequences.c.next_value).where(
+                t.number_sequences.c.company_id == actor.company_id, t.number_sequences.c.doc_type == "credit_memo"
+            )
+        ).scalar()
     assert sorted(n for n, _ in stored) == expected
     assert {s for _, s in stored} == {str(Status.DRAFT)}
     assert next_value == THREADS * CREATES + 1
 
 
-@pytest.fixture()
+@pytest.fixture
 def postgres_only(db):  # type: ignore[no-untyped-def]
     if not db.postgres:
         pytest.skip("row locks (SELECT ... FOR UPDATE) exist on PostgreSQL; the SQLite variant is below")
 
 
-@pytest.fixture()
+@pytest.fixture
 def sqlite_only(db):  # type: ignore[no-untyped-def]
     if db.postgres:
         pytest.skip("the SQLite variant proves BEGIN IMMEDIATE; PostgreSQL runs the row-lock variant")

@@ -11,9 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from creditmemo.domain.documents import MemoKind
 from creditmemo.domain.errors import (
-    CurrencyMismatchError, DomainError, InvalidTransitionError, OverCreditError, ValidationFailedError,
+    CurrencyMismatchError,
+    DomainError,
+    InvalidTransitionError,
+    OverCreditError,
+    ValidationFailedError,
 )
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.lifecycle import Status
@@ -21,7 +24,6 @@ from creditmemo.domain.money import Money
 from creditmemo.services.memos.create import create_debit_memo, create_standalone_credit_memo
 from creditmemo.services.memos.discard import discard_memo
 from creditmemo.services.memos.edit import update_memo
-from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.void import void_memo
 from creditmemo.services.reports import reconcile, trial_balance
 from creditmemo.store import tables as t
@@ -37,25 +39,54 @@ def usd(s: str) -> Money:
 
 def counts(db: Database, company_id: str) -> dict[str, object]:
     """Everything a failed request must not have changed: rows per table and the number counters."""
-    tabs = [t.customers, t.invoices, t.invoice_lines, t.memos, t.memo_lines, t.journal_entries, t.journal_lines,
-            t.applications, t.audit_events]
+    tabs = [
+        t.customers,
+        t.invoices,
+        t.invoice_lines,
+        t.memos,
+        t.memo_lines,
+        t.journal_entries,
+        t.journal_lines,
+        t.applications,
+        t.audit_events,
+    ]
     with db.uow(readonly=True) as uow:
         result: dict[str, object] = {
-            tab.name: uow.conn.execute(select(func.count()).select_from(tab).where(tab.c.company_id == company_id)).scalar()
-            for tab in tabs}
-        result["sequences"] = sorted(uow.conn.execute(
-            select(t.number_sequences.c.doc_type, t.number_sequences.c.next_value)
-            .where(t.number_sequences.c.company_id == company_id)).all())
-        result["credited"] = sorted(uow.conn.execute(
-            select(t.invoice_lines.c.id, t.invoice_lines.c.credited_quantity, t.invoice_lines.c.credited_net_minor,
-                   t.invoice_lines.c.credited_tax_minor).where(t.invoice_lines.c.company_id == company_id)).all())
-        result["balances"] = sorted(uow.conn.execute(
-            select(t.customers.c.id, t.customers.c.balance_minor, t.customers.c.available_credit_minor)
-            .where(t.customers.c.company_id == company_id)).all())
+            tab.name: uow.conn.execute(
+                select(func.count()).select_from(tab).where(tab.c.company_id == company_id)
+            ).scalar()
+            for tab in tabs
+        }
+        result["sequences"] = sorted(
+            uow.conn.execute(
+                select(t.number_sequences.c.doc_type, t.number_sequences.c.next_value).where(
+                    t.number_sequences.c.company_id == company_id
+                )
+            ).all()
+        )
+        result["credited"] = sorted(
+            uow.conn.execute(
+                select(
+                    t.invoice_lines.c.id,
+                    t.invoice_lines.c.credited_quantity,
+                    t.invoice_lines.c.credited_net_minor,
+                    t.invoice_lines.c.credited_tax_minor,
+                ).where(t.invoice_lines.c.company_id == company_id)
+            ).all()
+        )
+        result["balances"] = sorted(
+            uow.conn.execute(
+                select(t.customers.c.id, t.customers.c.balance_minor, t.customers.c.available_credit_minor).where(
+                    t.customers.c.company_id == company_id
+                )
+            ).all()
+        )
     return result
 
 
-def fails_writing_nothing(db: Database, company_id: str, call: Callable[[], object], error: type[DomainError]) -> DomainError:
+def fails_writing_nothing(
+    db: Database, company_id: str, call: Callable[[], object], error: type[DomainError]
+) -> DomainError:
     before = counts(db, company_id)
     with pytest.raises(error) as err:
         call()
@@ -72,24 +103,37 @@ def memo_state(db, actor, memo_id):  # type: ignore[no-untyped-def]
 class TestNoOverCredit:
     def test_draft_beyond_the_line_quantity_is_refused_on_save(self, db, controller):
         inv = invoice(db, controller, [line("10", "100.00", "8.25")])
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: credit(db, controller, inv, [by_qty(inv, 0, "10.000001")]), OverCreditError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: credit(db, controller, inv, [by_qty(inv, 0, "10.000001")]),
+            OverCreditError,
+        )
         assert (err.code, err.field) == ("over_credit", "lines[0].quantity")
 
     def test_draft_beyond_the_line_amount_is_refused_on_save(self, db, controller):
         inv = invoice(db, controller, [line("1", "5.00"), line("10", "100.00", "8.25")])
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: credit(db, controller, inv, [by_amount(inv, 1, "1000.01")]), OverCreditError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: credit(db, controller, inv, [by_amount(inv, 1, "1000.01")]),
+            OverCreditError,
+        )
         assert (err.code, err.field) == ("over_credit", "lines[0].amount")
 
     def test_draft_beyond_what_posted_credit_left_is_refused_on_save(self, db, controller):
         inv = invoice(db, controller, [line("10", "100.00", "8.25")])
         post(db, controller, credit(db, controller, inv, [by_qty(inv, 0, "6")]))
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: credit(db, controller, inv, [by_qty(inv, 0, "5")]), OverCreditError)
+        err = fails_writing_nothing(
+            db, controller.company_id, lambda: credit(db, controller, inv, [by_qty(inv, 0, "5")]), OverCreditError
+        )
         assert err.field == "lines[0].quantity"
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: credit(db, controller, inv, [by_amount(inv, 0, "400.01")]), OverCreditError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: credit(db, controller, inv, [by_amount(inv, 0, "400.01")]),
+            OverCreditError,
+        )
         assert err.field == "lines[0].amount"
         assert credit(db, controller, inv, [by_qty(inv, 0, "4")]).subtotal == usd("400.00")
 
@@ -163,11 +207,14 @@ class TestTaxFollowsTheInvoice:
         assert (posted.subtotal, posted.tax_total, posted.total) == (usd("10.01"), usd("0.82"), usd("10.83"))
         memo, entries = memo_state(db, controller, b.id)
         assert memo.lines[0].tax == usd("0.82") and memo.total == usd("10.83")
-        expect_journal(entries[0], """
+        expect_journal(
+            entries[0],
+            """
             Dr 4900 10.01 USD
             Dr 2200 0.82 USD
             Cr 1200 10.83 USD
-        """)
+        """,
+        )
         with db.uow(readonly=True) as uow:
             inv_line = uow.invoices.get(controller.company_id, inv.id).lines[0]
         assert (inv_line.credited_net, inv_line.credited_tax) == (usd("20.02"), usd("1.65"))
@@ -184,7 +231,10 @@ class TestTaxFollowsTheInvoice:
             inv_line = uow.invoices.get(controller.company_id, inv.id).lines[0]
             cus = uow.customers.get(controller.company_id, inv.customer_id)
         assert (inv_line.credited_quantity, inv_line.credited_net, inv_line.credited_tax) == (
-            D(1), usd("10.01"), usd("0.83"))
+            D(1),
+            usd("10.01"),
+            usd("0.83"),
+        )
         assert cus.balance == inv.total - usd("10.84")
         c = credit(db, controller, inv, [by_qty(inv, 0, "1")], auto_apply=False)
         assert c.tax_total == usd("0.82")  # completing again: the remaining tax, at save already
@@ -196,8 +246,10 @@ class TestTaxFollowsTheInvoice:
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(pieces=st.lists(st.tuples(st.booleans(), st.integers(1, 99)), min_size=1, max_size=5),
-       currency_rate=st.sampled_from([("USD", None), ("JPY", "0.0067"), ("KWD", "3.2616")]))
+@given(
+    pieces=st.lists(st.tuples(st.booleans(), st.integers(1, 99)), min_size=1, max_size=5),
+    currency_rate=st.sampled_from([("USD", None), ("JPY", "0.0067"), ("KWD", "3.2616")]),
+)
 def test_posting_a_line_in_random_pieces_nets_its_tax_and_keeps_the_books(db, controller, pieces, currency_rate):
     """Rule 2 through the services: drafts saved first, then posted in turn; the last takes the rest."""
     currency, rate = currency_rate
@@ -243,13 +295,19 @@ def test_posting_a_line_in_random_pieces_nets_its_tax_and_keeps_the_books(db, co
 class TestCurrencyAndRateFollowTheInvoice:
     def test_asking_for_another_currency_is_a_currency_mismatch(self, db, controller):
         inv = invoice(db, controller, [line("1", "100.00")])
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: credit(db, controller, inv, currency="EUR"), CurrencyMismatchError)
+        err = fails_writing_nothing(
+            db, controller.company_id, lambda: credit(db, controller, inv, currency="EUR"), CurrencyMismatchError
+        )
         assert (err.code, err.field) == ("currency_mismatch", "currency")
 
     def test_eur_invoice_credited_whole_reverses_the_functional_amounts_exactly(self, db, controller):
-        inv = invoice(db, controller, [line("3", "333.33", "19"), line("7", "0.07", "7"), line("1", "1234.57", "8.25")],
-                      currency="EUR", rate="1.085")
+        inv = invoice(
+            db,
+            controller,
+            [line("3", "333.33", "19"), line("7", "0.07", "7"), line("1", "1234.57", "8.25")],
+            currency="EUR",
+            rate="1.085",
+        )
         memo = credit(db, controller, inv, currency="EUR")
         assert (memo.currency, memo.exchange_rate) == ("EUR", D("1.085"))
         post(db, controller, memo)
@@ -258,7 +316,9 @@ class TestCurrencyAndRateFollowTheInvoice:
             (memo_entry,) = uow.journal.for_source(controller.company_id, memo.id)
 
         def functional(entry, account):  # type: ignore[no-untyped-def]
-            return sum(l.functional_debit.amount - l.functional_credit.amount for l in entry.lines if l.account == account)
+            return sum(
+                l.functional_debit.amount - l.functional_credit.amount for l in entry.lines if l.account == account
+            )
 
         assert functional(inv_entry, "1200") == -functional(memo_entry, "1200") != 0
         assert functional(inv_entry, "2200") == -functional(memo_entry, "2200") != 0
@@ -269,7 +329,7 @@ class TestCurrencyAndRateFollowTheInvoice:
 
 # rule 4 -------------------------------------------------------------------------------------------
 class TestPostedIsFinal:
-    @pytest.fixture()
+    @pytest.fixture
     def posted(self, db, controller):  # type: ignore[no-untyped-def]
         inv = invoice(db, controller, [line("2", "50.00", "10")])
         return post(db, controller, credit(db, controller, inv, auto_apply=False, issue_date="2026-03-02"))
@@ -291,7 +351,9 @@ class TestPostedIsFinal:
 
         self._assert_invalid(fails_writing_nothing(db, cid, edit, InvalidTransitionError), "edit")
         self._assert_invalid(fails_writing_nothing(db, cid, discard, InvalidTransitionError), "discard")
-        self._assert_invalid(fails_writing_nothing(db, cid, lambda: post(db, controller, posted), InvalidTransitionError), "post")
+        self._assert_invalid(
+            fails_writing_nothing(db, cid, lambda: post(db, controller, posted), InvalidTransitionError), "post"
+        )
 
     def test_void_writes_a_reversing_entry_dated_the_void_date(self, db, controller, posted):
         with db.uow() as uow:
@@ -299,15 +361,19 @@ class TestPostedIsFinal:
         assert (voided.status, str(voided.void_date)) == (Status.VOID, "2026-04-30")
         _, entries = memo_state(db, controller, posted.id)
         assert [(e.kind, str(e.date)) for e in entries] == [("post", "2026-03-02"), ("void", "2026-04-30")]
-        expect_journal(entries[1], """
+        expect_journal(
+            entries[1],
+            """
             Cr 4900 100.00 USD
             Cr 2200 10.00 USD
             Dr 1200 110.00 USD
-        """)
+        """,
+        )
         for a, b in zip(entries[0].lines, entries[1].lines, strict=True):
             assert (a.functional_debit, a.functional_credit) == (b.functional_credit, b.functional_debit)
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: post(db, controller, posted), InvalidTransitionError)
+        err = fails_writing_nothing(
+            db, controller.company_id, lambda: post(db, controller, posted), InvalidTransitionError
+        )
         self._assert_invalid(err, "post", status="void", allowed=())
 
     def test_void_gives_the_credit_back_to_the_invoice_line(self, db, controller, posted):
@@ -316,7 +382,11 @@ class TestPostedIsFinal:
         with db.uow(readonly=True) as uow:
             inv = uow.invoices.get(controller.company_id, posted.invoice_id)
         inv_line = inv.lines[0]
-        assert (inv_line.credited_quantity, inv_line.credited_net, inv_line.credited_tax) == (0, usd("0.00"), usd("0.00"))
+        assert (inv_line.credited_quantity, inv_line.credited_net, inv_line.credited_tax) == (
+            0,
+            usd("0.00"),
+            usd("0.00"),
+        )
         assert credit(db, controller, inv).total == usd("110.00")  # the whole line is creditable again
 
 
@@ -334,24 +404,52 @@ def test_trial_balance_balances_and_ar_equals_customer_balances(db, controller):
         void_memo(uow, controller, voided.id)
     post(db, controller, standalone(db, controller, acme.id, price="12.34"))
     with db.uow() as uow:
-        dm = create_debit_memo(uow, controller, customer_id=globex.id, currency="EUR", exchange_rate="1.0912", reason_code="chargeback",
-                               lines=[FreeLineInput("Charge-back", "1", "99.99", tax_rate="19")])
+        dm = create_debit_memo(
+            uow,
+            controller,
+            customer_id=globex.id,
+            currency="EUR",
+            exchange_rate="1.0912",
+            reason_code="chargeback",
+            lines=[FreeLineInput("Charge-back", "1", "99.99", tax_rate="19")],
+        )
     post(db, controller, dm)
 
     jl, je = t.journal_lines, t.journal_entries
     with db.uow(readonly=True) as uow:
-        totals = uow.conn.execute(select(
-            func.sum(jl.c.debit_minor), func.sum(jl.c.credit_minor),
-            func.sum(jl.c.functional_debit_minor), func.sum(jl.c.functional_credit_minor),
-        ).where(jl.c.company_id == cid)).one()
-        by_currency = uow.conn.execute(select(
-            je.c.currency, func.sum(jl.c.debit_minor), func.sum(jl.c.credit_minor),
-        ).join(je, je.c.id == jl.c.entry_id).where(jl.c.company_id == cid).group_by(je.c.currency)).all()
-        ar_by_customer = dict(uow.conn.execute(select(
-            jl.c.customer_id, func.sum(jl.c.debit_minor - jl.c.credit_minor),
-        ).where(jl.c.company_id == cid, jl.c.account_code == "1200").group_by(jl.c.customer_id)).all())
-        ar_functional = uow.conn.execute(select(func.sum(jl.c.functional_debit_minor - jl.c.functional_credit_minor))
-                                         .where(jl.c.company_id == cid, jl.c.account_code == "1200")).scalar()
+        totals = uow.conn.execute(
+            select(
+                func.sum(jl.c.debit_minor),
+                func.sum(jl.c.credit_minor),
+                func.sum(jl.c.functional_debit_minor),
+                func.sum(jl.c.functional_credit_minor),
+            ).where(jl.c.company_id == cid)
+        ).one()
+        by_currency = uow.conn.execute(
+            select(
+                je.c.currency,
+                func.sum(jl.c.debit_minor),
+                func.sum(jl.c.credit_minor),
+            )
+            .join(je, je.c.id == jl.c.entry_id)
+            .where(jl.c.company_id == cid)
+            .group_by(je.c.currency)
+        ).all()
+        ar_by_customer = dict(
+            uow.conn.execute(
+                select(
+                    jl.c.customer_id,
+                    func.sum(jl.c.debit_minor - jl.c.credit_minor),
+                )
+                .where(jl.c.company_id == cid, jl.c.account_code == "1200")
+                .group_by(jl.c.customer_id)
+            ).all()
+        )
+        ar_functional = uow.conn.execute(
+            select(func.sum(jl.c.functional_debit_minor - jl.c.functional_credit_minor)).where(
+                jl.c.company_id == cid, jl.c.account_code == "1200"
+            )
+        ).scalar()
         customers = {c: uow.customers.get(cid, c) for c in (acme.id, globex.id)}
         tb = trial_balance(uow, controller)
         rec = reconcile(uow, controller)
@@ -372,15 +470,26 @@ class TestGaplessNumbers:
         inv = invoice(db, controller, [line("10", "10.00")], customer_id=cus.id)
         numbers = [credit(db, controller, inv, [by_qty(inv, 0, "1")]).number]
         with db.uow() as uow:
-            dm = create_debit_memo(uow, controller, customer_id=cus.id, currency="USD", reason_code="chargeback",
-                                   lines=[FreeLineInput("Charge", "1", "5.00")])
+            dm = create_debit_memo(
+                uow,
+                controller,
+                customer_id=cus.id,
+                currency="USD",
+                reason_code="chargeback",
+                lines=[FreeLineInput("Charge", "1", "5.00")],
+            )
         numbers.append(dm.number)
         numbers.append(standalone(db, controller, cus.id).number)
         # a failed create (over_credit, validation) takes no number
-        fails_writing_nothing(db, controller.company_id,
-                              lambda: credit(db, controller, inv, [by_qty(inv, 0, "11")]), OverCreditError)
-        fails_writing_nothing(db, controller.company_id,
-                              lambda: credit(db, controller, inv, [by_qty(inv, 0, "-1")]), ValidationFailedError)
+        fails_writing_nothing(
+            db, controller.company_id, lambda: credit(db, controller, inv, [by_qty(inv, 0, "11")]), OverCreditError
+        )
+        fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: credit(db, controller, inv, [by_qty(inv, 0, "-1")]),
+            ValidationFailedError,
+        )
         discarded = credit(db, controller, inv, [by_qty(inv, 0, "1")])
         with db.uow() as uow:
             discard_memo(uow, controller, discarded.id, reason="duplicate")
@@ -388,8 +497,14 @@ class TestGaplessNumbers:
         with db.uow() as uow:
             void_memo(uow, controller, voided.id)
         with db.uow() as uow:
-            dm2 = create_debit_memo(uow, controller, customer_id=cus.id, currency="USD", reason_code="chargeback",
-                                    lines=[FreeLineInput("Charge", "1", "5.00")])
+            dm2 = create_debit_memo(
+                uow,
+                controller,
+                customer_id=cus.id,
+                currency="USD",
+                reason_code="chargeback",
+                lines=[FreeLineInput("Charge", "1", "5.00")],
+            )
         last = credit(db, controller, inv, [by_qty(inv, 0, "1")])
         numbers += [discarded.number, voided.number, dm2.number, last.number]
         assert numbers == ["CM-000001", "DM-000001", "CM-000002", "CM-000003", "CM-000004", "DM-000002", "CM-000005"]
@@ -420,15 +535,29 @@ class TestNothingIsDeleted:
             discard_memo(uow, controller, memo.id, reason="  Entered twice ")
         kept, entries = memo_state(db, controller, memo.id)
         assert (kept.number, kept.status, kept.customer_id, kept.invoice_id, kept.reason_code, kept.discard_reason) == (
-            memo.number, Status.DISCARDED, memo.customer_id, inv.id, "price_correction", "Entered twice")
+            memo.number,
+            Status.DISCARDED,
+            memo.customer_id,
+            inv.id,
+            "price_correction",
+            "Entered twice",
+        )
         assert kept.lines == () and kept.total == usd("0.00") and entries == []
         with db.uow(readonly=True) as uow:
-            assert uow.conn.execute(select(func.count()).select_from(t.memo_lines)
-                                    .where(t.memo_lines.c.memo_id == memo.id)).scalar() == 0
+            assert (
+                uow.conn.execute(
+                    select(func.count()).select_from(t.memo_lines).where(t.memo_lines.c.memo_id == memo.id)
+                ).scalar()
+                == 0
+            )
             events = uow.audit.for_entity(controller.company_id, memo.id)
         assert [e.action for e in events] == ["credit_memo.created", "credit_memo.discarded"]
-        assert events[1].changes == {"status": ["draft", "discarded"], "reason": [None, "Entered twice"],
-                                     "lines": [2, 0], "total": ["52.00", "0"]}
+        assert events[1].changes == {
+            "status": ["draft", "discarded"],
+            "reason": [None, "Entered twice"],
+            "lines": [2, 0],
+            "total": ["52.00", "0"],
+        }
 
     def test_every_change_is_an_audit_event_with_before_and_after(self, db, controller):
         inv = invoice(db, controller, [line("4", "25.00", "8.25")])
@@ -441,14 +570,21 @@ class TestNothingIsDeleted:
         with db.uow(readonly=True) as uow:
             events = uow.audit.for_entity(controller.company_id, memo.id)
         assert [(e.action, e.entity_type, e.entity_id) for e in events] == [
-            ("credit_memo.created", "credit_memo", memo.id), ("credit_memo.updated", "credit_memo", memo.id),
-            ("credit_memo.posted", "credit_memo", memo.id), ("credit_memo.voided", "credit_memo", memo.id)]
+            ("credit_memo.created", "credit_memo", memo.id),
+            ("credit_memo.updated", "credit_memo", memo.id),
+            ("credit_memo.posted", "credit_memo", memo.id),
+            ("credit_memo.voided", "credit_memo", memo.id),
+        ]
         created, updated, posted, voided = (e.changes for e in events)
         assert created["number"] == [None, memo.number] and created["status"] == [None, "draft"]
         assert created["total"] == [None, "27.06"]
         assert updated == {"memo_text": [None, "Two units damaged"], "total": ["27.06", "54.13"], "lines": [1, 1]}
         assert posted == {"status": ["draft", "posted"]}
-        assert voided == {"status": ["posted", "void"], "void_date": [None, "2026-03-09"], "reason": [None, "Wrong customer"]}
+        assert voided == {
+            "status": ["posted", "void"],
+            "void_date": [None, "2026-03-09"],
+            "reason": [None, "Wrong customer"],
+        }
         assert all(e.actor_label == "test controller" for e in events)
         assert [e.seq for e in events] == sorted(e.seq for e in events)
 
@@ -459,56 +595,100 @@ class TestBadInput:
         assert isinstance(err, ValidationFailedError) and err.code == "validation_error"
         return [(e.field, e.code) for e in err.errors]
 
-    @pytest.mark.parametrize(("qty", "code"), [("0", "out_of_range"), ("-1", "out_of_range"),
-                                               ("1.0000001", "too_many_decimals"), ("one", "invalid_decimal"),
-                                               (1.5, "not_a_decimal_string")])
+    @pytest.mark.parametrize(
+        ("qty", "code"),
+        [
+            ("0", "out_of_range"),
+            ("-1", "out_of_range"),
+            ("1.0000001", "too_many_decimals"),
+            ("one", "invalid_decimal"),
+            (1.5, "not_a_decimal_string"),
+        ],
+    )
     def test_bad_credit_quantity(self, db, controller, qty, code):
         inv = invoice(db, controller, [line("10", "10.00")])
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: credit(db, controller, inv, [by_qty(inv, 0, qty)]), ValidationFailedError)
+        err = fails_writing_nothing(
+            db, controller.company_id, lambda: credit(db, controller, inv, [by_qty(inv, 0, qty)]), ValidationFailedError
+        )
         assert self._field_codes(err) == [("lines[0].quantity", code)]
 
-    @pytest.mark.parametrize(("amount", "code"), [("0", "out_of_range"), ("-5.00", "out_of_range"),
-                                                  ("1.001", "too_many_decimals")])
+    @pytest.mark.parametrize(
+        ("amount", "code"), [("0", "out_of_range"), ("-5.00", "out_of_range"), ("1.001", "too_many_decimals")]
+    )
     def test_bad_credit_amount(self, db, controller, amount, code):
         inv = invoice(db, controller, [line("10", "10.00")])
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: credit(db, controller, inv, [by_amount(inv, 0, amount)]), ValidationFailedError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: credit(db, controller, inv, [by_amount(inv, 0, amount)]),
+            ValidationFailedError,
+        )
         assert self._field_codes(err) == [("lines[0].amount", code)]
 
     def test_jpy_amount_with_decimals(self, db, controller):
         inv = invoice(db, controller, [line("1", "1000")], currency="JPY", rate="0.0067")
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: credit(db, controller, inv, [by_amount(inv, 0, "10.5")]), ValidationFailedError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: credit(db, controller, inv, [by_amount(inv, 0, "10.5")]),
+            ValidationFailedError,
+        )
         assert self._field_codes(err) == [("lines[0].amount", "too_many_decimals")]
 
     def test_credit_rounding_to_zero(self, db, controller):
         inv = invoice(db, controller, [line("1", "1.00")])
-        err = fails_writing_nothing(db, controller.company_id,
-                                    lambda: credit(db, controller, inv, [by_qty(inv, 0, "0.001")]), ValidationFailedError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: credit(db, controller, inv, [by_qty(inv, 0, "0.001")]),
+            ValidationFailedError,
+        )
         assert self._field_codes(err) == [("lines[0].quantity", "zero_amount")]
 
     def test_line_not_on_the_invoice(self, db, controller):
         inv = invoice(db, controller, [line("1", "10.00")])
         other = invoice(db, controller, [line("1", "10.00")], customer_id=inv.customer_id)
-        err = fails_writing_nothing(db, controller.company_id, lambda: credit(
-            db, controller, inv, [CreditLineInput(other.lines[0].id, quantity="1")]), ValidationFailedError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: credit(db, controller, inv, [CreditLineInput(other.lines[0].id, quantity="1")]),
+            ValidationFailedError,
+        )
         assert self._field_codes(err) == [("lines[0].invoice_line_id", "not_on_invoice")]
         assert err.field == "lines[0].invoice_line_id"
 
     def test_every_bad_line_is_reported(self, db, controller):
         inv = invoice(db, controller, [line("1", "10.00"), line("1", "10.00")])
-        err = fails_writing_nothing(db, controller.company_id, lambda: credit(db, controller, inv, [
-            CreditLineInput("il_nope"), by_qty(inv, 1, "-2"), CreditLineInput(inv.lines[1].id, quantity="1", amount="1")]),
-            ValidationFailedError)
-        assert self._field_codes(err) == [("lines[0].invoice_line_id", "not_on_invoice"),
-                                          ("lines[1].quantity", "out_of_range"), ("lines[2].invoice_line_id", "duplicate")]
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: credit(
+                db,
+                controller,
+                inv,
+                [
+                    CreditLineInput("il_nope"),
+                    by_qty(inv, 1, "-2"),
+                    CreditLineInput(inv.lines[1].id, quantity="1", amount="1"),
+                ],
+            ),
+            ValidationFailedError,
+        )
+        assert self._field_codes(err) == [
+            ("lines[0].invoice_line_id", "not_on_invoice"),
+            ("lines[1].quantity", "out_of_range"),
+            ("lines[2].invoice_line_id", "duplicate"),
+        ]
 
     @pytest.mark.parametrize("rate", ["100.01", "-1", "8.12345"])
     def test_tax_rate_outside_0_to_100_on_an_invoice(self, db, controller, rate):
         cus = customer(db, controller)
-        err = fails_writing_nothing(db, controller.company_id, lambda: invoice(
-            db, controller, [line("1", "10.00"), line("1", "10.00", rate)], customer_id=cus.id), ValidationFailedError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: invoice(db, controller, [line("1", "10.00"), line("1", "10.00", rate)], customer_id=cus.id),
+            ValidationFailedError,
+        )
         code = "too_many_decimals" if rate == "8.12345" else "out_of_range"
         assert self._field_codes(err) == [("lines[1].tax_rate", code)]
 
@@ -517,8 +697,14 @@ class TestBadInput:
 
         def create():  # type: ignore[no-untyped-def]
             with db.uow() as uow:
-                create_standalone_credit_memo(uow, controller, customer_id=cus.id, currency="USD", reason_code="goodwill",
-                                              lines=[FreeLineInput("x", "1", "10.00", tax_rate="101")])
+                create_standalone_credit_memo(
+                    uow,
+                    controller,
+                    customer_id=cus.id,
+                    currency="USD",
+                    reason_code="goodwill",
+                    lines=[FreeLineInput("x", "1", "10.00", tax_rate="101")],
+                )
 
         err = fails_writing_nothing(db, controller.company_id, create, ValidationFailedError)
         assert self._field_codes(err) == [("lines[0].tax_rate", "out_of_range")]
@@ -529,26 +715,41 @@ class TestBadInput:
 
         def create():  # type: ignore[no-untyped-def]
             with db.uow() as uow:
-                create_standalone_credit_memo(uow, controller, customer_id=cus.id, currency=currency,
-                                              reason_code="goodwill", lines=[FreeLineInput("x", "1", "10.00")])
+                create_standalone_credit_memo(
+                    uow,
+                    controller,
+                    customer_id=cus.id,
+                    currency=currency,
+                    reason_code="goodwill",
+                    lines=[FreeLineInput("x", "1", "10.00")],
+                )
 
         err = fails_writing_nothing(db, controller.company_id, create, ValidationFailedError)
         assert self._field_codes(err) == [("currency", "unknown_currency")]
-        err = fails_writing_nothing(db, controller.company_id, lambda: invoice(
-            db, controller, [line()], currency=currency, customer_id=cus.id), ValidationFailedError)  # type: ignore[arg-type]
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: invoice(db, controller, [line()], currency=currency, customer_id=cus.id),
+            ValidationFailedError,
+        )  # type: ignore[arg-type]
         assert self._field_codes(err) == [("currency", "unknown_currency")]
 
     def test_memo_in_another_currency_than_its_invoice(self, db, controller):
         inv = invoice(db, controller, [line("1", "10.00")], currency="EUR", rate="1.1")
         for asked in ("USD", "JPY"):
-            err = fails_writing_nothing(db, controller.company_id,
-                                        lambda: credit(db, controller, inv, currency=asked), CurrencyMismatchError)  # noqa: B023
+            err = fails_writing_nothing(
+                db,
+                controller.company_id,
+                lambda a=asked: credit(db, controller, inv, currency=a),
+                CurrencyMismatchError,
+            )
             assert (err.code, err.field) == ("currency_mismatch", "currency")
 
     def test_standalone_memo_in_another_currency_than_its_customer(self, db, controller):
         cus = customer(db, controller, "EUR")
-        err = fails_writing_nothing(db, controller.company_id, lambda: standalone(db, controller, cus.id),
-                                    CurrencyMismatchError)
+        err = fails_writing_nothing(
+            db, controller.company_id, lambda: standalone(db, controller, cus.id), CurrencyMismatchError
+        )
         assert (err.code, err.field) == ("currency_mismatch", "currency")
 
     def test_debit_memo_with_a_zero_price(self, db, controller):
@@ -556,8 +757,14 @@ class TestBadInput:
 
         def create():  # type: ignore[no-untyped-def]
             with db.uow() as uow:
-                create_debit_memo(uow, controller, customer_id=cus.id, currency="USD", reason_code="chargeback",
-                                  lines=[FreeLineInput("x", "1", "0")])
+                create_debit_memo(
+                    uow,
+                    controller,
+                    customer_id=cus.id,
+                    currency="USD",
+                    reason_code="chargeback",
+                    lines=[FreeLineInput("x", "1", "0")],
+                )
 
         err = fails_writing_nothing(db, controller.company_id, create, ValidationFailedError)
         assert self._field_codes(err) == [("lines[0].unit_price", "out_of_range")]
@@ -565,25 +772,44 @@ class TestBadInput:
     def test_line_amount_beyond_the_maximum(self, db, controller):
         """quantity x unit price must fit the integer minor-unit columns (was an OverflowError / DataError)."""
         cus = customer(db, controller)
-        err = fails_writing_nothing(db, controller.company_id, lambda: invoice(
-            db, controller, [line("1", "1.00"), line("999999999999", "999999999999")], customer_id=cus.id),
-            ValidationFailedError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: invoice(
+                db, controller, [line("1", "1.00"), line("999999999999", "999999999999")], customer_id=cus.id
+            ),
+            ValidationFailedError,
+        )
         assert self._field_codes(err) == [("lines[1]", "too_large")]
 
         def create():  # type: ignore[no-untyped-def]
             with db.uow() as uow:
-                create_standalone_credit_memo(uow, controller, customer_id=cus.id, currency="USD", reason_code="goodwill",
-                                              lines=[FreeLineInput("x", "100000", "99999999999")])
+                create_standalone_credit_memo(
+                    uow,
+                    controller,
+                    customer_id=cus.id,
+                    currency="USD",
+                    reason_code="goodwill",
+                    lines=[FreeLineInput("x", "100000", "99999999999")],
+                )
 
         err = fails_writing_nothing(db, controller.company_id, create, ValidationFailedError)
         assert self._field_codes(err) == [("lines[0]", "too_large")]
 
-    @pytest.mark.xfail(strict=True, reason="an absurd exchange rate overflows the functional minor-unit columns "
-                       "(OverflowError on SQLite, DataError on PostgreSQL) instead of a validation_error; needs a "
-                       "bound on rate x amount in services/companies.rate_for or the ledger")
+    @pytest.mark.xfail(
+        strict=True,
+        reason="an absurd exchange rate overflows the functional minor-unit columns "
+        "(OverflowError on SQLite, DataError on PostgreSQL) instead of a validation_error; needs a "
+        "bound on rate x amount in services/companies.rate_for or the ledger",
+    )
     def test_exchange_rate_that_overflows_functional_amounts(self, db, controller):
         cus = customer(db, controller, "EUR")
-        err = fails_writing_nothing(db, controller.company_id, lambda: invoice(
-            db, controller, [line("1", "999999999999.99")], currency="EUR", rate="99999999", customer_id=cus.id),
-            ValidationFailedError)
+        err = fails_writing_nothing(
+            db,
+            controller.company_id,
+            lambda: invoice(
+                db, controller, [line("1", "999999999999.99")], currency="EUR", rate="99999999", customer_id=cus.id
+            ),
+            ValidationFailedError,
+        )
         assert err.field == "exchange_rate"

@@ -94,9 +94,20 @@ def test_each_revision_upgrades_in_order(empty_url):
 
 def _row_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {tab.name: conn.execute(select(func.count()).select_from(tab)).scalar_one()
-                for tab in (t.companies, t.customers, t.invoices, t.invoice_lines, t.memos, t.memo_lines,
-                            t.journal_entries, t.journal_lines, t.audit_events)}
+        return {
+            tab.name: conn.execute(select(func.count()).select_from(tab)).scalar_one()
+            for tab in (
+                t.companies,
+                t.customers,
+                t.invoices,
+                t.invoice_lines,
+                t.memos,
+                t.memo_lines,
+                t.journal_entries,
+                t.journal_lines,
+                t.audit_events,
+            )
+        }
 
 
 def test_db_upgrade_on_a_database_with_data_keeps_the_data(empty_url):

@@ -177,7 +177,8 @@ def build_credit_lines(
         assert amount is None or isinstance(amount, Money)
         qty, credit_by, net, tax = price_credit(line, quantity=quantity, amount=amount, field=p)
         if not net.is_positive():  # a quantity so small its credit rounds to nothing
-            errors.errors.append(FieldError(f"{p}.quantity", "zero_amount", f"The line rounds to zero {invoice.currency}."))
+            errors.errors.append(
+                FieldError(f"{p}.quantity", "zero_amount", f"The line rounds to zero {invoice.currency}."))
             continue
         lines.append(MemoLine(
             id=ids("cml"), line_no=i + 1, description=line.description, quantity=qty,
