@@ -15,10 +15,11 @@ from creditmemo.store.tables import audit_events, audit_heads
 
 
 _insert_events = insert(audit_events)
-# One statement takes the head's row lock (an UPDATE, on both engines) and reads it (RETURNING).
-_lock_head = (update(audit_heads).where(audit_heads.c.company_id == bindparam("b_company"))
-              .values(last_seq=audit_heads.c.last_seq)
-              .returning(audit_heads.c.last_seq, audit_heads.c.last_hash))
+# The head, read under its row lock on PostgreSQL (FOR UPDATE); SQLite writers already hold the database's
+# write lock from BEGIN IMMEDIATE, so a plain read there is serialised too.
+_read_head = select(audit_heads.c.last_seq, audit_heads.c.last_hash).where(
+    audit_heads.c.company_id == bindparam("b_company"))
+_lock_head = _read_head.with_for_update()
 _move_head = (update(audit_heads).where(audit_heads.c.company_id == bindparam("b_company"))
               .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash")))
 
@@ -55,8 +56,7 @@ class AuditLog:
             self._append(company_id, by_company[company_id])
 
     def _append(self, company_id: str, events: list[AuditEvent]) -> None:
-        # UPDATE ... RETURNING takes the head's row lock on both engines and reads it in one statement.
-        head = self.conn.execute(_lock_head, {"b_company": company_id}).first()
+        head = self.conn.execute(_lock_head if self.row_locks else _read_head, {"b_company": company_id}).first()
         seq, prev = (head[0], head[1]) if head else (0, GENESIS)
         rows = []
         for event in events:
