@@ -24,10 +24,11 @@ def _safe_next(target: object) -> str:
     return "/"
 
 
-def _form(request: Request, *, email: str = "", error: str | None = None, status: int = 200) -> Response:
+def _form(request: Request, *, email: str = "", error: str | None = None, status: int = 200,
+          next_: object = None) -> Response:
     token = new_csrf()
     response = render(request, "sign_in.html", status, csrf_token=token, email=email, error=error,
-                      next=_safe_next(request.query_params.get("next") or request.headers.get("x-next")))
+                      next=_safe_next(next_ or request.query_params.get("next")))
     response.set_cookie(SIGNIN_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure_cookies(request),
                         path="/sign-in", max_age=3600)
     return response
@@ -43,11 +44,13 @@ def sign_in_submit(request: Request, form: FormDep) -> Response:
     sent, expected = str(form.get(CSRF_FIELD) or ""), request.cookies.get(SIGNIN_CSRF_COOKIE) or ""
     email = str(form.get("email") or "").strip()
     if not sent or not expected or not hmac.compare_digest(sent, expected):
-        return _form(request, email=email, error="The form expired. Please sign in again.", status=403)
+        return _form(request, email=email, error="The form expired. Please sign in again.", status=403,
+                     next_=form.get("next"))
     with db_of(request).uow() as uow:
         signed = sign_in(uow, email=email, password=form.get("password"))
     if signed is None:
-        return _form(request, email=email, error="E-mail or password is not correct.", status=401)
+        return _form(request, email=email, error="E-mail or password is not correct.", status=401,
+                     next_=form.get("next"))
     response = redirect(_safe_next(form.get("next")))
     response.set_cookie(SESSION_COOKIE, signed.token, httponly=True, samesite="lax", secure=secure_cookies(request),
                         path="/", max_age=int(SESSION_LIFETIME.total_seconds()))

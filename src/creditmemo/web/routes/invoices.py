@@ -238,14 +238,14 @@ def free_create(request: Request, path_kind: str, v: WriterDep, form: FormDep) -
     return redirect(f"/memos/{memo.id}?created=1")
 
 
-@router.get("/memo-lines/new", include_in_schema=False)
+@router.get("/lines/new-row", include_in_schema=False)
 def free_line_row(request: Request, v: ViewerDep) -> Response:
     """One empty line for the standalone form (htmx appends it)."""
     html = env.get_template("_free_line.html").render(key=_new_key(), form=None, errors={})
     return HTMLResponse(html)
 
 
-@router.get("/memo-lines/removed", include_in_schema=False)
+@router.get("/lines/removed", include_in_schema=False)
 def free_line_removed(request: Request, v: ViewerDep) -> Response:
     """htmx swaps the removed row with nothing (hx-swap=delete needs a 200)."""
     return HTMLResponse("")

@@ -1,0 +1,159 @@
+"""Browser tests: the real app under uvicorn (a background thread, a free 127.0.0.1 port, a SQLite file
+database) driven by Playwright with Debian's Chromium. SQLite only: the pages run the same services
+the service tests cover on both engines. Screenshots go to test-artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from creditmemo.domain.inputs import InvoiceLineInput
+from creditmemo.services.actors import system_actor
+from creditmemo.services.customers import create_customer
+from creditmemo.services.invoices import issue_invoice
+from creditmemo.services.users import ensure_company_user
+from creditmemo.store import migrate
+from creditmemo.store.uow import Database
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+PASSWORD = "correct horse battery"
+ROLES = ("clerk", "manager", "vp", "controller", "auditor")
+
+
+@dataclass
+class Site:
+    url: str
+    db: Database
+    company_id: str
+    other_company_id: str
+    users: dict[str, str]                 # role -> e-mail
+    invoices: dict[str, Any] = field(default_factory=dict)
+    customer_id: str = ""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+BIG_LINES = [
+    InvoiceLineInput("Annual platform subscription", "1", "12000.00", tax_rate="8.25"),
+    InvoiceLineInput("Implementation services (hours)", "40", "150.00", tax_rate="8.25"),
+    InvoiceLineInput("Hardware gateway", "5", "499.00", tax_rate="8.25", unit_cost="310.00"),
+]
+
+
+def _seed(db: Database) -> tuple[str, str, dict[str, str], dict[str, Any], str]:
+    users = {}
+    with db.uow() as uow:
+        for role in ROLES:
+            privileges = ["create_multiline_memo"] if role == "clerk" else []
+            u = ensure_company_user(uow, "web-co", f"{role}@web.test", role, privileges, company_name="Web Test Co",
+                                    password=PASSWORD)
+            users[role] = u.email
+        ensure_company_user(uow, "web-co", "clerk1@web.test", "clerk", [], password=PASSWORD)
+        users["single_line_clerk"] = "clerk1@web.test"
+        other = ensure_company_user(uow, "web-other", "controller@other.test", "controller", company_name="Other Co",
+                                    password=PASSWORD)
+        users["other"] = other.email
+        company_id = uow.companies.id_for_slug("web-co")
+        assert company_id is not None
+    actor = system_actor(company_id, "test seeder")
+    today = db.clock().date()
+    with db.uow() as uow:
+        customer = create_customer(uow, actor, name="Acme Corp", currency="USD", payment_terms_days=30)
+        small = issue_invoice(uow, actor, customer_id=customer.id, currency="USD", issue_date=today - timedelta(days=40),
+                              lines=[InvoiceLineInput("Support plan", "1", "1000.00", tax_rate="8.25")])
+        big = issue_invoice(uow, actor, customer_id=customer.id, currency="USD", issue_date=today - timedelta(days=10),
+                            lines=BIG_LINES)
+    return company_id, other.company_id, users, {"small": small, "big": big}, customer.id
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    import uvicorn
+
+    from creditmemo.api.app import create_app
+
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")
+    migrate.upgrade(db.engine)
+    company_id, other_id, users, invoices, customer_id = _seed(db)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield Site(f"http://127.0.0.1:{port}", db, company_id, other_id, users, invoices, customer_id)
+    server.should_exit = True
+    thread.join(timeout=10)
+    db.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser(site: Site) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def new_page(browser: Any, site: Site) -> Iterator[Any]:
+    """A factory of pages, each in its own context (own cookies), closed after the test."""
+    contexts = []
+
+    def make(width: int = 1280, height: int = 900) -> Any:
+        ctx = browser.new_context(viewport={"width": width, "height": height}, base_url=site.url,
+                                  accept_downloads=True)
+        ctx.set_default_timeout(10_000)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
+    page.goto("/sign-in")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def fresh_invoice(site: Site) -> Any:
+    """A new three-line invoice of the test customer, for tests that must not share credit."""
+    with site.db.uow() as uow:
+        return issue_invoice(uow, system_actor(site.company_id, "test seeder"), customer_id=site.customer_id,
+                             currency="USD", issue_date=site.db.clock().date(), lines=BIG_LINES)
+
+
+def today_of(site: Site) -> date:
+    return site.db.clock().date()
