@@ -9,7 +9,7 @@ import pytest
 
 from creditmemo.domain.approval import Decision
 from creditmemo.domain.errors import (
-    ApprovalRequiredError, ForbiddenError, InvalidTransitionError, ValidationFailedError,
+    ApprovalRequiredError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationFailedError,
 )
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.lifecycle import Status
@@ -283,3 +283,20 @@ class TestBulkPost:
         a = memo_of(db, controller, clerk, "10.00")
         with pytest.raises(ForbiddenError):
             run(db, bulk_post, clerk, [a.id])
+
+    def test_an_unknown_or_foreign_memo_is_not_found_naming_it(self, db, controller, clerk, poster):
+        a = memo_of(db, controller, clerk, "10.00")
+        with pytest.raises(NotFoundError) as err:
+            run(db, bulk_post, poster, [a.id, "cm_not_ours"])
+        assert (err.value.code, err.value.field) == ("not_found", "memo_ids[1]")
+
+    def test_approved_memos_are_queued_and_pending_ones_are_not(self, db, controller, clerk, manager, poster):
+        approved = memo_of(db, controller, clerk, "6000.00")
+        pending = memo_of(db, controller, clerk, "7000.00")
+        for m in (approved, pending):
+            run(db, submit_memo, clerk, m.id)
+        run(db, approve_memo, manager, approved.id)
+        assert run(db, bulk_post, poster, [approved.id])[0].status is Status.READY_TO_POST
+        with pytest.raises(InvalidTransitionError) as err:
+            run(db, bulk_post, poster, [pending.id])
+        assert err.value.field == "memo_ids[0]"

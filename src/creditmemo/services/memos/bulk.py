@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from creditmemo.domain.documents import Memo
-from creditmemo.domain.errors import DomainError, ValidationFailedError
+from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
+from creditmemo.domain.lifecycle import Action, next_status
+from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.approval import ensure_cleared_for_posting
-from creditmemo.services.memos.post import queue_post
 from creditmemo.services.settings import load_policy
 from creditmemo.store.uow import UnitOfWork
 
@@ -32,13 +34,22 @@ def bulk_post(uow: UnitOfWork, actor: Actor, memo_ids: Sequence[str]) -> list[Me
             raise ValidationFailedError.single(f"memo_ids[{i}]", "Listed twice.", "duplicate")
         index[memo_id] = i
     policy = load_policy(uow, actor.company_id)
+    found = uow.memos.get_many(actor.company_id, list(index), for_update=True)  # locked in id order
     queued: dict[str, Memo] = {}
+    now = uow.now()
     for memo_id in sorted(index):
         try:
-            memo = uow.memos.get(actor.company_id, memo_id, for_update=True)
+            memo = found.get(memo_id)
+            if memo is None:
+                raise NotFoundError("memo", memo_id)
             ensure_cleared_for_posting(uow, memo, policy)
-            queued[memo_id] = queue_post(uow, actor, memo)
+            # The same transition and audit event as post.queue_post; the headers are written together below.
+            status = next_status(memo.status, Action.QUEUE_POST, f"{memo.kind} memo")
         except DomainError as e:
             e.field = f"memo_ids[{index[memo_id]}]"
             raise
+        queued[memo_id] = replace(memo, status=status, post_error=None, updated_at=now)
+        audit.record(uow, actor, f"{memo.kind}_memo.queued_for_posting", f"{memo.kind}_memo", memo.id,
+                     {"status": [str(memo.status), str(status)]})
+    uow.memos.save_many(list(queued.values()))
     return [queued[memo_id] for memo_id in memo_ids]

@@ -71,6 +71,34 @@ class MemoRepository:
             self.conn.execute(delete(memo_lines).where(memo_lines.c.memo_id == memo.id))
             self._insert_lines(memo)
 
+    def get_many(self, company_id: str, memo_ids: list[str], *, for_update: bool = False,
+                 chunk: int = 500) -> dict[str, Memo]:
+        """Memos by id (missing ids are absent), locked in id order: two queries per ``chunk`` ids."""
+        found: dict[str, Memo] = {}
+        ordered = sorted(set(memo_ids))
+        for i in range(0, len(ordered), chunk):
+            part = ordered[i:i + chunk]
+            stmt = select(memos).where(memos.c.company_id == company_id, memos.c.id.in_(part)).order_by(memos.c.id)
+            rows = self.conn.execute(stmt.with_for_update() if for_update and self.row_locks else stmt).mappings().all()
+            by_memo: dict[str, list[object]] = {}
+            for line in self.conn.execute(select(memo_lines).where(memo_lines.c.memo_id.in_([r["id"] for r in rows]))
+                                          .order_by(memo_lines.c.memo_id, memo_lines.c.line_no)).mappings():
+                by_memo.setdefault(line["memo_id"], []).append(line)
+            for r in rows:
+                found[r["id"]] = memo_from_row(r, by_memo.get(r["id"], []))  # type: ignore[arg-type]
+        return found
+
+    def save_many(self, batch: list[Memo]) -> None:
+        """Write the headers of existing memos in one executemany (bulk post)."""
+        if not batch:
+            return
+        params = []
+        for memo in batch:
+            row = memo_to_row(memo)
+            params.append({**{f"v_{k}": row[k] for k in MEMO_HEADER_FIELDS}, "b_id": memo.id,
+                           "b_company": memo.company_id})
+        self.conn.execute(_save_header, params)
+
     def save_line_amounts(self, memo: Memo) -> None:
         """Re-priced amounts at post (rule 2: the completing credit takes the remaining tax)."""
         if memo.lines:
