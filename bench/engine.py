@@ -142,9 +142,21 @@ def worker(url: str, company_id: str, n: int, audit: bool, barrier: Any, profile
     if prof is not None:
         prof.disable()
         prof.dump_stats(os.environ.get("BENCH_PROFILE_OUT", "/tmp/creditmemo_bench.prof"))
-    result.maxrss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result.maxrss_kib = peak_rss_kib()
     db.dispose()
     return result
+
+
+def peak_rss_kib() -> int:
+    """This process's peak resident set (VmHWM; ru_maxrss would carry the parent's peak across exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def _worker_entry(args: tuple[Any, ...]) -> WorkerResult:
@@ -191,7 +203,7 @@ def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False) -> Non
         "issue_wall": max(r.issue_span[1] for r in results) - min(r.issue_span[0] for r in results),
         "memo_wall": max(r.memo_span[1] for r in results) - min(r.memo_span[0] for r in results),
         "maxrss_mib": max(r.maxrss_kib for r in results) / 1024,
-        "maxrss_self_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "maxrss_self_mib": peak_rss_kib() / 1024,
     })
 
 
