@@ -65,7 +65,7 @@ def postings(draw):  # type: ignore[no-untyped-def]
             st.builds(
                 lambda acct, minor, debit: Leg(acct, Money.from_minor(minor, currency), debit),
                 st.sampled_from(["4900", "2200", "1300", "5000", "6100", "4000"]),
-                st.integers(0, 10**11),
+                st.integers(0, 10**8),
                 st.booleans(),
             ),
             min_size=1,
@@ -191,3 +191,22 @@ class TestUnbalanced:
                 legs=[Leg("4900", m("100.00"), True)],
                 balancing=Leg("1200", m("99.00"), False),
             )
+
+
+def test_functional_amounts_beyond_the_maximum_are_an_exchange_rate_error():
+    from creditmemo.domain.errors import ValidationFailedError
+
+    with pytest.raises(ValidationFailedError) as err:
+        entry_from([Leg("4900", m("999999999999.99", "EUR"), True)], "EUR", "USD", D("99999999"))
+    assert (err.value.field, err.value.errors[0].code) == ("exchange_rate", "too_large")
+    with pytest.raises(ValidationFailedError):  # a detail line alone (restock legs cancel in the AR line)
+        entry_from(
+            [
+                Leg("1300", m("999999999999.99"), True),
+                Leg("5000", m("999999999999.99"), False),
+                Leg("4900", m("1.00"), True),
+            ],
+            "USD",
+            "USD",
+            D("1.5"),
+        )

@@ -796,13 +796,8 @@ class TestBadInput:
         err = fails_writing_nothing(db, controller.company_id, create, ValidationFailedError)
         assert self._field_codes(err) == [("lines[0]", "too_large")]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="an absurd exchange rate overflows the functional minor-unit columns "
-        "(OverflowError on SQLite, DataError on PostgreSQL) instead of a validation_error; needs a "
-        "bound on rate x amount in services/companies.rate_for or the ledger",
-    )
     def test_exchange_rate_that_overflows_functional_amounts(self, db, controller):
+        """Was an OverflowError on SQLite and a DataError on PostgreSQL (a 500 for client input)."""
         cus = customer(db, controller, "EUR")
         err = fails_writing_nothing(
             db,
@@ -812,4 +807,4 @@ class TestBadInput:
             ),
             ValidationFailedError,
         )
-        assert err.field == "exchange_rate"
+        assert err.field == "exchange_rate" and err.errors[0].code == "too_large"

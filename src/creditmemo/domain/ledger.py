@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from creditmemo.domain.errors import UnbalancedEntryError
-from creditmemo.domain.money import Money
+from creditmemo.domain.errors import UnbalancedEntryError, ValidationFailedError
+from creditmemo.domain.money import MAX_AMOUNT, Money
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +100,10 @@ def build_entry(
             functional if is_debit else f_zero, f_zero if is_debit else functional, customer_id,
         ))
     f_balance = Money(abs(f_net), functional_currency)
+    if max([f_balance.amount, *(l.functional_debit.amount + l.functional_credit.amount for l in lines)]) > MAX_AMOUNT:
+        # the integer minor-unit columns would overflow: a client's absurd rate is an input error, not a crash
+        raise ValidationFailedError.single(
+            "exchange_rate", f"At this exchange rate the amount exceeds {MAX_AMOUNT} {functional_currency}.", "too_large")
     amount = balancing.amount
     lines.append(JournalLine(
         balancing.account,
