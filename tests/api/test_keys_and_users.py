@@ -74,3 +74,22 @@ def test_demo_access_gives_working_keys_every_time(tmp_sqlite_url: str) -> None:
     with db.uow(readonly=True) as uow:
         assert verify_password(uow, second[0].email, second[0].password) is not None
     db.dispose()
+
+
+def test_admin_adds_a_user_issues_and_revokes_a_key(tenant) -> None:  # type: ignore[no-untyped-def]
+    from tests.api.conftest import assert_problem
+
+    user = tenant.ok(tenant.post("/v1/users", {"email": f"new@{tenant.slug}.test", "role": "clerk",
+                                               "password": "long-enough"}, role="admin"), 201)
+    assert user["role"] == "clerk" and user["privileges"] == []
+    assert_problem(tenant.post("/v1/users", {"email": f"x@{tenant.slug}.test", "role": "clerk"}, role="controller"),
+                   403, "forbidden")
+    assert_problem(tenant.post("/v1/users", {"email": f"new@{tenant.slug}.test", "role": "clerk"}, role="admin"),
+                   422, "validation_error", field="email")
+    issued = tenant.ok(tenant.post(f"/v1/users/{user['id']}/api-keys", {"name": "ci"}, role="admin"), 201)
+    headers = {"Authorization": f"Bearer {issued['key']}"}
+    assert tenant.client.get("/v1/customers", headers=headers).status_code == 200
+    assert {u["email"] for u in tenant.ok(tenant.get("/v1/users", role="admin"))} >= {user["email"]}
+    assert tenant.delete(f"/v1/api-keys/{issued['id']}", role="admin").status_code == 204
+    assert_problem(tenant.client.get("/v1/customers", headers=headers), 401, "unauthorized")
+    assert_problem(tenant.delete(f"/v1/api-keys/{issued['id']}", role="admin"), 404, "not_found")

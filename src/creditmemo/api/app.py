@@ -3,6 +3,9 @@ OpenAPI at /openapi.json, every error as application/problem+json."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -11,8 +14,9 @@ from fastapi.openapi.utils import get_openapi
 import creditmemo
 from creditmemo.api import problems
 from creditmemo.api.deps import EdgeMiddleware, KeyCache
-from creditmemo.api.routes import customers, invoices, ledger, memos, payments, reports, settings
+from creditmemo.api.routes import customers, invoices, ledger, memos, payments, reports, settings, users
 from creditmemo.config import Settings
+from creditmemo.services import idempotency
 from creditmemo.store.uow import Database
 
 DESCRIPTION = """Credit and debit memos on a double-entry ledger.
@@ -31,8 +35,18 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
     """The app over a Database (tests pass one) or over the Settings' DATABASE_URL."""
     settings = config if isinstance(config, Settings) else Settings()
     db = config if isinstance(config, Database) else Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        try:  # stored Idempotency-Key responses older than the retention (24 h) go at start-up
+            with db.uow() as uow:
+                idempotency.purge_expired(uow)
+        except Exception:  # e.g. a database not migrated yet: requests will say so
+            logging.getLogger("creditmemo.api").warning("idempotency purge skipped", exc_info=True)
+        yield
+
     app = FastAPI(title="creditmemo", version=creditmemo.__version__, description=DESCRIPTION,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
+                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None, lifespan=lifespan)
     app.state.db = db
     app.state.settings = settings
     app.state.key_cache = KeyCache()
@@ -40,7 +54,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     v1 = APIRouter(prefix="/v1")
     for router in (customers.router, invoices.router, memos.invoice_memos, memos.credit_router, memos.debit_router,
-                   payments.router, ledger.router, reports.router, settings_router()):
+                   payments.router, ledger.router, reports.router, settings_router(), users.router):
         v1.include_router(router)
     app.include_router(v1)
 

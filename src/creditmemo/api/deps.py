@@ -109,7 +109,7 @@ class Ctx:
                 uow.rollback()
         return Response(result.model_dump_json(), media_type=JSON)
 
-    def write(self, fn: Callable[[UnitOfWork], BaseModel], *, status: int = 200, body: BaseModel | None = None,
+    def write(self, fn: Callable[[UnitOfWork], BaseModel | None], *, status: int = 200, body: BaseModel | None = None,
               idempotent: bool = True) -> Response:
         key = self.idempotency_key if idempotent else None
         fingerprint = ""
@@ -124,7 +124,8 @@ class Ctx:
                     stored = idempotency.find_response(uow, self.actor, key, fingerprint)
                     if stored is not None and stored is not idempotency.EXPIRED:
                         return _replay(stored)
-                text = fn(uow).model_dump_json()
+                result = fn(uow)
+                text = "" if result is None else result.model_dump_json()
                 if key is not None:
                     idempotency.save_response(uow, self.actor, key, fingerprint, status, text,
                                               replace=stored is idempotency.EXPIRED)
@@ -141,6 +142,8 @@ class Ctx:
             if "deadlock" in str(e).lower() or "could not serialize" in str(e).lower() or "locked" in str(e).lower():
                 raise ApiError("conflict", "The request conflicted with a concurrent change; retry it.") from None
             raise
+        if status == 204:
+            return Response(status_code=204)
         return Response(text, status_code=status, media_type=JSON)
 
 

@@ -95,6 +95,11 @@ def create_user(uow: UnitOfWork, actor: Actor, *, email: object, role: object, n
                      password=password)
 
 
+def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
+    authorize(actor, Permission.MANAGE)
+    return [_user(r) for r in UserRepository(uow.conn).list(actor.company_id)]
+
+
 def get_user_by_email(uow: UnitOfWork, email: str) -> User:
     row = UserRepository(uow.conn).by_email(email.lower())
     if row is None:

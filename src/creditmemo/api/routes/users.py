@@ -1,0 +1,46 @@
+"""/v1/users and API keys: admins add users and issue or revoke keys. A new key is in the creating
+response only (never stored in plain text, so that response is not kept for Idempotency-Key replays)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path
+
+from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.problems import problems
+from creditmemo.api.schemas.users import ApiKeyCreate, ApiKeyOut, UserCreate, UserOut
+from creditmemo.services import users as svc
+from creditmemo.store.uow import UnitOfWork
+
+router = APIRouter(tags=["users and keys"])
+Id = Annotated[str, Path(max_length=40)]
+
+
+@router.post("/users", status_code=201, response_model=UserOut, responses=problems(403, 409, 413))
+def create_user(body: UserCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+    return ctx.write(lambda uow: UserOut.of(svc.create_user(
+        uow, ctx.actor, email=body.email, role=body.role, name=body.name, privileges=list(body.privileges),
+        password=body.password)), status=201, body=body.model_copy(update={"password": None}))
+
+
+@router.get("/users", response_model=list[UserOut], responses=problems(403))
+def list_users(ctx: Reader):  # type: ignore[no-untyped-def]
+    from pydantic import RootModel
+    return ctx.read(lambda uow: RootModel[list[UserOut]]([UserOut.of(u) for u in svc.list_users(uow, ctx.actor)]))
+
+
+@router.post("/users/{user_id}/api-keys", status_code=201, response_model=ApiKeyOut, responses=problems(403, 404, 413),
+             summary="Issue an API key for a user (shown once; Idempotency-Key is not honoured here)")
+def create_api_key(user_id: Id, ctx: Reader, body: ApiKeyCreate | None = None):  # type: ignore[no-untyped-def]
+    return ctx.write(lambda uow: ApiKeyOut.of(svc.create_api_key(
+        uow, ctx.actor, user_id, name=None if body is None else body.name)), status=201, idempotent=False)
+
+
+@router.delete("/api-keys/{key_id}", status_code=204, responses=problems(403, 404))
+def revoke_api_key(key_id: Id, ctx: Reader):  # type: ignore[no-untyped-def]
+    def run(uow: UnitOfWork) -> Any:
+        svc.revoke_api_key(uow, ctx.actor, key_id)
+        ctx.request.app.state.key_cache.clear()  # this worker forgets at once; others within the cache TTL
+        return None
+    return ctx.write(run, status=204, idempotent=False)
