@@ -74,7 +74,8 @@ def _seed(db: Database) -> tuple[str, str, dict[str, str], dict[str, Any], str]:
     today = db.clock().date()
     with db.uow() as uow:
         customer = create_customer(uow, actor, name="Acme Corp", currency="USD", payment_terms_days=30)
-        small = issue_invoice(uow, actor, customer_id=customer.id, currency="USD", issue_date=today - timedelta(days=40),
+        small = issue_invoice(uow, actor, customer_id=customer.id, currency="USD",
+                              issue_date=today - timedelta(days=40),
                               lines=[InvoiceLineInput("Support plan", "1", "1000.00", tax_rate="8.25")])
         big = issue_invoice(uow, actor, customer_id=customer.id, currency="USD", issue_date=today - timedelta(days=10),
                             lines=BIG_LINES)

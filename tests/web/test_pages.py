@@ -253,7 +253,8 @@ class TestListsAndSignIn:
         page.goto("/credit-memos")
         page.get_by_role("link", name="Posted by total").click()
         expect(page.get_by_label("Status")).to_have_value("posted")
-        for path, name in (("/invoices", "12-invoices"), ("/customers", "13-customers"), ("/debit-memos", "14-debit-memos")):
+        for path, name in (("/invoices", "12-invoices"), ("/customers", "13-customers"),
+                           ("/debit-memos", "14-debit-memos")):
             page.goto(path)
             expect(page.get_by_test_id("list")).to_be_visible()
             shot(page, name)

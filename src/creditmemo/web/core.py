@@ -170,6 +170,10 @@ def new_csrf() -> str:
     return secrets.token_urlsafe(32)
 
 
+STATUS = {"forbidden": 403, "invalid_transition": 409, "approval_required": 409, "memo_settled": 409,
+          "state_conflict": 409}
+
+
 class WebRoute(APIRoute):
     """Pages answer in HTML whatever goes wrong: sign-in redirects, 403 on a bad CSRF token, the
     not-found page for another company's ids, and a page naming the error for any other domain error."""
@@ -189,7 +193,7 @@ class WebRoute(APIRoute):
                 return render(request, "error.html", 404, title="Not found",
                               message="There is no such page or document.")
             except DomainError as e:
-                status = 403 if e.code == "forbidden" else 409 if e.code in {"invalid_transition", "approval_required"} else 422
+                status = STATUS.get(e.code, 422)
                 return render(request, "error.html", status, title=label(e.code).capitalize(), message=e.detail,
                               code=e.code)
 

@@ -67,23 +67,37 @@ def _minor_condition(column: Any, currency_col: Any, amount: Decimal, op: str) -
     return or_(*parts)
 
 
+def _by_major(column: Any, currency_col: Any) -> Any:
+    """Minor units scaled to thousandths of the major unit, so amounts in currencies with different
+    minor units (JPY 0, USD 2, KWD 3) sort by their face value. Exact integer arithmetic."""
+    digits = set(MINOR_UNITS.values())
+    factor = case(*[(currency_col.in_([c for c, dd in MINOR_UNITS.items() if dd == d]), 10 ** (3 - d))
+                    for d in sorted(digits) if d < 3], else_=1)
+    return column * factor
+
+
 MEMO_SORTS: Final[dict[str, Any]] = {
     "number": memos.c.number, "customer": customers.c.name, "status": memos.c.status,
-    "reason": memos.c.reason_code, "issue_date": memos.c.issue_date, "total": memos.c.total_minor,
+    "reason": memos.c.reason_code, "issue_date": memos.c.issue_date,
+    "total": _by_major(memos.c.total_minor, memos.c.currency),
     "currency": memos.c.currency, "created_at": memos.c.created_at, "print_status": memos.c.print_status,
-    "applied": memos.c.amount_applied_minor,
+    "applied": _by_major(memos.c.amount_applied_minor, memos.c.currency),
 }
 _invoice_settled = invoices.c.amount_credited_minor + invoices.c.amount_paid_minor
 _invoice_due = invoices.c.total_minor - _invoice_settled
 _payment_status = case((_invoice_settled == 0, "unpaid"), (_invoice_due == 0, "paid"), else_="part_paid")
 INVOICE_SORTS: Final[dict[str, Any]] = {
     "number": invoices.c.number, "customer": customers.c.name, "issue_date": invoices.c.issue_date,
-    "due_date": invoices.c.due_date, "total": invoices.c.total_minor, "due": _invoice_due,
-    "credited": invoices.c.amount_credited_minor, "currency": invoices.c.currency, "payment_status": _payment_status,
+    "due_date": invoices.c.due_date, "total": _by_major(invoices.c.total_minor, invoices.c.currency),
+    "due": _by_major(_invoice_due, invoices.c.currency),
+    "credited": _by_major(invoices.c.amount_credited_minor, invoices.c.currency), "currency": invoices.c.currency,
+    "payment_status": _payment_status,
 }
 CUSTOMER_SORTS: Final[dict[str, Any]] = {
-    "name": customers.c.name, "currency": customers.c.currency, "balance": customers.c.balance_minor,
-    "available_credit": customers.c.available_credit_minor, "terms": customers.c.payment_terms_days,
+    "name": customers.c.name, "currency": customers.c.currency,
+    "balance": _by_major(customers.c.balance_minor, customers.c.currency),
+    "available_credit": _by_major(customers.c.available_credit_minor, customers.c.currency),
+    "terms": customers.c.payment_terms_days,
     "created_at": customers.c.created_at,
 }
 

@@ -93,7 +93,10 @@ def _header_fields(form: FormData) -> dict[str, Any]:
             "auto_apply": form.get("auto_apply") is not None}
 
 
-def _invoice_build(uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData, create: bool) -> tuple[Memo | None, dict[str, str]]:
+Built = tuple[Memo | None, dict[str, str]]
+
+
+def _invoice_build(uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData, create: bool) -> Built:
     inputs, positions = _credit_inputs(invoice, form)
     fn = create_credit_memo_from_invoice if create else build_credit_memo_from_invoice
     try:
@@ -173,7 +176,7 @@ def _new_key() -> str:
     return secrets.token_hex(3)
 
 
-def _free_build(uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData, create: bool) -> tuple[Memo | None, dict[str, str]]:
+def _free_build(uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData, create: bool) -> Built:
     keys = _line_keys(form)
     lines = [FreeLineInput(as_str(form, f"desc_{k}"), as_str(form, f"qty_{k}"), as_str(form, f"price_{k}"),
                            tax_rate=as_str(form, f"tax_{k}")) for k in keys]

@@ -112,7 +112,8 @@ def cell(row: Any, col: Column, page: str) -> dict[str, Any]:
     value = row.get({"reason": "reason_code", "terms": "payment_terms_days"}.get(key, key))
     href = None
     if col.kind == "link":
-        href = {"customers": f"/customers/{row['id']}", "invoices": f"/invoices/{row['id']}"}.get(page, f"/memos/{row['id']}")
+        prefix = {"customers": "/customers", "invoices": "/invoices"}.get(page, "/memos")
+        href = f"{prefix}/{row['id']}"
     return {"value": value, "href": href}
 
 

@@ -33,7 +33,9 @@ from creditmemo.services.settlement.applications import apply_credit, list_appli
 from creditmemo.services.settlement.refunds import list_refunds, refund
 from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
-from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
+from creditmemo.web.core import (
+    STATUS, FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render,
+)
 
 router = APIRouter(route_class=WebRoute)
 
@@ -142,7 +144,8 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
                                             *(a.actor_id for a in approvals), *(a.created_by for a in apps)])
     numbers = q.numbers(actor.company_id, [*(a.target_id for a in apps), *(a.source_id for a in apps)])
     btns, notes = buttons(uow, actor, memo)
-    posted_credit = memo.kind is MemoKind.CREDIT and memo.status is Status.POSTED and memo.amount_available.is_positive()
+    posted_credit = (memo.kind is MemoKind.CREDIT and memo.status is Status.POSTED
+                     and memo.amount_available.is_positive())
     can_apply = posted_credit and actor.can(Permission.APPLY)
     amount, tier, _, _ = approval_view(uow, actor, memo)
     return {
@@ -197,8 +200,7 @@ def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form:
             from creditmemo.web.routes.approvals import queue_page
             return queue_page(request, v, errors={f"{memo_id}.{k}": m for k, m in _prefixed(action, e).items()})
         return _page(request, v.actor, memo_id, errors=_prefixed(action, e), form=form,
-                     status=403 if e.code == "forbidden" else 409 if e.code in (
-                         "invalid_transition", "approval_required", "memo_settled") else 422)
+                     status=STATUS.get(e.code, 422))
     return redirect(_safe_next(form.get("next")) or f"/memos/{memo.id}?done=1", request)
 
 
