@@ -204,3 +204,18 @@ class TestReadsAndReports:
         assert_problem(tenant.get("/v1/reports/ar-aging?as_of=yesterday"), 422, "validation_error", field="as_of")
         assert_problem(tenant.get(f"/v1/customers/{cust['id']}/statement?start=2026-05-01&end=2026-01-01"), 422,
                        "validation_error", field="end")
+
+
+class TestDocument:
+    def test_html_and_pdf_mark_the_memo_printed(self, tenant: Tenant) -> None:
+        memo = tenant.memo_from(tenant.invoice())
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
+        r = tenant.get(f"/v1/credit-memos/{memo['id']}/document", role="auditor")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert memo["number"] in r.text
+        assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["print_status"] == "not_printed"
+        r = tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=pdf")
+        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["print_status"] == "printed"
+        assert_problem(tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=docx"), 422, "validation_error",
+                       field="format")

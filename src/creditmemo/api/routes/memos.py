@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from creditmemo.api.deps import Ctx, Reader, Writer
 from creditmemo.api.problems import problems
@@ -145,6 +146,32 @@ def memo_router(kind: MemoKind) -> APIRouter:
            VoidBody, "Void a posted memo (reversing entry dated the void date)")
     action("discard", lambda uow, ctx, mid, b: discard.discard_memo(uow, ctx.actor, mid, reason=b.reason, kind=kind),
            DiscardBody, "Discard a draft or pending memo (keeps its number)", required=True)
+
+    @router.get("/{memo_id}/document", responses={**one, 200: {
+        "description": "The memo document (seed 004) as HTML or PDF; printing marks it printed.",
+        "content": {"text/html": {"schema": {"type": "string"}},
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
+        response_class=Response, name=f"{kind}_memo_document")
+    def document(memo_id: MemoId, ctx: Reader, format: Literal["html", "pdf"] = "html"):  # type: ignore[no-untyped-def]
+        from creditmemo.domain.lifecycle import Status as S
+        from creditmemo.services.actors import Permission
+        from creditmemo.services.memos.printing import mark_printed
+        from creditmemo.web.routes.documents import _document
+
+        readonly = not ctx.actor.can(Permission.PRINT)
+        with ctx.db.uow(readonly=readonly, request_id=ctx.request_id) as uow:
+            memo = read.get_memo(uow, ctx.actor, memo_id, kind)
+            if not readonly and memo.status is not S.READY_TO_POST:
+                memo = mark_printed(uow, ctx.actor, memo.id, fmt=format, kind=kind)
+            html = _document(uow, ctx.actor, memo, format)
+        if format == "html":
+            return Response(html, media_type="text/html; charset=utf-8")
+        from weasyprint import HTML
+
+        from creditmemo.web.core import HERE
+        pdf = HTML(string=html, base_url=str(HERE / "static")).write_pdf()
+        return Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{memo.number}.pdf"'})
 
     @router.get("/{memo_id}/journal-entries", response_model=list[JournalEntryOut], responses=one,
                 name=f"{kind}_memo_journal_entries")
