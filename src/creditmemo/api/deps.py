@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
@@ -69,8 +70,9 @@ def request_id(request: Request) -> str:
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cmk_…`")
 
 
-def current_actor(request: Request,
-                  credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+async def current_actor(request: Request,
+                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+    """Async so a cached key costs no thread hop; a cache miss looks the key up in the thread pool."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError("unauthorized", "Send an API key as `Authorization: Bearer <key>`.", headers=challenge)
@@ -79,12 +81,16 @@ def current_actor(request: Request,
     cache: KeyCache = request.app.state.key_cache
     actor = cache.get(digest)
     if actor is None:
-        with database(request).uow(readonly=True) as uow:
-            actor = authenticate_api_key(uow, key)
+        actor = await run_in_threadpool(_lookup, database(request), key)
         if actor is None:
             raise ApiError("unauthorized", "The API key is unknown or revoked.", headers=challenge)
         cache.put(digest, actor)
     return actor
+
+
+def _lookup(db: Database, key: str) -> Actor | None:
+    with db.uow(readonly=True) as uow:
+        return authenticate_api_key(uow, key)
 
 
 @dataclass
@@ -152,11 +158,11 @@ def _replay(stored: idempotency.StoredResponse) -> Response:
                     headers={"Idempotent-Replayed": "true"})
 
 
-def reader(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Ctx:
+async def reader(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Ctx:
     return Ctx(request, database(request), actor, request_id(request))
 
 
-def writer(request: Request, actor: Annotated[Actor, Depends(current_actor)],
+async def writer(request: Request, actor: Annotated[Actor, Depends(current_actor)],
            idempotency_key: Annotated[str | None, Header(
                alias="Idempotency-Key", max_length=255,
                description="Makes the POST safe to retry: a replay returns the first response (24 h).")] = None,
