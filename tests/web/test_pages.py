@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import CreditLineInput
 from creditmemo.services.actors import system_actor
+from creditmemo.services.memos.approval import submit_memo
+from creditmemo.services.users import actor_for, get_user_by_email
 from creditmemo.services.memos.create import create_credit_memo_from_invoice
 from creditmemo.services.memos.post import post_memo
 from tests.web.conftest import PASSWORD, Site, fresh_invoice, shot, sign_in
@@ -119,6 +121,45 @@ class TestMemoStory:
             assert str(memo.amount_applied) == "11082.50 USD"
             assert memo.print_status == "printed"
             assert str(uow.invoices.get(site.company_id, big.id).amount_credited) == "10000.00 USD"
+
+
+class TestRejectAndEdit:
+    def test_manager_rejects_with_a_comment_and_clerk_edits_and_resubmits(self, site: Site, new_page: Any) -> None:
+        inv = fresh_invoice(site)
+        with site.db.uow() as uow:
+            clerk_actor = actor_for(get_user_by_email(uow, site.users["clerk"]))
+            memo = create_credit_memo_from_invoice(uow, clerk_actor, inv.id, reason_code="billing_error")
+            submit_memo(uow, clerk_actor, memo.id)
+        manager = new_page()
+        sign_in(manager, site.users["manager"])
+        manager.goto("/approvals")
+        row = manager.get_by_test_id("queue").locator("tr", has_text=memo.number)
+        row.get_by_role("button", name="Reject").click()  # no comment: refused, said next to the row
+        row = manager.get_by_test_id("queue").locator("tr", has_text=memo.number)
+        expect(row.get_by_role("alert")).to_contain_text("why")
+        row.get_by_label(f"Comment on {memo.number}").fill("Only the hours were billed twice.")
+        row.get_by_role("button", name="Reject").click()
+        manager.wait_for_url(re.compile(r"/approvals$"))
+        expect(manager.locator("main")).not_to_contain_text(memo.number)
+
+        clerk = new_page()
+        sign_in(clerk, site.users["clerk"])
+        clerk.goto(f"/memos/{memo.id}")
+        expect(clerk.get_by_test_id("memo-status")).to_have_text("draft")
+        expect(clerk.locator("#h-approvals + ul")).to_contain_text("Only the hours were billed twice.")
+        clerk.get_by_role("link", name="Edit draft").click()
+        clerk.get_by_label("Credit line 1: Annual platform subscription").uncheck()
+        clerk.get_by_label("Credit line 3: Hardware gateway").uncheck()
+        clerk.get_by_label("Quantity for line 2").fill("6")
+        expect(clerk.get_by_test_id("preview-total")).to_have_text("974.25 USD")
+        clerk.get_by_role("button", name="Save draft").click()
+        clerk.wait_for_url(re.compile(rf"/memos/{memo.id}"))
+        expect(clerk.get_by_test_id("memo-total")).to_have_text("974.25 USD")
+        # Now under every tier: submitting approves it without a sign-off.
+        clerk.get_by_role("button", name="Mark ready (no approval needed)").click()
+        expect(clerk.get_by_test_id("memo-status")).to_have_text("approved")
+        clerk.goto(f"/memos/{memo.id}/print")
+        expect(clerk.get_by_test_id("watermark")).to_have_text("DRAFT")
 
 
 class TestReadOnlyAndIsolation:

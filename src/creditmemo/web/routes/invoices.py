@@ -106,11 +106,12 @@ def _invoice_build(uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData, cr
 
 
 def _invoice_form(request: Request, uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData | None,
-                  memo: Memo | None, errors: dict[str, str], status: int = 200) -> HTMLResponse:
+                  memo: Memo | None, errors: dict[str, str], status: int = 200,
+                  editing: Memo | None = None) -> HTMLResponse:
     customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
     reasons = [r for r in uow.companies.reason_codes(v.actor.company_id) if r["active"] and r["applies_to"] != "debit"]
     return render(request, "memo_from_invoice.html", status, invoice=invoice, customer=customer, reasons=reasons,
-                  form=form, memo=memo, errors=errors, error_ids=_error_ids(invoice, None))
+                  form=form, memo=memo, errors=errors, error_ids=_error_ids(invoice, None), editing=editing)
 
 
 def _error_ids(invoice: Invoice | None, keys: list[str] | None) -> list[str]:
@@ -200,14 +201,15 @@ def _free_build(uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData, create:
 
 
 def _free_form(request: Request, uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData | None,
-               memo: Memo | None, errors: dict[str, str], status: int = 200) -> HTMLResponse:
+               memo: Memo | None, errors: dict[str, str], status: int = 200,
+               editing: Memo | None = None) -> HTMLResponse:
     customers = WebQueries(uow.conn).customer_choices(v.actor.company_id)
     reasons = [r for r in uow.companies.reason_codes(v.actor.company_id)
                if r["active"] and r["applies_to"] in ("both", str(kind))]
     keys = _line_keys(form)
     return render(request, "memo_new.html", status, kind=str(kind), customers=customers, reasons=reasons, form=form,
                   keys=keys, memo=memo, errors=errors, error_ids=_error_ids(None, keys),
-                  path_kind="debit-memos" if kind is MemoKind.DEBIT else "credit-memos")
+                  path_kind="debit-memos" if kind is MemoKind.DEBIT else "credit-memos", editing=editing)
 
 
 @router.get("/{path_kind}/new", include_in_schema=False)

@@ -106,6 +106,8 @@ def buttons(uow: UnitOfWork, actor: Actor, memo: Memo) -> tuple[list[Button], li
         if action is Action.POST and memo.status is Status.DRAFT and tier is not None:
             notes.append(f"{amount} needs approval (tier {tier}): submit it before posting.")
             continue
+        if action is Action.VOID and (memo.amount_applied.amount or memo.amount_refunded.amount):
+            notes.append("Voiding needs the memo fully unapplied and unrefunded first.")
         if action is Action.SUBMIT and memo.status is Status.DRAFT and tier is None:
             result.append(Button("submit", "Mark ready (no approval needed)", "comment"))
             continue
@@ -157,6 +159,8 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         "can_refund": posted_credit and actor.can(Permission.REFUND),
         "can_override": actor.can(Permission.OVERRIDE_REFUND_LIMIT), "refund_methods": REFUND_METHODS,
         "can_print": actor.can(Permission.PRINT),
+        "can_edit": memo.status is Status.DRAFT and actor.can(Permission.EDIT_MEMO),
+        "accounts": {a["code"]: a["name"] for a in uow.companies.accounts(actor.company_id)},
         "inv_line_no": {l.id: l.line_no for l in invoice.lines} if invoice else {},
     }
 
