@@ -210,3 +210,32 @@ def test_functional_amounts_beyond_the_maximum_are_an_exchange_rate_error():
             "USD",
             D("1.5"),
         )
+
+
+def test_balancing_line_takes_the_functional_side_rounding_needs():
+    """Regression (found by the property above): legs on both sides whose functional rounding tips against
+    the balancing leg's document side used to give an unbalanced entry (UnbalancedEntryError)."""
+    legs = [
+        Leg("6100", m("0.02", "EUR"), True),
+        Leg("4900", m("0.01", "EUR"), False),
+        Leg("2200", m("0.01", "EUR"), False),
+    ]
+    entry = build_entry(
+        entry_id="je_1",
+        company_id="co_1",
+        on=DAY,
+        source_type="credit_memo",
+        source_id="cm_1",
+        kind="post",
+        functional_currency="USD",
+        exchange_rate=D("0.5"),
+        legs=legs,
+        balancing=Leg("1200", m("0.00", "EUR"), False, customer_id="cus_1"),
+    )
+    ar = entry.lines[-1]
+    assert (ar.debit, ar.credit, ar.functional_debit, ar.functional_credit) == (
+        m("0.00", "EUR"),
+        m("0.00", "EUR"),
+        m("0.01"),
+        m("0.00"),
+    )

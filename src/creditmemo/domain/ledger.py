@@ -109,8 +109,10 @@ def build_entry(
         balancing.account,
         amount if balancing.debit else zero,
         zero if balancing.debit else amount,
-        f_balance if balancing.debit else f_zero,
-        f_zero if balancing.debit else f_balance,
+        # The side follows the sign of the functional difference, not the leg's document side: when
+        # rounding of mixed-side legs tips the other way, the entry must still balance.
+        f_balance if f_net < 0 else f_zero,
+        f_zero if f_net < 0 else f_balance,
         balancing.customer_id,
     ))
     return JournalEntry(entry_id, company_id, on, source_type, source_id, kind, currency,
