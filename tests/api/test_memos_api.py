@@ -219,3 +219,47 @@ class TestDocument:
         assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["print_status"] == "printed"
         assert_problem(tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=docx"), 422, "validation_error",
                        field="format")
+
+
+class TestPaymentsAndEvents:
+    def test_payment_apply_unapply_refund_and_memo_events(self, tenant: Tenant) -> None:
+        inv = tenant.invoice()
+        pay = tenant.ok(tenant.post("/v1/payments", {"customer_id": inv["customer_id"], "amount": "400.00",
+                                                     "currency": "USD", "received_on": "2026-03-05",
+                                                     "method": "wire", "reference": "W-1"}), 201)
+        assert (pay["number"], pay["amount_available"], pay["settlement_status"]) == ("PAY-000001", "400.00", "unapplied")
+        assert_problem(tenant.post("/v1/payments", {"customer_id": inv["customer_id"], "amount": "1.00",
+                                                    "currency": "EUR", "received_on": "2026-03-05", "method": "wire"}),
+                       422, "currency_mismatch")
+        apps = tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications",
+                                     {"allocations": [{"invoice_id": inv["id"], "amount": "310.00"}]}), 201)
+        assert apps[0]["payment_id"] == pay["id"] and apps[0]["credit_memo_id"] is None
+        assert tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))["payment_status"] == "paid"
+        assert [a["id"] for a in tenant.ok(tenant.get(f"/v1/payments/{pay['id']}/applications"))] == [apps[0]["id"]]
+        reversed_ = tenant.ok(tenant.delete(f"/v1/payments/{pay['id']}/applications/{apps[0]['id']}"))
+        assert reversed_["status"] == "reversed"
+        assert_problem(tenant.delete(f"/v1/payments/{pay['id']}/applications/{apps[0]['id']}"), 409,
+                       "invalid_transition")
+        refund = tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/refunds", {"amount": "90.00", "method": "wire"}), 201)
+        assert refund["payment_id"] == pay["id"]
+        assert tenant.ok(tenant.get(f"/v1/payments/{pay['id']}"))["amount_available"] == "310.00"
+        memo = tenant.memo_from(inv)
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
+        events = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/events", role="auditor"))
+        assert [e["action"] for e in events] == ["credit_memo.created", "credit_memo.posted"]
+        assert events[1]["changes"]["status"] == ["draft", "posted"]
+
+    def test_debit_memo_approval_and_void(self, tenant: Tenant) -> None:
+        cust = tenant.customer()
+        debit = tenant.ok(tenant.post("/v1/debit-memos", {
+            "customer_id": cust["id"], "currency": "USD", "reason_code": "chargeback",
+            "lines": [{"description": "Big charge-back", "quantity": "1", "unit_price": "30000.00"}]}, role="clerk"),
+            201)
+        assert tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/submit", role="clerk"))["status"] == "pending_approval"
+        assert_problem(tenant.post(f"/v1/debit-memos/{debit['id']}/approve", role="manager"), 403, "forbidden")
+        assert tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/approve", role="vp"))["status"] == "approved"
+        assert tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/post"))["status"] == "posted"
+        voided = tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/void", {"void_date": "2030-01-01"}))
+        assert voided["status"] == "void" and voided["void_date"] == "2030-01-01"
+        kinds = [e["kind"] for e in tenant.ok(tenant.get(f"/v1/debit-memos/{debit['id']}/journal-entries"))]
+        assert kinds == ["post", "void"]
