@@ -200,6 +200,13 @@ class WebRoute(APIRoute):
         return handler
 
 
+def safe_path(target: object) -> str | None:
+    """A path on this site (never //host, a scheme or a backslash): no open redirect."""
+    if isinstance(target, str) and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
 def query_dict(request: Request) -> dict[str, str]:
     return {k: v for k, v in request.query_params.items() if v}
 

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from creditmemo.services.web_sessions import SESSION_LIFETIME, sign_in, sign_out
 from creditmemo.web.core import (
     CSRF_FIELD, SESSION_COOKIE, SIGNIN_CSRF_COOKIE, FormDep, WebRoute, WriterDep, db_of, new_csrf, redirect, render,
-    secure_cookies,
+    safe_path, secure_cookies,
 )
 
 router = APIRouter(route_class=WebRoute)
@@ -19,9 +19,7 @@ router = APIRouter(route_class=WebRoute)
 
 def _safe_next(target: object) -> str:
     """Only paths on this site (never //host or a scheme): no open redirect."""
-    if isinstance(target, str) and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    return safe_path(target) or "/"
 
 
 def _form(request: Request, *, email: str = "", error: str | None = None, status: int = 200,

@@ -34,7 +34,7 @@ from creditmemo.services.settlement.refunds import list_refunds, refund
 from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
-    STATUS, FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render,
+    STATUS, FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render, safe_path,
 )
 
 router = APIRouter(route_class=WebRoute)
@@ -142,6 +142,10 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         refunds = list_refunds(uow, actor, memo.id)
     else:
         apps, refunds = list_applications(uow, actor, target_id=memo.id), []
+    # The timeline: the memo's own events and those of its applications and refunds, in chain order.
+    for related in [*(a.id for a in apps if a.source_id == memo.id), *(r.id for r in refunds)][:200]:
+        events = [*events, *uow.audit.for_entity(actor.company_id, related)]
+    events.sort(key=lambda e: e.seq)
     names = q.user_names(actor.company_id, [memo.created_by, memo.posted_by, memo.voided_by,
                                             *(a.actor_id for a in approvals), *(a.created_by for a in apps)])
     numbers = q.numbers(actor.company_id, [*(a.target_id for a in apps), *(a.source_id for a in apps)])
@@ -183,9 +187,7 @@ def _prefixed(prefix: str, err: DomainError) -> dict[str, str]:
 
 
 def _safe_next(value: object) -> str | None:
-    if isinstance(value, str) and value.startswith("/") and not value.startswith("//"):
-        return value
-    return None
+    return safe_path(value)
 
 
 @router.post("/memos/{memo_id}/do/{action}", include_in_schema=False)
