@@ -59,3 +59,23 @@ def test_duplicate_reason_code_added_elsewhere_is_a_validation_error(db: Databas
     with pytest.raises(ValidationFailedError) as err, db.uow() as uow:
         add_reason_code(uow, _admin(controller), code="late_fee_waiver", label="Waiver", account_code="6100")
     assert [(e.field, e.code) for e in err.value.errors] == [("code", "taken")]
+
+
+def test_line_limit_changed_by_another_process_applies_to_the_next_post(db: Database, controller: Actor) -> None:
+    from creditmemo.domain.lifecycle import Status
+    from creditmemo.services.settings import update_background_line_limit
+
+    inv = b.invoice(db, controller, [b.line("1", "10.00"), b.line("1", "20.00")])
+    first = b.post(db, controller, b.credit(db, controller, inv, [b.by_qty(inv, 0, "1"), b.by_amount(inv, 1, "5.00")]))
+    assert first.status is Status.POSTED  # the company config is cached now, with the default limit 250
+    other = Database(db.engine.url.render_as_string(hide_password=False))
+    try:
+        with other.uow() as uow:
+            update_background_line_limit(uow, _admin(controller), 1)
+    finally:
+        other.dispose()
+    memo = b.credit(db, controller, inv, [b.by_amount(inv, 1, "5.00")])
+    assert b.post(db, controller, memo).status is Status.POSTED  # one line: within the new limit
+    inv2 = b.invoice(db, controller, [b.line("1", "10.00"), b.line("1", "20.00")], customer_id=inv.customer_id)
+    two_lines = b.credit(db, controller, inv2)
+    assert b.post(db, controller, two_lines).status is Status.READY_TO_POST

@@ -24,8 +24,7 @@ def post_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | N
     authorize(actor, Permission.POST_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
     ensure_cleared_for_posting(uow, memo)  # approval_required for a draft the policy sends to approval
-    company = uow.companies.get(actor.company_id)
-    if len(memo.lines) > company.background_line_limit:
+    if len(memo.lines) > uow.companies.background_line_limit(actor.company_id):  # fresh: a setting
         return queue_post(uow, actor, memo)
     next_status(memo.status, Action.POST, f"{memo.kind} memo")
     return finish_post(uow, actor, memo, on=on)

@@ -16,6 +16,7 @@ from creditmemo.store.tables import accounts, companies, reason_codes
 
 
 _company_by_id = select(companies).where(companies.c.id == bindparam("b_company"))
+_settings_of = select(companies.c.settings).where(companies.c.id == bindparam("b_company"))
 _accounts_of = select(accounts).where(accounts.c.company_id == bindparam("b_company")).order_by(accounts.c.code)
 _reasons_of = (select(reason_codes).where(reason_codes.c.company_id == bindparam("b_company"))
                .order_by(reason_codes.c.code))
@@ -40,6 +41,7 @@ class CompanyRepository:
     def __init__(self, conn: Connection, cache: CompanyCache | None = None) -> None:
         self.conn = conn
         self._cache: CompanyCache = CompanyCache() if cache is None else cache
+        self._settings: dict[str, dict[str, Any]] = {}  # read fresh once per unit of work
 
     def add(self, *, company_id: str, slug: str, name: str, functional_currency: str,
             settings: dict[str, Any], chart: tuple[Account, ...], reasons: tuple[ReasonCode, ...],
@@ -78,12 +80,21 @@ class CompanyRepository:
         return self.conn.execute(select(companies.c.id).where(companies.c.slug == slug)).scalar_one_or_none()
 
     def settings(self, company_id: str) -> dict[str, Any]:
-        value = self.conn.execute(select(companies.c.settings).where(companies.c.id == company_id)).scalar_one()
-        return dict(value or {})
+        """Settings change while processes run (an admin in another process), so they are not taken
+        from the per-Database cache: read from the database once per unit of work."""
+        if company_id not in self._settings:
+            value = self.conn.execute(_settings_of, {"b_company": company_id}).scalar_one()
+            self._settings[company_id] = dict(value or {})
+        return dict(self._settings[company_id])
+
+    def background_line_limit(self, company_id: str) -> int:
+        """Memos longer than this go to the worker (a setting: read fresh, see ``settings``)."""
+        return int(self.settings(company_id).get("background_line_limit", 250))
 
     def update_settings(self, company_id: str, settings: dict[str, Any]) -> None:
         """Replace the settings JSON (approval policy, background line limit) and drop the cached config."""
         self.conn.execute(update(companies).where(companies.c.id == company_id).values(settings=settings))
+        self._settings[company_id] = dict(settings)
         self.invalidate(company_id)
 
     def reason_codes(self, company_id: str, *, fresh: bool = False) -> list[dict[str, Any]]:
