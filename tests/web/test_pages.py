@@ -273,7 +273,44 @@ class TestForms:
         expect(page.get_by_test_id("memo-status")).to_have_text("discarded")
 
 
+class TestRefund:
+    def test_refund_beyond_what_was_paid_needs_an_override_reason(self, site: Site, new_page: Any) -> None:
+        memo = _posted_memo(site, "40.00")  # the invoice is unpaid: money never came in
+        page = new_page()
+        sign_in(page, site.users["controller"])
+        page.goto(f"/memos/{memo.id}")
+        page.get_by_label(f"Amount ({memo.currency})").fill("43.30")
+        page.get_by_role("button", name="Refund").click()
+        expect(page.locator("#err-refund-amount")).to_contain_text("override")
+        expect(page.locator("#refund-amount")).to_have_attribute("aria-invalid", "true")
+        page.get_by_label(f"Amount ({memo.currency})").fill("43.30")
+        page.get_by_label("Override reason (only to refund beyond what was paid)").fill("Paid by card outside AR")
+        page.get_by_label("Reference (optional)").fill("RMA-17")
+        page.get_by_role("button", name="Refund").click()
+        expect(page.get_by_test_id("memo-available")).to_have_text("0.00 USD")
+        expect(page.locator("main")).to_contain_text("RMA-17")
+        expect(page.get_by_test_id("timeline")).to_contain_text("(refund)")
+        # Fully refunded: nothing left to apply or refund, and void is refused until it is reversed.
+        expect(page.get_by_role("heading", name="Refund", exact=True)).to_have_count(0)
+        page.get_by_role("button", name="Void").click()
+        expect(page.get_by_test_id("memo-actions").get_by_role("alert")).to_contain_text("refunded")
+        expect(page.get_by_test_id("memo-status")).to_have_text("posted")
+
+
 class TestListsAndSignIn:
+    def test_keyboard_skip_link_and_labelled_fields(self, site: Site, new_page: Any) -> None:
+        page = new_page()
+        sign_in(page, site.users["clerk"])
+        page.goto(f"/invoices/{site.invoices['small'].id}/credit-memo")
+        page.keyboard.press("Tab")
+        expect(page.locator(":focus")).to_have_text("Skip to content")
+        page.keyboard.press("Enter")
+        expect(page.locator(":focus")).to_have_id("main")
+        unlabelled = page.evaluate("""() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+            .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
+        assert unlabelled == []
+
+
     def test_list_filters_sort_and_saved_view(self, site: Site, new_page: Any) -> None:
         _posted_memo(site, "20.00")
         page = new_page()
