@@ -41,7 +41,7 @@ def memo_dict(m: Memo) -> dict[str, Any]:
         "subtotal": str(m.subtotal.amount), "tax_total": str(m.tax_total.amount), "total": str(m.total.amount),
         "amount_applied": str(m.amount_applied.amount), "amount_refunded": str(m.amount_refunded.amount),
         "amount_available": str(m.amount_available.amount), "settlement_status": m.settlement_status,
-        "memo": m.memo_text, "discard_reason": m.discard_reason,
+        "memo": m.memo_text, "discard_reason": m.discard_reason, "post_error": m.post_error,
         "lines": [{"id": l.id, "invoice_line_id": l.invoice_line_id, "description": l.description,
                    "quantity": None if l.quantity is None else str(l.quantity),
                    "unit_price": None if l.unit_price is None else str(l.unit_price),
@@ -87,6 +87,8 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         out.print(f"subtotal {data['subtotal']}  tax {data['tax_total']}  total {data['total']} {memo.currency}  "
                   f"available {data['amount_available']}  {data['settlement_status']}")
+        if memo.post_error:
+            out.print(f"[red]last posting failed:[/red] {memo.post_error}", highlight=False)
 
     @memo_app.command("journal")
     def journal(ref: str, company: Company = "demo", database_url: DbUrl = None, as_json: Json = False) -> None:
