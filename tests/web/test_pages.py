@@ -255,6 +255,32 @@ class TestForms:
         expect(page.get_by_test_id("memo-status")).to_have_text("posted")
         expect(page.get_by_test_id("memo-actions").get_by_role("button", name="Discard")).to_have_count(0)
 
+    def test_debit_memo_then_a_credit_applied_to_it(self, site: Site, new_page: Any) -> None:
+        page = new_page()
+        sign_in(page, site.users["controller"])
+        page.goto("/debit-memos")
+        page.get_by_role("link", name="New debit memo").click()
+        page.get_by_label("Customer").select_option(label="Acme Corp (USD)")
+        page.get_by_label("Reason").select_option("chargeback")
+        page.locator("#lines tr").nth(0).get_by_label("Description").fill("Charge-back lost by the customer")
+        page.locator("#lines tr").nth(0).get_by_label("Unit price").fill("75.00")
+        expect(page.get_by_test_id("preview-total")).to_have_text("75.00 USD")
+        page.get_by_role("button", name="Create draft debit memo").click()
+        page.wait_for_url(re.compile(r"/memos/dm_"))
+        debit_number = re.search(r"DM-\d{6}", page.locator("h1").inner_text()).group(0)  # type: ignore[union-attr]
+        page.get_by_test_id("memo-actions").get_by_role("button", name="Post").click()
+        expect(page.get_by_test_id("memo-status")).to_have_text("posted")
+        credit = _posted_memo(site, "30.00")
+        page.goto(f"/memos/{credit.id}")
+        row = page.get_by_test_id("apply-table").locator("tr", has_text=debit_number)
+        row.get_by_label(f"Amount to apply to {debit_number}").fill("32.48")
+        for other in page.get_by_test_id("apply-table").locator("tbody tr").all():
+            if debit_number not in other.inner_text():
+                other.locator("input[inputmode=decimal]").fill("0")
+        page.get_by_role("button", name="Apply", exact=True).click()
+        expect(page.get_by_test_id("applications")).to_contain_text(debit_number)
+        expect(page.get_by_test_id("memo-available")).to_have_text("0.00 USD")
+
     def test_discard_needs_a_reason_shown_next_to_it(self, site: Site, new_page: Any) -> None:
         actor = system_actor(site.company_id, "test seeder")
         inv = site.invoices["small"]

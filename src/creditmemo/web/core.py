@@ -5,6 +5,7 @@ stack trace)."""
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
 
 from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
@@ -27,6 +29,7 @@ from creditmemo.services.actors import Actor
 from creditmemo.services.web_sessions import WebSession, session_for
 from creditmemo.store.uow import Database
 
+log = logging.getLogger("creditmemo.web")
 HERE = Path(__file__).parent
 SESSION_COOKIE = "cm_session"
 SIGNIN_CSRF_COOKIE = "cm_signin_csrf"
@@ -196,6 +199,13 @@ class WebRoute(APIRoute):
                 status = STATUS.get(e.code, 422)
                 return render(request, "error.html", status, title=label(e.code).capitalize(), message=e.detail,
                               code=e.code)
+            except HTTPException:
+                raise
+            except Exception:
+                rid = str(request.scope.get("state", {}).get("request_id") or "")
+                log.exception("web page failed (request %s)", rid)
+                return render(request, "error.html", 500, title="Something went wrong",
+                              message=f"The page could not be shown. Request id: {rid or 'unknown'}.")
 
         return handler
 
