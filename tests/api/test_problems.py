@@ -111,3 +111,12 @@ class TestShapes:
                 assert "application/problem+json" in op["responses"]["401"]["content"]
         assert spec["components"]["schemas"]["MemoOut"]["properties"]["total"]["pattern"]
         assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+
+
+def test_nul_characters_are_4xx_on_both_engines(tenant: Tenant) -> None:
+    """PostgreSQL refuses NUL in text: the database's refusal is the client's 422, never a 500."""
+    for r in (tenant.get("/v1/credit-memos/a%00b"), tenant.get("/v1/audit-events?entity_id=%00"),
+              tenant.post("/v1/credit-memos/bulk-post", {"memo_ids": ["\x00"]}),
+              tenant.post("/v1/customers", {"name": "A\x00", "currency": "USD"})):
+        assert 400 <= r.status_code < 500, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")

@@ -9,6 +9,7 @@ from typing import Any, Final
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from creditmemo.domain.errors import DomainError, ValidationFailedError
@@ -145,8 +146,17 @@ def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     return problem(request, code, detail, status=exc.status_code, headers=getattr(exc, "headers", None))
 
 
+def data_problem(request: Request, exc: Exception) -> JSONResponse:
+    """The database refused a value the schemas let through (a NUL character, a number or date out of the
+    column's range): the client's input, so 422, never a 500."""
+    log.info("database refused a value on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
+    return problem(request, "validation_error", "A value is not acceptable (e.g. a NUL character or out of range).",
+                   field="body")
+
+
 def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s (request %s)", request.method, request.url.path, _request_id(request))
+    log.error("unhandled error on %s %s (request %s)", request.method, request.url.path, _request_id(request),
+              exc_info=exc)
     return problem(request, "internal_error", "The server failed to handle this request; quote the request id.",
                    status=500)
 
@@ -155,6 +165,7 @@ def install(app: Any) -> None:
     app.add_exception_handler(DomainError, domain_problem)
     app.add_exception_handler(RequestValidationError, validation_problem)
     app.add_exception_handler(StarletteHTTPException, http_problem)
+    app.add_exception_handler(DataError, data_problem)
     app.add_exception_handler(Exception, unexpected_problem)
 
 
