@@ -372,6 +372,12 @@ class TestListsAndSignIn:
         shot(page, "15-narrow-list")
         page.goto("/")
         shot(page, "16-narrow-dashboard")
+        memo = _posted_memo(site, "5.00")
+        for path, name in ((f"/memos/{memo.id}", "17-narrow-memo"),
+                           (f"/invoices/{fresh_invoice(site).id}/credit-memo", "18-narrow-memo-from-invoice")):
+            page.goto(path)
+            shot(page, name)
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1, path
 
     def test_wrong_password_and_sign_out(self, site: Site, new_page: Any) -> None:
         page = new_page()
