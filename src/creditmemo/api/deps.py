@@ -196,6 +196,10 @@ class EdgeMiddleware:
         rid = rid or new_id("req")
         scope.setdefault("state", {})["request_id"] = rid
         header = (b"x-request-id", rid.encode())
+        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
+            await _send_problem(scope, send, 422, "validation_error", "NUL characters are not allowed in the URL.",
+                                rid, headers=[header])
+            return
 
         async def send_with_id(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
@@ -225,14 +229,16 @@ class EdgeMiddleware:
         await self.app(scope, limited_receive, send_with_id)
 
 
-async def _send_problem(scope: dict[str, Any], send: Any, status: int, code: str, detail: str, rid: str) -> None:
+async def _send_problem(scope: dict[str, Any], send: Any, status: int, code: str, detail: str, rid: str,
+                        headers: list[tuple[bytes, bytes]] | None = None) -> None:
     import json
 
     from creditmemo.api.problems import PROBLEM_JSON, PROBLEMS
     body = json.dumps({"type": f"/problems/{code}", "title": PROBLEMS[code][1], "status": status, "detail": detail,
                        "instance": scope.get("path"), "code": code, "errors": [], "request_id": rid}).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode())]})
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
+                            *(headers or [])]})
     await send({"type": "http.response.body", "body": body})
 
 
