@@ -393,6 +393,8 @@ class TestListsAndSignIn:
         page.wait_for_url(re.compile(r"/credit-memos$"))
         cookie = next(c for c in page.context.cookies() if c["name"] == "cm_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        response = page.reload()
+        assert response is not None and response.headers["x-frame-options"] == "DENY"
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(re.compile(r"/sign-in"))
         page.goto("/")

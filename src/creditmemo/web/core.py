@@ -173,6 +173,9 @@ def new_csrf() -> str:
     return secrets.token_urlsafe(32)
 
 
+# Pages are never framed (clickjacking), never sniffed, and do not leak their URLs (ids) to other sites.
+SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
+                    "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
 STATUS = {"forbidden": 403, "invalid_transition": 409, "approval_required": 409, "memo_settled": 409,
           "state_conflict": 409}
 
@@ -185,29 +188,36 @@ class WebRoute(APIRoute):
         inner = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            try:
-                return await inner(request)
-            except Redirect as r:
-                return redirect(r.url, request)
-            except CsrfError:
-                return render(request, "error.html", 403, title="Form expired",
-                              message="The form's security token is missing or stale. Reload the page and try again.")
-            except NotFoundError:
-                return render(request, "error.html", 404, title="Not found",
-                              message="There is no such page or document.")
-            except DomainError as e:
-                status = STATUS.get(e.code, 422)
-                return render(request, "error.html", status, title=label(e.code).capitalize(), message=e.detail,
-                              code=e.code)
-            except HTTPException:
-                raise
-            except Exception:
-                rid = str(request.scope.get("state", {}).get("request_id") or "")
-                log.exception("web page failed (request %s)", rid)
-                return render(request, "error.html", 500, title="Something went wrong",
-                              message=f"The page could not be shown. Request id: {rid or 'unknown'}.")
+            response = await self._handle(inner, request)
+            for name, value in SECURITY_HEADERS.items():
+                response.headers.setdefault(name, value)
+            return response
 
         return handler
+
+    @staticmethod
+    async def _handle(inner: Callable[[Request], Coroutine[Any, Any, Response]], request: Request) -> Response:
+        try:
+            return await inner(request)
+        except Redirect as r:
+            return redirect(r.url, request)
+        except CsrfError:
+            return render(request, "error.html", 403, title="Form expired",
+                          message="The form's security token is missing or stale. Reload the page and try again.")
+        except NotFoundError:
+            return render(request, "error.html", 404, title="Not found",
+                          message="There is no such page or document.")
+        except DomainError as e:
+            status = STATUS.get(e.code, 422)
+            return render(request, "error.html", status, title=label(e.code).capitalize(), message=e.detail,
+                          code=e.code)
+        except HTTPException:
+            raise
+        except Exception:
+            rid = str(request.scope.get("state", {}).get("request_id") or "")
+            log.exception("web page failed (request %s)", rid)
+            return render(request, "error.html", 500, title="Something went wrong",
+                          message=f"The page could not be shown. Request id: {rid or 'unknown'}.")
 
 
 def safe_path(target: object) -> str | None:
