@@ -263,3 +263,25 @@ class TestPaymentsAndEvents:
         assert voided["status"] == "void" and voided["void_date"] == "2030-01-01"
         kinds = [e["kind"] for e in tenant.ok(tenant.get(f"/v1/debit-memos/{debit['id']}/journal-entries"))]
         assert kinds == ["post", "void"]
+
+
+class TestSettingsApprovalsReconciliation:
+    def test_line_limit_approvals_list_and_reconciliation(self, tenant: Tenant) -> None:
+        assert tenant.ok(tenant.get("/v1/settings/background-line-limit"))["background_line_limit"] == 250
+        r = tenant.client.put("/v1/settings/background-line-limit", json={"background_line_limit": 1},
+                              headers=tenant.h("admin"))
+        assert tenant.ok(r)["background_line_limit"] == 1
+        assert_problem(tenant.client.put("/v1/settings/background-line-limit", json={"background_line_limit": 0},
+                                         headers=tenant.h("admin")), 422, "validation_error",
+                       field="background_line_limit")
+        memo = tenant.memo_from(tenant.invoice())  # two lines > the limit of 1: queued for the worker
+        assert tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))["status"] == "ready_to_post"
+        big = tenant.memo_from(tenant.invoice(lines=[{"description": "Big", "quantity": "1", "unit_price": "7000.00"}]),
+                               role="clerk")
+        tenant.ok(tenant.post(f"/v1/credit-memos/{big['id']}/submit", role="clerk"))
+        tenant.ok(tenant.post(f"/v1/credit-memos/{big['id']}/approve", {"comment": "ok"}, role="manager"))
+        decisions = tenant.ok(tenant.get(f"/v1/credit-memos/{big['id']}/approvals", role="auditor"))
+        assert [(d["decision"], d["actor_id"], d["comment"]) for d in decisions][-1] == (
+            "approved", tenant.user_ids["manager"], "ok")
+        rec = tenant.ok(tenant.get("/v1/reports/reconciliation", role="auditor"))
+        assert rec["ok"] is True and rec["problems"] == []

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from creditmemo.api.deps import Ctx, Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import ActionBody, Page, page
-from creditmemo.api.schemas.ledger import AuditEventOut, JournalEntryOut
+from creditmemo.api.schemas.ledger import ApprovalOut, AuditEventOut, JournalEntryOut
 from creditmemo.api.schemas.memos import (
     BulkPostBody, CreditMemoCreate, DebitMemoCreate, DiscardBody, FromInvoiceCreate, MemoLineIn, MemoOut,
     MemoUpdate, PostBody, VoidBody,
@@ -184,6 +184,14 @@ def memo_router(kind: MemoKind) -> APIRouter:
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             return _list(AuditEventOut, [AuditEventOut.of(e) for e in read.memo_events(uow, ctx.actor, memo_id)])
+        return ctx.read(run)
+
+    @router.get("/{memo_id}/approvals", response_model=list[ApprovalOut], responses=one,
+                name=f"{kind}_memo_approvals")
+    def approvals(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+        def run(uow: UnitOfWork) -> Any:
+            read.get_memo(uow, ctx.actor, memo_id, kind)
+            return _list(ApprovalOut, [ApprovalOut.of(a) for a in approval.list_approvals(uow, ctx.actor, memo_id)])
         return ctx.read(run)
 
     @router.get("/{memo_id}/applications", response_model=list[ApplicationOut], responses=one,

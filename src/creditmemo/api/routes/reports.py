@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
+from creditmemo.api.schemas.common import Out
 from creditmemo.api.schemas.reports import AgingOut, RegisterOut, TrialBalanceOut, plain
 from creditmemo.services import reports
 
@@ -36,3 +37,16 @@ def credit_memo_register(ctx: Reader, start: DateQ = None, end: DateQ = None,  #
                                          "discarded"] | None = None):
     return ctx.read(lambda uow: RegisterOut.model_validate(plain(reports.credit_memo_register(
         uow, ctx.actor, start=start, end=end, reason_code=reason_code, status=status, customer_id=customer_id))))
+
+
+class ReconciliationOut(Out):
+    object: str = "reconciliation"
+    ok: bool
+    problems: list[str]
+    checks: list[str]
+
+
+@router.get("/reconciliation", response_model=ReconciliationOut, responses=problems(403),
+            summary="Entries balance; AR control = customer balances; running totals = their records")
+def reconciliation(ctx: Reader):  # type: ignore[no-untyped-def]
+    return ctx.read(lambda uow: ReconciliationOut.model_validate(plain(reports.reconcile(uow, ctx.actor))))

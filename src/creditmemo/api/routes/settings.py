@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import RootModel
+from pydantic import BaseModel, Field, RootModel, StrictInt
 
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
@@ -30,3 +30,20 @@ def get_approval_policy(ctx: Reader):  # type: ignore[no-untyped-def]
 def put_approval_policy(body: ApprovalPolicyDoc, ctx: Reader):  # type: ignore[no-untyped-def]
     return ctx.write(lambda uow: ApprovalPolicyDoc(svc.update_approval_policy(uow, ctx.actor, body.root)),
                      idempotent=False)
+
+
+class LineLimit(BaseModel):
+    model_config = {"extra": "forbid"}
+    background_line_limit: StrictInt = Field(ge=1, le=svc.MAX_LINE_LIMIT,
+                                             description="Memos with more lines are posted by the worker.")
+
+
+@router.get("/background-line-limit", response_model=LineLimit, responses=problems(403))
+def get_line_limit(ctx: Reader):  # type: ignore[no-untyped-def]
+    return ctx.read(lambda uow: LineLimit(background_line_limit=svc.get_background_line_limit(uow, ctx.actor)))
+
+
+@router.put("/background-line-limit", response_model=LineLimit, responses=problems(403, 413))
+def put_line_limit(body: LineLimit, ctx: Reader):  # type: ignore[no-untyped-def]
+    return ctx.write(lambda uow: LineLimit(background_line_limit=svc.update_background_line_limit(
+        uow, ctx.actor, body.background_line_limit)), idempotent=False)

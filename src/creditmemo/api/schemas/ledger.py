@@ -65,3 +65,20 @@ class AuditEventOut(Out):
         return cls(id=e.id, seq=e.seq, occurred_at=e.occurred_at, actor_id=e.actor_id, actor_label=e.actor_label,
                    action=e.action, entity_type=e.entity_type, entity_id=e.entity_id, changes=dict(e.changes),
                    request_id=e.request_id, prev_hash=e.prev_hash, hash=e.hash)
+
+
+class ApprovalOut(Out):
+    object: str = "approval"
+    id: str
+    memo_id: str
+    memo_version: int
+    decision: str
+    tier: str | None
+    actor_id: str
+    comment: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, a: Any) -> ApprovalOut:
+        return cls(id=a.id, memo_id=a.memo_id, memo_version=a.memo_version, decision=str(a.decision), tier=a.tier,
+                   actor_id=a.actor_id, comment=a.comment, created_at=a.created_at)
