@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from creditmemo.domain.documents import Invoice, Memo, MemoKind
-from creditmemo.domain.errors import DomainError
+from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.customers import get_customer
@@ -165,6 +165,8 @@ def _preview(memo: Memo | None, errors: dict[str, str], ids: list[str]) -> HTMLR
 
 # standalone credit memos and debit memos ---------------------------------------------------------
 def _kind(path_kind: str) -> MemoKind:
+    if path_kind not in ("credit-memos", "debit-memos"):
+        raise NotFoundError("page", path_kind)
     return MemoKind.DEBIT if path_kind == "debit-memos" else MemoKind.CREDIT
 
 
@@ -184,7 +186,6 @@ def _free_build(uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData, create:
     customer_id = as_str(form, "customer_id")
     try:
         if customer_id is None:
-            from creditmemo.domain.errors import ValidationFailedError
             raise ValidationFailedError.single("customer_id", "Choose a customer.", "required")
         customer = uow.customers.get(v.actor.company_id, customer_id)
         kwargs: dict[str, Any] = dict(customer_id=customer.id, currency=customer.currency, lines=lines,
@@ -215,7 +216,6 @@ def _free_form(request: Request, uow: UnitOfWork, v: Any, kind: MemoKind, form: 
 @router.get("/{path_kind}/new", include_in_schema=False)
 def free_form(request: Request, path_kind: str, v: ViewerDep) -> Response:
     if path_kind not in ("credit-memos", "debit-memos"):
-        from creditmemo.domain.errors import NotFoundError
         raise NotFoundError("page", path_kind)
     authorize(v.actor, Permission.CREATE_MEMO)
     with db_of(request).uow(readonly=True) as uow:
