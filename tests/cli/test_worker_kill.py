@@ -74,11 +74,13 @@ def test_killed_worker_leaves_nothing_half_written_and_the_memo_posts_once(db, c
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     kills_before_commit = 0
-    for _attempt in range(4):
+    for attempt in range(4):
         proc, lines = start_worker(db, "--poll-interval", "0.05")
         try:
-            wait_for(lines, f"posting {memo.number} {memo.id}")
-            time.sleep(rng.uniform(0.0, 0.6))
+            wait_for(lines, f"posting {memo.number} {memo.id}")  # logged after the claim, before any write
+            # The first kill lands at once (surely mid-transaction: posting takes well over 0.5 s); later
+            # ones at random points of the posting, or after its commit.
+            time.sleep(0.0 if attempt == 0 else rng.uniform(0.0, 0.6))
         finally:
             proc.kill()  # SIGKILL: no cleanup, no rollback from the process itself
             proc.wait()
