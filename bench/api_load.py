@@ -142,7 +142,8 @@ async def drive(base: str, work: list[tuple[str, list[str]]], concurrency: int, 
                 memo_ms.append((t2 - t0) * 1000)
                 done += 1
             except httpx.HTTPError as e:
-                errors[type(e).__name__] = errors.get(type(e).__name__, 0) + 1
+                name = f"{type(e).__name__} {e}"[:100]
+                errors[name] = errors.get(name, 0) + 1
 
     async def sample() -> None:
         while time.perf_counter() < stop_at:
@@ -187,7 +188,8 @@ def main() -> None:
     env = {**os.environ, "DATABASE_URL": url}
     server = subprocess.Popen([str(ROOT / ".venv/bin/creditmemo"), "serve", "--host", "127.0.0.1", "--port",
                                str(args.port), "--workers", str(args.workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                              stdout=subprocess.DEVNULL, stderr=open(f"/tmp/api_bench_server_{args.port}.log", "w"),
+                              start_new_session=True)
     base = f"http://127.0.0.1:{args.port}"
     try:
         wait_up(base)

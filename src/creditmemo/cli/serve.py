@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, database_url: DbUrl = None,
-              log_level: str = "warning", access_log: bool = False) -> None:
+              log_level: str = "warning", access_log: bool = False, timeout_keep_alive: int = 75) -> None:
         """Serve the REST API (/v1, /openapi.json, /docs) and the web UI (/) with uvicorn."""
         import uvicorn
 
@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
             os.environ["DATABASE_URL"] = database_url
         out.print(f"creditmemo listening on http://{host}:{port} (workers: {workers})")
         uvicorn.run("creditmemo.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, access_log=access_log, proxy_headers=False)
+                    log_level=log_level, access_log=access_log, proxy_headers=False,
+                    timeout_keep_alive=timeout_keep_alive)
 
     @key_app.command("create")
     def apikey_create(company: Company, user: Annotated[str, typer.Option("--user", help="User e-mail.")],
