@@ -170,6 +170,83 @@ def wait_up(base: str, timeout: float = 60) -> None:
     raise SystemExit("server did not start")
 
 
+def overhead(url: str, n: int) -> None:
+    """What the HTTP layer adds per request, without a network or concurrency: N create+post pairs through
+    the services, then N through the ASGI app called in this thread (sync endpoints run inline)."""
+    import json
+
+    import fastapi.dependencies.utils
+    import fastapi.routing
+
+    from creditmemo.api.app import create_app
+    from creditmemo.services.memos.create import create_credit_memo_from_invoice
+    from creditmemo.services.memos.post import post_memo
+    from creditmemo.services.users import authenticate_api_key
+
+    key, ids = prepare(url, 1, 2 * n + 100)[0]
+    db = Database(url)
+    with db.uow() as uow:
+        actor = authenticate_api_key(uow, key)
+    assert actor is not None
+    for _ in range(20):
+        with db.uow() as uow:
+            memo = create_credit_memo_from_invoice(uow, actor, ids.pop(), reason_code="billing_error")
+        with db.uow() as uow:
+            post_memo(uow, actor, memo.id)
+    t = time.perf_counter()
+    for _ in range(n):
+        with db.uow() as uow:
+            memo = create_credit_memo_from_invoice(uow, actor, ids.pop(), reason_code="billing_error")
+        with db.uow() as uow:
+            post_memo(uow, actor, memo.id)
+    services = (time.perf_counter() - t) / (2 * n) * 1000
+
+    async def inline(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return func(*args, **kwargs)
+
+    fastapi.routing.run_in_threadpool = inline  # type: ignore[assignment]
+    fastapi.dependencies.utils.run_in_threadpool = inline  # type: ignore[assignment]
+    app = create_app(db)
+
+    async def call(path: str, body: object = None) -> tuple[int, bytes]:
+        data = b"" if body is None else json.dumps(body).encode()
+        scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
+                 "headers": [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json"),
+                             (b"content-length", str(len(data)).encode())],
+                 "http_version": "1.1", "scheme": "http", "server": ("bench", 80), "client": ("bench", 1),
+                 "root_path": ""}
+        out: dict[str, object] = {"body": b""}
+
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": data, "more_body": False}
+
+        async def send(message: dict[str, object]) -> None:
+            if message["type"] == "http.response.start":
+                out["status"] = message["status"]
+            else:
+                out["body"] = out["body"] + message.get("body", b"")  # type: ignore[operator]
+        await app(scope, receive, send)
+        return out["status"], out["body"]  # type: ignore[return-value]
+
+    async def pairs(count: int) -> None:
+        for _ in range(count):
+            status, body = await call(f"/v1/invoices/{ids.pop()}/credit-memos", {"reason_code": "billing_error"})
+            assert status == 201, body
+            status, body = await call(f"/v1/credit-memos/{json.loads(body)['id']}/post")
+            assert status == 200, body
+
+    async def run() -> float:
+        await pairs(20)
+        t = time.perf_counter()
+        await pairs(n)
+        return (time.perf_counter() - t) / (2 * n) * 1000
+
+    api = asyncio.run(run())
+    print(f"one thread, no network, n={n} pairs: services {services:.2f} ms/operation, "
+          f"through the API app {api:.2f} ms/request (the HTTP layer adds {api - services:.2f} ms)")
+    db.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
@@ -179,8 +256,13 @@ def main() -> None:
     ap.add_argument("--companies", type=int, default=1)
     ap.add_argument("--invoices", type=int, default=0, help="default: enough for 1,000 memos/s")
     ap.add_argument("--port", type=int, default=8790)
+    ap.add_argument("--overhead", type=int, default=0, metavar="N",
+                    help="instead of the load run: the HTTP layer's cost per request, in process")
     args = ap.parse_args()
     url = fresh_database(args.engine)
+    if args.overhead:
+        overhead(url, args.overhead)
+        return
     t = time.perf_counter()
     work = prepare(url, args.companies, args.invoices or int(args.duration * 1000) + 2000)
     print(f"prepared {sum(len(w[1]) for w in work)} invoices in {args.companies} companies "
