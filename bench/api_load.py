@@ -98,6 +98,24 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its children (live ones), from /proc."""
+    total, todo = 0.0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    todo += [int(x) for x in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
+
+
 def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -106,7 +124,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def drive(base: str, work: list[tuple[str, list[str]]], concurrency: int, duration: float,
-                server_pid: int) -> dict[str, object]:
+                server_pid: int, idempotency_keys: bool = True) -> dict[str, object]:
     queues = [(key, list(ids)) for key, ids in work]
     create_ms: list[float] = []
     post_ms: list[float] = []
@@ -126,7 +144,8 @@ async def drive(base: str, work: list[tuple[str, list[str]]], concurrency: int, 
             t0 = time.perf_counter()
             try:
                 r = await client.post(f"/v1/invoices/{invoice_id}/credit-memos", json={"reason_code": "billing_error"},
-                                      headers={**headers, "Idempotency-Key": f"c-{invoice_id}"})
+                                      headers={**headers, "Idempotency-Key": f"c-{invoice_id}"}
+                                      if idempotency_keys else headers)
                 t1 = time.perf_counter()
                 create_ms.append((t1 - t0) * 1000)
                 if r.status_code != 201:
@@ -256,6 +275,7 @@ def main() -> None:
     ap.add_argument("--companies", type=int, default=1)
     ap.add_argument("--invoices", type=int, default=0, help="default: enough for 1,000 memos/s")
     ap.add_argument("--port", type=int, default=8790)
+    ap.add_argument("--no-idempotency-key", action="store_true", help="creates without an Idempotency-Key")
     ap.add_argument("--overhead", type=int, default=0, metavar="N",
                     help="instead of the load run: the HTTP layer's cost per request, in process")
     args = ap.parse_args()
@@ -279,8 +299,11 @@ def main() -> None:
             for _ in range(args.workers * 4):
                 httpx.get(f"{base}/v1/customers?limit=1", headers={"Authorization": f"Bearer {key}"})
         load_before = os.getloadavg()
-        res = asyncio.run(drive(base, work, args.concurrency, args.duration, server.pid))
+        cpu_server, cpu_driver = tree_cpu_seconds(server.pid), time.process_time()
+        res = asyncio.run(drive(base, work, args.concurrency, args.duration, server.pid,
+                                not args.no_idempotency_key))
         load_after = os.getloadavg()
+        cpu_server, cpu_driver = tree_cpu_seconds(server.pid) - cpu_server, time.process_time() - cpu_driver
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -288,7 +311,7 @@ def main() -> None:
     errors = res["errors"]
     rss = res["rss_kib"] or [0]
     print(f"engine {args.engine}  workers {args.workers}  concurrency {args.concurrency}  "
-          f"companies {args.companies}  duration {elapsed:.1f} s")
+          f"companies {args.companies}  idempotency keys {not args.no_idempotency_key}  duration {elapsed:.1f} s")
     print(f"memos created+posted: {done}  throughput {done / elapsed:.1f} memos/s  "
           f"({2 * done / elapsed:.0f} requests/s)")
     for name in ("create", "post", "memo"):
@@ -297,6 +320,8 @@ def main() -> None:
               f"p99 {pct(v, 99):7.1f} ms  max {max(v) if v else float('nan'):7.1f} ms")
     print(f"errors: {sum(errors.values())} {dict(list(errors.items())[:5]) if errors else ''}")
     print(f"server RSS (all workers): median {statistics.median(rss) / 1024:.0f} MiB, max {max(rss) / 1024:.0f} MiB")
+    print(f"CPU during the run: server {cpu_server / elapsed:.2f} cores, driver {cpu_driver / elapsed:.2f} cores "
+          f"(PostgreSQL's own processes not counted)")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); cores {os.cpu_count()}")
 
 
