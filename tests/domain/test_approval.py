@@ -7,7 +7,13 @@ from decimal import Decimal
 import pytest
 
 from creditmemo.domain.approval import (
-    Approval, ApprovalPolicy, Decision, ensure_may_approve, functional_total, is_cleared, may_approve,
+    Approval,
+    ApprovalPolicy,
+    Decision,
+    ensure_may_approve,
+    functional_total,
+    is_cleared,
+    may_approve,
     required_tier,
 )
 from creditmemo.domain.errors import ForbiddenError, ValidationFailedError
