@@ -123,7 +123,13 @@ def price_credit(
             )
         return None, CreditBy.AMOUNT, amount, credit_tax(line, amount)
     qty = line.remaining_quantity if quantity is None else quantity
-    if qty > line.remaining_quantity or qty <= 0 or not remaining.is_positive():
+    if not remaining.is_positive():
+        # Credits by amount can use up a line's net while units remain uncredited.
+        raise OverCreditError(
+            f"{field}: invoice line {line.line_no} has no amount left to credit.",
+            field=f"{field}.quantity", invoice_line_id=line.id, remaining=str(remaining.amount),
+        )
+    if qty > line.remaining_quantity or qty <= 0:
         raise OverCreditError(
             f"{field}: quantity {qty} exceeds the {max(line.remaining_quantity, Decimal(0))} left to credit "
             f"on invoice line {line.line_no}.",
