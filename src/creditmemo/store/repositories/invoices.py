@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from creditmemo.domain.documents import Invoice, InvoiceLine
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.mapping import invoice_from_row, invoice_line_from_row, invoice_line_to_row, invoice_to_row
+from creditmemo.store.repositories.listing import filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.tables import invoice_lines, invoices
 
 _set_credited = (
@@ -83,22 +84,11 @@ class InvoiceRepository:
     def list(self, company_id: str, *, filters: dict[str, object], sort: str = "-id",
              starting_after: str | None = None, limit: int = 20) -> tuple[list[Invoice], bool]:
         """A page of invoices with their lines (one query for the lines of the whole page)."""
-        from creditmemo.store.repositories.listing import keyset_page
         c = invoices.c
-        where = []
-        for name, col in (("customer_id", c.customer_id), ("number", c.number), ("status", c.status)):
-            if filters.get(name) is not None:
-                where.append(col == filters[name])
-        if filters.get("issued_from") is not None:
-            where.append(c.issue_date >= filters["issued_from"])
-        if filters.get("issued_to") is not None:
-            where.append(c.issue_date <= filters["issued_to"])
+        where = filter_conditions(filters, {"customer_id": c.customer_id, "number": c.number, "status": c.status},
+                                  c.issue_date)
         rows, more = keyset_page(self.conn, invoices, company_id, where, sort=sort, starting_after=starting_after,
                                  limit=limit, columns={"id": c.id, "number": c.number, "issue_date": c.issue_date,
                                                        "due_date": c.due_date, "total": c.total_minor})
-        by_invoice: dict[str, list[object]] = {r["id"]: [] for r in rows}
-        if rows:
-            for line in self.conn.execute(select(invoice_lines).where(invoice_lines.c.invoice_id.in_(list(by_invoice)))
-                                          .order_by(invoice_lines.c.invoice_id, invoice_lines.c.line_no)).mappings():
-                by_invoice[line["invoice_id"]].append(line)
+        by_invoice = lines_by_parent(self.conn, invoice_lines, invoice_lines.c.invoice_id, [r["id"] for r in rows])
         return [invoice_from_row(r, by_invoice[r["id"]]) for r in rows], more  # type: ignore[arg-type]

@@ -39,3 +39,23 @@ def keyset_page(conn: Connection, table: Table, company_id: str, where: Sequence
     order = (col.desc(), id_col.desc()) if desc else (col.asc(), id_col.asc())
     rows = list(conn.execute(stmt.order_by(*order).limit(limit + 1)).mappings())
     return rows[:limit], len(rows) > limit
+
+
+def filter_conditions(filters: Mapping[str, Any], equal: Mapping[str, Any], issue_date: Any) -> list[Any]:
+    """Equality filters named in ``equal`` plus the issued_from / issued_to date range."""
+    where = [col == filters[name] for name, col in equal.items() if filters.get(name) is not None]
+    if filters.get("issued_from") is not None:
+        where.append(issue_date >= filters["issued_from"])
+    if filters.get("issued_to") is not None:
+        where.append(issue_date <= filters["issued_to"])
+    return where
+
+
+def lines_by_parent(conn: Connection, lines: Table, parent_fk: Any, parent_ids: Sequence[str]) -> dict[str, list[Any]]:
+    """The lines of a whole page of documents in one query, grouped by document id, in line order."""
+    grouped: dict[str, list[Any]] = {pid: [] for pid in parent_ids}
+    if parent_ids:
+        stmt = select(lines).where(parent_fk.in_(list(parent_ids))).order_by(parent_fk, lines.c.line_no)
+        for row in conn.execute(stmt).mappings():
+            grouped[row[parent_fk.key]].append(row)
+    return grouped

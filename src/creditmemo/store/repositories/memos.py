@@ -7,6 +7,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, literal_column, se
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.mapping import MEMO_HEADER_FIELDS, memo_from_row, memo_line_to_row, memo_to_row
+from creditmemo.store.repositories.listing import filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.tables import memo_lines, memos
 
 
@@ -120,25 +121,14 @@ class MemoRepository:
     def list(self, company_id: str, *, kind: MemoKind, filters: dict[str, object], sort: str = "-id",
              starting_after: str | None = None, limit: int = 20) -> tuple[list[Memo], bool]:
         """A page of memos with their lines (one query for the lines of the whole page)."""
-        from creditmemo.store.repositories.listing import keyset_page
         c = memos.c
-        where = [c.kind == str(kind)]
-        for name, col in (("status", c.status), ("customer_id", c.customer_id), ("invoice_id", c.invoice_id),
-                          ("reason_code", c.reason_code), ("number", c.number)):
-            if filters.get(name) is not None:
-                where.append(col == filters[name])
-        if filters.get("issued_from") is not None:
-            where.append(c.issue_date >= filters["issued_from"])
-        if filters.get("issued_to") is not None:
-            where.append(c.issue_date <= filters["issued_to"])
+        where = [c.kind == str(kind), *filter_conditions(filters, {
+            "status": c.status, "customer_id": c.customer_id, "invoice_id": c.invoice_id,
+            "reason_code": c.reason_code, "number": c.number}, c.issue_date)]
         rows, more = keyset_page(self.conn, memos, company_id, where, sort=sort, starting_after=starting_after,
                                  limit=limit, columns={"id": c.id, "created_at": c.created_at, "number": c.number,
                                                        "issue_date": c.issue_date, "total": c.total_minor})
-        by_memo: dict[str, list[object]] = {r["id"]: [] for r in rows}
-        if rows:
-            for line in self.conn.execute(select(memo_lines).where(memo_lines.c.memo_id.in_(list(by_memo)))
-                                          .order_by(memo_lines.c.memo_id, memo_lines.c.line_no)).mappings():
-                by_memo[line["memo_id"]].append(line)
+        by_memo = lines_by_parent(self.conn, memo_lines, memo_lines.c.memo_id, [r["id"] for r in rows])
         return [memo_from_row(r, by_memo[r["id"]]) for r in rows], more  # type: ignore[arg-type]
 
     def ids_in_status(self, company_id: str | None, status: str, limit: int = 100) -> list[tuple[str, str]]:
