@@ -203,13 +203,17 @@ class Memo:
 
     @property
     def settlement_status(self) -> str:
-        used = self.amount_applied + self.amount_refunded
-        if used.amount == 0:
-            return "unapplied"
-        return "applied" if used == self.total else "part_applied"
+        return settlement_status(self.amount_applied + self.amount_refunded, self.total)
 
     def invoice_line_ids(self) -> list[str]:
         return [line.invoice_line_id for line in self.lines if line.invoice_line_id]
+
+
+def settlement_status(used: Money, total: Money) -> str:
+    """unapplied | part_applied | applied, from what of ``total`` is applied or refunded (memos, payments)."""
+    if used.amount == 0:
+        return "unapplied"
+    return "applied" if used == total else "part_applied"
 
 
 def memo_totals(lines: tuple[MemoLine, ...], currency: str) -> tuple[Money, Money, Money]:

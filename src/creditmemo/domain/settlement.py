@@ -10,6 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
+from creditmemo.domain.documents import settlement_status
 from creditmemo.domain.errors import (
     CurrencyMismatchError, CustomerMismatchError, FieldError, InsufficientAvailableError, OverRefundError,
     RefundLimitError, ValidationFailedError,
@@ -90,10 +91,7 @@ class Payment:
 
     @property
     def settlement_status(self) -> str:
-        used = self.amount_applied + self.amount_refunded
-        if used.amount == 0:
-            return "unapplied"
-        return "applied" if used == self.amount else "part_applied"
+        return settlement_status(self.amount_applied + self.amount_refunded, self.amount)
 
 
 @dataclass(frozen=True, slots=True)
