@@ -17,16 +17,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from creditmemo.api.problems import ApiError
 from creditmemo.config import Settings
+from creditmemo.domain.errors import DomainError
 from creditmemo.ids import new_id
 from creditmemo.services import idempotency
 from creditmemo.services.actors import Actor
 from creditmemo.services.users import authenticate_api_key
-from creditmemo.store.uow import Database, UnitOfWork
+from creditmemo.store.uow import Database, UnitOfWork, is_retryable
 
 JSON = "application/json"
 KEY_CACHE_SECONDS = 30.0
@@ -117,40 +118,56 @@ class Ctx:
 
     def write(self, fn: Callable[[UnitOfWork], BaseModel | None], *, status: int = 200, body: BaseModel | None = None,
               idempotent: bool = True) -> Response:
+        """Run ``fn`` in one transaction (retried by ``Database.transact`` on a deadlock or serialization
+        failure) and store the response under the Idempotency-Key in that same transaction."""
         key = self.idempotency_key if idempotent else None
         fingerprint = ""
         if key is not None:
             idempotency.check_key(key)
             payload = body.model_dump_json(exclude_unset=False) if body is not None else ""
             fingerprint = idempotency.request_fingerprint(self.request.method, self.request.url.path, payload)
-        try:
-            with self.db.uow(request_id=self.request_id) as uow:
-                stored = None
-                if key is not None:
-                    stored = idempotency.find_response(uow, self.actor, key, fingerprint)
-                    if stored is not None and stored is not idempotency.EXPIRED:
-                        return _replay(stored)
-                result = fn(uow)
-                text = "" if result is None else result.model_dump_json()
-                if key is not None:
-                    idempotency.save_response(uow, self.actor, key, fingerprint, status, text,
-                                              replace=stored is idempotency.EXPIRED)
-        except IntegrityError:
-            if key is None:
-                raise ApiError("conflict", "The request conflicted with a concurrent change; retry it.") from None
-            # A concurrent request with the same key committed first: answer as its replay.
-            with self.db.uow(readonly=True, request_id=self.request_id) as uow:
+
+        def attempt(uow: UnitOfWork) -> Response:
+            stored = None
+            if key is not None:
                 stored = idempotency.find_response(uow, self.actor, key, fingerprint)
-            if stored is None or stored is idempotency.EXPIRED:
+                if stored is not None and stored is not idempotency.EXPIRED:
+                    return _replay(stored)
+            result = fn(uow)
+            text = "" if result is None else result.model_dump_json()
+            if key is not None:
+                idempotency.save_response(uow, self.actor, key, fingerprint, status, text,
+                                          replace=stored is idempotency.EXPIRED)
+            if status == 204:
+                return Response(status_code=204)
+            return Response(text, status_code=status, media_type=JSON)
+
+        try:
+            return self.db.transact(attempt, request_id=self.request_id)
+        except IntegrityError:
+            # A concurrent request with the same key committed first: answer as its replay.
+            replay = self._twin(key, fingerprint)
+            if replay is None:
                 raise ApiError("conflict", "The request conflicted with a concurrent change; retry it.") from None
-            return _replay(stored)
-        except OperationalError as e:
-            if "deadlock" in str(e).lower() or "could not serialize" in str(e).lower() or "locked" in str(e).lower():
-                raise ApiError("conflict", "The request conflicted with a concurrent change; retry it.") from None
+            return replay
+        except DomainError:
+            # The same key sent twice at once: the second waited for the first's locks and then found the
+            # document already changed. The first one's response is the answer.
+            replay = self._twin(key, fingerprint)
+            if replay is None:
+                raise
+            return replay
+        except DBAPIError as e:
+            if is_retryable(e):  # still failing after every retry
+                raise ApiError("conflict", "The request conflicted with concurrent changes; retry it.") from None
             raise
-        if status == 204:
-            return Response(status_code=204)
-        return Response(text, status_code=status, media_type=JSON)
+
+    def _twin(self, key: str | None, fingerprint: str) -> Response | None:
+        if key is None:
+            return None
+        with self.db.uow(readonly=True, request_id=self.request_id) as uow:
+            stored = idempotency.find_response(uow, self.actor, key, fingerprint)
+        return None if stored is None or stored is idempotency.EXPIRED else _replay(stored)
 
 
 def _replay(stored: idempotency.StoredResponse) -> Response:

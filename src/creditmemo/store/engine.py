@@ -1,6 +1,8 @@
 """Engine factories. SQLite: WAL, foreign keys, and BEGIN IMMEDIATE for writers (pysqlite's deferred
 BEGIN would let two writers read, then fail on upgrade); PostgreSQL: psycopg 3, READ COMMITTED plus
-explicit row locks taken by the repositories."""
+explicit row locks taken by the repositories (docs/CONCURRENCY.md), and pipeline mode for writing units
+of work: statements that return no rows are queued and sent with the next one that does (or the commit),
+so a transaction costs one network round trip per read instead of one per statement."""
 
 from __future__ import annotations
 
@@ -12,6 +14,9 @@ from sqlalchemy.pool import QueuePool
 from creditmemo.config import normalize_database_url
 
 READONLY = "creditmemo_readonly"
+PIPELINE = "creditmemo_pipeline"  # key in Connection.info: the psycopg Pipeline a unit of work opened
+# Execution option for a statement without RETURNING whose rowcount the caller reads: wait for it.
+ROWCOUNT = {"creditmemo_rowcount": True}
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -21,7 +26,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     kwargs.setdefault("pool_pre_ping", False)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "after_cursor_execute", _sync_pipeline_for_rows)
+    return engine
+
+
+def _sync_pipeline_for_rows(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
+                            executemany: bool) -> None:
+    """In pipeline mode psycopg queues every statement; SQLAlchemy reads a row-returning statement's
+    description right after executing it. So: an INSERT/UPDATE/DELETE without RETURNING stays queued
+    (unless marked ``ROWCOUNT``), anything else (SELECT, RETURNING, text) syncs the pipeline now, sending
+    whatever was queued with it.
+    Errors of queued statements surface here or at commit, inside SQLAlchemy's error handling."""
+    pipeline = conn.info.get(PIPELINE)
+    if pipeline is None:
+        return
+    compiled = context.compiled
+    if (context.is_crud and compiled is not None and not compiled.effective_returning
+            and not context.execution_options.get("creditmemo_rowcount")):
+        return
+    pipeline.sync()
 
 
 def _sqlite_engine(url: str, **kwargs: Any) -> Engine:

@@ -1,16 +1,27 @@
 """The unit of work: one connection, one transaction, the repositories over it. The edge (route, CLI
-command, worker job) opens it with ``with db.uow() as uow:``; services never commit."""
+command, worker job) opens it with ``db.transact(fn)`` (retried on a deadlock or serialization failure)
+or ``with db.uow() as uow:``; services never commit.
+
+At commit the company-wide hot rows are written last, in the order of docs/CONCURRENCY.md: the
+customers' running balances (deltas collected during the transaction), then the audit-chain head. On
+PostgreSQL a writing unit of work runs in psycopg's pipeline mode (store/engine.py), so those last writes,
+the events and the COMMIT travel in two round trips."""
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
-from creditmemo.store.engine import READONLY, is_postgres, make_engine
+from creditmemo.store.engine import PIPELINE, READONLY, is_postgres, make_engine
 from creditmemo.store.repositories.audit import AuditLog
 from creditmemo.store.repositories.companies import CompanyCache, CompanyRepository
 from creditmemo.store.repositories.customers import CustomerRepository
@@ -24,6 +35,22 @@ from creditmemo.store.repositories.reports import ReportQueries
 from creditmemo.store.repositories.approvals import ApprovalRepository
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+log = logging.getLogger("creditmemo.store")
+
+# PostgreSQL SQLSTATEs worth a transparent retry: the transaction was rolled back through no fault of
+# the request (serialization_failure, deadlock_detected). SQLite's equivalent is "database is locked"
+# once the busy timeout ran out.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+ATTEMPTS = 3
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError) or exc.orig is None:
+        return False
+    if getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def utc_now() -> datetime:
@@ -45,6 +72,24 @@ class Database:
     def uow(self, *, readonly: bool = False, request_id: str | None = None) -> UnitOfWork:
         return UnitOfWork(self, readonly=readonly, request_id=request_id)
 
+    def transact(self, fn: Callable[[UnitOfWork], T], *, request_id: str | None = None,
+                 attempts: int = ATTEMPTS) -> T:
+        """Run ``fn`` in one writing unit of work and commit. A deadlock or serialization failure rolls
+        the whole transaction back, so it is run again from the start (``fn`` must only touch the
+        database through ``uow``), up to ``attempts`` times with a jittered pause: the caller sees a
+        result or a real error, never the race."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.uow(request_id=request_id) as uow:
+                    return fn(uow)
+            except DBAPIError as exc:
+                if attempt == attempts or not is_retryable(exc):
+                    raise
+                log.warning("retrying a transaction (attempt %d of %d): %s", attempt + 1, attempts,
+                            str(exc.orig).splitlines()[0] if exc.orig else exc)
+                time.sleep(random.uniform(0.002, 0.02) * 2 ** attempt)
+        raise AssertionError("unreachable")
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -64,9 +109,13 @@ class UnitOfWork:
             conn = conn.execution_options(**{READONLY: True})
         self.conn = conn
         self._tx = conn.begin()
+        self._pipeline: AbstractContextManager[Any] | None = None
+        if self.postgres and not self.readonly:
+            self._pipeline = conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
+            conn.info[PIPELINE] = self._pipeline.__enter__()
         locks = self.postgres  # SQLite serialises writers with BEGIN IMMEDIATE instead
         self.companies = CompanyRepository(conn, self.db.company_cache)
-        self.customers = CustomerRepository(conn)
+        self.customers = CustomerRepository(conn, row_locks=locks)
         self.invoices = InvoiceRepository(conn, row_locks=locks)
         self.memos = MemoRepository(conn, row_locks=locks)
         self.journal = JournalRepository(conn)
@@ -83,20 +132,39 @@ class UnitOfWork:
         return self.db.clock()
 
     def commit(self) -> None:
-        self.audit.flush()
-        self._tx.commit()
+        """Hot rows last (docs/CONCURRENCY.md): customer balances, then the audit head, then COMMIT."""
+        try:
+            self.customers.flush()
+            self.audit.flush()
+            self._tx.commit()
+        except BaseException as exc:
+            self._abandon(exc)
+            raise
+        self._leave_pipeline(None)
 
     def rollback(self) -> None:
+        self._abandon(None)
+
+    def _abandon(self, exc: BaseException | None) -> None:
         self.audit.pending.clear()
-        self._tx.rollback()
+        self.customers.pending.clear()
+        # Leaving the pipeline as if an error happened: an aborted pipeline's own error is logged, not raised.
+        self._leave_pipeline(exc or RuntimeError("rollback"))
+        if self._tx.is_active:
+            self._tx.rollback()
+
+    def _leave_pipeline(self, exc: BaseException | None) -> None:
+        if self._pipeline is not None:
+            pipeline, self._pipeline = self._pipeline, None
+            self.conn.info.pop(PIPELINE, None)
+            pipeline.__exit__(type(exc) if exc else None, exc, None)
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         try:
-            if self._tx.is_active:
-                if exc_type is None:
-                    self.commit()
-                else:
-                    self.rollback()
+            if exc_type is None and self._tx.is_active:
+                self.commit()
+            elif self._tx.is_active or self._pipeline is not None:
+                self._abandon(exc)
         finally:
             self.conn.close()

@@ -61,9 +61,13 @@ def _create_credit(uow: UnitOfWork, ctx: Ctx, body: CreditMemoCreate, *, build_o
             raise ValidationFailedError.single("source", "A memo with an invoice_id has source invoice or return.")
         if body.exchange_rate is not None:
             raise ValidationFailedError.single("exchange_rate", "A memo from an invoice takes the invoice's rate.")
-        fn = create.build_credit_memo_from_invoice if build_only else create.create_credit_memo_from_invoice
-        return fn(uow, ctx.actor, body.invoice_id, lines=credit_lines(body.lines), source=body.source or "invoice",
-                  currency=body.currency, customer_id=body.customer_id, **common)
+        if build_only:
+            return create.build_credit_memo_from_invoice(
+                uow, ctx.actor, body.invoice_id, lines=credit_lines(body.lines), source=body.source or "invoice",
+                currency=body.currency, customer_id=body.customer_id, **common)
+        return create.create_credit_memo_from_invoice(
+            uow, ctx.actor, body.invoice_id, lines=credit_lines(body.lines), source=body.source or "invoice",
+            currency=body.currency, customer_id=body.customer_id, post=body.post, **common)
     if body.source not in (None, "standalone"):
         raise ValidationFailedError.single("invoice_id", f"A {body.source} memo needs the invoice_id.", "required")
     if body.customer_id is None:
@@ -72,7 +76,7 @@ def _create_credit(uow: UnitOfWork, ctx: Ctx, body: CreditMemoCreate, *, build_o
                   lines=free_lines(body.lines), **common)
     if build_only:
         return create.build_free_memo(uow, ctx.actor, MemoKind.CREDIT, **kwargs)
-    return create.create_standalone_credit_memo(uow, ctx.actor, **kwargs)
+    return create.create_standalone_credit_memo(uow, ctx.actor, post=body.post, **kwargs)
 
 
 def memo_router(kind: MemoKind) -> APIRouter:
@@ -289,7 +293,7 @@ def create_debit_memo(body: DebitMemoCreate, ctx: Writer):  # type: ignore[no-un
     return ctx.write(lambda uow: MemoOut.of(create.create_debit_memo(
         uow, ctx.actor, customer_id=body.customer_id, currency=body.currency, reason_code=body.reason_code,
         invoice_id=body.invoice_id, exchange_rate=body.exchange_rate, memo_text=body.memo, reference=body.reference,
-        issue_date=body.issue_date, lines=free_lines(body.lines))), status=201, body=body)
+        issue_date=body.issue_date, lines=free_lines(body.lines), post=body.post)), status=201, body=body)
 
 
 invoice_memos = APIRouter(prefix="/invoices", tags=["credit memos"])
@@ -303,4 +307,4 @@ def create_from_invoice(invoice_id: Annotated[str, Path(max_length=40)], body: F
     return ctx.write(lambda uow: MemoOut.of(create.create_credit_memo_from_invoice(
         uow, ctx.actor, invoice_id, reason_code=body.reason_code, lines=credit_lines(body.lines),
         memo_text=body.memo, reference=body.reference, issue_date=body.issue_date, auto_apply=body.auto_apply,
-        source=body.source)), status=201, body=body)
+        source=body.source, post=body.post)), status=201, body=body)

@@ -17,6 +17,10 @@ from creditmemo.domain.money import Money
 
 DateStr = Annotated[str, Field(max_length=10, examples=["2026-03-02"])]
 Lines = Annotated[list["MemoLineIn"], Field(min_length=1, max_length=1000)]
+PostFlag = Annotated[bool, Field(description=(
+    "Create and post in one transaction. The approval policy still applies: a memo that needs approval "
+    "is created and submitted (status pending_approval), one over the background line limit is queued "
+    "(ready_to_post); the returned status says which."))]
 
 
 class MemoLineIn(In):
@@ -45,6 +49,7 @@ class FromInvoiceCreate(In):
 
     model_config = In.model_config | {"json_schema_extra": {"examples": [
         {"reason_code": "billing_error", "memo": "Six hours billed twice."},
+        {"reason_code": "billing_error", "post": True},
         {"reason_code": "return", "source": "return",
          "lines": [{"invoice_line_id": "invl_01jd…", "quantity": "2", "restock": True}]}]}}
     reason_code: ShortText
@@ -54,6 +59,7 @@ class FromInvoiceCreate(In):
     issue_date: DateStr | None = None
     auto_apply: bool = True
     lines: Lines | None = None
+    post: PostFlag = False
 
 
 class CreditMemoCreate(In):
@@ -76,6 +82,7 @@ class CreditMemoCreate(In):
     issue_date: DateStr | None = None
     auto_apply: bool = True
     lines: Lines | None = None
+    post: PostFlag = False
 
 
 class DebitMemoCreate(In):
@@ -91,6 +98,7 @@ class DebitMemoCreate(In):
     reference: ShortText | None = None
     issue_date: DateStr | None = None
     lines: Lines
+    post: PostFlag = False
 
 
 class MemoUpdate(In):

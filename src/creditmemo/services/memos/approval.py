@@ -28,6 +28,12 @@ def submit_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind |
     ``not_required`` decision)."""
     authorize(actor, Permission.SUBMIT_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    return submit_draft(uow, actor, memo, comment=comment)
+
+
+def submit_draft(uow: UnitOfWork, actor: Actor, memo: Memo, *, comment: object = None) -> Memo:
+    """Submit a draft this transaction holds (locked, or created with ``post: true``)."""
+    authorize(actor, Permission.SUBMIT_MEMO)
     next_status(memo.status, Action.SUBMIT, _entity(memo))
     text = _comment(comment)
     policy = load_policy(uow, actor.company_id)
@@ -36,6 +42,11 @@ def submit_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind |
         return _decide(uow, actor, memo, Status.APPROVED, Decision.NOT_REQUIRED, None, text, "submitted",
                        amount)
     return _decide(uow, actor, memo, Status.PENDING_APPROVAL, None, tier, text, "submitted", amount)
+
+
+def approval_tier(uow: UnitOfWork, memo: Memo) -> Tier | None:
+    """The tier the company's policy puts this memo in (None: no approval needed)."""
+    return _tier_for(uow, load_policy(uow, memo.company_id), memo)[1]
 
 
 def approve_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,

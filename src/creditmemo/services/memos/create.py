@@ -1,17 +1,21 @@
 """Creating memos: a credit memo from an invoice (or a return against it), a standalone credit memo,
-and a debit memo. Drafts are checked against posted credit when saved (rule 1)."""
+and a debit memo. Drafts are checked against posted credit when saved (rule 1). With ``post=True`` the
+memo is created and posted in one transaction (or submitted, when the approval policy applies, or
+queued, over the line limit): the invoice is then locked when it is read, and everything the posting
+decides is read before the number is taken (docs/CONCURRENCY.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
 
-from creditmemo.domain.documents import Memo, MemoKind, MemoSource
+from creditmemo.domain.documents import Invoice, Memo, MemoKind, MemoSource
 from creditmemo.domain.errors import CustomerMismatchError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos import build
+from creditmemo.services.memos.post import post_new, route_new
 from creditmemo.store import numbering
 from creditmemo.store.uow import UnitOfWork
 
@@ -31,16 +35,33 @@ def _store_new(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
     return memo
 
 
+def _create(uow: UnitOfWork, actor: Actor, memo: Memo, *, post: bool, invoice: Invoice | None = None) -> Memo:
+    if not post:
+        return _store_new(uow, actor, memo)
+    route = route_new(uow, actor, memo)
+    return post_new(uow, actor, _store_new(uow, actor, memo), route, invoice=invoice)
+
+
 def build_credit_memo_from_invoice(
     uow: UnitOfWork, actor: Actor, invoice_id: str, *, reason_code: object, lines: Sequence[CreditLineInput] | None = None,
     memo_text: object = None, reference: object = None, issue_date: object = None, auto_apply: object = True,
-    source: object = "invoice", currency: object = None, customer_id: object = None,
+    source: object = "invoice", currency: object = None, customer_id: object = None, lock: bool = False,
 ) -> Memo:
     """The draft that would be created (unnumbered, unsaved): create and preview share it."""
+    return _from_invoice(uow, actor, invoice_id, reason_code=reason_code, lines=lines, memo_text=memo_text,
+                         reference=reference, issue_date=issue_date, auto_apply=auto_apply, source=source,
+                         currency=currency, customer_id=customer_id, lock=lock)[0]
+
+
+def _from_invoice(
+    uow: UnitOfWork, actor: Actor, invoice_id: str, *, reason_code: object, lines: Sequence[CreditLineInput] | None,
+    memo_text: object, reference: object, issue_date: object, auto_apply: object, source: object,
+    currency: object, customer_id: object, lock: bool,
+) -> tuple[Memo, Invoice]:
     authorize(actor, Permission.CREATE_MEMO)
     if source not in ("invoice", "return"):
         raise ValidationFailedError.single("source", "A memo from an invoice has source invoice or return.", "invalid")
-    invoice = uow.invoices.get(actor.company_id, invoice_id)
+    invoice = uow.invoices.get(actor.company_id, invoice_id, for_update=lock)
     if customer_id is not None and customer_id != invoice.customer_id:
         raise CustomerMismatchError("The invoice belongs to another customer.", field="customer_id")
     build.check_invoice_currency(invoice, currency)
@@ -48,16 +69,27 @@ def build_credit_memo_from_invoice(
                         reference=reference, issue_date=issue_date, auto_apply=auto_apply)
     built = build.lines_from_invoice(invoice, lines, restock=source == "return")
     build.check_line_privilege(actor, len(built))
-    return build.new_memo(
+    memo = build.new_memo(
         actor=actor, kind=MemoKind.CREDIT, number="", customer_id=invoice.customer_id, source=MemoSource(source),
         head=head, currency=invoice.currency, rate=invoice.exchange_rate, lines=built, invoice_id=invoice.id,
         now_=uow.now())
+    return memo, invoice
 
 
-def create_credit_memo_from_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str, **kwargs: object) -> Memo:
+def create_credit_memo_from_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str, *, post: bool = False,
+                                    reason_code: object, lines: Sequence[CreditLineInput] | None = None,
+                                    memo_text: object = None, reference: object = None, issue_date: object = None,
+                                    auto_apply: object = True, source: object = "invoice", currency: object = None,
+                                    customer_id: object = None) -> Memo:
     """A draft with every line of the invoice pre-populated, or the chosen lines narrowed by
-    quantity or amount. Currency and exchange rate are the invoice's (rule 3)."""
-    return _store_new(uow, actor, build_credit_memo_from_invoice(uow, actor, invoice_id, **kwargs))  # type: ignore[arg-type]
+    quantity or amount. Currency and exchange rate are the invoice's (rule 3). ``post``: see the module."""
+    if post:
+        authorize(actor, Permission.POST_MEMO)  # before the invoice is locked
+    memo, invoice = _from_invoice(
+        uow, actor, invoice_id, reason_code=reason_code, lines=lines, memo_text=memo_text, reference=reference,
+        issue_date=issue_date, auto_apply=auto_apply, source=source, currency=currency, customer_id=customer_id,
+        lock=post)
+    return _create(uow, actor, memo, post=post, invoice=invoice)
 
 
 def build_free_memo(
@@ -83,11 +115,11 @@ def build_free_memo(
                           head=head, currency=cur, rate=rate, lines=built, invoice_id=invoice_id, now_=uow.now())
 
 
-def create_standalone_credit_memo(uow: UnitOfWork, actor: Actor, **kwargs: object) -> Memo:
+def create_standalone_credit_memo(uow: UnitOfWork, actor: Actor, *, post: bool = False, **kwargs: object) -> Memo:
     """Free lines against no invoice: Dr the reason's account, Cr AR when posted."""
-    return _store_new(uow, actor, build_free_memo(uow, actor, MemoKind.CREDIT, **kwargs))  # type: ignore[arg-type]
+    return _create(uow, actor, build_free_memo(uow, actor, MemoKind.CREDIT, **kwargs), post=post)  # type: ignore[arg-type]
 
 
-def create_debit_memo(uow: UnitOfWork, actor: Actor, **kwargs: object) -> Memo:
+def create_debit_memo(uow: UnitOfWork, actor: Actor, *, post: bool = False, **kwargs: object) -> Memo:
     """Raises what the customer owes: Dr AR, Cr the reason's account when posted."""
-    return _store_new(uow, actor, build_free_memo(uow, actor, MemoKind.DEBIT, **kwargs))  # type: ignore[arg-type]
+    return _create(uow, actor, build_free_memo(uow, actor, MemoKind.DEBIT, **kwargs), post=post)  # type: ignore[arg-type]

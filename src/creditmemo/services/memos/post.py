@@ -1,21 +1,33 @@
-"""Posting a memo: lock it, re-check over-credit under row locks (rule 1), re-price the completing
-tax (rule 2), write a balanced journal entry (rule 5) and move the customer's balance."""
+"""Posting a memo: lock it, re-check over-credit under the invoice's lock (rule 1), re-price the completing
+tax (rule 2), write a balanced journal entry (rule 5), apply a memo from an invoice to that invoice, and
+move the customer's balance. Locks in the order of docs/CONCURRENCY.md: the memo, its invoice, then (at
+commit) the customer and the audit head."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from enum import StrEnum
 
 from creditmemo.domain.crediting import credited_after, reprice_for_post
-from creditmemo.domain.documents import Memo, MemoKind, memo_totals
+from creditmemo.domain.documents import Invoice, Memo, MemoKind, memo_totals
 from creditmemo.domain.lifecycle import Action, Status, next_status
+from creditmemo.domain.money import Money
 from creditmemo.domain.posting_rules import memo_entry
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.memos.approval import ensure_cleared_for_posting
-from creditmemo.services.settlement.applications import auto_apply_credit_memo
+from creditmemo.services.memos.approval import approval_tier, ensure_cleared_for_posting, submit_draft
+from creditmemo.services.settlement.applications import auto_apply_posted_memo
 from creditmemo.store.uow import UnitOfWork
+
+
+class Route(StrEnum):
+    """Where a new memo created with ``post: true`` goes."""
+
+    POST = "post"        # posted now
+    SUBMIT = "submit"    # the approval policy applies: submitted for approval instead
+    QUEUE = "queue"      # longer than the line limit: ready_to_post, for the worker
 
 
 def post_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
@@ -30,6 +42,29 @@ def post_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | N
     return finish_post(uow, actor, memo, on=on)
 
 
+def route_new(uow: UnitOfWork, actor: Actor, memo: Memo) -> Route:
+    """For a draft about to be created with ``post: true``: post it, submit it (the approval policy
+    applies) or queue it (over the line limit). Decided, and the settings read, before the memo takes
+    its number, so the number counter is held as briefly as possible."""
+    authorize(actor, Permission.POST_MEMO)
+    if approval_tier(uow, memo) is not None:
+        return Route.SUBMIT
+    if len(memo.lines) > uow.companies.background_line_limit(actor.company_id):
+        return Route.QUEUE
+    return Route.POST
+
+
+def post_new(uow: UnitOfWork, actor: Actor, memo: Memo, route: Route, *, invoice: Invoice | None = None) -> Memo:
+    """Finish a ``post: true`` create in the same transaction: ``memo`` was just stored (and ``invoice``,
+    when given, is its invoice, already locked by the create)."""
+    if route is Route.SUBMIT:
+        return submit_draft(uow, actor, memo)
+    if route is Route.QUEUE:
+        return queue_post(uow, actor, memo)
+    next_status(memo.status, Action.POST, f"{memo.kind} memo")
+    return finish_post(uow, actor, memo, invoice=invoice)
+
+
 def queue_post(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
     """Hand the memo to the background worker (DESIGN §2: > line limit, or a bulk post)."""
     status = next_status(memo.status, Action.QUEUE_POST, f"{memo.kind} memo")
@@ -40,37 +75,47 @@ def queue_post(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
     return queued
 
 
-def finish_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None) -> Memo:
-    """The posting itself, shared by the direct path and the worker. ``memo`` is already locked."""
+def finish_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None,
+                invoice: Invoice | None = None) -> Memo:
+    """The posting itself, shared by the direct path, ``post: true`` and the worker. ``memo`` is locked
+    (or new in this transaction); ``invoice``, when given, is its invoice under this transaction's lock."""
     company = uow.companies.get(actor.company_id)
     lines = memo.lines
     if memo.kind is MemoKind.CREDIT and memo.invoice_id is not None:
-        invoice_lines = uow.invoices.lock_lines(actor.company_id, memo.currency, memo.invoice_line_ids())
+        if invoice is None:
+            invoice = uow.invoices.get(actor.company_id, memo.invoice_id, for_update=True)
+        invoice_lines = {line.id: line for line in invoice.lines}
         lines = reprice_for_post(memo.lines, invoice_lines)  # raises OverCreditError
         for line in lines:
             if line.invoice_line_id:
                 invoice_lines[line.invoice_line_id] = credited_after(invoice_lines[line.invoice_line_id], line)
         uow.invoices.save_credited(invoice_lines[line.invoice_line_id] for line in lines if line.invoice_line_id)
+    else:
+        invoice = None
     subtotal, tax_total, total = memo_totals(lines, memo.currency)
     now = uow.now()
     posted = replace(memo, status=Status.POSTED, lines=lines, subtotal=subtotal, tax_total=tax_total, total=total,
                      posted_at=now, posted_by=actor.user_id, updated_at=now, post_error=None,
                      version=memo.version + 1)
-    uow.memos.save(posted)
     if lines != memo.lines:
         uow.memos.save_line_amounts(posted)
-    uow.journal.add(memo_entry(posted, company, new_id, on or posted.issue_date), now)
-    amount = total.to_minor()
-    if memo.kind is MemoKind.CREDIT:
-        uow.customers.adjust(actor.company_id, memo.customer_id, balance=-amount, available_credit=amount)
-    else:
-        uow.customers.adjust(actor.company_id, memo.customer_id, balance=amount)
+    posted_on = on or posted.issue_date
+    uow.journal.add(memo_entry(posted, company, new_id, posted_on), now)
     changes: dict[str, object] = {"status": [str(memo.status), str(Status.POSTED)]}
     if total != memo.total:
         changes["total"] = [str(memo.total.amount), str(total.amount)]
     audit.record(uow, actor, f"{memo.kind}_memo.posted", f"{memo.kind}_memo", memo.id, changes)
-    if memo.kind is MemoKind.CREDIT and memo.invoice_id is not None and memo.auto_apply:
-        app = auto_apply_credit_memo(uow, actor, memo.id, on=on or posted.issue_date)
+    applied = Money.zero(memo.currency)
+    if invoice is not None:
+        app = auto_apply_posted_memo(uow, actor, posted, invoice, on=posted_on)
         if app is not None:
-            posted = replace(posted, amount_applied=posted.amount_applied + app.amount)
+            applied = app.amount
+            posted = replace(posted, amount_applied=posted.amount_applied + applied)
+    uow.memos.save(posted)  # one header write: status, totals and the auto-applied amount
+    amount = total.to_minor()
+    if memo.kind is MemoKind.CREDIT:
+        uow.customers.adjust(actor.company_id, memo.customer_id, balance=-amount,
+                             available_credit=amount - applied.to_minor())
+    else:
+        uow.customers.adjust(actor.company_id, memo.customer_id, balance=amount)
     return posted

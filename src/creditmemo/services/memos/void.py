@@ -34,7 +34,9 @@ def void_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | N
     if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
         raise ValidationFailedError.single("reason", "Text of at most 2000 characters.", "invalid")
     if memo.kind is MemoKind.CREDIT and memo.invoice_id is not None:
-        invoice_lines = uow.invoices.lock_lines(actor.company_id, memo.currency, memo.invoice_line_ids())
+        # The invoice's lock guards its lines' credited totals (docs/CONCURRENCY.md).
+        invoice = uow.invoices.get(actor.company_id, memo.invoice_id, for_update=True)
+        invoice_lines = {line.id: line for line in invoice.lines}
         uow.invoices.save_credited(
             credited_after(invoice_lines[l.invoice_line_id], l, sign=-1) for l in memo.lines if l.invoice_line_id)
     now = uow.now()

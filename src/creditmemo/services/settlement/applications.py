@@ -1,6 +1,7 @@
 """Applying a credit source (posted credit memo or payment) to debit documents (open invoices, posted
 debit memos), and unapplying. No journal entry (both sides are AR); running totals move in the same
-transaction. Lock order, everywhere: source, customer, invoices by id, debit memos by id."""
+transaction. Locks in the order of docs/CONCURRENCY.md: the source, invoices by id, debit memos by id,
+the application (unapply); the customer's available credit is a delta written at commit."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from creditmemo.domain.documents import Invoice, Memo
 from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status, allowed_actions
 from creditmemo.domain.settlement import (
@@ -70,44 +72,59 @@ def apply_credit(uow: UnitOfWork, actor: Actor, *, source_type: str, source_id: 
     applied_on = uow.now().date() if on is None else parse_date(on, "on")
     source = lock_source(uow, actor.company_id, source_type, source_id)
     parsed = parse_allocations(allocations, source.currency)
-    uow.applications.lock_customer(actor.company_id, source.customer_id)
     targets = lock_targets(uow, actor.company_id, [(a.target_type, a.target_id) for a in parsed])
     check_allocations(source, parsed, targets)
     return _record(uow, actor, SourceType(source.type), source, parsed, applied_on)
 
 
-def auto_apply_credit_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, on: date) -> Application | None:
-    """A credit memo just posted from an invoice applies itself to that invoice, up to the invoice's
-    amount due (DESIGN §2); the rest stays as account credit. Called by posting with the memo locked."""
-    row = uow.applications.lock_memo(actor.company_id, memo_id, "credit")
-    if not row["auto_apply"] or row["invoice_id"] is None:
+def auto_apply_posted_memo(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice, *,
+                           on: date) -> Application | None:
+    """A credit memo posted from an invoice applies itself to that invoice, up to the invoice's amount
+    due (DESIGN §2); the rest stays as account credit. Folded into posting: ``memo`` is the memo being
+    posted and ``invoice`` its invoice, both locked by the posting, which also writes the memo's applied
+    total and the customer's available credit with its own updates. Writes the application, the
+    invoice's credited total and the audit event."""
+    if not memo.auto_apply or invoice.status != "issued":
         return None
-    source = _memo_party(row, "source")
-    uow.applications.lock_customer(actor.company_id, source.customer_id)
-    target = lock_targets(uow, actor.company_id, [(TargetType.INVOICE, row["invoice_id"])])[row["invoice_id"]]
+    source = Party("credit_memo", memo.id, memo.number, memo.customer_id, memo.currency, memo.amount_available)
+    target = Party("invoice", invoice.id, invoice.number, invoice.customer_id, invoice.currency, invoice.amount_due)
     amount = source.open_amount.min(target.open_amount)
     if not amount.is_positive():
         return None
     parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
     check_allocations(source, parsed, {target.id: target})
-    return _record(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on, auto=True)[0]
+    app = _new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
+    uow.applications.add_many([app])
+    uow.applications.add_to_invoices(actor.company_id, {invoice.id: (amount.to_minor(), 0)})
+    _audit_created(uow, actor, SourceType.CREDIT_MEMO, source, app, on, auto=True)
+    return app
 
 
-def _record(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Party,
-            parsed: Sequence[ParsedAllocation], applied_on: date, *, auto: bool = False) -> list[Application]:
+def _new_applications(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Party,
+                      parsed: Sequence[ParsedAllocation], applied_on: date) -> list[Application]:
     now = uow.now()
-    apps = [Application(
+    return [Application(
         id=new_id("app"), company_id=actor.company_id, source_type=source_type, source_id=source.id,
         target_type=a.target_type, target_id=a.target_id, customer_id=source.customer_id, amount=a.amount,
         status=ApplicationStatus.ACTIVE, applied_on=applied_on, created_by=actor.user_id, created_at=now,
     ) for a in parsed]
+
+
+def _audit_created(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Party, app: Application,
+                   applied_on: date, *, auto: bool) -> None:
+    audit.record(uow, actor, "application.created", "application", app.id, {
+        "source": [None, f"{source_type}:{source.id}"], "target": [None, f"{app.target_type}:{app.target_id}"],
+        "amount": [None, str(app.amount.amount)], "currency": [None, app.currency],
+        "applied_on": [None, str(applied_on)], "auto": [None, auto]})
+
+
+def _record(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Party,
+            parsed: Sequence[ParsedAllocation], applied_on: date) -> list[Application]:
+    apps = _new_applications(uow, actor, source_type, source, parsed, applied_on)
     uow.applications.add_many(apps)
     _move_totals(uow, apps, sign=1)
     for app in apps:
-        audit.record(uow, actor, "application.created", "application", app.id, {
-            "source": [None, f"{source_type}:{source.id}"], "target": [None, f"{app.target_type}:{app.target_id}"],
-            "amount": [None, str(app.amount.amount)], "currency": [None, app.currency],
-            "applied_on": [None, str(applied_on)], "auto": [None, auto]})
+        _audit_created(uow, actor, source_type, source, app, applied_on, auto=False)
     return apps
 
 
@@ -130,7 +147,7 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
     for (source_type, source_id, customer_id), minor in sources.items():
         if source_type is SourceType.CREDIT_MEMO:
             uow.applications.add_to_memos_applied(cid, {source_id: minor})
-            uow.applications.add_to_customer_credit(cid, customer_id, -minor)
+            uow.customers.adjust(cid, customer_id, available_credit=-minor)
         else:
             uow.payments.adjust(cid, source_id, applied=minor)
     uow.applications.add_to_invoices(cid, {i: (c, p) for i, (c, p) in invoices.items()})
@@ -141,12 +158,11 @@ def unapply(uow: UnitOfWork, actor: Actor, application_id: str) -> Application:
     """Mark an application reversed (never deleted, rule 7) and restore both sides."""
     authorize(actor, Permission.APPLY)
     app = uow.applications.get(actor.company_id, application_id)
-    # Same lock order as applying: source, customer, target, then the application itself.
+    # Same lock order as applying (docs/CONCURRENCY.md): source, target, then the application itself.
     if app.source_type is SourceType.CREDIT_MEMO:
         uow.applications.lock_memo(actor.company_id, app.source_id, "credit")
     else:
         uow.payments.get(actor.company_id, app.source_id, for_update=True)
-    uow.applications.lock_customer(actor.company_id, app.customer_id)
     if app.target_type is TargetType.INVOICE:
         uow.applications.lock_invoices(actor.company_id, [app.target_id])
     else:

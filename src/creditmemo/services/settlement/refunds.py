@@ -28,7 +28,8 @@ def refund(uow: UnitOfWork, actor: Actor, *, source_type: object, source_id: str
     method_ = text_field(method, "method", 40, required=True)
     ref = text_field(reference, "reference", 200, required=False)
     on = uow.now().date() if refunded_on is None else parse_date(refunded_on, "refunded_on")
-    # Lock order as for applications: source, then customer.
+    # Lock order (docs/CONCURRENCY.md): the source, then the refund number counter, then the customer, whose
+    # balance bounds the refund and so is read under its lock.
     if source_type == SourceType.CREDIT_MEMO:
         row = uow.applications.lock_memo(actor.company_id, source_id, "credit")
         if row["status"] != Status.POSTED:
@@ -43,7 +44,10 @@ def refund(uow: UnitOfWork, actor: Actor, *, source_type: object, source_id: str
     else:
         raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
     value = parse_amount(amount, cur, "amount", positive=True)
-    customer = uow.applications.lock_customer(actor.company_id, customer_id)
+    refund_number = numbering.next_number(uow.conn, actor.company_id, "refund")
+    # Refunds of one customer serialise on its row: what is read after this lock is what the previous
+    # refund committed (READ COMMITTED: each statement sees the latest commits).
+    customer = uow.customers.get(actor.company_id, customer_id, for_update=True)
     paid_left = None
     if invoice_id is not None:
         invoice = uow.invoices.get(actor.company_id, invoice_id)
@@ -54,7 +58,7 @@ def refund(uow: UnitOfWork, actor: Actor, *, source_type: object, source_id: str
     company = uow.companies.get(actor.company_id)
     now = uow.now()
     result = Refund(
-        id=new_id("rf"), company_id=actor.company_id, number=numbering.next_number(uow.conn, actor.company_id, "refund"),
+        id=new_id("rf"), company_id=actor.company_id, number=refund_number,
         source_type=SourceType(str(source_type)), source_id=source_id, customer_id=customer_id, amount=value,
         method=str(method_), reference=ref, refunded_on=on, override_reason=reason, created_by=actor.user_id,
         created_at=now)

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.settlement import Application, ApplicationStatus, SourceType, TargetType
-from creditmemo.store.mapping import customer_from_row, money
-from creditmemo.store.tables import applications, customers, invoices, memos
+from creditmemo.store.locking import locked
+from creditmemo.store.mapping import money
+from creditmemo.store.tables import applications, invoices, memos
 
 
 def application_from_row(r: Mapping[str, Any]) -> Application:
@@ -31,11 +31,6 @@ _add_to_invoice = (
     .values(amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
             amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"))
 )
-_add_to_customer_credit = (
-    update(customers)
-    .where(customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id"))
-    .values(available_credit_minor=customers.c.available_credit_minor + bindparam("b_credit"))
-)
 _add_to_debit_memo = (
     update(memos)
     .where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
@@ -44,15 +39,13 @@ _add_to_debit_memo = (
 
 
 _insert_applications = insert(applications)
-_customer = select(customers).where(customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id"))
 _memo = select(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"),
                             memos.c.kind == bindparam("b_kind"))
-_LOCK = {False: {"customer": _customer, "memo": _memo},
-         True: {"customer": _customer.with_for_update(), "memo": _memo.with_for_update()}}
+_LOCK_MEMO = {False: _memo, True: locked(_memo)}
 
 
 def _locked(stmt: Any) -> tuple[Any, Any]:
-    return stmt, stmt.with_for_update()
+    return stmt, locked(stmt)
 
 
 # Targets locked in id order: an expanding IN, compiled once.
@@ -68,15 +61,6 @@ class ApplicationRepository:
     def __init__(self, conn: Connection, *, row_locks: bool) -> None:
         self.conn = conn
         self.row_locks = row_locks
-
-    def lock_customer(self, company_id: str, customer_id: str) -> Customer:
-        """The customer row, locked: every settlement of one customer takes it right after its source,
-        so settlements of one customer serialise in one order (no deadlocks with posting)."""
-        row = self.conn.execute(_LOCK[self.row_locks]["customer"],
-                                {"b_company": company_id, "b_id": customer_id}).mappings().first()
-        if row is None:
-            raise NotFoundError("customer", customer_id)
-        return customer_from_row(row)
 
     def add_many(self, items: list[Application]) -> None:
         if not items:
@@ -100,10 +84,6 @@ class ApplicationRepository:
             self.conn.execute(_add_to_debit_memo, [
                 {"b_company": company_id, "b_id": i, "b_applied": a} for i, a in sorted(deltas.items())])
 
-    def add_to_customer_credit(self, company_id: str, customer_id: str, delta: int) -> None:
-        if delta:
-            self.conn.execute(_add_to_customer_credit, {"b_company": company_id, "b_id": customer_id, "b_credit": delta})
-
     def add_to_debit_memos(self, company_id: str, deltas: Mapping[str, int]) -> None:
         if deltas:
             self.conn.execute(_add_to_debit_memo, [
@@ -113,7 +93,7 @@ class ApplicationRepository:
         stmt = select(applications).where(applications.c.company_id == company_id,
                                           applications.c.id == application_id)
         if for_update and self.row_locks:
-            stmt = stmt.with_for_update()
+            stmt = locked(stmt)
         row = self.conn.execute(stmt).mappings().first()
         if row is None:
             raise NotFoundError("application", application_id)
@@ -138,7 +118,7 @@ class ApplicationRepository:
 
     # Lean, locked reads of both sides (headers only: no lines), in the caller's lock order.
     def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[str, Any]:
-        row = self.conn.execute(_LOCK[self.row_locks]["memo"],
+        row = self.conn.execute(_LOCK_MEMO[self.row_locks],
                                 {"b_company": company_id, "b_id": memo_id, "b_kind": kind}).mappings().first()
         if row is None:
             raise NotFoundError(f"{kind}_memo", memo_id)

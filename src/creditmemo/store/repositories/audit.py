@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.audit import GENESIS, AuditEvent, event_hash, jsonable_changes
 from creditmemo.ids import new_id
+from creditmemo.store.locking import locked
 from creditmemo.store.tables import audit_events, audit_heads
 
 
@@ -19,7 +20,7 @@ _insert_events = insert(audit_events)
 # write lock from BEGIN IMMEDIATE, so a plain read there is serialised too.
 _read_head = select(audit_heads.c.last_seq, audit_heads.c.last_hash).where(
     audit_heads.c.company_id == bindparam("b_company"))
-_lock_head = _read_head.with_for_update()
+_lock_head = locked(_read_head)
 _move_head = (update(audit_heads).where(audit_heads.c.company_id == bindparam("b_company"))
               .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash")))
 

@@ -1,4 +1,6 @@
-"""Customers and their running balances (kept in the same transaction as every posting)."""
+"""Customers and their running balances (kept in the same transaction as every posting). A customer row
+is one of the company's hot rows: balance moves are collected as deltas during the transaction and
+written at commit, in customer id order, just before the audit head (docs/CONCURRENCY.md)."""
 
 from __future__ import annotations
 
@@ -6,11 +8,13 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import NotFoundError
+from creditmemo.store.locking import locked
 from creditmemo.store.mapping import customer_from_row
 from creditmemo.store.tables import customers
 
 
 _by_id = select(customers).where(customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id"))
+_by_id_locked = locked(_by_id)
 _where = (customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id"))
 _balance = customers.c.balance_minor + bindparam("b_balance")
 _available = customers.c.available_credit_minor + bindparam("b_available")
@@ -22,8 +26,10 @@ _ADJUST = {  # (balance moves, available credit moves) -> statement
 
 
 class CustomerRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, row_locks: bool = False) -> None:
         self.conn = conn
+        self.row_locks = row_locks
+        self.pending: dict[tuple[str, str], list[int]] = {}  # (company, customer) -> [balance, available]
 
     def add(self, customer: Customer) -> None:
         self.conn.execute(insert(customers).values(
@@ -31,8 +37,13 @@ class CustomerRepository:
             currency=customer.currency, payment_terms_days=customer.payment_terms_days,
             balance_minor=0, available_credit_minor=0, created_at=customer.created_at))
 
-    def get(self, company_id: str, customer_id: str) -> Customer:
-        row = self.conn.execute(_by_id, {"b_company": company_id, "b_id": customer_id}).mappings().first()
+    def get(self, company_id: str, customer_id: str, *, for_update: bool = False) -> Customer:
+        """``for_update`` locks the row (a hot row: take it only where docs/CONCURRENCY.md allows, i.e. after
+        every document lock). Deltas this transaction collected for the customer are written first."""
+        if (company_id, customer_id) in self.pending:
+            self.flush()
+        stmt = _by_id_locked if for_update and self.row_locks else _by_id
+        row = self.conn.execute(stmt, {"b_company": company_id, "b_id": customer_id}).mappings().first()
         if row is None:
             raise NotFoundError("customer", customer_id)
         return customer_from_row(row)
@@ -45,7 +56,18 @@ class CustomerRepository:
         return [customer_from_row(r) for r in rows]
 
     def adjust(self, company_id: str, customer_id: str, *, balance: int = 0, available_credit: int = 0) -> None:
-        """Add deltas (minor units) atomically: no read-modify-write, so racing posts cannot lose one."""
+        """Add deltas (minor units), written by ``flush`` at commit as ``SET x = x + delta``: no
+        read-modify-write, so racing posts cannot lose one, and the row is locked only at the end."""
         if balance or available_credit:
-            self.conn.execute(_ADJUST[bool(balance), bool(available_credit)], {
-                "b_company": company_id, "b_id": customer_id, "b_balance": balance, "b_available": available_credit})
+            delta = self.pending.setdefault((company_id, customer_id), [0, 0])
+            delta[0] += balance
+            delta[1] += available_credit
+
+    def flush(self) -> None:
+        """Write the collected deltas, in (company, customer) order so two transactions touching the same
+        customers lock them in the same order."""
+        pending, self.pending = self.pending, {}
+        for (company_id, customer_id), (balance, available) in sorted(pending.items()):
+            if balance or available:
+                self.conn.execute(_ADJUST[bool(balance), bool(available)], {
+                    "b_company": company_id, "b_id": customer_id, "b_balance": balance, "b_available": available})

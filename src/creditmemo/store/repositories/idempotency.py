@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, select
 
+from creditmemo.store.engine import ROWCOUNT
 from creditmemo.store.tables import idempotency_keys
 
 _get = select(idempotency_keys).where(idempotency_keys.c.company_id == bindparam("b_company"),
@@ -32,4 +33,5 @@ class IdempotencyRepository:
                                                          idempotency_keys.c.key == key))
 
     def purge(self, before: datetime) -> int:
-        return self.conn.execute(delete(idempotency_keys).where(idempotency_keys.c.created_at < before)).rowcount
+        stmt = delete(idempotency_keys).where(idempotency_keys.c.created_at < before)
+        return self.conn.execute(stmt.execution_options(**ROWCOUNT)).rowcount

@@ -1,14 +1,18 @@
-"""Invoices: immutable once issued, except the running credit and settlement totals."""
+"""Invoices: immutable once issued, except the running credit and settlement totals. The invoice's row
+lock guards its lines too: whoever changes a line's credited amounts (posting, voiding) holds it, so the
+lines themselves are never locked (docs/CONCURRENCY.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.documents import Invoice, InvoiceLine
 from creditmemo.domain.errors import NotFoundError
-from creditmemo.store.mapping import invoice_from_row, invoice_line_from_row, invoice_line_to_row, invoice_to_row
+from creditmemo.store.locking import touch
+from creditmemo.store.mapping import invoice_from_row, invoice_line_to_row, invoice_to_row
 from creditmemo.store.repositories.listing import filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.tables import invoice_lines, invoices
 
@@ -25,19 +29,25 @@ _set_credited = (
 
 _insert_invoice = insert(invoices)
 _insert_lines = insert(invoice_lines)
-_by_id = select(invoices).where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
-_by_id_locked = _by_id.with_for_update()
-_lines_of = (select(invoice_lines).where(invoice_lines.c.invoice_id == bindparam("b_id"))
-             .order_by(invoice_lines.c.line_no))
-_lines_by_ids = (select(invoice_lines)
-                 .where(invoice_lines.c.company_id == bindparam("b_company"),
-                        invoice_lines.c.id.in_(bindparam("b_ids", expanding=True)))
-                 .order_by(invoice_lines.c.id))
-_lines_by_ids_locked = _lines_by_ids.with_for_update()
+# An invoice with its lines in one query (line columns labelled l_*).
+_LINE_COLUMNS = tuple(c.name for c in invoice_lines.c)
+_with_lines = (
+    select(invoices, *[c.label(f"l_{c.name}") for c in invoice_lines.c])
+    .select_from(invoices.outerjoin(invoice_lines, (invoice_lines.c.company_id == invoices.c.company_id)
+                               & (invoice_lines.c.invoice_id == invoices.c.id)))
+    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
+    .order_by(invoice_lines.c.line_no))
+_touch = touch(invoices, invoices.c.status, invoices.c.company_id == bindparam("b_company"),
+               invoices.c.id == bindparam("b_id"))
 _adjust_settlement = (
     update(invoices).where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
     .values(amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
             amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid")))
+
+
+def invoice_with_lines(rows: Sequence[Mapping[str, Any]]) -> Invoice:
+    lines = [{name: r[f"l_{name}"] for name in _LINE_COLUMNS} for r in rows if r["l_id"] is not None]
+    return invoice_from_row(rows[0], lines)
 
 
 class InvoiceRepository:
@@ -51,22 +61,15 @@ class InvoiceRepository:
             invoice_line_to_row(line, invoice.id, invoice.company_id) for line in invoice.lines])
 
     def get(self, company_id: str, invoice_id: str, *, for_update: bool = False) -> Invoice:
-        stmt = _by_id_locked if for_update and self.row_locks else _by_id
-        row = self.conn.execute(stmt, {"b_company": company_id, "b_id": invoice_id}).mappings().first()
-        if row is None:
+        """The invoice with its lines (and their posted credit), one round trip. ``for_update`` locks the
+        invoice, which guards its lines (rule 1): posting and voiding re-check credit under this lock."""
+        params = {"b_company": company_id, "b_id": invoice_id}
+        if for_update and self.row_locks:
+            self.conn.execute(_touch, params)
+        rows = self.conn.execute(_with_lines, params).mappings().all()
+        if not rows:
             raise NotFoundError("invoice", invoice_id)
-        lines = self.conn.execute(_lines_of, {"b_id": invoice_id}).mappings().all()
-        return invoice_from_row(row, lines)
-
-    def lock_lines(self, company_id: str, currency: str, line_ids: Iterable[str]) -> dict[str, InvoiceLine]:
-        """Lines with their posted credit, locked for the rest of the transaction (rule 1).
-        Locked in id order so two posts touching the same lines cannot deadlock."""
-        ids = sorted(set(line_ids))
-        if not ids:
-            return {}
-        stmt = _lines_by_ids_locked if self.row_locks else _lines_by_ids
-        rows = self.conn.execute(stmt, {"b_company": company_id, "b_ids": ids}).mappings().all()
-        return {r["id"]: invoice_line_from_row(r, currency) for r in rows}
+        return invoice_with_lines(rows)
 
     def save_credited(self, lines: Iterable[InvoiceLine]) -> None:
         params = [{

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from sqlalchemy import Connection, bindparam, delete, insert, literal_column, select, update
 
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import NotFoundError
+from creditmemo.store.locking import locked, touch
 from creditmemo.store.mapping import MEMO_HEADER_FIELDS, memo_from_row, memo_line_to_row, memo_to_row
 from creditmemo.store.repositories.listing import filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.tables import memo_lines, memos
@@ -14,11 +18,16 @@ from creditmemo.store.tables import memo_lines, memos
 # Statements built once (their compiled form and cache key are reused): the hot path runs them per request.
 _insert_memo = insert(memos)
 _insert_lines = insert(memo_lines)
-_by_id = select(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
-_by_id_kind = _by_id.where(memos.c.kind == bindparam("b_kind"))
-_GET = {(False, False): _by_id, (True, False): _by_id_kind,
-        (False, True): _by_id.with_for_update(), (True, True): _by_id_kind.with_for_update()}
-_lines_of = select(memo_lines).where(memo_lines.c.memo_id == bindparam("b_id")).order_by(memo_lines.c.line_no)
+# A memo with its lines in one query (line columns labelled l_*; a memo without lines gives one row of NULLs).
+_LINE_COLUMNS = tuple(c.name for c in memo_lines.c)
+_with_lines = (
+    select(memos, *[c.label(f"l_{c.name}") for c in memo_lines.c])
+    .select_from(memos.outerjoin(memo_lines, (memo_lines.c.company_id == memos.c.company_id)
+                                 & (memo_lines.c.memo_id == memos.c.id)))
+    .where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
+    .order_by(memo_lines.c.line_no))
+_GET = {False: _with_lines, True: _with_lines.where(memos.c.kind == bindparam("b_kind"))}
+_touch = touch(memos, memos.c.version, memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
 _save_header = (update(memos).where(memos.c.id == bindparam("b_id"), memos.c.company_id == bindparam("b_company"))
                 .values({k: bindparam(f"v_{k}") for k in MEMO_HEADER_FIELDS}))
 _save_line_amounts = (update(memo_lines).where(memo_lines.c.id == bindparam("b_id"))
@@ -30,11 +39,18 @@ _adjust_settlement = (
 # The status is a literal so the planner can use the partial index ix_memos_ready_to_post.
 _claim = (select(memos.c.company_id, memos.c.id).where(memos.c.status == literal_column("'ready_to_post'"))
           .order_by(memos.c.updated_at, memos.c.id).limit(1))
-_claim_locked = _claim.with_for_update(skip_locked=True)
+_claim_locked = _claim.with_for_update(skip_locked=True, key_share=True)
 
 
 def _entity(kind: MemoKind) -> str:
     return f"{kind}_memo"
+
+
+def memo_with_lines(rows: Sequence[Mapping[str, Any]]) -> Memo:
+    """One memo from the rows of ``_with_lines`` (header repeated on each line row)."""
+    header = rows[0]
+    lines = [{name: r[f"l_{name}"] for name in _LINE_COLUMNS} for r in rows if r["l_id"] is not None]
+    return memo_from_row(header, lines)
 
 
 class MemoRepository:
@@ -53,13 +69,14 @@ class MemoRepository:
 
     def get(self, company_id: str, memo_id: str, kind: MemoKind | None = None, *,
             for_update: bool = False) -> Memo:
-        stmt = _GET[kind is not None, for_update and self.row_locks]
+        """The memo with its lines, one round trip; ``for_update`` locks it first (store/locking.py)."""
         params = {"b_company": company_id, "b_id": memo_id, "b_kind": None if kind is None else str(kind)}
-        row = self.conn.execute(stmt, params).mappings().first()
-        if row is None:
+        if for_update and self.row_locks:
+            self.conn.execute(_touch, params)
+        rows = self.conn.execute(_GET[kind is not None], params).mappings().all()
+        if not rows:
             raise NotFoundError(_entity(kind) if kind else "memo", memo_id)
-        lines = self.conn.execute(_lines_of, {"b_id": memo_id}).mappings().all()
-        return memo_from_row(row, lines)
+        return memo_with_lines(rows)
 
     def save(self, memo: Memo, *, replace_lines: bool = False) -> None:
         """Write the header (and, when asked, the lines) of an existing memo."""
@@ -80,7 +97,7 @@ class MemoRepository:
         for i in range(0, len(ordered), chunk):
             part = ordered[i:i + chunk]
             stmt = select(memos).where(memos.c.company_id == company_id, memos.c.id.in_(part)).order_by(memos.c.id)
-            rows = self.conn.execute(stmt.with_for_update() if for_update and self.row_locks else stmt).mappings().all()
+            rows = self.conn.execute(locked(stmt) if for_update and self.row_locks else stmt).mappings().all()
             by_memo: dict[str, list[object]] = {}
             for line in self.conn.execute(select(memo_lines).where(memo_lines.c.memo_id.in_([r["id"] for r in rows]))
                                           .order_by(memo_lines.c.memo_id, memo_lines.c.line_no)).mappings():

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.settlement import Payment
+from creditmemo.store.locking import locked
 from creditmemo.store.mapping import money
 from creditmemo.store.tables import payments
 
@@ -39,7 +40,7 @@ class PaymentRepository:
     def get(self, company_id: str, payment_id: str, *, for_update: bool = False) -> Payment:
         stmt = select(payments).where(payments.c.company_id == company_id, payments.c.id == payment_id)
         if for_update and self.row_locks:
-            stmt = stmt.with_for_update()
+            stmt = locked(stmt)
         row = self.conn.execute(stmt).mappings().first()
         if row is None:
             raise NotFoundError("payment", payment_id)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from creditmemo.store.engine import ROWCOUNT
 from creditmemo.store.tables import saved_views
 
 Row = Mapping[str, Any]
@@ -30,4 +31,4 @@ class SavedViewRepository:
     def remove(self, company_id: str, user_id: str, view_id: str) -> int:
         return self.conn.execute(delete(saved_views).where(
             saved_views.c.company_id == company_id, saved_views.c.user_id == user_id,
-            saved_views.c.id == view_id)).rowcount
+            saved_views.c.id == view_id).execution_options(**ROWCOUNT)).rowcount

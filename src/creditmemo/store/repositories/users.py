@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from creditmemo.store.engine import ROWCOUNT
 from creditmemo.store.tables import api_keys, users
 
 Row = Mapping[str, Any]
@@ -55,4 +56,4 @@ class UserRepository:
     def revoke_key(self, company_id: str, key_id: str, now: datetime) -> int:
         return self.conn.execute(update(api_keys).where(
             api_keys.c.company_id == company_id, api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None),
-        ).values(revoked_at=now)).rowcount
+        ).values(revoked_at=now).execution_options(**ROWCOUNT)).rowcount

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select
 
+from creditmemo.store.engine import ROWCOUNT
 from creditmemo.store.tables import companies, users, web_sessions
 
 Row = Mapping[str, Any]
@@ -34,7 +35,9 @@ class WebSessionRepository:
         return self.conn.execute(_by_hash.where(web_sessions.c.token_hash == token_hash)).mappings().first()
 
     def remove(self, token_hash: str) -> int:
-        return self.conn.execute(delete(web_sessions).where(web_sessions.c.token_hash == token_hash)).rowcount
+        stmt = delete(web_sessions).where(web_sessions.c.token_hash == token_hash)
+        return self.conn.execute(stmt.execution_options(**ROWCOUNT)).rowcount
 
     def remove_expired(self, now: datetime) -> int:
-        return self.conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < now)).rowcount
+        stmt = delete(web_sessions).where(web_sessions.c.expires_at < now)
+        return self.conn.execute(stmt.execution_options(**ROWCOUNT)).rowcount

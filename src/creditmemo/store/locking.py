@@ -1,0 +1,30 @@
+"""Row locks, taken one way everywhere. The order in which a transaction may take them is in
+docs/CONCURRENCY.md; every service follows it, and this module is the one place that says how a row
+is locked.
+
+- Strength: ``FOR NO KEY UPDATE``, never ``FOR UPDATE``. We never change a key column or delete a row,
+  and the weaker lock does not conflict with the ``FOR KEY SHARE`` lock a foreign-key check takes, so
+  inserting a memo line never waits for (or deadlocks with) a transaction that locked its invoice line,
+  invoice, memo or customer.
+- ``lock_then_read``: on PostgreSQL a row is locked by a no-op UPDATE (``SET col = col``, which takes the
+  same NO KEY UPDATE lock) sent in the same pipeline flight as the SELECT that reads it with its lines.
+  READ COMMITTED gives each statement a fresh snapshot, and the SELECT starts only after the UPDATE has
+  the lock, so it reads what the previous lock holder committed: a locked read in one round trip.
+  SQLite has no row locks: its writers hold the database lock from BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, Select, Table, Update, update
+
+
+def locked(stmt: Select[Any]) -> Select[Any]:
+    """The row lock every repository takes: FOR NO KEY UPDATE (see the module docstring)."""
+    return stmt.with_for_update(key_share=True)
+
+
+def touch(table: Table, column: Column[Any], *where: ColumnElement[bool]) -> Update:
+    """A no-op UPDATE that locks the matching rows FOR NO KEY UPDATE without reading them back."""
+    return update(table).where(*where).values({column: column})
