@@ -22,7 +22,7 @@ from creditmemo.domain.lifecycle import Action, Status, next_status
 from creditmemo.services import audit
 from creditmemo.services.actors import system_actor
 from creditmemo.services.memos.post import finish_post
-from creditmemo.store.uow import Database
+from creditmemo.store.uow import Database, UnitOfWork
 
 log = logging.getLogger("creditmemo.worker")
 WORKER_LABEL = "worker"
@@ -44,24 +44,30 @@ def post_next(db: Database) -> tuple[str, Memo | DomainError] | None:
     """Claim and post one queued memo. None when the queue is empty (or every queued memo is held by
     another worker); otherwise (memo id, posted memo or the domain error that sent it to draft).
     A database constraint refusing the posting (IntegrityError) also sends it to draft, as
-    ``integrity_error``: retrying would fail the same way and block the queue. Other exceptions
-    (connection lost, deadlock) propagate; the memo stays ready_to_post and is retried."""
-    company_id = memo_id = ""
+    ``integrity_error``: retrying would fail the same way and block the queue. A deadlock or
+    serialization failure is retried at once (``Database.transact``); other exceptions (connection
+    lost) propagate, and the memo stays ready_to_post for the next round."""
+    claimed: list[tuple[str, str]] = []  # the memo the last attempt claimed, for _fail
+
+    def claim_and_post(uow: UnitOfWork) -> tuple[str, Memo] | None:
+        claimed.clear()
+        found = uow.memos.claim_next_ready()
+        if found is None:
+            return None
+        claimed.append(found)
+        company_id, memo_id = found
+        memo = uow.memos.get(company_id, memo_id, for_update=True)
+        log.info("posting %s %s (%d lines)", memo.number, memo_id, len(memo.lines))
+        next_status(memo.status, Action.FINISH_POST, f"{memo.kind} memo")
+        return memo_id, finish_post(uow, system_actor(company_id, WORKER_LABEL), memo)
+
     try:
-        with db.uow() as uow:
-            claimed = uow.memos.claim_next_ready()
-            if claimed is None:
-                return None
-            company_id, memo_id = claimed
-            memo = uow.memos.get(company_id, memo_id, for_update=True)
-            log.info("posting %s %s (%d lines)", memo.number, memo_id, len(memo.lines))
-            next_status(memo.status, Action.FINISH_POST, f"{memo.kind} memo")
-            posted = finish_post(uow, system_actor(company_id, WORKER_LABEL), memo)
-        return memo_id, posted
+        return db.transact(claim_and_post)  # a deadlock is retried; the claim is taken again
     except DomainError as e:
         error = e
     except IntegrityError as e:
         error = PostingRefusedError(f"The database refused the posting: {e.orig}")
+    company_id, memo_id = claimed[0]
     _fail(db, company_id, memo_id, error)
     return memo_id, error
 
@@ -69,7 +75,8 @@ def post_next(db: Database) -> tuple[str, Memo | DomainError] | None:
 def _fail(db: Database, company_id: str, memo_id: str, error: DomainError) -> None:
     """Back to draft with the error visible on the memo and in the audit trail (own transaction)."""
     actor = system_actor(company_id, WORKER_LABEL)
-    with db.uow() as uow:
+
+    def back_to_draft(uow: UnitOfWork) -> None:
         memo = uow.memos.get(company_id, memo_id, for_update=True)
         if memo.status is not Status.READY_TO_POST:
             return  # someone else already dealt with it
@@ -80,6 +87,8 @@ def _fail(db: Database, company_id: str, memo_id: str, error: DomainError) -> No
         audit.record(uow, actor, f"{memo.kind}_memo.post_failed", f"{memo.kind}_memo", memo.id,
                      {"status": [str(memo.status), str(status)], "post_error": [None, message],
                       "error_code": [None, error.code]})
+
+    db.transact(back_to_draft)
 
 
 def run_worker(db: Database, *, once: bool = False, batch: int = 100, poll_interval: float = 1.0,

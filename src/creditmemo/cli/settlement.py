@@ -80,11 +80,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Record a payment received (Dr cash, Cr AR)."""
         try:
-            with database(database_url).uow() as uow:
+            def run(uow: UnitOfWork) -> Payment:
                 actor = writer(uow, company)
-                p = record_payment(uow, actor, customer_id=customer_id_for(uow, actor.company_id, customer),
-                                   amount=amount, currency=currency, received_on=received_on, method=method,
-                                   reference=reference, exchange_rate=rate)
+                return record_payment(uow, actor, customer_id=customer_id_for(uow, actor.company_id, customer),
+                                      amount=amount, currency=currency, received_on=received_on, method=method,
+                                      reference=reference, exchange_rate=rate)
+            p = database(database_url).transact(run)
         except DomainError as e:
             fail(e)
         if as_json:
@@ -101,7 +102,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Apply a posted credit memo or a payment to open invoices and posted debit memos."""
         try:
-            with database(database_url).uow() as uow:
+            def run(uow: UnitOfWork) -> list[Application]:
                 actor = writer(uow, company)
                 source_type, source_id = resolve(uow, actor.company_id, source)
                 allocations = []
@@ -111,8 +112,9 @@ def register(app: typer.Typer) -> None:
                         raise ValidationFailedError.single(f"to[{i}]", "Write TARGET=AMOUNT.", "invalid")
                     target_type, target_id = resolve(uow, actor.company_id, ref)
                     allocations.append(AllocationInput(target_type, target_id, amount))
-                apps = apply_credit(uow, actor, source_type=source_type, source_id=source_id,
+                return apply_credit(uow, actor, source_type=source_type, source_id=source_id,
                                     allocations=allocations, on=on)
+            apps = database(database_url).transact(run)
         except DomainError as e:
             fail(e)
         if as_json:
@@ -126,8 +128,7 @@ def register(app: typer.Typer) -> None:
                     as_json: Json = False) -> None:
         """Reverse an application (it is kept, marked reversed) and restore both sides."""
         try:
-            with database(database_url).uow() as uow:
-                a = unapply(uow, writer(uow, company), application_id)
+            a = database(database_url).transact(lambda uow: unapply(uow, writer(uow, company), application_id))
         except DomainError as e:
             fail(e)
         if as_json:
@@ -147,11 +148,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Pay money back against a credit memo's or payment's available amount (Dr AR, Cr cash)."""
         try:
-            with database(database_url).uow() as uow:
+            def run(uow: UnitOfWork) -> Refund:
                 actor = writer(uow, company)
                 source_type, source_id = resolve(uow, actor.company_id, source)
-                r = refund(uow, actor, source_type=source_type, source_id=source_id, amount=amount, method=method,
-                           reference=reference, refunded_on=on, override_reason=override_reason)
+                return refund(uow, actor, source_type=source_type, source_id=source_id, amount=amount,
+                              method=method, reference=reference, refunded_on=on, override_reason=override_reason)
+            r = database(database_url).transact(run)
         except DomainError as e:
             fail(e)
         if as_json:

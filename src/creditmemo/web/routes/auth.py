@@ -44,8 +44,7 @@ def sign_in_submit(request: Request, form: FormDep) -> Response:
     if not sent or not expected or not hmac.compare_digest(sent, expected):
         return _form(request, email=email, error="The form expired. Please sign in again.", status=403,
                      next_=form.get("next"))
-    with db_of(request).uow() as uow:
-        signed = sign_in(uow, email=email, password=form.get("password"))
+    signed = db_of(request).transact(lambda uow: sign_in(uow, email=email, password=form.get("password")))
     if signed is None:
         return _form(request, email=email, error="E-mail or password is not correct.", status=401,
                      next_=form.get("next"))
@@ -58,8 +57,7 @@ def sign_in_submit(request: Request, form: FormDep) -> Response:
 
 @router.post("/sign-out", include_in_schema=False)
 def sign_out_submit(request: Request, v: WriterDep) -> Response:
-    with db_of(request).uow() as uow:
-        sign_out(uow, v.token)
+    db_of(request).transact(lambda uow: sign_out(uow, v.token))
     response = redirect("/sign-in")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

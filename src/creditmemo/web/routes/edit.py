@@ -74,7 +74,7 @@ def edit_form(request: Request, memo_id: str, v: ViewerDep) -> Response:
 
 @router.post("/memos/{memo_id}/edit", include_in_schema=False)
 def edit_save(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Response:
-    with db_of(request).uow() as uow:
+    def attempt(uow: UnitOfWork) -> Response:
         memo = get_memo(uow, v.actor, memo_id)
         head = _header_fields(form)
         try:
@@ -94,4 +94,5 @@ def edit_save(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Re
             if e.code in ("not_found", "forbidden", "invalid_transition"):
                 raise
             return _show(request, uow, v, memo, form, _map_errors(field_errors(e), key_of), 422)
-    return redirect(f"/memos/{memo_id}?done=1")
+        return redirect(f"/memos/{memo_id}?done=1")
+    return db_of(request).transact(attempt)

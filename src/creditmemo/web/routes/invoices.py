@@ -149,13 +149,14 @@ def invoice_credit_preview(request: Request, invoice_id: str, v: WriterDep, form
 
 @router.post("/invoices/{invoice_id}/credit-memo", include_in_schema=False)
 def invoice_credit_create(request: Request, invoice_id: str, v: WriterDep, form: FormDep) -> Response:
-    with db_of(request).uow() as uow:
+    def attempt(uow: UnitOfWork) -> Response:
         invoice = get_invoice(uow, v.actor, invoice_id)
         memo, errors = _invoice_build(uow, v, invoice, form, create=True)
         if memo is None:
             uow.rollback()
             return _invoice_form(request, uow, v, invoice, form, None, errors, 422)
-    return redirect(f"/memos/{memo.id}?created=1")
+        return redirect(f"/memos/{memo.id}?created=1")
+    return db_of(request).transact(attempt)
 
 
 def _preview(memo: Memo | None, errors: dict[str, str], ids: list[str]) -> HTMLResponse:
@@ -235,12 +236,13 @@ def free_preview(request: Request, path_kind: str, v: WriterDep, form: FormDep) 
 @router.post("/{path_kind}/new", include_in_schema=False)
 def free_create(request: Request, path_kind: str, v: WriterDep, form: FormDep) -> Response:
     kind = _kind(path_kind)
-    with db_of(request).uow() as uow:
+    def attempt(uow: UnitOfWork) -> Response:
         memo, errors = _free_build(uow, v, kind, form, create=True)
         if memo is None:
             uow.rollback()
             return _free_form(request, uow, v, kind, form, None, errors, 422)
-    return redirect(f"/memos/{memo.id}?created=1")
+        return redirect(f"/memos/{memo.id}?created=1")
+    return db_of(request).transact(attempt)
 
 
 @router.get("/lines/new-row", include_in_schema=False)

@@ -164,8 +164,8 @@ for _name in PAGES:
 def create_view(request: Request, v: WriterDep, form: FormDep) -> Response:
     page = str(form.get("page") or "")
     try:
-        with db_of(request).uow() as uow:
-            save_view(uow, v.actor, page=page, name=form.get("name"), query=str(form.get("query") or ""))
+        db_of(request).transact(lambda uow: save_view(uow, v.actor, page=page, name=form.get("name"),
+                                                      query=str(form.get("query") or "")))
     except ValidationFailedError as e:
         if page in PAGES:
             return _render_list(request, v, page, {f"view_{k}": m for k, m in field_errors(e).items()})
@@ -175,7 +175,6 @@ def create_view(request: Request, v: WriterDep, form: FormDep) -> Response:
 
 @router.post("/views/{view_id}/delete", include_in_schema=False)
 def remove_view(request: Request, view_id: str, v: WriterDep, form: FormDep) -> Response:
-    with db_of(request).uow() as uow:
-        delete_view(uow, v.actor, view_id)
+    db_of(request).transact(lambda uow: delete_view(uow, v.actor, view_id))
     page = str(form.get("page") or "")
     return redirect(PAGES[page].path if page in PAGES else "/")

@@ -196,8 +196,7 @@ def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form:
     if service is None:
         raise NotFoundError("action", action)
     try:
-        with db_of(request).uow() as uow:
-            memo = service(uow, v.actor, memo_id, form)
+        memo = db_of(request).transact(lambda uow: service(uow, v.actor, memo_id, form))
     except NotFoundError:
         raise
     except DomainError as e:
@@ -227,8 +226,8 @@ def memo_apply(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> R
         allocations.append(AllocationInput(m.group(1), m.group(2), amount))
         fields.append(n)
     try:
-        with db_of(request).uow() as uow:
-            apply_credit(uow, v.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations)
+        db_of(request).transact(lambda uow: apply_credit(uow, v.actor, source_type="credit_memo", source_id=memo_id,
+                                                         allocations=allocations))
     except NotFoundError:
         raise
     except DomainError as e:
@@ -251,8 +250,7 @@ def _is_zero(text: str) -> bool:
 def application_unapply(request: Request, application_id: str, v: WriterDep, form: FormDep) -> Response:
     memo_id = str(form.get("memo_id") or "")
     try:
-        with db_of(request).uow() as uow:
-            unapply(uow, v.actor, application_id)
+        db_of(request).transact(lambda uow: unapply(uow, v.actor, application_id))
     except NotFoundError:
         raise
     except DomainError as e:
@@ -263,10 +261,10 @@ def application_unapply(request: Request, application_id: str, v: WriterDep, for
 @router.post("/memos/{memo_id}/refund", include_in_schema=False)
 def memo_refund(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Response:
     try:
-        with db_of(request).uow() as uow:
-            refund(uow, v.actor, source_type="credit_memo", source_id=memo_id, amount=as_str(form, "amount"),
-                   method=as_str(form, "method"), reference=as_str(form, "reference"),
-                   override_reason=as_str(form, "override_reason"))
+        db_of(request).transact(lambda uow: refund(
+            uow, v.actor, source_type="credit_memo", source_id=memo_id, amount=as_str(form, "amount"),
+            method=as_str(form, "method"), reference=as_str(form, "reference"),
+            override_reason=as_str(form, "override_reason")))
     except NotFoundError:
         raise
     except DomainError as e:
