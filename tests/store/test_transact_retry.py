@@ -1,0 +1,90 @@
+"""Database.transact retries a transaction that lost a deadlock or a lock timeout, from the start, so the
+caller sees the result and never the race; anything else is raised at once."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from creditmemo.services.customers import create_customer
+from creditmemo.store.uow import Database, UnitOfWork, is_retryable
+
+
+def test_a_serialization_failure_is_retried_and_commits(db: Database, controller) -> None:
+    """A transaction that loses a race (here: REPEATABLE READ's "could not serialize access", 40001; a
+    deadlock, 40P01, takes the same path, see below) runs again from the start and commits. A real
+    deadlock is not provoked on purpose: the suite asserts PostgreSQL counted none."""
+    if not db.postgres:
+        pytest.skip("serialization failures are PostgreSQL's; SQLite serialises writers with BEGIN IMMEDIATE")
+    with db.uow() as uow:
+        cid = create_customer(uow, controller, name="A", currency="USD").id
+    read_done, other_committed = threading.Event(), threading.Event()
+    attempts: list[int] = []
+
+    def fn(uow: UnitOfWork) -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            uow.conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        uow.customers.get(controller.company_id, cid)  # the snapshot is taken here
+        if len(attempts) == 1:
+            read_done.set()
+            assert other_committed.wait(10)
+        uow.customers.adjust(controller.company_id, cid, balance=1)
+        uow.customers.flush()
+        uow.conn.execute(text("SELECT 1"))  # sync the pipeline: the UPDATE's error surfaces here
+        return len(attempts)
+
+    def other() -> None:
+        assert read_done.wait(10)
+        with db.uow() as uow:
+            uow.customers.adjust(controller.company_id, cid, balance=10)
+        other_committed.set()
+
+    th = threading.Thread(target=other)
+    th.start()
+    assert db.transact(fn) == 2
+    th.join(10)
+    with db.uow(readonly=True) as uow:
+        assert uow.customers.get(controller.company_id, cid).balance.to_minor() == 11  # both committed
+
+
+def test_a_domain_or_integrity_error_is_not_retried(db: Database, controller) -> None:
+    calls = []
+
+    def fn(uow: UnitOfWork) -> None:
+        calls.append(1)
+        uow.conn.execute(text("SELECT 1"))
+        raise IntegrityError("INSERT", {}, Exception("duplicate key"))
+
+    with pytest.raises(IntegrityError):
+        db.transact(fn)
+    assert calls == [1]
+
+
+def test_sqlite_busy_and_postgres_deadlock_errors_are_retryable(tmp_path: Path) -> None:
+    path = tmp_path / "busy.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    waiter = sqlite3.connect(path, isolation_level=None, timeout=0.05)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as caught:
+            waiter.execute("BEGIN IMMEDIATE")
+        assert is_retryable(OperationalError("BEGIN IMMEDIATE", {}, caught.value))
+    finally:
+        holder.close()
+        waiter.close()
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    class Unique(Exception):
+        sqlstate = "23505"
+
+    assert is_retryable(OperationalError("UPDATE", {}, Deadlock("deadlock detected")))
+    assert not is_retryable(IntegrityError("INSERT", {}, Unique("duplicate key")))
