@@ -1,9 +1,11 @@
-"""API load benchmark (issue 4 §9): an asynchronous httpx driver against `creditmemo serve` with several
-workers. Each virtual user takes an issued invoice, creates a credit memo from it over HTTP
-(POST /v1/invoices/{id}/credit-memos, every line pre-populated) and posts it (POST /v1/credit-memos/{id}/post,
-which also auto-applies it to the invoice). Concurrency 32 for 30 s by default.
+"""API load benchmark (issues 4 and 9): an asynchronous httpx driver against `creditmemo serve` with several
+workers. Each virtual user takes an issued invoice and creates and posts a credit memo from it over HTTP:
+``--mode one-request`` (default) is ``POST /v1/invoices/{id}/credit-memos {"post": true}``;
+``two-requests`` creates (every line pre-populated) and then calls ``POST /v1/credit-memos/{id}/post``.
+Both auto-apply the memo to its invoice. ``--hot-share`` of the memos (default a fifth) are on ONE customer
+of the company, the rest spread over 49 others. Concurrency 16 for 30 s by default.
 
-    .venv/bin/python bench/api_load.py --engine postgresql          # database creditmemo_api_bench
+    .venv/bin/python bench/api_load.py --engine postgresql --workers 2   # database creditmemo_api_bench
     .venv/bin/python bench/api_load.py --engine sqlite --workers 2
 
 Set-up (not timed): a fresh database, migrated; ``--companies`` companies, each with 50 customers and a
@@ -11,7 +13,9 @@ controller API key (``creditmemo apikey create``); enough invoices (2 lines, one
 the service layer. The server runs as a separate process tree (`creditmemo serve --workers N`); its RSS is
 the sum over the tree, sampled every second. The driver runs on the same machine (it competes for the
 same cores). Reported: memos created+posted per second, latency percentiles per request and per memo
-(create + post), errors (any non-2xx or transport error), server RSS, load average."""
+(create + post), errors (any non-2xx or transport error), server RSS, CPU of the server, the driver and
+PostgreSQL's backends, PostgreSQL backends waiting on a lock (sampled every 100 ms) and the deadlocks
+PostgreSQL counted, load average."""
 
 from __future__ import annotations
 
@@ -59,8 +63,8 @@ def fresh_database(engine: str) -> str:
     return PG_URL
 
 
-def prepare(url: str, companies: int, invoices: int) -> list[tuple[str, list[str]]]:
-    """[(api key, [invoice ids])] per company."""
+def prepare(url: str, companies: int, invoices: int, hot_share: float) -> list[tuple[str, list[str], list[str]]]:
+    """[(api key, [invoice ids of the hot customer], [invoice ids of the others])] per company."""
     db = Database(url)
     migrate.upgrade(db.engine)
     result = []
@@ -72,13 +76,18 @@ def prepare(url: str, companies: int, invoices: int) -> list[tuple[str, list[str
         actor = system_actor(user.company_id, "bench loader")
         with db.uow() as uow:
             customers = [create_customer(uow, actor, name=f"Customer {i}", currency="USD").id for i in range(50)]
-        ids: list[str] = []
-        while len(ids) < per_company:
+        hot: list[str] = []
+        cold: list[str] = []
+        rng = random.Random(c)
+        while len(hot) + len(cold) < per_company:
             with db.uow() as uow:
-                for _ in range(min(500, per_company - len(ids))):
-                    ids.append(issue_invoice(uow, actor, customer_id=customers[len(ids) % 50], currency="USD",
-                                             issue_date=date(2026, 11, 1), lines=LINES).id)
-        result.append((key, ids))
+                for _ in range(min(500, per_company - len(hot) - len(cold))):
+                    is_hot = rng.random() < hot_share
+                    customer = customers[0] if is_hot else customers[1 + len(cold) % 49]
+                    inv = issue_invoice(uow, actor, customer_id=customer, currency="USD",
+                                        issue_date=date(2026, 11, 1), lines=LINES).id
+                    (hot if is_hot else cold).append(inv)
+        result.append((key, hot, cold))
     db.dispose()
     return result
 
@@ -123,9 +132,30 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-async def drive(base: str, work: list[tuple[str, list[str]]], concurrency: int, duration: float,
-                server_pid: int, idempotency_keys: bool = True) -> dict[str, object]:
-    queues = [(key, list(ids)) for key, ids in work]
+def postgres_cpu_seconds() -> float:
+    """CPU of every postgres process on this machine (the server is local), from /proc."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                raw = f.read()
+            if "(postgres)" not in raw:
+                continue
+            fields = raw.rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+    return total
+
+
+async def drive(base: str, work: list[tuple[str, list[str], list[str]]], concurrency: int, duration: float,
+                server_pid: int, idempotency_keys: bool = True, mode: str = "one-request", hot_share: float = 0.2,
+                url: str = "") -> dict[str, object]:
+    queues = [(key, list(hot), list(cold)) for key, hot, cold in work]
+    rng = random.Random(1)
+    lock_waits: list[int] = []
     create_ms: list[float] = []
     post_ms: list[float] = []
     memo_ms: list[float] = []
@@ -137,19 +167,26 @@ async def drive(base: str, work: list[tuple[str, list[str]]], concurrency: int, 
 
     async def user(n: int, client: httpx.AsyncClient) -> None:
         nonlocal done
-        key, ids = queues[n % len(queues)]
+        key, hot, cold = queues[n % len(queues)]
         headers = {"Authorization": f"Bearer {key}"}
-        while time.perf_counter() < stop_at and ids:
+        body = {"reason_code": "billing_error", "post": mode == "one-request"}
+        while time.perf_counter() < stop_at and (hot or cold):
+            ids = hot if (rng.random() < hot_share and hot) or not cold else cold
             invoice_id = ids.pop()
             t0 = time.perf_counter()
             try:
-                r = await client.post(f"/v1/invoices/{invoice_id}/credit-memos", json={"reason_code": "billing_error"},
+                r = await client.post(f"/v1/invoices/{invoice_id}/credit-memos", json=body,
                                       headers={**headers, "Idempotency-Key": f"c-{invoice_id}"}
                                       if idempotency_keys else headers)
                 t1 = time.perf_counter()
                 create_ms.append((t1 - t0) * 1000)
-                if r.status_code != 201:
-                    errors[f"create {r.status_code} {r.text[:80]}"] = errors.get(f"create {r.status_code} {r.text[:80]}", 0) + 1
+                if r.status_code != 201 or (mode == "one-request" and r.json().get("status") != "posted"):
+                    name = f"create {r.status_code} {r.text[:80]}"
+                    errors[name] = errors.get(name, 0) + 1
+                    continue
+                if mode == "one-request":
+                    memo_ms.append((t1 - t0) * 1000)
+                    done += 1
                     continue
                 memo_id = r.json()["id"]
                 r = await client.post(f"/v1/credit-memos/{memo_id}/post", headers=headers)
@@ -169,12 +206,40 @@ async def drive(base: str, work: list[tuple[str, list[str]]], concurrency: int, 
             rss.append(tree_rss_kib(server_pid))
             await asyncio.sleep(1)
 
+    def waiting_on_locks() -> None:
+        """Backends of the bench database waiting for a lock, every 100 ms (a thread: psycopg is sync)."""
+        if "postgresql" not in url:
+            return
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            while time.perf_counter() < stop_at:
+                lock_waits.append(conn.execute(text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'")).scalar_one())
+                conn.rollback()
+                time.sleep(0.1)
+        engine.dispose()
+
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
         started = time.perf_counter()
+        sampler = asyncio.get_running_loop().run_in_executor(None, waiting_on_locks)
         await asyncio.gather(sample(), *(user(i, client) for i in range(concurrency)))
         elapsed = time.perf_counter() - started
+        await sampler
     return {"elapsed": elapsed, "done": done, "create": create_ms, "post": post_ms, "memo": memo_ms,
-            "errors": errors, "rss_kib": rss}
+            "errors": errors, "rss_kib": rss, "lock_waits": lock_waits}
+
+
+def deadlocks(url: str) -> int:
+    if "postgresql" not in url:
+        return 0
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_stat_clear_snapshot()"))
+        value = conn.execute(text("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"))
+        result = int(value.scalar_one())
+    engine.dispose()
+    return result
 
 
 def wait_up(base: str, timeout: float = 60) -> None:
@@ -202,7 +267,7 @@ def overhead(url: str, n: int) -> None:
     from creditmemo.services.memos.post import post_memo
     from creditmemo.services.users import authenticate_api_key
 
-    key, ids = prepare(url, 1, 2 * n + 100)[0]
+    key, _, ids = prepare(url, 1, 2 * n + 100, 0.0)[0]
     db = Database(url)
     with db.uow() as uow:
         actor = authenticate_api_key(uow, key)
@@ -270,7 +335,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
     ap.add_argument("--workers", type=int, default=4)
-    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--mode", choices=["one-request", "two-requests"], default="one-request",
+                    help='"post": true on the create (default), or create then post')
+    ap.add_argument("--hot-share", type=float, default=0.2, help="share of memos on one customer (default 0.2)")
     ap.add_argument("--duration", type=float, default=30)
     ap.add_argument("--companies", type=int, default=1)
     ap.add_argument("--invoices", type=int, default=0, help="default: enough for 1,000 memos/s")
@@ -284,8 +352,8 @@ def main() -> None:
         overhead(url, args.overhead)
         return
     t = time.perf_counter()
-    work = prepare(url, args.companies, args.invoices or int(args.duration * 1000) + 2000)
-    print(f"prepared {sum(len(w[1]) for w in work)} invoices in {args.companies} companies "
+    work = prepare(url, args.companies, args.invoices or int(args.duration * 600) + 2000, args.hot_share)
+    print(f"prepared {sum(len(w[1]) + len(w[2]) for w in work)} invoices in {args.companies} companies "
           f"in {time.perf_counter() - t:.0f} s", flush=True)
     env = {**os.environ, "DATABASE_URL": url}
     server = subprocess.Popen([str(ROOT / ".venv/bin/creditmemo"), "serve", "--host", "127.0.0.1", "--port",
@@ -295,33 +363,42 @@ def main() -> None:
     base = f"http://127.0.0.1:{args.port}"
     try:
         wait_up(base)
-        for key, ids in work:  # warm every worker's caches (key, company config) a little
+        for key, _, _ in work:  # warm every worker's caches (key, company config) a little
             for _ in range(args.workers * 4):
                 httpx.get(f"{base}/v1/customers?limit=1", headers={"Authorization": f"Bearer {key}"})
         load_before = os.getloadavg()
-        cpu_server, cpu_driver = tree_cpu_seconds(server.pid), time.process_time()
+        deadlocks_before = deadlocks(url)
+        cpu_server, cpu_driver, cpu_pg = tree_cpu_seconds(server.pid), time.process_time(), postgres_cpu_seconds()
         res = asyncio.run(drive(base, work, args.concurrency, args.duration, server.pid,
-                                not args.no_idempotency_key))
+                                not args.no_idempotency_key, args.mode, args.hot_share, url))
         load_after = os.getloadavg()
         cpu_server, cpu_driver = tree_cpu_seconds(server.pid) - cpu_server, time.process_time() - cpu_driver
+        cpu_pg = postgres_cpu_seconds() - cpu_pg
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     done, elapsed = res["done"], res["elapsed"]
     errors = res["errors"]
     rss = res["rss_kib"] or [0]
-    print(f"engine {args.engine}  workers {args.workers}  concurrency {args.concurrency}  "
-          f"companies {args.companies}  idempotency keys {not args.no_idempotency_key}  duration {elapsed:.1f} s")
+    print(f"engine {args.engine}  workers {args.workers}  concurrency {args.concurrency}  mode {args.mode}  "
+          f"hot share {args.hot_share}  companies {args.companies}  idempotency keys {not args.no_idempotency_key}  "
+          f"duration {elapsed:.1f} s")
+    per_memo = 1 if args.mode == "one-request" else 2
     print(f"memos created+posted: {done}  throughput {done / elapsed:.1f} memos/s  "
-          f"({2 * done / elapsed:.0f} requests/s)")
+          f"({per_memo * done / elapsed:.0f} requests/s)")
     for name in ("create", "post", "memo"):
         v = res[name]
         print(f"  {name:<7} n={len(v):<6} p50 {pct(v, 50):7.1f} ms  p95 {pct(v, 95):7.1f} ms  "
               f"p99 {pct(v, 99):7.1f} ms  max {max(v) if v else float('nan'):7.1f} ms")
     print(f"errors: {sum(errors.values())} {dict(list(errors.items())[:5]) if errors else ''}")
     print(f"server RSS (all workers): median {statistics.median(rss) / 1024:.0f} MiB, max {max(rss) / 1024:.0f} MiB")
-    print(f"CPU during the run: server {cpu_server / elapsed:.2f} cores, driver {cpu_driver / elapsed:.2f} cores "
-          f"(PostgreSQL's own processes not counted)")
+    print(f"CPU during the run: server {cpu_server / elapsed:.2f} cores, driver {cpu_driver / elapsed:.2f} cores, "
+          f"PostgreSQL {cpu_pg / elapsed:.2f} cores (all postgres processes); of {os.cpu_count()}")
+    waits = res["lock_waits"]
+    if waits:
+        print(f"backends waiting on a lock: mean {statistics.mean(waits):.2f}, max {max(waits)} "
+              f"(sampled every 100 ms, n={len(waits)}); deadlocks counted by PostgreSQL: "
+              f"{deadlocks(url) - deadlocks_before}")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); cores {os.cpu_count()}")
 
 

@@ -1,17 +1,25 @@
-"""Engine benchmark (issue 2 §8): invoices issued, then credit memos created from them and posted, all
-through the service layer, one ``with db.uow() as uow:`` transaction per operation, as a request would.
+"""Engine benchmark (issues 2 and 9): invoices issued, then credit memos created from them and posted, all
+through the service layer, one transaction per operation (``Database.transact``), as a request would.
 
     .venv/bin/python bench/engine.py                    # everything, N=2000
     .venv/bin/python bench/engine.py --n 500 --only sqlite-1p
+    .venv/bin/python bench/engine.py --mode two-step    # create, then post: two transactions per memo
     .venv/bin/python bench/engine.py --profile sqlite   # cProfile of the one-process run
 
 Per scenario: N invoices (3 lines, two of them taxed at 8.25 %) over 20 customers per process, then for
-each invoice a credit memo from it (line 1 narrowed to quantity 1, the realistic "from invoice" path:
-services.memos.create.create_credit_memo_from_invoice) and its post (services.memos.post.post_memo,
-which also auto-applies the memo to its invoice). Each scenario runs in a fresh process on a fresh
-database (a SQLite file in a temp dir; PostgreSQL database creditmemo_bench, dropped and recreated), so
-the peak RSS is that scenario's. Throughput is N / wall time of the memo phase (create + post);
-latencies are per operation (p50/p99). The audit switch (Database(..., audit=False)) exists for this
+each invoice a credit memo from it (line 1 narrowed to quantity 1, the realistic "from invoice" path),
+created and posted (which also auto-applies it to its invoice). ``--mode one-step`` (the default) does
+it in one transaction, as ``POST /v1/invoices/{id}/credit-memos {"post": true}`` does
+(create_credit_memo_from_invoice(post=True)); ``two-step`` creates, commits, then posts (post_memo).
+Each scenario runs in a fresh process on a fresh database (a SQLite file in a temp dir; PostgreSQL
+database creditmemo_bench, dropped and recreated), so the peak RSS is that scenario's. Throughput is
+N / wall time of the memo phase; latencies are per operation (p50/p99).
+
+Also printed per scenario: the baseline (single-row INSERT + COMMIT transactions per second through the
+raw driver, on the same database, same number of processes, just before the memo phase) and the memo
+rate as a share of it; statements and round trips per memo (counted with cursor events: a round trip is
+a statement that waits for its result, i.e. every statement on SQLite, and on PostgreSQL's pipeline a
+row-returning one, plus the commit). The audit switch (Database(..., audit=False)) exists for this
 benchmark only: it measures what the audit hash chain costs."""
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from creditmemo.domain.inputs import CreditLineInput, InvoiceLineInput  # noqa: E402
 from creditmemo.services.actors import PRIVILEGES, Actor, Role, system_actor  # noqa: E402
@@ -82,7 +90,54 @@ class WorkerResult:
     post: list[float] = field(default_factory=list)
     issue_span: tuple[float, float] = (0.0, 0.0)
     memo_span: tuple[float, float] = (0.0, 0.0)
+    baseline_span: tuple[float, float] = (0.0, 0.0)
+    baseline_n: int = 0
+    statements: int = 0
+    round_trips: int = 0
     maxrss_kib: int = 0
+
+
+class Counter:
+    """Statements and round trips on an engine (see the module docstring)."""
+
+    def __init__(self, engine: Any, postgres: bool) -> None:
+        self.statements = self.round_trips = 0
+        self.on = False
+        event.listen(engine, "after_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+        self.postgres = postgres
+
+    def _statement(self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        if not self.on:
+            return
+        self.statements += 1
+        compiled = context.compiled
+        queued = (self.postgres and context.is_crud and compiled is not None and not compiled.effective_returning
+                  and not context.execution_options.get("creditmemo_rowcount"))
+        if not queued:
+            self.round_trips += 1
+
+    def _commit(self, conn: Any) -> None:
+        if self.on:
+            self.round_trips += 1
+
+
+def baseline(url: str, n: int) -> tuple[float, float]:
+    """Single-row INSERT + COMMIT, n times, through the raw driver (no SQLAlchemy): the database's own
+    ceiling for one-statement transactions from this process."""
+    engine = create_engine(url)
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        mark = "%s" if "postgresql" in url else "?"
+        start = time.perf_counter()
+        for i in range(n):
+            cur.execute(f"INSERT INTO bench_baseline (pid, seq) VALUES ({mark}, {mark})", (os.getpid(), i))
+            raw.commit()
+        return start, time.perf_counter()
+    finally:
+        raw.close()
+        engine.dispose()
 
 
 # databases ---------------------------------------------------------------------------------------
@@ -101,8 +156,10 @@ def make_company(db: Database, slug: str) -> str:
 
 
 # the measured work -------------------------------------------------------------------------------
-def worker(url: str, company_id: str, n: int, audit: bool, barrier: Any, profile: bool = False) -> WorkerResult:
+def worker(url: str, company_id: str, n: int, audit: bool, barrier: Any, profile: bool = False,
+           mode: str = "one-step") -> WorkerResult:
     db = Database(url, audit=audit)
+    counter = Counter(db.engine, db.postgres)
     actor = Actor("usr_bench", company_id, Role.CONTROLLER, frozenset(PRIVILEGES), "bench@controller")
     with db.uow() as uow:
         customers = [create_customer(uow, actor, name=f"Customer {i}", currency="USD").id
@@ -124,21 +181,32 @@ def worker(url: str, company_id: str, n: int, audit: bool, barrier: Any, profile
     result.issue_span = (start, clock())
     if barrier is not None:
         barrier.wait()
+    result.baseline_n = min(n, 1000)
+    result.baseline_span = baseline(url, result.baseline_n)
+    if barrier is not None:
+        barrier.wait()
     if prof is not None:
         prof.enable()
+    counter.on = True
     start = clock()
     for invoice_id, line_id in invoices:
         t = clock()
-        with db.uow() as uow:
-            memo = create_credit_memo_from_invoice(uow, actor, invoice_id, reason_code="damaged_goods",
-                                                   lines=[CreditLineInput(line_id, quantity="1")])
+        if mode == "one-step":
+            db.transact(lambda uow: create_credit_memo_from_invoice(
+                uow, actor, invoice_id, reason_code="damaged_goods", lines=[CreditLineInput(line_id, quantity="1")],
+                post=True))
+            result.create.append(clock() - t)
+            continue
+        memo = db.transact(lambda uow: create_credit_memo_from_invoice(
+            uow, actor, invoice_id, reason_code="damaged_goods", lines=[CreditLineInput(line_id, quantity="1")]))
         t2 = clock()
-        with db.uow() as uow:
-            post_memo(uow, actor, memo.id)
+        db.transact(lambda uow: post_memo(uow, actor, memo.id))
         t3 = clock()
         result.create.append(t2 - t)
         result.post.append(t3 - t2)
     result.memo_span = (start, clock())
+    counter.on = False
+    result.statements, result.round_trips = counter.statements, counter.round_trips
     if prof is not None:
         prof.disable()
         prof.dump_stats(os.environ.get("BENCH_PROFILE_OUT", "/tmp/creditmemo_bench.prof"))
@@ -163,7 +231,7 @@ def _worker_entry(args: tuple[Any, ...]) -> WorkerResult:
     return worker(*args)
 
 
-def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False) -> None:
+def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False, mode: str = "one-step") -> None:
     """Runs in its own (spawned) process: fresh database, the workers, figures back on ``queue``."""
     tmp = None
     if sc.engine == "sqlite":
@@ -174,19 +242,22 @@ def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False) -> Non
         url = PG_URL
     setup = Database(url)
     migrate.upgrade(setup.engine)
+    with setup.engine.begin() as conn:  # the baseline's table, outside the product's schema
+        conn.execute(text("CREATE TABLE bench_baseline (pid INTEGER NOT NULL, seq INTEGER NOT NULL)"))
     per = n // sc.processes
     if sc.companies == "same":
         company_ids = [make_company(setup, "bench")] * sc.processes
     else:
         company_ids = [make_company(setup, f"bench-{i}") for i in range(sc.processes)]
     if sc.processes == 1:
-        results = [worker(url, company_ids[0], per, sc.audit, None, profile)]
+        results = [worker(url, company_ids[0], per, sc.audit, None, profile, mode)]
     else:
         ctx = mp.get_context("spawn")
         with ctx.Manager() as manager:
             barrier = manager.Barrier(sc.processes)
             with ctx.Pool(sc.processes) as pool:
-                results = pool.map(_worker_entry, [(url, c, per, sc.audit, barrier) for c in company_ids])
+                results = pool.map(_worker_entry, [(url, c, per, sc.audit, barrier, False, mode)
+                                                   for c in company_ids])
     with setup.engine.connect() as conn:
         posted = conn.execute(text("SELECT count(*) FROM memos WHERE status = 'posted'")).scalar_one()
         events = conn.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
@@ -202,6 +273,10 @@ def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False) -> Non
         "post": [x for r in results for x in r.post],
         "issue_wall": max(r.issue_span[1] for r in results) - min(r.issue_span[0] for r in results),
         "memo_wall": max(r.memo_span[1] for r in results) - min(r.memo_span[0] for r in results),
+        "baseline_rate": sum(r.baseline_n for r in results) / (
+            max(r.baseline_span[1] for r in results) - min(r.baseline_span[0] for r in results)),
+        "statements": sum(r.statements for r in results) / total,
+        "round_trips": sum(r.round_trips for r in results) / total,
         "maxrss_mib": max(r.maxrss_kib for r in results) / 1024,
         "maxrss_self_mib": peak_rss_kib() / 1024,
     })
@@ -221,6 +296,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="invoices and memos per scenario (default 2000)")
     parser.add_argument("--only", default="", help="comma-separated scenario names (default: all)")
+    parser.add_argument("--mode", choices=["one-step", "two-step"], default="one-step",
+                        help="create+post in one transaction (post: true; default) or two")
     parser.add_argument("--profile", choices=["sqlite", "postgresql"],
                         help="cProfile the memo phase of the one-process run and print the top functions")
     args = parser.parse_args()
@@ -230,24 +307,28 @@ def main() -> None:
         chosen = [Scenario(f"profile-{args.profile}", args.profile, 1, "same")]
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    print(f"engine benchmark  N={args.n}  python {sys.version.split()[0]}  cpus {os.cpu_count()}  "
+    print(f"engine benchmark  N={args.n}  mode {args.mode}  python {sys.version.split()[0]}  cpus {os.cpu_count()}  "
           f"pg {PG_URL.rsplit('@', 1)[-1]}", flush=True)
-    header = (f"{'scenario':28s} {'memos/s':>8s} {'inv/s':>7s} {'issue p50/p99 ms':>17s} "
-              f"{'create p50/p99 ms':>18s} {'post p50/p99 ms':>16s} {'rss MiB':>8s} {'load':>15s}")
+    first = "memo p50/p99 ms" if args.mode == "one-step" else "create p50/p99 ms"
+    header = (f"{'scenario':28s} {'memos/s':>8s} {'base/s':>7s} {'share':>6s} {'stmts':>5s} {'rtrips':>6s} "
+              f"{'inv/s':>6s} {'issue p50/p99 ms':>17s} {first:>18s} {'post p50/p99 ms':>16s} {'rss MiB':>8s} "
+              f"{'load':>15s}")
     print(header)
     rows = {}
     for sc in chosen:
         before = loadavg()
-        proc = ctx.Process(target=run_scenario, args=(sc, args.n, queue, bool(args.profile)))
+        proc = ctx.Process(target=run_scenario, args=(sc, args.n, queue, bool(args.profile), args.mode))
         proc.start()
         r = queue.get()
         proc.join()
         rows[sc.name] = r
         rate = r["n"] / r["memo_wall"]
-        print(f"{sc.name:28s} {rate:8.0f} {r['n'] / r['issue_wall']:7.0f} "
+        post = f"{pct(r['post'], .5):7.2f}/{pct(r['post'], .99):<8.2f}" if r["post"] else f"{'-':>16s}"
+        print(f"{sc.name:28s} {rate:8.0f} {r['baseline_rate']:7.0f} {rate / r['baseline_rate']:6.1%} "
+              f"{r['statements']:5.1f} {r['round_trips']:6.1f} {r['n'] / r['issue_wall']:6.0f} "
               f"{pct(r['issue'], .5):8.2f}/{pct(r['issue'], .99):<8.2f} "
               f"{pct(r['create'], .5):8.2f}/{pct(r['create'], .99):<9.2f} "
-              f"{pct(r['post'], .5):7.2f}/{pct(r['post'], .99):<8.2f} "
+              f"{post} "
               f"{max(r['maxrss_mib'], r['maxrss_self_mib']):8.0f} {before:>15s}", flush=True)
     for with_audit, without in (("sqlite-1p", "sqlite-1p-noaudit"), ("pg-1p", "pg-1p-noaudit"),
                                 ("pg-4p-same-company", "pg-4p-same-company-noaudit")):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
@@ -19,3 +20,18 @@ def new_id(prefix: str) -> str:
     # of which the first 26 are ours (translated to the Crockford alphabet).
     digits = base64.b32encode((value << 30).to_bytes(20, "big")).translate(_TO_CROCKFORD)
     return f"{prefix}_{digits[:26].decode()}"
+
+
+_last_tx_ns = 0
+_tx_lock = threading.Lock()
+
+
+def tx_order_key() -> str:
+    """A sortable key for a transaction's audit events: wall-clock nanoseconds, strictly increasing within a
+    process (so the sealer chains one process's transactions in the order they ran), a random tail
+    across processes."""
+    global _last_tx_ns
+    with _tx_lock:
+        _last_tx_ns = max(_last_tx_ns + 1, time.time_ns())
+        value = _last_tx_ns
+    return f"tx_{value:020d}_{os.urandom(4).hex()}"

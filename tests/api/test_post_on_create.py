@@ -24,7 +24,8 @@ class TestFromInvoice:
         entries = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
         assert _lines(entries) == [("4900", "300.00", "0.00"), ("2200", "10.00", "0.00"), ("1200", "0.00", "310.00")]
         invoice = tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))
-        assert (invoice["amount_credited"], invoice["amount_due"], invoice["payment_status"]) == ("310.00", "0.00", "paid")
+        assert (invoice["amount_credited"], invoice["amount_due"]) == ("310.00", "0.00")
+        assert invoice["payment_status"] == "paid"
         customer = tenant.ok(tenant.get(f"/v1/customers/{inv['customer_id']}"))
         assert (customer["balance"], customer["available_credit"]) == ("0.00", "0.00")
         events = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/events"))

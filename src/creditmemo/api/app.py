@@ -34,7 +34,8 @@ DESCRIPTION = """Credit and debit memos on a double-entry ledger.
 def create_app(config: Settings | Database | None = None) -> FastAPI:
     """The app over a Database (tests pass one) or over the Settings' DATABASE_URL."""
     settings = config if isinstance(config, Settings) else Settings()
-    db = config if isinstance(config, Database) else Database(settings.database_url)
+    # A server seals the audit trail in the background, in batches (store/sealer.py).
+    db = config if isinstance(config, Database) else Database(settings.database_url, sealing="background")
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -43,7 +44,11 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
                 idempotency.purge_expired(uow)
         except Exception:  # e.g. a database not migrated yet: requests will say so
             logging.getLogger("creditmemo.api").warning("idempotency purge skipped", exc_info=True)
+        if db.sealer is not None:  # events a previous process committed but did not seal
+            db.sealer.request(())
         yield
+        if db.sealer is not None:
+            db.sealer.stop()
 
     app = FastAPI(title="creditmemo", version=creditmemo.__version__, description=DESCRIPTION,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None, lifespan=lifespan)

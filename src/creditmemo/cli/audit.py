@@ -1,5 +1,5 @@
-"""`creditmemo audit verify [--company SLUG]`: walk each company's hash chain; exit 1 naming the first
-event altered, inserted or removed behind the application's back."""
+"""`creditmemo audit verify [--company SLUG]`: seal what is pending, then walk each company's hash chain;
+exit 1 naming the first event altered, inserted or removed behind the application's back."""
 
 from typing import Annotated
 
@@ -7,7 +7,8 @@ import typer
 
 from creditmemo.cli.common import DbUrl, Json, database, emit_json, err, fail, out
 from creditmemo.domain.errors import DomainError, NotFoundError
-from creditmemo.services.audit_trail import verify_audit_chain
+from creditmemo.services.audit_trail import pending_events, verify_audit_chain
+from creditmemo.store.sealer import seal_pending
 
 
 def register(app: typer.Typer) -> None:
@@ -17,12 +18,16 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("verify")
     def verify(
         company: Annotated[str | None, typer.Option("--company", help="Company slug (default: every company).")] = None,
+        read_only: Annotated[bool, typer.Option(
+            "--read-only", help="Do not seal pending events first (only count them).")] = False,
         database_url: DbUrl = None, as_json: Json = False,
     ) -> None:
-        """Verify the audit chain of one company or of all; non-zero exit on the first break."""
+        """Seal committed events still waiting to join the chain, then verify the audit chain of one company
+        or of all; non-zero exit on the first break."""
         results = []
+        db = database(database_url)
         try:
-            with database(database_url).uow(readonly=True) as uow:
+            with db.uow(readonly=True) as uow:
                 if company is not None:
                     company_id = uow.companies.id_for_slug(company)
                     if company_id is None:
@@ -30,20 +35,28 @@ def register(app: typer.Typer) -> None:
                     ids = [company_id]
                 else:
                     ids = uow.audit.company_ids()
+            sealed = 0 if read_only else seal_pending(db, ids)
+            with db.uow(readonly=True) as uow:
                 for company_id in ids:
                     seq, _ = uow.audit.head(company_id)
-                    results.append((company_id, seq, verify_audit_chain(uow, company_id)))
+                    results.append((company_id, seq, pending_events(uow, company_id),
+                                    verify_audit_chain(uow, company_id)))
         except DomainError as e:
             fail(e)
-        broken = [(c, s, b) for c, s, b in results if b is not None]
+        finally:
+            db.dispose()
+        broken = [(c, s, b) for c, s, _, b in results if b is not None]
         if as_json:
-            emit_json([{"company_id": c, "events": s, "ok": b is None,
+            emit_json([{"company_id": c, "events": s, "pending": p, "sealed_now": sealed, "ok": b is None,
                         "break": None if b is None else {"seq": b.seq, "event_id": b.event_id, "reason": b.reason}}
-                       for c, s, b in results])
+                       for c, s, p, b in results])
         else:
-            for c, s, b in results:
+            if sealed:
+                out.print(f"sealed {sealed} events that were waiting to join the chain")
+            for c, s, p, b in results:
+                waiting = f"; {p} events not sealed yet" if p else ""
                 if b is None:
-                    out.print(f"ok      {c}: {s} events, chain intact")
+                    out.print(f"ok      {c}: {s} events, chain intact{waiting}")
                 else:
                     err.print(f"BROKEN  {c}: first broken event #{b.seq} id={b.event_id or '-'}: {b.reason}",
                               highlight=False)

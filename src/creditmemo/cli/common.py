@@ -19,8 +19,8 @@ DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="DATABASE_UR
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
-def database(url: str | None) -> Database:
-    return Database(url or Settings().database_url)
+def database(url: str | None, *, sealing: str = "inline") -> Database:
+    return Database(url or Settings().database_url, sealing=sealing)
 
 
 def fail(error: DomainError) -> NoReturn:

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
         from creditmemo.worker import run_worker
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        db = database(database_url)
+        db = database(database_url, sealing="background")
         try:
             stats = run_worker(db, once=once, poll_interval=poll_interval)
         except KeyboardInterrupt:

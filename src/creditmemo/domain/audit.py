@@ -1,4 +1,8 @@
-"""Audit events and the per-company hash chain that makes tampering visible (rule 7, DESIGN §1)."""
+"""Audit events and the per-company hash chain that makes tampering visible (rule 7, DESIGN §1).
+
+An event is written in the transaction of the change it describes, *unsealed* (no seq, no hash); a sealer
+chains committed events after the fact, in the order it finds them, so no transaction waits for the
+chain's head (docs/CONCURRENCY.md). ``seq`` is the event's place in its company's chain once sealed."""
 
 from __future__ import annotations
 
@@ -24,9 +28,13 @@ class AuditEvent:
     entity_id: str
     changes: Mapping[str, Any]
     request_id: str | None = None
-    seq: int = 0
-    prev_hash: str = GENESIS
-    hash: str = ""
+    seq: int | None = None  # None until sealed
+    prev_hash: str | None = None
+    hash: str | None = None
+
+    @property
+    def sealed(self) -> bool:
+        return self.seq is not None
 
 
 def _jsonable(value: Any) -> Any:
@@ -59,6 +67,27 @@ def event_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Seal:
+    """An event's place in the chain: what the sealer writes onto it."""
+
+    event_id: str
+    seq: int
+    prev_hash: str
+    hash: str
+
+
+def seal(events: Iterable[AuditEvent], head_seq: int, head_hash: str) -> list[Seal]:
+    """Chain unsealed events after the head (seq head_seq + 1, ...), each hash covering the previous."""
+    seals, seq, prev = [], head_seq, head_hash
+    for event in events:
+        seq += 1
+        digest = event_hash(event, seq, prev)
+        seals.append(Seal(event.id, seq, prev, digest))
+        prev = digest
+    return seals
+
+
+@dataclass(frozen=True, slots=True)
 class ChainBreak:
     seq: int
     event_id: str | None
@@ -70,6 +99,8 @@ def verify_chain(events: Iterable[AuditEvent], head_seq: int, head_hash: str) ->
     Catches an altered row (hash), an inserted or removed row (seq or prev_hash), a truncated tail (head)."""
     expected_seq, prev = 1, GENESIS
     for event in events:
+        if event.seq is None:
+            return ChainBreak(expected_seq, event.id, "an unsealed event inside the chain")
         if event.seq == expected_seq > head_seq:  # appended behind the application's back
             return ChainBreak(event.seq, event.id, f"event #{event.seq} is beyond the chain head #{head_seq}")
         if event.seq != expected_seq:

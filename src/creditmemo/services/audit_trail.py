@@ -1,5 +1,9 @@
 """Reading and verifying the audit trail: filtered event lists (auditors read them) and the walk of a
-company's hash chain that finds the first event altered, inserted or removed behind our back."""
+company's hash chain that finds the first event altered, inserted or removed behind our back.
+
+Events join the chain when they are sealed (store/sealer.py), normally within moments of their commit. The
+event list (``list_events``) is the chain: sealed events in order. A document's timeline also shows
+events not sealed yet. ``verify`` checks the chain and says how many events are still waiting to join it."""
 
 from __future__ import annotations
 
@@ -31,6 +35,14 @@ def list_events(uow: UnitOfWork, actor: Actor, *, entity_id: str | None = None, 
         after_seq = seq
     return uow.audit.query(actor.company_id, entity_id=entity_id, actor_id=actor_id, start=start, end=end,
                            after_seq=after_seq, limit=limit)
+
+
+def pending_events(uow: UnitOfWork, actor_or_company: Actor | str) -> int:
+    """Committed events not sealed into the chain yet."""
+    if isinstance(actor_or_company, Actor):
+        authorize(actor_or_company, Permission.VERIFY_AUDIT)
+        return uow.audit.unsealed_count(actor_or_company.company_id)
+    return uow.audit.unsealed_count(actor_or_company)
 
 
 def verify_audit_chain(uow: UnitOfWork, actor_or_company: Actor | str) -> ChainBreak | None:

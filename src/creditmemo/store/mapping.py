@@ -7,7 +7,15 @@ from typing import Any
 
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.documents import (
-    Company, CreditBy, Customer, Invoice, InvoiceLine, Memo, MemoKind, MemoLine, MemoSource,
+    Company,
+    CreditBy,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Memo,
+    MemoKind,
+    MemoLine,
+    MemoSource,
 )
 from creditmemo.domain.ledger import JournalEntry, JournalLine
 from creditmemo.domain.lifecycle import Status

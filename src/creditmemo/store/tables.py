@@ -4,8 +4,22 @@ exact and summable on both engines; every business table carries `company_id`.""
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON, BigInteger, Boolean, CheckConstraint, Column, Date, ForeignKey, ForeignKeyConstraint,
-    Index, Integer, MetaData, String, Table, Text, UniqueConstraint, text,
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
 )
 
 from creditmemo.store.types import ExactDecimal, UTCDateTime
@@ -338,8 +352,12 @@ audit_heads = Table(
 audit_events = Table(
     "audit_events", metadata,
     Column("company_id", ID, primary_key=True),
-    Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("id", ID, nullable=False, unique=True),
+    Column("id", ID, primary_key=True),
+    # The event's place in the company's hash chain: NULL until the sealer chains it (after commit).
+    Column("seq", BigInteger),
+    # Unsealed events are sealed in (tx_id, ordinal) order: one tx_id per transaction, time-ordered.
+    Column("tx_id", String(40), nullable=False, server_default=""),
+    Column("ordinal", Integer, nullable=False, server_default="0"),
     Column("occurred_at", UTCDateTime, nullable=False),
     Column("actor_id", ID),
     Column("actor_label", String(254)),
@@ -348,10 +366,14 @@ audit_events = Table(
     Column("entity_id", ID, nullable=False),
     Column("changes", JSON, nullable=False),
     Column("request_id", String(64)),
-    Column("prev_hash", String(64), nullable=False),
-    Column("hash", String(64), nullable=False),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
+    UniqueConstraint("company_id", "seq", name="uq_audit_events_company_seq"),
     Index("ix_audit_events_company_entity", "company_id", "entity_id"),
     Index("ix_audit_events_company_occurred", "company_id", "occurred_at"),
+    # The sealer's queue (migration 0004): only unsealed events.
+    Index("ix_audit_events_unsealed", "company_id", "tx_id", "ordinal", postgresql_where=text("seq IS NULL"),
+          sqlite_where=text("seq IS NULL")),
 )
 
 idempotency_keys = Table(

@@ -2,10 +2,11 @@
 command, worker job) opens it with ``db.transact(fn)`` (retried on a deadlock or serialization failure)
 or ``with db.uow() as uow:``; services never commit.
 
-At commit the company-wide hot rows are written last, in the order of docs/CONCURRENCY.md: the
-customers' running balances (deltas collected during the transaction), then the audit-chain head. On
-PostgreSQL a writing unit of work runs in psycopg's pipeline mode (store/engine.py), so those last writes,
-the events and the COMMIT travel in two round trips."""
+At commit the company-wide hot rows are written last, in the order of docs/CONCURRENCY.md: the customers'
+running balances (deltas collected during the transaction) and the audit events (inserted unsealed: no
+transaction locks the chain head; store/sealer.py chains them after commit). On PostgreSQL a writing unit
+of work runs in psycopg's pipeline mode (store/engine.py), so those last writes and the COMMIT travel in
+one round trip."""
 
 from __future__ import annotations
 
@@ -22,17 +23,18 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from creditmemo.store.engine import PIPELINE, READONLY, is_postgres, make_engine
+from creditmemo.store.repositories.applications import ApplicationRepository
+from creditmemo.store.repositories.approvals import ApprovalRepository
 from creditmemo.store.repositories.audit import AuditLog
 from creditmemo.store.repositories.companies import CompanyCache, CompanyRepository
 from creditmemo.store.repositories.customers import CustomerRepository
 from creditmemo.store.repositories.invoices import InvoiceRepository
 from creditmemo.store.repositories.journal import JournalRepository
 from creditmemo.store.repositories.memos import MemoRepository
-from creditmemo.store.repositories.applications import ApplicationRepository
 from creditmemo.store.repositories.payments import PaymentRepository
 from creditmemo.store.repositories.refunds import RefundRepository
 from creditmemo.store.repositories.reports import ReportQueries
-from creditmemo.store.repositories.approvals import ApprovalRepository
+from creditmemo.store.sealer import BackgroundSealer, seal_pending
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -60,7 +62,8 @@ def utc_now() -> datetime:
 class Database:
     """An engine plus the clock every unit of work uses (tests pass a fixed one)."""
 
-    def __init__(self, url_or_engine: str | Engine, *, clock: Clock = utc_now, audit: bool = True) -> None:
+    def __init__(self, url_or_engine: str | Engine, *, clock: Clock = utc_now, audit: bool = True,
+                 sealing: str = "inline") -> None:
         self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         self.clock = clock
         self.postgres = is_postgres(self.engine)
@@ -68,6 +71,26 @@ class Database:
         # the product never turns the audit trail off.
         self.audit = audit
         self.company_cache = CompanyCache()
+        # When committed audit events are chained (store/sealer.py): "inline" right after the commit, in the
+        # committing thread; "background" by a sealer thread, in batches (server, worker); "off": never
+        # (only tests that simulate a crash between a commit and its seal).
+        if sealing not in ("inline", "background", "off"):
+            raise ValueError(f"sealing must be inline, background or off, not {sealing!r}")
+        self.sealing = sealing
+        self.sealer = BackgroundSealer(self) if sealing == "background" else None
+
+    def after_commit(self, company_ids: set[str]) -> None:
+        """Seal the events a transaction just committed. Never raises: the change is committed, and events
+        left unsealed are chained by the next seal of their company."""
+        if not company_ids or self.sealing == "off":
+            return
+        if self.sealer is not None:
+            self.sealer.request(company_ids)
+            return
+        try:
+            seal_pending(self, company_ids)
+        except Exception:
+            log.exception("sealing the audit trail after a commit failed; the events stay pending")
 
     def uow(self, *, readonly: bool = False, request_id: str | None = None) -> UnitOfWork:
         return UnitOfWork(self, readonly=readonly, request_id=request_id)
@@ -91,6 +114,8 @@ class Database:
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
+        if self.sealer is not None:
+            self.sealer.stop()
         self.engine.dispose()
 
 
@@ -110,6 +135,7 @@ class UnitOfWork:
         self.conn = conn
         self._tx = conn.begin()
         self._pipeline: AbstractContextManager[Any] | None = None
+        self._committed_events: set[str] = set()
         if self.postgres and not self.readonly:
             self._pipeline = conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
             conn.info[PIPELINE] = self._pipeline.__enter__()
@@ -132,7 +158,7 @@ class UnitOfWork:
         return self.db.clock()
 
     def commit(self) -> None:
-        """Hot rows last (docs/CONCURRENCY.md): customer balances, then the audit head, then COMMIT."""
+        """Hot rows last (docs/CONCURRENCY.md): customer balances, then the (unsealed) audit events, COMMIT."""
         try:
             self.customers.flush()
             self.audit.flush()
@@ -141,6 +167,7 @@ class UnitOfWork:
             self._abandon(exc)
             raise
         self._leave_pipeline(None)
+        self._committed_events = self.audit.written
 
     def rollback(self) -> None:
         self._abandon(None)
@@ -168,3 +195,5 @@ class UnitOfWork:
                 self._abandon(exc)
         finally:
             self.conn.close()
+        if self._committed_events:
+            self.db.after_commit(self._committed_events)

@@ -7,7 +7,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 from creditmemo.domain.approval import (
-    Approval, ApprovalPolicy, Decision, Tier, ensure_may_approve, functional_total, is_cleared, required_tier,
+    Approval,
+    ApprovalPolicy,
+    Decision,
+    Tier,
+    ensure_may_approve,
+    functional_total,
+    is_cleared,
+    required_tier,
 )
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import ApprovalRequiredError, ForbiddenError, ValidationFailedError

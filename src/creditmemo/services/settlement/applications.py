@@ -14,8 +14,15 @@ from creditmemo.domain.documents import Invoice, Memo
 from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status, allowed_actions
 from creditmemo.domain.settlement import (
-    AllocationInput, Application, ApplicationStatus, ParsedAllocation, Party, SourceType, TargetType,
-    check_allocations, parse_allocations,
+    AllocationInput,
+    Application,
+    ApplicationStatus,
+    ParsedAllocation,
+    Party,
+    SourceType,
+    TargetType,
+    check_allocations,
+    parse_allocations,
 )
 from creditmemo.ids import new_id
 from creditmemo.services import audit

@@ -1,28 +1,37 @@
-"""The audit log: events are buffered during a transaction and chained at commit, so the chain head
-(one row per company) is locked only for the last statements of the transaction."""
+"""The audit log. Events are buffered during a transaction and inserted, unsealed, at commit (one
+statement, no shared row touched); the sealer (store/sealer.py) chains committed events afterwards under
+the company's chain head, which no request transaction locks (docs/CONCURRENCY.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from creditmemo.domain.audit import GENESIS, AuditEvent, event_hash, jsonable_changes
-from creditmemo.ids import new_id
+from creditmemo.domain.audit import GENESIS, AuditEvent, Seal, jsonable_changes
+from creditmemo.ids import new_id, tx_order_key
 from creditmemo.store.locking import locked
 from creditmemo.store.tables import audit_events, audit_heads
 
-
 _insert_events = insert(audit_events)
-# The head, read under its row lock on PostgreSQL (FOR UPDATE); SQLite writers already hold the database's
-# write lock from BEGIN IMMEDIATE, so a plain read there is serialised too.
 _read_head = select(audit_heads.c.last_seq, audit_heads.c.last_hash).where(
     audit_heads.c.company_id == bindparam("b_company"))
+# The sealer's lock on the head: on PostgreSQL, a sealer finding another one at work skips this company
+# (the other will chain what it finds, and the caller tries again); SQLite serialises writers anyway.
 _lock_head = locked(_read_head)
+_lock_head_or_skip = _read_head.with_for_update(key_share=True, skip_locked=True)
 _move_head = (update(audit_heads).where(audit_heads.c.company_id == bindparam("b_company"))
               .values(last_seq=bindparam("b_seq"), last_hash=bindparam("b_hash")))
+_sealed = audit_events.c.seq.is_not(None)
+_unsealed = audit_events.c.seq.is_(None)
+_queue = (select(audit_events).where(audit_events.c.company_id == bindparam("b_company"), _unsealed)
+          .order_by(audit_events.c.tx_id, audit_events.c.ordinal).limit(bindparam("b_limit")))
+_write_seal = (update(audit_events)
+               .where(audit_events.c.company_id == bindparam("b_company"), audit_events.c.id == bindparam("b_id"),
+                      _unsealed)
+               .values(seq=bindparam("b_seq"), prev_hash=bindparam("b_prev"), hash=bindparam("b_hash")))
 
 
 class AuditLog:
@@ -31,6 +40,7 @@ class AuditLog:
         self.row_locks = row_locks
         self.request_id = request_id
         self.pending: list[AuditEvent] = []
+        self.written: set[str] = set()  # companies whose events this transaction inserted (to seal after commit)
         self.enabled = True
 
     def record(self, *, company_id: str, actor_id: str | None, actor_label: str | None, action: str,
@@ -46,43 +56,60 @@ class AuditLog:
         self.conn.execute(insert(audit_heads).values(company_id=company_id, last_seq=0, last_hash=GENESIS))
 
     def flush(self) -> None:
-        """Chain and insert the buffered events; called by the unit of work just before commit."""
+        """Insert the buffered events, unsealed, in one statement; called by the unit of work at commit."""
         if not self.pending:
             return
-        by_company: dict[str, list[AuditEvent]] = {}
-        for event in self.pending:
-            by_company.setdefault(event.company_id, []).append(event)
-        self.pending = []
-        for company_id in sorted(by_company):
-            self._append(company_id, by_company[company_id])
+        events, self.pending = self.pending, []
+        tx_id = tx_order_key()  # the sealer chains transactions in this order
+        self.conn.execute(_insert_events, [{
+            "company_id": e.company_id, "id": e.id, "seq": None, "tx_id": tx_id, "ordinal": i,
+            "occurred_at": e.occurred_at, "actor_id": e.actor_id, "actor_label": e.actor_label, "action": e.action,
+            "entity_type": e.entity_type, "entity_id": e.entity_id, "changes": e.changes,
+            "request_id": e.request_id, "prev_hash": None, "hash": None,
+        } for i, e in enumerate(events)])
+        self.written.update(e.company_id for e in events)
 
-    def _append(self, company_id: str, events: list[AuditEvent]) -> None:
-        head = self.conn.execute(_lock_head if self.row_locks else _read_head, {"b_company": company_id}).first()
-        seq, prev = (head[0], head[1]) if head else (0, GENESIS)
-        rows = []
-        for event in events:
-            seq += 1
-            digest = event_hash(event, seq, prev)
-            rows.append({
-                "company_id": company_id, "seq": seq, "id": event.id, "occurred_at": event.occurred_at,
-                "actor_id": event.actor_id, "actor_label": event.actor_label, "action": event.action,
-                "entity_type": event.entity_type, "entity_id": event.entity_id, "changes": event.changes,
-                "request_id": event.request_id, "prev_hash": prev, "hash": digest,
-            })
-            prev = digest
-        self.conn.execute(_insert_events, rows)
-        if head is None:
-            self.conn.execute(insert(audit_heads).values(company_id=company_id, last_seq=seq, last_hash=prev))
-        else:
-            self.conn.execute(_move_head, {"b_company": company_id, "b_seq": seq, "b_hash": prev})
+    # sealing ------------------------------------------------------------------------------------------
+    def lock_head(self, company_id: str, *, skip_locked: bool = False) -> tuple[int, str] | None:
+        """The head under its lock; None when ``skip_locked`` and another sealer holds it."""
+        stmt = (_lock_head_or_skip if skip_locked else _lock_head) if self.row_locks else _read_head
+        row = self.conn.execute(stmt, {"b_company": company_id}).first()
+        if row is None:
+            if skip_locked and self.row_locks and self._head_exists(company_id):
+                return None
+            self.start_chain(company_id)
+            return 0, GENESIS
+        return row[0], row[1]
 
+    def _head_exists(self, company_id: str) -> bool:
+        return self.conn.execute(_read_head, {"b_company": company_id}).first() is not None
+
+    def unsealed(self, company_id: str, limit: int) -> list[AuditEvent]:
+        rows = self.conn.execute(_queue, {"b_company": company_id, "b_limit": limit}).mappings().all()
+        return [_event_from_row(r) for r in rows]
+
+    def write_seals(self, company_id: str, seals: Sequence[Seal]) -> None:
+        last = seals[-1]
+        self.conn.execute(_write_seal, [{"b_company": company_id, "b_id": s.event_id, "b_seq": s.seq,
+                                         "b_prev": s.prev_hash, "b_hash": s.hash} for s in seals])
+        self.conn.execute(_move_head, {"b_company": company_id, "b_seq": last.seq, "b_hash": last.hash})
+
+    def companies_with_unsealed(self) -> list[str]:
+        stmt = select(audit_events.c.company_id).where(_unsealed).distinct().order_by(audit_events.c.company_id)
+        return list(self.conn.execute(stmt).scalars())
+
+    def unsealed_count(self, company_id: str) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(audit_events).where(
+            audit_events.c.company_id == company_id, _unsealed)).scalar_one())
+
+    # reading ------------------------------------------------------------------------------------------
     def head(self, company_id: str) -> tuple[int, str]:
-        row = self.conn.execute(select(audit_heads.c.last_seq, audit_heads.c.last_hash)
-                                .where(audit_heads.c.company_id == company_id)).first()
+        row = self.conn.execute(_read_head, {"b_company": company_id}).first()
         return (row[0], row[1]) if row else (0, GENESIS)
 
     def iter_events(self, company_id: str, batch: int = 5000, *, after: int = 0,
                     upto: int | None = None) -> Iterator[AuditEvent]:
+        """Sealed events in chain order."""
         last = after
         while True:
             stmt = select(audit_events).where(audit_events.c.company_id == company_id, audit_events.c.seq > last)
@@ -98,7 +125,7 @@ class AuditLog:
     def query(self, company_id: str, *, entity_id: str | None = None, actor_id: str | None = None,
               start: datetime | None = None, end: datetime | None = None, after_seq: int = 0,
               limit: int = 100) -> list[AuditEvent]:
-        """Events in seq order after ``after_seq`` (keyset pagination), filtered; ``end`` exclusive."""
+        """Sealed events in chain order after ``after_seq`` (keyset pagination), filtered; ``end`` exclusive."""
         c = audit_events.c
         stmt = select(audit_events).where(c.company_id == company_id, c.seq > after_seq)
         if entity_id is not None:
@@ -114,15 +141,16 @@ class AuditLog:
 
     def seq_of(self, company_id: str, event_id: str) -> int | None:
         return self.conn.execute(select(audit_events.c.seq).where(
-            audit_events.c.company_id == company_id, audit_events.c.id == event_id)).scalar_one_or_none()
+            audit_events.c.company_id == company_id, audit_events.c.id == event_id, _sealed)).scalar_one_or_none()
 
     def company_ids(self) -> list[str]:
         return list(self.conn.execute(select(audit_heads.c.company_id).order_by(audit_heads.c.company_id)).scalars())
 
     def for_entity(self, company_id: str, entity_id: str) -> list[AuditEvent]:
-        rows = self.conn.execute(select(audit_events).where(
-            audit_events.c.company_id == company_id, audit_events.c.entity_id == entity_id,
-        ).order_by(audit_events.c.seq)).mappings().all()
+        """Every event of one document, sealed ones in chain order, then any not yet sealed."""
+        c = audit_events.c
+        rows = self.conn.execute(select(audit_events).where(c.company_id == company_id, c.entity_id == entity_id)
+                                 .order_by(c.seq.is_(None), c.seq, c.tx_id, c.ordinal)).mappings().all()
         return [_event_from_row(r) for r in rows]
 
 

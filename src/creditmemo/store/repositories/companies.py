@@ -14,7 +14,6 @@ from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.mapping import company_from_row
 from creditmemo.store.tables import accounts, companies, reason_codes
 
-
 _company_by_id = select(companies).where(companies.c.id == bindparam("b_company"))
 _settings_of = select(companies.c.settings).where(companies.c.id == bindparam("b_company"))
 _accounts_of = select(accounts).where(accounts.c.company_id == bindparam("b_company")).order_by(accounts.c.code)

@@ -12,7 +12,6 @@ from creditmemo.store.locking import locked
 from creditmemo.store.mapping import customer_from_row
 from creditmemo.store.tables import customers
 
-
 _by_id = select(customers).where(customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id"))
 _by_id_locked = locked(_by_id)
 _where = (customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id"))

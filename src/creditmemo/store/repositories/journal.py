@@ -10,7 +10,6 @@ from creditmemo.domain.ledger import JournalEntry
 from creditmemo.store.mapping import journal_entry_from_row
 from creditmemo.store.tables import journal_entries, journal_lines
 
-
 _insert_entry = insert(journal_entries)
 _insert_lines = insert(journal_lines)
 

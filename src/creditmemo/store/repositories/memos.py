@@ -14,7 +14,6 @@ from creditmemo.store.mapping import MEMO_HEADER_FIELDS, memo_from_row, memo_lin
 from creditmemo.store.repositories.listing import filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.tables import memo_lines, memos
 
-
 # Statements built once (their compiled form and cache key are reused): the hot path runs them per request.
 _insert_memo = insert(memos)
 _insert_lines = insert(memo_lines)

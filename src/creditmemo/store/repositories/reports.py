@@ -10,7 +10,15 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
 from creditmemo.store.tables import (
-    accounts, applications, customers, invoices, journal_entries, journal_lines, memos, payments, refunds,
+    accounts,
+    applications,
+    customers,
+    invoices,
+    journal_entries,
+    journal_lines,
+    memos,
+    payments,
+    refunds,
 )
 
 Row = Mapping[str, Any]

@@ -4,10 +4,10 @@ Revision ID: 0001
 Revises: 
 Create Date: 2026-11-23 09:39:06.393648
 """
-from alembic import op
 import sqlalchemy as sa
-import creditmemo.store.types
+from alembic import op
 
+import creditmemo.store.types
 
 revision = '0001'
 down_revision = None

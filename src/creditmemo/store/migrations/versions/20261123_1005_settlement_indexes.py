@@ -6,7 +6,6 @@ Create Date: 2026-11-23 10:05:00
 """
 from alembic import op
 
-
 revision = '0002_settlement'
 down_revision = '0001'
 branch_labels = None

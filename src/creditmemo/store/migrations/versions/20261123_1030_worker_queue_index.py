@@ -7,7 +7,6 @@ Create Date: 2026-11-23 10:30:00
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = '0003_worker_queue'
 down_revision = '0002_settlement'
 branch_labels = None

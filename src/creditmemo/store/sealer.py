@@ -1,0 +1,139 @@
+"""Sealing the audit trail: chaining committed events under their company's chain head, after the
+transactions that wrote them, so no request waits for the head (docs/CONCURRENCY.md).
+
+A transaction inserts its events unsealed (``seq`` NULL) with everything else it writes; committed, they
+are facts that nothing can lose. A seal is its own short transaction: lock the head, take the oldest
+unsealed events (transaction id, then position), hash each over the previous one, write seq and hashes,
+move the head, commit. Sealing twice is harmless (an event already sealed is skipped by the update), and a
+crash between a commit and its seal loses nothing: the next seal of that company chains the events.
+
+When: ``Database(sealing="inline")`` seals right after each commit in the committing thread (the CLI and
+the tests: deterministic); ``"background"`` (the server and the worker) hands the company to a thread
+that seals in batches, so a burst of requests costs one seal transaction. The background thread also
+scans for unsealed events every few seconds, which picks up events of a process that died before
+sealing them. ``creditmemo audit verify`` seals what is pending before it verifies."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from creditmemo.domain.audit import seal
+
+if TYPE_CHECKING:
+    from creditmemo.store.uow import Database, UnitOfWork
+
+log = logging.getLogger("creditmemo.sealer")
+BATCH = 2000
+SCAN_SECONDS = 2.0
+
+
+def seal_company(db: Database, company_id: str, *, wait: bool = True) -> int | None:
+    """Chain up to ``BATCH`` unsealed events of one company. How many were sealed, or None when another
+    sealer holds the head and ``wait`` is False."""
+
+    def run(uow: UnitOfWork) -> int | None:
+        head = uow.audit.lock_head(company_id, skip_locked=not wait)
+        if head is None:
+            return None
+        events = uow.audit.unsealed(company_id, BATCH)
+        if events:
+            uow.audit.write_seals(company_id, seal(events, *head))
+        return len(events)
+
+    return db.transact(run)
+
+
+def seal_pending(db: Database, company_ids: Iterable[str] | None = None, *, wait: bool = True) -> int:
+    """Seal everything pending for these companies (default: every company with unsealed events)."""
+    if company_ids is None:
+        with db.uow(readonly=True) as uow:
+            company_ids = uow.audit.companies_with_unsealed()
+    total = 0
+    for company_id in sorted(set(company_ids)):
+        while True:
+            sealed = seal_company(db, company_id, wait=wait)
+            total += sealed or 0
+            if sealed is None or sealed < BATCH:
+                break
+    return total
+
+
+class BackgroundSealer:
+    """One daemon thread per Database: seals the companies it is asked to, in batches."""
+
+    def __init__(self, db: Database, *, scan_seconds: float = SCAN_SECONDS) -> None:
+        self._db = db
+        self._scan_seconds = scan_seconds
+        self._wanted: set[str] = set()
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self._busy = False
+
+    def request(self, company_ids: Iterable[str]) -> None:
+        with self._cv:
+            self._wanted.update(company_ids)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="creditmemo-sealer", daemon=True)
+                self._thread.start()
+            self._cv.notify()
+
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Until nothing asked for is left unsealed (tests and benchmarks; the server never waits)."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while self._wanted or self._busy:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cv.wait(min(remaining, 0.05))
+        return True
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopping = True
+            self._cv.notify()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        next_scan = time.monotonic()  # scan at once: a previous process may have left events unsealed
+        while True:
+            with self._cv:
+                if not self._wanted and not self._stopping:
+                    self._cv.wait(max(0.0, next_scan - time.monotonic()))
+                todo, self._wanted = self._wanted, set()
+                stopping = self._stopping
+                self._busy = True
+            try:
+                if time.monotonic() >= next_scan:
+                    next_scan = time.monotonic() + self._scan_seconds
+                    with self._db.uow(readonly=True) as uow:
+                        todo.update(uow.audit.companies_with_unsealed())
+                busy = [cid for cid in sorted(todo) if self._seal(cid) is None]
+            except Exception:  # the database is away: keep the work, try again at the next scan
+                log.exception("sealing the audit trail failed; will retry")
+                busy = sorted(todo)
+                time.sleep(0.5)
+            with self._cv:
+                self._busy = False
+                self._wanted.update(busy)  # another process is sealing them: ask again shortly
+                self._cv.notify_all()
+            if stopping:
+                return
+            if busy:
+                time.sleep(0.01)
+
+    def _seal(self, company_id: str) -> int | None:
+        total = 0
+        while True:
+            sealed = seal_company(self._db, company_id, wait=False)
+            if sealed is None:
+                return None
+            total += sealed
+            if sealed < BATCH:
+                return total
