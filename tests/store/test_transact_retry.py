@@ -88,3 +88,20 @@ def test_sqlite_busy_and_postgres_deadlock_errors_are_retryable(tmp_path: Path) 
 
     assert is_retryable(OperationalError("UPDATE", {}, Deadlock("deadlock detected")))
     assert not is_retryable(IntegrityError("INSERT", {}, Unique("duplicate key")))
+
+
+def test_a_commit_that_fails_leaves_no_broken_connection_in_the_pool(db: Database, controller) -> None:
+    """On PostgreSQL a queued insert's error surfaces at COMMIT (pipeline mode); the connection must go
+    back to the pool rolled back, or the next unit of work to get it fails with 'transaction aborted'."""
+    from creditmemo.services.idempotency import save_response
+
+    def store(uow: UnitOfWork) -> None:
+        save_response(uow, controller, "same-key", "f" * 64, 200, "{}")
+
+    db.transact(store)
+    for _ in range(3):
+        with pytest.raises(IntegrityError):
+            db.transact(store)  # the duplicate key is only found when the queued INSERT runs
+    for _ in range(25):  # more than the pool holds: every connection is handed out at least once
+        with db.uow() as uow:
+            assert uow.conn.execute(text("SELECT 1")).scalar_one() == 1

@@ -67,8 +67,12 @@ def _memo_entry(memo: Memo, company: Company, ids: IdFactory, on: date, legs: li
         source_id=memo.id, kind="post", functional_currency=company.functional_currency,
         exchange_rate=memo.exchange_rate, legs=legs,
         balancing=Leg(company.account(AccountRole.AR), memo.total, debit=ar_debit, customer_id=memo.customer_id),
-        description=f"{memo.kind.capitalize()} memo {memo.number}",
+        description=memo_description(memo),
     )
+
+
+def memo_description(memo: Memo) -> str:
+    return f"{memo.kind.capitalize()} memo {memo.number}"
 
 
 def cash_entry(

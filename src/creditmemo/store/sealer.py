@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("creditmemo.sealer")
 BATCH = 2000
 SCAN_SECONDS = 2.0
+GATHER_SECONDS = 0.05  # after a commit asks, wait this long for more: one seal per burst, not per request
 
 
 def seal_company(db: Database, company_id: str, *, wait: bool = True) -> int | None:
@@ -65,9 +66,11 @@ def seal_pending(db: Database, company_ids: Iterable[str] | None = None, *, wait
 class BackgroundSealer:
     """One daemon thread per Database: seals the companies it is asked to, in batches."""
 
-    def __init__(self, db: Database, *, scan_seconds: float = SCAN_SECONDS) -> None:
+    def __init__(self, db: Database, *, scan_seconds: float = SCAN_SECONDS,
+                 gather_seconds: float = GATHER_SECONDS) -> None:
         self._db = db
         self._scan_seconds = scan_seconds
+        self._gather_seconds = gather_seconds
         self._wanted: set[str] = set()
         self._cv = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -106,6 +109,8 @@ class BackgroundSealer:
             with self._cv:
                 if not self._wanted and not self._stopping:
                     self._cv.wait(max(0.0, next_scan - time.monotonic()))
+                if self._wanted and not self._stopping:
+                    self._cv.wait(self._gather_seconds)  # let the burst's other commits join this seal
                 todo, self._wanted = self._wanted, set()
                 stopping = self._stopping
                 self._busy = True

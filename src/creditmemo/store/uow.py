@@ -179,6 +179,11 @@ class UnitOfWork:
         self._leave_pipeline(exc or RuntimeError("rollback"))
         if self._tx.is_active:
             self._tx.rollback()
+        elif self.postgres:
+            # A COMMIT that failed in pipeline mode (a queued statement's error surfaced there) leaves the
+            # session in an aborted transaction that SQLAlchemy believes ended: roll it back here, or the
+            # pool would hand the connection out still aborted.
+            self.conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
 
     def _leave_pipeline(self, exc: BaseException | None) -> None:
         if self._pipeline is not None:

@@ -12,10 +12,11 @@ from dataclasses import replace
 from creditmemo.domain.documents import Invoice, Memo, MemoKind, MemoSource
 from creditmemo.domain.errors import CustomerMismatchError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
+from creditmemo.domain.lifecycle import Action, next_status
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos import build
-from creditmemo.services.memos.post import post_new, route_new
+from creditmemo.services.memos.post import Route, plan_post, post_new, route_new, write_invoice_side, write_memo_side
 from creditmemo.store import numbering
 from creditmemo.store.uow import UnitOfWork
 
@@ -39,7 +40,19 @@ def _create(uow: UnitOfWork, actor: Actor, memo: Memo, *, post: bool, invoice: I
     if not post:
         return _store_new(uow, actor, memo)
     route = route_new(uow, actor, memo)
-    return post_new(uow, actor, _store_new(uow, actor, memo), route, invoice=invoice)
+    if route is not Route.POST:
+        return post_new(uow, actor, _store_new(uow, actor, memo), route)
+    # Create and post: everything is worked out and the invoice side written before the number is taken,
+    # so the counter is held only while the memo's own rows are queued and the transaction commits.
+    next_status(memo.status, Action.POST, f"{memo.kind} memo")
+    plan = plan_post(uow, actor, memo, invoice=invoice)
+    write_invoice_side(uow, plan)
+    doc_type = f"{memo.kind}_memo"
+    number = numbering.next_number(uow.conn, actor.company_id, doc_type)
+    draft, posted = replace(memo, number=number), replace(plan.posted, number=number)
+    uow.memos.add(posted)  # inserted in its posted state: lines re-priced, totals final
+    audit.record(uow, actor, f"{doc_type}.created", doc_type, memo.id, memo_summary(draft))
+    return write_memo_side(uow, actor, replace(plan, draft=draft, posted=posted), inserted=True)
 
 
 def build_credit_memo_from_invoice(

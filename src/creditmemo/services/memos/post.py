@@ -5,20 +5,21 @@ commit) the customer and the audit head."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
 
 from creditmemo.domain.crediting import credited_after, reprice_for_post
-from creditmemo.domain.documents import Invoice, Memo, MemoKind, memo_totals
+from creditmemo.domain.documents import Invoice, InvoiceLine, Memo, MemoKind, memo_totals
+from creditmemo.domain.ledger import JournalEntry
 from creditmemo.domain.lifecycle import Action, Status, next_status
-from creditmemo.domain.money import Money
-from creditmemo.domain.posting_rules import memo_entry
+from creditmemo.domain.posting_rules import memo_description, memo_entry
+from creditmemo.domain.settlement import Application
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.approval import approval_tier, ensure_cleared_for_posting, submit_draft
-from creditmemo.services.settlement.applications import auto_apply_posted_memo
+from creditmemo.services.settlement.applications import plan_auto_apply, record_auto_apply
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -75,12 +76,33 @@ def queue_post(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
     return queued
 
 
+@dataclass(frozen=True, slots=True)
+class PostPlan:
+    """A posting worked out in memory, before anything is written (rules 1, 2 and 5 already checked)."""
+
+    draft: Memo                          # the memo as it was
+    posted: Memo                         # status posted, re-priced lines and totals, the auto-applied amount
+    entry: JournalEntry
+    credited: tuple[InvoiceLine, ...]    # the invoice lines with this memo's credit added
+    application: Application | None      # the auto-apply to the memo's invoice
+    on: date
+
+
 def finish_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None,
                 invoice: Invoice | None = None) -> Memo:
-    """The posting itself, shared by the direct path, ``post: true`` and the worker. ``memo`` is locked
-    (or new in this transaction); ``invoice``, when given, is its invoice under this transaction's lock."""
+    """The posting itself, shared by the direct path and the worker. ``memo`` is locked; ``invoice``,
+    when given, is its invoice under this transaction's lock."""
+    plan = plan_post(uow, actor, memo, on=on, invoice=invoice)
+    write_invoice_side(uow, plan)
+    return write_memo_side(uow, actor, plan)
+
+
+def plan_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None,
+              invoice: Invoice | None = None) -> PostPlan:
+    """Work the posting out: lock the memo's invoice (unless given), re-check and re-price under that lock."""
     company = uow.companies.get(actor.company_id)
     lines = memo.lines
+    credited: list[InvoiceLine] = []
     if memo.kind is MemoKind.CREDIT and memo.invoice_id is not None:
         if invoice is None:
             invoice = uow.invoices.get(actor.company_id, memo.invoice_id, for_update=True)
@@ -89,7 +111,7 @@ def finish_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = 
         for line in lines:
             if line.invoice_line_id:
                 invoice_lines[line.invoice_line_id] = credited_after(invoice_lines[line.invoice_line_id], line)
-        uow.invoices.save_credited(invoice_lines[line.invoice_line_id] for line in lines if line.invoice_line_id)
+        credited = [invoice_lines[line.invoice_line_id] for line in lines if line.invoice_line_id]
     else:
         invoice = None
     subtotal, tax_total, total = memo_totals(lines, memo.currency)
@@ -97,25 +119,39 @@ def finish_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = 
     posted = replace(memo, status=Status.POSTED, lines=lines, subtotal=subtotal, tax_total=tax_total, total=total,
                      posted_at=now, posted_by=actor.user_id, updated_at=now, post_error=None,
                      version=memo.version + 1)
-    if lines != memo.lines:
-        uow.memos.save_line_amounts(posted)
     posted_on = on or posted.issue_date
-    uow.journal.add(memo_entry(posted, company, new_id, posted_on), now)
+    app = None if invoice is None else plan_auto_apply(uow, actor, posted, invoice, on=posted_on)
+    if app is not None:
+        posted = replace(posted, amount_applied=posted.amount_applied + app.amount)
+    entry = memo_entry(posted, company, new_id, posted_on)
+    return PostPlan(memo, posted, entry, tuple(credited), app, posted_on)
+
+
+def write_invoice_side(uow: UnitOfWork, plan: PostPlan) -> None:
+    """What needs no memo number: the invoice lines' credited totals (rule 1's running totals)."""
+    uow.invoices.save_credited(plan.credited)
+
+
+def write_memo_side(uow: UnitOfWork, actor: Actor, plan: PostPlan, *, inserted: bool = False) -> Memo:
+    """The memo header (unless ``inserted`` already in its posted state), re-priced line amounts, the
+    journal entry, the auto-apply, the customer's balance and the events."""
+    memo, posted = plan.draft, plan.posted
+    if not inserted:
+        uow.memos.save(posted)  # one header write: status, totals and the auto-applied amount
+        if posted.lines != memo.lines:
+            uow.memos.save_line_amounts(posted)
+    uow.journal.add(replace(plan.entry, description=memo_description(posted)), uow.now())
     changes: dict[str, object] = {"status": [str(memo.status), str(Status.POSTED)]}
-    if total != memo.total:
-        changes["total"] = [str(memo.total.amount), str(total.amount)]
+    if posted.total != memo.total:
+        changes["total"] = [str(memo.total.amount), str(posted.total.amount)]
     audit.record(uow, actor, f"{memo.kind}_memo.posted", f"{memo.kind}_memo", memo.id, changes)
-    applied = Money.zero(memo.currency)
-    if invoice is not None:
-        app = auto_apply_posted_memo(uow, actor, posted, invoice, on=posted_on)
-        if app is not None:
-            applied = app.amount
-            posted = replace(posted, amount_applied=posted.amount_applied + applied)
-    uow.memos.save(posted)  # one header write: status, totals and the auto-applied amount
-    amount = total.to_minor()
+    applied = 0
+    if plan.application is not None:
+        record_auto_apply(uow, actor, plan.application)
+        applied = plan.application.amount.to_minor()
+    amount = posted.total.to_minor()
     if memo.kind is MemoKind.CREDIT:
-        uow.customers.adjust(actor.company_id, memo.customer_id, balance=-amount,
-                             available_credit=amount - applied.to_minor())
+        uow.customers.adjust(actor.company_id, memo.customer_id, balance=-amount, available_credit=amount - applied)
     else:
         uow.customers.adjust(actor.company_id, memo.customer_id, balance=amount)
     return posted

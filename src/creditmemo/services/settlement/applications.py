@@ -84,13 +84,12 @@ def apply_credit(uow: UnitOfWork, actor: Actor, *, source_type: str, source_id: 
     return _record(uow, actor, SourceType(source.type), source, parsed, applied_on)
 
 
-def auto_apply_posted_memo(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice, *,
-                           on: date) -> Application | None:
+def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice, *, on: date) -> Application | None:
     """A credit memo posted from an invoice applies itself to that invoice, up to the invoice's amount
-    due (DESIGN §2); the rest stays as account credit. Folded into posting: ``memo`` is the memo being
-    posted and ``invoice`` its invoice, both locked by the posting, which also writes the memo's applied
-    total and the customer's available credit with its own updates. Writes the application, the
-    invoice's credited total and the audit event."""
+    due (DESIGN §2); the rest stays as account credit. Folded into posting (``memo`` is the memo being
+    posted, ``invoice`` its invoice, both held by the posting): this decides the application; the posting
+    writes it with ``record_auto_apply`` and moves the memo's applied total and the customer's available
+    credit with its own updates."""
     if not memo.auto_apply or invoice.status != "issued":
         return None
     source = Party("credit_memo", memo.id, memo.number, memo.customer_id, memo.currency, memo.amount_available)
@@ -100,11 +99,15 @@ def auto_apply_posted_memo(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: I
         return None
     parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
     check_allocations(source, parsed, {target.id: target})
-    app = _new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
+    return _new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
+
+
+def record_auto_apply(uow: UnitOfWork, actor: Actor, app: Application) -> None:
+    """Write an application decided by ``plan_auto_apply``: the record, the invoice's credited total, the event."""
     uow.applications.add_many([app])
-    uow.applications.add_to_invoices(actor.company_id, {invoice.id: (amount.to_minor(), 0)})
-    _audit_created(uow, actor, SourceType.CREDIT_MEMO, source, app, on, auto=True)
-    return app
+    uow.applications.add_to_invoices(actor.company_id, {app.target_id: (app.amount.to_minor(), 0)})
+    source = Party("credit_memo", app.source_id, "", app.customer_id, app.currency, app.amount)
+    _audit_created(uow, actor, SourceType.CREDIT_MEMO, source, app, app.applied_on, auto=True)
 
 
 def _new_applications(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Party,
