@@ -30,6 +30,10 @@ class TestFromInvoice:
         assert (customer["balance"], customer["available_credit"]) == ("0.00", "0.00")
         events = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/events"))
         assert [e["action"] for e in events] == ["credit_memo.created", "credit_memo.posted"]
+        # The number appears as taken wherever it is written (on PostgreSQL it is taken at commit).
+        assert events[0]["changes"]["number"] == [None, memo["number"]]
+        assert entries[0]["description"] == f"Credit memo {memo['number']}"
+        assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["number"] == memo["number"]
         rec = tenant.ok(tenant.get("/v1/reports/reconciliation", role="auditor"))
         assert rec["ok"] is True, rec
 

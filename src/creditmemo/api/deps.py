@@ -27,6 +27,8 @@ from creditmemo.ids import new_id
 from creditmemo.services import idempotency
 from creditmemo.services.actors import Actor
 from creditmemo.services.users import authenticate_api_key
+from creditmemo.store import numbering
+from creditmemo.store.numbering import Numbers
 from creditmemo.store.uow import Database, UnitOfWork, is_retryable
 
 JSON = "application/json"
@@ -127,7 +129,11 @@ class Ctx:
             payload = body.model_dump_json(exclude_unset=False) if body is not None else ""
             fingerprint = idempotency.request_fingerprint(self.request.method, self.request.url.path, payload)
 
+        numbers: list[Numbers] = []
+
         def attempt(uow: UnitOfWork) -> Response:
+            uow.defer_numbers()  # a new document's number is taken in the commit's flight (store/numbering.py)
+            numbers[:] = [uow.numbers]
             stored = None
             if key is not None:
                 stored = idempotency.find_response(uow, self.actor, key, fingerprint)
@@ -143,7 +149,7 @@ class Ctx:
             return Response(text, status_code=status, media_type=JSON)
 
         try:
-            return self.db.transact(attempt, request_id=self.request_id)
+            response = self.db.transact(attempt, request_id=self.request_id)
         except IntegrityError:
             # A concurrent request with the same key committed first: answer as its replay.
             replay = self._twin(key, fingerprint)
@@ -161,6 +167,12 @@ class Ctx:
             if is_retryable(e):  # still failing after every retry
                 raise ApiError("conflict", "The request conflicted with concurrent changes; retry it.") from None
             raise
+        if numbers and numbers[0].reserved:  # committed: read the numbers the documents got
+            with self.db.uow(readonly=True, request_id=self.request_id) as uow:
+                taken = numbers[0].read_back(uow.conn)
+            response = Response(numbering.resolve(bytes(response.body).decode(), taken),
+                                status_code=response.status_code, media_type=JSON)
+        return response
 
     def _twin(self, key: str | None, fingerprint: str) -> Response | None:
         if key is None:

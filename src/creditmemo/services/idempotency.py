@@ -54,7 +54,7 @@ def find_response(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str) -> 
 
 def save_response(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str, status_code: int, body: str, *,
                   replace: bool = False) -> None:
-    repo = IdempotencyRepository(uow.conn)
+    repo = IdempotencyRepository(uow.conn, uow.numbers)
     if replace:
         repo.remove(actor.company_id, key)
     repo.add(company_id=actor.company_id, key=key, request_hash=fingerprint, status_code=status_code, body=body,

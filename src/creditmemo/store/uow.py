@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
 from creditmemo.store.engine import PIPELINE, READONLY, is_postgres, make_engine
+from creditmemo.store.numbering import Numbers
 from creditmemo.store.repositories.applications import ApplicationRepository
 from creditmemo.store.repositories.approvals import ApprovalRepository
 from creditmemo.store.repositories.audit import AuditLog
@@ -140,22 +141,28 @@ class UnitOfWork:
             self._pipeline = conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
             conn.info[PIPELINE] = self._pipeline.__enter__()
         locks = self.postgres  # SQLite serialises writers with BEGIN IMMEDIATE instead
+        self.numbers = Numbers(conn)
         self.companies = CompanyRepository(conn, self.db.company_cache)
         self.customers = CustomerRepository(conn, row_locks=locks)
         self.invoices = InvoiceRepository(conn, row_locks=locks)
-        self.memos = MemoRepository(conn, row_locks=locks)
-        self.journal = JournalRepository(conn)
+        self.memos = MemoRepository(conn, row_locks=locks, numbers=self.numbers)
+        self.journal = JournalRepository(conn, numbers=self.numbers)
         self.applications = ApplicationRepository(conn, row_locks=locks)
         self.payments = PaymentRepository(conn, row_locks=locks)
         self.refunds = RefundRepository(conn)
         self.reports = ReportQueries(conn)
         self.approvals = ApprovalRepository(conn)
-        self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id)
+        self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id, numbers=self.numbers)
         self.audit.enabled = self.db.audit
         return self
 
     def now(self) -> datetime:
         return self.db.clock()
+
+    def defer_numbers(self) -> None:
+        """Let document numbers be taken in the commit's flight (store/numbering.py). Only an edge that
+        resolves the tokens in what it answers may ask (the API does); only PostgreSQL's pipeline can."""
+        self.numbers.deferred = self._pipeline is not None
 
     def commit(self) -> None:
         """Hot rows last (docs/CONCURRENCY.md): customer balances, then the (unsealed) audit events, COMMIT."""

@@ -17,7 +17,6 @@ from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos import build
 from creditmemo.services.memos.post import Route, plan_post, post_new, route_new, write_invoice_side, write_memo_side
-from creditmemo.store import numbering
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -30,7 +29,7 @@ def memo_summary(memo: Memo) -> dict[str, object]:
 def _store_new(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
     # The number is taken last so the counter row is held for as short a time as possible.
     doc_type = f"{memo.kind}_memo"
-    memo = replace(memo, number=numbering.next_number(uow.conn, actor.company_id, doc_type))
+    memo = replace(memo, number=uow.numbers.take(actor.company_id, doc_type, memo.id))
     uow.memos.add(memo)
     audit.record(uow, actor, f"{doc_type}.created", doc_type, memo.id, memo_summary(memo))
     return memo
@@ -48,7 +47,7 @@ def _create(uow: UnitOfWork, actor: Actor, memo: Memo, *, post: bool, invoice: I
     plan = plan_post(uow, actor, memo, invoice=invoice)
     write_invoice_side(uow, plan)
     doc_type = f"{memo.kind}_memo"
-    number = numbering.next_number(uow.conn, actor.company_id, doc_type)
+    number = uow.numbers.take(actor.company_id, doc_type, memo.id)
     draft, posted = replace(memo, number=number), replace(plan.posted, number=number)
     uow.memos.add(posted)  # inserted in its posted state: lines re-priced, totals final
     audit.record(uow, actor, f"{doc_type}.created", doc_type, memo.id, memo_summary(draft))

@@ -8,11 +8,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+import json
+
+from sqlalchemy import JSON, Connection, bindparam, cast, func, insert, select, update
 
 from creditmemo.domain.audit import GENESIS, AuditEvent, Seal, jsonable_changes
 from creditmemo.ids import new_id, tx_order_key
 from creditmemo.store.locking import locked
+from creditmemo.store.numbering import Numbers
 from creditmemo.store.tables import audit_events, audit_heads
 
 _insert_events = insert(audit_events)
@@ -35,8 +38,10 @@ _write_seal = (update(audit_events)
 
 
 class AuditLog:
-    def __init__(self, conn: Connection, *, row_locks: bool, request_id: str | None = None) -> None:
+    def __init__(self, conn: Connection, *, row_locks: bool, request_id: str | None = None,
+                 numbers: Numbers | None = None) -> None:
         self.conn = conn
+        self.numbers = numbers
         self.row_locks = row_locks
         self.request_id = request_id
         self.pending: list[AuditEvent] = []
@@ -61,12 +66,22 @@ class AuditLog:
             return
         events, self.pending = self.pending, []
         tx_id = tx_order_key()  # the sealer chains transactions in this order
-        self.conn.execute(_insert_events, [{
+        rows = [{
             "company_id": e.company_id, "id": e.id, "seq": None, "tx_id": tx_id, "ordinal": i,
             "occurred_at": e.occurred_at, "actor_id": e.actor_id, "actor_label": e.actor_label, "action": e.action,
             "entity_type": e.entity_type, "entity_id": e.entity_id, "changes": e.changes,
             "request_id": e.request_id, "prev_hash": None, "hash": None,
-        } for i, e in enumerate(events)])
+        } for i, e in enumerate(events)]
+        numbered = []
+        if self.numbers is not None and self.numbers.reserved:  # events naming a number not taken yet
+            text = {id(r): json.dumps(r["changes"], ensure_ascii=False) for r in rows}
+            numbered = [r for r in rows if self.numbers.carries(text[id(r)])]
+            for r in numbered:
+                r["changes"] = cast(self.numbers.text_sql(text[id(r)], "b_changes"), JSON)
+                self.conn.execute(insert(audit_events).values(r))
+        plain = [r for r in rows if not any(r is n for n in numbered)]
+        if plain:
+            self.conn.execute(_insert_events, plain)
         self.written.update(e.company_id for e in events)
 
     # sealing ------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, insert, select
 
 from creditmemo.domain.ledger import JournalEntry
 from creditmemo.store.mapping import journal_entry_from_row
+from creditmemo.store.numbering import Numbers
 from creditmemo.store.tables import journal_entries, journal_lines
 
 _insert_entry = insert(journal_entries)
@@ -15,15 +16,21 @@ _insert_lines = insert(journal_lines)
 
 
 class JournalRepository:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, *, numbers: Numbers | None = None) -> None:
         self.conn = conn
+        self.numbers = numbers
 
     def add(self, entry: JournalEntry, now: datetime) -> None:
-        self.conn.execute(_insert_entry, dict(
+        row = dict(
             id=entry.id, company_id=entry.company_id, date=entry.date, source_type=entry.source_type,
             source_id=entry.source_id, kind=entry.kind, currency=entry.currency,
             functional_currency=entry.functional_currency, exchange_rate=entry.exchange_rate,
-            description=entry.description, created_at=now))
+            description=entry.description, created_at=now)
+        if self.numbers is not None and self.numbers.carries(entry.description):
+            row["description"] = self.numbers.text_sql(entry.description, "b_description")
+            self.conn.execute(insert(journal_entries).values(row))
+        else:
+            self.conn.execute(_insert_entry, row)
         self.conn.execute(_insert_lines, [
             {"entry_id": entry.id, "company_id": entry.company_id, "line_no": i + 1,
              "account_code": line.account, "debit_minor": line.debit.to_minor(),

@@ -11,6 +11,7 @@ from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.locking import locked, touch
 from creditmemo.store.mapping import MEMO_HEADER_FIELDS, memo_from_row, memo_line_to_row, memo_to_row
+from creditmemo.store.numbering import Numbers, numbered_insert
 from creditmemo.store.repositories.listing import filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.tables import memo_lines, memos
 
@@ -53,12 +54,20 @@ def memo_with_lines(rows: Sequence[Mapping[str, Any]]) -> Memo:
 
 
 class MemoRepository:
-    def __init__(self, conn: Connection, *, row_locks: bool) -> None:
+    def __init__(self, conn: Connection, *, row_locks: bool, numbers: Numbers | None = None) -> None:
         self.conn = conn
         self.row_locks = row_locks
+        self.numbers = numbers
 
     def add(self, memo: Memo) -> None:
-        self.conn.execute(_insert_memo, memo_to_row(memo))
+        row = memo_to_row(memo)
+        reservation = self.numbers.reservation(memo.number) if self.numbers else None
+        if reservation is None:
+            self.conn.execute(_insert_memo, row)
+        else:  # the number is taken by the insert itself, in the commit's flight (store/numbering.py)
+            params = {f"v_{k}": v for k, v in row.items() if k != "number"}
+            self.conn.execute(numbered_insert(memos, reservation.doc_type),
+                              {**params, "n_company": reservation.company_id, "n_type": reservation.doc_type})
         self._insert_lines(memo)
 
     def _insert_lines(self, memo: Memo) -> None:
