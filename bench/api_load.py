@@ -254,36 +254,38 @@ def wait_up(base: str, timeout: float = 60) -> None:
     raise SystemExit("server did not start")
 
 
-def overhead(url: str, n: int) -> None:
-    """What the HTTP layer adds per request, without a network or concurrency: N create+post pairs through
-    the services, then N through the ASGI app called in this thread (sync endpoints run inline)."""
+def overhead(url: str, n: int, profile: bool = False) -> None:
+    """What the HTTP layer adds per request, without a network or concurrency: N memos created and posted
+    in one transaction through the services (as ``"post": true`` does), then N ``"post": true`` requests
+    through the ASGI app called in this thread (sync endpoints run inline). ``profile``: cProfile the
+    requests and print where their time goes."""
+    import cProfile
     import json
+    import pstats
 
     import fastapi.dependencies.utils
     import fastapi.routing
 
     from creditmemo.api.app import create_app
     from creditmemo.services.memos.create import create_credit_memo_from_invoice
-    from creditmemo.services.memos.post import post_memo
     from creditmemo.services.users import authenticate_api_key
 
     key, _, ids = prepare(url, 1, 2 * n + 100, 0.0)[0]
-    db = Database(url)
+    db = Database(url, sealing="background")
     with db.uow() as uow:
         actor = authenticate_api_key(uow, key)
     assert actor is not None
-    for _ in range(20):
-        with db.uow() as uow:
-            memo = create_credit_memo_from_invoice(uow, actor, ids.pop(), reason_code="billing_error")
-        with db.uow() as uow:
-            post_memo(uow, actor, memo.id)
+
+    def services(count: int) -> None:
+        for _ in range(count):
+            invoice_id = ids.pop()
+            db.transact(lambda uow: create_credit_memo_from_invoice(uow, actor, invoice_id,
+                                                                     reason_code="billing_error", post=True))
+
+    services(20)
     t = time.perf_counter()
-    for _ in range(n):
-        with db.uow() as uow:
-            memo = create_credit_memo_from_invoice(uow, actor, ids.pop(), reason_code="billing_error")
-        with db.uow() as uow:
-            post_memo(uow, actor, memo.id)
-    services = (time.perf_counter() - t) / (2 * n) * 1000
+    services(n)
+    in_services = (time.perf_counter() - t) / n * 1000
 
     async def inline(func, *args, **kwargs):  # type: ignore[no-untyped-def]
         return func(*args, **kwargs)
@@ -296,7 +298,8 @@ def overhead(url: str, n: int) -> None:
         data = b"" if body is None else json.dumps(body).encode()
         scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
                  "headers": [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json"),
-                             (b"content-length", str(len(data)).encode())],
+                             (b"content-length", str(len(data)).encode()),
+                             (b"idempotency-key", path.encode())],
                  "http_version": "1.1", "scheme": "http", "server": ("bench", 80), "client": ("bench", 1),
                  "root_path": ""}
         out: dict[str, object] = {"body": b""}
@@ -312,22 +315,29 @@ def overhead(url: str, n: int) -> None:
         await app(scope, receive, send)
         return out["status"], out["body"]  # type: ignore[return-value]
 
-    async def pairs(count: int) -> None:
+    async def requests(count: int) -> None:
         for _ in range(count):
-            status, body = await call(f"/v1/invoices/{ids.pop()}/credit-memos", {"reason_code": "billing_error"})
-            assert status == 201, body
-            status, body = await call(f"/v1/credit-memos/{json.loads(body)['id']}/post")
-            assert status == 200, body
+            status, body = await call(f"/v1/invoices/{ids.pop()}/credit-memos",
+                                      {"reason_code": "billing_error", "post": True})
+            assert status == 201 and json.loads(body)["status"] == "posted", body
 
     async def run() -> float:
-        await pairs(20)
+        await requests(20)
+        prof = cProfile.Profile() if profile else None
         t = time.perf_counter()
-        await pairs(n)
-        return (time.perf_counter() - t) / (2 * n) * 1000
+        if prof is not None:
+            prof.enable()
+        await requests(n)
+        if prof is not None:
+            prof.disable()
+            prof.dump_stats("/tmp/creditmemo_api.prof")
+        return (time.perf_counter() - t) / n * 1000
 
     api = asyncio.run(run())
-    print(f"one thread, no network, n={n} pairs: services {services:.2f} ms/operation, "
-          f"through the API app {api:.2f} ms/request (the HTTP layer adds {api - services:.2f} ms)")
+    print(f"one thread, no network, n={n}: created+posted through the services {in_services:.2f} ms/memo, "
+          f"through the API app {api:.2f} ms/request (the HTTP layer adds {api - in_services:.2f} ms)")
+    if profile:
+        pstats.Stats("/tmp/creditmemo_api.prof").sort_stats("tottime").print_stats(30)
     db.dispose()
 
 
@@ -346,10 +356,11 @@ def main() -> None:
     ap.add_argument("--no-idempotency-key", action="store_true", help="creates without an Idempotency-Key")
     ap.add_argument("--overhead", type=int, default=0, metavar="N",
                     help="instead of the load run: the HTTP layer's cost per request, in process")
+    ap.add_argument("--profile", action="store_true", help="with --overhead: cProfile the requests")
     args = ap.parse_args()
     url = fresh_database(args.engine)
     if args.overhead:
-        overhead(url, args.overhead)
+        overhead(url, args.overhead, args.profile)
         return
     t = time.perf_counter()
     work = prepare(url, args.companies, args.invoices or int(args.duration * 600) + 2000, args.hot_share)

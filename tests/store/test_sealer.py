@@ -149,3 +149,33 @@ class TestBackgroundSealer:
         with db.uow(readonly=True) as uow:
             assert verify_audit_chain(uow, company_id) is None
             assert uow.audit.head(company_id)[0] == sealed
+
+
+class TestReadingBeforeTheSeal:
+    def test_the_api_and_the_memo_page_show_events_not_sealed_yet(self, db: Database) -> None:
+        from fastapi.testclient import TestClient
+
+        from creditmemo.api.app import create_app
+        from creditmemo.services.users import ensure_company_user, issue_api_key
+
+        unsealed = Database(_url(db), sealing="off")
+        try:
+            slug = new_id("r").lower().replace("_", "-")[:40]
+            with unsealed.uow() as uow:
+                user = ensure_company_user(uow, slug, f"c@{slug}.test", "controller", [])
+                key = issue_api_key(uow, system_actor(user.company_id), user.id).key
+            client = TestClient(create_app(unsealed), raise_server_exceptions=False)
+            headers = {"Authorization": f"Bearer {key}"}
+            cust = client.post("/v1/customers", json={"name": "A", "currency": "USD"}, headers=headers).json()
+            memo = client.post("/v1/credit-memos", headers=headers, json={
+                "customer_id": cust["id"], "currency": "USD", "reason_code": "goodwill", "post": True,
+                "lines": [{"description": "Goodwill", "quantity": "1", "unit_price": "5.00"}]})
+            assert memo.status_code == 201, memo.text
+            events = client.get(f"/v1/credit-memos/{memo.json()['id']}/events", headers=headers)
+            assert events.status_code == 200, events.text
+            assert [(e["action"], e["seq"], e["hash"]) for e in events.json()] == [
+                ("credit_memo.created", None, None), ("credit_memo.posted", None, None)]
+            chain = client.get("/v1/audit-events", headers=headers)
+            assert chain.status_code == 200 and chain.json()["data"] == []  # the chain: sealed events only
+        finally:
+            unsealed.dispose()

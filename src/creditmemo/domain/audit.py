@@ -36,6 +36,11 @@ class AuditEvent:
     def sealed(self) -> bool:
         return self.seq is not None
 
+    @property
+    def order(self) -> tuple[int, int, datetime, str]:
+        """Chain order: sealed events by seq, then the ones not sealed yet by time."""
+        return (0, self.seq, self.occurred_at, self.id) if self.seq is not None else (1, 0, self.occurred_at, self.id)
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):

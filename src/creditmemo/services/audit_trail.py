@@ -62,7 +62,7 @@ def verify_audit_chain(uow: UnitOfWork, actor_or_company: Actor | str) -> ChainB
     # (Two reads, not one snapshot, so a verify running beside writers reports no false break.)
     tail = list(uow.audit.iter_events(company_id, after=head_seq, batch=1000))
     latest_seq, _ = uow.audit.head(company_id)
-    forged = next((e for e in tail if e.seq > latest_seq), None)
+    forged = next((e for e in tail if (e.seq or 0) > latest_seq), None)
     if forged is not None:
-        return ChainBreak(forged.seq, forged.id, f"event #{forged.seq} is beyond the chain head #{latest_seq}")
+        return ChainBreak(forged.seq or 0, forged.id, f"event #{forged.seq} is beyond the chain head #{latest_seq}")
     return None

@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from sqlalchemy import (
-    Connection, Insert, Table, Text, bindparam, cast, func, insert, select, update,
+    Connection,
+    Insert,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    insert,
+    select,
+    update,
 )
 from sqlalchemy.sql.elements import ColumnElement
 

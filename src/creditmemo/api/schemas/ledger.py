@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import Field
+
 from creditmemo.api.schemas.common import DecimalStr, MoneyStr, Out, dec, money
 from creditmemo.domain.audit import AuditEvent
 from creditmemo.domain.ledger import JournalEntry, JournalLine
@@ -48,7 +50,8 @@ class JournalEntryOut(Out):
 class AuditEventOut(Out):
     object: str = "audit_event"
     id: str
-    seq: int
+    seq: int | None = Field(description="Place in the company's hash chain; null until the event is sealed "
+                                        "(normally within a second of its commit).")
     occurred_at: datetime
     actor_id: str | None
     actor_label: str | None
@@ -57,8 +60,8 @@ class AuditEventOut(Out):
     entity_id: str
     changes: dict[str, Any]
     request_id: str | None
-    prev_hash: str
-    hash: str
+    prev_hash: str | None
+    hash: str | None
 
     @classmethod
     def of(cls, e: AuditEvent) -> AuditEventOut:

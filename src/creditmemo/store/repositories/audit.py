@@ -4,11 +4,10 @@ the company's chain head, which no request transaction locks (docs/CONCURRENCY.m
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
-
-import json
 
 from sqlalchemy import JSON, Connection, bindparam, cast, func, insert, select, update
 
@@ -66,7 +65,7 @@ class AuditLog:
             return
         events, self.pending = self.pending, []
         tx_id = tx_order_key()  # the sealer chains transactions in this order
-        rows = [{
+        rows: list[dict[str, Any]] = [{
             "company_id": e.company_id, "id": e.id, "seq": None, "tx_id": tx_id, "ordinal": i,
             "occurred_at": e.occurred_at, "actor_id": e.actor_id, "actor_label": e.actor_label, "action": e.action,
             "entity_type": e.entity_type, "entity_id": e.entity_id, "changes": e.changes,
@@ -169,7 +168,7 @@ class AuditLog:
         return [_event_from_row(r) for r in rows]
 
 
-def _event_from_row(r: Mapping[str, Any]) -> AuditEvent:
+def _event_from_row(r: Any) -> AuditEvent:
     return AuditEvent(
         id=r["id"], company_id=r["company_id"], occurred_at=r["occurred_at"], actor_id=r["actor_id"],
         actor_label=r["actor_label"], action=r["action"], entity_type=r["entity_type"],

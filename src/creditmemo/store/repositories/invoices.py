@@ -4,7 +4,7 @@ lines themselves are never locked (docs/CONCURRENCY.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -45,7 +45,7 @@ _adjust_settlement = (
             amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid")))
 
 
-def invoice_with_lines(rows: Sequence[Mapping[str, Any]]) -> Invoice:
+def invoice_with_lines(rows: Sequence[Any]) -> Invoice:
     lines = [{name: r[f"l_{name}"] for name in _LINE_COLUMNS} for r in rows if r["l_id"] is not None]
     return invoice_from_row(rows[0], lines)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, literal_column, select, update
@@ -46,7 +46,7 @@ def _entity(kind: MemoKind) -> str:
     return f"{kind}_memo"
 
 
-def memo_with_lines(rows: Sequence[Mapping[str, Any]]) -> Memo:
+def memo_with_lines(rows: Sequence[Any]) -> Memo:
     """One memo from the rows of ``_with_lines`` (header repeated on each line row)."""
     header = rows[0]
     lines = [{name: r[f"l_{name}"] for name in _LINE_COLUMNS} for r in rows if r["l_id"] is not None]

@@ -145,7 +145,7 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
     # The timeline: the memo's own events and those of its applications and refunds, in chain order.
     for related in [*(a.id for a in apps if a.source_id == memo.id), *(r.id for r in refunds)][:200]:
         events = [*events, *uow.audit.for_entity(actor.company_id, related)]
-    events.sort(key=lambda e: e.seq)
+    events.sort(key=lambda e: e.order)
     names = q.user_names(actor.company_id, [memo.created_by, memo.posted_by, memo.voided_by,
                                             *(a.actor_id for a in approvals), *(a.created_by for a in apps)])
     numbers = q.numbers(actor.company_id, [*(a.target_id for a in apps), *(a.source_id for a in apps)])
