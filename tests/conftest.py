@@ -2,7 +2,11 @@
 
 Engines come from CREDITMEMO_TEST_ENGINES (default "sqlite,postgresql"); PostgreSQL from
 TEST_POSTGRES_URL (default: the local server, database creditmemo_test, recreated per session).
-Tests are isolated by company: each test makes its own company, as tenants are in production."""
+Tests are isolated by company: each test makes its own company, as tenants are in production.
+
+When the session used PostgreSQL, it fails at its end if PostgreSQL counted a deadlock in the test database
+or in a stress database (tests/pg_stats.py): the write path is deadlock-free by construction
+(docs/CONCURRENCY.md), and a deadlock retried away is still a deadlock."""
 
 from __future__ import annotations
 
@@ -18,9 +22,13 @@ from creditmemo.services.companies import create_company
 from creditmemo.store import migrate
 from creditmemo.store.uow import Database
 from creditmemo.ids import new_id
+from tests import pg_stats
 
 ENGINES = [e.strip() for e in os.environ.get("CREDITMEMO_TEST_ENGINES", "sqlite,postgresql").split(",") if e.strip()]
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_test")
+
+
+_fresh: set[str] = set()  # PostgreSQL databases this session recreated (their deadlock counters start at 0)
 
 
 def _fresh_postgres(url: str) -> None:
@@ -30,6 +38,7 @@ def _fresh_postgres(url: str) -> None:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
+    _fresh.add(url)
 
 
 @pytest.fixture(scope="session")
@@ -59,6 +68,27 @@ def db(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterato
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for database in _databases.values():
         database.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_postgres_deadlock() -> Iterator[None]:
+    """Torn down last: dispose the engines (their backends exit and flush their statistics), then fail if
+    PostgreSQL counted a deadlock in the test database recreated by this session or in a stress database
+    (whose counts the stress fixtures recorded before dropping them)."""
+    yield
+    for database in _databases.values():
+        database.dispose()
+    for url in _fresh:
+        pg_stats.record(url)
+    counted = {name: n for name, n in pg_stats.RECORDED.items() if n}
+    assert not counted, f"PostgreSQL counted deadlocks during the test session: {counted}"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if pg_stats.RECORDED:
+        counts = ", ".join(f"{name} {n}" for name, n in sorted(pg_stats.RECORDED.items()))
+        terminalreporter.write_line(f"PostgreSQL deadlocks (pg_stat_database): {counts}",
+                                    red=any(pg_stats.RECORDED.values()), green=not any(pg_stats.RECORDED.values()))
 
 
 @pytest.fixture()
