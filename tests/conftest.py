@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from creditmemo.ids import new_id
 from creditmemo.services.actors import Actor, Role, system_actor
 from creditmemo.services.companies import create_company
 from creditmemo.store import migrate
 from creditmemo.store.uow import Database
-from creditmemo.ids import new_id
 from tests import pg_stats
 
 ENGINES = [e.strip() for e in os.environ.get("CREDITMEMO_TEST_ENGINES", "sqlite,postgresql").split(",") if e.strip()]

@@ -4,6 +4,7 @@ that record every response, and the checks on the books made afterwards with SQL
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -59,10 +60,8 @@ class Proc:
         return self.popen.poll() is None
 
     def signal_group(self, sig: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.popen.pid, sig)
-        except ProcessLookupError:
-            pass
 
     def kill9(self) -> None:
         """SIGKILL to the whole group (uvicorn's supervisor and its workers): no cleanup, no rollback."""
@@ -72,16 +71,12 @@ class Proc:
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
         if self.alive:
             self.signal_group(sig)
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 self.popen.wait(timeout)
-            except subprocess.TimeoutExpired:
-                pass
         # Whatever is left of the group (a worker process of the server) goes too.
         self.signal_group(signal.SIGKILL)
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(10)
-        except subprocess.TimeoutExpired:
-            pass
 
     def tail(self, lines: int = 60) -> str:
         try:
@@ -461,10 +456,64 @@ class Books:
         """Every create carries its Idempotency-Key as its reference: two documents with one reference are a
         request executed twice."""
         problems = []
-        for table in ("memos", "payments", "refunds"):
-            for r in self.rows(f"""SELECT reference, count(*) AS n FROM {table} WHERE company_id = :c
-                                   AND reference LIKE 'stress-%' GROUP BY reference HAVING count(*) > 1"""):
-                problems.append(f"{table}: {r['n']} documents for one request ({r['reference']})")
+        for table, column in (("memos", "reference"), ("payments", "reference"), ("refunds", "reference"),
+                              ("invoices", "memo")):
+            for r in self.rows(f"""SELECT {column} AS ref, count(*) AS n FROM {table} WHERE company_id = :c
+                                   AND {column} LIKE 'stress-%' GROUP BY {column} HAVING count(*) > 1"""):
+                problems.append(f"{table}: {r['n']} documents for one request ({r['ref']})")
+        return problems
+
+    def documents_for(self, key: str) -> int:
+        """How many documents a create sent with this Idempotency-Key (its reference) left."""
+        return int(self.scalar("""SELECT (SELECT count(*) FROM memos WHERE company_id = :c AND reference = :k)
+                                       + (SELECT count(*) FROM payments WHERE company_id = :c AND reference = :k)
+                                       + (SELECT count(*) FROM refunds WHERE company_id = :c AND reference = :k)
+                                       + (SELECT count(*) FROM invoices WHERE company_id = :c AND memo = :k)""",
+                               k=key))
+
+    def stored_response(self, key: str) -> dict[str, Any] | None:
+        found = self.rows("SELECT status_code, response_body FROM idempotency_keys WHERE company_id = :c AND key = :k",
+                          k=key)
+        return found[0] if found else None
+
+    def audit_problems(self) -> list[str]:
+        """Every change is an audit event (rule 7), and every event has joined the hash chain (none left
+        unsealed once `creditmemo audit verify` ran)."""
+        problems = []
+        checks = {
+            "invoice without invoice.issued": """SELECT number AS what FROM invoices d WHERE company_id = :c AND NOT EXISTS
+                (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id AND e.entity_id = d.id
+                 AND e.action = 'invoice.issued')""",
+            "memo without .created": """SELECT number AS what FROM memos d WHERE company_id = :c AND NOT EXISTS
+                (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id AND e.entity_id = d.id
+                 AND e.action = d.kind || '_memo.created')""",
+            "posted memo without .posted": """SELECT number AS what FROM memos d WHERE company_id = :c
+                AND status IN ('posted', 'void') AND NOT EXISTS
+                (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id AND e.entity_id = d.id
+                 AND e.action = d.kind || '_memo.posted')""",
+            "void memo without .voided": """SELECT number AS what FROM memos d WHERE company_id = :c
+                AND status = 'void' AND NOT EXISTS
+                (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id AND e.entity_id = d.id
+                 AND e.action = d.kind || '_memo.voided')""",
+            "payment without payment.recorded": """SELECT number AS what FROM payments d WHERE company_id = :c AND
+                NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id AND e.entity_id = d.id
+                 AND e.action = 'payment.recorded')""",
+            "refund without refund.created": """SELECT number AS what FROM refunds d WHERE company_id = :c AND
+                NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id AND e.entity_id = d.id
+                 AND e.action = 'refund.created')""",
+            "application without application.created": """SELECT id AS what FROM applications d
+                WHERE company_id = :c AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id
+                AND e.entity_id = d.id AND e.action = 'application.created')""",
+            "reversed application without application.reversed": """SELECT id AS what FROM applications d
+                WHERE company_id = :c AND status = 'reversed' AND NOT EXISTS (SELECT 1 FROM audit_events e
+                WHERE e.company_id = d.company_id AND e.entity_id = d.id AND e.action = 'application.reversed')""",
+            "event not sealed into the chain": """SELECT id AS what FROM audit_events WHERE company_id = :c
+                AND seq IS NULL""",
+        }
+        for title, sql in checks.items():
+            found = [r["what"] for r in self.rows(sql)]
+            if found:
+                problems.append(f"{len(found)} {title}: {found[:5]}")
         return problems
 
 
@@ -475,6 +524,7 @@ def books_problems(books: Books) -> dict[str, list[str]]:
         "every entry balances, AR = customers (rule 5)": books.journal_problems(),
         "documents are whole": books.wholeness_problems(),
         "no request executed twice": books.duplicate_references(),
+        "every change audited and sealed": books.audit_problems(),
     }
 
 
@@ -492,12 +542,19 @@ def report_problems(api_client: Api) -> list[str]:
 
 
 def format_failures(groups: dict[str, Iterable[Any]], limit: int = 15) -> str:
+    """Each group with its count; calls grouped by operation and outcome, with the first of each."""
     out = []
     for title, items in groups.items():
         items = list(items)
-        if items:
-            out.append(f"{title}: {len(items)}")
-            out += [f"    {i.describe() if isinstance(i, Call) else i}" for i in items[:limit]]
+        if not items:
+            continue
+        out.append(f"{title}: {len(items)}")
+        calls = [i for i in items if isinstance(i, Call)]
+        by: dict[tuple[str, str], list[Call]] = {}
+        for c in calls:
+            by.setdefault((c.op, c.outcome), []).append(c)
+        out += [f"    {len(cs):>4} x {cs[0].describe()}" for cs in list(by.values())[:limit]]
+        out += [f"    {i}" for i in [i for i in items if not isinstance(i, Call)][:limit]]
     return "\n".join(out)
 
 
