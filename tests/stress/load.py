@@ -494,7 +494,7 @@ def run_load(clients: list[Client], operations: Operations, *, seconds: float | 
             except Exception as e:  # a bug in the load itself: reported, the thread goes on
                 client.world.crashes.append(f"{name}: {type(e).__name__}: {e}")
 
-    threads = [threading.Thread(target=loop, args=(c,), name=f"load-{i}") for i, c in enumerate(clients)]
+    threads = [threading.Thread(target=loop, args=(c,), name=f"load-{i}", daemon=True) for i, c in enumerate(clients)]
     for th in threads:
         th.start()
     for th in threads:

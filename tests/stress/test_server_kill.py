@@ -152,7 +152,7 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
             server.kill9()
         stop.set()
 
-    kill_thread = threading.Thread(target=killer, name="killer")
+    kill_thread = threading.Thread(target=killer, name="killer", daemon=True)
     kill_thread.start()
     try:
         run_load(clients, KILL_OPERATIONS, stop=stop)
