@@ -26,6 +26,7 @@ from sqlalchemy.pool import NullPool
 
 CREDITMEMO = str(Path(sys.executable).with_name("creditmemo"))
 ROLES = ("clerk", "manager", "vp", "controller", "auditor", "admin")
+NUMBER_TOKEN = "#number:"  # a number the server reserves in a transaction and fills in at commit (never seen)
 PREFIXES = {"invoice": "INV", "credit_memo": "CM", "debit_memo": "DM", "payment": "PAY", "refund": "RF"}
 
 # Refusals a racing client may legitimately get (DESIGN §5): the request was fine, the document's state
@@ -287,6 +288,9 @@ class Api:
         else:
             call.status = r.status_code
             call.replayed = r.headers.get("Idempotent-Replayed") == "true"
+            if NUMBER_TOKEN in r.text:
+                self.recorder.violation(f"{op}: {method} {path} answered with an unresolved document number "
+                                        f"({r.text[r.text.index(NUMBER_TOKEN):][:40]}…)")
             call.request_id = r.headers.get("X-Request-ID")
             try:
                 call.data = r.json()
@@ -472,17 +476,50 @@ class Books:
                                k=key))
 
     def stored_response(self, key: str) -> dict[str, Any] | None:
-        found = self.rows("SELECT status_code, response_body FROM idempotency_keys WHERE company_id = :c AND key = :k",
-                          k=key)
+        found = self.rows("SELECT status_code, response_body FROM idempotency_keys "
+                          "WHERE company_id = :c AND key = :k", k=key)
         return found[0] if found else None
+
+    def token_problems(self) -> list[str]:
+        """A document number reserved in a transaction is filled in where it is written (the journal entry's
+        description, the audit event, the stored Idempotency-Key response): no placeholder is ever left."""
+        problems = []
+        for table, column in (("journal_entries", "description"), ("audit_events", "CAST(changes AS TEXT)"),
+                              ("idempotency_keys", "response_body"), ("memos", "number"), ("invoices", "number"),
+                              ("payments", "number"), ("refunds", "number")):
+            n = self.scalar(f"SELECT count(*) FROM {table} WHERE company_id = :c AND {column} LIKE :t",
+                            t=f"%{NUMBER_TOKEN}%")
+            if n:
+                problems.append(f"{n} rows of {table} hold an unresolved number ({column})")
+        return problems
+
+    def numbers_by_id(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for table in ("invoices", "memos", "payments", "refunds"):
+            rows = self.rows(f"SELECT id, number FROM {table} WHERE company_id = :c")
+            found.update({r["id"]: r["number"] for r in rows})
+        return found
+
+    def answered_number_problems(self, calls: Iterable[Call]) -> list[str]:
+        """Every number a 2xx response gave (created documents, and the documents later actions returned)
+        is the number the document has."""
+        numbers = self.numbers_by_id()
+        problems = []
+        for c in calls:
+            docs = c.data if isinstance(c.data, list) else [c.data]
+            for d in docs:
+                if c.ok and isinstance(d, dict) and d.get("number") and numbers.get(d.get("id")) != d["number"]:
+                    problems.append(f"{c.op}: answered {d['number']} for {d.get('id')}, the database says "
+                                    f"{numbers.get(d.get('id'))}")
+        return problems
 
     def audit_problems(self) -> list[str]:
         """Every change is an audit event (rule 7), and every event has joined the hash chain (none left
         unsealed once `creditmemo audit verify` ran)."""
         problems = []
         checks = {
-            "invoice without invoice.issued": """SELECT number AS what FROM invoices d WHERE company_id = :c AND NOT EXISTS
-                (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id AND e.entity_id = d.id
+            "invoice without invoice.issued": """SELECT number AS what FROM invoices d WHERE company_id = :c
+                AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id AND e.entity_id = d.id
                  AND e.action = 'invoice.issued')""",
             "memo without .created": """SELECT number AS what FROM memos d WHERE company_id = :c AND NOT EXISTS
                 (SELECT 1 FROM audit_events e WHERE e.company_id = d.company_id AND e.entity_id = d.id
@@ -525,6 +562,7 @@ def books_problems(books: Books) -> dict[str, list[str]]:
         "documents are whole": books.wholeness_problems(),
         "no request executed twice": books.duplicate_references(),
         "every change audited and sealed": books.audit_problems(),
+        "no number placeholder left": books.token_problems(),
     }
 
 

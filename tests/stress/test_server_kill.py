@@ -2,8 +2,9 @@
 half-written one (issue 9, item 6).
 
 Eight client threads (half on one hot customer) create and post memos, apply them, refund, record and apply
-payments; after a few seconds the server's whole process group gets SIGKILL mid-load. Every acknowledged
-write (a 2xx response) is remembered with what it said. The server is restarted on the same database, and:
+payments; after a few seconds the server's whole process group gets SIGKILL mid-load; it is restarted, loaded
+and killed again (KILLS rounds). Every acknowledged write (a 2xx response) is remembered with what it said.
+The server is restarted on the same database once more, and:
 
 - every acknowledged write is there exactly as acknowledged: documents with their number, status, totals and
   lines (a posted memo with its one posting entry), applications and refunds with their amounts; amounts
@@ -32,21 +33,36 @@ import pytest
 from tests import pg_stats
 from tests.stress.conftest import POSTGRES_ONLY, save_artifact
 from tests.stress.harness import (
-    RACE_REFUSALS, Api, Books, Call, Procs, Recorder, books_problems, format_failures, free_port, make_company,
-    report_problems, run_cli, wait_until_serving,
+    RACE_REFUSALS,
+    Api,
+    Books,
+    Call,
+    Company,
+    Proc,
+    Procs,
+    Recorder,
+    books_problems,
+    format_failures,
+    free_port,
+    make_company,
+    report_problems,
+    run_cli,
+    wait_until_serving,
 )
 from tests.stress.load import KILL_OPERATIONS, Client, World, run_load, seed_customer
 
 pytestmark = [pytest.mark.slow, POSTGRES_ONLY]
 
 HOT_THREADS, COLD_THREADS, COLD_CUSTOMERS = 4, 4, 2
+KILLS, KILL_AFTER = 2, (2.0, 3.5)  # rounds of load, each ended by a SIGKILL after this many seconds
 MEMO_OPS = {"cm.from_invoice post:true": "credit-memos", "cm.standalone post:true": "credit-memos",
             "dm.create post:true": "debit-memos"}
 MIN_ACKNOWLEDGED = 50
 
 
 def lines_of(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return [(l["id"], l.get("invoice_line_id"), l["net_amount"], l["tax_amount"]) for l in doc["lines"]]
+    return [(line["id"], line.get("invoice_line_id"), line["net_amount"], line["tax_amount"])
+            for line in doc["lines"]]
 
 
 class Checker:
@@ -121,6 +137,14 @@ class Checker:
             self.problems.append(f"no check for acknowledged {call.op}")
 
 
+def start_server(procs: Procs, url: str, company: Company, name: str) -> tuple[Proc, str]:
+    port = free_port()
+    server = procs.serve(url, port, name=name, workers=2)
+    base = f"http://127.0.0.1:{port}"
+    wait_until_serving(server, base, company.keys["auditor"])
+    return server, base
+
+
 def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callable[[str], str], procs: Procs,
                                                          capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
@@ -128,10 +152,7 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
     rng = random.Random(seed)
     url = stress_database("kill")
     company = make_company(url, "kill")
-    port = free_port()
-    server = procs.serve(url, port, name="server-1", workers=2)
-    base = f"http://127.0.0.1:{port}"
-    wait_until_serving(server, base, company.keys["auditor"])
+    server, base = start_server(procs, url, company, "server-1")
 
     recorder = Recorder()
     world = World(recorder)
@@ -140,39 +161,43 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
     cold = [seed_customer(setup, f"Quiet Customer {i}", False, invoices=3) for i in range(COLD_CUSTOMERS)]
     setup.close()
     pools = [hot] * HOT_THREADS + [cold[i % COLD_CUSTOMERS] for i in range(COLD_THREADS)]
-    clients = [Client(Api(base, company, recorder, timeout=30), Api(base, company, recorder, timeout=30),
-                      random.Random(seed + i), pool, world) for i, pool in enumerate(pools)]
+    clients = [Client(None, None, random.Random(seed + i), pool, world)  # type: ignore[arg-type]
+               for i, pool in enumerate(pools)]
 
-    # The kill: SIGKILL to the server's process group at a random moment 3-5 s into the load.
-    stop = threading.Event()
-    kill_after = rng.uniform(3.0, 5.0)
-
-    def killer() -> None:
-        if not stop.wait(kill_after):
-            server.kill9()
-        stop.set()
-
-    kill_thread = threading.Thread(target=killer, name="killer", daemon=True)
-    kill_thread.start()
-    try:
-        run_load(clients, KILL_OPERATIONS, stop=stop)
-    finally:
-        stop.set()
-        kill_thread.join(60)
+    # KILLS rounds: load, then SIGKILL to the server's process group at a random moment; restart.
+    kill_times = []
+    for round_ in range(1, KILLS + 1):
+        if round_ > 1:
+            server, base = start_server(procs, url, company, f"server-{round_}")
         for c in clients:
-            c.api.close()
-            c.twin.close()
-    killed_at = time.monotonic() - started
+            c.api, c.twin = Api(base, company, recorder, timeout=30), Api(base, company, recorder, timeout=30)
+        stop = threading.Event()
+        kill_after = rng.uniform(*KILL_AFTER)
+        kill_times.append(kill_after)
+
+        def killer(server: Proc = server, stop: threading.Event = stop, after: float = kill_after) -> None:
+            if not stop.wait(after):
+                stop.set()  # no new request starts; those in flight stay in flight
+                server.kill9()
+            stop.set()
+
+        kill_thread = threading.Thread(target=killer, name="killer", daemon=True)
+        kill_thread.start()
+        try:
+            run_load(clients, KILL_OPERATIONS, stop=stop)
+        finally:
+            stop.set()
+            kill_thread.join(60)
+            for c in clients:
+                c.api.close()
+                c.twin.close()
     before_kill = recorder.failures()
-    before_kill.pop("no response")  # every request in flight at the kill
+    before_kill.pop("no response")  # every request in flight at a kill
     acked = [c for c in recorder.calls if c.ok]
     lost = [c for c in recorder.calls if c.status is None]
 
-    # The restart, on the same database.
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = procs.serve(url, port, name="server-2", workers=2)
-    wait_until_serving(server, base, company.keys["auditor"])
+    # The last restart, on the same database.
+    server, base = start_server(procs, url, company, f"server-{KILLS + 1}")
     restarted_at = time.monotonic() - started
 
     after = Recorder()
@@ -217,9 +242,9 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
             if not (again.status == call.status and again.replayed and again.data == call.data):
                 replay_problems.append(f"{call.op} replayed after the restart: {again.outcome} "
                                        f"replayed={again.replayed}, same body {again.data == call.data}")
-            if call.key and isinstance(call.body, dict) and call.key in (call.body.get("reference"),
-                                                                        call.body.get("memo")):
-                if books.documents_for(call.key) != 1:
+            if (call.key and isinstance(call.body, dict)
+                    and call.key in (call.body.get("reference"), call.body.get("memo"))
+                    and books.documents_for(call.key) != 1):
                     replay_problems.append(f"{call.op} (key {call.key}): {books.documents_for(call.key)} documents")
         report = report_problems(api)
         api.close()
@@ -227,6 +252,7 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
         deadlocks = pg_stats.record(url)
         verify = run_cli(url, "audit", "verify", "--company", company.slug)
         problems = books_problems(books)
+        problems["numbers answered = numbers stored"] = books.answered_number_problems(recorder.calls + after.calls)
         counts = {t: books.scalar(f"SELECT count(*) FROM {t} WHERE company_id = :c")
                   for t in ("invoices", "memos", "payments", "refunds", "applications")}
     finally:
@@ -234,13 +260,13 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
 
     after_failures = after.failures()
     summary = "\n".join([
-        f"server kill: seed {seed}, {len(clients)} threads ({HOT_THREADS} on the hot customer), SIGKILL at "
-        f"{kill_after:.1f} s of load, restarted at {restarted_at:.1f} s (killed at {killed_at:.1f} s), "
-        f"test {time.monotonic() - started:.1f} s",
+        f"server kill: seed {seed}, {len(clients)} threads ({HOT_THREADS} on the hot customer), {KILLS} rounds "
+        f"of load each ended by SIGKILL (after {', '.join(f'{t:.1f}' for t in kill_times)} s), last restart at "
+        f"{restarted_at:.1f} s, test {time.monotonic() - started:.1f} s",
         recorder.table(),
         f"acknowledged writes {len(acked)} (checked {checker.checked}), no answer {len(lost)} "
-        f"(of which committed {committed}, retried {len(lost)}); audit events left unsealed by the killed "
-        f"server {left_unsealed}, sealed by the restarted one",
+        f"(of which committed {committed}, retried {len(lost)}); audit events the last killed server left "
+        f"unsealed {left_unsealed}, sealed by the restarted one",
         "after the restart: " + ", ".join(f"{t} {n}" for t, n in counts.items()),
         "retries and replays after the restart:",
         after.table(),

@@ -136,6 +136,7 @@ def test_every_write_at_once_keeps_the_books(stress_database: Callable[[str], st
         verify = run_cli(url, "audit", "verify", "--company", company.slug)
         phase("audit verify")
         problems = books_problems(books)
+        problems["numbers answered = numbers stored"] = books.answered_number_problems(recorder.calls)
         statuses = books.rows("SELECT status, count(*) AS n FROM memos WHERE company_id = :c AND kind = 'credit' "
                               "GROUP BY status ORDER BY status")
         worker_posted = books.scalar(
