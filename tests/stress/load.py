@@ -55,7 +55,7 @@ class Client:
         return {"description": "Goodwill credit", "quantity": "1", "unit_price": amount(self.rng, low, high)}
 
     def posted_memo(self, call: Call) -> None:
-        if call.ok:
+        if call.ok and call.data.get("status") == "posted":
             self.pool.add("posted", call.data["id"])
 
     # operations ------------------------------------------------------------------------------------

@@ -284,7 +284,7 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
         "audit events after the restart": seal_problems,
         "reports": report,
         **problems,
-        "PostgreSQL counted deadlocks": [str(deadlocks)] if deadlocks else [],
+        "pg_stat_database.deadlocks": [f"{deadlocks} deadlocks counted"] if deadlocks else [],
         "audit chain": [f"creditmemo audit verify exited {verify.returncode}: {verify.stderr.strip()}"]
         if verify.returncode else [],
         "too little load": [f"{len(acked)} acknowledged writes < {MIN_ACKNOWLEDGED}"]
