@@ -16,6 +16,19 @@ Role_ = Annotated[str, typer.Option("--role", help="clerk, manager, vp, controll
 Privilege = Annotated[list[str] | None, typer.Option("--privilege", help="Extra privilege, e.g. create_multiline_memo.")]
 
 
+def _log_config() -> dict[str, object]:
+    """uvicorn's logging plus the application's own (retries, the audit sealer), with time and level."""
+    from copy import deepcopy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = deepcopy(LOGGING_CONFIG)
+    config["formatters"]["app"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["handlers"]["app"] = {"formatter": "app", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    config["loggers"]["creditmemo"] = {"handlers": ["app"], "level": "INFO", "propagate": False}
+    return config
+
+
 def register(app: typer.Typer) -> None:
     key_app = typer.Typer(help="API keys.", no_args_is_help=True)
     user_app = typer.Typer(help="Users (for the web UI and API keys).", no_args_is_help=True)
@@ -33,7 +46,7 @@ def register(app: typer.Typer) -> None:
         out.print(f"creditmemo listening on http://{host}:{port} (workers: {workers})")
         uvicorn.run("creditmemo.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                     log_level=log_level, access_log=access_log, proxy_headers=False,
-                    timeout_keep_alive=timeout_keep_alive)
+                    timeout_keep_alive=timeout_keep_alive, log_config=_log_config())
 
     @key_app.command("create")
     def apikey_create(company: Company, user: Annotated[str, typer.Option("--user", help="User e-mail.")],

@@ -109,8 +109,8 @@ class Database:
             except DBAPIError as exc:
                 if attempt == attempts or not is_retryable(exc):
                     raise
-                log.warning("retrying a transaction (attempt %d of %d): %s", attempt + 1, attempts,
-                            str(exc.orig).splitlines()[0] if exc.orig else exc)
+                log.warning("retrying a transaction (attempt %d of %d, request %s): %s", attempt + 1, attempts,
+                            request_id or "-", str(exc.orig).splitlines()[0] if exc.orig else exc)
                 time.sleep(random.uniform(0.002, 0.02) * 2 ** attempt)
         raise AssertionError("unreachable")
 
