@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -19,11 +21,40 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+@contextmanager
+def migrating(engine: Engine) -> Iterator[Connection]:
+    """One connection in one transaction for a migration run. On SQLite, foreign keys are off meanwhile:
+    batch mode rebuilds a table by copying it, dropping it and renaming the copy, and dropping a table
+    that others reference fails with them on. SQLite ignores the pragma inside a transaction, so it is
+    set before BEGIN; every foreign key is checked before COMMIT, and the pragma restored after."""
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                yield conn
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"the migration broke foreign keys (table, rowid, parent): {broken[:5]}")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
+    with migrating(engine) as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    cfg = alembic_config(engine)
+    with migrating(engine) as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from creditmemo.config import normalize_database_url
+from creditmemo.store.migrate import migrating
 from creditmemo.store.tables import metadata
 
 config = context.config
@@ -17,7 +18,7 @@ def run() -> None:
         _run_with(connection)
         return
     engine = create_engine(normalize_database_url(config.get_main_option("sqlalchemy.url") or ""))
-    with engine.begin() as conn:
+    with migrating(engine) as conn:  # SQLite: foreign keys off while batch mode rebuilds tables
         _run_with(conn)
 
 
