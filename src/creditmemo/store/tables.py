@@ -1,7 +1,13 @@
 """The schema, as SQLAlchemy Core tables. Money columns are integer minor units (`*_minor`),
-exact and summable on both engines; every business table carries `company_id`."""
+exact and summable on both engines; every business table carries `company_id`.
+
+Ready to shard by company (Citus, docs/SCALING.md): in every table but the few in ``REFERENCE_TABLES``, the
+primary key and each unique constraint include `company_id`, and each foreign key to another such table
+carries it on both sides (tests/store/test_shard_ready.py checks)."""
 
 from __future__ import annotations
+
+from typing import Final
 
 from sqlalchemy import (
     JSON,
@@ -15,6 +21,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -28,11 +35,22 @@ metadata = MetaData(naming_convention={
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
     "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 })
 
 ID = String(40)
+
+# The column every distributed table is sharded by.
+DISTRIBUTION_COLUMN: Final = "company_id"
+# Tables that are not sharded by company but copied whole to every node (Citus reference tables), and why.
+# A distributed table may reference them; they reference no distributed table.
+REFERENCE_TABLES: Final = {
+    "companies": "the tenants themselves: one small row each, read by every request, referenced by every table",
+    "users": "sign-in looks a user up by e-mail before the company is known",
+    "api_keys": "an API request looks its key up by prefix before the company is known",
+    "web_sessions": "a web request looks its session up by token hash before the company is known",
+}
 
 
 def _money(name: str, **kw: object) -> Column:  # type: ignore[type-arg]
@@ -71,7 +89,7 @@ reason_codes = Table(
 users = Table(
     "users", metadata,
     Column("id", ID, primary_key=True),
-    Column("company_id", ID, ForeignKey("companies.id"), nullable=False, index=True),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("email", String(254), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("role", String(20), nullable=False),
@@ -79,18 +97,21 @@ users = Table(
     Column("password_hash", String(255)),
     Column("active", Boolean, nullable=False, server_default="1"),
     Column("created_at", UTCDateTime, nullable=False),
+    # The target of (company_id, user_id) foreign keys: a key or a saved view belongs to its user's company.
+    UniqueConstraint("company_id", "id", name="uq_users_company_id"),
 )
 
 api_keys = Table(
     "api_keys", metadata,
     Column("id", ID, primary_key=True),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
-    Column("user_id", ID, ForeignKey("users.id"), nullable=False, index=True),
+    Column("user_id", ID, nullable=False, index=True),
     Column("prefix", String(20), nullable=False, unique=True),
     Column("key_hash", String(64), nullable=False),
     Column("name", String(200)),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    ForeignKeyConstraint(["company_id", "user_id"], ["users.company_id", "users.id"]),
 )
 
 number_sequences = Table(
@@ -102,7 +123,7 @@ number_sequences = Table(
 
 customers = Table(
     "customers", metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("name", String(200), nullable=False),
     Column("email", String(254)),
@@ -111,14 +132,15 @@ customers = Table(
     _money("balance_minor"),
     _money("available_credit_minor"),
     Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
     Index("ix_customers_company_name", "company_id", "name"),
 )
 
 invoices = Table(
     "invoices", metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
-    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("customer_id", ID, nullable=False),
     Column("number", String(40), nullable=False),
     Column("status", String(20), nullable=False),
     Column("currency", String(3), nullable=False),
@@ -133,6 +155,8 @@ invoices = Table(
     Column("memo", Text),
     Column("created_by", ID),
     Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     UniqueConstraint("company_id", "number", name="uq_invoices_company_number"),
     CheckConstraint("amount_credited_minor + amount_paid_minor <= total_minor", name="not_overpaid"),
     Index("ix_invoices_company_customer_due", "company_id", "customer_id", "due_date"),
@@ -141,8 +165,8 @@ invoices = Table(
 
 invoice_lines = Table(
     "invoice_lines", metadata,
-    Column("id", ID, primary_key=True),
-    Column("invoice_id", ID, ForeignKey("invoices.id"), nullable=False, index=True),
+    Column("id", ID, nullable=False),
+    Column("invoice_id", ID, nullable=False),
     Column("company_id", ID, nullable=False),
     Column("line_no", Integer, nullable=False),
     Column("description", String(500), nullable=False),
@@ -158,6 +182,9 @@ invoice_lines = Table(
     Column("credited_quantity", ExactDecimal, nullable=False),
     _money("credited_net_minor"),
     _money("credited_tax_minor"),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
+    Index("ix_invoice_lines_company_invoice", "company_id", "invoice_id"),
     # Rule 1, last line of defence: the database refuses an over-credited line.
     CheckConstraint("credited_net_minor <= net_minor AND credited_net_minor >= 0", name="net_not_over_credited"),
     CheckConstraint("credited_tax_minor <= tax_minor AND credited_tax_minor >= 0", name="tax_not_over_credited"),
@@ -165,12 +192,12 @@ invoice_lines = Table(
 
 memos = Table(
     "memos", metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("kind", String(10), nullable=False),
     Column("number", String(40), nullable=False),
-    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
-    Column("invoice_id", ID, ForeignKey("invoices.id")),
+    Column("customer_id", ID, nullable=False),
+    Column("invoice_id", ID),
     Column("source", String(20), nullable=False),
     Column("reason_code", String(40), nullable=False),
     Column("memo_text", Text),
@@ -198,6 +225,9 @@ memos = Table(
     Column("voided_at", UTCDateTime),
     Column("voided_by", ID),
     Column("version", Integer, nullable=False, server_default="1"),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
+    ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
     UniqueConstraint("company_id", "kind", "number", name="uq_memos_company_kind_number"),
     CheckConstraint("total_minor >= 0", name="total_not_negative"),
     CheckConstraint("amount_applied_minor + amount_refunded_minor <= total_minor", name="not_over_used"),
@@ -212,11 +242,11 @@ memos = Table(
 
 memo_lines = Table(
     "memo_lines", metadata,
-    Column("id", ID, primary_key=True),
-    Column("memo_id", ID, ForeignKey("memos.id"), nullable=False, index=True),
+    Column("id", ID, nullable=False),
+    Column("memo_id", ID, nullable=False),
     Column("company_id", ID, nullable=False),
     Column("line_no", Integer, nullable=False),
-    Column("invoice_line_id", ID, ForeignKey("invoice_lines.id")),
+    Column("invoice_line_id", ID),
     Column("description", String(500), nullable=False),
     Column("quantity", ExactDecimal),
     Column("unit_price", ExactDecimal),
@@ -227,11 +257,15 @@ memo_lines = Table(
     Column("credit_by", String(10), nullable=False),
     Column("unit_cost", ExactDecimal),
     Column("restock", Boolean, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "memo_id"], ["memos.company_id", "memos.id"]),
+    ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
+    Index("ix_memo_lines_company_memo", "company_id", "memo_id"),
 )
 
 journal_entries = Table(
     "journal_entries", metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("date", Date, nullable=False),
     Column("source_type", String(20), nullable=False),
@@ -242,22 +276,25 @@ journal_entries = Table(
     Column("exchange_rate", ExactDecimal, nullable=False),
     Column("description", String(500), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
     Index("ix_journal_entries_company_source", "company_id", "source_id"),
     Index("ix_journal_entries_company_date", "company_id", "date"),
 )
 
 journal_lines = Table(
     "journal_lines", metadata,
-    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-    Column("entry_id", ID, ForeignKey("journal_entries.id"), nullable=False, index=True),
+    # A line is its entry's line_no-th (no surrogate id: nothing refers to a journal line).
+    Column("entry_id", ID, nullable=False),
     Column("company_id", ID, nullable=False),
-    Column("line_no", Integer, nullable=False),
+    Column("line_no", Integer, nullable=False, autoincrement=False),
     Column("account_code", String(20), nullable=False),
     _money("debit_minor"),
     _money("credit_minor"),
     _money("functional_debit_minor"),
     _money("functional_credit_minor"),
     Column("customer_id", ID),
+    PrimaryKeyConstraint("company_id", "entry_id", "line_no"),
+    ForeignKeyConstraint(["company_id", "entry_id"], ["journal_entries.company_id", "journal_entries.id"]),
     CheckConstraint("debit_minor >= 0 AND credit_minor >= 0", name="sides_not_negative"),
     Index("ix_journal_lines_company_account", "company_id", "account_code"),
     Index("ix_journal_lines_company_customer", "company_id", "customer_id"),
@@ -265,10 +302,10 @@ journal_lines = Table(
 
 payments = Table(
     "payments", metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("number", String(40), nullable=False),
-    Column("customer_id", ID, ForeignKey("customers.id"), nullable=False),
+    Column("customer_id", ID, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("exchange_rate", ExactDecimal, nullable=False),
     _money("amount_minor"),
@@ -280,6 +317,8 @@ payments = Table(
     Column("status", String(20), nullable=False),
     Column("created_by", ID),
     Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     UniqueConstraint("company_id", "number", name="uq_payments_company_number"),
     CheckConstraint("amount_applied_minor + amount_refunded_minor <= amount_minor", name="not_over_used"),
     Index("ix_payments_company_customer", "company_id", "customer_id"),
@@ -287,7 +326,7 @@ payments = Table(
 
 applications = Table(
     "applications", metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("source_type", String(20), nullable=False),  # credit_memo | payment
     Column("source_id", ID, nullable=False),
@@ -302,6 +341,7 @@ applications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("reversed_at", UTCDateTime),
     Column("reversed_by", ID),
+    PrimaryKeyConstraint("company_id", "id"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     Index("ix_applications_company_source", "company_id", "source_id"),
     Index("ix_applications_company_target", "company_id", "target_id"),
@@ -310,7 +350,7 @@ applications = Table(
 
 refunds = Table(
     "refunds", metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("number", String(40), nullable=False),
     Column("source_type", String(20), nullable=False),  # credit_memo | payment
@@ -324,6 +364,7 @@ refunds = Table(
     Column("override_reason", Text),
     Column("created_by", ID),
     Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     UniqueConstraint("company_id", "number", name="uq_refunds_company_number"),
     Index("ix_refunds_company_source", "company_id", "source_id"),
@@ -331,15 +372,18 @@ refunds = Table(
 
 approvals = Table(
     "approvals", metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
-    Column("memo_id", ID, ForeignKey("memos.id"), nullable=False, index=True),
+    Column("memo_id", ID, nullable=False),
     Column("memo_version", Integer, nullable=False),
     Column("decision", String(20), nullable=False),  # approved | rejected | recalled
     Column("tier", String(40)),
     Column("actor_id", ID, nullable=False),
     Column("comment", Text),
     Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "memo_id"], ["memos.company_id", "memos.id"]),
+    Index("ix_approvals_company_memo", "company_id", "memo_id"),
 )
 
 audit_heads = Table(
@@ -397,13 +441,15 @@ web_sessions = Table(
 
 saved_views = Table(
     "saved_views", metadata,
-    Column("id", ID, primary_key=True),
+    Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
-    Column("user_id", ID, ForeignKey("users.id"), nullable=False),
+    Column("user_id", ID, nullable=False),
     Column("page", String(40), nullable=False),
     Column("name", String(100), nullable=False),
     Column("query", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "user_id"], ["users.company_id", "users.id"]),
 )
 
-__all__ = ["ForeignKeyConstraint", "metadata"]
+__all__ = ["DISTRIBUTION_COLUMN", "REFERENCE_TABLES", "metadata"]
