@@ -129,7 +129,7 @@ def plan_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = No
 
 def write_invoice_side(uow: UnitOfWork, plan: PostPlan) -> None:
     """What needs no memo number: the invoice lines' credited totals (rule 1's running totals)."""
-    uow.invoices.save_credited(plan.credited)
+    uow.invoices.save_credited(plan.draft.company_id, plan.credited)
 
 
 def write_memo_side(uow: UnitOfWork, actor: Actor, plan: PostPlan, *, inserted: bool = False) -> Memo:

@@ -37,8 +37,8 @@ def void_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | N
         # The invoice's lock guards its lines' credited totals (docs/CONCURRENCY.md).
         invoice = uow.invoices.get(actor.company_id, memo.invoice_id, for_update=True)
         invoice_lines = {line.id: line for line in invoice.lines}
-        uow.invoices.save_credited(
-            credited_after(invoice_lines[l.invoice_line_id], l, sign=-1) for l in memo.lines if l.invoice_line_id)
+        uow.invoices.save_credited(actor.company_id, (
+            credited_after(invoice_lines[l.invoice_line_id], l, sign=-1) for l in memo.lines if l.invoice_line_id))
     now = uow.now()
     for entry in uow.journal.for_source(actor.company_id, memo.id):
         if entry.kind == "post":

@@ -18,7 +18,7 @@ from creditmemo.store.tables import invoice_lines, invoices
 
 _set_credited = (
     update(invoice_lines)
-    .where(invoice_lines.c.id == bindparam("b_id"))
+    .where(invoice_lines.c.company_id == bindparam("b_company"), invoice_lines.c.id == bindparam("b_id"))
     .values(
         credited_quantity=bindparam("b_qty"),
         credited_net_minor=bindparam("b_net"),
@@ -71,9 +71,9 @@ class InvoiceRepository:
             raise NotFoundError("invoice", invoice_id)
         return invoice_with_lines(rows)
 
-    def save_credited(self, lines: Iterable[InvoiceLine]) -> None:
+    def save_credited(self, company_id: str, lines: Iterable[InvoiceLine]) -> None:
         params = [{
-            "b_id": line.id, "b_qty": line.credited_quantity,
+            "b_company": company_id, "b_id": line.id, "b_qty": line.credited_quantity,
             "b_net": line.credited_net.to_minor() if line.credited_net else 0,
             "b_tax": line.credited_tax.to_minor() if line.credited_tax else 0,
         } for line in lines]
@@ -93,5 +93,6 @@ class InvoiceRepository:
         rows, more = keyset_page(self.conn, invoices, company_id, where, sort=sort, starting_after=starting_after,
                                  limit=limit, columns={"id": c.id, "number": c.number, "issue_date": c.issue_date,
                                                        "due_date": c.due_date, "total": c.total_minor})
-        by_invoice = lines_by_parent(self.conn, invoice_lines, invoice_lines.c.invoice_id, [r["id"] for r in rows])
+        by_invoice = lines_by_parent(self.conn, invoice_lines, company_id, invoice_lines.c.invoice_id,
+                                     [r["id"] for r in rows])
         return [invoice_from_row(r, by_invoice[r["id"]]) for r in rows], more  # type: ignore[arg-type]

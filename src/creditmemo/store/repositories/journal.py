@@ -44,7 +44,8 @@ class JournalRepository:
         ).order_by(journal_entries.c.created_at, journal_entries.c.id)).mappings().all()
         result = []
         for row in rows:
-            lines = self.conn.execute(select(journal_lines).where(journal_lines.c.entry_id == row["id"])
+            lines = self.conn.execute(select(journal_lines).where(journal_lines.c.company_id == company_id,
+                                                                  journal_lines.c.entry_id == row["id"])
                                       .order_by(journal_lines.c.line_no)).mappings().all()
             result.append(journal_entry_from_row(row, lines))
         return result
@@ -64,7 +65,8 @@ class JournalRepository:
                                  columns={"id": c.id, "date": c.date, "created_at": c.created_at})
         lines: dict[str, list[object]] = {r["id"]: [] for r in rows}
         if rows:
-            for line in self.conn.execute(select(journal_lines).where(journal_lines.c.entry_id.in_(list(lines)))
+            for line in self.conn.execute(select(journal_lines).where(journal_lines.c.company_id == company_id,
+                                                                      journal_lines.c.entry_id.in_(list(lines)))
                                           .order_by(journal_lines.c.entry_id, journal_lines.c.line_no)).mappings():
                 lines[line["entry_id"]].append(line)
         return [journal_entry_from_row(r, lines[r["id"]]) for r in rows], more  # type: ignore[arg-type]

@@ -51,11 +51,13 @@ def filter_conditions(filters: Mapping[str, Any], equal: Mapping[str, Any], issu
     return where
 
 
-def lines_by_parent(conn: Connection, lines: Table, parent_fk: Any, parent_ids: Sequence[str]) -> dict[str, list[Any]]:
+def lines_by_parent(conn: Connection, lines: Table, company_id: str, parent_fk: Any,
+                    parent_ids: Sequence[str]) -> dict[str, list[Any]]:
     """The lines of a whole page of documents in one query, grouped by document id, in line order."""
     grouped: dict[str, list[Any]] = {pid: [] for pid in parent_ids}
     if parent_ids:
-        stmt = select(lines).where(parent_fk.in_(list(parent_ids))).order_by(parent_fk, lines.c.line_no)
+        stmt = (select(lines).where(lines.c.company_id == company_id, parent_fk.in_(list(parent_ids)))
+                .order_by(parent_fk, lines.c.line_no))
         for row in conn.execute(stmt).mappings():
             grouped[row[parent_fk.key]].append(row)
     return grouped

@@ -30,7 +30,8 @@ _GET = {False: _with_lines, True: _with_lines.where(memos.c.kind == bindparam("b
 _touch = touch(memos, memos.c.version, memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
 _save_header = (update(memos).where(memos.c.id == bindparam("b_id"), memos.c.company_id == bindparam("b_company"))
                 .values({k: bindparam(f"v_{k}") for k in MEMO_HEADER_FIELDS}))
-_save_line_amounts = (update(memo_lines).where(memo_lines.c.id == bindparam("b_id"))
+_save_line_amounts = (update(memo_lines).where(memo_lines.c.company_id == bindparam("b_company"),
+                                                memo_lines.c.id == bindparam("b_id"))
                       .values(net_minor=bindparam("v_net"), tax_minor=bindparam("v_tax")))
 _adjust_settlement = (
     update(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
@@ -94,7 +95,8 @@ class MemoRepository:
         self.conn.execute(_save_header, params)
         if replace_lines:
             # Draft edits and discards replace lines; posted lines are never touched (rule 4).
-            self.conn.execute(delete(memo_lines).where(memo_lines.c.memo_id == memo.id))
+            self.conn.execute(delete(memo_lines).where(memo_lines.c.company_id == memo.company_id,
+                                                       memo_lines.c.memo_id == memo.id))
             self._insert_lines(memo)
 
     def get_many(self, company_id: str, memo_ids: list[str], *, for_update: bool = False,
@@ -107,7 +109,8 @@ class MemoRepository:
             stmt = select(memos).where(memos.c.company_id == company_id, memos.c.id.in_(part)).order_by(memos.c.id)
             rows = self.conn.execute(locked(stmt) if for_update and self.row_locks else stmt).mappings().all()
             by_memo: dict[str, list[object]] = {}
-            for line in self.conn.execute(select(memo_lines).where(memo_lines.c.memo_id.in_([r["id"] for r in rows]))
+            for line in self.conn.execute(select(memo_lines).where(memo_lines.c.company_id == company_id,
+                                                                   memo_lines.c.memo_id.in_([r["id"] for r in rows]))
                                           .order_by(memo_lines.c.memo_id, memo_lines.c.line_no)).mappings():
                 by_memo.setdefault(line["memo_id"], []).append(line)
             for r in rows:
@@ -129,7 +132,8 @@ class MemoRepository:
         """Re-priced amounts at post (rule 2: the completing credit takes the remaining tax)."""
         if memo.lines:
             self.conn.execute(_save_line_amounts, [
-                {"b_id": line.id, "v_net": line.net.to_minor(), "v_tax": line.tax.to_minor()} for line in memo.lines])
+                {"b_company": memo.company_id, "b_id": line.id, "v_net": line.net.to_minor(),
+                 "v_tax": line.tax.to_minor()} for line in memo.lines])
 
     def adjust_settlement(self, company_id: str, memo_id: str, *, applied: int = 0, refunded: int = 0) -> None:
         self.conn.execute(_adjust_settlement, {"b_company": company_id, "b_id": memo_id, "b_applied": applied,
@@ -153,7 +157,7 @@ class MemoRepository:
         rows, more = keyset_page(self.conn, memos, company_id, where, sort=sort, starting_after=starting_after,
                                  limit=limit, columns={"id": c.id, "created_at": c.created_at, "number": c.number,
                                                        "issue_date": c.issue_date, "total": c.total_minor})
-        by_memo = lines_by_parent(self.conn, memo_lines, memo_lines.c.memo_id, [r["id"] for r in rows])
+        by_memo = lines_by_parent(self.conn, memo_lines, company_id, memo_lines.c.memo_id, [r["id"] for r in rows])
         return [memo_from_row(r, by_memo[r["id"]]) for r in rows], more  # type: ignore[arg-type]
 
     def ids_in_status(self, company_id: str | None, status: str, limit: int = 100) -> list[tuple[str, str]]:

@@ -23,6 +23,9 @@ from creditmemo.store.tables import (
 
 Row = Mapping[str, Any]
 PROBLEM_LIMIT = 50
+# A journal line's entry (company_id first: one shard, and the entry's primary key).
+_LINE_ENTRY = ((journal_entries.c.company_id == journal_lines.c.company_id)
+               & (journal_entries.c.id == journal_lines.c.entry_id))
 
 
 class ReportQueries:
@@ -32,7 +35,7 @@ class ReportQueries:
     # customer statement ------------------------------------------------------------------------
     def ar_opening(self, company_id: str, customer_id: str, ar_account: str, before: date) -> int:
         stmt = (select(func.coalesce(func.sum(journal_lines.c.debit_minor - journal_lines.c.credit_minor), 0))
-                .select_from(journal_lines.join(journal_entries, journal_entries.c.id == journal_lines.c.entry_id))
+                .select_from(journal_lines.join(journal_entries, _LINE_ENTRY))
                 .where(journal_lines.c.company_id == company_id, journal_lines.c.customer_id == customer_id,
                        journal_lines.c.account_code == ar_account, journal_entries.c.date < before))
         return int(self.conn.execute(stmt).scalar_one())
@@ -41,7 +44,7 @@ class ReportQueries:
         je = journal_entries
         stmt = (select(je.c.id, je.c.date, je.c.source_type, je.c.source_id, je.c.kind, je.c.description,
                        journal_lines.c.debit_minor, journal_lines.c.credit_minor)
-                .select_from(journal_lines.join(je, je.c.id == journal_lines.c.entry_id))
+                .select_from(journal_lines.join(je, _LINE_ENTRY))
                 .where(journal_lines.c.company_id == company_id, journal_lines.c.customer_id == customer_id,
                        journal_lines.c.account_code == ar_account, je.c.date >= start, je.c.date <= end)
                 .order_by(je.c.date, je.c.created_at, je.c.id, journal_lines.c.line_no))
@@ -138,7 +141,8 @@ class ReportQueries:
         stmt = (select(m.c.id, m.c.number, m.c.issue_date, m.c.customer_id, customers.c.name.label("customer_name"),
                        m.c.reason_code, m.c.status, m.c.currency, m.c.subtotal_minor, m.c.tax_total_minor,
                        m.c.total_minor, m.c.amount_applied_minor, m.c.amount_refunded_minor)
-                .select_from(m.join(customers, customers.c.id == m.c.customer_id))
+                .select_from(m.join(customers, (customers.c.company_id == m.c.company_id)
+                                    & (customers.c.id == m.c.customer_id)))
                 .where(*self._register_filter(company_id, **filters))
                 .order_by(m.c.issue_date, m.c.number).limit(limit))
         return list(self.conn.execute(stmt).mappings())
@@ -160,7 +164,7 @@ class ReportQueries:
                        func.sum(jl.c.functional_credit_minor).label("credit"))
                 .where(jl.c.company_id == company_id).group_by(jl.c.account_code).order_by(jl.c.account_code))
         if as_of is not None:
-            stmt = stmt.select_from(jl.join(je, je.c.id == jl.c.entry_id)).where(je.c.date <= as_of)
+            stmt = stmt.select_from(jl.join(je, _LINE_ENTRY)).where(je.c.date <= as_of)
         return list(self.conn.execute(stmt).mappings())
 
     def accounts(self, company_id: str) -> dict[str, Row]:
@@ -182,7 +186,7 @@ class ReportQueries:
     def ar_by_currency(self, company_id: str, ar_account: str) -> dict[str, int]:
         jl, je = journal_lines, journal_entries
         stmt = (select(je.c.currency, func.sum(jl.c.debit_minor - jl.c.credit_minor))
-                .select_from(jl.join(je, je.c.id == jl.c.entry_id))
+                .select_from(jl.join(je, _LINE_ENTRY))
                 .where(jl.c.company_id == company_id, jl.c.account_code == ar_account).group_by(je.c.currency))
         return {r[0]: int(r[1]) for r in self.conn.execute(stmt)}
 

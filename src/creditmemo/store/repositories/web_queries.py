@@ -18,6 +18,9 @@ from creditmemo.store.tables import customers, invoices, memos, users
 
 Row = Mapping[str, Any]
 PAGE_SIZE: Final = 25
+# A document's customer, within the document's company (one shard, and the customer's primary key).
+_MEMO_CUSTOMER = and_(customers.c.company_id == memos.c.company_id, customers.c.id == memos.c.customer_id)
+_INVOICE_CUSTOMER = and_(customers.c.company_id == invoices.c.company_id, customers.c.id == invoices.c.customer_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +145,7 @@ class WebQueries:
                        memos.c.total_minor, memos.c.currency, memos.c.amount_applied_minor,
                        memos.c.amount_refunded_minor, memos.c.print_status, memos.c.created_at, memos.c.source,
                        customers.c.name.label("customer"), memos.c.customer_id)
-                .join(customers, customers.c.id == memos.c.customer_id)
+                .join(customers, _MEMO_CUSTOMER)
                 .where(memos.c.company_id == company_id, memos.c.kind == kind))
         if q.status:
             stmt = stmt.where(memos.c.status == q.status)
@@ -158,7 +161,7 @@ class WebQueries:
                        invoices.c.amount_credited_minor, invoices.c.amount_paid_minor,
                        _invoice_due.label("due_minor"), _payment_status.label("payment_status"),
                        customers.c.name.label("customer"), invoices.c.customer_id)
-                .join(customers, customers.c.id == invoices.c.customer_id)
+                .join(customers, _INVOICE_CUSTOMER)
                 .where(invoices.c.company_id == company_id))
         if q.status:
             stmt = stmt.where(_payment_status == q.status)
@@ -212,7 +215,7 @@ class WebQueries:
         return list(self.conn.execute(
             select(memos.c.id, memos.c.kind, memos.c.number, memos.c.total_minor, memos.c.currency,
                    memos.c.created_at, customers.c.name.label("customer"))
-            .join(customers, customers.c.id == memos.c.customer_id)
+            .join(customers, _MEMO_CUSTOMER)
             .where(memos.c.company_id == company_id, memos.c.status == "draft")
             .order_by(memos.c.created_at, memos.c.id).limit(limit)).mappings())
 
@@ -222,7 +225,7 @@ class WebQueries:
             select(memos.c.id, memos.c.kind, memos.c.number, memos.c.total_minor, memos.c.currency,
                    memos.c.exchange_rate, memos.c.created_by, memos.c.updated_at, memos.c.created_at,
                    memos.c.reason_code, customers.c.name.label("customer"), users.c.name.label("creator"))
-            .join(customers, customers.c.id == memos.c.customer_id)
+            .join(customers, _MEMO_CUSTOMER)
             .outerjoin(users, and_(users.c.id == memos.c.created_by, users.c.company_id == company_id))
             .where(memos.c.company_id == company_id, memos.c.status == "pending_approval")
             .order_by(memos.c.updated_at, memos.c.id).limit(limit)).mappings())
