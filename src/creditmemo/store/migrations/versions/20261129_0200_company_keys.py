@@ -14,6 +14,8 @@ the keys and indexes swapped, then the new foreign keys created (which checks ev
 is rebuilt once in batch mode, with foreign keys off (creditmemo.store.migrate turns them off, and checks
 them all before the commit). Names follow the naming convention of store/tables.py.
 """
+# No `from __future__ import annotations` here: Alembic loads this file outside sys.modules, where a
+# dataclass cannot resolve string annotations.
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -69,7 +71,7 @@ def _ix(old: str, column: str, new: str) -> tuple[tuple[str, Cols], tuple[str, C
 
 
 CHANGES = (
-    Change('users', indexes=(((('ix_users_company_id', ('company_id',))), None),),
+    Change('users', indexes=((('ix_users_company_id', ('company_id',)), None),),
            uniques=((None, ('uq_users_company_id', COMPANY_ID)),)),
     Change('api_keys', fks=(_fk('api_keys', 'user_id', 'users'),)),
     Change('customers', pk=(ID, COMPANY_ID)),
