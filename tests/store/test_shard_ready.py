@@ -3,7 +3,8 @@ key, each unique constraint or unique index, and each foreign key include compan
 another distributed table pairs company_id with company_id (Citus: colocated tables, the distribution column
 on both sides). Reference tables reference no distributed table (Citus refuses that). Checked on
 store/tables.py and on each engine's migrated database, where keys are read back from the database itself
-(Alembic's compare_metadata does not compare primary keys)."""
+(Alembic's compare_metadata does not compare primary keys). And every statement of a run through most of the
+API, and of the web UI's queries, names the company of each distributed table it touches (one shard)."""
 
 from __future__ import annotations
 
