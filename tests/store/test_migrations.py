@@ -174,7 +174,7 @@ def _demo_with_users(db: Database) -> tuple[str, str, str]:
         clerk = actor_for(get_user_by_email(uow, "clerk@demo.example"))
         vp = actor_for(get_user_by_email(uow, "vp@demo.example"))
         save_view(uow, clerk, page="credit_memos", name="Drafts", query="status=draft")
-        customer = uow.customers.list(company_id)[0]
+        customer = next(c for c in uow.customers.list(company_id) if c.name == "Initech")  # USD
         big = create_standalone_credit_memo(uow, operator, customer_id=customer.id, currency=customer.currency,
                                             reason_code="downgrade_proration",
                                             lines=[FreeLineInput("Downgrade", "1", "9000.00")])
