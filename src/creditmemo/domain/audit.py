@@ -42,12 +42,21 @@ class AuditEvent:
         return (0, self.seq, self.occurred_at, self.id) if self.seq is not None else (1, 0, self.occurred_at, self.id)
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    # Exact type checks first: this runs for every value of every event, and an ABC isinstance is slow.
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is list or kind is tuple:
+        return [_jsonable(v) for v in value]
+    if kind is dict or isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, int, str)):
+    if isinstance(value, (bool, int, str)):
         return value
     return str(value)  # Decimal, date, enums: their canonical text
 
