@@ -32,7 +32,6 @@ import multiprocessing as mp
 import os
 import pstats
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -46,7 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from sqlalchemy import create_engine, event, text  # noqa: E402
 
 from creditmemo.domain.inputs import CreditLineInput, InvoiceLineInput  # noqa: E402
-from creditmemo.services.actors import PRIVILEGES, Actor, Role, system_actor  # noqa: E402
+from creditmemo.services.actors import PRIVILEGES, Actor, Role  # noqa: E402
+from creditmemo.services.audit_trail import verify_audit_chain  # noqa: E402
 from creditmemo.services.companies import create_company  # noqa: E402
 from creditmemo.services.customers import create_customer  # noqa: E402
 from creditmemo.services.invoices import issue_invoice  # noqa: E402
@@ -72,13 +72,17 @@ class Scenario:
     processes: int
     companies: str       # same | each (one company per process)
     audit: bool = True
+    sealer: str = "thread"  # thread: each process seals in a background thread (as the server); process: one
+    #                         separate process seals for all (as a deployment could leave it to `creditmemo worker`)
 
 
 SCENARIOS = [
     Scenario("sqlite-1p", "sqlite", 1, "same"),
     Scenario("sqlite-1p-noaudit", "sqlite", 1, "same", audit=False),
+    Scenario("sqlite-1p-sealer-process", "sqlite", 1, "same", sealer="process"),
     Scenario("pg-1p", "postgresql", 1, "same"),
     Scenario("pg-1p-noaudit", "postgresql", 1, "same", audit=False),
+    Scenario("pg-1p-sealer-process", "postgresql", 1, "same", sealer="process"),
     Scenario("pg-4p-same-company", "postgresql", 4, "same"),
     Scenario("pg-4p-same-company-noaudit", "postgresql", 4, "same", audit=False),
     Scenario("pg-4p-4-companies", "postgresql", 4, "each"),
@@ -159,10 +163,10 @@ def make_company(db: Database, slug: str) -> str:
 
 # the measured work -------------------------------------------------------------------------------
 def worker(url: str, company_id: str, n: int, audit: bool, barrier: Any, profile: bool = False,
-           mode: str = "one-step") -> WorkerResult:
+           mode: str = "one-step", sealer: str = "thread") -> WorkerResult:
     # As the server does: the audit trail is sealed by a background thread, in batches; the memo phase ends
     # when every event of it is sealed, so its wall time includes the sealing.
-    db = Database(url, audit=audit, sealing="background")
+    db = Database(url, audit=audit, sealing="background" if sealer == "thread" else "off")
     counter = Counter(db.engine, db.postgres)
     actor = Actor("usr_bench", company_id, Role.CONTROLLER, frozenset(PRIVILEGES), "bench@controller")
     with db.uow() as uow:
@@ -237,6 +241,17 @@ def _worker_entry(args: tuple[Any, ...]) -> WorkerResult:
     return worker(*args)
 
 
+def sealing_process(url: str, stop: Any) -> None:
+    """The ``sealer="process"`` scenarios: seal whatever is pending, every 20 ms, until told to stop."""
+    from creditmemo.store.sealer import seal_pending
+    db = Database(url)
+    while not stop.is_set():
+        seal_pending(db)
+        time.sleep(0.02)
+    seal_pending(db)
+    db.dispose()
+
+
 def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False, mode: str = "one-step") -> None:
     """Runs in its own (spawned) process: fresh database, the workers, figures back on ``queue``."""
     tmp = None
@@ -255,18 +270,38 @@ def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False, mode: 
         company_ids = [make_company(setup, "bench")] * sc.processes
     else:
         company_ids = [make_company(setup, f"bench-{i}") for i in range(sc.processes)]
+    ctx = mp.get_context("spawn")
+    stop_sealing = ctx.Event()
+    sealer = ctx.Process(target=sealing_process, args=(url, stop_sealing)) if sc.sealer == "process" else None
+    if sealer is not None:
+        sealer.start()
     if sc.processes == 1:
-        results = [worker(url, company_ids[0], per, sc.audit, None, profile, mode)]
+        results = [worker(url, company_ids[0], per, sc.audit, None, profile, mode, sc.sealer)]
     else:
-        ctx = mp.get_context("spawn")
         with ctx.Manager() as manager:
             barrier = manager.Barrier(sc.processes)
             with ctx.Pool(sc.processes) as pool:
-                results = pool.map(_worker_entry, [(url, c, per, sc.audit, barrier, False, mode)
+                results = pool.map(_worker_entry, [(url, c, per, sc.audit, barrier, False, mode, sc.sealer)
                                                    for c in company_ids])
+    if sealer is not None:  # the memo phase ends when the other process has sealed everything
+        while True:
+            with setup.engine.connect() as conn:
+                if not conn.execute(text("SELECT count(*) FROM audit_events WHERE seq IS NULL")).scalar_one():
+                    break
+            time.sleep(0.005)
+        sealed_at = time.perf_counter()
+        stop_sealing.set()
+        sealer.join()
+        for r in results:
+            r.memo_span = (r.memo_span[0], max(r.memo_span[1], sealed_at))
     with setup.engine.connect() as conn:
         posted = conn.execute(text("SELECT count(*) FROM memos WHERE status = 'posted'")).scalar_one()
         events = conn.execute(text("SELECT count(*) FROM audit_events")).scalar_one()
+        unsealed = conn.execute(text("SELECT count(*) FROM audit_events WHERE seq IS NULL")).scalar_one()
+    assert unsealed == 0, f"{unsealed} audit events left unsealed"
+    with setup.uow(readonly=True) as uow:
+        for company_id in set(company_ids):
+            assert verify_audit_chain(uow, company_id) is None, "audit chain broken"
     setup.dispose()
     if tmp is not None:
         tmp.cleanup()
@@ -336,7 +371,8 @@ def main() -> None:
               f"{pct(r['create'], .5):8.2f}/{pct(r['create'], .99):<9.2f} "
               f"{post} "
               f"{max(r['maxrss_mib'], r['maxrss_self_mib']):8.0f} {before:>15s}", flush=True)
-    for with_audit, without in (("sqlite-1p", "sqlite-1p-noaudit"), ("pg-1p", "pg-1p-noaudit"),
+    for with_audit, without in (("sqlite-1p", "sqlite-1p-noaudit"), ("sqlite-1p-sealer-process", "sqlite-1p-noaudit"),
+                                ("pg-1p", "pg-1p-noaudit"), ("pg-1p-sealer-process", "pg-1p-noaudit"),
                                 ("pg-4p-same-company", "pg-4p-same-company-noaudit")):
         if with_audit in rows and without in rows:
             a = rows[with_audit]["n"] / rows[with_audit]["memo_wall"]

@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     background_line_limit: int = 250
     max_body_bytes: int = 5_000_000
     secure_cookies: bool = False
+    # How the API server's workers seal the audit trail (store/sealer.py): "background" (a thread in each
+    # worker) or "off" (another process seals: `creditmemo serve` starts one and sets this).
+    sealing: str = "background"
 
 
 def normalize_database_url(url: str) -> str:

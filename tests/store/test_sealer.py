@@ -179,3 +179,18 @@ class TestReadingBeforeTheSeal:
             assert chain.status_code == 200 and chain.json()["data"] == []  # the chain: sealed events only
         finally:
             unsealed.dispose()
+
+
+def test_audit_seal_command_chains_what_a_stopped_process_left(db: Database) -> None:
+    company_id = _company(db)
+    crashed = Database(_url(db), sealing="off")
+    try:
+        _customers(crashed, company_id, ["One", "Two"])
+    finally:
+        crashed.dispose()
+    env = {**os.environ, "DATABASE_URL": _url(db), "COLUMNS": "200"}
+    result = subprocess.run([sys.executable, "-m", "creditmemo", "audit", "seal"], env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "sealed" in result.stdout
+    assert _sealed_and_pending(db, company_id)[1] == 0

@@ -34,8 +34,9 @@ DESCRIPTION = """Credit and debit memos on a double-entry ledger.
 def create_app(config: Settings | Database | None = None) -> FastAPI:
     """The app over a Database (tests pass one) or over the Settings' DATABASE_URL."""
     settings = config if isinstance(config, Settings) else Settings()
-    # A server seals the audit trail in the background, in batches (store/sealer.py).
-    db = config if isinstance(config, Database) else Database(settings.database_url, sealing="background")
+    # A server's audit trail is sealed after commit, in batches: by its own thread, or by the sealer process
+    # `creditmemo serve` runs beside the workers (store/sealer.py).
+    db = config if isinstance(config, Database) else Database(settings.database_url, sealing=settings.sealing)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -1,5 +1,6 @@
 """`creditmemo audit verify [--company SLUG]`: seal what is pending, then walk each company's hash chain;
-exit 1 naming the first event altered, inserted or removed behind the application's back."""
+exit 1 naming the first event altered, inserted or removed behind the application's back.
+`creditmemo audit seal [--watch]`: chain committed events that are waiting (store/sealer.py)."""
 
 from typing import Annotated
 
@@ -8,12 +9,34 @@ import typer
 from creditmemo.cli.common import DbUrl, Json, database, emit_json, err, fail, out
 from creditmemo.domain.errors import DomainError, NotFoundError
 from creditmemo.services.audit_trail import pending_events, verify_audit_chain
-from creditmemo.store.sealer import seal_pending
+from creditmemo.store.sealer import seal_pending, watch
 
 
 def register(app: typer.Typer) -> None:
     audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
     app.add_typer(audit_app, name="audit")
+
+    @audit_app.command("seal")
+    def seal(
+        watch_: Annotated[bool, typer.Option(
+            "--watch", help="Keep sealing until stopped (SIGTERM or Ctrl-C).")] = False,
+        interval: Annotated[float, typer.Option("--interval", help="Seconds between rounds with --watch.")] = 0.05,
+        database_url: DbUrl = None,
+    ) -> None:
+        """Seal committed audit events into their company's hash chain (what `creditmemo serve` runs beside its
+        workers; a one-off run seals what a stopped process left)."""
+        import signal
+
+        db = database(database_url)
+        stop: list[int] = []
+        if watch_:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: stop.append(1))
+        try:
+            sealed = watch(db, interval=interval, should_stop=lambda: bool(stop)) if watch_ else seal_pending(db)
+        finally:
+            db.dispose()
+        out.print(f"sealed {sealed} events")
 
     @audit_app.command("verify")
     def verify(

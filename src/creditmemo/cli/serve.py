@@ -2,6 +2,9 @@
 and `creditmemo user set-password`."""
 
 import os
+import subprocess
+import sys
+import time
 from typing import Annotated
 
 import typer
@@ -29,6 +32,39 @@ def _log_config() -> dict[str, object]:
     return config
 
 
+class _SealerProcess:
+    """`creditmemo audit seal --watch` beside the server, restarted if it dies, stopped (after a last seal)
+    when the server stops."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self._stopping = threading.Event()
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._thread = threading.Thread(target=self._keep, name="creditmemo-sealer-process", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _keep(self) -> None:
+        while not self._stopping.is_set():
+            self._proc = subprocess.Popen([sys.executable, "-m", "creditmemo", "audit", "seal", "--watch"],
+                                          stdout=subprocess.DEVNULL)
+            while self._proc.poll() is None and not self._stopping.is_set():
+                self._stopping.wait(1.0)
+            if not self._stopping.is_set():
+                time.sleep(1.0)  # it died: start another after a pause
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+
+
 def register(app: typer.Typer) -> None:
     key_app = typer.Typer(help="API keys.", no_args_is_help=True)
     user_app = typer.Typer(help="Users (for the web UI and API keys).", no_args_is_help=True)
@@ -37,16 +73,29 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, database_url: DbUrl = None,
-              log_level: str = "warning", access_log: bool = False, timeout_keep_alive: int = 75) -> None:
+              log_level: str = "warning", access_log: bool = False, timeout_keep_alive: int = 75,
+              sealer: Annotated[str, typer.Option(help=(
+                  "process: one process beside the workers seals the audit trail; thread: each worker seals "
+                  "in a background thread."))] = "process") -> None:
         """Serve the REST API (/v1, /openapi.json, /docs) and the web UI (/) with uvicorn."""
         import uvicorn
 
         if database_url:
             os.environ["DATABASE_URL"] = database_url
+        if sealer not in ("process", "thread"):
+            raise typer.BadParameter("process or thread", param_hint="--sealer")
+        sealing = _SealerProcess() if sealer == "process" else None
+        if sealing is not None:
+            os.environ["SEALING"] = "off"  # the workers leave it to the sealer process
+            sealing.start()
         out.print(f"creditmemo listening on http://{host}:{port} (workers: {workers})")
-        uvicorn.run("creditmemo.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, access_log=access_log, proxy_headers=False,
-                    timeout_keep_alive=timeout_keep_alive, log_config=_log_config())
+        try:
+            uvicorn.run("creditmemo.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                        log_level=log_level, access_log=access_log, proxy_headers=False,
+                        timeout_keep_alive=timeout_keep_alive, log_config=_log_config())
+        finally:
+            if sealing is not None:
+                sealing.stop()
 
     @key_app.command("create")
     def apikey_create(company: Company, user: Annotated[str, typer.Option("--user", help="User e-mail.")],

@@ -8,17 +8,19 @@ move the head, commit. Sealing twice is harmless (an event already sealed is ski
 crash between a commit and its seal loses nothing: the next seal of that company chains the events.
 
 When: ``Database(sealing="inline")`` seals right after each commit in the committing thread (the CLI and
-the tests: deterministic); ``"background"`` (the server and the worker) hands the company to a thread
-that seals in batches, so a burst of requests costs one seal transaction. The background thread also
-scans for unsealed events every few seconds, which picks up events of a process that died before
-sealing them. ``creditmemo audit verify`` seals what is pending before it verifies."""
+the tests: deterministic); ``"background"`` (the worker) hands the company to a thread that seals in
+batches, so a burst of requests costs one seal transaction, and also scans for unsealed events every few
+seconds, which picks up events of a process that died before sealing them; ``"off"``: another process
+seals. ``creditmemo serve`` runs one sealer *process* beside its workers (``watch``; a thread inside each
+worker would compete with the requests for the worker's interpreter lock). ``creditmemo audit verify``
+seals what is pending before it verifies."""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from creditmemo.domain.audit import seal
@@ -61,6 +63,20 @@ def seal_pending(db: Database, company_ids: Iterable[str] | None = None, *, wait
             if sealed is None or sealed < BATCH:
                 break
     return total
+
+
+def watch(db: Database, *, interval: float = 0.05, should_stop: Callable[[], bool] = lambda: False) -> int:
+    """Seal whatever is pending, every ``interval`` seconds, until ``should_stop``; then once more. The sealer
+    process ``creditmemo serve`` runs beside its workers (``creditmemo audit seal --watch``)."""
+    total = 0
+    while not should_stop():
+        try:
+            total += seal_pending(db, wait=False)
+        except Exception:  # the database is away: try again shortly
+            log.exception("sealing the audit trail failed; will retry")
+            time.sleep(1.0)
+        time.sleep(interval)
+    return total + seal_pending(db)
 
 
 class BackgroundSealer:
