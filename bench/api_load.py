@@ -271,7 +271,7 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
     from creditmemo.services.users import authenticate_api_key
 
     key, _, ids = prepare(url, 1, 2 * n + 100, 0.0)[0]
-    db = Database(url, sealing="background")
+    db = Database(url, sealing="off")  # as under `creditmemo serve`: another process seals
     with db.uow() as uow:
         actor = authenticate_api_key(uow, key)
     assert actor is not None

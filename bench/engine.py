@@ -85,6 +85,7 @@ SCENARIOS = [
     Scenario("pg-1p-sealer-process", "postgresql", 1, "same", sealer="process"),
     Scenario("pg-4p-same-company", "postgresql", 4, "same"),
     Scenario("pg-4p-same-company-noaudit", "postgresql", 4, "same", audit=False),
+    Scenario("pg-4p-same-company-sealer-process", "postgresql", 4, "same", sealer="process"),
     Scenario("pg-4p-4-companies", "postgresql", 4, "each"),
 ]
 
@@ -373,7 +374,8 @@ def main() -> None:
               f"{max(r['maxrss_mib'], r['maxrss_self_mib']):8.0f} {before:>15s}", flush=True)
     for with_audit, without in (("sqlite-1p", "sqlite-1p-noaudit"), ("sqlite-1p-sealer-process", "sqlite-1p-noaudit"),
                                 ("pg-1p", "pg-1p-noaudit"), ("pg-1p-sealer-process", "pg-1p-noaudit"),
-                                ("pg-4p-same-company", "pg-4p-same-company-noaudit")):
+                                ("pg-4p-same-company", "pg-4p-same-company-noaudit"),
+                                ("pg-4p-same-company-sealer-process", "pg-4p-same-company-noaudit")):
         if with_audit in rows and without in rows:
             a = rows[with_audit]["n"] / rows[with_audit]["memo_wall"]
             b = rows[without]["n"] / rows[without]["memo_wall"]

@@ -167,10 +167,8 @@ class Ctx:
             if is_retryable(e):  # still failing after every retry
                 raise ApiError("conflict", "The request conflicted with concurrent changes; retry it.") from None
             raise
-        if numbers and numbers[0].reserved:  # committed: read the numbers the documents got
-            with self.db.uow(readonly=True, request_id=self.request_id) as uow:
-                taken = numbers[0].read_back(uow.conn)
-            response = Response(numbering.resolve(bytes(response.body).decode(), taken),
+        if numbers and numbers[0].taken:  # committed: the numbers the documents got
+            response = Response(numbering.resolve(bytes(response.body).decode(), numbers[0].taken),
                                 status_code=response.status_code, media_type=JSON)
         return response
 

@@ -12,7 +12,7 @@ while the counter is held. After the commit the edge reads the numbers back to f
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -84,6 +84,7 @@ class Numbers:
         self.conn = conn
         self.deferred = False
         self.reserved: dict[str, Reservation] = {}
+        self.taken: dict[str, str] = {}  # token -> number, once committed
         self._nonce = os.urandom(6).hex()
 
     def take(self, company_id: str, doc_type: str, doc_id: str) -> str:
@@ -107,11 +108,30 @@ class Numbers:
                 expr = func.replace(expr, token, reservation.number_sql())
         return expr
 
-    def read_back(self, conn: Connection) -> dict[str, str]:
-        """After the commit: token -> the number the document got."""
-        return {token: conn.execute(select(TABLES[r.doc_type].c.number).where(
-            TABLES[r.doc_type].c.company_id == r.company_id, TABLES[r.doc_type].c.id == r.doc_id)).scalar_one()
-            for token, r in self.reserved.items()}
+    def queue_read_back(self, conn: Connection) -> Callable[[], dict[str, str]]:
+        """In pipeline mode, queue the reads of the numbers just before the COMMIT, on a driver cursor (so
+        nothing waits for them); the returned function, called after the commit, collects token -> number."""
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        cursors = []
+        for token, r in self.reserved.items():
+            table = TABLES[r.doc_type]
+            compiled = select(table.c.number).where(table.c.company_id == r.company_id,
+                                                    table.c.id == r.doc_id).compile(dialect=conn.dialect)
+            cursor = dbapi.cursor()
+            cursor.execute(str(compiled), compiled.params)
+            cursors.append((token, cursor))
+
+        def collect() -> dict[str, str]:
+            taken = {}
+            for token, cursor in cursors:
+                row = cursor.fetchone()
+                cursor.close()
+                assert row is not None, "a reserved number's document is missing after its commit"
+                taken[token] = row[0]
+            return taken
+
+        return collect
 
 
 def resolve(text: str, numbers: Mapping[str, str]) -> str:

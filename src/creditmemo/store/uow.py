@@ -169,11 +169,14 @@ class UnitOfWork:
         try:
             self.customers.flush()
             self.audit.flush()
+            numbers = self.numbers.queue_read_back(self.conn) if self.numbers.reserved else None
             self._tx.commit()
         except BaseException as exc:
             self._abandon(exc)
             raise
         self._leave_pipeline(None)
+        if numbers is not None:  # deferred numbers: their reads came back with the commit
+            self.numbers.taken = numbers()
         self._committed_events = self.audit.written
 
     def rollback(self) -> None:
