@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from creditmemo.domain.documents import MemoKind
 from creditmemo.services.customers import create_customer
 from creditmemo.store.uow import Database, UnitOfWork, is_retryable
 
@@ -105,3 +107,36 @@ def test_a_commit_that_fails_leaves_no_broken_connection_in_the_pool(db: Databas
     for _ in range(25):  # more than the pool holds: every connection is handed out at least once
         with db.uow() as uow:
             assert uow.conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_queued_error_found_while_deferred_numbers_are_read_is_sqlalchemys(db: Database, controller) -> None:
+    """With deferred numbers (PostgreSQL) the reads of the numbers are sent on a driver cursor just before the
+    COMMIT; the error of a queued statement (here a duplicate Idempotency-Key) must come out as SQLAlchemy's
+    IntegrityError wherever psycopg raises it (the API turns that into a replay or a 409, never a 500), and
+    nothing of the transaction is written. (Where psycopg raises depends on when the server's answer is read;
+    the stress test met the driver-cursor case once under load, which is what UnitOfWork._queue_number_reads
+    translates.)"""
+    from creditmemo.services.idempotency import save_response
+    from tests.builders import invoice, line
+
+    inv = invoice(db, controller, [line("1", "10.00")])
+
+    def store(uow: UnitOfWork) -> None:
+        save_response(uow, controller, "once", "f" * 64, 201, "{}")
+
+    db.transact(store)
+
+    def create_with_the_same_key(uow: UnitOfWork) -> None:
+        from creditmemo.services.memos.create import create_credit_memo_from_invoice
+        uow.defer_numbers()
+        create_credit_memo_from_invoice(uow, controller, inv.id, reason_code="billing_error")
+        store(uow)
+        uow.customers.flush()
+        uow.audit.flush()
+        time.sleep(0.2)  # the duplicate's error is back from the server before the commit sends anything more
+
+    with pytest.raises(IntegrityError):
+        db.transact(create_with_the_same_key)
+    with db.uow(readonly=True) as uow:  # nothing of it was written, and the connection is usable
+        memos, _ = uow.memos.list(controller.company_id, kind=MemoKind.CREDIT, filters={"invoice_id": inv.id})
+        assert memos == []

@@ -169,7 +169,7 @@ class UnitOfWork:
         try:
             self.customers.flush()
             self.audit.flush()
-            numbers = self.numbers.queue_read_back(self.conn) if self.numbers.reserved else None
+            numbers = self._queue_number_reads() if self.numbers.reserved else None
             self._tx.commit()
         except BaseException as exc:
             self._abandon(exc)
@@ -178,6 +178,15 @@ class UnitOfWork:
         if numbers is not None:  # deferred numbers: their reads came back with the commit
             self.numbers.taken = numbers()
         self._committed_events = self.audit.written
+
+    def _queue_number_reads(self) -> Callable[[], dict[str, str]]:
+        """The reads of deferred numbers go on a driver cursor; sending them can surface the error of a
+        queued statement, which must reach the caller as SQLAlchemy's exception, like every other."""
+        driver_error = self.conn.dialect.loaded_dbapi.Error
+        try:
+            return self.numbers.queue_read_back(self.conn)
+        except driver_error as exc:
+            raise DBAPIError.instance(None, None, exc, driver_error) from exc
 
     def rollback(self) -> None:
         self._abandon(None)
