@@ -7,13 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, update
 
 from creditmemo.domain.documents import Invoice, InvoiceLine
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.locking import touch
 from creditmemo.store.mapping import invoice_from_row, invoice_line_to_row, invoice_to_row
-from creditmemo.store.repositories.listing import filter_conditions, keyset_page, lines_by_parent
+from creditmemo.store.repositories.listing import WithLines, filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.tables import invoice_lines, invoices
 
 _set_credited = (
@@ -29,14 +29,7 @@ _set_credited = (
 
 _insert_invoice = insert(invoices)
 _insert_lines = insert(invoice_lines)
-# An invoice with its lines in one query (line columns labelled l_*).
-_LINE_COLUMNS = tuple(c.name for c in invoice_lines.c)
-_with_lines = (
-    select(invoices, *[c.label(f"l_{c.name}") for c in invoice_lines.c])
-    .select_from(invoices.outerjoin(invoice_lines, (invoice_lines.c.company_id == invoices.c.company_id)
-                               & (invoice_lines.c.invoice_id == invoices.c.id)))
-    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
-    .order_by(invoice_lines.c.line_no))
+_with_lines = WithLines(invoices, invoice_lines, invoice_lines.c.invoice_id)
 _touch = touch(invoices, invoices.c.status, invoices.c.company_id == bindparam("b_company"),
                invoices.c.id == bindparam("b_id"))
 _adjust_settlement = (
@@ -46,8 +39,7 @@ _adjust_settlement = (
 
 
 def invoice_with_lines(rows: Sequence[Any]) -> Invoice:
-    lines = [{name: r[f"l_{name}"] for name in _LINE_COLUMNS} for r in rows if r["l_id"] is not None]
-    return invoice_from_row(rows[0], lines)
+    return invoice_from_row(*_with_lines.split(rows))
 
 
 class InvoiceRepository:
@@ -66,7 +58,7 @@ class InvoiceRepository:
         params = {"b_company": company_id, "b_id": invoice_id}
         if for_update and self.row_locks:
             self.conn.execute(_touch, params)
-        rows = self.conn.execute(_with_lines, params).mappings().all()
+        rows = self.conn.execute(_with_lines.query, params).mappings().all()
         if not rows:
             raise NotFoundError("invoice", invoice_id)
         return invoice_with_lines(rows)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, and_, or_, select
+from sqlalchemy import Column, Connection, Select, Table, and_, bindparam, or_, select
 
 from creditmemo.domain.errors import ValidationFailedError
 
@@ -61,3 +61,22 @@ def lines_by_parent(conn: Connection, lines: Table, company_id: str, parent_fk: 
         for row in conn.execute(stmt).mappings():
             grouped[row[parent_fk.key]].append(row)
     return grouped
+
+
+class WithLines:
+    """One document with its lines in one query (b_company, b_id): the header's columns as they are, the
+    lines' labelled ``l_<name>``, one row per line in line order (a document without lines gives one row
+    of NULLs). ``split`` gives back the header row and the line rows."""
+
+    def __init__(self, header: Table, lines: Table, parent_fk: Column[Any]) -> None:
+        self.line_columns = tuple(c.name for c in lines.c)
+        self.query: Select[Any] = (
+            select(header, *[c.label(f"l_{c.name}") for c in lines.c])
+            .select_from(header.outerjoin(lines, (lines.c.company_id == header.c.company_id)
+                                          & (parent_fk == header.c.id)))
+            .where(header.c.company_id == bindparam("b_company"), header.c.id == bindparam("b_id"))
+            .order_by(lines.c.line_no))
+
+    def split(self, rows: Sequence[Any]) -> tuple[Any, list[dict[str, Any]]]:
+        lines = [{name: r[f"l_{name}"] for name in self.line_columns} for r in rows if r["l_id"] is not None]
+        return rows[0], lines

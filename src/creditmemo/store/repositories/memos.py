@@ -12,21 +12,14 @@ from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.locking import locked, touch
 from creditmemo.store.mapping import MEMO_HEADER_FIELDS, memo_from_row, memo_line_to_row, memo_to_row
 from creditmemo.store.numbering import Numbers, numbered_insert
-from creditmemo.store.repositories.listing import filter_conditions, keyset_page, lines_by_parent
+from creditmemo.store.repositories.listing import WithLines, filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.tables import memo_lines, memos
 
 # Statements built once (their compiled form and cache key are reused): the hot path runs them per request.
 _insert_memo = insert(memos)
 _insert_lines = insert(memo_lines)
-# A memo with its lines in one query (line columns labelled l_*; a memo without lines gives one row of NULLs).
-_LINE_COLUMNS = tuple(c.name for c in memo_lines.c)
-_with_lines = (
-    select(memos, *[c.label(f"l_{c.name}") for c in memo_lines.c])
-    .select_from(memos.outerjoin(memo_lines, (memo_lines.c.company_id == memos.c.company_id)
-                                 & (memo_lines.c.memo_id == memos.c.id)))
-    .where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
-    .order_by(memo_lines.c.line_no))
-_GET = {False: _with_lines, True: _with_lines.where(memos.c.kind == bindparam("b_kind"))}
+_with_lines = WithLines(memos, memo_lines, memo_lines.c.memo_id)
+_GET = {False: _with_lines.query, True: _with_lines.query.where(memos.c.kind == bindparam("b_kind"))}
 _touch = touch(memos, memos.c.version, memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
 _save_header = (update(memos).where(memos.c.id == bindparam("b_id"), memos.c.company_id == bindparam("b_company"))
                 .values({k: bindparam(f"v_{k}") for k in MEMO_HEADER_FIELDS}))
@@ -49,9 +42,7 @@ def _entity(kind: MemoKind) -> str:
 
 def memo_with_lines(rows: Sequence[Any]) -> Memo:
     """One memo from the rows of ``_with_lines`` (header repeated on each line row)."""
-    header = rows[0]
-    lines = [{name: r[f"l_{name}"] for name in _LINE_COLUMNS} for r in rows if r["l_id"] is not None]
-    return memo_from_row(header, lines)
+    return memo_from_row(*_with_lines.split(rows))
 
 
 class MemoRepository:
