@@ -47,8 +47,7 @@ from creditmemo.store import migrate  # noqa: E402
 from creditmemo.store.uow import Database  # noqa: E402
 
 PG_URL = os.environ.get("BENCH_API_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_api_bench")
-LINES = [InvoiceLineInput("Subscription", "1", "120.00", tax_rate="8.25"),
-         InvoiceLineInput("Hours", "3", "50.00")]
+LINES = [InvoiceLineInput("Subscription", "1", "120.00", tax_rate="8.25"), InvoiceLineInput("Hours", "3", "50.00")]
 
 
 def fresh_database(engine: str) -> str:
@@ -84,8 +83,9 @@ def prepare(url: str, companies: int, invoices: int, hot_share: float) -> list[t
                 for _ in range(min(500, per_company - len(hot) - len(cold))):
                     is_hot = rng.random() < hot_share
                     customer = customers[0] if is_hot else customers[1 + len(cold) % 49]
-                    inv = issue_invoice(uow, actor, customer_id=customer, currency="USD",
-                                        issue_date=date(2026, 11, 1), lines=LINES).id
+                    inv = issue_invoice(
+                        uow, actor, customer_id=customer, currency="USD", issue_date=date(2026, 11, 1), lines=LINES
+                    ).id
                     (hot if is_hot else cold).append(inv)
         result.append((key, hot, cold))
     db.dispose()
@@ -150,9 +150,17 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
-async def drive(base: str, work: list[tuple[str, list[str], list[str]]], concurrency: int, duration: float,
-                server_pid: int, idempotency_keys: bool = True, mode: str = "one-request", hot_share: float = 0.2,
-                url: str = "") -> dict[str, object]:
+async def drive(
+    base: str,
+    work: list[tuple[str, list[str], list[str]]],
+    concurrency: int,
+    duration: float,
+    server_pid: int,
+    idempotency_keys: bool = True,
+    mode: str = "one-request",
+    hot_share: float = 0.2,
+    url: str = "",
+) -> dict[str, object]:
     queues = [(key, list(hot), list(cold)) for key, hot, cold in work]
     rng = random.Random(1)
     lock_waits: list[int] = []
@@ -175,9 +183,11 @@ async def drive(base: str, work: list[tuple[str, list[str], list[str]]], concurr
             invoice_id = ids.pop()
             t0 = time.perf_counter()
             try:
-                r = await client.post(f"/v1/invoices/{invoice_id}/credit-memos", json=body,
-                                      headers={**headers, "Idempotency-Key": f"c-{invoice_id}"}
-                                      if idempotency_keys else headers)
+                r = await client.post(
+                    f"/v1/invoices/{invoice_id}/credit-memos",
+                    json=body,
+                    headers={**headers, "Idempotency-Key": f"c-{invoice_id}"} if idempotency_keys else headers,
+                )
                 t1 = time.perf_counter()
                 create_ms.append((t1 - t0) * 1000)
                 if r.status_code != 201 or (mode == "one-request" and r.json().get("status") != "posted"):
@@ -193,7 +203,9 @@ async def drive(base: str, work: list[tuple[str, list[str], list[str]]], concurr
                 t2 = time.perf_counter()
                 post_ms.append((t2 - t1) * 1000)
                 if r.status_code != 200:
-                    errors[f"post {r.status_code} {r.text[:80]}"] = errors.get(f"post {r.status_code} {r.text[:80]}", 0) + 1
+                    errors[f"post {r.status_code} {r.text[:80]}"] = (
+                        errors.get(f"post {r.status_code} {r.text[:80]}", 0) + 1
+                    )
                     continue
                 memo_ms.append((t2 - t0) * 1000)
                 done += 1
@@ -213,9 +225,14 @@ async def drive(base: str, work: list[tuple[str, list[str], list[str]]], concurr
         engine = create_engine(url)
         with engine.connect() as conn:
             while time.perf_counter() < stop_at:
-                lock_waits.append(conn.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")).scalar_one())
+                lock_waits.append(
+                    conn.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND wait_event_type = 'Lock'"
+                        )
+                    ).scalar_one()
+                )
                 conn.rollback()
                 time.sleep(0.1)
         engine.dispose()
@@ -226,8 +243,16 @@ async def drive(base: str, work: list[tuple[str, list[str], list[str]]], concurr
         await asyncio.gather(sample(), *(user(i, client) for i in range(concurrency)))
         elapsed = time.perf_counter() - started
         await sampler
-    return {"elapsed": elapsed, "done": done, "create": create_ms, "post": post_ms, "memo": memo_ms,
-            "errors": errors, "rss_kib": rss, "lock_waits": lock_waits}
+    return {
+        "elapsed": elapsed,
+        "done": done,
+        "create": create_ms,
+        "post": post_ms,
+        "memo": memo_ms,
+        "errors": errors,
+        "rss_kib": rss,
+        "lock_waits": lock_waits,
+    }
 
 
 def deadlocks(url: str) -> int:
@@ -279,8 +304,11 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
     def services(count: int) -> None:
         for _ in range(count):
             invoice_id = ids.pop()
-            db.transact(lambda uow: create_credit_memo_from_invoice(uow, actor, invoice_id,
-                                                                     reason_code="billing_error", post=True))
+            db.transact(
+                lambda uow: create_credit_memo_from_invoice(
+                    uow, actor, invoice_id, reason_code="billing_error", post=True
+                )
+            )
 
     services(20)
     t = time.perf_counter()
@@ -296,12 +324,24 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
 
     async def call(path: str, body: object = None) -> tuple[int, bytes]:
         data = b"" if body is None else json.dumps(body).encode()
-        scope = {"type": "http", "method": "POST", "path": path, "raw_path": path.encode(), "query_string": b"",
-                 "headers": [(b"authorization", f"Bearer {key}".encode()), (b"content-type", b"application/json"),
-                             (b"content-length", str(len(data)).encode()),
-                             (b"idempotency-key", path.encode())],
-                 "http_version": "1.1", "scheme": "http", "server": ("bench", 80), "client": ("bench", 1),
-                 "root_path": ""}
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [
+                (b"authorization", f"Bearer {key}".encode()),
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                (b"idempotency-key", path.encode()),
+            ],
+            "http_version": "1.1",
+            "scheme": "http",
+            "server": ("bench", 80),
+            "client": ("bench", 1),
+            "root_path": "",
+        }
         out: dict[str, object] = {"body": b""}
 
         async def receive() -> dict[str, object]:
@@ -312,13 +352,15 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
                 out["status"] = message["status"]
             else:
                 out["body"] = out["body"] + message.get("body", b"")  # type: ignore[operator]
+
         await app(scope, receive, send)
         return out["status"], out["body"]  # type: ignore[return-value]
 
     async def requests(count: int) -> None:
         for _ in range(count):
-            status, body = await call(f"/v1/invoices/{ids.pop()}/credit-memos",
-                                      {"reason_code": "billing_error", "post": True})
+            status, body = await call(
+                f"/v1/invoices/{ids.pop()}/credit-memos", {"reason_code": "billing_error", "post": True}
+            )
             assert status == 201 and json.loads(body)["status"] == "posted", body
 
     async def run() -> float:
@@ -334,8 +376,10 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
         return (time.perf_counter() - t) / n * 1000
 
     api = asyncio.run(run())
-    print(f"one thread, no network, n={n}: created+posted through the services {in_services:.2f} ms/memo, "
-          f"through the API app {api:.2f} ms/request (the HTTP layer adds {api - in_services:.2f} ms)")
+    print(
+        f"one thread, no network, n={n}: created+posted through the services {in_services:.2f} ms/memo, "
+        f"through the API app {api:.2f} ms/request (the HTTP layer adds {api - in_services:.2f} ms)"
+    )
     if profile:
         pstats.Stats("/tmp/creditmemo_api.prof").sort_stats("tottime").print_stats(30)
     db.dispose()
@@ -346,16 +390,25 @@ def main() -> None:
     ap.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--concurrency", type=int, default=16)
-    ap.add_argument("--mode", choices=["one-request", "two-requests"], default="one-request",
-                    help='"post": true on the create (default), or create then post')
+    ap.add_argument(
+        "--mode",
+        choices=["one-request", "two-requests"],
+        default="one-request",
+        help='"post": true on the create (default), or create then post',
+    )
     ap.add_argument("--hot-share", type=float, default=0.2, help="share of memos on one customer (default 0.2)")
     ap.add_argument("--duration", type=float, default=30)
     ap.add_argument("--companies", type=int, default=1)
     ap.add_argument("--invoices", type=int, default=0, help="default: enough for 1,000 memos/s")
     ap.add_argument("--port", type=int, default=8790)
     ap.add_argument("--no-idempotency-key", action="store_true", help="creates without an Idempotency-Key")
-    ap.add_argument("--overhead", type=int, default=0, metavar="N",
-                    help="instead of the load run: the HTTP layer's cost per request, in process")
+    ap.add_argument(
+        "--overhead",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead of the load run: the HTTP layer's cost per request, in process",
+    )
     ap.add_argument("--profile", action="store_true", help="with --overhead: cProfile the requests")
     args = ap.parse_args()
     url = fresh_database(args.engine)
@@ -364,13 +417,28 @@ def main() -> None:
         return
     t = time.perf_counter()
     work = prepare(url, args.companies, args.invoices or int(args.duration * 600) + 2000, args.hot_share)
-    print(f"prepared {sum(len(w[1]) + len(w[2]) for w in work)} invoices in {args.companies} companies "
-          f"in {time.perf_counter() - t:.0f} s", flush=True)
+    print(
+        f"prepared {sum(len(w[1]) + len(w[2]) for w in work)} invoices in {args.companies} companies "
+        f"in {time.perf_counter() - t:.0f} s",
+        flush=True,
+    )
     env = {**os.environ, "DATABASE_URL": url}
-    server = subprocess.Popen([str(ROOT / ".venv/bin/creditmemo"), "serve", "--host", "127.0.0.1", "--port",
-                               str(args.port), "--workers", str(args.workers)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(f"/tmp/api_bench_server_{args.port}.log", "w"),
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/creditmemo"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(f"/tmp/api_bench_server_{args.port}.log", "w"),
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{args.port}"
     try:
         wait_up(base)
@@ -380,8 +448,19 @@ def main() -> None:
         load_before = os.getloadavg()
         deadlocks_before = deadlocks(url)
         cpu_server, cpu_driver, cpu_pg = tree_cpu_seconds(server.pid), time.process_time(), postgres_cpu_seconds()
-        res = asyncio.run(drive(base, work, args.concurrency, args.duration, server.pid,
-                                not args.no_idempotency_key, args.mode, args.hot_share, url))
+        res = asyncio.run(
+            drive(
+                base,
+                work,
+                args.concurrency,
+                args.duration,
+                server.pid,
+                not args.no_idempotency_key,
+                args.mode,
+                args.hot_share,
+                url,
+            )
+        )
         load_after = os.getloadavg()
         cpu_server, cpu_driver = tree_cpu_seconds(server.pid) - cpu_server, time.process_time() - cpu_driver
         cpu_pg = postgres_cpu_seconds() - cpu_pg
@@ -391,25 +470,35 @@ def main() -> None:
     done, elapsed = res["done"], res["elapsed"]
     errors = res["errors"]
     rss = res["rss_kib"] or [0]
-    print(f"engine {args.engine}  workers {args.workers}  concurrency {args.concurrency}  mode {args.mode}  "
-          f"hot share {args.hot_share}  companies {args.companies}  idempotency keys {not args.no_idempotency_key}  "
-          f"duration {elapsed:.1f} s")
+    print(
+        f"engine {args.engine}  workers {args.workers}  concurrency {args.concurrency}  mode {args.mode}  "
+        f"hot share {args.hot_share}  companies {args.companies}  idempotency keys {not args.no_idempotency_key}  "
+        f"duration {elapsed:.1f} s"
+    )
     per_memo = 1 if args.mode == "one-request" else 2
-    print(f"memos created+posted: {done}  throughput {done / elapsed:.1f} memos/s  "
-          f"({per_memo * done / elapsed:.0f} requests/s)")
+    print(
+        f"memos created+posted: {done}  throughput {done / elapsed:.1f} memos/s  "
+        f"({per_memo * done / elapsed:.0f} requests/s)"
+    )
     for name in ("create", "post", "memo"):
         v = res[name]
-        print(f"  {name:<7} n={len(v):<6} p50 {pct(v, 50):7.1f} ms  p95 {pct(v, 95):7.1f} ms  "
-              f"p99 {pct(v, 99):7.1f} ms  max {max(v) if v else float('nan'):7.1f} ms")
+        print(
+            f"  {name:<7} n={len(v):<6} p50 {pct(v, 50):7.1f} ms  p95 {pct(v, 95):7.1f} ms  "
+            f"p99 {pct(v, 99):7.1f} ms  max {max(v) if v else float('nan'):7.1f} ms"
+        )
     print(f"errors: {sum(errors.values())} {dict(list(errors.items())[:5]) if errors else ''}")
     print(f"server RSS (all workers): median {statistics.median(rss) / 1024:.0f} MiB, max {max(rss) / 1024:.0f} MiB")
-    print(f"CPU during the run: server {cpu_server / elapsed:.2f} cores, driver {cpu_driver / elapsed:.2f} cores, "
-          f"PostgreSQL {cpu_pg / elapsed:.2f} cores (all postgres processes); of {os.cpu_count()}")
+    print(
+        f"CPU during the run: server {cpu_server / elapsed:.2f} cores, driver {cpu_driver / elapsed:.2f} cores, "
+        f"PostgreSQL {cpu_pg / elapsed:.2f} cores (all postgres processes); of {os.cpu_count()}"
+    )
     waits = res["lock_waits"]
     if waits:
-        print(f"backends waiting on a lock: mean {statistics.mean(waits):.2f}, max {max(waits)} "
-              f"(sampled every 100 ms, n={len(waits)}); deadlocks counted by PostgreSQL: "
-              f"{deadlocks(url) - deadlocks_before}")
+        print(
+            f"backends waiting on a lock: mean {statistics.mean(waits):.2f}, max {max(waits)} "
+            f"(sampled every 100 ms, n={len(waits)}); deadlocks counted by PostgreSQL: "
+            f"{deadlocks(url) - deadlocks_before}"
+        )
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} (1 min); cores {os.cpu_count()}")
 
 

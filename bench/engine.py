@@ -42,18 +42,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy import create_engine, event, text
 
-from creditmemo.domain.inputs import CreditLineInput, InvoiceLineInput  # noqa: E402
-from creditmemo.services.actors import PRIVILEGES, Actor, Role  # noqa: E402
-from creditmemo.services.audit_trail import verify_audit_chain  # noqa: E402
-from creditmemo.services.companies import create_company  # noqa: E402
-from creditmemo.services.customers import create_customer  # noqa: E402
-from creditmemo.services.invoices import issue_invoice  # noqa: E402
-from creditmemo.services.memos.create import create_credit_memo_from_invoice  # noqa: E402
-from creditmemo.services.memos.post import post_memo  # noqa: E402
-from creditmemo.store import migrate  # noqa: E402
-from creditmemo.store.uow import Database  # noqa: E402
+from creditmemo.domain.inputs import CreditLineInput, InvoiceLineInput
+from creditmemo.services.actors import PRIVILEGES, Actor, Role
+from creditmemo.services.audit_trail import verify_audit_chain
+from creditmemo.services.companies import create_company
+from creditmemo.services.customers import create_customer
+from creditmemo.services.invoices import issue_invoice
+from creditmemo.services.memos.create import create_credit_memo_from_invoice
+from creditmemo.services.memos.post import post_memo
+from creditmemo.store import migrate
+from creditmemo.store.uow import Database
 
 PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_bench")
 CUSTOMERS_PER_PROCESS = 20
@@ -68,9 +68,9 @@ LINES = [
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    engine: str          # sqlite | postgresql
+    engine: str  # sqlite | postgresql
     processes: int
-    companies: str       # same | each (one company per process)
+    companies: str  # same | each (one company per process)
     audit: bool = True
     sealer: str = "thread"  # thread: each process seals in a background thread (as the server); process: one
     #                         separate process seals for all (as a deployment could leave it to `creditmemo worker`)
@@ -119,8 +119,13 @@ class Counter:
             return
         self.statements += 1
         compiled = context.compiled
-        queued = (self.postgres and context.is_crud and compiled is not None and not compiled.effective_returning
-                  and not context.execution_options.get("creditmemo_rowcount"))
+        queued = (
+            self.postgres
+            and context.is_crud
+            and compiled is not None
+            and not compiled.effective_returning
+            and not context.execution_options.get("creditmemo_rowcount")
+        )
         if not queued:
             self.round_trips += 1
 
@@ -163,16 +168,25 @@ def make_company(db: Database, slug: str) -> str:
 
 
 # the measured work -------------------------------------------------------------------------------
-def worker(url: str, company_id: str, n: int, audit: bool, barrier: Any, profile: bool = False,
-           mode: str = "one-step", sealer: str = "thread") -> WorkerResult:
+def worker(
+    url: str,
+    company_id: str,
+    n: int,
+    audit: bool,
+    barrier: Any,
+    profile: bool = False,
+    mode: str = "one-step",
+    sealer: str = "thread",
+) -> WorkerResult:
     # As the server does: the audit trail is sealed by a background thread, in batches; the memo phase ends
     # when every event of it is sealed, so its wall time includes the sealing.
     db = Database(url, audit=audit, sealing="background" if sealer == "thread" else "off")
     counter = Counter(db.engine, db.postgres)
     actor = Actor("usr_bench", company_id, Role.CONTROLLER, frozenset(PRIVILEGES), "bench@controller")
     with db.uow() as uow:
-        customers = [create_customer(uow, actor, name=f"Customer {i}", currency="USD").id
-                     for i in range(CUSTOMERS_PER_PROCESS)]
+        customers = [
+            create_customer(uow, actor, name=f"Customer {i}", currency="USD").id for i in range(CUSTOMERS_PER_PROCESS)
+        ]
     result = WorkerResult()
     prof = cProfile.Profile() if profile else None
     if barrier is not None:
@@ -183,8 +197,9 @@ def worker(url: str, company_id: str, n: int, audit: bool, barrier: Any, profile
     for i in range(n):
         t = clock()
         with db.uow() as uow:
-            inv = issue_invoice(uow, actor, customer_id=customers[i % len(customers)], currency="USD",
-                                issue_date=DAY, lines=LINES)
+            inv = issue_invoice(
+                uow, actor, customer_id=customers[i % len(customers)], currency="USD", issue_date=DAY, lines=LINES
+            )
         result.issue.append(clock() - t)
         invoices.append((inv.id, inv.lines[0].id))
     result.issue_span = (start, clock())
@@ -201,13 +216,23 @@ def worker(url: str, company_id: str, n: int, audit: bool, barrier: Any, profile
     for invoice_id, line_id in invoices:
         t = clock()
         if mode == "one-step":
-            db.transact(lambda uow: create_credit_memo_from_invoice(
-                uow, actor, invoice_id, reason_code="damaged_goods", lines=[CreditLineInput(line_id, quantity="1")],
-                post=True))
+            db.transact(
+                lambda uow: create_credit_memo_from_invoice(
+                    uow,
+                    actor,
+                    invoice_id,
+                    reason_code="damaged_goods",
+                    lines=[CreditLineInput(line_id, quantity="1")],
+                    post=True,
+                )
+            )
             result.create.append(clock() - t)
             continue
-        memo = db.transact(lambda uow: create_credit_memo_from_invoice(
-            uow, actor, invoice_id, reason_code="damaged_goods", lines=[CreditLineInput(line_id, quantity="1")]))
+        memo = db.transact(
+            lambda uow: create_credit_memo_from_invoice(
+                uow, actor, invoice_id, reason_code="damaged_goods", lines=[CreditLineInput(line_id, quantity="1")]
+            )
+        )
         t2 = clock()
         db.transact(lambda uow: post_memo(uow, actor, memo.id))
         t3 = clock()
@@ -245,6 +270,7 @@ def _worker_entry(args: tuple[Any, ...]) -> WorkerResult:
 def sealing_process(url: str, stop: Any) -> None:
     """The ``sealer="process"`` scenarios: seal whatever is pending, every 20 ms, until told to stop."""
     from creditmemo.store.sealer import seal_pending
+
     db = Database(url)
     while not stop.is_set():
         seal_pending(db)
@@ -282,8 +308,9 @@ def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False, mode: 
         with ctx.Manager() as manager:
             barrier = manager.Barrier(sc.processes)
             with ctx.Pool(sc.processes) as pool:
-                results = pool.map(_worker_entry, [(url, c, per, sc.audit, barrier, False, mode, sc.sealer)
-                                                   for c in company_ids])
+                results = pool.map(
+                    _worker_entry, [(url, c, per, sc.audit, barrier, False, mode, sc.sealer) for c in company_ids]
+                )
     if sealer is not None:  # the memo phase ends when the other process has sealed everything
         while True:
             with setup.engine.connect() as conn:
@@ -308,20 +335,25 @@ def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False, mode: 
         tmp.cleanup()
     total = per * sc.processes
     assert posted == total, f"{posted} memos posted, expected {total}"
-    queue.put({
-        "scenario": sc.name, "n": total, "posted": posted, "audit_events": events,
-        "issue": [x for r in results for x in r.issue],
-        "create": [x for r in results for x in r.create],
-        "post": [x for r in results for x in r.post],
-        "issue_wall": max(r.issue_span[1] for r in results) - min(r.issue_span[0] for r in results),
-        "memo_wall": max(r.memo_span[1] for r in results) - min(r.memo_span[0] for r in results),
-        "baseline_rate": sum(r.baseline_n for r in results) / (
-            max(r.baseline_span[1] for r in results) - min(r.baseline_span[0] for r in results)),
-        "statements": sum(r.statements for r in results) / total,
-        "round_trips": sum(r.round_trips for r in results) / total,
-        "maxrss_mib": max(r.maxrss_kib for r in results) / 1024,
-        "maxrss_self_mib": peak_rss_kib() / 1024,
-    })
+    queue.put(
+        {
+            "scenario": sc.name,
+            "n": total,
+            "posted": posted,
+            "audit_events": events,
+            "issue": [x for r in results for x in r.issue],
+            "create": [x for r in results for x in r.create],
+            "post": [x for r in results for x in r.post],
+            "issue_wall": max(r.issue_span[1] for r in results) - min(r.issue_span[0] for r in results),
+            "memo_wall": max(r.memo_span[1] for r in results) - min(r.memo_span[0] for r in results),
+            "baseline_rate": sum(r.baseline_n for r in results)
+            / (max(r.baseline_span[1] for r in results) - min(r.baseline_span[0] for r in results)),
+            "statements": sum(r.statements for r in results) / total,
+            "round_trips": sum(r.round_trips for r in results) / total,
+            "maxrss_mib": max(r.maxrss_kib for r in results) / 1024,
+            "maxrss_self_mib": peak_rss_kib() / 1024,
+        }
+    )
 
 
 # reporting ---------------------------------------------------------------------------------------
@@ -338,10 +370,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=2000, help="invoices and memos per scenario (default 2000)")
     parser.add_argument("--only", default="", help="comma-separated scenario names (default: all)")
-    parser.add_argument("--mode", choices=["one-step", "two-step"], default="one-step",
-                        help="create+post in one transaction (post: true; default) or two")
-    parser.add_argument("--profile", choices=["sqlite", "postgresql"],
-                        help="cProfile the memo phase of the one-process run and print the top functions")
+    parser.add_argument(
+        "--mode",
+        choices=["one-step", "two-step"],
+        default="one-step",
+        help="create+post in one transaction (post: true; default) or two",
+    )
+    parser.add_argument(
+        "--profile",
+        choices=["sqlite", "postgresql"],
+        help="cProfile the memo phase of the one-process run and print the top functions",
+    )
     args = parser.parse_args()
 
     chosen = [s for s in SCENARIOS if not args.only or s.name in args.only.split(",")]
@@ -349,12 +388,17 @@ def main() -> None:
         chosen = [Scenario(f"profile-{args.profile}", args.profile, 1, "same")]
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    print(f"engine benchmark  N={args.n}  mode {args.mode}  python {sys.version.split()[0]}  cpus {os.cpu_count()}  "
-          f"pg {PG_URL.rsplit('@', 1)[-1]}", flush=True)
+    print(
+        f"engine benchmark  N={args.n}  mode {args.mode}  python {sys.version.split()[0]}  cpus {os.cpu_count()}  "
+        f"pg {PG_URL.rsplit('@', 1)[-1]}",
+        flush=True,
+    )
     first = "memo p50/p99 ms" if args.mode == "one-step" else "create p50/p99 ms"
-    header = (f"{'scenario':28s} {'memos/s':>8s} {'base/s':>7s} {'share':>6s} {'stmts':>5s} {'rtrips':>6s} "
-              f"{'inv/s':>6s} {'issue p50/p99 ms':>17s} {first:>18s} {'post p50/p99 ms':>16s} {'rss MiB':>8s} "
-              f"{'load':>15s}")
+    header = (
+        f"{'scenario':28s} {'memos/s':>8s} {'base/s':>7s} {'share':>6s} {'stmts':>5s} {'rtrips':>6s} "
+        f"{'inv/s':>6s} {'issue p50/p99 ms':>17s} {first:>18s} {'post p50/p99 ms':>16s} {'rss MiB':>8s} "
+        f"{'load':>15s}"
+    )
     print(header)
     rows = {}
     for sc in chosen:
@@ -365,22 +409,31 @@ def main() -> None:
         proc.join()
         rows[sc.name] = r
         rate = r["n"] / r["memo_wall"]
-        post = f"{pct(r['post'], .5):7.2f}/{pct(r['post'], .99):<8.2f}" if r["post"] else f"{'-':>16s}"
-        print(f"{sc.name:28s} {rate:8.0f} {r['baseline_rate']:7.0f} {rate / r['baseline_rate']:6.1%} "
-              f"{r['statements']:5.1f} {r['round_trips']:6.1f} {r['n'] / r['issue_wall']:6.0f} "
-              f"{pct(r['issue'], .5):8.2f}/{pct(r['issue'], .99):<8.2f} "
-              f"{pct(r['create'], .5):8.2f}/{pct(r['create'], .99):<9.2f} "
-              f"{post} "
-              f"{max(r['maxrss_mib'], r['maxrss_self_mib']):8.0f} {before:>15s}", flush=True)
-    for with_audit, without in (("sqlite-1p", "sqlite-1p-noaudit"), ("sqlite-1p-sealer-process", "sqlite-1p-noaudit"),
-                                ("pg-1p", "pg-1p-noaudit"), ("pg-1p-sealer-process", "pg-1p-noaudit"),
-                                ("pg-4p-same-company", "pg-4p-same-company-noaudit"),
-                                ("pg-4p-same-company-sealer-process", "pg-4p-same-company-noaudit")):
+        post = f"{pct(r['post'], 0.5):7.2f}/{pct(r['post'], 0.99):<8.2f}" if r["post"] else f"{'-':>16s}"
+        print(
+            f"{sc.name:28s} {rate:8.0f} {r['baseline_rate']:7.0f} {rate / r['baseline_rate']:6.1%} "
+            f"{r['statements']:5.1f} {r['round_trips']:6.1f} {r['n'] / r['issue_wall']:6.0f} "
+            f"{pct(r['issue'], 0.5):8.2f}/{pct(r['issue'], 0.99):<8.2f} "
+            f"{pct(r['create'], 0.5):8.2f}/{pct(r['create'], 0.99):<9.2f} "
+            f"{post} "
+            f"{max(r['maxrss_mib'], r['maxrss_self_mib']):8.0f} {before:>15s}",
+            flush=True,
+        )
+    for with_audit, without in (
+        ("sqlite-1p", "sqlite-1p-noaudit"),
+        ("sqlite-1p-sealer-process", "sqlite-1p-noaudit"),
+        ("pg-1p", "pg-1p-noaudit"),
+        ("pg-1p-sealer-process", "pg-1p-noaudit"),
+        ("pg-4p-same-company", "pg-4p-same-company-noaudit"),
+        ("pg-4p-same-company-sealer-process", "pg-4p-same-company-noaudit"),
+    ):
         if with_audit in rows and without in rows:
             a = rows[with_audit]["n"] / rows[with_audit]["memo_wall"]
             b = rows[without]["n"] / rows[without]["memo_wall"]
-            print(f"audit chain cost, {with_audit}: {a:.0f}/s with, {b:.0f}/s without = "
-                  f"{(1 - a / b) * 100:.1f} % of memo throughput")
+            print(
+                f"audit chain cost, {with_audit}: {a:.0f}/s with, {b:.0f}/s without = "
+                f"{(1 - a / b) * 100:.1f} % of memo throughput"
+            )
     print(f"load average after: {loadavg()}")
     if args.profile:
         stats = pstats.Stats(os.environ.get("BENCH_PROFILE_OUT", "/tmp/creditmemo_bench.prof"))

@@ -24,10 +24,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, select, text
 
-PG_URL = os.environ.get("BENCH_POSTGRES_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_approve_bench")
+PG_URL = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_approve_bench")
 
 
 def _rss_mb() -> float:
@@ -49,8 +48,15 @@ def _child_worker(url: str, out: Any) -> None:
     base = _rss_mb()
     t = time.perf_counter()
     stats = run_worker(db, once=True)
-    out.put({"seconds": time.perf_counter() - t, "posted": stats.posted, "failed": stats.failed,
-             "base_mb": base, "peak_mb": _peak_mb()})
+    out.put(
+        {
+            "seconds": time.perf_counter() - t,
+            "posted": stats.posted,
+            "failed": stats.failed,
+            "base_mb": base,
+            "peak_mb": _peak_mb(),
+        }
+    )
 
 
 def _child_bulk(url: str, company_id: str, ids: list[str], out: Any) -> None:
@@ -98,7 +104,8 @@ def run(engine: str, *, lines: int, memos: int, repeats: int) -> dict[str, Any]:
     from creditmemo.services.memos.create import create_credit_memo_from_invoice, create_standalone_credit_memo
     from creditmemo.services.memos.post import post_memo
     from creditmemo.store import migrate
-    from creditmemo.store.tables import journal_entries, memos as memos_table
+    from creditmemo.store.tables import journal_entries
+    from creditmemo.store.tables import memos as memos_table
     from creditmemo.store.uow import Database
 
     results: dict[str, Any] = {"engine": engine}
@@ -117,19 +124,31 @@ def run(engine: str, *, lines: int, memos: int, repeats: int) -> dict[str, Any]:
         big = []
         for _ in range(repeats):
             with db.uow() as uow:
-                inv = issue_invoice(uow, actor, customer_id=customer.id, currency="USD", issue_date="2026-11-23",
-                                    lines=[InvoiceLineInput(f"Usage {i}", "1", "0.10", tax_rate="5")
-                                           for i in range(lines)])
+                inv = issue_invoice(
+                    uow,
+                    actor,
+                    customer_id=customer.id,
+                    currency="USD",
+                    issue_date="2026-11-23",
+                    lines=[InvoiceLineInput(f"Usage {i}", "1", "0.10", tax_rate="5") for i in range(lines)],
+                )
             with db.uow() as uow:
-                memo = create_credit_memo_from_invoice(uow, actor, inv.id, reason_code="billing_error",
-                                                       auto_apply=False)
+                memo = create_credit_memo_from_invoice(
+                    uow, actor, inv.id, reason_code="billing_error", auto_apply=False
+                )
             with db.uow() as uow:
                 assert str(post_memo(uow, actor, memo.id).status) == "ready_to_post"
             big.append(in_child(_child_worker, url))
             with db.engine.connect() as conn:
-                assert conn.execute(select(memos_table.c.status).where(memos_table.c.id == memo.id)).scalar() == "posted"
-                assert conn.execute(select(func.count()).select_from(journal_entries).where(
-                    journal_entries.c.source_id == memo.id)).scalar() == 1
+                assert (
+                    conn.execute(select(memos_table.c.status).where(memos_table.c.id == memo.id)).scalar() == "posted"
+                )
+                assert (
+                    conn.execute(
+                        select(func.count()).select_from(journal_entries).where(journal_entries.c.source_id == memo.id)
+                    ).scalar()
+                    == 1
+                )
         results["big"] = big
 
         # 2. Bulk post of many one-line standalone memos, then the worker drains the queue.
@@ -137,15 +156,25 @@ def run(engine: str, *, lines: int, memos: int, repeats: int) -> dict[str, Any]:
         t = time.perf_counter()
         for i in range(memos):
             with db.uow() as uow:
-                ids.append(create_standalone_credit_memo(
-                    uow, actor, customer_id=customer.id, currency="USD", reason_code="goodwill",
-                    lines=[FreeLineInput(f"Goodwill {i}", "1", "1.00")]).id)
+                ids.append(
+                    create_standalone_credit_memo(
+                        uow,
+                        actor,
+                        customer_id=customer.id,
+                        currency="USD",
+                        reason_code="goodwill",
+                        lines=[FreeLineInput(f"Goodwill {i}", "1", "1.00")],
+                    ).id
+                )
         results["create_seconds"] = time.perf_counter() - t
         results["bulk"] = in_child(_child_bulk, url, company_id, ids)
         results["drain"] = in_child(_child_worker, url)
         with db.engine.connect() as conn:
-            posted = conn.execute(select(func.count()).select_from(memos_table).where(
-                memos_table.c.id.in_(ids), memos_table.c.status == "posted")).scalar()
+            posted = conn.execute(
+                select(func.count())
+                .select_from(memos_table)
+                .where(memos_table.c.id.in_(ids), memos_table.c.status == "posted")
+            ).scalar()
         assert posted == memos, posted
         db.dispose()
     return results
@@ -154,15 +183,21 @@ def run(engine: str, *, lines: int, memos: int, repeats: int) -> dict[str, Any]:
 def report(r: dict[str, Any], lines: int, memos: int) -> None:
     secs = [b["seconds"] for b in r["big"]]
     print(f"\n[{r['engine']}]")
-    print(f"  {lines:,}-line memo through the worker: median {statistics.median(secs):.2f} s "
-          f"(runs {', '.join(f'{s:.2f}' for s in secs)}), peak RSS {max(b['peak_mb'] for b in r['big']):.0f} MB "
-          f"(base {r['big'][0]['base_mb']:.0f} MB)")
+    print(
+        f"  {lines:,}-line memo through the worker: median {statistics.median(secs):.2f} s "
+        f"(runs {', '.join(f'{s:.2f}' for s in secs)}), peak RSS {max(b['peak_mb'] for b in r['big']):.0f} MB "
+        f"(base {r['big'][0]['base_mb']:.0f} MB)"
+    )
     b, d = r["bulk"], r["drain"]
     print(f"  create {memos:,} one-line memos (set-up, one transaction each): {r['create_seconds']:.1f} s")
-    print(f"  bulk_post {b['queued']:,} memos (one transaction): {b['seconds']:.2f} s, peak RSS {b['peak_mb']:.0f} MB "
-          f"(base {b['base_mb']:.0f} MB)")
-    print(f"  worker drains {d['posted']:,} memos: {d['seconds']:.1f} s = {d['posted'] / d['seconds']:.0f} memos/s, "
-          f"peak RSS {d['peak_mb']:.0f} MB (base {d['base_mb']:.0f} MB)")
+    print(
+        f"  bulk_post {b['queued']:,} memos (one transaction): {b['seconds']:.2f} s, peak RSS {b['peak_mb']:.0f} MB "
+        f"(base {b['base_mb']:.0f} MB)"
+    )
+    print(
+        f"  worker drains {d['posted']:,} memos: {d['seconds']:.1f} s = {d['posted'] / d['seconds']:.0f} memos/s, "
+        f"peak RSS {d['peak_mb']:.0f} MB (base {d['base_mb']:.0f} MB)"
+    )
 
 
 def main() -> None:

@@ -25,25 +25,30 @@ from sqlalchemy import create_engine, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from creditmemo.domain.settlement import AllocationInput  # noqa: E402
-from creditmemo.services.actors import system_actor  # noqa: E402
-from creditmemo.services.companies import create_company  # noqa: E402
-from creditmemo.services.customers import get_customer  # noqa: E402
-from creditmemo.services.reports import ar_aging, customer_statement, reconcile, trial_balance  # noqa: E402
-from creditmemo.services.settlement.applications import apply_credit  # noqa: E402
-from creditmemo.store import migrate  # noqa: E402
-from creditmemo.store.uow import Database  # noqa: E402
+from creditmemo.domain.settlement import AllocationInput
+from creditmemo.services.actors import system_actor
+from creditmemo.services.companies import create_company
+from creditmemo.services.customers import get_customer
+from creditmemo.services.reports import ar_aging, customer_statement, reconcile, trial_balance
+from creditmemo.services.settlement.applications import apply_credit
+from creditmemo.store import migrate
+from creditmemo.store.uow import Database
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_settle_bench"
 AS_OF = date(2025, 12, 31)
 
 LOAD = [
-    ("customers", """
+    (
+        "customers",
+        """
         INSERT INTO customers (id, company_id, name, email, currency, payment_terms_days, balance_minor,
                                available_credit_minor, created_at)
         SELECT 'cus_b' || g, :co, 'Customer ' || g, NULL, 'USD', 30, 0, 0, now()
-        FROM generate_series(0, :c - 1) g"""),
-    ("invoices", """
+        FROM generate_series(0, :c - 1) g""",
+    ),
+    (
+        "invoices",
+        """
         INSERT INTO invoices (id, company_id, customer_id, number, status, currency, exchange_rate, issue_date,
                               due_date, subtotal_minor, tax_total_minor, total_minor, amount_credited_minor,
                               amount_paid_minor, created_at)
@@ -51,34 +56,49 @@ LOAD = [
                date '2024-01-01' + (g % 730), date '2024-01-01' + (g % 730) + 30,
                10000 + (g::bigint * 7919) % 90000, 0, 10000 + (g::bigint * 7919) % 90000, 0,
                CASE WHEN (g / :c) % 10 < 6 THEN 10000 + (g::bigint * 7919) % 90000 ELSE 0 END, now()
-        FROM generate_series(1, :n) g"""),
-    ("invoice journal entries", """
+        FROM generate_series(1, :n) g""",
+    ),
+    (
+        "invoice journal entries",
+        """
         INSERT INTO journal_entries (id, company_id, date, source_type, source_id, kind, currency,
                                      functional_currency, exchange_rate, description, created_at)
         SELECT 'je_' || id, company_id, issue_date, 'invoice', id, 'post', 'USD', 'USD', 1,
-               'Invoice ' || number, now() FROM invoices WHERE company_id = :co"""),
-    ("invoice journal lines", """
+               'Invoice ' || number, now() FROM invoices WHERE company_id = :co""",
+    ),
+    (
+        "invoice journal lines",
+        """
         INSERT INTO journal_lines (entry_id, company_id, line_no, account_code, debit_minor, credit_minor,
                                    functional_debit_minor, functional_credit_minor, customer_id)
         SELECT 'je_' || id, company_id, 1, '4000', 0, total_minor, 0, total_minor, NULL
         FROM invoices WHERE company_id = :co
         UNION ALL
         SELECT 'je_' || id, company_id, 2, '1200', total_minor, 0, total_minor, 0, customer_id
-        FROM invoices WHERE company_id = :co"""),
-    ("payments", """
+        FROM invoices WHERE company_id = :co""",
+    ),
+    (
+        "payments",
+        """
         INSERT INTO payments (id, company_id, number, customer_id, currency, exchange_rate, amount_minor,
                               amount_applied_minor, amount_refunded_minor, received_on, method, status, created_at)
         SELECT 'pay_' || customer_id, company_id, 'PAY-' || lpad((row_number() OVER (ORDER BY customer_id))::text, 7, '0'),
                customer_id, 'USD', 1, sum(amount_paid_minor), sum(amount_paid_minor), 0, date '2025-06-30',
                'wire', 'received', now()
-        FROM invoices WHERE company_id = :co AND amount_paid_minor > 0 GROUP BY company_id, customer_id"""),
-    ("applications", """
+        FROM invoices WHERE company_id = :co AND amount_paid_minor > 0 GROUP BY company_id, customer_id""",
+    ),
+    (
+        "applications",
+        """
         INSERT INTO applications (id, company_id, source_type, source_id, target_type, target_id, customer_id,
                                   currency, amount_minor, status, applied_on, created_at)
         SELECT 'app_' || id, company_id, 'payment', 'pay_' || customer_id, 'invoice', id, customer_id, 'USD',
                amount_paid_minor, 'active', date '2025-06-30', now()
-        FROM invoices WHERE company_id = :co AND amount_paid_minor > 0"""),
-    ("credit memos", """
+        FROM invoices WHERE company_id = :co AND amount_paid_minor > 0""",
+    ),
+    (
+        "credit memos",
+        """
         INSERT INTO memos (id, company_id, kind, number, customer_id, source, reason_code, currency,
                            exchange_rate, issue_date, status, subtotal_minor, tax_total_minor, total_minor,
                            amount_applied_minor, amount_refunded_minor, line_count, print_status, auto_apply,
@@ -86,21 +106,30 @@ LOAD = [
         SELECT 'cm_b' || g, :co, 'credit', 'CM-' || lpad(g::text, 7, '0'), 'cus_b' || (g % :c), 'standalone',
                'goodwill', 'USD', 1, date '2024-01-01' + (g % 730), 'posted', 1000 + (g::bigint * 31) % 5000, 0,
                1000 + (g::bigint * 31) % 5000, 0, 0, 1, 'not_printed', false, now(), now(), now(), 2
-        FROM generate_series(1, :m) g"""),
-    ("memo lines", """
+        FROM generate_series(1, :m) g""",
+    ),
+    (
+        "memo lines",
+        """
         INSERT INTO memo_lines (id, memo_id, company_id, line_no, description, quantity, unit_price, net_minor,
                                 tax_rate, tax_minor, credit_by, restock)
         SELECT 'cml_' || id, id, company_id, 1, 'Goodwill', 1, total_minor / 100.0, total_minor, 0, 0,
-               'quantity', false FROM memos WHERE company_id = :co"""),
-    ("payment and memo journal entries", """
+               'quantity', false FROM memos WHERE company_id = :co""",
+    ),
+    (
+        "payment and memo journal entries",
+        """
         INSERT INTO journal_entries (id, company_id, date, source_type, source_id, kind, currency,
                                      functional_currency, exchange_rate, description, created_at)
         SELECT 'je_' || id, company_id, received_on, 'payment', id, 'post', 'USD', 'USD', 1, 'Payment ' || number,
                now() FROM payments WHERE company_id = :co
         UNION ALL
         SELECT 'je_' || id, company_id, issue_date, 'credit_memo', id, 'post', 'USD', 'USD', 1,
-               'Credit memo ' || number, now() FROM memos WHERE company_id = :co"""),
-    ("payment and memo journal lines", """
+               'Credit memo ' || number, now() FROM memos WHERE company_id = :co""",
+    ),
+    (
+        "payment and memo journal lines",
+        """
         INSERT INTO journal_lines (entry_id, company_id, line_no, account_code, debit_minor, credit_minor,
                                    functional_debit_minor, functional_credit_minor, customer_id)
         SELECT 'je_' || id, company_id, 1, '1100', amount_minor, 0, amount_minor, 0, NULL
@@ -113,8 +142,11 @@ LOAD = [
         FROM memos WHERE company_id = :co
         UNION ALL
         SELECT 'je_' || id, company_id, 2, '1200', 0, total_minor, 0, total_minor, customer_id
-        FROM memos WHERE company_id = :co"""),
-    ("customer running totals", """
+        FROM memos WHERE company_id = :co""",
+    ),
+    (
+        "customer running totals",
+        """
         UPDATE customers c SET balance_minor = s.bal FROM (
             SELECT customer_id, sum(debit_minor - credit_minor) AS bal FROM journal_lines
             WHERE company_id = :co AND account_code = '1200' GROUP BY customer_id) s
@@ -125,7 +157,8 @@ LOAD = [
         WHERE c.id = s.customer_id AND c.company_id = :co;
         UPDATE number_sequences SET next_value = :n + 1 WHERE company_id = :co AND doc_type = 'invoice';
         UPDATE number_sequences SET next_value = :m + 1 WHERE company_id = :co AND doc_type = 'credit_memo';
-        UPDATE number_sequences SET next_value = :c + 1 WHERE company_id = :co AND doc_type = 'payment'"""),
+        UPDATE number_sequences SET next_value = :c + 1 WHERE company_id = :co AND doc_type = 'payment'""",
+    ),
 ]
 
 
@@ -170,29 +203,40 @@ def timed(fn: Callable[[], object], repeat: int) -> list[float]:
 def summary(times: list[float]) -> str:
     ordered = sorted(times)
     p95 = ordered[max(0, int(len(ordered) * 0.95) - 1)]
-    return f"median {statistics.median(ordered):8.2f} ms  p95 {p95:8.2f} ms  max {ordered[-1]:8.2f} ms  (n={len(ordered)})"
+    return (
+        f"median {statistics.median(ordered):8.2f} ms  p95 {p95:8.2f} ms  max {ordered[-1]:8.2f} ms  (n={len(ordered)})"
+    )
 
 
 def open_pairs(db: Database, company_id: str, per_customer: int) -> list[tuple[str, list[str]]]:
     """(memo with credit left, up to ``per_customer`` open invoices) for each customer."""
     with db.engine.connect() as conn:
-        memos = dict(conn.execute(text("""
+        memos = dict(
+            conn.execute(
+                text("""
             SELECT DISTINCT ON (customer_id) customer_id, id FROM memos
             WHERE company_id = :co AND kind = 'credit' AND status = 'posted'
               AND total_minor - amount_applied_minor - amount_refunded_minor >= 1000
-            ORDER BY customer_id, id"""), {"co": company_id}).all())
+            ORDER BY customer_id, id"""),
+                {"co": company_id},
+            ).all()
+        )
         invoices: dict[str, list[str]] = {}
-        for customer_id, invoice_id in conn.execute(text("""
+        for customer_id, invoice_id in conn.execute(
+            text("""
             SELECT customer_id, id FROM (
                 SELECT customer_id, id, row_number() OVER (PARTITION BY customer_id ORDER BY id) AS rn
                 FROM invoices WHERE company_id = :co AND amount_paid_minor = 0) x
-            WHERE rn <= :k"""), {"co": company_id, "k": per_customer}):
+            WHERE rn <= :k"""),
+            {"co": company_id, "k": per_customer},
+        ):
             invoices.setdefault(customer_id, []).append(invoice_id)
     return [(memos[c], invoices[c]) for c in sorted(memos) if c in invoices]
 
 
-def run_applications(db: Database, company_id: str, jobs: list[tuple[str, list[str]]], threads: int,
-                     amount: str = "0.10") -> tuple[int, float]:
+def run_applications(
+    db: Database, company_id: str, jobs: list[tuple[str, list[str]]], threads: int, amount: str = "0.10"
+) -> tuple[int, float]:
     """Each job is one transaction applying one memo to its invoices (one allocation per invoice)."""
     actor = system_actor(company_id, "bench")
     chunks = [jobs[i::threads] for i in range(threads)]
@@ -202,8 +246,13 @@ def run_applications(db: Database, company_id: str, jobs: list[tuple[str, list[s
         try:
             for memo_id, invoice_ids in chunk:
                 with db.uow() as uow:
-                    apply_credit(uow, actor, source_type="credit_memo", source_id=memo_id,
-                                 allocations=[AllocationInput("invoice", i, amount) for i in invoice_ids])
+                    apply_credit(
+                        uow,
+                        actor,
+                        source_type="credit_memo",
+                        source_id=memo_id,
+                        allocations=[AllocationInput("invoice", i, amount) for i in invoice_ids],
+                    )
         except BaseException as exc:  # report, do not hide
             errors.append(exc)
 
@@ -240,8 +289,10 @@ def main() -> None:
         company_id = load(db, args.customers, args.invoices, args.memos)
     actor = system_actor(company_id, "bench")
     with db.engine.connect() as conn:
-        counts = {t: conn.execute(text(f"SELECT count(*) FROM {t} WHERE company_id = :co"), {"co": company_id}).scalar()
-                  for t in ("customers", "invoices", "memos", "payments", "applications", "journal_lines")}
+        counts = {
+            t: conn.execute(text(f"SELECT count(*) FROM {t} WHERE company_id = :co"), {"co": company_id}).scalar()
+            for t in ("customers", "invoices", "memos", "payments", "applications", "journal_lines")
+        }
     print("rows: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     rng = random.Random(7)
     customer_ids = [f"cus_b{rng.randrange(args.customers)}" for _ in range(1000)]
@@ -263,8 +314,10 @@ def main() -> None:
 
     print("  " + summary(timed(aging_run, 5)))
     [total] = result["aging"].totals
-    print(f"  {len(result['aging'].rows):,} customer rows; {total.open_documents:,} open documents; "
-          f"total due {total.total_due}; unapplied credit {total.unapplied_credit}")
+    print(
+        f"  {len(result['aging'].rows):,} customer rows; {total.open_documents:,} open documents; "
+        f"total due {total.total_due}; unapplied credit {total.unapplied_credit}"
+    )
 
     print("customer statement, 2024-01-01..2025-12-31 (about 100 invoices, 20 memos, 1 payment per customer):")
     it2 = iter(customer_ids)
@@ -281,28 +334,34 @@ def main() -> None:
     print(f"applications (0.10 each, one memo and invoice per customer, {n} transactions per run):")
     singles = [(memo_id, invs[:1]) for memo_id, invs in pairs]
     for threads in (1, 4):
-        jobs = singles[:n] if threads == 1 else singles[n:2 * n]
+        jobs = singles[:n] if threads == 1 else singles[n : 2 * n]
         count, elapsed = run_applications(db, company_id, jobs, threads)
-        print(f"  {threads} thread(s), 1 allocation per transaction: {count / elapsed:8.0f} applications/s "
-              f"({count} in {elapsed:.2f} s)")
+        print(
+            f"  {threads} thread(s), 1 allocation per transaction: {count / elapsed:8.0f} applications/s "
+            f"({count} in {elapsed:.2f} s)"
+        )
     for threads in (1, 4):
         start = 2 * n + (0 if threads == 1 else n // 10)
-        batch_jobs = [(memo_id, invs) for memo_id, invs in pairs[start:start + n // 10]]
+        batch_jobs = [(memo_id, invs) for memo_id, invs in pairs[start : start + n // 10]]
         count, elapsed = run_applications(db, company_id, batch_jobs, threads)
-        print(f"  {threads} thread(s), 10 allocations per transaction: {count / elapsed:8.0f} applications/s "
-              f"({count} in {elapsed:.2f} s)")
+        print(
+            f"  {threads} thread(s), 10 allocations per transaction: {count / elapsed:8.0f} applications/s "
+            f"({count} in {elapsed:.2f} s)"
+        )
 
     print("trial balance (functional, all entries):")
 
     def tb() -> None:
         with db.uow(readonly=True) as uow:
             result["tb"] = trial_balance(uow, actor)
+
     print("  " + summary(timed(tb, 3)) + f"  balanced={result['tb'].balanced}")
     print("reconcile (entries balance, AR = balances, running totals = records):")
 
     def rec() -> None:
         with db.uow(readonly=True) as uow:
             result["rec"] = reconcile(uow, actor)
+
     print("  " + summary(timed(rec, 1)) + f"  ok={result['rec'].ok} {list(result['rec'].problems)[:3]}")
 
 

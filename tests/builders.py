@@ -26,16 +26,37 @@ def customer(db: Database, actor: Actor, currency: str = "USD", name: str = "Acm
         return create_customer(uow, actor, name=name, currency=currency)
 
 
-def invoice(db: Database, actor: Actor, lines: Sequence[InvoiceLineInput] = (), *, currency: str = "USD",
-            customer_id: str | None = None, rate: str | None = None, issued: date = DAY) -> Invoice:
+def invoice(
+    db: Database,
+    actor: Actor,
+    lines: Sequence[InvoiceLineInput] = (),
+    *,
+    currency: str = "USD",
+    customer_id: str | None = None,
+    rate: str | None = None,
+    issued: date = DAY,
+) -> Invoice:
     cid = customer_id or customer(db, actor, currency).id
     with db.uow() as uow:
-        return issue_invoice(uow, actor, customer_id=cid, currency=currency, issue_date=issued,
-                             lines=list(lines) or [line()], exchange_rate=rate)
+        return issue_invoice(
+            uow,
+            actor,
+            customer_id=cid,
+            currency=currency,
+            issue_date=issued,
+            lines=list(lines) or [line()],
+            exchange_rate=rate,
+        )
 
 
-def credit(db: Database, actor: Actor, inv: Invoice, lines: Sequence[CreditLineInput] | None = None,
-           reason: str = "billing_error", **kw: object) -> Memo:
+def credit(
+    db: Database,
+    actor: Actor,
+    inv: Invoice,
+    lines: Sequence[CreditLineInput] | None = None,
+    reason: str = "billing_error",
+    **kw: object,
+) -> Memo:
     with db.uow() as uow:
         return create_credit_memo_from_invoice(uow, actor, inv.id, reason_code=reason, lines=lines, **kw)
 
@@ -53,11 +74,18 @@ def post(db: Database, actor: Actor, memo: Memo) -> Memo:
         return post_memo(uow, actor, memo.id)
 
 
-def standalone(db: Database, actor: Actor, customer_id: str, price: str = "50.00", reason: str = "goodwill",
-               currency: str = "USD") -> Memo:
+def standalone(
+    db: Database, actor: Actor, customer_id: str, price: str = "50.00", reason: str = "goodwill", currency: str = "USD"
+) -> Memo:
     with db.uow() as uow:
-        return create_standalone_credit_memo(uow, actor, customer_id=customer_id, currency=currency,
-                                             reason_code=reason, lines=[FreeLineInput("Credit", "1", price)])
+        return create_standalone_credit_memo(
+            uow,
+            actor,
+            customer_id=customer_id,
+            currency=currency,
+            reason_code=reason,
+            lines=[FreeLineInput("Credit", "1", price)],
+        )
 
 
 JOURNAL_LINE = "{side} {account} {amount}"

@@ -87,31 +87,34 @@ def _no_postgres_deadlock() -> Iterator[None]:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if pg_stats.RECORDED:
         counts = ", ".join(f"{name} {n}" for name, n in sorted(pg_stats.RECORDED.items()))
-        terminalreporter.write_line(f"PostgreSQL deadlocks (pg_stat_database): {counts}",
-                                    red=any(pg_stats.RECORDED.values()), green=not any(pg_stats.RECORDED.values()))
+        terminalreporter.write_line(
+            f"PostgreSQL deadlocks (pg_stat_database): {counts}",
+            red=any(pg_stats.RECORDED.values()),
+            green=not any(pg_stats.RECORDED.values()),
+        )
 
 
-@pytest.fixture()
+@pytest.fixture
 def company_id(db: Database) -> str:
     with db.uow() as uow:
         return create_company(uow, slug=new_id("t").lower().replace("_", "-")[:40], name="Test Co").id
 
 
-@pytest.fixture()
+@pytest.fixture
 def controller(company_id: str) -> Actor:
     return system_actor(company_id, "test controller")
 
 
-@pytest.fixture()
+@pytest.fixture
 def clerk(company_id: str) -> Actor:
     return Actor("usr_clerk", company_id, Role.CLERK, label="clerk@test")
 
 
-@pytest.fixture()
+@pytest.fixture
 def engine_name(db: Database) -> str:
     return "postgresql" if db.postgres else "sqlite"
 
 
-@pytest.fixture()
+@pytest.fixture
 def tmp_sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'cm.db'}"

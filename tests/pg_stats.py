@@ -32,8 +32,11 @@ def admin_engine(url: str) -> Engine:
 
 
 def backends(conn, name: str) -> int:  # type: ignore[no-untyped-def]
-    return int(conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :n AND pid <> "
-                                 "pg_backend_pid()"), {"n": name}).scalar_one())
+    return int(
+        conn.execute(
+            text("SELECT count(*) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name}
+        ).scalar_one()
+    )
 
 
 def deadlocks(url: str, *, settle: float = 3.0) -> int:
@@ -53,8 +56,9 @@ def deadlocks(url: str, *, settle: float = 3.0) -> int:
                 if left:
                     time.sleep(1.2)
             conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-            value = conn.execute(text("SELECT deadlocks FROM pg_stat_database WHERE datname = :n"),
-                                 {"n": name}).scalar()
+            value = conn.execute(
+                text("SELECT deadlocks FROM pg_stat_database WHERE datname = :n"), {"n": name}
+            ).scalar()
     finally:
         engine.dispose()
     return int(value or 0)

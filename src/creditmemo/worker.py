@@ -82,17 +82,31 @@ def _fail(db: Database, company_id: str, memo_id: str, error: DomainError) -> No
             return  # someone else already dealt with it
         status = next_status(memo.status, Action.FAIL_POST, f"{memo.kind} memo")
         message = f"{error.code}: {error.detail}"
-        uow.memos.save(replace(memo, status=status, post_error=message, updated_at=uow.now(),
-                               version=memo.version + 1))
-        audit.record(uow, actor, f"{memo.kind}_memo.post_failed", f"{memo.kind}_memo", memo.id,
-                     {"status": [str(memo.status), str(status)], "post_error": [None, message],
-                      "error_code": [None, error.code]})
+        uow.memos.save(replace(memo, status=status, post_error=message, updated_at=uow.now(), version=memo.version + 1))
+        audit.record(
+            uow,
+            actor,
+            f"{memo.kind}_memo.post_failed",
+            f"{memo.kind}_memo",
+            memo.id,
+            {
+                "status": [str(memo.status), str(status)],
+                "post_error": [None, message],
+                "error_code": [None, error.code],
+            },
+        )
 
     db.transact(back_to_draft)
 
 
-def run_worker(db: Database, *, once: bool = False, batch: int = 100, poll_interval: float = 1.0,
-               should_stop: Callable[[], bool] = lambda: False) -> WorkerStats:
+def run_worker(
+    db: Database,
+    *,
+    once: bool = False,
+    batch: int = 100,
+    poll_interval: float = 1.0,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> WorkerStats:
     """Post until the queue is empty (``once``) or forever, polling every ``poll_interval`` seconds
     when idle. ``batch`` bounds how many memos one round posts before checking ``should_stop``."""
     stats = WorkerStats()

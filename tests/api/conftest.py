@@ -20,7 +20,7 @@ ROLES = [r.value for r in Role]
 _clients: dict[int, TestClient] = {}
 
 
-@pytest.fixture()
+@pytest.fixture
 def client(db: Database) -> Iterator[TestClient]:
     if id(db) not in _clients:
         _clients[id(db)] = TestClient(create_app(db), raise_server_exceptions=False)
@@ -59,20 +59,31 @@ class Tenant:
     def customer(self, currency: str = "USD", name: str = "Acme") -> dict[str, Any]:
         return self.ok(self.post("/v1/customers", {"name": name, "currency": currency}), 201)
 
-    def invoice(self, customer_id: str | None = None, lines: list[dict[str, Any]] | None = None,
-                currency: str = "USD") -> dict[str, Any]:
+    def invoice(
+        self, customer_id: str | None = None, lines: list[dict[str, Any]] | None = None, currency: str = "USD"
+    ) -> dict[str, Any]:
         cid = customer_id or self.customer(currency)["id"]
-        body = {"customer_id": cid, "currency": currency, "issue_date": "2026-03-02",
-                "lines": lines or [{"description": "Subscription", "quantity": "1", "unit_price": "100.00",
-                                    "tax_rate": "10"},
-                                   {"description": "Hours", "quantity": "4", "unit_price": "50.00"}]}
+        body = {
+            "customer_id": cid,
+            "currency": currency,
+            "issue_date": "2026-03-02",
+            "lines": lines
+            or [
+                {"description": "Subscription", "quantity": "1", "unit_price": "100.00", "tax_rate": "10"},
+                {"description": "Hours", "quantity": "4", "unit_price": "50.00"},
+            ],
+        }
         if currency != "USD":
             body["exchange_rate"] = "1.1"
         return self.ok(self.post("/v1/invoices", body), 201)
 
     def memo_from(self, invoice: dict[str, Any], role: str = "controller", **body: Any) -> dict[str, Any]:
-        return self.ok(self.post(f"/v1/invoices/{invoice['id']}/credit-memos",
-                                 {"reason_code": "billing_error", **body}, role=role), 201)
+        return self.ok(
+            self.post(
+                f"/v1/invoices/{invoice['id']}/credit-memos", {"reason_code": "billing_error", **body}, role=role
+            ),
+            201,
+        )
 
 
 def make_tenant(db: Database, client: TestClient) -> Tenant:
@@ -92,12 +103,12 @@ def make_tenant(db: Database, client: TestClient) -> Tenant:
     return tenant
 
 
-@pytest.fixture()
+@pytest.fixture
 def tenant(db: Database, client: TestClient) -> Tenant:
     return make_tenant(db, client)
 
 
-@pytest.fixture()
+@pytest.fixture
 def other(db: Database, client: TestClient) -> Tenant:
     return make_tenant(db, client)
 

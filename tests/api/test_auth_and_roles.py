@@ -38,11 +38,13 @@ class TestRoles:
     def test_auditor_cannot_write_anything(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
         memo = tenant.memo_from(inv)
-        for path, body in [("/v1/customers", {"name": "X", "currency": "USD"}),
-                           (f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error"}),
-                           (f"/v1/credit-memos/{memo['id']}/submit", None),
-                           (f"/v1/credit-memos/{memo['id']}/post", None),
-                           (f"/v1/credit-memos/{memo['id']}/discard", {"reason": "x"})]:
+        for path, body in [
+            ("/v1/customers", {"name": "X", "currency": "USD"}),
+            (f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error"}),
+            (f"/v1/credit-memos/{memo['id']}/submit", None),
+            (f"/v1/credit-memos/{memo['id']}/post", None),
+            (f"/v1/credit-memos/{memo['id']}/discard", {"reason": "x"}),
+        ]:
             assert_problem(tenant.post(path, body, role="auditor"), 403, "forbidden")
         assert_problem(tenant.patch(f"/v1/credit-memos/{memo['id']}", {"memo": "x"}, role="auditor"), 403, "forbidden")
         assert tenant.get(f"/v1/credit-memos/{memo['id']}", role="auditor").json()["status"] == "draft"
@@ -59,19 +61,34 @@ class TestRoles:
         r = tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error"}, role="clerk_single")
         body = assert_problem(r, 403, "forbidden", field="lines")
         assert body["permission"] == "create_multiline_memo"
-        one = tenant.post(f"/v1/invoices/{inv['id']}/credit-memos",
-                          {"reason_code": "billing_error", "lines": [{"invoice_line_id": inv["lines"][0]["id"]}]},
-                          role="clerk_single")
+        one = tenant.post(
+            f"/v1/invoices/{inv['id']}/credit-memos",
+            {"reason_code": "billing_error", "lines": [{"invoice_line_id": inv["lines"][0]["id"]}]},
+            role="clerk_single",
+        )
         assert tenant.ok(one, 201)["lines"][0]["invoice_line_id"] == inv["lines"][0]["id"]
         # a clerk with the privilege may
-        assert len(tenant.memo_from(inv, role="clerk", lines=[
-            {"invoice_line_id": inv["lines"][1]["id"], "quantity": "1"},
-            {"invoice_line_id": inv["lines"][0]["id"], "amount": "10.00"}])["lines"]) == 2
+        assert (
+            len(
+                tenant.memo_from(
+                    inv,
+                    role="clerk",
+                    lines=[
+                        {"invoice_line_id": inv["lines"][1]["id"], "quantity": "1"},
+                        {"invoice_line_id": inv["lines"][0]["id"], "amount": "10.00"},
+                    ],
+                )["lines"]
+            )
+            == 2
+        )
 
     def test_admin_manages_settings_but_cannot_create_memos(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
-        assert_problem(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error"},
-                                   role="admin"), 403, "forbidden")
+        assert_problem(
+            tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error"}, role="admin"),
+            403,
+            "forbidden",
+        )
         policy = tenant.ok(tenant.get("/v1/settings/approval-policy", role="clerk"))
         r = tenant.client.put("/v1/settings/approval-policy", json=policy, headers=tenant.h("clerk"))
         assert_problem(r, 403, "forbidden")
@@ -83,8 +100,11 @@ class TestRoles:
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
         for role in ("clerk", "manager", "vp"):
             assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {}, role=role), 403, "forbidden")
-            assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/refunds",
-                                       {"amount": "1.00", "method": "ach"}, role=role), 403, "forbidden")
+            assert_problem(
+                tenant.post(f"/v1/credit-memos/{memo['id']}/refunds", {"amount": "1.00", "method": "ach"}, role=role),
+                403,
+                "forbidden",
+            )
         assert tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {}))["status"] == "void"
 
     def test_manager_approves_above_the_first_tier_and_may_not_approve_own_memo(self, tenant: Tenant) -> None:
@@ -96,7 +116,8 @@ class TestRoles:
         assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/approve", role="clerk"), 403, "forbidden")
         approved = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/approve", role="manager"))
         assert approved["status"] == "approved"
-        own = tenant.memo_from(tenant.invoice(lines=[{"description": "Big", "quantity": "1", "unit_price": "8000.00"}]),
-                               role="manager")
+        own = tenant.memo_from(
+            tenant.invoice(lines=[{"description": "Big", "quantity": "1", "unit_price": "8000.00"}]), role="manager"
+        )
         tenant.ok(tenant.post(f"/v1/credit-memos/{own['id']}/submit", role="manager"))
         assert_problem(tenant.post(f"/v1/credit-memos/{own['id']}/approve", role="manager"), 403, "forbidden")

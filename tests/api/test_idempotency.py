@@ -23,8 +23,12 @@ def test_replay_returns_the_first_response_and_writes_nothing(tenant: Tenant) ->
 
 def test_same_key_with_a_different_body_is_409(tenant: Tenant) -> None:
     tenant.ok(tenant.post("/v1/customers", {"name": "A", "currency": "USD"}, key="k-2"), 201)
-    assert_problem(tenant.post("/v1/customers", {"name": "B", "currency": "USD"}, key="k-2"), 409,
-                   "idempotency_conflict", field="Idempotency-Key")
+    assert_problem(
+        tenant.post("/v1/customers", {"name": "B", "currency": "USD"}, key="k-2"),
+        409,
+        "idempotency_conflict",
+        field="Idempotency-Key",
+    )
     # ... and on a different path
     assert_problem(tenant.post("/v1/payments", {"name": "A", "currency": "USD"}, key="k-2"), 422, "validation_error")
 
@@ -58,8 +62,9 @@ def test_without_a_key_each_post_creates(tenant: Tenant) -> None:
 
 
 def test_an_oversized_key_is_a_validation_error(tenant: Tenant) -> None:
-    assert_problem(tenant.post("/v1/customers", {"name": "A", "currency": "USD"}, key="k" * 300), 422,
-                   "validation_error")
+    assert_problem(
+        tenant.post("/v1/customers", {"name": "A", "currency": "USD"}, key="k" * 300), 422, "validation_error"
+    )
 
 
 def test_concurrent_requests_with_one_key_create_once(db: Database, tenant: Tenant) -> None:
@@ -69,8 +74,9 @@ def test_concurrent_requests_with_one_key_create_once(db: Database, tenant: Tena
     results = []
 
     def go() -> None:
-        results.append(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error"},
-                                   key="race"))
+        results.append(
+            tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error"}, key="race")
+        )
 
     threads = [threading.Thread(target=go) for _ in range(4)]
     for t in threads:

@@ -24,33 +24,79 @@ def _url(db: Database) -> str:
 
 def test_apikey_create_makes_company_and_user_and_prints_the_key_last(db: Database, client: TestClient) -> None:
     slug = new_id("k").lower().replace("_", "-")[:30]
-    result = CliRunner().invoke(cli, ["apikey", "create", "--company", slug, "--user", f"ops@{slug}.test",
-                                      "--role", "clerk", "--privilege", "create_multiline_memo",
-                                      "--database-url", _url(db)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "apikey",
+            "create",
+            "--company",
+            slug,
+            "--user",
+            f"ops@{slug}.test",
+            "--role",
+            "clerk",
+            "--privilege",
+            "create_multiline_memo",
+            "--database-url",
+            _url(db),
+        ],
+    )
     assert result.exit_code == 0, result.output
     key = result.output.strip().splitlines()[-1].split()[-1]
     r = client.get("/v1/customers", headers={"Authorization": f"Bearer {key}"})
     assert r.status_code == 200 and r.json()["data"] == []
-    assert_problem(client.post("/v1/credit-memos/bulk-post", json={"memo_ids": ["x"]},
-                               headers={"Authorization": f"Bearer {key}"}), 403, "forbidden")
+    assert_problem(
+        client.post("/v1/credit-memos/bulk-post", json={"memo_ids": ["x"]}, headers={"Authorization": f"Bearer {key}"}),
+        403,
+        "forbidden",
+    )
     with db.uow(readonly=True) as uow:
         stored = uow.conn.execute(select(api_keys.c.key_hash)).scalars().all()
     assert hashlib.sha256(key.encode()).hexdigest() in stored and key not in stored
-    again = CliRunner().invoke(cli, ["apikey", "create", "--company", slug, "--user", f"ops@{slug}.test",
-                                     "--role", "nobody", "--database-url", _url(db)])
+    again = CliRunner().invoke(
+        cli,
+        [
+            "apikey",
+            "create",
+            "--company",
+            slug,
+            "--user",
+            f"ops@{slug}.test",
+            "--role",
+            "nobody",
+            "--database-url",
+            _url(db),
+        ],
+    )
     assert again.exit_code == 1 and "validation_error" in again.output
 
 
 def test_user_create_and_set_password(db: Database) -> None:
     slug = new_id("u").lower().replace("_", "-")[:30]
     email = f"admin@{slug}.test"
-    r = CliRunner().invoke(cli, ["user", "create", "--company", slug, "--email", email, "--role", "admin",
-                                 "--password", "first-password", "--database-url", _url(db)])
+    r = CliRunner().invoke(
+        cli,
+        [
+            "user",
+            "create",
+            "--company",
+            slug,
+            "--email",
+            email,
+            "--role",
+            "admin",
+            "--password",
+            "first-password",
+            "--database-url",
+            _url(db),
+        ],
+    )
     assert r.exit_code == 0, r.output
     with db.uow(readonly=True) as uow:
         assert verify_password(uow, email, "first-password") is not None
-    r = CliRunner().invoke(cli, ["user", "set-password", "--email", email, "--password", "second-password",
-                                 "--database-url", _url(db)])
+    r = CliRunner().invoke(
+        cli, ["user", "set-password", "--email", email, "--password", "second-password", "--database-url", _url(db)]
+    )
     assert r.exit_code == 0, r.output
     with db.uow(readonly=True) as uow:
         assert verify_password(uow, email, "first-password") is None
@@ -79,13 +125,24 @@ def test_demo_access_gives_working_keys_every_time(tmp_sqlite_url: str) -> None:
 def test_admin_adds_a_user_issues_and_revokes_a_key(tenant) -> None:  # type: ignore[no-untyped-def]
     from tests.api.conftest import assert_problem
 
-    user = tenant.ok(tenant.post("/v1/users", {"email": f"new@{tenant.slug}.test", "role": "clerk",
-                                               "password": "long-enough"}, role="admin"), 201)
+    user = tenant.ok(
+        tenant.post(
+            "/v1/users", {"email": f"new@{tenant.slug}.test", "role": "clerk", "password": "long-enough"}, role="admin"
+        ),
+        201,
+    )
     assert user["role"] == "clerk" and user["privileges"] == []
-    assert_problem(tenant.post("/v1/users", {"email": f"x@{tenant.slug}.test", "role": "clerk"}, role="controller"),
-                   403, "forbidden")
-    assert_problem(tenant.post("/v1/users", {"email": f"new@{tenant.slug}.test", "role": "clerk"}, role="admin"),
-                   422, "validation_error", field="email")
+    assert_problem(
+        tenant.post("/v1/users", {"email": f"x@{tenant.slug}.test", "role": "clerk"}, role="controller"),
+        403,
+        "forbidden",
+    )
+    assert_problem(
+        tenant.post("/v1/users", {"email": f"new@{tenant.slug}.test", "role": "clerk"}, role="admin"),
+        422,
+        "validation_error",
+        field="email",
+    )
     issued = tenant.ok(tenant.post(f"/v1/users/{user['id']}/api-keys", {"name": "ci"}, role="admin"), 201)
     headers = {"Authorization": f"Bearer {issued['key']}"}
     assert tenant.client.get("/v1/customers", headers=headers).status_code == 200

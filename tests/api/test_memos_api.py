@@ -25,47 +25,95 @@ class TestCreate:
 
     def test_with_invoice_id_and_chosen_lines(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
-        memo = tenant.ok(tenant.post("/v1/credit-memos", {
-            "invoice_id": inv["id"], "reason_code": "price_correction",
-            "lines": [{"invoice_line_id": inv["lines"][1]["id"], "quantity": "1"}]}), 201)
+        memo = tenant.ok(
+            tenant.post(
+                "/v1/credit-memos",
+                {
+                    "invoice_id": inv["id"],
+                    "reason_code": "price_correction",
+                    "lines": [{"invoice_line_id": inv["lines"][1]["id"], "quantity": "1"}],
+                },
+            ),
+            201,
+        )
         assert memo["source"] == "invoice" and memo["invoice_id"] == inv["id"]
         assert [(l["quantity"], l["net_amount"]) for l in memo["lines"]] == [("1", "50.00")]
 
     def test_standalone(self, tenant: Tenant) -> None:
         cust = tenant.customer()
-        memo = tenant.ok(tenant.post("/v1/credit-memos", {
-            "customer_id": cust["id"], "currency": "USD", "reason_code": "goodwill",
-            "lines": [{"description": "Goodwill", "quantity": "1", "unit_price": "25.00", "tax_rate": "8.25"}]}), 201)
+        memo = tenant.ok(
+            tenant.post(
+                "/v1/credit-memos",
+                {
+                    "customer_id": cust["id"],
+                    "currency": "USD",
+                    "reason_code": "goodwill",
+                    "lines": [{"description": "Goodwill", "quantity": "1", "unit_price": "25.00", "tax_rate": "8.25"}],
+                },
+            ),
+            201,
+        )
         assert memo["source"] == "standalone" and memo["total"] == "27.06"
-        assert_problem(tenant.post("/v1/credit-memos", {"currency": "USD", "reason_code": "goodwill", "lines": [
-            {"description": "x", "quantity": "1", "unit_price": "1"}]}), 422, "validation_error", field="customer_id")
-        assert_problem(tenant.post("/v1/credit-memos", {"customer_id": cust["id"], "currency": "USD",
-                                                        "reason_code": "goodwill"}), 422, "validation_error",
-                       field="lines")
+        assert_problem(
+            tenant.post(
+                "/v1/credit-memos",
+                {
+                    "currency": "USD",
+                    "reason_code": "goodwill",
+                    "lines": [{"description": "x", "quantity": "1", "unit_price": "1"}],
+                },
+            ),
+            422,
+            "validation_error",
+            field="customer_id",
+        )
+        assert_problem(
+            tenant.post("/v1/credit-memos", {"customer_id": cust["id"], "currency": "USD", "reason_code": "goodwill"}),
+            422,
+            "validation_error",
+            field="lines",
+        )
 
     def test_preview_writes_nothing_and_takes_no_number(self, db: Any, tenant: Tenant) -> None:
         inv = tenant.invoice()
         events_before = len(tenant.ok(tenant.get("/v1/audit-events?limit=100"))["data"])
-        preview = tenant.ok(tenant.post("/v1/credit-memos/preview", {"invoice_id": inv["id"],
-                                                                     "reason_code": "billing_error"}))
+        preview = tenant.ok(
+            tenant.post("/v1/credit-memos/preview", {"invoice_id": inv["id"], "reason_code": "billing_error"})
+        )
         assert preview["number"] is None and preview["total"] == "310.00" and preview["allowed_actions"] == []
-        standalone = tenant.ok(tenant.post("/v1/credit-memos/preview", {
-            "customer_id": inv["customer_id"], "currency": "USD", "reason_code": "goodwill",
-            "lines": [{"description": "x", "quantity": "2", "unit_price": "5.00"}]}))
+        standalone = tenant.ok(
+            tenant.post(
+                "/v1/credit-memos/preview",
+                {
+                    "customer_id": inv["customer_id"],
+                    "currency": "USD",
+                    "reason_code": "goodwill",
+                    "lines": [{"description": "x", "quantity": "2", "unit_price": "5.00"}],
+                },
+            )
+        )
         assert standalone["total"] == "10.00"
         assert tenant.ok(tenant.get("/v1/credit-memos"))["data"] == []
         assert len(tenant.ok(tenant.get("/v1/audit-events?limit=100"))["data"]) == events_before
         assert tenant.memo_from(inv)["number"] == "CM-000001"
-        assert_problem(tenant.post("/v1/credit-memos/preview", {"invoice_id": inv["id"], "reason_code": "nope"}),
-                       422, "validation_error", field="reason_code")
+        assert_problem(
+            tenant.post("/v1/credit-memos/preview", {"invoice_id": inv["id"], "reason_code": "nope"}),
+            422,
+            "validation_error",
+            field="reason_code",
+        )
 
 
 class TestEditAndLifecycle:
     def test_patch_changes_only_what_is_sent(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
         memo = tenant.memo_from(inv, memo="first", reference="R-1")
-        edited = tenant.ok(tenant.patch(f"/v1/credit-memos/{memo['id']}", {
-            "memo": "second", "lines": [{"invoice_line_id": inv["lines"][0]["id"], "amount": "40.00"}]}))
+        edited = tenant.ok(
+            tenant.patch(
+                f"/v1/credit-memos/{memo['id']}",
+                {"memo": "second", "lines": [{"invoice_line_id": inv["lines"][0]["id"], "amount": "40.00"}]},
+            )
+        )
         assert edited["memo"] == "second" and edited["reference"] == "R-1" and edited["total"] == "44.00"
         assert edited["version"] == memo["version"] + 1
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
@@ -83,7 +131,11 @@ class TestEditAndLifecycle:
         apps = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/applications"))
         assert [(a["invoice_id"], a["amount"], a["status"]) for a in apps] == [(inv["id"], "310.00", "active")]
         invoice = tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))
-        assert (invoice["amount_credited"], invoice["amount_due"], invoice["payment_status"]) == ("310.00", "0.00", "paid")
+        assert (invoice["amount_credited"], invoice["amount_due"], invoice["payment_status"]) == (
+            "310.00",
+            "0.00",
+            "paid",
+        )
 
     def test_unapply_then_void_reverses_the_entry(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
@@ -92,42 +144,89 @@ class TestEditAndLifecycle:
         assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {}), 409, "memo_settled")
         app = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/applications"))[0]
         assert_problem(tenant.delete(f"/v1/credit-memos/{memo['id']}/applications/app_other"), 404, "not_found")
-        assert tenant.ok(tenant.delete(f"/v1/credit-memos/{memo['id']}/applications/{app['id']}"))["status"] == "reversed"
+        assert (
+            tenant.ok(tenant.delete(f"/v1/credit-memos/{memo['id']}/applications/{app['id']}"))["status"] == "reversed"
+        )
         voided = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {"reason": "Wrong customer"}))
         assert voided["status"] == "void" and voided["allowed_actions"] == []
         entries = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
         assert [e["kind"] for e in entries] == ["post", "void"]
-        assert _lines(entries)[3:] == [("4900", "0.00", "300.00"), ("2200", "0.00", "10.00"), ("1200", "310.00", "0.00")]
+        assert _lines(entries)[3:] == [
+            ("4900", "0.00", "300.00"),
+            ("2200", "0.00", "10.00"),
+            ("1200", "310.00", "0.00"),
+        ]
 
     def test_apply_to_another_invoice_and_refund(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
         other_inv = tenant.invoice(customer_id=inv["customer_id"])
         memo = tenant.memo_from(inv, auto_apply=False, lines=[{"invoice_line_id": inv["lines"][0]["id"]}])
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
-        apps = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications",
-                                     {"allocations": [{"invoice_id": other_inv["id"], "amount": "60.00"}]}), 201)
+        apps = tenant.ok(
+            tenant.post(
+                f"/v1/credit-memos/{memo['id']}/applications",
+                {"allocations": [{"invoice_id": other_inv["id"], "amount": "60.00"}]},
+            ),
+            201,
+        )
         assert apps[0]["credit_memo_id"] == memo["id"] and apps[0]["amount"] == "60.00"
-        assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/applications",
-                                   {"allocations": [{"invoice_id": other_inv["id"], "amount": "60.00"}]}),
-                       422, "insufficient_available")
-        assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/applications",
-                                   {"allocations": [{"amount": "1.00"}]}), 422, "validation_error",
-                       field="allocations[0]")
+        assert_problem(
+            tenant.post(
+                f"/v1/credit-memos/{memo['id']}/applications",
+                {"allocations": [{"invoice_id": other_inv["id"], "amount": "60.00"}]},
+            ),
+            422,
+            "insufficient_available",
+        )
+        assert_problem(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/applications", {"allocations": [{"amount": "1.00"}]}),
+            422,
+            "validation_error",
+            field="allocations[0]",
+        )
         # pay the first invoice so money can go back where it came in
-        pay = tenant.ok(tenant.post("/v1/payments", {"customer_id": inv["customer_id"], "amount": "310.00",
-                                                     "currency": "USD", "received_on": "2026-03-05",
-                                                     "method": "wire"}), 201)
-        tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications",
-                              {"allocations": [{"invoice_id": inv["id"], "amount": "310.00"}]}), 201)
-        limited = assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/refunds",
-                                             {"amount": "50.00", "method": "ach"}), 422, "refund_limit", field="amount")
+        pay = tenant.ok(
+            tenant.post(
+                "/v1/payments",
+                {
+                    "customer_id": inv["customer_id"],
+                    "amount": "310.00",
+                    "currency": "USD",
+                    "received_on": "2026-03-05",
+                    "method": "wire",
+                },
+            ),
+            201,
+        )
+        tenant.ok(
+            tenant.post(
+                f"/v1/payments/{pay['id']}/applications",
+                {"allocations": [{"invoice_id": inv["id"], "amount": "310.00"}]},
+            ),
+            201,
+        )
+        limited = assert_problem(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/refunds", {"amount": "50.00", "method": "ach"}),
+            422,
+            "refund_limit",
+            field="amount",
+        )
         assert limited["limits"] == ["customer_net_credit"]
-        refund = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/refunds", {
-            "amount": "50.00", "method": "ach", "reference": "ACH-1", "override_reason": "Customer asked"}), 201)
+        refund = tenant.ok(
+            tenant.post(
+                f"/v1/credit-memos/{memo['id']}/refunds",
+                {"amount": "50.00", "method": "ach", "reference": "ACH-1", "override_reason": "Customer asked"},
+            ),
+            201,
+        )
         assert refund["credit_memo_id"] == memo["id"] and refund["amount"] == "50.00"
         assert [r["id"] for r in tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/refunds"))] == [refund["id"]]
         after = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))
-        assert (after["amount_applied"], after["amount_refunded"], after["amount_available"]) == ("60.00", "50.00", "0.00")
+        assert (after["amount_applied"], after["amount_refunded"], after["amount_available"]) == (
+            "60.00",
+            "50.00",
+            "0.00",
+        )
         assert after["settlement_status"] == "applied"
 
     def test_submit_reject_recall_discard(self, tenant: Tenant) -> None:
@@ -135,13 +234,15 @@ class TestEditAndLifecycle:
         memo = tenant.memo_from(inv, role="clerk")
         assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/post"), 409, "approval_required")
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/submit", role="clerk"))
-        rejected = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/reject", {"comment": "too much"},
-                                         role="manager"))
+        rejected = tenant.ok(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/reject", {"comment": "too much"}, role="manager")
+        )
         assert rejected["status"] == "draft"
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/submit", role="clerk"))
         assert tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/recall", role="clerk"))["status"] == "draft"
-        assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/discard", {}), 422, "validation_error",
-                       field="reason")
+        assert_problem(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/discard", {}), 422, "validation_error", field="reason"
+        )
         discarded = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/discard", {"reason": "duplicate"}))
         assert discarded["status"] == "discarded" and discarded["lines"] == [] and discarded["number"] == memo["number"]
 
@@ -150,16 +251,26 @@ class TestEditAndLifecycle:
         b = tenant.memo_from(tenant.invoice())
         queued = tenant.ok(tenant.post("/v1/credit-memos/bulk-post", {"memo_ids": [a["id"], b["id"]]}))
         assert [m["status"] for m in queued] == ["ready_to_post", "ready_to_post"]
-        assert_problem(tenant.post("/v1/credit-memos/bulk-post", {"memo_ids": [a["id"]]}, role="clerk"), 403,
-                       "forbidden")
+        assert_problem(
+            tenant.post("/v1/credit-memos/bulk-post", {"memo_ids": [a["id"]]}, role="clerk"), 403, "forbidden"
+        )
 
 
 class TestDebitMemos:
     def test_same_verbs_and_a_credit_memo_pays_it(self, tenant: Tenant) -> None:
         cust = tenant.customer()
-        debit = tenant.ok(tenant.post("/v1/debit-memos", {
-            "customer_id": cust["id"], "currency": "USD", "reason_code": "chargeback",
-            "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "80.00"}]}), 201)
+        debit = tenant.ok(
+            tenant.post(
+                "/v1/debit-memos",
+                {
+                    "customer_id": cust["id"],
+                    "currency": "USD",
+                    "reason_code": "chargeback",
+                    "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "80.00"}],
+                },
+            ),
+            201,
+        )
         assert debit["object"] == "debit_memo" and debit["number"] == "DM-000001" and debit["amount_due"] == "0.00"
         assert_problem(tenant.get(f"/v1/credit-memos/{debit['id']}"), 404, "not_found")
         edited = tenant.ok(tenant.patch(f"/v1/debit-memos/{debit['id']}", {"reference": "CB-9"}))
@@ -167,21 +278,48 @@ class TestDebitMemos:
         posted = tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/post"))
         assert posted["status"] == "posted" and posted["amount_due"] == "80.00"
         assert sorted(_lines(tenant.ok(tenant.get(f"/v1/debit-memos/{debit['id']}/journal-entries")))) == [
-            ("1200", "80.00", "0.00"), ("4000", "0.00", "80.00")]
-        credit = tenant.ok(tenant.post("/v1/credit-memos", {
-            "customer_id": cust["id"], "currency": "USD", "reason_code": "goodwill",
-            "lines": [{"description": "Offset", "quantity": "1", "unit_price": "80.00"}]}), 201)
+            ("1200", "80.00", "0.00"),
+            ("4000", "0.00", "80.00"),
+        ]
+        credit = tenant.ok(
+            tenant.post(
+                "/v1/credit-memos",
+                {
+                    "customer_id": cust["id"],
+                    "currency": "USD",
+                    "reason_code": "goodwill",
+                    "lines": [{"description": "Offset", "quantity": "1", "unit_price": "80.00"}],
+                },
+            ),
+            201,
+        )
         tenant.ok(tenant.post(f"/v1/credit-memos/{credit['id']}/post"))
-        tenant.ok(tenant.post(f"/v1/credit-memos/{credit['id']}/applications",
-                              {"allocations": [{"debit_memo_id": debit["id"], "amount": "80.00"}]}), 201)
+        tenant.ok(
+            tenant.post(
+                f"/v1/credit-memos/{credit['id']}/applications",
+                {"allocations": [{"debit_memo_id": debit["id"], "amount": "80.00"}]},
+            ),
+            201,
+        )
         assert tenant.ok(tenant.get(f"/v1/debit-memos/{debit['id']}"))["amount_due"] == "0.00"
         assert len(tenant.ok(tenant.get(f"/v1/debit-memos/{debit['id']}/applications"))) == 1
         listed = tenant.ok(tenant.get("/v1/debit-memos"))["data"]
         assert [m["id"] for m in listed] == [debit["id"]]
-        other = tenant.ok(tenant.post("/v1/debit-memos", {
-            "customer_id": cust["id"], "currency": "USD", "reason_code": "chargeback",
-            "lines": [{"description": "x", "quantity": "1", "unit_price": "1.00"}]}), 201)
-        assert tenant.ok(tenant.post(f"/v1/debit-memos/{other['id']}/discard", {"reason": "no"}))["status"] == "discarded"
+        other = tenant.ok(
+            tenant.post(
+                "/v1/debit-memos",
+                {
+                    "customer_id": cust["id"],
+                    "currency": "USD",
+                    "reason_code": "chargeback",
+                    "lines": [{"description": "x", "quantity": "1", "unit_price": "1.00"}],
+                },
+            ),
+            201,
+        )
+        assert (
+            tenant.ok(tenant.post(f"/v1/debit-memos/{other['id']}/discard", {"reason": "no"}))["status"] == "discarded"
+        )
 
 
 class TestReadsAndReports:
@@ -202,8 +340,12 @@ class TestReadsAndReports:
         reg = tenant.ok(tenant.get("/v1/reports/credit-memo-register?status=posted"))
         assert [r["number"] for r in reg["rows"]] == [memo["number"]]
         assert_problem(tenant.get("/v1/reports/ar-aging?as_of=yesterday"), 422, "validation_error", field="as_of")
-        assert_problem(tenant.get(f"/v1/customers/{cust['id']}/statement?start=2026-05-01&end=2026-01-01"), 422,
-                       "validation_error", field="end")
+        assert_problem(
+            tenant.get(f"/v1/customers/{cust['id']}/statement?start=2026-05-01&end=2026-01-01"),
+            422,
+            "validation_error",
+            field="end",
+        )
 
 
 class TestDocument:
@@ -217,29 +359,62 @@ class TestDocument:
         r = tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=pdf")
         assert r.status_code == 200 and r.content.startswith(b"%PDF")
         assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["print_status"] == "printed"
-        assert_problem(tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=docx"), 422, "validation_error",
-                       field="format")
+        assert_problem(
+            tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=docx"), 422, "validation_error", field="format"
+        )
 
 
 class TestPaymentsAndEvents:
     def test_payment_apply_unapply_refund_and_memo_events(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
-        pay = tenant.ok(tenant.post("/v1/payments", {"customer_id": inv["customer_id"], "amount": "400.00",
-                                                     "currency": "USD", "received_on": "2026-03-05",
-                                                     "method": "wire", "reference": "W-1"}), 201)
-        assert (pay["number"], pay["amount_available"], pay["settlement_status"]) == ("PAY-000001", "400.00", "unapplied")
-        assert_problem(tenant.post("/v1/payments", {"customer_id": inv["customer_id"], "amount": "1.00",
-                                                    "currency": "EUR", "received_on": "2026-03-05", "method": "wire"}),
-                       422, "currency_mismatch")
-        apps = tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications",
-                                     {"allocations": [{"invoice_id": inv["id"], "amount": "310.00"}]}), 201)
+        pay = tenant.ok(
+            tenant.post(
+                "/v1/payments",
+                {
+                    "customer_id": inv["customer_id"],
+                    "amount": "400.00",
+                    "currency": "USD",
+                    "received_on": "2026-03-05",
+                    "method": "wire",
+                    "reference": "W-1",
+                },
+            ),
+            201,
+        )
+        assert (pay["number"], pay["amount_available"], pay["settlement_status"]) == (
+            "PAY-000001",
+            "400.00",
+            "unapplied",
+        )
+        assert_problem(
+            tenant.post(
+                "/v1/payments",
+                {
+                    "customer_id": inv["customer_id"],
+                    "amount": "1.00",
+                    "currency": "EUR",
+                    "received_on": "2026-03-05",
+                    "method": "wire",
+                },
+            ),
+            422,
+            "currency_mismatch",
+        )
+        apps = tenant.ok(
+            tenant.post(
+                f"/v1/payments/{pay['id']}/applications",
+                {"allocations": [{"invoice_id": inv["id"], "amount": "310.00"}]},
+            ),
+            201,
+        )
         assert apps[0]["payment_id"] == pay["id"] and apps[0]["credit_memo_id"] is None
         assert tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))["payment_status"] == "paid"
         assert [a["id"] for a in tenant.ok(tenant.get(f"/v1/payments/{pay['id']}/applications"))] == [apps[0]["id"]]
         reversed_ = tenant.ok(tenant.delete(f"/v1/payments/{pay['id']}/applications/{apps[0]['id']}"))
         assert reversed_["status"] == "reversed"
-        assert_problem(tenant.delete(f"/v1/payments/{pay['id']}/applications/{apps[0]['id']}"), 409,
-                       "invalid_transition")
+        assert_problem(
+            tenant.delete(f"/v1/payments/{pay['id']}/applications/{apps[0]['id']}"), 409, "invalid_transition"
+        )
         refund = tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/refunds", {"amount": "90.00", "method": "wire"}), 201)
         assert refund["payment_id"] == pay["id"]
         assert tenant.ok(tenant.get(f"/v1/payments/{pay['id']}"))["amount_available"] == "310.00"
@@ -251,11 +426,23 @@ class TestPaymentsAndEvents:
 
     def test_debit_memo_approval_and_void(self, tenant: Tenant) -> None:
         cust = tenant.customer()
-        debit = tenant.ok(tenant.post("/v1/debit-memos", {
-            "customer_id": cust["id"], "currency": "USD", "reason_code": "chargeback",
-            "lines": [{"description": "Big charge-back", "quantity": "1", "unit_price": "30000.00"}]}, role="clerk"),
-            201)
-        assert tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/submit", role="clerk"))["status"] == "pending_approval"
+        debit = tenant.ok(
+            tenant.post(
+                "/v1/debit-memos",
+                {
+                    "customer_id": cust["id"],
+                    "currency": "USD",
+                    "reason_code": "chargeback",
+                    "lines": [{"description": "Big charge-back", "quantity": "1", "unit_price": "30000.00"}],
+                },
+                role="clerk",
+            ),
+            201,
+        )
+        assert (
+            tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/submit", role="clerk"))["status"]
+            == "pending_approval"
+        )
         assert_problem(tenant.post(f"/v1/debit-memos/{debit['id']}/approve", role="manager"), 403, "forbidden")
         assert tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/approve", role="vp"))["status"] == "approved"
         assert tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/post"))["status"] == "posted"
@@ -268,20 +455,30 @@ class TestPaymentsAndEvents:
 class TestSettingsApprovalsReconciliation:
     def test_line_limit_approvals_list_and_reconciliation(self, tenant: Tenant) -> None:
         assert tenant.ok(tenant.get("/v1/settings/background-line-limit"))["background_line_limit"] == 250
-        r = tenant.client.put("/v1/settings/background-line-limit", json={"background_line_limit": 1},
-                              headers=tenant.h("admin"))
+        r = tenant.client.put(
+            "/v1/settings/background-line-limit", json={"background_line_limit": 1}, headers=tenant.h("admin")
+        )
         assert tenant.ok(r)["background_line_limit"] == 1
-        assert_problem(tenant.client.put("/v1/settings/background-line-limit", json={"background_line_limit": 0},
-                                         headers=tenant.h("admin")), 422, "validation_error",
-                       field="background_line_limit")
+        assert_problem(
+            tenant.client.put(
+                "/v1/settings/background-line-limit", json={"background_line_limit": 0}, headers=tenant.h("admin")
+            ),
+            422,
+            "validation_error",
+            field="background_line_limit",
+        )
         memo = tenant.memo_from(tenant.invoice())  # two lines > the limit of 1: queued for the worker
         assert tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))["status"] == "ready_to_post"
-        big = tenant.memo_from(tenant.invoice(lines=[{"description": "Big", "quantity": "1", "unit_price": "7000.00"}]),
-                               role="clerk")
+        big = tenant.memo_from(
+            tenant.invoice(lines=[{"description": "Big", "quantity": "1", "unit_price": "7000.00"}]), role="clerk"
+        )
         tenant.ok(tenant.post(f"/v1/credit-memos/{big['id']}/submit", role="clerk"))
         tenant.ok(tenant.post(f"/v1/credit-memos/{big['id']}/approve", {"comment": "ok"}, role="manager"))
         decisions = tenant.ok(tenant.get(f"/v1/credit-memos/{big['id']}/approvals", role="auditor"))
         assert [(d["decision"], d["actor_id"], d["comment"]) for d in decisions][-1] == (
-            "approved", tenant.user_ids["manager"], "ok")
+            "approved",
+            tenant.user_ids["manager"],
+            "ok",
+        )
         rec = tenant.ok(tenant.get("/v1/reports/reconciliation", role="auditor"))
         assert rec["ok"] is True and rec["problems"] == []

@@ -12,7 +12,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import (
-    content_type_conformance, not_a_server_error, response_schema_conformance, status_code_conformance,
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
 )
 
 from creditmemo.store.uow import Database
@@ -28,13 +31,39 @@ def _seed(t: Tenant) -> dict[str, list[str]]:
     draft = t.memo_from(inv, lines=[{"invoice_line_id": inv["lines"][1]["id"], "quantity": "1"}])
     posted = t.memo_from(inv, auto_apply=False, lines=[{"invoice_line_id": inv["lines"][0]["id"]}])
     t.ok(t.post(f"/v1/credit-memos/{posted['id']}/post"))
-    debit = t.ok(t.post("/v1/debit-memos", {"customer_id": inv["customer_id"], "currency": "USD",
-                                            "reason_code": "chargeback",
-                                            "lines": [{"description": "x", "quantity": "1", "unit_price": "9.00"}]}), 201)
-    pay = t.ok(t.post("/v1/payments", {"customer_id": inv["customer_id"], "amount": "20.00", "currency": "USD",
-                                       "received_on": "2026-03-05", "method": "wire"}), 201)
-    return {"customer_id": [inv["customer_id"]], "invoice_id": [inv["id"]], "credit": [draft["id"], posted["id"]],
-            "debit": [debit["id"]], "payment_id": [pay["id"]], "invoice_line_id": [l["id"] for l in inv["lines"]]}
+    debit = t.ok(
+        t.post(
+            "/v1/debit-memos",
+            {
+                "customer_id": inv["customer_id"],
+                "currency": "USD",
+                "reason_code": "chargeback",
+                "lines": [{"description": "x", "quantity": "1", "unit_price": "9.00"}],
+            },
+        ),
+        201,
+    )
+    pay = t.ok(
+        t.post(
+            "/v1/payments",
+            {
+                "customer_id": inv["customer_id"],
+                "amount": "20.00",
+                "currency": "USD",
+                "received_on": "2026-03-05",
+                "method": "wire",
+            },
+        ),
+        201,
+    )
+    return {
+        "customer_id": [inv["customer_id"]],
+        "invoice_id": [inv["id"]],
+        "credit": [draft["id"], posted["id"]],
+        "debit": [debit["id"]],
+        "payment_id": [pay["id"]],
+        "invoice_line_id": [l["id"] for l in inv["lines"]],
+    }
 
 
 def _use_real_ids(case: Any, ids: dict[str, list[str]], pick: int) -> None:
@@ -66,8 +95,13 @@ def test_api_conforms_to_its_openapi_document(db: Database, client: TestClient) 
         operations += 1
 
         @given(case=operation.as_strategy(), pick=st.integers(0, 3))
-        @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def run(case: Any, pick: int) -> None:
             _use_real_ids(case, ids, pick)
             case.call_and_validate(headers=headers, checks=CHECKS)

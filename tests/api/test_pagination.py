@@ -23,8 +23,9 @@ def test_pages_cover_every_item_once_in_order(tenant: Tenant) -> None:
     for i in range(5):
         tenant.customer(name=f"C{i}")
     inv = tenant.invoice(customer_id=cust["id"])
-    memos = [tenant.memo_from(inv, lines=[{"invoice_line_id": inv["lines"][1]["id"], "quantity": "1"}])
-             for _ in range(4)]
+    memos = [
+        tenant.memo_from(inv, lines=[{"invoice_line_id": inv["lines"][1]["id"], "quantity": "1"}]) for _ in range(4)
+    ]
     all_customers = _walk(tenant, "/v1/customers?limit=2")
     assert len(all_customers) == 6 and all_customers == sorted(all_customers)
     newest_first = _walk(tenant, "/v1/credit-memos?limit=3")
@@ -38,8 +39,12 @@ def test_filters_and_sorts(tenant: Tenant) -> None:
     a, b = tenant.customer(name="A"), tenant.customer(name="B")
     inv_a, inv_b = tenant.invoice(customer_id=a["id"]), tenant.invoice(customer_id=b["id"])
     small = tenant.memo_from(inv_a, lines=[{"invoice_line_id": inv_a["lines"][0]["id"], "amount": "5.00"}])
-    big = tenant.memo_from(inv_a, reason_code="price_correction",
-                           lines=[{"invoice_line_id": inv_a["lines"][1]["id"]}], issue_date="2026-03-15")
+    big = tenant.memo_from(
+        inv_a,
+        reason_code="price_correction",
+        lines=[{"invoice_line_id": inv_a["lines"][1]["id"]}],
+        issue_date="2026-03-15",
+    )
     other = tenant.memo_from(inv_b, lines=[{"invoice_line_id": inv_b["lines"][1]["id"], "quantity": "1"}])
     tenant.ok(tenant.post(f"/v1/credit-memos/{other['id']}/post"))
 
@@ -62,9 +67,15 @@ def test_filters_and_sorts(tenant: Tenant) -> None:
 
 
 def test_bad_page_parameters_are_422(tenant: Tenant) -> None:
-    for query, field in (("limit=101", "limit"), ("limit=0", "limit"), ("sort=colour", "sort"),
-                         ("status=lost", "status"), ("starting_after=cm_unknown", "starting_after"),
-                         ("issued_from=2026-13-01", "issued_from")):
+    for query, field in (
+        ("limit=101", "limit"),
+        ("limit=0", "limit"),
+        ("sort=colour", "sort"),
+        ("status=lost", "status"),
+        ("starting_after=cm_unknown", "starting_after"),
+        ("issued_from=2026-13-01", "issued_from"),
+    ):
         assert_problem(tenant.get(f"/v1/credit-memos?{query}"), 422, "validation_error", field=field)
-    assert_problem(tenant.get("/v1/customers?starting_after=cus_unknown"), 422, "validation_error",
-                   field="starting_after")
+    assert_problem(
+        tenant.get("/v1/customers?starting_after=cus_unknown"), 422, "validation_error", field="starting_after"
+    )

@@ -16,8 +16,9 @@ def _lines(entries: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
 class TestFromInvoice:
     def test_creates_posts_and_auto_applies_in_one_request(self, tenant: Tenant) -> None:
         inv = tenant.invoice()  # 100.00 at 10 % tax + 4 x 50.00 = 310.00
-        memo = tenant.ok(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos",
-                                     {"reason_code": "billing_error", "post": True}), 201)
+        memo = tenant.ok(
+            tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error", "post": True}), 201
+        )
         assert memo["status"] == "posted" and memo["number"].startswith("CM-")
         assert (memo["total"], memo["amount_applied"], memo["amount_available"]) == ("310.00", "310.00", "0.00")
         assert memo["settlement_status"] == "applied" and memo["allowed_actions"] == ["void"]
@@ -40,16 +41,25 @@ class TestFromInvoice:
     def test_a_partial_credit_leaves_the_rest_due(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
         line = inv["lines"][1]  # 4 hours at 50.00, untaxed
-        memo = tenant.ok(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {
-            "reason_code": "billing_error", "post": True,
-            "lines": [{"invoice_line_id": line["id"], "quantity": "1"}]}), 201)
+        memo = tenant.ok(
+            tenant.post(
+                f"/v1/invoices/{inv['id']}/credit-memos",
+                {
+                    "reason_code": "billing_error",
+                    "post": True,
+                    "lines": [{"invoice_line_id": line["id"], "quantity": "1"}],
+                },
+            ),
+            201,
+        )
         assert (memo["status"], memo["total"], memo["amount_applied"]) == ("posted", "50.00", "50.00")
         assert tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))["amount_due"] == "260.00"
 
     def test_a_memo_that_needs_approval_is_created_and_submitted(self, tenant: Tenant) -> None:
         inv = tenant.invoice(lines=[{"description": "Big", "quantity": "1", "unit_price": "7000.00"}])
-        memo = tenant.ok(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos",
-                                     {"reason_code": "billing_error", "post": True}), 201)
+        memo = tenant.ok(
+            tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error", "post": True}), 201
+        )
         assert memo["status"] == "pending_approval"
         assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries")) == []
         assert tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))["amount_due"] == "7000.00"
@@ -58,27 +68,41 @@ class TestFromInvoice:
         assert tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))["status"] == "posted"
 
     def test_over_the_line_limit_it_is_queued_for_the_worker(self, tenant: Tenant) -> None:
-        r = tenant.client.put("/v1/settings/background-line-limit", json={"background_line_limit": 1},
-                              headers=tenant.h("admin"))
+        r = tenant.client.put(
+            "/v1/settings/background-line-limit", json={"background_line_limit": 1}, headers=tenant.h("admin")
+        )
         tenant.ok(r)
-        memo = tenant.ok(tenant.post(f"/v1/invoices/{tenant.invoice()['id']}/credit-memos",
-                                     {"reason_code": "billing_error", "post": True}), 201)
+        memo = tenant.ok(
+            tenant.post(
+                f"/v1/invoices/{tenant.invoice()['id']}/credit-memos", {"reason_code": "billing_error", "post": True}
+            ),
+            201,
+        )
         assert memo["status"] == "ready_to_post"
 
     def test_a_caller_who_may_not_post_gets_403_and_nothing_is_created(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
-        assert_problem(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos",
-                                   {"reason_code": "billing_error", "post": True}, role="clerk"), 403, "forbidden")
+        assert_problem(
+            tenant.post(
+                f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error", "post": True}, role="clerk"
+            ),
+            403,
+            "forbidden",
+        )
         assert tenant.ok(tenant.get(f"/v1/credit-memos?invoice_id={inv['id']}"))["data"] == []
         # No number was taken: the next memo of the company is CM-000001.
         assert tenant.memo_from(inv)["number"] == "CM-000001"
 
     def test_an_over_credit_is_refused_whole(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
-        tenant.ok(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos",
-                              {"reason_code": "billing_error", "post": True}), 201)
-        assert_problem(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos",
-                                   {"reason_code": "billing_error", "post": True}), 422, "over_credit")
+        tenant.ok(
+            tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error", "post": True}), 201
+        )
+        assert_problem(
+            tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error", "post": True}),
+            422,
+            "over_credit",
+        )
         numbers = [m["number"] for m in tenant.ok(tenant.get(f"/v1/credit-memos?invoice_id={inv['id']}"))["data"]]
         assert numbers == ["CM-000001"]
 
@@ -95,9 +119,19 @@ class TestFromInvoice:
 class TestStandaloneAndDebit:
     def test_a_standalone_credit_memo_posts_to_the_reason_account(self, tenant: Tenant) -> None:
         cust = tenant.customer()
-        memo = tenant.ok(tenant.post("/v1/credit-memos", {
-            "customer_id": cust["id"], "currency": "USD", "reason_code": "goodwill", "post": True,
-            "lines": [{"description": "Goodwill", "quantity": "1", "unit_price": "300.00"}]}), 201)
+        memo = tenant.ok(
+            tenant.post(
+                "/v1/credit-memos",
+                {
+                    "customer_id": cust["id"],
+                    "currency": "USD",
+                    "reason_code": "goodwill",
+                    "post": True,
+                    "lines": [{"description": "Goodwill", "quantity": "1", "unit_price": "300.00"}],
+                },
+            ),
+            201,
+        )
         assert (memo["status"], memo["amount_applied"], memo["amount_available"]) == ("posted", "0.00", "300.00")
         entries = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
         assert [(acct, dr, cr) for acct, dr, cr in _lines(entries)][-1] == ("1200", "0.00", "300.00")
@@ -106,8 +140,18 @@ class TestStandaloneAndDebit:
 
     def test_a_debit_memo_posts_and_raises_what_is_owed(self, tenant: Tenant) -> None:
         cust = tenant.customer()
-        debit = tenant.ok(tenant.post("/v1/debit-memos", {
-            "customer_id": cust["id"], "currency": "USD", "reason_code": "chargeback", "post": True,
-            "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "120.00"}]}), 201)
+        debit = tenant.ok(
+            tenant.post(
+                "/v1/debit-memos",
+                {
+                    "customer_id": cust["id"],
+                    "currency": "USD",
+                    "reason_code": "chargeback",
+                    "post": True,
+                    "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "120.00"}],
+                },
+            ),
+            201,
+        )
         assert debit["status"] == "posted" and debit["number"].startswith("DM-")
         assert tenant.ok(tenant.get(f"/v1/customers/{cust['id']}"))["balance"] == "120.00"

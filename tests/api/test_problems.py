@@ -8,8 +8,9 @@ from tests.api.conftest import Tenant, assert_problem
 
 
 def _raw(tenant: Tenant, path: str, content: bytes, **headers: str) -> object:
-    return tenant.client.post(path, content=content,
-                              headers=tenant.h(**{"Content-Type": "application/json", **headers}))
+    return tenant.client.post(
+        path, content=content, headers=tenant.h(**{"Content-Type": "application/json", **headers})
+    )
 
 
 class TestMalformedInput:
@@ -17,10 +18,18 @@ class TestMalformedInput:
         r = _raw(tenant, "/v1/customers", b'{"name": "A", "currency": ')
         assert_problem(r, 422, "validation_error", field="body")
 
-    @pytest.mark.parametrize("content", [b"NaN", b'{"name": "A", "currency": "USD", "payment_terms_days": NaN}',
-                                         b'{"name": "A", "currency": "USD", "payment_terms_days": 1e999}',
-                                         b'{"name": "A", "currency": "USD", "payment_terms_days": ' + b"9" * 5000 + b"}",
-                                         b"[" * 100_000 + b"]" * 100_000, b"\xff\xfe", b""])
+    @pytest.mark.parametrize(
+        "content",
+        [
+            b"NaN",
+            b'{"name": "A", "currency": "USD", "payment_terms_days": NaN}',
+            b'{"name": "A", "currency": "USD", "payment_terms_days": 1e999}',
+            b'{"name": "A", "currency": "USD", "payment_terms_days": ' + b"9" * 5000 + b"}",
+            b"[" * 100_000 + b"]" * 100_000,
+            b"\xff\xfe",
+            b"",
+        ],
+    )
     def test_non_finite_huge_deep_or_binary_bodies_are_4xx(self, tenant: Tenant, content: bytes) -> None:
         r = _raw(tenant, "/v1/customers", content)
         assert 400 <= r.status_code < 500, r.text
@@ -28,10 +37,15 @@ class TestMalformedInput:
 
     def test_float_money_is_refused_with_the_field(self, tenant: Tenant) -> None:
         cust = tenant.customer()
-        body = {"customer_id": cust["id"], "currency": "USD", "issue_date": "2026-03-02",
-                "lines": [{"description": "x", "quantity": "1", "unit_price": 100.5}]}
-        problem = assert_problem(tenant.post("/v1/invoices", body), 422, "validation_error",
-                                 field="lines[0].unit_price")
+        body = {
+            "customer_id": cust["id"],
+            "currency": "USD",
+            "issue_date": "2026-03-02",
+            "lines": [{"description": "x", "quantity": "1", "unit_price": 100.5}],
+        }
+        problem = assert_problem(
+            tenant.post("/v1/invoices", body), 422, "validation_error", field="lines[0].unit_price"
+        )
         assert problem["errors"][0]["field"] == "lines[0].unit_price"
 
     def test_wrong_types_and_unknown_fields_name_every_field(self, tenant: Tenant) -> None:
@@ -41,8 +55,12 @@ class TestMalformedInput:
 
     def test_domain_validation_names_the_field(self, tenant: Tenant) -> None:
         cust = tenant.customer()
-        body = {"customer_id": cust["id"], "currency": "USD", "issue_date": "2026-02-30",
-                "lines": [{"description": "x", "quantity": "1", "unit_price": "1.001"}]}
+        body = {
+            "customer_id": cust["id"],
+            "currency": "USD",
+            "issue_date": "2026-02-30",
+            "lines": [{"description": "x", "quantity": "1", "unit_price": "1.001"}],
+        }
         assert_problem(tenant.post("/v1/invoices", body), 422, "validation_error", field="issue_date")
 
     def test_oversized_body_is_413(self, tenant: Tenant) -> None:
@@ -59,7 +77,9 @@ class TestMalformedInput:
                 yield b"a" * 65536
             yield b'"}'
 
-        r = tenant.client.post("/v1/customers", content=chunks(), headers=tenant.h(**{"Content-Type": "application/json"}))
+        r = tenant.client.post(
+            "/v1/customers", content=chunks(), headers=tenant.h(**{"Content-Type": "application/json"})
+        )
         assert_problem(r, 413, "payload_too_large")
 
 
@@ -76,17 +96,34 @@ class TestShapes:
     def test_over_credit_is_422_with_the_line_field(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
         line = inv["lines"][0]
-        problem = assert_problem(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {
-            "reason_code": "billing_error", "lines": [{"invoice_line_id": line["id"], "amount": "100.01"}]}),
-            422, "over_credit", field="lines[0].amount")
+        problem = assert_problem(
+            tenant.post(
+                f"/v1/invoices/{inv['id']}/credit-memos",
+                {"reason_code": "billing_error", "lines": [{"invoice_line_id": line["id"], "amount": "100.01"}]},
+            ),
+            422,
+            "over_credit",
+            field="lines[0].amount",
+        )
         assert problem["detail"]
 
     def test_currency_mismatch_and_not_found(self, tenant: Tenant) -> None:
         cust = tenant.customer("USD")
-        assert_problem(tenant.post("/v1/invoices", {"customer_id": cust["id"], "currency": "EUR",
-                                                    "issue_date": "2026-03-02", "exchange_rate": "1.1",
-                                                    "lines": [{"description": "x", "quantity": "1", "unit_price": "1"}]}),
-                       422, "currency_mismatch", field="currency")
+        assert_problem(
+            tenant.post(
+                "/v1/invoices",
+                {
+                    "customer_id": cust["id"],
+                    "currency": "EUR",
+                    "issue_date": "2026-03-02",
+                    "exchange_rate": "1.1",
+                    "lines": [{"description": "x", "quantity": "1", "unit_price": "1"}],
+                },
+            ),
+            422,
+            "currency_mismatch",
+            field="currency",
+        )
         assert_problem(tenant.get("/v1/credit-memos/cm_nope"), 404, "not_found")
         assert_problem(tenant.get("/v1/debit-memos/cm_nope"), 404, "not_found")
 
@@ -97,8 +134,11 @@ class TestShapes:
         assert r.headers["x-request-id"].startswith("req_") and r.json()["request_id"] == r.headers["x-request-id"]
 
     def test_request_id_reaches_the_audit_trail(self, tenant: Tenant) -> None:
-        r = tenant.client.post("/v1/customers", json={"name": "Traced", "currency": "USD"},
-                               headers=tenant.h(**{"X-Request-ID": "trace-42"}))
+        r = tenant.client.post(
+            "/v1/customers",
+            json={"name": "Traced", "currency": "USD"},
+            headers=tenant.h(**{"X-Request-ID": "trace-42"}),
+        )
         events = tenant.ok(tenant.get(f"/v1/audit-events?entity_id={r.json()['id']}"))["data"]
         assert events[0]["request_id"] == "trace-42"
 

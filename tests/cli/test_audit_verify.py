@@ -10,9 +10,9 @@ from pathlib import Path
 
 from sqlalchemy import delete, select, update
 
+from creditmemo.ids import new_id
 from creditmemo.services.companies import create_company
 from creditmemo.store.tables import audit_events
-from creditmemo.ids import new_id
 from tests.builders import credit, invoice, line, post
 
 CREDITMEMO = str(Path(sys.executable).with_name("creditmemo"))
@@ -28,6 +28,7 @@ def company_with_history(db):
     with db.uow() as uow:
         company = create_company(uow, slug=slug, name="Verify Co")
     from creditmemo.services.actors import system_actor
+
     actor = system_actor(company.id, "test")
     inv = invoice(db, actor, [line("1", "100.00")])
     post(db, actor, credit(db, actor, inv, auto_apply=False))
@@ -36,8 +37,9 @@ def company_with_history(db):
 
 def event_id(db, company_id, seq):
     with db.engine.connect() as conn:
-        return conn.execute(select(audit_events.c.id).where(audit_events.c.company_id == company_id,
-                                                            audit_events.c.seq == seq)).scalar_one()
+        return conn.execute(
+            select(audit_events.c.id).where(audit_events.c.company_id == company_id, audit_events.c.seq == seq)
+        ).scalar_one()
 
 
 def test_intact_chain_exits_zero(db):
@@ -51,8 +53,11 @@ def test_altered_row_exits_one_naming_the_first_broken_event(db):
     slug, company_id = company_with_history(db)
     target = event_id(db, company_id, 4)
     with db.engine.begin() as conn:
-        conn.execute(update(audit_events).where(audit_events.c.company_id == company_id, audit_events.c.seq == 4)
-                     .values(changes={"status": ["draft", "void"]}))
+        conn.execute(
+            update(audit_events)
+            .where(audit_events.c.company_id == company_id, audit_events.c.seq == 4)
+            .values(changes={"status": ["draft", "void"]})
+        )
     result = cli(db, "audit", "verify", "--company", slug)
     assert result.returncode == 1
     assert f"first broken event #4 id={target}" in result.stderr
@@ -80,8 +85,10 @@ def test_policy_show_and_set(db):
     slug, _ = company_with_history(db)
     shown = json.loads(cli(db, "policy", "show", "--company", slug).stdout)
     assert shown["tiers"][1] == {"name": "vp", "above": "25000.00", "min_role": "vp"}
-    new = {"tiers": [{"name": "manager", "above": "1000.00", "min_role": "manager"}],
-           "role_limits": {"manager": "10000.00", "vp": None, "controller": None}}
+    new = {
+        "tiers": [{"name": "manager", "above": "1000.00", "min_role": "manager"}],
+        "role_limits": {"manager": "10000.00", "vp": None, "controller": None},
+    }
     result = cli(db, "policy", "set", json.dumps(new), "--company", slug)
     assert result.returncode == 0, result.stderr
     assert json.loads(cli(db, "policy", "show", "--company", slug).stdout) == new

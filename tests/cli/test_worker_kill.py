@@ -30,8 +30,9 @@ def worker_env(db) -> dict[str, str]:
 
 
 def start_worker(db, *args: str) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
-    proc = subprocess.Popen([CREDITMEMO, "worker", *args], env=worker_env(db), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [CREDITMEMO, "worker", *args], env=worker_env(db), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     lines: queue.Queue[str] = queue.Queue()
 
     def pump() -> None:
@@ -95,8 +96,9 @@ def test_killed_worker_leaves_nothing_half_written_and_the_memo_posts_once(db, c
         assert "credit_memo.posted" not in events, f"seed {seed}"
         assert cust.available_credit.amount == 0 and cust.balance == inv.total, f"seed {seed}"
     assert kills_before_commit >= 1, f"seed {seed}: every kill landed after the commit"
-    done = subprocess.run([CREDITMEMO, "worker", "--once"], env=worker_env(db), capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [CREDITMEMO, "worker", "--once"], env=worker_env(db), capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     m, entries, credited, events, cust, chain = state(db, controller.company_id, memo, inv)
     assert m.status is Status.POSTED
@@ -115,8 +117,16 @@ def test_three_worker_processes_post_each_memo_exactly_once(db, controller):
     memos = [credit(db, controller, inv, [by_qty(inv, i, "1")], auto_apply=False) for i in range(count)]
     with db.uow() as uow:
         bulk_post(uow, controller, [m.id for m in memos])
-    procs = [subprocess.Popen([CREDITMEMO, "worker", "--once"], env=worker_env(db), stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    procs = [
+        subprocess.Popen(
+            [CREDITMEMO, "worker", "--once"],
+            env=worker_env(db),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
     posted_by = {}

@@ -25,18 +25,31 @@ POLICY = ApprovalPolicy.from_dict(DEFAULT_SETTINGS["approval_policy"])
 
 
 class TestRequiredTier:
-    @pytest.mark.parametrize(("amount", "tier"), [
-        ("0.00", None), ("5000.00", None), ("5000.01", "manager"), ("25000.00", "manager"),
-        ("25000.01", "vp"), ("10000000.00", "vp"),
-    ])
+    @pytest.mark.parametrize(
+        ("amount", "tier"),
+        [
+            ("0.00", None),
+            ("5000.00", None),
+            ("5000.01", "manager"),
+            ("25000.00", "manager"),
+            ("25000.01", "vp"),
+            ("10000000.00", "vp"),
+        ],
+    )
     def test_default_tiers_apply_strictly_above_their_amount(self, amount, tier):
         found = required_tier(POLICY, D(amount))
         assert (found.name if found else None) == tier
 
     def test_tiers_are_ordered_whatever_order_they_were_given_in(self):
-        policy = ApprovalPolicy.from_dict({"tiers": [
-            {"name": "big", "above": "100", "min_role": "vp"}, {"name": "small", "above": "10", "min_role": "manager"},
-        ], "role_limits": {"manager": None, "vp": None}})
+        policy = ApprovalPolicy.from_dict(
+            {
+                "tiers": [
+                    {"name": "big", "above": "100", "min_role": "vp"},
+                    {"name": "small", "above": "10", "min_role": "manager"},
+                ],
+                "role_limits": {"manager": None, "vp": None},
+            }
+        )
         assert [t.name for t in policy.tiers] == ["small", "big"]
         assert required_tier(policy, D("50")).name == "small"
 
@@ -49,33 +62,60 @@ class TestFunctionalTotal:
 
 
 class TestMayApprove:
-    @pytest.mark.parametrize(("role", "amount", "allowed"), [
-        ("manager", "5000.01", True), ("manager", "25000.00", True), ("manager", "25000.01", False),
-        ("vp", "25000.01", True), ("vp", "9999999.00", True), ("controller", "9999999.00", True),
-        ("clerk", "5000.01", False), ("auditor", "1.00", False), ("admin", "1.00", False),
-    ])
+    @pytest.mark.parametrize(
+        ("role", "amount", "allowed"),
+        [
+            ("manager", "5000.01", True),
+            ("manager", "25000.00", True),
+            ("manager", "25000.01", False),
+            ("vp", "25000.01", True),
+            ("vp", "9999999.00", True),
+            ("controller", "9999999.00", True),
+            ("clerk", "5000.01", False),
+            ("auditor", "1.00", False),
+            ("admin", "1.00", False),
+        ],
+    )
     def test_default_role_limits(self, role, amount, allowed):
         assert may_approve(POLICY, role, D(amount), required_tier(POLICY, D(amount))) is allowed
 
     def test_a_role_below_the_tier_minimum_is_refused_even_within_its_limit(self):
-        policy = ApprovalPolicy.from_dict({"tiers": [{"name": "vp", "above": "1000", "min_role": "vp"}],
-                                           "role_limits": {"manager": None, "vp": None}})
+        policy = ApprovalPolicy.from_dict(
+            {"tiers": [{"name": "vp", "above": "1000", "min_role": "vp"}], "role_limits": {"manager": None, "vp": None}}
+        )
         assert not may_approve(policy, "manager", D("2000"), required_tier(policy, D("2000")))
         assert may_approve(policy, "vp", D("2000"), required_tier(policy, D("2000")))
 
     def test_the_creator_may_never_approve_their_own_memo(self):
         with pytest.raises(ForbiddenError) as err:
-            ensure_may_approve(POLICY, role="vp", actor_id="usr_a", creator_id="usr_a",
-                               amount=Money(D("6000.00"), "USD"), tier=required_tier(POLICY, D("6000")))
+            ensure_may_approve(
+                POLICY,
+                role="vp",
+                actor_id="usr_a",
+                creator_id="usr_a",
+                amount=Money(D("6000.00"), "USD"),
+                tier=required_tier(POLICY, D("6000")),
+            )
         assert err.value.code == "forbidden"
         assert err.value.context["reason"] == "own_memo"
 
     def test_over_the_limit_names_role_amount_and_limit(self):
         with pytest.raises(ForbiddenError) as err:
-            ensure_may_approve(POLICY, role="manager", actor_id="usr_m", creator_id="usr_c",
-                               amount=Money(D("30000.00"), "USD"), tier=required_tier(POLICY, D("30000")))
-        assert err.value.context == {"reason": "approval_limit", "role": "manager", "amount": "30000.00",
-                                     "limit": "25000.00", "tier": "vp"}
+            ensure_may_approve(
+                POLICY,
+                role="manager",
+                actor_id="usr_m",
+                creator_id="usr_c",
+                amount=Money(D("30000.00"), "USD"),
+                tier=required_tier(POLICY, D("30000")),
+            )
+        assert err.value.context == {
+            "reason": "approval_limit",
+            "role": "manager",
+            "amount": "30000.00",
+            "limit": "25000.00",
+            "tier": "vp",
+        }
 
 
 class TestPolicyValidation:
@@ -85,24 +125,43 @@ class TestPolicyValidation:
 
     def test_collects_every_problem_with_its_field(self):
         with pytest.raises(ValidationFailedError) as err:
-            ApprovalPolicy.from_dict({"tiers": [{"name": "", "above": 5.5, "min_role": "clerk"}],
-                                      "role_limits": {"clerk": "10", "vp": "-1"}, "extra": 1})
+            ApprovalPolicy.from_dict(
+                {
+                    "tiers": [{"name": "", "above": 5.5, "min_role": "clerk"}],
+                    "role_limits": {"clerk": "10", "vp": "-1"},
+                    "extra": 1,
+                }
+            )
         assert {(e.field, e.code) for e in err.value.errors} == {
-            ("tiers[0].name", "required"), ("tiers[0].min_role", "invalid"),
-            ("tiers[0].above", "not_a_decimal_string"), ("role_limits.clerk", "invalid"),
-            ("role_limits.vp", "out_of_range"), ("extra", "unknown_field")}
+            ("tiers[0].name", "required"),
+            ("tiers[0].min_role", "invalid"),
+            ("tiers[0].above", "not_a_decimal_string"),
+            ("role_limits.clerk", "invalid"),
+            ("role_limits.vp", "out_of_range"),
+            ("extra", "unknown_field"),
+        }
 
     def test_a_tier_no_role_can_approve_is_refused(self):
         with pytest.raises(ValidationFailedError) as err:
-            ApprovalPolicy.from_dict({"tiers": [{"name": "vp", "above": "25000", "min_role": "vp"}],
-                                      "role_limits": {"manager": None, "vp": "20000"}})
+            ApprovalPolicy.from_dict(
+                {
+                    "tiers": [{"name": "vp", "above": "25000", "min_role": "vp"}],
+                    "role_limits": {"manager": None, "vp": "20000"},
+                }
+            )
         assert [(e.field, e.code) for e in err.value.errors] == [("tiers[0]", "unreachable")]
 
     def test_duplicate_tiers_are_refused(self):
         with pytest.raises(ValidationFailedError) as err:
-            ApprovalPolicy.from_dict({"tiers": [{"name": "a", "above": "10", "min_role": "vp"},
-                                                {"name": "a", "above": "10", "min_role": "vp"}],
-                                      "role_limits": {"vp": None}})
+            ApprovalPolicy.from_dict(
+                {
+                    "tiers": [
+                        {"name": "a", "above": "10", "min_role": "vp"},
+                        {"name": "a", "above": "10", "min_role": "vp"},
+                    ],
+                    "role_limits": {"vp": None},
+                }
+            )
         assert {e.code for e in err.value.errors} == {"duplicate"}
 
     def test_no_tiers_means_no_approval_ever(self):

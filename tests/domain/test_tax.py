@@ -219,8 +219,20 @@ def test_equal_quantity_pieces_net_the_tax_exactly(line, n):
 def test_a_line_used_up_by_amount_refuses_a_quantity_credit_saying_no_amount_is_left():
     D = Decimal
     usd = lambda s: Money(D(s), "USD")  # noqa: E731
-    inv_line = InvoiceLine("il_1", 1, "Item", D("2"), D("50"), usd("0"), usd("100.00"), D("10"), usd("10.00"),
-                           "4000", credited_net=usd("0"), credited_tax=usd("0"))
+    inv_line = InvoiceLine(
+        "il_1",
+        1,
+        "Item",
+        D("2"),
+        D("50"),
+        usd("0"),
+        usd("100.00"),
+        D("10"),
+        usd("10.00"),
+        "4000",
+        credited_net=usd("0"),
+        credited_tax=usd("0"),
+    )
     _, _, net, tax = price_credit(inv_line, quantity=None, amount=usd("100.00"), field="lines[0]")
     used = credited_after(inv_line, MemoLine("l", 1, "Item", None, None, net, D("10"), tax, credit_by=CreditBy.AMOUNT))
     assert used.remaining_quantity == D("2")

@@ -8,12 +8,16 @@ from decimal import Decimal
 import pytest
 
 from creditmemo.domain.errors import (
-    CurrencyMismatchError, CustomerMismatchError, InsufficientAvailableError, InvalidTransitionError,
-    MemoSettledError, ValidationFailedError,
+    CurrencyMismatchError,
+    CustomerMismatchError,
+    InsufficientAvailableError,
+    InvalidTransitionError,
+    MemoSettledError,
+    ValidationFailedError,
 )
 from creditmemo.domain.inputs import FreeLineInput
 from creditmemo.domain.money import Money
-from creditmemo.domain.settlement import AllocationInput, Party, ParsedAllocation, TargetType, check_allocations
+from creditmemo.domain.settlement import AllocationInput, ParsedAllocation, Party, TargetType, check_allocations
 from creditmemo.services.memos.create import create_debit_memo
 from creditmemo.services.memos.void import void_memo
 from creditmemo.services.settlement.applications import apply_credit, list_applications, unapply
@@ -36,9 +40,11 @@ def apply(db, actor, memo, *allocs, source_type="credit_memo"):  # type: ignore[
 
 def read(db, actor, *, invoice_id=None, memo_id=None, customer_id=None):  # type: ignore[no-untyped-def]
     with db.uow(readonly=True) as uow:
-        return (uow.invoices.get(actor.company_id, invoice_id) if invoice_id else None,
-                uow.memos.get(actor.company_id, memo_id) if memo_id else None,
-                uow.customers.get(actor.company_id, customer_id) if customer_id else None)
+        return (
+            uow.invoices.get(actor.company_id, invoice_id) if invoice_id else None,
+            uow.memos.get(actor.company_id, memo_id) if memo_id else None,
+            uow.customers.get(actor.company_id, customer_id) if customer_id else None,
+        )
 
 
 def credit_account(db, actor, price: str = "300.00"):  # type: ignore[no-untyped-def]
@@ -56,11 +62,14 @@ class TestApplyCreditMemoToInvoice:
         assert (app.amount, str(app.status), app.source_id, app.target_id) == (usd("120.00"), "active", memo.id, inv.id)
         inv_after, memo_after, cus_after = read(db, controller, invoice_id=inv.id, memo_id=memo.id, customer_id=cus.id)
         assert (inv_after.amount_credited, inv_after.amount_paid, inv_after.amount_due) == (
-            usd("120.00"), usd("0.00"), usd("380.00"))
+            usd("120.00"),
+            usd("0.00"),
+            usd("380.00"),
+        )
         assert inv_after.payment_status == "part_paid"
         assert (memo_after.amount_applied, memo_after.amount_available) == (usd("120.00"), usd("180.00"))
         assert memo_after.settlement_status == "part_applied"
-        assert cus_after.balance == usd("200.00")          # 500 invoiced - 300 credited: unchanged by applying
+        assert cus_after.balance == usd("200.00")  # 500 invoiced - 300 credited: unchanged by applying
         assert cus_after.available_credit == usd("180.00")
 
     def test_writes_no_journal_entry_but_an_audit_event(self, db, controller):
@@ -108,7 +117,10 @@ class TestOneMemoAcrossSeveralInvoices:
         small_after, memo_after, _ = read(db, controller, invoice_id=small.id, memo_id=memo.id)
         large_after, _, _ = read(db, controller, invoice_id=large.id)
         assert (small_after.amount_due, large_after.amount_due, memo_after.amount_applied) == (
-            usd("100.00"), usd("250.00"), usd("0.00"))
+            usd("100.00"),
+            usd("250.00"),
+            usd("0.00"),
+        )
 
     def test_two_allocations_to_the_same_invoice_add_up(self, db, controller):
         cus, memo = credit_account(db, controller, "300.00")
@@ -137,7 +149,10 @@ class TestOneMemoAcrossSeveralInvoices:
         assert (err.value.field, err.value.context["limit"]) == ("allocations", "available")
         a_after, memo_after, cus_after = read(db, controller, invoice_id=a.id, memo_id=memo.id, customer_id=cus.id)
         assert (a_after.amount_due, memo_after.amount_applied, cus_after.available_credit) == (
-            usd("100.00"), usd("0.00"), usd("100.00"))
+            usd("100.00"),
+            usd("0.00"),
+            usd("100.00"),
+        )
 
 
 class TestBadApplications:
@@ -147,7 +162,9 @@ class TestBadApplications:
         with pytest.raises(ValidationFailedError) as err:
             apply(db, controller, memo, to_invoice(inv, "0"), AllocationInput("invoice", inv.id, "1.001"))
         assert [(e.field, e.code) for e in err.value.errors] == [
-            ("allocations[0].amount", "out_of_range"), ("allocations[1].amount", "too_many_decimals")]
+            ("allocations[0].amount", "out_of_range"),
+            ("allocations[1].amount", "too_many_decimals"),
+        ]
 
     def test_other_customers_invoice_is_a_customer_mismatch(self, db, controller):
         _, memo = credit_account(db, controller)
@@ -204,8 +221,14 @@ class TestCurrencyRule:
 class TestDebitMemoTarget:
     def _debit(self, db, actor, customer_id, price="80.00", post_it=True):  # type: ignore[no-untyped-def]
         with db.uow() as uow:
-            dm = create_debit_memo(uow, actor, customer_id=customer_id, currency="USD", reason_code="chargeback",
-                                   lines=[FreeLineInput("Charge-back", "1", price)])
+            dm = create_debit_memo(
+                uow,
+                actor,
+                customer_id=customer_id,
+                currency="USD",
+                reason_code="chargeback",
+                lines=[FreeLineInput("Charge-back", "1", price)],
+            )
         return post(db, actor, dm) if post_it else dm
 
     def test_credit_memo_settles_a_posted_debit_memo(self, db, controller):
@@ -233,8 +256,9 @@ class TestDebitMemoTarget:
         cus = customer(db, controller)
         dm = self._debit(db, controller, cus.id)
         with db.uow() as uow:
-            pay = record_payment(uow, controller, customer_id=cus.id, amount="80.00", currency="USD",
-                                 received_on=DAY, method="wire")
+            pay = record_payment(
+                uow, controller, customer_id=cus.id, amount="80.00", currency="USD", received_on=DAY, method="wire"
+            )
         apply(db, controller, pay, AllocationInput("debit_memo", dm.id, "80.00"), source_type="payment")
         _, dm_after, cus_after = read(db, controller, memo_id=dm.id, customer_id=cus.id)
         assert dm_after.amount_due == usd("0.00")
@@ -250,14 +274,26 @@ class TestTemporaryCreditOffsetByDebitMemo:
         temp = post(db, controller, standalone(db, controller, cus.id, price="120.00", reason="temporary_credit"))
         apply(db, controller, temp, to_invoice(inv, "120.00"))
         with db.uow() as uow:
-            dm = create_debit_memo(uow, controller, customer_id=cus.id, currency="USD", reason_code="temporary_credit",
-                                   invoice_id=inv.id, lines=[FreeLineInput("Temporary credit withdrawn", "1", "120.00")])
+            dm = create_debit_memo(
+                uow,
+                controller,
+                customer_id=cus.id,
+                currency="USD",
+                reason_code="temporary_credit",
+                invoice_id=inv.id,
+                lines=[FreeLineInput("Temporary credit withdrawn", "1", "120.00")],
+            )
         dm = post(db, controller, dm)
         with db.uow(readonly=True) as uow:
-            entries = uow.journal.for_source(controller.company_id, dm.id) + uow.journal.for_source(controller.company_id, temp.id)
+            entries = uow.journal.for_source(controller.company_id, dm.id) + uow.journal.for_source(
+                controller.company_id, temp.id
+            )
         assert [(l.account, str(l.debit.amount), str(l.credit.amount)) for e in entries for l in e.lines] == [
-            ("1150", "0.00", "120.00"), ("1200", "120.00", "0.00"),     # debit memo: Dr AR, Cr clearing
-            ("1150", "120.00", "0.00"), ("1200", "0.00", "120.00")]     # temporary credit: Dr clearing, Cr AR
+            ("1150", "0.00", "120.00"),
+            ("1200", "120.00", "0.00"),  # debit memo: Dr AR, Cr clearing
+            ("1150", "120.00", "0.00"),
+            ("1200", "0.00", "120.00"),
+        ]  # temporary credit: Dr clearing, Cr AR
         inv_after, dm_after, cus_after = read(db, controller, invoice_id=inv.id, memo_id=dm.id, customer_id=cus.id)
         assert (inv_after.amount_due, dm_after.amount_due) == (usd("380.00"), usd("120.00"))
         assert (cus_after.balance, cus_after.available_credit) == (usd("500.00"), usd("0.00"))
@@ -296,10 +332,13 @@ class TestUnapply:
 class TestAutoApplyOnPost:
     def test_memo_from_invoice_applies_itself_up_to_the_amount_due(self, db, controller):
         inv = invoice(db, controller, [line("2", "100.00")])
-        posted = post(db, controller, credit(db, controller, inv, [__import__("tests.builders").builders.by_qty(inv, 0, "1")]))
+        posted = post(
+            db, controller, credit(db, controller, inv, [__import__("tests.builders").builders.by_qty(inv, 0, "1")])
+        )
         assert posted.amount_applied == usd("100.00")
-        inv_after, memo_after, cus_after = read(db, controller, invoice_id=inv.id, memo_id=posted.id,
-                                                customer_id=inv.customer_id)
+        inv_after, memo_after, cus_after = read(
+            db, controller, invoice_id=inv.id, memo_id=posted.id, customer_id=inv.customer_id
+        )
         assert (inv_after.amount_credited, inv_after.amount_due) == (usd("100.00"), usd("100.00"))
         assert memo_after.settlement_status == "applied"
         assert (cus_after.balance, cus_after.available_credit) == (usd("100.00"), usd("0.00"))
@@ -307,8 +346,15 @@ class TestAutoApplyOnPost:
     def test_rest_stays_as_account_credit_when_invoice_was_paid(self, db, controller):
         inv = invoice(db, controller, [line("2", "100.00")])
         with db.uow() as uow:
-            pay = record_payment(uow, controller, customer_id=inv.customer_id, amount="150.00", currency="USD",
-                                 received_on=DAY, method="card")
+            pay = record_payment(
+                uow,
+                controller,
+                customer_id=inv.customer_id,
+                amount="150.00",
+                currency="USD",
+                received_on=DAY,
+                method="card",
+            )
         apply(db, controller, pay, to_invoice(inv, "150.00"), source_type="payment")
         posted = post(db, controller, credit(db, controller, inv))  # credits the whole 200
         assert (posted.amount_applied, posted.amount_available) == (usd("50.00"), usd("150.00"))
@@ -337,8 +383,9 @@ class TestVoidAfterSettlement:
             unapply(uow, controller, app.id)
         with db.uow() as uow:
             void_memo(uow, controller, posted.id)
-        inv_after, memo_after, cus_after = read(db, controller, invoice_id=inv.id, memo_id=posted.id,
-                                                customer_id=inv.customer_id)
+        inv_after, memo_after, cus_after = read(
+            db, controller, invoice_id=inv.id, memo_id=posted.id, customer_id=inv.customer_id
+        )
         assert str(memo_after.status) == "void"
         assert (inv_after.amount_due, inv_after.payment_status) == (usd("100.00"), "unpaid")
         assert (cus_after.balance, cus_after.available_credit) == (usd("100.00"), usd("0.00"))

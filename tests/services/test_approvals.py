@@ -9,13 +9,21 @@ import pytest
 
 from creditmemo.domain.approval import Decision
 from creditmemo.domain.errors import (
-    ApprovalRequiredError, ForbiddenError, InvalidTransitionError, NotFoundError, ValidationFailedError,
+    ApprovalRequiredError,
+    ForbiddenError,
+    InvalidTransitionError,
+    NotFoundError,
+    ValidationFailedError,
 )
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.lifecycle import Status
 from creditmemo.services.actors import Actor, Role
 from creditmemo.services.memos.approval import (
-    approve_memo, list_approvals, recall_memo, reject_memo, submit_memo,
+    approve_memo,
+    list_approvals,
+    recall_memo,
+    reject_memo,
+    submit_memo,
 )
 from creditmemo.services.memos.bulk import bulk_post
 from creditmemo.services.memos.create import create_debit_memo
@@ -23,29 +31,32 @@ from creditmemo.services.memos.edit import update_memo
 from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.read import memo_events
 from creditmemo.services.settings import (
-    get_approval_policy, get_background_line_limit, update_approval_policy, update_background_line_limit,
+    get_approval_policy,
+    get_background_line_limit,
+    update_approval_policy,
+    update_background_line_limit,
 )
 from tests.builders import credit, customer, invoice, line
 
 D = Decimal
 
 
-@pytest.fixture()
+@pytest.fixture
 def manager(company_id):
     return Actor("usr_manager", company_id, Role.MANAGER, label="manager@test")
 
 
-@pytest.fixture()
+@pytest.fixture
 def vp(company_id):
     return Actor("usr_vp", company_id, Role.VP, label="vp@test")
 
 
-@pytest.fixture()
+@pytest.fixture
 def admin(company_id):
     return Actor("usr_admin", company_id, Role.ADMIN, label="admin@test")
 
 
-@pytest.fixture()
+@pytest.fixture
 def poster(company_id):
     return Actor("usr_controller", company_id, Role.CONTROLLER, label="controller@test")
 
@@ -108,7 +119,12 @@ class TestApprove:
         assert approved.status is Status.APPROVED
         [a] = run(db, list_approvals, clerk, memo.id)
         assert (a.decision, a.tier, a.actor_id, a.comment, a.memo_version) == (
-            Decision.APPROVED, "manager", "usr_manager", "ok, checked the RMA", approved.version)
+            Decision.APPROVED,
+            "manager",
+            "usr_manager",
+            "ok, checked the RMA",
+            approved.version,
+        )
         assert run(db, post_memo, poster, memo.id).status is Status.POSTED
         with db.uow(readonly=True) as uow:
             [entry] = uow.journal.for_source(controller.company_id, memo.id)
@@ -195,7 +211,10 @@ class TestRejectAndRecall:
         approved = run(db, approve_memo, vp, memo.id)
         decisions = run(db, list_approvals, clerk, memo.id)
         assert [(a.decision, a.actor_id) for a in decisions] == [
-            (Decision.APPROVED, "usr_manager"), (Decision.RECALLED, "usr_clerk"), (Decision.APPROVED, "usr_vp")]
+            (Decision.APPROVED, "usr_manager"),
+            (Decision.RECALLED, "usr_clerk"),
+            (Decision.APPROVED, "usr_vp"),
+        ]
         assert decisions[0].memo_version < decisions[2].memo_version == approved.version
         posted = run(db, post_memo, poster, memo.id)
         assert posted.total.amount == D("7000.00")
@@ -205,8 +224,14 @@ class TestDebitMemos:
     def test_debit_memos_follow_the_same_policy(self, db, controller, clerk, manager, poster):
         cus = customer(db, controller)
         with db.uow() as uow:
-            dm = create_debit_memo(uow, clerk, customer_id=cus.id, currency="USD", reason_code="chargeback",
-                                   lines=[FreeLineInput("Charge-back", "1", "7500.00")])
+            dm = create_debit_memo(
+                uow,
+                clerk,
+                customer_id=cus.id,
+                currency="USD",
+                reason_code="chargeback",
+                lines=[FreeLineInput("Charge-back", "1", "7500.00")],
+            )
         with pytest.raises(ApprovalRequiredError):
             run(db, post_memo, poster, dm.id)
         assert run(db, submit_memo, clerk, dm.id).status is Status.PENDING_APPROVAL
@@ -216,8 +241,10 @@ class TestDebitMemos:
 
 
 class TestPolicySettings:
-    NEW = {"tiers": [{"name": "any", "above": "100.00", "min_role": "manager"}],
-           "role_limits": {"manager": "1000.00", "vp": None, "controller": None}}
+    NEW = {
+        "tiers": [{"name": "any", "above": "100.00", "min_role": "manager"}],
+        "role_limits": {"manager": "1000.00", "vp": None, "controller": None},
+    }
 
     def test_only_an_admin_may_change_the_policy(self, db, controller, clerk, poster):
         for actor in (clerk, poster):
@@ -232,15 +259,22 @@ class TestPolicySettings:
         memo = memo_of(db, controller, clerk, "150.00")
         assert run(db, submit_memo, clerk, memo.id).status is Status.PENDING_APPROVAL
         with db.uow(readonly=True) as uow:
-            [event] = [e for e in uow.audit.for_entity(clerk.company_id, clerk.company_id)
-                       if e.action == "company.settings_updated"]
+            [event] = [
+                e
+                for e in uow.audit.for_entity(clerk.company_id, clerk.company_id)
+                if e.action == "company.settings_updated"
+            ]
         assert event.actor_id == "usr_admin"
         assert event.changes["approval_policy"][1] == self.NEW
 
     def test_an_invalid_policy_is_refused_and_nothing_changes(self, db, clerk, admin):
         with pytest.raises(ValidationFailedError) as err:
-            run(db, update_approval_policy, admin, {"tiers": [{"name": "x", "above": "abc", "min_role": "vp"}],
-                                                    "role_limits": {"vp": None}})
+            run(
+                db,
+                update_approval_policy,
+                admin,
+                {"tiers": [{"name": "x", "above": "abc", "min_role": "vp"}], "role_limits": {"vp": None}},
+            )
         assert err.value.field == "tiers[0].above"
         assert run(db, get_approval_policy, clerk)["tiers"][0]["above"] == "5000.00"
 

@@ -24,11 +24,14 @@ def test_credit_part_of_an_invoice_post_and_void(db, controller):
     with db.uow(readonly=True) as uow:
         entries = uow.journal.for_source(controller.company_id, memo.id)
         customer = uow.customers.get(controller.company_id, inv.customer_id)
-    expect_journal(entries[0], """
+    expect_journal(
+        entries[0],
+        """
         Dr 4900 300.00 USD
         Dr 2200 24.75 USD
         Cr 1200 324.75 USD
-    """)
+    """,
+    )
     assert customer.balance == USD("857.75")
     assert customer.available_credit == USD("324.75")
 
@@ -40,11 +43,14 @@ def test_credit_part_of_an_invoice_post_and_void(db, controller):
         customer = uow.customers.get(controller.company_id, inv.customer_id)
         inv_after = uow.invoices.get(controller.company_id, inv.id)
     assert [e.kind for e in entries] == ["post", "void"]
-    expect_journal(entries[1], """
+    expect_journal(
+        entries[1],
+        """
         Cr 4900 300.00 USD
         Cr 2200 24.75 USD
         Dr 1200 324.75 USD
-    """)
+    """,
+    )
     assert str(entries[1].date) == "2026-03-10"
     assert customer.balance == USD("1182.50")
     assert inv_after.lines[0].credited_net == USD("0.00")

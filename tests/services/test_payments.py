@@ -20,24 +20,40 @@ def usd(s: str) -> Money:
 
 def pay(db, actor, customer_id, amount="100.00", **kw):  # type: ignore[no-untyped-def]
     with db.uow() as uow:
-        return record_payment(uow, actor, customer_id=customer_id, amount=amount, currency=kw.pop("currency", "USD"),
-                              received_on=kw.pop("received_on", DAY), method=kw.pop("method", "wire"), **kw)
+        return record_payment(
+            uow,
+            actor,
+            customer_id=customer_id,
+            amount=amount,
+            currency=kw.pop("currency", "USD"),
+            received_on=kw.pop("received_on", DAY),
+            method=kw.pop("method", "wire"),
+            **kw,
+        )
 
 
 class TestRecordPayment:
     def test_numbers_journals_and_lowers_the_balance(self, db, controller):
         inv = invoice(db, controller, [line("1", "250.00")])
         p = pay(db, controller, inv.customer_id, "100.00", reference="WIRE-77")
-        assert (p.number, p.amount, p.amount_available, p.reference) == ("PAY-000001", usd("100.00"), usd("100.00"), "WIRE-77")
+        assert (p.number, p.amount, p.amount_available, p.reference) == (
+            "PAY-000001",
+            usd("100.00"),
+            usd("100.00"),
+            "WIRE-77",
+        )
         with db.uow(readonly=True) as uow:
             [entry] = uow.journal.for_source(controller.company_id, p.id)
             cus = uow.customers.get(controller.company_id, inv.customer_id)
             events = uow.audit.for_entity(controller.company_id, p.id)
             again = get_payment(uow, controller, p.id)
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Dr 1100 100.00 USD
             Cr 1200 100.00 USD
-        """)
+        """,
+        )
         assert str(entry.date) == str(DAY)
         assert (cus.balance, cus.available_credit) == (usd("150.00"), usd("0.00"))
         assert [e.action for e in events] == ["payment.recorded"]
@@ -73,7 +89,9 @@ class TestRecordPayment:
         with db.uow(readonly=True) as uow:
             [entry] = uow.journal.for_source(controller.company_id, p.id)
         assert [(l.account, l.functional_debit.amount, l.functional_credit.amount) for l in entry.lines] == [
-            ("1100", Decimal("120.00"), Decimal("0.00")), ("1200", Decimal("0.00"), Decimal("120.00"))]
+            ("1100", Decimal("120.00"), Decimal("0.00")),
+            ("1200", Decimal("0.00"), Decimal("120.00")),
+        ]
 
 
 class TestApplyPayment:
@@ -81,14 +99,22 @@ class TestApplyPayment:
         inv = invoice(db, controller, [line("1", "100.00")])
         p = pay(db, controller, inv.customer_id, "100.00")
         with db.uow() as uow:
-            [app] = apply_credit(uow, controller, source_type="payment", source_id=p.id,
-                                 allocations=[AllocationInput("invoice", inv.id, "100.00")])
+            [app] = apply_credit(
+                uow,
+                controller,
+                source_type="payment",
+                source_id=p.id,
+                allocations=[AllocationInput("invoice", inv.id, "100.00")],
+            )
         with db.uow(readonly=True) as uow:
             inv_after = uow.invoices.get(controller.company_id, inv.id)
             p_after = uow.payments.get(controller.company_id, p.id)
             cus = uow.customers.get(controller.company_id, inv.customer_id)
         assert (inv_after.amount_paid, inv_after.amount_credited, inv_after.payment_status) == (
-            usd("100.00"), usd("0.00"), "paid")
+            usd("100.00"),
+            usd("0.00"),
+            "paid",
+        )
         assert (p_after.amount_applied, p_after.settlement_status) == (usd("100.00"), "applied")
         assert (cus.balance, cus.available_credit) == (usd("0.00"), usd("0.00"))
         with db.uow() as uow:
@@ -101,6 +127,11 @@ class TestApplyPayment:
         inv = invoice(db, controller, [line("1", "500.00")])
         p = pay(db, controller, inv.customer_id, "100.00")
         with pytest.raises(InsufficientAvailableError) as err, db.uow() as uow:
-            apply_credit(uow, controller, source_type="payment", source_id=p.id,
-                         allocations=[AllocationInput("invoice", inv.id, "100.01")])
+            apply_credit(
+                uow,
+                controller,
+                source_type="payment",
+                source_id=p.id,
+                allocations=[AllocationInput("invoice", inv.id, "100.01")],
+            )
         assert (err.value.code, err.value.field) == ("insufficient_available", "allocations")

@@ -8,7 +8,11 @@ from decimal import Decimal
 import pytest
 
 from creditmemo.domain.errors import (
-    ForbiddenError, InvalidTransitionError, MemoSettledError, OverRefundError, RefundLimitError,
+    ForbiddenError,
+    InvalidTransitionError,
+    MemoSettledError,
+    OverRefundError,
+    RefundLimitError,
 )
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import AllocationInput
@@ -26,14 +30,16 @@ def usd(s: str) -> Money:
 
 def do_refund(db, actor, source, amount, source_type="credit_memo", **kw):  # type: ignore[no-untyped-def]
     with db.uow() as uow:
-        return refund(uow, actor, source_type=source_type, source_id=source.id, amount=amount, method="ach",
-                      refunded_on=DAY, **kw)
+        return refund(
+            uow, actor, source_type=source_type, source_id=source.id, amount=amount, method="ach", refunded_on=DAY, **kw
+        )
 
 
 def pay(db, actor, customer_id, amount):  # type: ignore[no-untyped-def]
     with db.uow() as uow:
-        return record_payment(uow, actor, customer_id=customer_id, amount=amount, currency="USD",
-                              received_on=DAY, method="wire")
+        return record_payment(
+            uow, actor, customer_id=customer_id, amount=amount, currency="USD", received_on=DAY, method="wire"
+        )
 
 
 def state(db, actor, memo_id, customer_id):  # type: ignore[no-untyped-def]
@@ -47,7 +53,12 @@ class TestRefundCreditMemo:
         memo = post(db, controller, standalone(db, controller, cus.id, price="300.00"))
         r = do_refund(db, controller, memo, "100.00", reference="ACH-1")
         assert (r.number, r.amount, r.method, r.reference, r.override_reason) == (
-            "RF-000001", usd("100.00"), "ach", "ACH-1", None)
+            "RF-000001",
+            usd("100.00"),
+            "ach",
+            "ACH-1",
+            None,
+        )
         memo_after, cus_after = state(db, controller, memo.id, cus.id)
         assert (memo_after.amount_refunded, memo_after.amount_available) == (usd("100.00"), usd("200.00"))
         assert memo_after.settlement_status == "part_applied"
@@ -56,10 +67,13 @@ class TestRefundCreditMemo:
             [entry] = uow.journal.for_source(controller.company_id, r.id)
             actions = [e.action for e in uow.audit.for_entity(controller.company_id, r.id)]
             assert [x.id for x in list_refunds(uow, controller, memo.id)] == [r.id]
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Cr 1100 100.00 USD
             Dr 1200 100.00 USD
-        """)
+        """,
+        )
         assert actions == ["refund.created"]
 
     def test_more_than_available_is_an_over_refund_even_with_override(self, db, controller):
@@ -74,10 +88,13 @@ class TestRefundCreditMemo:
     def test_not_beyond_the_customers_net_credit(self, db, controller):
         inv = invoice(db, controller, [line("1", "500.00")])
         memo = post(db, controller, standalone(db, controller, inv.customer_id, price="300.00"))
-        with pytest.raises(RefundLimitError) as err:   # the customer still owes 200: no money to send back
+        with pytest.raises(RefundLimitError) as err:  # the customer still owes 200: no money to send back
             do_refund(db, controller, memo, "50.00")
         assert (err.value.code, err.value.field, err.value.context["limits"]) == (
-            "refund_limit", "amount", ["customer_net_credit"])
+            "refund_limit",
+            "amount",
+            ["customer_net_credit"],
+        )
         memo_after, _ = state(db, controller, memo.id, inv.customer_id)
         assert memo_after.amount_refunded == usd("0.00")
 
@@ -95,7 +112,7 @@ class TestRefundCreditMemo:
 
     def test_memo_from_invoice_not_beyond_what_was_paid_on_it(self, db, controller):
         inv = invoice(db, controller, [line("1", "100.00")])
-        pay(db, controller, inv.customer_id, "100.00")                  # unapplied: balance 0
+        pay(db, controller, inv.customer_id, "100.00")  # unapplied: balance 0
         memo = post(db, controller, credit(db, controller, inv, auto_apply=False))  # balance -100
         with pytest.raises(RefundLimitError) as err:
             do_refund(db, controller, memo, "10.00")
@@ -105,14 +122,19 @@ class TestRefundCreditMemo:
         inv = invoice(db, controller, [line("1", "100.00")])
         p = pay(db, controller, inv.customer_id, "60.00")
         with db.uow() as uow:
-            apply_credit(uow, controller, source_type="payment", source_id=p.id,
-                         allocations=[AllocationInput("invoice", inv.id, "60.00")])
-        pay(db, controller, inv.customer_id, "100.00")   # on account: the net credit is not what limits
+            apply_credit(
+                uow,
+                controller,
+                source_type="payment",
+                source_id=p.id,
+                allocations=[AllocationInput("invoice", inv.id, "60.00")],
+            )
+        pay(db, controller, inv.customer_id, "100.00")  # on account: the net credit is not what limits
         memo = post(db, controller, credit(db, controller, inv, auto_apply=False))
         assert memo.amount_available == usd("100.00")
         do_refund(db, controller, memo, "35.00")
         with pytest.raises(RefundLimitError) as err:
-            do_refund(db, controller, memo, "25.01")               # 60 paid, 35 already refunded
+            do_refund(db, controller, memo, "25.01")  # 60 paid, 35 already refunded
         assert err.value.context["limits"] == ["invoice_paid"]
         do_refund(db, controller, memo, "25.00")
         memo_after, cus_after = state(db, controller, memo.id, inv.customer_id)
@@ -159,7 +181,10 @@ class TestRefundPayment:
             p_after = uow.payments.get(controller.company_id, p.id)
             cus_after = uow.customers.get(controller.company_id, cus.id)
         assert (p_after.amount_refunded, p_after.amount_available, p_after.settlement_status) == (
-            usd("80.00"), usd("0.00"), "applied")
+            usd("80.00"),
+            usd("0.00"),
+            "applied",
+        )
         assert (cus_after.balance, cus_after.available_credit) == (usd("0.00"), usd("0.00"))
         assert r.number == "RF-000001"
 
@@ -167,8 +192,13 @@ class TestRefundPayment:
         inv = invoice(db, controller, [line("1", "50.00")])
         p = pay(db, controller, inv.customer_id, "80.00")
         with db.uow() as uow:
-            apply_credit(uow, controller, source_type="payment", source_id=p.id,
-                         allocations=[AllocationInput("invoice", inv.id, "50.00")])
+            apply_credit(
+                uow,
+                controller,
+                source_type="payment",
+                source_id=p.id,
+                allocations=[AllocationInput("invoice", inv.id, "50.00")],
+            )
         with pytest.raises(OverRefundError):
             do_refund(db, controller, p, "30.01", source_type="payment")
         assert do_refund(db, controller, p, "30.00", source_type="payment").amount == usd("30.00")

@@ -32,14 +32,22 @@ def usd(s: str) -> Money:
 
 def issue(db, actor, customer_id, price, issued, due=None):  # type: ignore[no-untyped-def]
     with db.uow() as uow:
-        return issue_invoice(uow, actor, customer_id=customer_id, currency="USD", issue_date=issued,
-                             due_date=due, lines=[line("1", price)])
+        return issue_invoice(
+            uow,
+            actor,
+            customer_id=customer_id,
+            currency="USD",
+            issue_date=issued,
+            due_date=due,
+            lines=[line("1", price)],
+        )
 
 
 def pay(db, actor, customer_id, amount, on, *allocs):  # type: ignore[no-untyped-def]
     with db.uow() as uow:
-        p = record_payment(uow, actor, customer_id=customer_id, amount=amount, currency="USD", received_on=on,
-                           method="wire")
+        p = record_payment(
+            uow, actor, customer_id=customer_id, amount=amount, currency="USD", received_on=on, method="wire"
+        )
         if allocs:
             apply_credit(uow, actor, source_type="payment", source_id=p.id, allocations=list(allocs), on=on)
     return p
@@ -47,8 +55,15 @@ def pay(db, actor, customer_id, amount, on, *allocs):  # type: ignore[no-untyped
 
 def memo(db, actor, customer_id, price, issued, reason="goodwill", post_it=True):  # type: ignore[no-untyped-def]
     with db.uow() as uow:
-        m = create_standalone_credit_memo(uow, actor, customer_id=customer_id, currency="USD", reason_code=reason,
-                                          issue_date=issued, lines=[FreeLineInput("Credit", "1", price)])
+        m = create_standalone_credit_memo(
+            uow,
+            actor,
+            customer_id=customer_id,
+            currency="USD",
+            reason_code=reason,
+            issue_date=issued,
+            lines=[FreeLineInput("Credit", "1", price)],
+        )
         return post_memo(uow, actor, m.id) if post_it else m
 
 
@@ -57,17 +72,34 @@ class TestCustomerStatement:
         cus = customer(db, controller)
         i1 = issue(db, controller, cus.id, "100.00", date(2026, 1, 10))
         i2 = issue(db, controller, cus.id, "200.00", date(2026, 2, 5))
-        pay(db, controller, cus.id, "150.00", date(2026, 2, 10),
-            AllocationInput("invoice", i1.id, "100.00"), AllocationInput("invoice", i2.id, "50.00"))
+        pay(
+            db,
+            controller,
+            cus.id,
+            "150.00",
+            date(2026, 2, 10),
+            AllocationInput("invoice", i1.id, "100.00"),
+            AllocationInput("invoice", i2.id, "50.00"),
+        )
         m = memo(db, controller, cus.id, "30.00", date(2026, 2, 20))
         with db.uow() as uow:
-            refund(uow, controller, source_type="credit_memo", source_id=m.id, amount="10.00", method="ach",
-                   refunded_on=date(2026, 2, 25), override_reason="statement test")
-        issue(db, controller, cus.id, "70.00", date(2026, 3, 3))     # after the period
+            refund(
+                uow,
+                controller,
+                source_type="credit_memo",
+                source_id=m.id,
+                amount="10.00",
+                method="ach",
+                refunded_on=date(2026, 2, 25),
+                override_reason="statement test",
+            )
+        issue(db, controller, cus.id, "70.00", date(2026, 3, 3))  # after the period
         with db.uow(readonly=True) as uow:
             st = customer_statement(uow, controller, cus.id, start="2026-02-01", end="2026-02-28")
         assert st.opening_balance == usd("100.00")
-        assert [(l.kind, l.number, str(l.debit.amount), str(l.credit.amount), str(l.balance.amount)) for l in st.lines] == [
+        assert [
+            (l.kind, l.number, str(l.debit.amount), str(l.credit.amount), str(l.balance.amount)) for l in st.lines
+        ] == [
             ("invoice", i2.number, "200.00", "0.00", "300.00"),
             ("payment", "PAY-000001", "0.00", "150.00", "150.00"),
             ("application", "PAY-000001", "0.00", "0.00", "150.00"),
@@ -76,9 +108,11 @@ class TestCustomerStatement:
             ("refund", "RF-000001", "10.00", "0.00", "130.00"),
         ]
         assert st.closing_balance == usd("130.00")
-        assert st.balance_now == usd("200.00")   # includes the March invoice
+        assert st.balance_now == usd("200.00")  # includes the March invoice
         assert sorted(l.description for l in st.lines[2:4]) == [
-            f"PAY-000001 applied to {i1.number}: 100.00", f"PAY-000001 applied to {i2.number}: 50.00"]
+            f"PAY-000001 applied to {i1.number}: 100.00",
+            f"PAY-000001 applied to {i2.number}: 50.00",
+        ]
 
     def test_closing_over_all_time_equals_the_customer_balance(self, db, controller):
         cus = customer(db, controller)
@@ -99,8 +133,16 @@ class TestCustomerStatement:
 class TestArAging:
     def test_bucket_boundaries_in_days_past_due(self):
         assert [bucket_for(AS_OF - timedelta(days=d), AS_OF) for d in (-5, 0, 1, 30, 31, 60, 61, 90, 91)] == [
-            "current", "current", "days_1_30", "days_1_30", "days_31_60", "days_31_60", "days_61_90", "days_61_90",
-            "days_over_90"]
+            "current",
+            "current",
+            "days_1_30",
+            "days_1_30",
+            "days_31_60",
+            "days_31_60",
+            "days_61_90",
+            "days_61_90",
+            "days_over_90",
+        ]
 
     def test_buckets_per_customer_and_total_with_credits_shown_separately(self, db, controller):
         acme = customer(db, controller, name="Acme")
@@ -112,21 +154,34 @@ class TestArAging:
         pay(db, controller, zeta.id, "30.00", date(2026, 4, 1), AllocationInput("invoice", part.id, "30.00"))
         paid = issue(db, controller, zeta.id, "60.00", issued, AS_OF - timedelta(days=10))
         pay(db, controller, zeta.id, "60.00", date(2026, 4, 1), AllocationInput("invoice", paid.id, "60.00"))
-        issue(db, controller, zeta.id, "999.00", date(2026, 5, 1))     # issued after as_of: not aged
+        issue(db, controller, zeta.id, "999.00", date(2026, 5, 1))  # issued after as_of: not aged
         with db.uow() as uow:
-            dm = create_debit_memo(uow, controller, customer_id=zeta.id, currency="USD", reason_code="chargeback",
-                                   issue_date="2026-04-20", lines=[FreeLineInput("Charge-back", "1", "15.00")])
+            dm = create_debit_memo(
+                uow,
+                controller,
+                customer_id=zeta.id,
+                currency="USD",
+                reason_code="chargeback",
+                issue_date="2026-04-20",
+                lines=[FreeLineInput("Charge-back", "1", "15.00")],
+            )
             post_memo(uow, controller, dm.id)
-        memo(db, controller, acme.id, "40.00", date(2026, 4, 2))      # unapplied credit
-        memo(db, controller, acme.id, "5.00", date(2026, 4, 3), post_it=False)   # draft: nothing
+        memo(db, controller, acme.id, "40.00", date(2026, 4, 2))  # unapplied credit
+        memo(db, controller, acme.id, "5.00", date(2026, 4, 3), post_it=False)  # draft: nothing
         with db.uow(readonly=True) as uow:
             aging = ar_aging(uow, controller, as_of=AS_OF)
         a, z = aging.rows
         assert (a.customer_name, z.customer_name) == ("Acme", "Zeta")
-        buckets = lambda r: [str(x.amount) for x in (r.current, r.days_1_30, r.days_31_60, r.days_61_90, r.days_over_90)]  # noqa: E731
+        buckets = lambda r: [
+            str(x.amount) for x in (r.current, r.days_1_30, r.days_31_60, r.days_61_90, r.days_over_90)
+        ]
         assert buckets(a) == ["100.00", "200.00", "300.00", "400.00", "500.00"]
         assert (a.total_due, a.unapplied_credit, a.net, a.open_documents) == (
-            usd("1500.00"), usd("40.00"), usd("1460.00"), 5)
+            usd("1500.00"),
+            usd("40.00"),
+            usd("1460.00"),
+            5,
+        )
         assert buckets(z) == ["0.00", "15.00", "50.00", "0.00", "0.00"]
         assert (z.total_due, z.open_documents) == (usd("65.00"), 2)
         [total] = aging.totals
@@ -151,10 +206,13 @@ class TestCreditMemoRegister:
         [t] = everything.totals
         assert (t.count, t.total, t.currency) == (4, usd("150.00"), "USD")
         assert [r.total for r in feb.rows] == [usd("20.00"), usd("40.00"), usd("80.00")]
-        assert [(r.customer_name, r.total) for r in goodwill_posted.rows] == [("Acme", usd("10.00")), ("Other", usd("40.00"))]
+        assert [(r.customer_name, r.total) for r in goodwill_posted.rows] == [
+            ("Acme", usd("10.00")),
+            ("Other", usd("40.00")),
+        ]
         assert goodwill_posted.totals[0].total == usd("50.00")
         assert acme_only.totals[0].count == 3
-        assert everything.rows[3].amount_available == usd("0.00")   # a draft holds no money
+        assert everything.rows[3].amount_available == usd("0.00")  # a draft holds no money
         assert not everything.truncated
 
 
@@ -168,7 +226,10 @@ class TestTrialBalance:
             jan = trial_balance(uow, controller, as_of="2026-01-31")
         assert tb.balanced and jan.balanced
         assert [(r.account, str(r.debit.amount), str(r.credit.amount)) for r in tb.rows] == [
-            ("1100", "100.00", "0.00"), ("1200", "100.00", "100.00"), ("4000", "0.00", "100.00")]
+            ("1100", "100.00", "0.00"),
+            ("1200", "100.00", "100.00"),
+            ("4000", "0.00", "100.00"),
+        ]
         assert [(r.account, str(r.balance.amount)) for r in jan.rows] == [("1200", "100.00"), ("4000", "-100.00")]
 
 
@@ -176,7 +237,11 @@ class TestReconcile:
     def _busy_company(self, db, controller):  # type: ignore[no-untyped-def]
         cus = customer(db, controller)
         inv = issue(db, controller, cus.id, "300.00", date(2026, 1, 10))
-        posted = post(db, controller, credit(db, controller, inv, [__import__("tests.builders").builders.by_amount(inv, 0, "50.00")]))
+        posted = post(
+            db,
+            controller,
+            credit(db, controller, inv, [__import__("tests.builders").builders.by_amount(inv, 0, "50.00")]),
+        )
         pay(db, controller, cus.id, "100.00", date(2026, 2, 1), AllocationInput("invoice", inv.id, "100.00"))
         m = memo(db, controller, cus.id, "500.00", date(2026, 2, 2))
         with db.uow() as uow:
@@ -192,8 +257,9 @@ class TestReconcile:
     def test_reports_a_customer_balance_that_drifted(self, db, controller):
         cus, _, _ = self._busy_company(db, controller)
         with db.uow() as uow:
-            uow.conn.execute(update(customers).where(customers.c.id == cus.id)
-                             .values(balance_minor=customers.c.balance_minor + 1))
+            uow.conn.execute(
+                update(customers).where(customers.c.id == cus.id).values(balance_minor=customers.c.balance_minor + 1)
+            )
         with db.uow(readonly=True) as uow:
             result = reconcile(uow, controller)
         assert not result.ok
@@ -203,19 +269,25 @@ class TestReconcile:
     def test_reports_running_totals_that_disagree_with_records(self, db, controller):
         _, inv, _ = self._busy_company(db, controller)
         with db.uow() as uow:
-            uow.conn.execute(update(invoices).where(invoices.c.id == inv.id)
-                             .values(amount_paid_minor=invoices.c.amount_paid_minor - 1))
+            uow.conn.execute(
+                update(invoices)
+                .where(invoices.c.id == inv.id)
+                .values(amount_paid_minor=invoices.c.amount_paid_minor - 1)
+            )
         with db.uow(readonly=True) as uow:
             result = reconcile(uow, controller)
         assert [p for p in result.problems if p.startswith("invoice")] == [
-            f"invoice {inv.number}: stored credited/paid 5000/9999, records say 5000/10000 (minor units)"]
+            f"invoice {inv.number}: stored credited/paid 5000/9999, records say 5000/10000 (minor units)"
+        ]
 
     def test_reports_an_unbalanced_entry(self, db, controller):
         _, inv, _ = self._busy_company(db, controller)
         with db.uow() as uow:
-            uow.conn.execute(update(journal_lines).where(journal_lines.c.company_id == controller.company_id,
-                                                         journal_lines.c.account_code == "4000")
-                             .values(credit_minor=journal_lines.c.credit_minor + 7))
+            uow.conn.execute(
+                update(journal_lines)
+                .where(journal_lines.c.company_id == controller.company_id, journal_lines.c.account_code == "4000")
+                .values(credit_minor=journal_lines.c.credit_minor + 7)
+            )
         with db.uow(readonly=True) as uow:
             result = reconcile(uow, controller)
         assert any("does not balance" in p for p in result.problems)
@@ -244,15 +316,28 @@ class TestReportsFromTheCli:
         assert ok.exit_code == 0, ok.output
         aging = json.loads(self._cli(db, controller, "report", "aging", "--as-of", "2026-04-30", "--json").stdout)
         assert aging["totals"][0]["days_61_90"] == "60.00"
-        st = json.loads(self._cli(db, controller, "report", "statement", "Cli Co", "--start", "2026-01-01",
-                                  "--end", "2026-12-31", "--json").stdout)
+        st = json.loads(
+            self._cli(
+                db,
+                controller,
+                "report",
+                "statement",
+                "Cli Co",
+                "--start",
+                "2026-01-01",
+                "--end",
+                "2026-12-31",
+                "--json",
+            ).stdout
+        )
         assert (st["opening_balance"], st["closing_balance"]) == ("0.00", "60.00")
         tb = json.loads(self._cli(db, controller, "report", "trial-balance", "--json").stdout)
         assert tb["balanced"] is True
         assert self._cli(db, controller, "report", "register", "--json").exit_code == 0
         with db.uow() as uow:
-            uow.conn.execute(update(customers).where(customers.c.id == cus.id)
-                             .values(balance_minor=customers.c.balance_minor + 1))
+            uow.conn.execute(
+                update(customers).where(customers.c.id == cus.id).values(balance_minor=customers.c.balance_minor + 1)
+            )
         bad = self._cli(db, controller, "reconcile")
         assert bad.exit_code == 1
 

@@ -42,8 +42,13 @@ def race(db: Database, *calls: Callable[[UnitOfWork], object]) -> list[object]:
 
 
 def applier(actor, source_id, target_id, amount):  # type: ignore[no-untyped-def]
-    return lambda uow: apply_credit(uow, actor, source_type="credit_memo", source_id=source_id,
-                                    allocations=[AllocationInput("invoice", target_id, amount)])
+    return lambda uow: apply_credit(
+        uow,
+        actor,
+        source_type="credit_memo",
+        source_id=source_id,
+        allocations=[AllocationInput("invoice", target_id, amount)],
+    )
 
 
 def outcome(results: list[object]) -> tuple[int, list[str]]:
@@ -54,7 +59,7 @@ def outcome(results: list[object]) -> tuple[int, list[str]]:
     return wins, codes
 
 
-@pytest.fixture()
+@pytest.fixture
 def needs_postgres(db):  # type: ignore[no-untyped-def]
     if not db.postgres:
         pytest.skip("row-lock races are proven on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE)")
@@ -68,14 +73,19 @@ class TestRaces:
             memo = post(db, controller, standalone(db, controller, cus.id, price="100.00"))
             a = invoice(db, controller, [line("1", "100.00")], customer_id=cus.id)
             b = invoice(db, controller, [line("1", "100.00")], customer_id=cus.id)
-            results = race(db, applier(controller, memo.id, a.id, "100.00"), applier(controller, memo.id, b.id, "100.00"))
+            results = race(
+                db, applier(controller, memo.id, a.id, "100.00"), applier(controller, memo.id, b.id, "100.00")
+            )
             assert outcome(results) == (1, ["insufficient_available"])
             with db.uow(readonly=True) as uow:
                 m = uow.memos.get(controller.company_id, memo.id)
                 dues = sorted(uow.invoices.get(controller.company_id, i.id).amount_due.amount for i in (a, b))
                 c = uow.customers.get(controller.company_id, cus.id)
             assert (m.amount_applied.amount, dues, c.available_credit.amount) == (
-                Decimal("100.00"), [Decimal("0.00"), Decimal("100.00")], Decimal("0.00"))
+                Decimal("100.00"),
+                [Decimal("0.00"), Decimal("100.00")],
+                Decimal("0.00"),
+            )
 
     def test_two_applications_race_for_the_last_amount_due_of_an_invoice(self, db, controller):
         for _ in range(ROUNDS):
@@ -83,14 +93,19 @@ class TestRaces:
             m1 = post(db, controller, standalone(db, controller, cus.id, price="100.00"))
             m2 = post(db, controller, standalone(db, controller, cus.id, price="100.00"))
             inv = invoice(db, controller, [line("1", "100.00")], customer_id=cus.id)
-            results = race(db, applier(controller, m1.id, inv.id, "100.00"), applier(controller, m2.id, inv.id, "100.00"))
+            results = race(
+                db, applier(controller, m1.id, inv.id, "100.00"), applier(controller, m2.id, inv.id, "100.00")
+            )
             assert outcome(results) == (1, ["insufficient_available"])
             with db.uow(readonly=True) as uow:
                 i = uow.invoices.get(controller.company_id, inv.id)
                 applied = sorted(uow.memos.get(controller.company_id, m.id).amount_applied.amount for m in (m1, m2))
                 c = uow.customers.get(controller.company_id, cus.id)
             assert (i.amount_credited.amount, applied, c.available_credit.amount) == (
-                Decimal("100.00"), [Decimal("0.00"), Decimal("100.00")], Decimal("100.00"))
+                Decimal("100.00"),
+                [Decimal("0.00"), Decimal("100.00")],
+                Decimal("100.00"),
+            )
 
     def test_refund_and_application_race_for_the_last_credit(self, db, controller):
         for _ in range(ROUNDS):
@@ -99,8 +114,15 @@ class TestRaces:
             inv = invoice(db, controller, [line("1", "50.00")], customer_id=cus.id)  # balance -50: net credit 50
 
             def refunder(uow: UnitOfWork) -> object:
-                return refund(uow, controller, source_type="credit_memo", source_id=memo.id, amount="60.00",
-                              method="ach", override_reason="race test")
+                return refund(
+                    uow,
+                    controller,
+                    source_type="credit_memo",
+                    source_id=memo.id,
+                    amount="60.00",
+                    method="ach",
+                    override_reason="race test",
+                )
 
             results = race(db, refunder, applier(controller, memo.id, inv.id, "50.00"))
             wins, codes = outcome(results)

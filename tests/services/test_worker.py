@@ -17,7 +17,7 @@ from creditmemo.worker import run_worker
 from tests.builders import by_qty, credit, expect_journal, invoice, line
 
 
-@pytest.fixture()
+@pytest.fixture
 def admin(company_id):
     return Actor("usr_admin", company_id, Role.ADMIN)
 
@@ -44,11 +44,14 @@ class TestWorker:
         assert posted.status is Status.POSTED
         assert posted.post_error is None
         [entry] = post_entries(db, controller.company_id, memo.id)
-        expect_journal(entry, """
+        expect_journal(
+            entry,
+            """
             Dr 4900 225.00 USD
             Dr 2200 10.00 USD
             Cr 1200 235.00 USD
-        """)
+        """,
+        )
         assert [l.credited_net.amount for l in inv_after.lines] == [100, 100, 25]
         assert cust.balance.amount == 0 and cust.available_credit == posted.total
         with db.uow(readonly=True) as uow:
@@ -89,8 +92,14 @@ class TestWorker:
             bulk_post(uow, controller, [first.id, second.id])
         run_worker(db, once=True)
         with db.uow(readonly=True) as uow:
-            loser = next(m for m in (uow.memos.get(controller.company_id, first.id),
-                                     uow.memos.get(controller.company_id, second.id)) if m.status is Status.DRAFT)
+            loser = next(
+                m
+                for m in (
+                    uow.memos.get(controller.company_id, first.id),
+                    uow.memos.get(controller.company_id, second.id),
+                )
+                if m.status is Status.DRAFT
+            )
         assert loser.post_error
         with db.uow() as uow:
             requeued = bulk_post(uow, controller, [loser.id])[0]
@@ -110,7 +119,7 @@ class TestWorkersSideBySide:
         def work() -> None:
             try:
                 run_worker(db, once=True)
-            except BaseException as e:  # noqa: BLE001 - reported below
+            except BaseException as e:
                 errors.append(e)
 
         threads = [threading.Thread(target=work) for _ in range(3)]

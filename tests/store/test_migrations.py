@@ -157,10 +157,14 @@ def _every_row(engine: Engine, columns: dict[str, list[str]] | None = None) -> t
     with engine.connect() as conn:
         reflected.reflect(conn)
         if columns is None:
-            columns = {name: [c.name for c in table.c if c.name in reflected.tables[name].c]
-                       for name, table in t.metadata.tables.items()}
-        rows = {name: sorted(conn.execute(select(*[reflected.tables[name].c[c] for c in cols])).all(), key=repr)
-                for name, cols in columns.items()}
+            columns = {
+                name: [c.name for c in table.c if c.name in reflected.tables[name].c]
+                for name, table in t.metadata.tables.items()
+            }
+        rows = {
+            name: sorted(conn.execute(select(*[reflected.tables[name].c[c] for c in cols])).all(), key=repr)
+            for name, cols in columns.items()
+        }
     return columns, rows
 
 
@@ -175,28 +179,53 @@ def _demo_with_users(db: Database) -> tuple[str, str, str]:
         vp = actor_for(get_user_by_email(uow, "vp@demo.example"))
         save_view(uow, clerk, page="credit_memos", name="Drafts", query="status=draft")
         customer = next(c for c in uow.customers.list(company_id) if c.name == "Initech")  # USD
-        big = create_standalone_credit_memo(uow, operator, customer_id=customer.id, currency=customer.currency,
-                                            reason_code="downgrade_proration",
-                                            lines=[FreeLineInput("Downgrade", "1", "9000.00")])
+        big = create_standalone_credit_memo(
+            uow,
+            operator,
+            customer_id=customer.id,
+            currency=customer.currency,
+            reason_code="downgrade_proration",
+            lines=[FreeLineInput("Downgrade", "1", "9000.00")],
+        )
         submit_memo(uow, operator, big.id)
         approve_memo(uow, vp, big.id)
-        payment = record_payment(uow, operator, customer_id=customer.id, amount="100.00", currency=customer.currency,
-                                 received_on=str(uow.now().date()), method="wire")
-        refund(uow, operator, source_type="payment", source_id=payment.id, amount="40.00", method="wire",
-               override_reason="the customer still owes more; refunded by agreement")
+        payment = record_payment(
+            uow,
+            operator,
+            customer_id=customer.id,
+            amount="100.00",
+            currency=customer.currency,
+            received_on=str(uow.now().date()),
+            method="wire",
+        )
+        refund(
+            uow,
+            operator,
+            source_type="payment",
+            source_id=payment.id,
+            amount="40.00",
+            method="wire",
+            override_reason="the customer still owes more; refunded by agreement",
+        )
     return keys["controller"], keys["vp"], company_id
 
 
 def _structure(engine: Engine) -> dict[str, Any]:
     """Keys, foreign keys, indexes and columns of every table, by name, as the database reports them."""
     insp = inspect(engine)
-    return {name: (insp.get_pk_constraint(name)["constrained_columns"],
-                   sorted((u["name"], u["column_names"]) for u in insp.get_unique_constraints(name)),
-                   sorted((f["name"], f["constrained_columns"], f["referred_table"], f["referred_columns"])
-                          for f in insp.get_foreign_keys(name)),
-                   sorted((i["name"], i["column_names"], bool(i["unique"])) for i in insp.get_indexes(name)),
-                   sorted(c["name"] for c in insp.get_columns(name)))
-            for name in insp.get_table_names()}
+    return {
+        name: (
+            insp.get_pk_constraint(name)["constrained_columns"],
+            sorted((u["name"], u["column_names"]) for u in insp.get_unique_constraints(name)),
+            sorted(
+                (f["name"], f["constrained_columns"], f["referred_table"], f["referred_columns"])
+                for f in insp.get_foreign_keys(name)
+            ),
+            sorted((i["name"], i["column_names"], bool(i["unique"])) for i in insp.get_indexes(name)),
+            sorted(c["name"] for c in insp.get_columns(name)),
+        )
+        for name in insp.get_table_names()
+    }
 
 
 def test_a_database_with_data_from_0003_upgrades_keeps_every_row_and_works(empty_url):
@@ -244,12 +273,22 @@ def _works(db: Database, company_id: str, controller_key: str, vp_key: str) -> N
     invoice = call("GET", f"/v1/invoices/{draft['invoice_id']}", controller)
     assert invoice["amount_credited"] != "0.00"
     (goodwill,) = call("GET", "/v1/credit-memos?reason_code=goodwill", controller)["data"]
-    assert call("POST", f"/v1/credit-memos/{goodwill['id']}/void", controller, {"reason": "after the migration"}
-                )["status"] == "void"
+    assert (
+        call("POST", f"/v1/credit-memos/{goodwill['id']}/void", controller, {"reason": "after the migration"})["status"]
+        == "void"
+    )
     (first,) = call("GET", "/v1/invoices?sort=number&limit=1", controller)["data"]
-    memo = call("POST", f"/v1/invoices/{first['id']}/credit-memos", controller,
-                {"reason_code": "billing_error", "post": True,
-                 "lines": [{"invoice_line_id": first["lines"][0]["id"], "amount": "100.00"}]}, 201)
+    memo = call(
+        "POST",
+        f"/v1/invoices/{first['id']}/credit-memos",
+        controller,
+        {
+            "reason_code": "billing_error",
+            "post": True,
+            "lines": [{"invoice_line_id": first["lines"][0]["id"], "amount": "100.00"}],
+        },
+        201,
+    )
     assert memo["status"] == "posted"
     with db.uow(readonly=True) as uow:
         actor = system_actor(company_id, "test")

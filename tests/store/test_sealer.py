@@ -46,8 +46,11 @@ def _customers(db: Database, company_id: str, names: list[str]) -> list[str]:
 
 def _sealed_and_pending(db: Database, company_id: str) -> tuple[int, int]:
     with db.engine.connect() as conn:
-        rows = conn.execute(select(audit_events.c.seq.is_(None), func.count()).where(
-            audit_events.c.company_id == company_id).group_by(audit_events.c.seq.is_(None))).all()
+        rows = conn.execute(
+            select(audit_events.c.seq.is_(None), func.count())
+            .where(audit_events.c.company_id == company_id)
+            .group_by(audit_events.c.seq.is_(None))
+        ).all()
     counts = {bool(unsealed): n for unsealed, n in rows}
     return counts.get(False, 0), counts.get(True, 0)
 
@@ -91,12 +94,18 @@ class TestCrashBetweenCommitAndSeal:
         with db.uow(readonly=True) as uow:
             slug = uow.companies.get(company_id).slug
         env = {**os.environ, "DATABASE_URL": _url(db), "COLUMNS": "200"}
-        counted = subprocess.run([CREDITMEMO, "audit", "verify", "--company", slug, "--read-only"], env=env,
-                                 capture_output=True, text=True, timeout=60)
+        counted = subprocess.run(
+            [CREDITMEMO, "audit", "verify", "--company", slug, "--read-only"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert counted.returncode == 0, counted.stderr
         assert "1 events not sealed yet" in counted.stdout
-        result = subprocess.run([CREDITMEMO, "audit", "verify", "--company", slug], env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [CREDITMEMO, "audit", "verify", "--company", slug], env=env, capture_output=True, text=True, timeout=60
+        )
         assert result.returncode == 0, result.stderr
         assert "sealed 1 events" in result.stdout and "chain intact" in result.stdout
         assert _sealed_and_pending(db, company_id)[1] == 0
@@ -135,7 +144,7 @@ class TestBackgroundSealer:
         try:
             for th in threads:
                 th.start()
-            for th in threads[len(sealers):]:
+            for th in threads[len(sealers) :]:
                 th.join(120)
         finally:
             stop.set()
@@ -167,14 +176,24 @@ class TestReadingBeforeTheSeal:
             client = TestClient(create_app(unsealed), raise_server_exceptions=False)
             headers = {"Authorization": f"Bearer {key}"}
             cust = client.post("/v1/customers", json={"name": "A", "currency": "USD"}, headers=headers).json()
-            memo = client.post("/v1/credit-memos", headers=headers, json={
-                "customer_id": cust["id"], "currency": "USD", "reason_code": "goodwill", "post": True,
-                "lines": [{"description": "Goodwill", "quantity": "1", "unit_price": "5.00"}]})
+            memo = client.post(
+                "/v1/credit-memos",
+                headers=headers,
+                json={
+                    "customer_id": cust["id"],
+                    "currency": "USD",
+                    "reason_code": "goodwill",
+                    "post": True,
+                    "lines": [{"description": "Goodwill", "quantity": "1", "unit_price": "5.00"}],
+                },
+            )
             assert memo.status_code == 201, memo.text
             events = client.get(f"/v1/credit-memos/{memo.json()['id']}/events", headers=headers)
             assert events.status_code == 200, events.text
             assert [(e["action"], e["seq"], e["hash"]) for e in events.json()] == [
-                ("credit_memo.created", None, None), ("credit_memo.posted", None, None)]
+                ("credit_memo.created", None, None),
+                ("credit_memo.posted", None, None),
+            ]
             chain = client.get("/v1/audit-events", headers=headers)
             assert chain.status_code == 200 and chain.json()["data"] == []  # the chain: sealed events only
         finally:
@@ -189,8 +208,9 @@ def test_audit_seal_command_chains_what_a_stopped_process_left(db: Database) -> 
     finally:
         crashed.dispose()
     env = {**os.environ, "DATABASE_URL": _url(db), "COLUMNS": "200"}
-    result = subprocess.run([sys.executable, "-m", "creditmemo", "audit", "seal"], env=env, capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "creditmemo", "audit", "seal"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "sealed" in result.stdout
     assert _sealed_and_pending(db, company_id)[1] == 0

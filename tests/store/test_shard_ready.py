@@ -69,11 +69,21 @@ def shapes_of_metadata(metadata: MetaData) -> dict[str, Shape]:
     shapes = {}
     for table in metadata.tables.values():
         keys = [Key("primary key", table.primary_key.name, tuple(c.name for c in table.primary_key.columns))]
-        keys += [Key("unique constraint", c.name, tuple(col.name for col in c.columns))
-                 for c in table.constraints if isinstance(c, UniqueConstraint)]  # Column(unique=True) too
+        keys += [
+            Key("unique constraint", c.name, tuple(col.name for col in c.columns))
+            for c in table.constraints
+            if isinstance(c, UniqueConstraint)
+        ]  # Column(unique=True) too
         keys += [Key("unique index", i.name, tuple(c.name for c in i.columns)) for i in table.indexes if i.unique]
-        fks = [Reference(fk.name, tuple(c.name for c in fk.columns), fk.referred_table.name,
-                         tuple(e.column.name for e in fk.elements)) for fk in table.foreign_key_constraints]
+        fks = [
+            Reference(
+                fk.name,
+                tuple(c.name for c in fk.columns),
+                fk.referred_table.name,
+                tuple(e.column.name for e in fk.elements),
+            )
+            for fk in table.foreign_key_constraints
+        ]
         fks.sort(key=lambda fk: str(fk.name))
         shapes[table.name] = Shape(frozenset(c.name for c in table.columns), tuple(keys), tuple(fks))
     return shapes
@@ -87,38 +97,55 @@ def shapes_of_database(db: Database) -> dict[str, Shape]:
             continue
         pk = insp.get_pk_constraint(name)
         keys = [Key("primary key", pk.get("name"), tuple(pk["constrained_columns"]))]
-        keys += [Key("unique constraint", u["name"], tuple(u["column_names"]))
-                 for u in insp.get_unique_constraints(name)]
-        keys += [Key("unique index", i["name"], tuple(c for c in i["column_names"] if c is not None))
-                 for i in insp.get_indexes(name) if i["unique"]]
-        fks = [Reference(f["name"], tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
-               for f in insp.get_foreign_keys(name)]
+        keys += [
+            Key("unique constraint", u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(name)
+        ]
+        keys += [
+            Key("unique index", i["name"], tuple(c for c in i["column_names"] if c is not None))
+            for i in insp.get_indexes(name)
+            if i["unique"]
+        ]
+        fks = [
+            Reference(f["name"], tuple(f["constrained_columns"]), f["referred_table"], tuple(f["referred_columns"]))
+            for f in insp.get_foreign_keys(name)
+        ]
         fks.sort(key=lambda fk: str(fk.name))
         shapes[name] = Shape(frozenset(c["name"] for c in insp.get_columns(name)), tuple(keys), tuple(fks))
     return shapes
 
 
-def shard_problems(shapes: Mapping[str, Shape], reference_tables: Mapping[str, str],
-                   column: str = t.DISTRIBUTION_COLUMN) -> list[str]:
+def shard_problems(
+    shapes: Mapping[str, Shape], reference_tables: Mapping[str, str], column: str = t.DISTRIBUTION_COLUMN
+) -> list[str]:
     """What keeps ``shapes`` from distributing by ``column``, one line per table and constraint."""
-    problems = [f"{name}: declared a reference table but there is no such table"
-                for name in reference_tables if name not in shapes]
+    problems = [
+        f"{name}: declared a reference table but there is no such table"
+        for name in reference_tables
+        if name not in shapes
+    ]
     for name, shape in sorted(shapes.items()):
         if name in reference_tables:
-            problems += [f"{name}: reference table, but foreign key {fk.name} refers to distributed table "
-                         f"{fk.referred_table}"
-                         for fk in shape.foreign_keys if fk.referred_table not in reference_tables]
+            problems += [
+                f"{name}: reference table, but foreign key {fk.name} refers to distributed table {fk.referred_table}"
+                for fk in shape.foreign_keys
+                if fk.referred_table not in reference_tables
+            ]
             continue
         if column not in shape.columns:
             problems.append(f"{name}: no {column} column (distribute it, or declare it a reference table)")
             continue
         if not shape.primary_key:
             problems.append(f"{name}: no primary key")
-        problems += [f"{name}: {key.kind} {key.name} ({', '.join(key.columns)}) does not include {column}"
-                     for key in shape.keys if key.columns and column not in key.columns]
+        problems += [
+            f"{name}: {key.kind} {key.name} ({', '.join(key.columns)}) does not include {column}"
+            for key in shape.keys
+            if key.columns and column not in key.columns
+        ]
         for fk in shape.foreign_keys:
-            where = f"{name}: foreign key {fk.name} ({', '.join(fk.columns)}) -> {fk.referred_table} " \
-                    f"({', '.join(fk.referred_columns)})"
+            where = (
+                f"{name}: foreign key {fk.name} ({', '.join(fk.columns)}) -> {fk.referred_table} "
+                f"({', '.join(fk.referred_columns)})"
+            )
             if column not in fk.columns:
                 problems.append(f"{where} does not include {column}")
             elif fk.referred_table in reference_tables:
@@ -161,31 +188,57 @@ class TestTheCheckerCanFail:
     def _schema(*, broken: bool) -> MetaData:
         md = MetaData(naming_convention=t.metadata.naming_convention)
         Table("tenants", md, Column("id", String, primary_key=True))
-        Table("customers", md, Column("company_id", String, ForeignKey("tenants.id"), primary_key=True),
-              Column("id", String, primary_key=True))
+        Table(
+            "customers",
+            md,
+            Column("company_id", String, ForeignKey("tenants.id"), primary_key=True),
+            Column("id", String, primary_key=True),
+        )
         if broken:
-            Table("orders", md, Column("id", String, primary_key=True),
-                  Column("company_id", String, ForeignKey("tenants.id")),
-                  Column("number", String, unique=True), Column("email", String), Column("customer_id", String),
-                  ForeignKeyConstraint(["customer_id"], ["customers.id"], name="fk_orders_customer"),
-                  ForeignKeyConstraint(["customer_id", "company_id"], ["customers.company_id", "customers.id"],
-                                       name="fk_orders_swapped"),
-                  Index("ix_orders_email", "email", unique=True))
+            Table(
+                "orders",
+                md,
+                Column("id", String, primary_key=True),
+                Column("company_id", String, ForeignKey("tenants.id")),
+                Column("number", String, unique=True),
+                Column("email", String),
+                Column("customer_id", String),
+                ForeignKeyConstraint(["customer_id"], ["customers.id"], name="fk_orders_customer"),
+                ForeignKeyConstraint(
+                    ["customer_id", "company_id"], ["customers.company_id", "customers.id"], name="fk_orders_swapped"
+                ),
+                Index("ix_orders_email", "email", unique=True),
+            )
             Table("notes", md, Column("id", String, primary_key=True))
-            Table("lookups", md, Column("id", String, primary_key=True),
-                  Column("order_id", String, ForeignKey("orders.id", name="fk_lookups_order")))
+            Table(
+                "lookups",
+                md,
+                Column("id", String, primary_key=True),
+                Column("order_id", String, ForeignKey("orders.id", name="fk_lookups_order")),
+            )
         else:
-            Table("orders", md, Column("company_id", String, ForeignKey("tenants.id"), primary_key=True),
-                  Column("id", String, primary_key=True), Column("number", String), Column("customer_id", String),
-                  ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
-                  Index("ix_orders_company_number", "company_id", "number", unique=True))
-            Table("lookups", md, Column("id", String, primary_key=True),
-                  Column("tenant_id", String, ForeignKey("tenants.id")))
+            Table(
+                "orders",
+                md,
+                Column("company_id", String, ForeignKey("tenants.id"), primary_key=True),
+                Column("id", String, primary_key=True),
+                Column("number", String),
+                Column("customer_id", String),
+                ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
+                Index("ix_orders_company_number", "company_id", "number", unique=True),
+            )
+            Table(
+                "lookups",
+                md,
+                Column("id", String, primary_key=True),
+                Column("tenant_id", String, ForeignKey("tenants.id")),
+            )
         return md
 
     def test_reports_each_broken_rule_naming_table_and_constraint(self):
-        problems = shard_problems(shapes_of_metadata(self._schema(broken=True)),
-                                  {"tenants": "small", "lookups": "global", "ghosts": "typo"})
+        problems = shard_problems(
+            shapes_of_metadata(self._schema(broken=True)), {"tenants": "small", "lookups": "global", "ghosts": "typo"}
+        )
         assert problems == [
             "ghosts: declared a reference table but there is no such table",
             "lookups: reference table, but foreign key fk_lookups_order refers to distributed table orders",
@@ -216,8 +269,9 @@ def unrouted(statement: str) -> list[str]:
     if insert:
         name, columns = insert.groups()
         return [name] if name in DISTRIBUTED and t.DISTRIBUTION_COLUMN not in columns else []
-    return sorted({name for name in _TABLE_REF.findall(statement)
-                   if f"{name}.{t.DISTRIBUTION_COLUMN}" not in statement})
+    return sorted(
+        {name for name in _TABLE_REF.findall(statement) if f"{name}.{t.DISTRIBUTION_COLUMN}" not in statement}
+    )
 
 
 @contextmanager
@@ -245,33 +299,86 @@ def _a_day_of_requests(tenant: Tenant) -> None:
         tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}{path}"))
     (app,) = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/applications"))
     tenant.ok(tenant.delete(f"/v1/credit-memos/{memo['id']}/applications/{app['id']}"))
-    tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications",
-                          {"allocations": [{"invoice_id": other_inv["id"], "amount": "10.00"}]}), 201)
-    pay = tenant.ok(tenant.post("/v1/payments", {"customer_id": inv["customer_id"], "amount": "50.00",
-                                                 "currency": "USD", "received_on": "2026-03-05",
-                                                 "method": "wire"}), 201)
-    tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications",
-                          {"allocations": [{"invoice_id": inv["id"], "amount": "50.00"}]}), 201)
-    tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/refunds",
-                          {"amount": "5.00", "method": "ach", "override_reason": "asked"}), 201)
+    tenant.ok(
+        tenant.post(
+            f"/v1/credit-memos/{memo['id']}/applications",
+            {"allocations": [{"invoice_id": other_inv["id"], "amount": "10.00"}]},
+        ),
+        201,
+    )
+    pay = tenant.ok(
+        tenant.post(
+            "/v1/payments",
+            {
+                "customer_id": inv["customer_id"],
+                "amount": "50.00",
+                "currency": "USD",
+                "received_on": "2026-03-05",
+                "method": "wire",
+            },
+        ),
+        201,
+    )
+    tenant.ok(
+        tenant.post(
+            f"/v1/payments/{pay['id']}/applications", {"allocations": [{"invoice_id": inv["id"], "amount": "50.00"}]}
+        ),
+        201,
+    )
+    tenant.ok(
+        tenant.post(
+            f"/v1/credit-memos/{memo['id']}/refunds", {"amount": "5.00", "method": "ach", "override_reason": "asked"}
+        ),
+        201,
+    )
     big = tenant.memo_from(tenant.invoice(lines=[{"description": "Big", "quantity": "1", "unit_price": "9000.00"}]))
     tenant.ok(tenant.post(f"/v1/credit-memos/{big['id']}/submit", {}))
     tenant.ok(tenant.post(f"/v1/credit-memos/{big['id']}/reject", {"comment": "too much"}, role="vp"))
     tenant.ok(tenant.post(f"/v1/credit-memos/{big['id']}/discard", {"reason": "replaced"}))
-    standalone = tenant.ok(tenant.post("/v1/credit-memos", {
-        "customer_id": inv["customer_id"], "currency": "USD", "reason_code": "goodwill", "post": True,
-        "lines": [{"description": "Sorry", "quantity": "1", "unit_price": "20.00"}]}), 201)
+    standalone = tenant.ok(
+        tenant.post(
+            "/v1/credit-memos",
+            {
+                "customer_id": inv["customer_id"],
+                "currency": "USD",
+                "reason_code": "goodwill",
+                "post": True,
+                "lines": [{"description": "Sorry", "quantity": "1", "unit_price": "20.00"}],
+            },
+        ),
+        201,
+    )
     tenant.ok(tenant.post(f"/v1/credit-memos/{standalone['id']}/void", {"reason": "wrong"}))
-    debit = tenant.ok(tenant.post("/v1/debit-memos", {
-        "customer_id": inv["customer_id"], "currency": "USD", "reason_code": "chargeback",
-        "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "30.00"}]}), 201)
+    debit = tenant.ok(
+        tenant.post(
+            "/v1/debit-memos",
+            {
+                "customer_id": inv["customer_id"],
+                "currency": "USD",
+                "reason_code": "chargeback",
+                "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "30.00"}],
+            },
+        ),
+        201,
+    )
     tenant.ok(tenant.post("/v1/credit-memos/bulk-post", {"memo_ids": [tenant.memo_from(other_inv)["id"]]}))
     tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/post"))
-    for path in ("/v1/credit-memos", "/v1/debit-memos", "/v1/invoices", "/v1/customers", "/v1/journal-entries",
-                 "/v1/audit-events", f"/v1/invoices/{inv['id']}", f"/v1/customers/{inv['customer_id']}",
-                 f"/v1/customers/{inv['customer_id']}/statement?start=2026-01-01&end=2026-12-31",
-                 "/v1/reports/trial-balance", "/v1/reports/ar-aging?as_of=2026-12-31",
-                 "/v1/reports/credit-memo-register", "/v1/reports/reconciliation", f"/v1/payments/{pay['id']}"):
+    for path in (
+        "/v1/credit-memos",
+        "/v1/debit-memos",
+        "/v1/invoices",
+        "/v1/customers",
+        "/v1/journal-entries",
+        "/v1/audit-events",
+        f"/v1/invoices/{inv['id']}",
+        f"/v1/customers/{inv['customer_id']}",
+        f"/v1/customers/{inv['customer_id']}/statement?start=2026-01-01&end=2026-12-31",
+        "/v1/reports/trial-balance",
+        "/v1/reports/ar-aging?as_of=2026-12-31",
+        "/v1/reports/credit-memo-register",
+        "/v1/reports/reconciliation",
+        f"/v1/payments/{pay['id']}",
+    ):
         tenant.ok(tenant.get(path))
 
 
@@ -297,10 +404,13 @@ def _the_web_pages_queries(db: Database, tenant: Tenant) -> None:
 
 class TestEveryRequestNamesTheCompany:
     def test_the_checker_finds_a_lookup_by_id_alone(self):
-        assert unrouted("UPDATE invoice_lines SET credited_net_minor=%(b_net)s WHERE invoice_lines.id = %(b_id)s") \
-            == ["invoice_lines"]
-        assert unrouted("SELECT journal_lines.line_no FROM journal_lines JOIN journal_entries ON journal_entries.id = "
-                        "journal_lines.entry_id WHERE journal_lines.company_id = %(c)s") == ["journal_entries"]
+        assert unrouted("UPDATE invoice_lines SET credited_net_minor=%(b_net)s WHERE invoice_lines.id = %(b_id)s") == [
+            "invoice_lines"
+        ]
+        assert unrouted(
+            "SELECT journal_lines.line_no FROM journal_lines JOIN journal_entries ON journal_entries.id = "
+            "journal_lines.entry_id WHERE journal_lines.company_id = %(c)s"
+        ) == ["journal_entries"]
         assert unrouted("INSERT INTO memo_lines (id, memo_id) VALUES (%(id)s, %(memo_id)s)") == ["memo_lines"]
         assert unrouted("SELECT users.id FROM users WHERE users.email = %(e)s") == []
 

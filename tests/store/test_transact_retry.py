@@ -128,6 +128,7 @@ def test_a_queued_error_found_while_deferred_numbers_are_read_is_sqlalchemys(db:
 
     def create_with_the_same_key(uow: UnitOfWork) -> None:
         from creditmemo.services.memos.create import create_credit_memo_from_invoice
+
         uow.defer_numbers()
         create_credit_memo_from_invoice(uow, controller, inv.id, reason_code="billing_error")
         store(uow)

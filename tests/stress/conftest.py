@@ -17,7 +17,8 @@ from tests.stress.harness import Procs, run_cli
 
 POSTGRES_ONLY = pytest.mark.skipif(
     "postgresql" not in ENGINES,
-    reason="stress tests drive PostgreSQL's row locks (deadlocks, pg_stat_database); SQLite serialises writers")
+    reason="stress tests drive PostgreSQL's row locks (deadlocks, pg_stat_database); SQLite serialises writers",
+)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "stress"
 
 
@@ -26,7 +27,7 @@ def stress_url(suffix: str) -> str:
     return url.set(database=f"{url.database}_{suffix}").render_as_string(hide_password=False)
 
 
-@pytest.fixture()
+@pytest.fixture
 def procs(tmp_path: Path) -> Iterator[Procs]:
     """Children of the test, each in its own process group; whatever is still running at the end (a
     failed assertion, an exception) is stopped, then killed."""
@@ -37,7 +38,7 @@ def procs(tmp_path: Path) -> Iterator[Procs]:
         p.stop_all()
 
 
-@pytest.fixture()
+@pytest.fixture
 def stress_database(procs: Procs) -> Iterator[Callable[[str], str]]:
     """``make(suffix)``: a fresh, migrated database; after the test (its processes stopped first, so their
     backends exit and flush their statistics) its deadlock count is recorded and it is dropped

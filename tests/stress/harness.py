@@ -31,10 +31,18 @@ PREFIXES = {"invoice": "INV", "credit_memo": "CM", "debit_memo": "DM", "payment"
 
 # Refusals a racing client may legitimately get (DESIGN §5): the request was fine, the document's state
 # or the amounts left had changed by the time it ran.
-RACE_REFUSALS = frozenset({
-    "over_credit", "insufficient_available", "invalid_transition", "memo_settled", "approval_required",
-    "over_refund", "refund_limit", "state_conflict",
-})
+RACE_REFUSALS = frozenset(
+    {
+        "over_credit",
+        "insufficient_available",
+        "invalid_transition",
+        "memo_settled",
+        "approval_required",
+        "over_refund",
+        "refund_limit",
+        "state_conflict",
+    }
+)
 
 
 def today() -> str:
@@ -103,15 +111,20 @@ class Procs:
         log = self.tmp / f"{name}.log"
         env = {**os.environ, "DATABASE_URL": url, "PYTHONUNBUFFERED": "1"}
         with log.open("ab") as out:
-            popen = subprocess.Popen([CREDITMEMO, *args], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=True)
+            popen = subprocess.Popen(
+                [CREDITMEMO, *args],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         proc = Proc(name, popen, log)
         self.items.append(proc)
         return proc
 
     def serve(self, url: str, port: int, name: str = "server", workers: int = 2) -> Proc:
-        return self.start(name, ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-                          url)
+        return self.start(name, ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)], url)
 
     def worker(self, url: str, name: str = "worker") -> Proc:
         return self.start(name, ["worker", "--poll-interval", "0.2"], url)
@@ -164,8 +177,9 @@ def make_company(url: str, slug: str) -> Company:
         with db.uow() as uow:
             for role in ROLES:
                 privileges = ["create_multiline_memo"] if role == "clerk" else []
-                user = ensure_company_user(uow, slug, f"{role}@{slug}.test", role, privileges,
-                                           company_name=f"Stress {slug}")
+                user = ensure_company_user(
+                    uow, slug, f"{role}@{slug}.test", role, privileges, company_name=f"Stress {slug}"
+                )
                 company_id = user.company_id
                 keys[role] = issue_api_key(uow, system_actor(company_id, "stress setup"), user.id).key
                 users[role] = user.id
@@ -182,8 +196,8 @@ class Call:
     path: str
     body: Any
     key: str | None
-    status: int | None = None        # None: no response (the connection failed or died)
-    code: str | None = None          # the problem's code
+    status: int | None = None  # None: no response (the connection failed or died)
+    code: str | None = None  # the problem's code
     data: Any = None
     replayed: bool = False
     error: str | None = None
@@ -203,8 +217,10 @@ class Call:
         return f"{self.status} {self.code}"
 
     def describe(self) -> str:
-        return (f"{self.op}: {self.method} {self.path} -> {self.outcome} request_id={self.request_id} "
-                f"detail={self.detail!r}")
+        return (
+            f"{self.op}: {self.method} {self.path} -> {self.outcome} request_id={self.request_id} "
+            f"detail={self.detail!r}"
+        )
 
 
 class Recorder:
@@ -214,7 +230,7 @@ class Recorder:
         self.lock = threading.Lock()
         self.counts: Counter[tuple[str, str]] = Counter()
         self.calls: list[Call] = []
-        self.violations: list[str] = []   # contract breaks the load itself noticed (e.g. post: true ignored)
+        self.violations: list[str] = []  # contract breaks the load itself noticed (e.g. post: true ignored)
 
     def add(self, call: Call) -> None:
         with self.lock:
@@ -276,8 +292,17 @@ class Api:
             h["Idempotency-Key"] = key
         return h
 
-    def call(self, op: str, method: str, path: str, body: Any = None, *, role: str = "controller",
-             key: str | None = None, record: bool = True) -> Call:
+    def call(
+        self,
+        op: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        role: str = "controller",
+        key: str | None = None,
+        record: bool = True,
+    ) -> Call:
         if method == "POST" and key is None:
             key = new_key()
         call = Call(op, method, path, body, key)
@@ -289,8 +314,10 @@ class Api:
             call.status = r.status_code
             call.replayed = r.headers.get("Idempotent-Replayed") == "true"
             if NUMBER_TOKEN in r.text:
-                self.recorder.violation(f"{op}: {method} {path} answered with an unresolved document number "
-                                        f"({r.text[r.text.index(NUMBER_TOKEN):][:40]}…)")
+                self.recorder.violation(
+                    f"{op}: {method} {path} answered with an unresolved document number "
+                    f"({r.text[r.text.index(NUMBER_TOKEN) :][:40]}…)"
+                )
             call.request_id = r.headers.get("X-Request-ID")
             try:
                 call.data = r.json()
@@ -338,10 +365,12 @@ class Books:
     def numbers(self) -> dict[str, list[str]]:
         return {
             "invoice": [r["number"] for r in self.rows("SELECT number FROM invoices WHERE company_id = :c")],
-            "credit_memo": [r["number"] for r in self.rows(
-                "SELECT number FROM memos WHERE company_id = :c AND kind = 'credit'")],
-            "debit_memo": [r["number"] for r in self.rows(
-                "SELECT number FROM memos WHERE company_id = :c AND kind = 'debit'")],
+            "credit_memo": [
+                r["number"] for r in self.rows("SELECT number FROM memos WHERE company_id = :c AND kind = 'credit'")
+            ],
+            "debit_memo": [
+                r["number"] for r in self.rows("SELECT number FROM memos WHERE company_id = :c AND kind = 'debit'")
+            ],
             "payment": [r["number"] for r in self.rows("SELECT number FROM payments WHERE company_id = :c")],
             "refund": [r["number"] for r in self.rows("SELECT number FROM refunds WHERE company_id = :c")],
         }
@@ -350,18 +379,21 @@ class Books:
         """Rule 6: each document type numbered exactly 1..n, and the counter's next value is n + 1 (no number
         taken and lost at the end either)."""
         problems = []
-        counters = {r["doc_type"]: r["next_value"] for r in self.rows(
-            "SELECT doc_type, next_value FROM number_sequences WHERE company_id = :c")}
+        counters = {
+            r["doc_type"]: r["next_value"]
+            for r in self.rows("SELECT doc_type, next_value FROM number_sequences WHERE company_id = :c")
+        }
         for doc_type, numbers in self.numbers().items():
             prefix = PREFIXES[doc_type] + "-"
             bad = [n for n in numbers if not n.startswith(prefix)]
-            values = sorted(int(n[len(prefix):]) for n in numbers if n.startswith(prefix))
+            values = sorted(int(n[len(prefix) :]) for n in numbers if n.startswith(prefix))
             expected = list(range(1, len(numbers) + 1))
             if bad or values != expected:
                 missing = sorted(set(expected) - set(values))[:10]
                 dupes = sorted(v for v, k in Counter(values).items() if k > 1)[:10]
-                problems.append(f"{doc_type}: {len(numbers)} numbers, missing {missing}, duplicated {dupes}, "
-                                f"foreign {bad[:5]}")
+                problems.append(
+                    f"{doc_type}: {len(numbers)} numbers, missing {missing}, duplicated {dupes}, foreign {bad[:5]}"
+                )
             if counters.get(doc_type) != len(numbers) + 1:
                 problems.append(f"{doc_type}: counter next_value {counters.get(doc_type)}, {len(numbers)} documents")
         return problems
@@ -385,20 +417,24 @@ class Books:
             if not (0 <= r["credited_tax_minor"] <= r["tax_minor"]):
                 problems.append(f"{where}: credited tax {r['credited_tax_minor']} of {r['tax_minor']}")
             if (r["credited_net_minor"], r["credited_tax_minor"]) != (r["posted_net"], r["posted_tax"]):
-                problems.append(f"{where}: credited {r['credited_net_minor']}/{r['credited_tax_minor']}, posted memo "
-                                f"lines say {r['posted_net']}/{r['posted_tax']} (net/tax, minor units)")
+                problems.append(
+                    f"{where}: credited {r['credited_net_minor']}/{r['credited_tax_minor']}, posted memo "
+                    f"lines say {r['posted_net']}/{r['posted_tax']} (net/tax, minor units)"
+                )
         return problems
 
     def journal_problems(self) -> list[str]:
         """Rule 5 from the rows themselves: every entry balances (document and functional), the AR control
         account (1200) equals the sum of customer balances."""
-        problems = [f"entry {r['entry_id']} unbalanced: {r['d']}/{r['c2']} document, {r['fd']}/{r['fc']} functional"
-                    for r in self.rows("""
+        problems = [
+            f"entry {r['entry_id']} unbalanced: {r['d']}/{r['c2']} document, {r['fd']}/{r['fc']} functional"
+            for r in self.rows("""
             SELECT entry_id, SUM(debit_minor) AS d, SUM(credit_minor) AS c2, SUM(functional_debit_minor) AS fd,
                    SUM(functional_credit_minor) AS fc
             FROM journal_lines WHERE company_id = :c GROUP BY entry_id
             HAVING SUM(debit_minor) <> SUM(credit_minor) OR SUM(functional_debit_minor) <> SUM(functional_credit_minor)
-            """)]
+            """)
+        ]
         empty = self.scalar("""SELECT count(*) FROM journal_entries e WHERE e.company_id = :c AND NOT EXISTS
                                (SELECT 1 FROM journal_lines l WHERE l.entry_id = e.id)""")
         if empty:
@@ -430,10 +466,15 @@ class Books:
             # A discarded memo keeps its header and number, not its lines (rule 7).
             if r["n_lines"] != r["line_count"] or (r["n_lines"] == 0) != (r["status"] == "discarded"):
                 problems.append(f"{where}: {r['n_lines']} lines, line_count {r['line_count']}")
-            if (r["net"], r["tax"], r["net"] + r["tax"]) != (r["subtotal_minor"], r["tax_total_minor"],
-                                                               r["total_minor"]):
-                problems.append(f"{where}: totals {r['subtotal_minor']}/{r['tax_total_minor']}/{r['total_minor']}, "
-                                f"lines sum to {r['net']}/{r['tax']}")
+            if (r["net"], r["tax"], r["net"] + r["tax"]) != (
+                r["subtotal_minor"],
+                r["tax_total_minor"],
+                r["total_minor"],
+            ):
+                problems.append(
+                    f"{where}: totals {r['subtotal_minor']}/{r['tax_total_minor']}/{r['total_minor']}, "
+                    f"lines sum to {r['net']}/{r['tax']}"
+                )
             posts, others = {"posted": (1, 0), "void": (1, 1)}.get(r["status"], (0, 0))
             if (r["posts"], r["others"]) != (posts, others):
                 problems.append(f"{where}: {r['posts']} posting and {r['others']} other journal entries")
@@ -460,8 +501,12 @@ class Books:
         """Every create carries its Idempotency-Key as its reference: two documents with one reference are a
         request executed twice."""
         problems = []
-        for table, column in (("memos", "reference"), ("payments", "reference"), ("refunds", "reference"),
-                              ("invoices", "memo")):
+        for table, column in (
+            ("memos", "reference"),
+            ("payments", "reference"),
+            ("refunds", "reference"),
+            ("invoices", "memo"),
+        ):
             for r in self.rows(f"""SELECT {column} AS ref, count(*) AS n FROM {table} WHERE company_id = :c
                                    AND {column} LIKE 'stress-%' GROUP BY {column} HAVING count(*) > 1"""):
                 problems.append(f"{table}: {r['n']} documents for one request ({r['ref']})")
@@ -469,26 +514,38 @@ class Books:
 
     def documents_for(self, key: str) -> int:
         """How many documents a create sent with this Idempotency-Key (its reference) left."""
-        return int(self.scalar("""SELECT (SELECT count(*) FROM memos WHERE company_id = :c AND reference = :k)
+        return int(
+            self.scalar(
+                """SELECT (SELECT count(*) FROM memos WHERE company_id = :c AND reference = :k)
                                        + (SELECT count(*) FROM payments WHERE company_id = :c AND reference = :k)
                                        + (SELECT count(*) FROM refunds WHERE company_id = :c AND reference = :k)
                                        + (SELECT count(*) FROM invoices WHERE company_id = :c AND memo = :k)""",
-                               k=key))
+                k=key,
+            )
+        )
 
     def stored_response(self, key: str) -> dict[str, Any] | None:
-        found = self.rows("SELECT status_code, response_body FROM idempotency_keys "
-                          "WHERE company_id = :c AND key = :k", k=key)
+        found = self.rows(
+            "SELECT status_code, response_body FROM idempotency_keys WHERE company_id = :c AND key = :k", k=key
+        )
         return found[0] if found else None
 
     def token_problems(self) -> list[str]:
         """A document number reserved in a transaction is filled in where it is written (the journal entry's
         description, the audit event, the stored Idempotency-Key response): no placeholder is ever left."""
         problems = []
-        for table, column in (("journal_entries", "description"), ("audit_events", "CAST(changes AS TEXT)"),
-                              ("idempotency_keys", "response_body"), ("memos", "number"), ("invoices", "number"),
-                              ("payments", "number"), ("refunds", "number")):
-            n = self.scalar(f"SELECT count(*) FROM {table} WHERE company_id = :c AND {column} LIKE :t",
-                            t=f"%{NUMBER_TOKEN}%")
+        for table, column in (
+            ("journal_entries", "description"),
+            ("audit_events", "CAST(changes AS TEXT)"),
+            ("idempotency_keys", "response_body"),
+            ("memos", "number"),
+            ("invoices", "number"),
+            ("payments", "number"),
+            ("refunds", "number"),
+        ):
+            n = self.scalar(
+                f"SELECT count(*) FROM {table} WHERE company_id = :c AND {column} LIKE :t", t=f"%{NUMBER_TOKEN}%"
+            )
             if n:
                 problems.append(f"{n} rows of {table} hold an unresolved number ({column})")
         return problems
@@ -509,8 +566,10 @@ class Books:
             docs = c.data if isinstance(c.data, list) else [c.data]
             for d in docs:
                 if c.ok and isinstance(d, dict) and d.get("number") and numbers.get(d.get("id")) != d["number"]:
-                    problems.append(f"{c.op}: answered {d['number']} for {d.get('id')}, the database says "
-                                    f"{numbers.get(d.get('id'))}")
+                    problems.append(
+                        f"{c.op}: answered {d['number']} for {d.get('id')}, the database says "
+                        f"{numbers.get(d.get('id'))}"
+                    )
         return problems
 
     def audit_problems(self) -> list[str]:
@@ -574,8 +633,9 @@ def report_problems(api_client: Api) -> list[str]:
         problems += [f"reconciliation: {p}" for p in rec["problems"]] or ["reconciliation: ok is false"]
     tb = api_client.get("/v1/reports/trial-balance")
     if not tb["balanced"] or tb["total_debit"] != tb["total_credit"]:
-        problems.append(f"trial balance: debit {tb['total_debit']}, credit {tb['total_credit']}, "
-                        f"balanced {tb['balanced']}")
+        problems.append(
+            f"trial balance: debit {tb['total_debit']}, credit {tb['total_credit']}, balanced {tb['balanced']}"
+        )
     return problems
 
 
@@ -604,11 +664,11 @@ class Pool:
     hot: bool
     lock: threading.Lock = field(default_factory=threading.Lock)
     invoices: list[dict[str, Any]] = field(default_factory=list)
-    drafts: dict[str, str] = field(default_factory=dict)         # memo id -> invoice | standalone
+    drafts: dict[str, str] = field(default_factory=dict)  # memo id -> invoice | standalone
     approved: list[str] = field(default_factory=list)
     pending: list[tuple[str, str, str]] = field(default_factory=list)  # (memo id, creator role, approver role)
-    posted: list[str] = field(default_factory=list)               # posted credit memos
-    debit_memos: list[str] = field(default_factory=list)          # posted debit memos
+    posted: list[str] = field(default_factory=list)  # posted credit memos
+    debit_memos: list[str] = field(default_factory=list)  # posted debit memos
     debit_drafts: list[str] = field(default_factory=list)
     payments: list[str] = field(default_factory=list)
     applications: list[tuple[str, str, str]] = field(default_factory=list)  # (source kind, source id, app id)
@@ -620,11 +680,11 @@ class Pool:
             items = getattr(self, name)
             if isinstance(items, dict):
                 items[item[0]] = item[1]
-                for old in list(items)[:-self.KEEP]:
+                for old in list(items)[: -self.KEEP]:
                     del items[old]
             else:
                 items.append(item)
-                del items[:-self.KEEP]
+                del items[: -self.KEEP]
 
     def remove(self, name: str, item: Any) -> None:
         with self.lock:

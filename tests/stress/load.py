@@ -39,8 +39,10 @@ class Client:
 
     def expect_status(self, call: Call, *wanted: str) -> None:
         if call.ok and isinstance(call.data, dict) and call.data.get("status") not in wanted:
-            self.world.recorder.violation(f"{call.op}: status {call.data.get('status')!r}, expected one of "
-                                          f"{wanted} ({call.method} {call.path}, request {call.request_id})")
+            self.world.recorder.violation(
+                f"{call.op}: status {call.data.get('status')!r}, expected one of "
+                f"{wanted} ({call.method} {call.path}, request {call.request_id})"
+            )
 
     def invoice(self) -> dict[str, Any] | None:
         return self.pool.pick("invoices", self.rng, recent=self.recent)
@@ -60,13 +62,29 @@ class Client:
 
     # operations ------------------------------------------------------------------------------------
     def invoice_create(self) -> None:
-        lines = [{"description": f"Item {i}", "quantity": str(self.rng.randint(3, 10)),
-                  "unit_price": amount(self.rng, 1, 50), "tax_rate": self.rng.choice(["0", "8.25", "10"])}
-                 for i in range(self.rng.randint(1, 3))]
+        lines = [
+            {
+                "description": f"Item {i}",
+                "quantity": str(self.rng.randint(3, 10)),
+                "unit_price": amount(self.rng, 1, 50),
+                "tax_rate": self.rng.choice(["0", "8.25", "10"]),
+            }
+            for i in range(self.rng.randint(1, 3))
+        ]
         key = new_key()
-        call = self.api.post("invoice.create", "/v1/invoices", {
-            "customer_id": self.pool.customer_id, "currency": "USD", "issue_date": today(), "lines": lines,
-            "memo": key}, key=key, role=self.author())
+        call = self.api.post(
+            "invoice.create",
+            "/v1/invoices",
+            {
+                "customer_id": self.pool.customer_id,
+                "currency": "USD",
+                "issue_date": today(),
+                "lines": lines,
+                "memo": key,
+            },
+            key=key,
+            role=self.author(),
+        )
         if self.remember(call).ok:
             self.pool.add("invoices", call.data)
 
@@ -75,8 +93,10 @@ class Client:
         if inv is None:
             return
         key = new_key()
-        body: dict[str, Any] = {"reason_code": self.rng.choice(["billing_error", "price_correction", "damaged_goods"]),
-                                "reference": key}
+        body: dict[str, Any] = {
+            "reason_code": self.rng.choice(["billing_error", "price_correction", "damaged_goods"]),
+            "reference": key,
+        }
         if self.rng.random() < 0.9:  # else every line, in full (mostly over_credit on the hot invoices)
             body["lines"] = [self.credit_line(inv)]
         if self.rng.random() < 0.3:
@@ -84,8 +104,9 @@ class Client:
         if post:
             body["post"] = True
         op = "cm.from_invoice post:true" if post else "cm.from_invoice"
-        call = self.api.post(op, f"/v1/invoices/{inv['id']}/credit-memos", body, key=key,
-                             role="controller" if post else self.author())
+        call = self.api.post(
+            op, f"/v1/invoices/{inv['id']}/credit-memos", body, key=key, role="controller" if post else self.author()
+        )
         self.remember(call)
         if post:
             self.expect_status(call, "posted")
@@ -100,8 +121,12 @@ class Client:
             return
         key = new_key()
         post = self.rng.random() < 0.5
-        body: dict[str, Any] = {"invoice_id": inv["id"], "reason_code": "billing_error", "reference": key,
-                                "lines": [self.credit_line(inv)]}
+        body: dict[str, Any] = {
+            "invoice_id": inv["id"],
+            "reason_code": "billing_error",
+            "reference": key,
+            "lines": [self.credit_line(inv)],
+        }
         if post:
             body["post"] = True
         call = self.remember(self.api.post("cm.with_invoice_id", "/v1/credit-memos", body, key=key))
@@ -113,14 +138,19 @@ class Client:
 
     def cm_standalone(self, post: bool = False) -> None:
         key = new_key()
-        body: dict[str, Any] = {"customer_id": self.pool.customer_id, "currency": "USD", "reference": key,
-                                "reason_code": self.rng.choice(["goodwill", "promotion", "sla_credit"]),
-                                "lines": [self.free_line()]}
+        body: dict[str, Any] = {
+            "customer_id": self.pool.customer_id,
+            "currency": "USD",
+            "reference": key,
+            "reason_code": self.rng.choice(["goodwill", "promotion", "sla_credit"]),
+            "lines": [self.free_line()],
+        }
         if post:
             body["post"] = True
         op = "cm.standalone post:true" if post else "cm.standalone"
-        call = self.remember(self.api.post(op, "/v1/credit-memos", body, key=key,
-                                           role="controller" if post else self.author()))
+        call = self.remember(
+            self.api.post(op, "/v1/credit-memos", body, key=key, role="controller" if post else self.author())
+        )
         if post:
             self.expect_status(call, "posted")
             self.posted_memo(call)
@@ -138,8 +168,7 @@ class Client:
             body["lines"] = [self.free_line(), self.free_line()] if self.rng.random() < 0.3 else [self.free_line()]
         else:
             body["reason_code"] = self.rng.choice(["billing_error", "price_correction"])
-        call = self.api.call("cm.patch", "PATCH", f"/v1/credit-memos/{memo_id}", body,
-                             role=self.author())
+        call = self.api.call("cm.patch", "PATCH", f"/v1/credit-memos/{memo_id}", body, role=self.author())
         self.expect_status(call, "draft")
 
     def cm_submit(self) -> None:
@@ -147,8 +176,7 @@ class Client:
         if found is None:
             return
         memo_id = found[0]
-        call = self.remember(self.api.post("cm.submit", f"/v1/credit-memos/{memo_id}/submit", {},
-                                           role=self.author()))
+        call = self.remember(self.api.post("cm.submit", f"/v1/credit-memos/{memo_id}/submit", {}, role=self.author()))
         if call.ok:
             self.pool.remove("drafts", memo_id)
             self.expect_status(call, "approved", "pending_approval")
@@ -163,8 +191,9 @@ class Client:
         if found is None:
             return
         memo_id, _creator, approver = found
-        call = self.remember(self.api.post("cm.approve", f"/v1/credit-memos/{memo_id}/approve",
-                                           {"comment": "ok"}, role=approver))
+        call = self.remember(
+            self.api.post("cm.approve", f"/v1/credit-memos/{memo_id}/approve", {"comment": "ok"}, role=approver)
+        )
         self.expect_status(call, "approved")
         if call.ok or call.code == "invalid_transition":
             self.pool.remove("pending", found)
@@ -176,8 +205,9 @@ class Client:
         if found is None:
             return
         memo_id, _creator, approver = found
-        call = self.remember(self.api.post("cm.reject", f"/v1/credit-memos/{memo_id}/reject",
-                                           {"comment": "not this one"}, role=approver))
+        call = self.remember(
+            self.api.post("cm.reject", f"/v1/credit-memos/{memo_id}/reject", {"comment": "not this one"}, role=approver)
+        )
         self.expect_status(call, "draft")
         if call.ok or call.code == "invalid_transition":
             self.pool.remove("pending", found)
@@ -200,8 +230,11 @@ class Client:
         found = self.pool.pick("drafts", self.rng)
         if found is None:
             return
-        call = self.remember(self.api.post("cm.discard", f"/v1/credit-memos/{found[0]}/discard",
-                                           {"reason": "raised in error"}, role=self.author()))
+        call = self.remember(
+            self.api.post(
+                "cm.discard", f"/v1/credit-memos/{found[0]}/discard", {"reason": "raised in error"}, role=self.author()
+            )
+        )
         self.expect_status(call, "discarded")
         if call.ok or call.code == "invalid_transition":
             self.pool.remove("drafts", found[0])
@@ -227,8 +260,11 @@ class Client:
             return
         allocation["amount"] = amount(self.rng, 0.5, 5)
         op = "cm.apply to debit memo" if to_debit_memo else "cm.apply"
-        call = self.remember(self.api.post(op, f"/v1/credit-memos/{memo_id}/applications",
-                                           {"allocations": [allocation]}, role=self.author()))
+        call = self.remember(
+            self.api.post(
+                op, f"/v1/credit-memos/{memo_id}/applications", {"allocations": [allocation]}, role=self.author()
+            )
+        )
         if call.ok:
             for app in call.data:
                 self.pool.add("applications", ("credit_memo", memo_id, app["id"]))
@@ -240,8 +276,7 @@ class Client:
         kind, source_id, app_id = found
         path = "credit-memos" if kind == "credit_memo" else "payments"
         op = "cm.unapply" if kind == "credit_memo" else "payment.unapply"
-        call = self.api.call(op, "DELETE", f"/v1/{path}/{source_id}/applications/{app_id}",
-                             role=self.author())
+        call = self.api.call(op, "DELETE", f"/v1/{path}/{source_id}/applications/{app_id}", role=self.author())
         if call.ok and call.data.get("status") != "reversed":
             self.world.recorder.violation(f"{op}: application {app_id} answered {call.data.get('status')!r}")
         if call.ok or call.code == "invalid_transition":
@@ -259,10 +294,22 @@ class Client:
 
     def payment_create(self) -> None:
         key = new_key()
-        call = self.remember(self.api.post("payment.create", "/v1/payments", {
-            "customer_id": self.pool.customer_id, "amount": amount(self.rng, 5, 40), "currency": "USD",
-            "received_on": today(), "method": "wire", "reference": key}, key=key,
-            role=self.author()))
+        call = self.remember(
+            self.api.post(
+                "payment.create",
+                "/v1/payments",
+                {
+                    "customer_id": self.pool.customer_id,
+                    "amount": amount(self.rng, 5, 40),
+                    "currency": "USD",
+                    "received_on": today(),
+                    "method": "wire",
+                    "reference": key,
+                },
+                key=key,
+                role=self.author(),
+            )
+        )
         if call.ok:
             self.pool.add("payments", call.data["id"])
 
@@ -270,9 +317,14 @@ class Client:
         payment_id, inv = self.pool.pick("payments", self.rng), self.invoice()
         if payment_id is None or inv is None:
             return
-        call = self.remember(self.api.post("payment.apply", f"/v1/payments/{payment_id}/applications", {
-            "allocations": [{"invoice_id": inv["id"], "amount": amount(self.rng, 1, 10)}]},
-            role=self.author()))
+        call = self.remember(
+            self.api.post(
+                "payment.apply",
+                f"/v1/payments/{payment_id}/applications",
+                {"allocations": [{"invoice_id": inv["id"], "amount": amount(self.rng, 1, 10)}]},
+                role=self.author(),
+            )
+        )
         if call.ok:
             for app in call.data:
                 self.pool.add("applications", ("payment", payment_id, app["id"]))
@@ -282,20 +334,40 @@ class Client:
         if payment_id is None:
             return
         key = new_key()
-        self.remember(self.api.post("payment.refund", f"/v1/payments/{payment_id}/refunds", {
-            "amount": amount(self.rng, 0.5, 2), "method": "ach", "reference": key,
-            "override_reason": "customer asked"}, key=key))
+        self.remember(
+            self.api.post(
+                "payment.refund",
+                f"/v1/payments/{payment_id}/refunds",
+                {
+                    "amount": amount(self.rng, 0.5, 2),
+                    "method": "ach",
+                    "reference": key,
+                    "override_reason": "customer asked",
+                },
+                key=key,
+            )
+        )
 
     def dm_create(self, post: bool) -> None:
         key = new_key()
-        body: dict[str, Any] = {"customer_id": self.pool.customer_id, "currency": "USD", "reference": key,
-                                "reason_code": self.rng.choice(["chargeback", "underbilling"]),
-                                "lines": [{"description": "Charge-back", "quantity": "1",
-                                           "unit_price": amount(self.rng, 5, 30)}]}
+        body: dict[str, Any] = {
+            "customer_id": self.pool.customer_id,
+            "currency": "USD",
+            "reference": key,
+            "reason_code": self.rng.choice(["chargeback", "underbilling"]),
+            "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": amount(self.rng, 5, 30)}],
+        }
         if post:
             body["post"] = True
-        call = self.remember(self.api.post("dm.create post:true" if post else "dm.create", "/v1/debit-memos", body,
-                                           key=key, role="controller" if post else self.author()))
+        call = self.remember(
+            self.api.post(
+                "dm.create post:true" if post else "dm.create",
+                "/v1/debit-memos",
+                body,
+                key=key,
+                role="controller" if post else self.author(),
+            )
+        )
         if post:
             self.expect_status(call, "posted")
             if call.ok:
@@ -318,9 +390,21 @@ class Client:
         """Above 5,000 a manager signs off (default policy): a clerk creates and submits, a manager approves
         (another thread may get there first), a controller posts."""
         key = new_key()
-        call = self.remember(self.api.post("cm.create for approval", "/v1/credit-memos", {
-            "customer_id": self.pool.customer_id, "currency": "USD", "reason_code": "goodwill", "reference": key,
-            "lines": [self.free_line(5001, 6000)]}, key=key, role="clerk"))
+        call = self.remember(
+            self.api.post(
+                "cm.create for approval",
+                "/v1/credit-memos",
+                {
+                    "customer_id": self.pool.customer_id,
+                    "currency": "USD",
+                    "reason_code": "goodwill",
+                    "reference": key,
+                    "lines": [self.free_line(5001, 6000)],
+                },
+                key=key,
+                role="clerk",
+            )
+        )
         if not call.ok:
             return
         memo_id = call.data["id"]
@@ -334,9 +418,21 @@ class Client:
         above 25,000 it takes a VP."""
         vp = self.rng.random() < 0.3
         key = new_key()
-        call = self.remember(self.api.post("cm.create post:true for approval", "/v1/credit-memos", {
-            "customer_id": self.pool.customer_id, "currency": "USD", "reason_code": "goodwill", "reference": key,
-            "post": True, "lines": [self.free_line(25001, 26000) if vp else self.free_line(5001, 6000)]}, key=key))
+        call = self.remember(
+            self.api.post(
+                "cm.create post:true for approval",
+                "/v1/credit-memos",
+                {
+                    "customer_id": self.pool.customer_id,
+                    "currency": "USD",
+                    "reason_code": "goodwill",
+                    "reference": key,
+                    "post": True,
+                    "lines": [self.free_line(25001, 26000) if vp else self.free_line(5001, 6000)],
+                },
+                key=key,
+            )
+        )
         self.expect_status(call, "pending_approval")
         if call.ok and call.data.get("status") == "pending_approval":
             self.pool.add("pending", (call.data["id"], "controller", "vp" if vp else "manager"))
@@ -347,12 +443,25 @@ class Client:
         for _ in range(self.rng.randint(2, 3)):
             key = new_key()
             if self.rng.random() < 0.5 and (inv := self.invoice()) is not None:
-                call = self.api.post("cm.from_invoice", f"/v1/invoices/{inv['id']}/credit-memos", {
-                    "reason_code": "billing_error", "reference": key, "lines": [self.credit_line(inv)]}, key=key)
+                call = self.api.post(
+                    "cm.from_invoice",
+                    f"/v1/invoices/{inv['id']}/credit-memos",
+                    {"reason_code": "billing_error", "reference": key, "lines": [self.credit_line(inv)]},
+                    key=key,
+                )
             else:
-                call = self.api.post("cm.standalone", "/v1/credit-memos", {
-                    "customer_id": self.pool.customer_id, "currency": "USD", "reason_code": "goodwill",
-                    "reference": key, "lines": [self.free_line()]}, key=key)
+                call = self.api.post(
+                    "cm.standalone",
+                    "/v1/credit-memos",
+                    {
+                        "customer_id": self.pool.customer_id,
+                        "currency": "USD",
+                        "reason_code": "goodwill",
+                        "reference": key,
+                        "lines": [self.free_line()],
+                    },
+                    key=key,
+                )
             if call.ok:
                 ids.append(call.data["id"])
         if not ids:
@@ -372,20 +481,32 @@ class Client:
         first = self.rng.choice(self.recent_posts)
         again = self.api.call("idempotent replay", "POST", first.path, first.body, key=first.key)
         if again.ok and (again.status != first.status or again.data != first.data or not again.replayed):
-            self.world.recorder.violation(f"replay of {first.op} {first.path} (key {first.key}): {again.status} "
-                                          f"replayed={again.replayed}, same body: {again.data == first.data}")
+            self.world.recorder.violation(
+                f"replay of {first.op} {first.path} (key {first.key}): {again.status} "
+                f"replayed={again.replayed}, same body: {again.data == first.data}"
+            )
 
     def same_key_twice(self) -> None:
         """The same create sent twice at once with one Idempotency-Key: both answered with one document."""
         key = new_key()
         inv = self.invoice()
         if self.rng.random() < 0.5 or inv is None:
-            path, body = "/v1/payments", {"customer_id": self.pool.customer_id, "amount": amount(self.rng, 5, 20),
-                                          "currency": "USD", "received_on": today(), "method": "wire",
-                                          "reference": key}
+            path, body = (
+                "/v1/payments",
+                {
+                    "customer_id": self.pool.customer_id,
+                    "amount": amount(self.rng, 5, 20),
+                    "currency": "USD",
+                    "received_on": today(),
+                    "method": "wire",
+                    "reference": key,
+                },
+            )
         else:
-            path, body = f"/v1/invoices/{inv['id']}/credit-memos", {
-                "reason_code": "billing_error", "reference": key, "post": True, "lines": [self.credit_line(inv)]}
+            path, body = (
+                f"/v1/invoices/{inv['id']}/credit-memos",
+                {"reason_code": "billing_error", "reference": key, "post": True, "lines": [self.credit_line(inv)]},
+            )
         op = "same key twice at once"
         other: list[Call] = []
         th = threading.Thread(target=lambda: other.append(self.twin.post(op, path, body, key=key)))
@@ -394,8 +515,10 @@ class Client:
         th.join(120)
         if other and mine.ok and other[0].ok:
             if mine.data.get("id") != other[0].data.get("id"):
-                self.world.recorder.violation(f"{op}: {path} created two documents for one key "
-                                              f"({mine.data.get('number')}, {other[0].data.get('number')})")
+                self.world.recorder.violation(
+                    f"{op}: {path} created two documents for one key "
+                    f"({mine.data.get('number')}, {other[0].data.get('number')})"
+                )
             if "payments" in path:
                 self.pool.add("payments", mine.data["id"])
             else:
@@ -451,10 +574,25 @@ def seed_customer(api: Api, name: str, hot: bool, invoices: int) -> Pool:
     assert customer.ok, customer.describe()
     pool = Pool(customer.data["id"], hot)
     for i in range(invoices):
-        inv = api.post("setup", "/v1/invoices", {
-            "customer_id": pool.customer_id, "currency": "USD", "issue_date": today(),
-            "lines": [{"description": f"Line {j}", "quantity": "10", "unit_price": f"{20 + 10 * j + i}.00",
-                       "tax_rate": ["0", "8.25", "10"][j]} for j in range(3)]}, record=False)
+        inv = api.post(
+            "setup",
+            "/v1/invoices",
+            {
+                "customer_id": pool.customer_id,
+                "currency": "USD",
+                "issue_date": today(),
+                "lines": [
+                    {
+                        "description": f"Line {j}",
+                        "quantity": "10",
+                        "unit_price": f"{20 + 10 * j + i}.00",
+                        "tax_rate": ["0", "8.25", "10"][j],
+                    }
+                    for j in range(3)
+                ],
+            },
+            record=False,
+        )
         assert inv.ok, inv.describe()
         pool.add("invoices", inv.data)
     return pool
@@ -477,8 +615,9 @@ KILL_OPERATIONS: Operations = [
 ]
 
 
-def run_load(clients: list[Client], operations: Operations, *, seconds: float | None = None,
-             stop: threading.Event | None = None) -> None:
+def run_load(
+    clients: list[Client], operations: Operations, *, seconds: float | None = None, stop: threading.Event | None = None
+) -> None:
     """Every client in its own thread, until ``seconds`` have passed or ``stop`` is set."""
     names = [name for name, _, _ in operations]
     weights = [w for _, w, _ in operations]

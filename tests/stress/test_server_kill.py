@@ -55,14 +55,16 @@ pytestmark = [pytest.mark.slow, POSTGRES_ONLY]
 
 HOT_THREADS, COLD_THREADS, COLD_CUSTOMERS = 4, 4, 2
 KILLS, KILL_AFTER = 2, (2.0, 3.5)  # rounds of load, each ended by a SIGKILL after this many seconds
-MEMO_OPS = {"cm.from_invoice post:true": "credit-memos", "cm.standalone post:true": "credit-memos",
-            "dm.create post:true": "debit-memos"}
+MEMO_OPS = {
+    "cm.from_invoice post:true": "credit-memos",
+    "cm.standalone post:true": "credit-memos",
+    "dm.create post:true": "debit-memos",
+}
 MIN_ACKNOWLEDGED = 50
 
 
 def lines_of(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
-    return [(line["id"], line.get("invoice_line_id"), line["net_amount"], line["tax_amount"])
-            for line in doc["lines"]]
+    return [(line["id"], line.get("invoice_line_id"), line["net_amount"], line["tax_amount"]) for line in doc["lines"]]
 
 
 class Checker:
@@ -94,16 +96,24 @@ class Checker:
         data = call.data
         if call.op == "invoice.create":
             now = self.get(f"/v1/invoices/{data['id']}")
-            self.same(f"invoice {data['number']}", data, now, ("number", "status", "customer_id", "subtotal",
-                                                                 "tax_total", "total"))
+            self.same(
+                f"invoice {data['number']}",
+                data,
+                now,
+                ("number", "status", "customer_id", "subtotal", "tax_total", "total"),
+            )
             if lines_of(now) != lines_of(data):
                 self.problems.append(f"invoice {data['number']}: lines differ from the acknowledged ones")
         elif call.op in MEMO_OPS:
             kind = MEMO_OPS[call.op]
             now = self.get(f"/v1/{kind}/{data['id']}")
             what = f"{data['number']} ({call.op})"
-            self.same(what, data, now, ("number", "status", "customer_id", "invoice_id", "subtotal", "tax_total",
-                                        "total", "reference"))
+            self.same(
+                what,
+                data,
+                now,
+                ("number", "status", "customer_id", "invoice_id", "subtotal", "tax_total", "total", "reference"),
+            )
             self.not_less(what, data, now, ("amount_applied", "amount_refunded"))
             if lines_of(now) != lines_of(data):
                 self.problems.append(f"{what}: lines differ from the acknowledged ones")
@@ -123,8 +133,12 @@ class Checker:
                 if now is None:
                     self.problems.append(f"application {app['id']} ({call.op}) acknowledged, now missing")
                 else:
-                    self.same(f"application {app['id']}", app, now, ("amount", "status", "invoice_id",
-                                                                     "debit_memo_id", "credit_memo_id", "payment_id"))
+                    self.same(
+                        f"application {app['id']}",
+                        app,
+                        now,
+                        ("amount", "status", "invoice_id", "debit_memo_id", "credit_memo_id", "payment_id"),
+                    )
         elif call.op == "cm.refund":
             listed = {r["id"]: r for r in self.get(call.path)}  # GET /v1/credit-memos/{id}/refunds
             now = listed.get(data["id"])
@@ -145,8 +159,9 @@ def start_server(procs: Procs, url: str, company: Company, name: str) -> tuple[P
     return server, base
 
 
-def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callable[[str], str], procs: Procs,
-                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_kill_9_mid_load_keeps_every_acknowledged_write(
+    stress_database: Callable[[str], str], procs: Procs, capsys: pytest.CaptureFixture[str]
+) -> None:
     started = time.monotonic()
     seed = int(os.environ.get("CREDITMEMO_STRESS_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
@@ -161,8 +176,10 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
     cold = [seed_customer(setup, f"Quiet Customer {i}", False, invoices=3) for i in range(COLD_CUSTOMERS)]
     setup.close()
     pools = [hot] * HOT_THREADS + [cold[i % COLD_CUSTOMERS] for i in range(COLD_THREADS)]
-    clients = [Client(None, None, random.Random(seed + i), pool, world)  # type: ignore[arg-type]
-               for i, pool in enumerate(pools)]
+    clients = [
+        Client(None, None, random.Random(seed + i), pool, world)  # type: ignore[arg-type]
+        for i, pool in enumerate(pools)
+    ]
 
     # KILLS rounds: load, then SIGKILL to the server's process group at a random moment; restart.
     kill_times = []
@@ -222,10 +239,16 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
             committed += stored is not None
             again = api.call(f"retry {call.op}", call.method, call.path, call.body, key=call.key)
             if stored is not None:
-                if not (again.ok and again.replayed and again.status == stored["status_code"]
-                        and again.data == json.loads(stored["response_body"])):
-                    retry_problems.append(f"{call.op} committed before the kill; the retry answered {again.outcome} "
-                                          f"replayed={again.replayed} (key {call.key})")
+                if not (
+                    again.ok
+                    and again.replayed
+                    and again.status == stored["status_code"]
+                    and again.data == json.loads(stored["response_body"])
+                ):
+                    retry_problems.append(
+                        f"{call.op} committed before the kill; the retry answered {again.outcome} "
+                        f"replayed={again.replayed} (key {call.key})"
+                    )
             elif again.replayed:
                 retry_problems.append(f"{call.op} had no stored response, yet the retry was a replay (key {call.key})")
             elif not again.ok and again.code not in RACE_REFUSALS:
@@ -233,19 +256,25 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
             if isinstance(call.body, dict) and call.key in (call.body.get("reference"), call.body.get("memo")):
                 n = books.documents_for(call.key)
                 if n != (1 if again.ok else 0):
-                    retry_problems.append(f"{call.op} (key {call.key}): {n} documents after the retry answered "
-                                          f"{again.outcome}")
+                    retry_problems.append(
+                        f"{call.op} (key {call.key}): {n} documents after the retry answered {again.outcome}"
+                    )
         # 3. every acknowledged POST replayed: the first response, marked replayed
         replay_problems = []
         for call in acked:
             again = api.call(f"replay {call.op}", "POST", call.path, call.body, key=call.key)
             if not (again.status == call.status and again.replayed and again.data == call.data):
-                replay_problems.append(f"{call.op} replayed after the restart: {again.outcome} "
-                                       f"replayed={again.replayed}, same body {again.data == call.data}")
-            if (call.key and isinstance(call.body, dict)
-                    and call.key in (call.body.get("reference"), call.body.get("memo"))
-                    and books.documents_for(call.key) != 1):
-                    replay_problems.append(f"{call.op} (key {call.key}): {books.documents_for(call.key)} documents")
+                replay_problems.append(
+                    f"{call.op} replayed after the restart: {again.outcome} "
+                    f"replayed={again.replayed}, same body {again.data == call.data}"
+                )
+            if (
+                call.key
+                and isinstance(call.body, dict)
+                and call.key in (call.body.get("reference"), call.body.get("memo"))
+                and books.documents_for(call.key) != 1
+            ):
+                replay_problems.append(f"{call.op} (key {call.key}): {books.documents_for(call.key)} documents")
         report = report_problems(api)
         api.close()
         server.stop()
@@ -253,43 +282,51 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(stress_database: Callabl
         verify = run_cli(url, "audit", "verify", "--company", company.slug)
         problems = books_problems(books)
         problems["numbers answered = numbers stored"] = books.answered_number_problems(recorder.calls + after.calls)
-        counts = {t: books.scalar(f"SELECT count(*) FROM {t} WHERE company_id = :c")
-                  for t in ("invoices", "memos", "payments", "refunds", "applications")}
+        counts = {
+            t: books.scalar(f"SELECT count(*) FROM {t} WHERE company_id = :c")
+            for t in ("invoices", "memos", "payments", "refunds", "applications")
+        }
     finally:
         books.close()
 
     after_failures = after.failures()
-    summary = "\n".join([
-        f"server kill: seed {seed}, {len(clients)} threads ({HOT_THREADS} on the hot customer), {KILLS} rounds "
-        f"of load each ended by SIGKILL (after {', '.join(f'{t:.1f}' for t in kill_times)} s), last restart at "
-        f"{restarted_at:.1f} s, test {time.monotonic() - started:.1f} s",
-        recorder.table(),
-        f"acknowledged writes {len(acked)} (checked {checker.checked}), no answer {len(lost)} "
-        f"(of which committed {committed}, retried {len(lost)}); audit events the last killed server left "
-        f"unsealed {left_unsealed}, sealed by the restarted one",
-        "after the restart: " + ", ".join(f"{t} {n}" for t, n in counts.items()),
-        "retries and replays after the restart:",
-        after.table(),
-        f"pg_stat_database.deadlocks: {deadlocks}",
-        f"audit verify: exit {verify.returncode} {verify.stdout.strip()} {verify.stderr.strip()}",
-    ])
-    problem_text = format_failures({
-        **{f"before the kill: {k}": v for k, v in before_kill.items()},
-        **{f"after the restart: {k}": v for k, v in after_failures.items()},
-        "contract violations": recorder.violations,
-        "load thread crashes": world.crashes,
-        "acknowledged writes not as acknowledged": checker.problems,
-        "retried requests": retry_problems,
-        "acknowledged requests replayed": replay_problems,
-        "audit events after the restart": seal_problems,
-        "reports": report,
-        **problems,
-        "pg_stat_database.deadlocks": [f"{deadlocks} deadlocks counted"] if deadlocks else [],
-        "audit chain": [f"creditmemo audit verify exited {verify.returncode}: {verify.stderr.strip()}"]
-        if verify.returncode else [],
-        "too little load": [f"{len(acked)} acknowledged writes < {MIN_ACKNOWLEDGED}"]
-        if len(acked) < MIN_ACKNOWLEDGED else [],
-    })
+    summary = "\n".join(
+        [
+            f"server kill: seed {seed}, {len(clients)} threads ({HOT_THREADS} on the hot customer), {KILLS} rounds "
+            f"of load each ended by SIGKILL (after {', '.join(f'{t:.1f}' for t in kill_times)} s), last restart at "
+            f"{restarted_at:.1f} s, test {time.monotonic() - started:.1f} s",
+            recorder.table(),
+            f"acknowledged writes {len(acked)} (checked {checker.checked}), no answer {len(lost)} "
+            f"(of which committed {committed}, retried {len(lost)}); audit events the last killed server left "
+            f"unsealed {left_unsealed}, sealed by the restarted one",
+            "after the restart: " + ", ".join(f"{t} {n}" for t, n in counts.items()),
+            "retries and replays after the restart:",
+            after.table(),
+            f"pg_stat_database.deadlocks: {deadlocks}",
+            f"audit verify: exit {verify.returncode} {verify.stdout.strip()} {verify.stderr.strip()}",
+        ]
+    )
+    problem_text = format_failures(
+        {
+            **{f"before the kill: {k}": v for k, v in before_kill.items()},
+            **{f"after the restart: {k}": v for k, v in after_failures.items()},
+            "contract violations": recorder.violations,
+            "load thread crashes": world.crashes,
+            "acknowledged writes not as acknowledged": checker.problems,
+            "retried requests": retry_problems,
+            "acknowledged requests replayed": replay_problems,
+            "audit events after the restart": seal_problems,
+            "reports": report,
+            **problems,
+            "pg_stat_database.deadlocks": [f"{deadlocks} deadlocks counted"] if deadlocks else [],
+            "audit chain": [f"creditmemo audit verify exited {verify.returncode}: {verify.stderr.strip()}"]
+            if verify.returncode
+            else [],
+            "too little load": [f"{len(acked)} acknowledged writes < {MIN_ACKNOWLEDGED}"]
+            if len(acked) < MIN_ACKNOWLEDGED
+            else [],
+        }
+    )
     save_artifact("server_kill.txt", summary + "\n\n" + (problem_text or "no problems") + "\n")
     with capsys.disabled():
         print("\n" + summary + ("\n\nPROBLEMS\n" + problem_text if problem_text else "") + "\n")

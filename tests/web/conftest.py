@@ -24,8 +24,16 @@ from creditmemo.store import migrate
 from creditmemo.store.uow import Database
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "correct horse battery"
 ROLES = ("clerk", "manager", "vp", "controller", "auditor")
@@ -37,7 +45,7 @@ class Site:
     db: Database
     company_id: str
     other_company_id: str
-    users: dict[str, str]                 # role -> e-mail
+    users: dict[str, str]  # role -> e-mail
     invoices: dict[str, Any] = field(default_factory=dict)
     customer_id: str = ""
 
@@ -60,13 +68,15 @@ def _seed(db: Database) -> tuple[str, str, dict[str, str], dict[str, Any], str]:
     with db.uow() as uow:
         for role in ROLES:
             privileges = ["create_multiline_memo"] if role == "clerk" else []
-            u = ensure_company_user(uow, "web-co", f"{role}@web.test", role, privileges, company_name="Web Test Co",
-                                    password=PASSWORD)
+            u = ensure_company_user(
+                uow, "web-co", f"{role}@web.test", role, privileges, company_name="Web Test Co", password=PASSWORD
+            )
             users[role] = u.email
         ensure_company_user(uow, "web-co", "clerk1@web.test", "clerk", [], password=PASSWORD)
         users["single_line_clerk"] = "clerk1@web.test"
-        other = ensure_company_user(uow, "web-other", "controller@other.test", "controller", company_name="Other Co",
-                                    password=PASSWORD)
+        other = ensure_company_user(
+            uow, "web-other", "controller@other.test", "controller", company_name="Other Co", password=PASSWORD
+        )
         users["other"] = other.email
         company_id = uow.companies.id_for_slug("web-co")
         assert company_id is not None
@@ -74,11 +84,17 @@ def _seed(db: Database) -> tuple[str, str, dict[str, str], dict[str, Any], str]:
     today = db.clock().date()
     with db.uow() as uow:
         customer = create_customer(uow, actor, name="Acme Corp", currency="USD", payment_terms_days=30)
-        small = issue_invoice(uow, actor, customer_id=customer.id, currency="USD",
-                              issue_date=today - timedelta(days=40),
-                              lines=[InvoiceLineInput("Support plan", "1", "1000.00", tax_rate="8.25")])
-        big = issue_invoice(uow, actor, customer_id=customer.id, currency="USD", issue_date=today - timedelta(days=10),
-                            lines=BIG_LINES)
+        small = issue_invoice(
+            uow,
+            actor,
+            customer_id=customer.id,
+            currency="USD",
+            issue_date=today - timedelta(days=40),
+            lines=[InvoiceLineInput("Support plan", "1", "1000.00", tax_rate="8.25")],
+        )
+        big = issue_invoice(
+            uow, actor, customer_id=customer.id, currency="USD", issue_date=today - timedelta(days=10), lines=BIG_LINES
+        )
     return company_id, other.company_id, users, {"small": small, "big": big}, customer.id
 
 
@@ -94,8 +110,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     migrate.upgrade(db.engine)
     company_id, other_id, users, invoices, customer_id = _seed(db)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(db), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -119,14 +136,13 @@ def browser(site: Site) -> Iterator[Any]:
         b.close()
 
 
-@pytest.fixture()
+@pytest.fixture
 def new_page(browser: Any, site: Site) -> Iterator[Any]:
     """A factory of pages, each in its own context (own cookies), closed after the test."""
     contexts = []
 
     def make(width: int = 1280, height: int = 900) -> Any:
-        ctx = browser.new_context(viewport={"width": width, "height": height}, base_url=site.url,
-                                  accept_downloads=True)
+        ctx = browser.new_context(viewport={"width": width, "height": height}, base_url=site.url, accept_downloads=True)
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
         return ctx.new_page()
@@ -152,8 +168,14 @@ def shot(page: Any, name: str) -> None:
 def fresh_invoice(site: Site) -> Any:
     """A new three-line invoice of the test customer, for tests that must not share credit."""
     with site.db.uow() as uow:
-        return issue_invoice(uow, system_actor(site.company_id, "test seeder"), customer_id=site.customer_id,
-                             currency="USD", issue_date=site.db.clock().date(), lines=BIG_LINES)
+        return issue_invoice(
+            uow,
+            system_actor(site.company_id, "test seeder"),
+            customer_id=site.customer_id,
+            currency="USD",
+            issue_date=site.db.clock().date(),
+            lines=BIG_LINES,
+        )
 
 
 def today_of(site: Site) -> date:

@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 from creditmemo.domain.inputs import CreditLineInput
 from creditmemo.services.actors import system_actor
 from creditmemo.services.memos.approval import submit_memo
-from creditmemo.services.users import actor_for, get_user_by_email
 from creditmemo.services.memos.create import create_credit_memo_from_invoice
 from creditmemo.services.memos.post import post_memo
+from creditmemo.services.users import actor_for, get_user_by_email
 from tests.web.conftest import PASSWORD, Site, fresh_invoice, shot, sign_in
 
 
@@ -23,8 +23,14 @@ def _posted_memo(site: Site, amount: str = "100.00") -> Any:
     actor = system_actor(site.company_id, "test seeder")
     inv = site.invoices["small"]
     with site.db.uow() as uow:
-        memo = create_credit_memo_from_invoice(uow, actor, inv.id, reason_code="goodwill", auto_apply=False,
-                                               lines=[CreditLineInput(inv.lines[0].id, amount=amount)])
+        memo = create_credit_memo_from_invoice(
+            uow,
+            actor,
+            inv.id,
+            reason_code="goodwill",
+            auto_apply=False,
+            lines=[CreditLineInput(inv.lines[0].id, amount=amount)],
+        )
         return post_memo(uow, actor, memo.id)
 
 
@@ -36,8 +42,9 @@ def _memo_number(page: Any) -> str:
 
 
 class TestMemoStory:
-    def test_clerk_creates_manager_approves_controller_posts_applies_and_downloads(self, site: Site, new_page: Any,
-                                                                                 tmp_path: Path) -> None:
+    def test_clerk_creates_manager_approves_controller_posts_applies_and_downloads(
+        self, site: Site, new_page: Any, tmp_path: Path
+    ) -> None:
         big = site.invoices["big"]
         # The clerk opens the invoice and creates a credit memo: every line is there.
         clerk = new_page()
@@ -186,9 +193,14 @@ class TestReadOnlyAndIsolation:
         memo = _posted_memo(site, "50.00")
         page = new_page()
         sign_in(page, site.users["other"])
-        for path in (f"/memos/{memo.id}", f"/memos/{memo.id}/pdf", f"/memos/{memo.id}/print",
-                     f"/invoices/{site.invoices['small'].id}", f"/customers/{site.customer_id}",
-                     f"/invoices/{site.invoices['small'].id}/credit-memo"):
+        for path in (
+            f"/memos/{memo.id}",
+            f"/memos/{memo.id}/pdf",
+            f"/memos/{memo.id}/print",
+            f"/invoices/{site.invoices['small'].id}",
+            f"/customers/{site.customer_id}",
+            f"/invoices/{site.invoices['small'].id}/credit-memo",
+        ):
             response = page.goto(path)
             assert response is not None and response.status == 404, path
             expect(page.locator("h1")).to_have_text("Not found")
@@ -285,8 +297,13 @@ class TestForms:
         actor = system_actor(site.company_id, "test seeder")
         inv = site.invoices["small"]
         with site.db.uow() as uow:
-            memo = create_credit_memo_from_invoice(uow, actor, inv.id, reason_code="billing_error",
-                                                   lines=[CreditLineInput(inv.lines[0].id, amount="10.00")])
+            memo = create_credit_memo_from_invoice(
+                uow,
+                actor,
+                inv.id,
+                reason_code="billing_error",
+                lines=[CreditLineInput(inv.lines[0].id, amount="10.00")],
+            )
         page = new_page()
         sign_in(page, site.users["clerk"])
         page.goto(f"/memos/{memo.id}")
@@ -336,7 +353,6 @@ class TestListsAndSignIn:
             .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
         assert unlabelled == []
 
-
     def test_list_filters_sort_and_saved_view(self, site: Site, new_page: Any) -> None:
         _posted_memo(site, "20.00")
         page = new_page()
@@ -357,8 +373,11 @@ class TestListsAndSignIn:
         page.goto("/credit-memos")
         page.get_by_role("link", name="Posted by total").click()
         expect(page.get_by_label("Status")).to_have_value("posted")
-        for path, name in (("/invoices", "12-invoices"), ("/customers", "13-customers"),
-                           ("/debit-memos", "14-debit-memos")):
+        for path, name in (
+            ("/invoices", "12-invoices"),
+            ("/customers", "13-customers"),
+            ("/debit-memos", "14-debit-memos"),
+        ):
             page.goto(path)
             expect(page.get_by_test_id("list")).to_be_visible()
             shot(page, name)
@@ -373,8 +392,10 @@ class TestListsAndSignIn:
         page.goto("/")
         shot(page, "16-narrow-dashboard")
         memo = _posted_memo(site, "5.00")
-        for path, name in ((f"/memos/{memo.id}", "17-narrow-memo"),
-                           (f"/invoices/{fresh_invoice(site).id}/credit-memo", "18-narrow-memo-from-invoice")):
+        for path, name in (
+            (f"/memos/{memo.id}", "17-narrow-memo"),
+            (f"/invoices/{fresh_invoice(site).id}/credit-memo", "18-narrow-memo-from-invoice"),
+        ):
             page.goto(path)
             shot(page, name)
             assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1, path

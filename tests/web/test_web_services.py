@@ -28,8 +28,13 @@ PASSWORD = "a long enough password"
 
 def _user(db: Database, role: str = "clerk", slug: str | None = None) -> Actor:
     with db.uow() as uow:
-        user = ensure_company_user(uow, slug or new_id("w").lower().replace("_", "-")[:40],
-                                   f"{new_id('u').lower()}@web.test", role, password=PASSWORD)
+        user = ensure_company_user(
+            uow,
+            slug or new_id("w").lower().replace("_", "-")[:40],
+            f"{new_id('u').lower()}@web.test",
+            role,
+            password=PASSWORD,
+        )
     return actor_for(user)
 
 
@@ -40,11 +45,17 @@ class TestWebSessions:
             signed = sign_in(uow, email=actor.label.upper(), password=PASSWORD)
         assert signed is not None
         with db.uow(readonly=True) as uow:
-            stored = uow.conn.execute(select(web_sessions.c.token_hash).where(
-                web_sessions.c.user_id == actor.user_id)).scalars().all()
+            stored = (
+                uow.conn.execute(select(web_sessions.c.token_hash).where(web_sessions.c.user_id == actor.user_id))
+                .scalars()
+                .all()
+            )
             session = session_for(uow, signed.token)
-            events = uow.conn.execute(select(audit_events.c.action).where(
-                audit_events.c.entity_id == actor.user_id)).scalars().all()
+            events = (
+                uow.conn.execute(select(audit_events.c.action).where(audit_events.c.entity_id == actor.user_id))
+                .scalars()
+                .all()
+            )
         assert stored == [token_digest(signed.token)] and signed.token not in stored
         assert session is not None and session.actor == actor and session.csrf_token == signed.session.csrf_token
         assert "user.signed_in" in events
@@ -83,7 +94,9 @@ class TestPrinting:
         assert printed.print_status == stored.print_status == "printed"
         assert stored.status == "posted" and stored.version == memo.version  # an approval stays valid
         assert [e.changes for e in events] == [
-            {"format": [None, "pdf"], "print_status": ["not_printed", "printed"]}, {"format": [None, "html"]}]
+            {"format": [None, "pdf"], "print_status": ["not_printed", "printed"]},
+            {"format": [None, "html"]},
+        ]
 
     def test_auditor_may_not_and_other_company_cannot_see(self, db: Database, controller: Actor) -> None:
         memo = standalone(db, controller, customer(db, controller).id)
@@ -127,14 +140,24 @@ class TestListQueries:
         for price in ("10.00", "250.00", "99.99"):
             standalone(db, controller, usd.id, price=price)
         with db.uow() as uow:
-            create_standalone_credit_memo(uow, controller, customer_id=jpy.id, currency="JPY", reason_code="goodwill",
-                                          exchange_rate="0.0067", lines=[FreeLineInput("Credit", "1", "5000")])
+            create_standalone_credit_memo(
+                uow,
+                controller,
+                customer_id=jpy.id,
+                currency="JPY",
+                reason_code="goodwill",
+                exchange_rate="0.0067",
+                lines=[FreeLineInput("Credit", "1", "5000")],
+            )
         with db.uow(readonly=True) as uow:
             q = WebQueries(uow.conn)
             cid = controller.company_id
             by_amount = q.memos(cid, "credit", ListQuery(amount_min=Decimal("99.99"), sort="total", descending=False))
             assert [(r["total_minor"], r["currency"]) for r in by_amount.rows] == [
-                (9999, "USD"), (25000, "USD"), (5000, "JPY")]
+                (9999, "USD"),
+                (25000, "USD"),
+                (5000, "JPY"),
+            ]
             upto = q.memos(cid, "credit", ListQuery(amount_max=Decimal("100"), sort="total", descending=False))
             assert [r["total_minor"] for r in upto.rows] == [1000, 9999]
             paged = q.memos(cid, "credit", ListQuery(page=2, page_size=3, sort="number", descending=False))

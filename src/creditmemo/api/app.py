@@ -51,29 +51,46 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         if db.sealer is not None:
             db.sealer.stop()
 
-    app = FastAPI(title="creditmemo", version=creditmemo.__version__, description=DESCRIPTION,
-                  openapi_url="/openapi.json", docs_url="/docs", redoc_url=None, lifespan=lifespan)
+    app = FastAPI(
+        title="creditmemo",
+        version=creditmemo.__version__,
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
     app.state.db = db
     app.state.settings = settings
     app.state.key_cache = KeyCache()
     problems.install(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     v1 = APIRouter(prefix="/v1")
-    for router in (customers.router, invoices.router, memos.invoice_memos, memos.credit_router, memos.debit_router,
-                   payments.router, ledger.router, reports.router, settings_router(), users.router):
+    for router in (
+        customers.router,
+        invoices.router,
+        memos.invoice_memos,
+        memos.credit_router,
+        memos.debit_router,
+        payments.router,
+        ledger.router,
+        reports.router,
+        settings_router(),
+        users.router,
+    ):
         v1.include_router(router)
     app.include_router(v1)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description,
-                                 routes=app.routes)
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
             schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = problems.PROBLEM_SCHEMA
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     from creditmemo import web
+
     web.mount(app)
     return app
 

@@ -73,8 +73,9 @@ def request_id(request: Request) -> str:
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer cmk_…`")
 
 
-async def current_actor(request: Request,
-                        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Actor:
+async def current_actor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Actor:
     """Async so a cached key costs no thread hop; a cache miss looks the key up in the thread pool."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -118,8 +119,14 @@ class Ctx:
                 uow.rollback()
         return Response(result.model_dump_json(), media_type=JSON)
 
-    def write(self, fn: Callable[[UnitOfWork], BaseModel | None], *, status: int = 200, body: BaseModel | None = None,
-              idempotent: bool = True) -> Response:
+    def write(
+        self,
+        fn: Callable[[UnitOfWork], BaseModel | None],
+        *,
+        status: int = 200,
+        body: BaseModel | None = None,
+        idempotent: bool = True,
+    ) -> Response:
         """Run ``fn`` in one transaction (retried by ``Database.transact`` on a deadlock or serialization
         failure) and store the response under the Idempotency-Key in that same transaction."""
         key = self.idempotency_key if idempotent else None
@@ -142,8 +149,9 @@ class Ctx:
             result = fn(uow)
             text = "" if result is None else result.model_dump_json()
             if key is not None:
-                idempotency.save_response(uow, self.actor, key, fingerprint, status, text,
-                                          replace=stored is idempotency.EXPIRED)
+                idempotency.save_response(
+                    uow, self.actor, key, fingerprint, status, text, replace=stored is idempotency.EXPIRED
+                )
             if status == 204:
                 return Response(status_code=204)
             return Response(text, status_code=status, media_type=JSON)
@@ -168,8 +176,11 @@ class Ctx:
                 raise ApiError("conflict", "The request conflicted with concurrent changes; retry it.") from None
             raise
         if numbers and numbers[0].taken:  # committed: the numbers the documents got
-            response = Response(numbering.resolve(bytes(response.body).decode(), numbers[0].taken),
-                                status_code=response.status_code, media_type=JSON)
+            response = Response(
+                numbering.resolve(bytes(response.body).decode(), numbers[0].taken),
+                status_code=response.status_code,
+                media_type=JSON,
+            )
         return response
 
     def _twin(self, key: str | None, fingerprint: str) -> Response | None:
@@ -181,19 +192,27 @@ class Ctx:
 
 
 def _replay(stored: idempotency.StoredResponse) -> Response:
-    return Response(stored.body, status_code=stored.status_code, media_type=JSON,
-                    headers={"Idempotent-Replayed": "true"})
+    return Response(
+        stored.body, status_code=stored.status_code, media_type=JSON, headers={"Idempotent-Replayed": "true"}
+    )
 
 
 async def reader(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Ctx:
     return Ctx(request, database(request), actor, request_id(request))
 
 
-async def writer(request: Request, actor: Annotated[Actor, Depends(current_actor)],
-           idempotency_key: Annotated[str | None, Header(
-               alias="Idempotency-Key", max_length=255,
-               description="Makes the POST safe to retry: a replay returns the first response (24 h).")] = None,
-           ) -> Ctx:
+async def writer(
+    request: Request,
+    actor: Annotated[Actor, Depends(current_actor)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            description="Makes the POST safe to retry: a replay returns the first response (24 h).",
+        ),
+    ] = None,
+) -> Ctx:
     return Ctx(request, database(request), actor, request_id(request), idempotency_key)
 
 
@@ -224,8 +243,15 @@ class EdgeMiddleware:
         scope.setdefault("state", {})["request_id"] = rid
         header = (b"x-request-id", rid.encode())
         if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b""):
-            await _send_problem(scope, send, 422, "validation_error", "NUL characters are not allowed in the URL.",
-                                rid, headers=[header])
+            await _send_problem(
+                scope,
+                send,
+                422,
+                "validation_error",
+                "NUL characters are not allowed in the URL.",
+                rid,
+                headers=[header],
+            )
             return
 
         async def send_with_id(message: dict[str, Any]) -> None:
@@ -239,8 +265,14 @@ class EdgeMiddleware:
             except ValueError:
                 too_big = False
             if too_big:
-                await _send_problem(scope, send_with_id, 413, "payload_too_large",
-                                    f"The body is larger than {self.max_body} bytes.", rid)
+                await _send_problem(
+                    scope,
+                    send_with_id,
+                    413,
+                    "payload_too_large",
+                    f"The body is larger than {self.max_body} bytes.",
+                    rid,
+                )
                 return
         seen = 0
 
@@ -256,16 +288,42 @@ class EdgeMiddleware:
         await self.app(scope, limited_receive, send_with_id)
 
 
-async def _send_problem(scope: dict[str, Any], send: Any, status: int, code: str, detail: str, rid: str,
-                        headers: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _send_problem(
+    scope: dict[str, Any],
+    send: Any,
+    status: int,
+    code: str,
+    detail: str,
+    rid: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     import json
 
     from creditmemo.api.problems import PROBLEM_JSON, PROBLEMS
-    body = json.dumps({"type": f"/problems/{code}", "title": PROBLEMS[code][1], "status": status, "detail": detail,
-                       "instance": scope.get("path"), "code": code, "errors": [], "request_id": rid}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
-                            *(headers or [])]})
+
+    body = json.dumps(
+        {
+            "type": f"/problems/{code}",
+            "title": PROBLEMS[code][1],
+            "status": status,
+            "detail": detail,
+            "instance": scope.get("path"),
+            "code": code,
+            "errors": [],
+            "request_id": rid,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -44,14 +44,15 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
 }
 DEFAULT_DOMAIN_STATUS: Final = 422
 _MEMBER = re.compile(r"^[a-z_][a-z0-9_]*$")
-_RESERVED: Final = frozenset({"type", "title", "status", "detail", "instance", "code", "field", "errors",
-                              "request_id"})
+_RESERVED: Final = frozenset({"type", "title", "status", "detail", "instance", "code", "field", "errors", "request_id"})
 
 
 class ApiError(DomainError):
     """An error only the HTTP edge raises (credentials, body size); ``code`` per instance."""
 
-    def __init__(self, code: str, detail: str, *, field: str | None = None, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, code: str, detail: str, *, field: str | None = None, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail, field=field)
         self.code = code  # type: ignore[misc]
         self.headers = headers or {}
@@ -61,17 +62,32 @@ def status_for(code: str) -> int:
     return PROBLEMS.get(code, (DEFAULT_DOMAIN_STATUS, ""))[0]
 
 
-def problem(request: Request | None, code: str, detail: str, *, field: str | None = None,
-            errors: list[dict[str, str]] | None = None, extra: dict[str, Any] | None = None,
-            headers: dict[str, str] | None = None, status: int | None = None) -> JSONResponse:
+def problem(
+    request: Request | None,
+    code: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+    status: int | None = None,
+) -> JSONResponse:
     status = status or status_for(code)
     title = PROBLEMS.get(code, (status, code.replace("_", " ").capitalize()))[1]
-    body: dict[str, Any] = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail,
-                            "instance": request.url.path if request is not None else None, "code": code}
+    body: dict[str, Any] = {
+        "type": f"/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path if request is not None else None,
+        "code": code,
+    }
     if field is not None:
         body["field"] = field
-    body["errors"] = errors if errors is not None else ([{"field": field, "code": code, "message": detail}]
-                                                        if field else [])
+    body["errors"] = (
+        errors if errors is not None else ([{"field": field, "code": code, "message": detail}] if field else [])
+    )
     for key, value in (extra or {}).items():
         if _MEMBER.match(key) and key not in _RESERVED:
             body[key] = _jsonable(value)
@@ -104,8 +120,15 @@ def domain_problem(request: Request | None, exc: DomainError) -> JSONResponse:
     if status >= 500:
         log.error("internal domain error %s: %s", code, exc.detail)
         return problem(request, "internal_error", "The server failed to handle this request.", status=500)
-    return problem(request, code, exc.detail, field=exc.field, errors=errors, extra=dict(exc.context),
-                   headers=getattr(exc, "headers", None))
+    return problem(
+        request,
+        code,
+        exc.detail,
+        field=exc.field,
+        errors=errors,
+        extra=dict(exc.context),
+        headers=getattr(exc, "headers", None),
+    )
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -131,13 +154,21 @@ def validation_problem(request: Request, exc: RequestValidationError) -> JSONRes
             field, message = "body", "The body is not valid JSON."
         errors.append({"field": field, "code": kind, "message": message})
     first = errors[0] if errors else {"field": "body", "message": "Invalid request."}
-    return problem(request, "validation_error", f"{first['field']}: {first['message']}", field=first["field"],
-                   errors=errors)
+    return problem(
+        request, "validation_error", f"{first['field']}: {first['message']}", field=first["field"], errors=errors
+    )
 
 
-_HTTP_CODES: Final = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-                      405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
-                      422: "validation_error"}
+_HTTP_CODES: Final = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+}
 
 
 def http_problem(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -150,15 +181,18 @@ def data_problem(request: Request, exc: Exception) -> JSONResponse:
     """The database refused a value the schemas let through (a NUL character, a number or date out of the
     column's range): the client's input, so 422, never a 500."""
     log.info("database refused a value on %s %s: %s", request.method, request.url.path, str(exc).splitlines()[0])
-    return problem(request, "validation_error", "A value is not acceptable (e.g. a NUL character or out of range).",
-                   field="body")
+    return problem(
+        request, "validation_error", "A value is not acceptable (e.g. a NUL character or out of range).", field="body"
+    )
 
 
 def unexpected_problem(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled error on %s %s (request %s)", request.method, request.url.path, _request_id(request),
-              exc_info=exc)
-    return problem(request, "internal_error", "The server failed to handle this request; quote the request id.",
-                   status=500)
+    log.error(
+        "unhandled error on %s %s (request %s)", request.method, request.url.path, _request_id(request), exc_info=exc
+    )
+    return problem(
+        request, "internal_error", "The server failed to handle this request; quote the request id.", status=500
+    )
 
 
 def install(app: Any) -> None:
@@ -174,22 +208,34 @@ PROBLEM_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
     "required": ["type", "title", "status", "detail", "code"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": ["string", "null"]}, "code": {"type": "string"},
-        "field": {"type": ["string", "null"]}, "request_id": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}}}},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": ["string", "null"]},
+        "code": {"type": "string"},
+        "field": {"type": ["string", "null"]},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
         "allowed_actions": {"type": "array", "items": {"type": "string"}},
     },
     "additionalProperties": True,
 }
 _DESCRIPTIONS: Final = {
-    400: "Bad request", 401: "Missing or invalid API key (`unauthorized`)",
-    403: "The role lacks the permission (`forbidden`)", 404: "Not found, or another company's (`not_found`)",
+    400: "Bad request",
+    401: "Missing or invalid API key (`unauthorized`)",
+    403: "The role lacks the permission (`forbidden`)",
+    404: "Not found, or another company's (`not_found`)",
     409: "State conflict (`invalid_transition`, `approval_required`, `idempotency_conflict`, `memo_settled`)",
     413: "Body larger than the limit (`payload_too_large`)",
     422: "Invalid input or amount rule (`validation_error`, `over_credit`, `insufficient_available`, "
-         "`currency_mismatch`)",
+    "`currency_mismatch`)",
     500: "Internal error (with a request id, never a stack trace)",
 }
 
@@ -197,5 +243,10 @@ _DESCRIPTIONS: Final = {
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: 401, 422 and 500 always, plus the given statuses."""
     wanted = sorted({401, 422, 500, *statuses})
-    return {s: {"description": _DESCRIPTIONS.get(s, "Problem"),
-                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}} for s in wanted}
+    return {
+        s: {
+            "description": _DESCRIPTIONS.get(s, "Problem"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for s in wanted
+    }

@@ -38,8 +38,12 @@ def demo(database_url: DbUrl = None, as_json: Json = False) -> None:
         out.print("The demo company already exists; nothing changed.")
         return
     if as_json:
-        emit_json({"company_id": summary.company_id, "memos": [
-            {"number": n, "status": s, "total": t, "customer": c} for n, s, t, c in summary.memos]})
+        emit_json(
+            {
+                "company_id": summary.company_id,
+                "memos": [{"number": n, "status": s, "total": t, "customer": c} for n, s, t, c in summary.memos],
+            }
+        )
         return
     table = Table(title="Demo company: memos")
     for col in ("number", "status", "total", "customer"):
@@ -53,15 +57,15 @@ from creditmemo.cli.show import register as _register_show  # noqa: E402
 
 _register_show(app)
 
-from creditmemo.cli.settlement import register as _register_settlement  # noqa: E402
 from creditmemo.cli.reports import register as _register_reports  # noqa: E402
+from creditmemo.cli.settlement import register as _register_settlement  # noqa: E402
 
 _register_settlement(app)
 _register_reports(app)
 
-from creditmemo.cli.worker import register as _register_worker  # noqa: E402
 from creditmemo.cli.audit import register as _register_audit  # noqa: E402
 from creditmemo.cli.policy import register as _register_policy  # noqa: E402
+from creditmemo.cli.worker import register as _register_worker  # noqa: E402
 
 _register_worker(app)
 _register_audit(app)

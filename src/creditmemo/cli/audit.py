@@ -18,8 +18,9 @@ def register(app: typer.Typer) -> None:
 
     @audit_app.command("seal")
     def seal(
-        watch_: Annotated[bool, typer.Option(
-            "--watch", help="Keep sealing until stopped (SIGTERM or Ctrl-C).")] = False,
+        watch_: Annotated[
+            bool, typer.Option("--watch", help="Keep sealing until stopped (SIGTERM or Ctrl-C).")
+        ] = False,
         interval: Annotated[float, typer.Option("--interval", help="Seconds between rounds with --watch.")] = 0.05,
         database_url: DbUrl = None,
     ) -> None:
@@ -41,9 +42,11 @@ def register(app: typer.Typer) -> None:
     @audit_app.command("verify")
     def verify(
         company: Annotated[str | None, typer.Option("--company", help="Company slug (default: every company).")] = None,
-        read_only: Annotated[bool, typer.Option(
-            "--read-only", help="Do not seal pending events first (only count them).")] = False,
-        database_url: DbUrl = None, as_json: Json = False,
+        read_only: Annotated[
+            bool, typer.Option("--read-only", help="Do not seal pending events first (only count them).")
+        ] = False,
+        database_url: DbUrl = None,
+        as_json: Json = False,
     ) -> None:
         """Seal committed events still waiting to join the chain, then verify the audit chain of one company
         or of all; non-zero exit on the first break."""
@@ -62,17 +65,28 @@ def register(app: typer.Typer) -> None:
             with db.uow(readonly=True) as uow:
                 for company_id in ids:
                     seq, _ = uow.audit.head(company_id)
-                    results.append((company_id, seq, pending_events(uow, company_id),
-                                    verify_audit_chain(uow, company_id)))
+                    results.append(
+                        (company_id, seq, pending_events(uow, company_id), verify_audit_chain(uow, company_id))
+                    )
         except DomainError as e:
             fail(e)
         finally:
             db.dispose()
         broken = [(c, s, b) for c, s, _, b in results if b is not None]
         if as_json:
-            emit_json([{"company_id": c, "events": s, "pending": p, "sealed_now": sealed, "ok": b is None,
-                        "break": None if b is None else {"seq": b.seq, "event_id": b.event_id, "reason": b.reason}}
-                       for c, s, p, b in results])
+            emit_json(
+                [
+                    {
+                        "company_id": c,
+                        "events": s,
+                        "pending": p,
+                        "sealed_now": sealed,
+                        "ok": b is None,
+                        "break": None if b is None else {"seq": b.seq, "event_id": b.event_id, "reason": b.reason},
+                    }
+                    for c, s, p, b in results
+                ]
+            )
         else:
             if sealed:
                 out.print(f"sealed {sealed} events that were waiting to join the chain")
@@ -81,7 +95,8 @@ def register(app: typer.Typer) -> None:
                 if b is None:
                     out.print(f"ok      {c}: {s} events, chain intact{waiting}")
                 else:
-                    err.print(f"BROKEN  {c}: first broken event #{b.seq} id={b.event_id or '-'}: {b.reason}",
-                              highlight=False)
+                    err.print(
+                        f"BROKEN  {c}: first broken event #{b.seq} id={b.event_id or '-'}: {b.reason}", highlight=False
+                    )
         if broken:
             raise typer.Exit(1)

@@ -14,8 +14,12 @@ from creditmemo.store.uow import Database
 out = Console()
 err = Console(stderr=True)
 
-DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="DATABASE_URL",
-                                           help="SQLAlchemy URL; default: the SQLite file creditmemo.db.")]
+DbUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url", envvar="DATABASE_URL", help="SQLAlchemy URL; default: the SQLite file creditmemo.db."
+    ),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 

@@ -37,7 +37,8 @@ def register(app: typer.Typer) -> None:
     @policy_app.command("set")
     def set_(
         policy: Annotated[str, typer.Argument(help="The policy as JSON, or @file.json.")],
-        company: Company = "demo", database_url: DbUrl = None,
+        company: Company = "demo",
+        database_url: DbUrl = None,
     ) -> None:
         """Replace the approval policy (validated, audited), e.g.
         '{"tiers": [{"name": "manager", "above": "5000.00", "min_role": "manager"}],

@@ -45,27 +45,41 @@ def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
 
     @report_app.command("statement")
-    def statement(customer: str, start: Annotated[str, Opt()], end: Annotated[str, Opt()],
-                  company: Company = "demo", database_url: DbUrl = None, as_json: Json = False) -> None:
+    def statement(
+        customer: str,
+        start: Annotated[str, Opt()],
+        end: Annotated[str, Opt()],
+        company: Company = "demo",
+        database_url: DbUrl = None,
+        as_json: Json = False,
+    ) -> None:
         """A customer's statement: opening balance, documents and settlements, closing balance."""
         try:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
-                st = customer_statement(uow, actor, customer_id_for(uow, actor.company_id, customer), start=start, end=end)
+                st = customer_statement(
+                    uow, actor, customer_id_for(uow, actor.company_id, customer), start=start, end=end
+                )
         except DomainError as e:
             fail(e)
         if as_json:
             emit_json(plain(st))
             return
-        rows = [[l.date, l.kind, l.number, l.description, l.debit.amount or "", l.credit.amount or "", l.balance]
-                for l in st.lines]
+        rows = [
+            [l.date, l.kind, l.number, l.description, l.debit.amount or "", l.credit.amount or "", l.balance]
+            for l in st.lines
+        ]
         out.print(f"{st.customer_name} ({st.currency}) {st.start} to {st.end}: opening {st.opening_balance.amount}")
         table("Statement", ["date", "kind", "number", "description", "debit", "credit", "balance"], rows)
         out.print(f"closing {st.closing_balance.amount} {st.currency}")
 
     @report_app.command("aging")
-    def aging(as_of: Annotated[str, Opt(help="YYYY-MM-DD")] = date.today().isoformat(), company: Company = "demo",
-              database_url: DbUrl = None, as_json: Json = False) -> None:
+    def aging(
+        as_of: Annotated[str, Opt(help="YYYY-MM-DD")] = date.today().isoformat(),
+        company: Company = "demo",
+        database_url: DbUrl = None,
+        as_json: Json = False,
+    ) -> None:
         """AR aging: amount due by days past due, per customer and total; unapplied credit beside it."""
         try:
             with database(database_url).uow(readonly=True) as uow:
@@ -76,37 +90,78 @@ def register(app: typer.Typer) -> None:
             emit_json(plain(result))
             return
         cols = ["customer", "currency", "current", "1-30", "31-60", "61-90", "90+", "total due", "unapplied", "net"]
-        table(f"AR aging as of {result.as_of}", cols, [
-            [r.customer_name, r.currency, r.current, r.days_1_30, r.days_31_60, r.days_61_90, r.days_over_90,
-             r.total_due, r.unapplied_credit, r.net] for r in (*result.rows, *result.totals)])
+        table(
+            f"AR aging as of {result.as_of}",
+            cols,
+            [
+                [
+                    r.customer_name,
+                    r.currency,
+                    r.current,
+                    r.days_1_30,
+                    r.days_31_60,
+                    r.days_61_90,
+                    r.days_over_90,
+                    r.total_due,
+                    r.unapplied_credit,
+                    r.net,
+                ]
+                for r in (*result.rows, *result.totals)
+            ],
+        )
 
     @report_app.command("register")
-    def register_cmd(start: Annotated[str | None, Opt()] = None, end: Annotated[str | None, Opt()] = None,
-                     reason: Annotated[str | None, Opt()] = None, status: Annotated[str | None, Opt()] = None,
-                     customer: Annotated[str | None, Opt()] = None, company: Company = "demo",
-                     database_url: DbUrl = None, as_json: Json = False) -> None:
+    def register_cmd(
+        start: Annotated[str | None, Opt()] = None,
+        end: Annotated[str | None, Opt()] = None,
+        reason: Annotated[str | None, Opt()] = None,
+        status: Annotated[str | None, Opt()] = None,
+        customer: Annotated[str | None, Opt()] = None,
+        company: Company = "demo",
+        database_url: DbUrl = None,
+        as_json: Json = False,
+    ) -> None:
         """Credit memo register by period, reason, status and customer, with totals."""
         try:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
                 cid = customer_id_for(uow, actor.company_id, customer) if customer else None
-                result = credit_memo_register(uow, actor, start=start, end=end, reason_code=reason, status=status,
-                                              customer_id=cid)
+                result = credit_memo_register(
+                    uow, actor, start=start, end=end, reason_code=reason, status=status, customer_id=cid
+                )
         except DomainError as e:
             fail(e)
         if as_json:
             emit_json(plain(result))
             return
-        table("Credit memo register", ["number", "date", "customer", "reason", "status", "total", "applied",
-                                       "refunded", "available"],
-              [[r.number, r.issue_date, r.customer_name, r.reason_code, r.status, r.total, r.amount_applied,
-                r.amount_refunded, r.amount_available] for r in result.rows])
+        table(
+            "Credit memo register",
+            ["number", "date", "customer", "reason", "status", "total", "applied", "refunded", "available"],
+            [
+                [
+                    r.number,
+                    r.issue_date,
+                    r.customer_name,
+                    r.reason_code,
+                    r.status,
+                    r.total,
+                    r.amount_applied,
+                    r.amount_refunded,
+                    r.amount_available,
+                ]
+                for r in result.rows
+            ],
+        )
         for t in result.totals:
             out.print(f"{t.count} memos: total {t.total}, applied {t.amount_applied}, refunded {t.amount_refunded}")
 
     @report_app.command("trial-balance")
-    def trial_balance_cmd(as_of: Annotated[str | None, Opt()] = None, company: Company = "demo",
-                          database_url: DbUrl = None, as_json: Json = False) -> None:
+    def trial_balance_cmd(
+        as_of: Annotated[str | None, Opt()] = None,
+        company: Company = "demo",
+        database_url: DbUrl = None,
+        as_json: Json = False,
+    ) -> None:
         """Debits and credits per account in the company currency, from the journal."""
         try:
             with database(database_url).uow(readonly=True) as uow:
@@ -116,10 +171,15 @@ def register(app: typer.Typer) -> None:
         if as_json:
             emit_json({**plain(tb), "balanced": tb.balanced})
             return
-        table(f"Trial balance ({tb.currency})", ["account", "name", "debit", "credit", "balance"],
-              [[r.account, r.name, r.debit, r.credit, r.balance] for r in tb.rows])
-        out.print(f"totals {tb.total_debit.amount} / {tb.total_credit.amount}: "
-                  f"{'balanced' if tb.balanced else 'NOT BALANCED'}")
+        table(
+            f"Trial balance ({tb.currency})",
+            ["account", "name", "debit", "credit", "balance"],
+            [[r.account, r.name, r.debit, r.credit, r.balance] for r in tb.rows],
+        )
+        out.print(
+            f"totals {tb.total_debit.amount} / {tb.total_credit.amount}: "
+            f"{'balanced' if tb.balanced else 'NOT BALANCED'}"
+        )
 
     @app.command("reconcile")
     def reconcile_cmd(company: Company = "demo", database_url: DbUrl = None, as_json: Json = False) -> None:

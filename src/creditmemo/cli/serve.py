@@ -16,7 +16,9 @@ from creditmemo.services.users import ensure_company_user, get_user_by_email, is
 
 Company = Annotated[str, typer.Option("--company", help="Company slug (created if missing).")]
 Role_ = Annotated[str, typer.Option("--role", help="clerk, manager, vp, controller, auditor or admin.")]
-Privilege = Annotated[list[str] | None, typer.Option("--privilege", help="Extra privilege, e.g. create_multiline_memo.")]
+Privilege = Annotated[
+    list[str] | None, typer.Option("--privilege", help="Extra privilege, e.g. create_multiline_memo.")
+]
 
 
 def _log_config() -> dict[str, object]:
@@ -48,8 +50,9 @@ class _SealerProcess:
 
     def _keep(self) -> None:
         while not self._stopping.is_set():
-            self._proc = subprocess.Popen([sys.executable, "-m", "creditmemo", "audit", "seal", "--watch"],
-                                          stdout=subprocess.DEVNULL)
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "creditmemo", "audit", "seal", "--watch"], stdout=subprocess.DEVNULL
+            )
             while self._proc.poll() is None and not self._stopping.is_set():
                 self._stopping.wait(1.0)
             if not self._stopping.is_set():
@@ -72,11 +75,24 @@ def register(app: typer.Typer) -> None:
     app.add_typer(user_app, name="user")
 
     @app.command()
-    def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, database_url: DbUrl = None,
-              log_level: str = "warning", access_log: bool = False, timeout_keep_alive: int = 75,
-              sealer: Annotated[str, typer.Option(help=(
-                  "process: one process beside the workers seals the audit trail; thread: each worker seals "
-                  "in a background thread."))] = "process") -> None:
+    def serve(
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        workers: int = 1,
+        database_url: DbUrl = None,
+        log_level: str = "warning",
+        access_log: bool = False,
+        timeout_keep_alive: int = 75,
+        sealer: Annotated[
+            str,
+            typer.Option(
+                help=(
+                    "process: one process beside the workers seals the audit trail; thread: each worker seals "
+                    "in a background thread."
+                )
+            ),
+        ] = "process",
+    ) -> None:
         """Serve the REST API (/v1, /openapi.json, /docs) and the web UI (/) with uvicorn."""
         import uvicorn
 
@@ -90,17 +106,32 @@ def register(app: typer.Typer) -> None:
             sealing.start()
         out.print(f"creditmemo listening on http://{host}:{port} (workers: {workers})")
         try:
-            uvicorn.run("creditmemo.api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                        log_level=log_level, access_log=access_log, proxy_headers=False,
-                        timeout_keep_alive=timeout_keep_alive, log_config=_log_config())
+            uvicorn.run(
+                "creditmemo.api.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level=log_level,
+                access_log=access_log,
+                proxy_headers=False,
+                timeout_keep_alive=timeout_keep_alive,
+                log_config=_log_config(),
+            )
         finally:
             if sealing is not None:
                 sealing.stop()
 
     @key_app.command("create")
-    def apikey_create(company: Company, user: Annotated[str, typer.Option("--user", help="User e-mail.")],
-                      role: Role_, privilege: Privilege = None, name: str | None = None,
-                      database_url: DbUrl = None, as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    def apikey_create(
+        company: Company,
+        user: Annotated[str, typer.Option("--user", help="User e-mail.")],
+        role: Role_,
+        privilege: Privilege = None,
+        name: str | None = None,
+        database_url: DbUrl = None,
+        as_json: Annotated[bool, typer.Option("--json")] = False,
+    ) -> None:
         """Create a key (and the company and user when missing). The key is printed once, as the last word."""
         try:
             with database(database_url).uow() as uow:
@@ -109,17 +140,28 @@ def register(app: typer.Typer) -> None:
         except DomainError as e:
             fail(e)
         if as_json:
-            emit_json({"key": issued.key, "key_id": issued.id, "user_id": found.id, "company_id": found.company_id,
-                       "role": str(found.role)})
+            emit_json(
+                {
+                    "key": issued.key,
+                    "key_id": issued.id,
+                    "user_id": found.id,
+                    "company_id": found.company_id,
+                    "role": str(found.role),
+                }
+            )
             return
         print(f"company {company} user {found.email} role {found.role} key id {issued.id}")
         print(f"API key (shown once): {issued.key}")
 
     @user_app.command("create")
-    def user_create(company: Company, email: Annotated[str, typer.Option("--email")], role: Role_,
-                    privilege: Privilege = None,
-                    password: Annotated[str | None, typer.Option("--password", help="Omit to be prompted.")] = None,
-                    database_url: DbUrl = None) -> None:
+    def user_create(
+        company: Company,
+        email: Annotated[str, typer.Option("--email")],
+        role: Role_,
+        privilege: Privilege = None,
+        password: Annotated[str | None, typer.Option("--password", help="Omit to be prompted.")] = None,
+        database_url: DbUrl = None,
+    ) -> None:
         """Create a user (and the company when missing) who can sign in to the web UI."""
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -131,9 +173,11 @@ def register(app: typer.Typer) -> None:
         out.print(f"user {found.email} ({found.role}) in company {company}: {found.id}")
 
     @user_app.command("set-password")
-    def user_set_password(email: Annotated[str, typer.Option("--email")],
-                          password: Annotated[str | None, typer.Option("--password")] = None,
-                          database_url: DbUrl = None) -> None:
+    def user_set_password(
+        email: Annotated[str, typer.Option("--email")],
+        password: Annotated[str | None, typer.Option("--password")] = None,
+        database_url: DbUrl = None,
+    ) -> None:
         """Set a user's password."""
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -146,8 +190,9 @@ def register(app: typer.Typer) -> None:
         out.print(f"password set for {found.email}")
 
     @app.command("demo-access")
-    def demo_access_cmd(url: str = "http://127.0.0.1:8000", load_if_empty: bool = False,
-                        database_url: DbUrl = None) -> None:
+    def demo_access_cmd(
+        url: str = "http://127.0.0.1:8000", load_if_empty: bool = False, database_url: DbUrl = None
+    ) -> None:
         """Migrate; with --load-if-empty load the demo company into an empty database; then print the URL, a
         fresh API key per demo role and the demo users' e-mails and passwords."""
         from sqlalchemy import func, select

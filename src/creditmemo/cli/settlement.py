@@ -29,38 +29,67 @@ def resolve(uow: UnitOfWork, company_id: str, ref: str) -> tuple[str, str]:
     """(document type, id) of a memo, payment or invoice named by number or id."""
     for table, kind in ((memos, None), (payments, "payment"), (invoices, "invoice")):
         cols = [table.c.id] + ([table.c.kind] if kind is None else [])
-        row = uow.conn.execute(select(*cols).where(
-            table.c.company_id == company_id, or_(table.c.id == ref, table.c.number == ref))).first()
+        row = uow.conn.execute(
+            select(*cols).where(table.c.company_id == company_id, or_(table.c.id == ref, table.c.number == ref))
+        ).first()
         if row is not None:
             return (f"{row[1]}_memo" if kind is None else kind), row[0]
     raise NotFoundError("document", ref)
 
 
 def customer_id_for(uow: UnitOfWork, company_id: str, name_or_id: str) -> str:
-    cid = uow.conn.execute(select(customers.c.id).where(
-        customers.c.company_id == company_id, or_(customers.c.id == name_or_id, customers.c.name == name_or_id))).scalar()
+    cid = uow.conn.execute(
+        select(customers.c.id).where(
+            customers.c.company_id == company_id, or_(customers.c.id == name_or_id, customers.c.name == name_or_id)
+        )
+    ).scalar()
     if cid is None:
         raise NotFoundError("customer", name_or_id)
     return str(cid)
 
 
 def application_dict(a: Application) -> dict[str, Any]:
-    return {"id": a.id, "source_type": str(a.source_type), "source_id": a.source_id, "target_type": str(a.target_type),
-            "target_id": a.target_id, "amount": str(a.amount.amount), "currency": a.currency,
-            "status": str(a.status), "applied_on": str(a.applied_on)}
+    return {
+        "id": a.id,
+        "source_type": str(a.source_type),
+        "source_id": a.source_id,
+        "target_type": str(a.target_type),
+        "target_id": a.target_id,
+        "amount": str(a.amount.amount),
+        "currency": a.currency,
+        "status": str(a.status),
+        "applied_on": str(a.applied_on),
+    }
 
 
 def payment_dict(p: Payment) -> dict[str, Any]:
-    return {"id": p.id, "number": p.number, "customer_id": p.customer_id, "amount": str(p.amount.amount),
-            "currency": p.currency, "amount_applied": str(p.amount_applied.amount),
-            "amount_available": str(p.amount_available.amount), "received_on": str(p.received_on),
-            "method": p.method, "reference": p.reference}
+    return {
+        "id": p.id,
+        "number": p.number,
+        "customer_id": p.customer_id,
+        "amount": str(p.amount.amount),
+        "currency": p.currency,
+        "amount_applied": str(p.amount_applied.amount),
+        "amount_available": str(p.amount_available.amount),
+        "received_on": str(p.received_on),
+        "method": p.method,
+        "reference": p.reference,
+    }
 
 
 def refund_dict(r: Refund) -> dict[str, Any]:
-    return {"id": r.id, "number": r.number, "source_type": str(r.source_type), "source_id": r.source_id,
-            "amount": str(r.amount.amount), "currency": r.amount.currency, "method": r.method,
-            "reference": r.reference, "refunded_on": str(r.refunded_on), "override_reason": r.override_reason}
+    return {
+        "id": r.id,
+        "number": r.number,
+        "source_type": str(r.source_type),
+        "source_id": r.source_id,
+        "amount": str(r.amount.amount),
+        "currency": r.amount.currency,
+        "method": r.method,
+        "reference": r.reference,
+        "refunded_on": str(r.refunded_on),
+        "override_reason": r.override_reason,
+    }
 
 
 def register(app: typer.Typer) -> None:
@@ -76,15 +105,27 @@ def register(app: typer.Typer) -> None:
         method: Annotated[str, typer.Option(help="wire, card, check, ach ...")] = "wire",
         reference: Annotated[str | None, typer.Option()] = None,
         rate: Annotated[str | None, typer.Option(help="Exchange rate to the company currency.")] = None,
-        company: Company = "demo", database_url: DbUrl = None, as_json: Json = False,
+        company: Company = "demo",
+        database_url: DbUrl = None,
+        as_json: Json = False,
     ) -> None:
         """Record a payment received (Dr cash, Cr AR)."""
         try:
+
             def run(uow: UnitOfWork) -> Payment:
                 actor = writer(uow, company)
-                return record_payment(uow, actor, customer_id=customer_id_for(uow, actor.company_id, customer),
-                                      amount=amount, currency=currency, received_on=received_on, method=method,
-                                      reference=reference, exchange_rate=rate)
+                return record_payment(
+                    uow,
+                    actor,
+                    customer_id=customer_id_for(uow, actor.company_id, customer),
+                    amount=amount,
+                    currency=currency,
+                    received_on=received_on,
+                    method=method,
+                    reference=reference,
+                    exchange_rate=rate,
+                )
+
             p = database(database_url).transact(run)
         except DomainError as e:
             fail(e)
@@ -98,10 +139,13 @@ def register(app: typer.Typer) -> None:
         source: Annotated[str, typer.Argument(help="Credit memo or payment (number or id).")],
         to: Annotated[list[str], typer.Option("--to", help="TARGET=AMOUNT, target an invoice or debit memo; repeat.")],
         on: Annotated[str | None, typer.Option(help="Application date, YYYY-MM-DD (default today).")] = None,
-        company: Company = "demo", database_url: DbUrl = None, as_json: Json = False,
+        company: Company = "demo",
+        database_url: DbUrl = None,
+        as_json: Json = False,
     ) -> None:
         """Apply a posted credit memo or a payment to open invoices and posted debit memos."""
         try:
+
             def run(uow: UnitOfWork) -> list[Application]:
                 actor = writer(uow, company)
                 source_type, source_id = resolve(uow, actor.company_id, source)
@@ -112,8 +156,10 @@ def register(app: typer.Typer) -> None:
                         raise ValidationFailedError.single(f"to[{i}]", "Write TARGET=AMOUNT.", "invalid")
                     target_type, target_id = resolve(uow, actor.company_id, ref)
                     allocations.append(AllocationInput(target_type, target_id, amount))
-                return apply_credit(uow, actor, source_type=source_type, source_id=source_id,
-                                    allocations=allocations, on=on)
+                return apply_credit(
+                    uow, actor, source_type=source_type, source_id=source_id, allocations=allocations, on=on
+                )
+
             apps = database(database_url).transact(run)
         except DomainError as e:
             fail(e)
@@ -124,8 +170,9 @@ def register(app: typer.Typer) -> None:
             out.print(f"{a.id}: {a.amount} from {source} to {a.target_type} {a.target_id}")
 
     @app.command("unapply")
-    def unapply_cmd(application_id: str, company: Company = "demo", database_url: DbUrl = None,
-                    as_json: Json = False) -> None:
+    def unapply_cmd(
+        application_id: str, company: Company = "demo", database_url: DbUrl = None, as_json: Json = False
+    ) -> None:
         """Reverse an application (it is kept, marked reversed) and restore both sides."""
         try:
             a = database(database_url).transact(lambda uow: unapply(uow, writer(uow, company), application_id))
@@ -144,15 +191,28 @@ def register(app: typer.Typer) -> None:
         reference: Annotated[str | None, typer.Option()] = None,
         on: Annotated[str | None, typer.Option(help="Refund date, YYYY-MM-DD (default today).")] = None,
         override_reason: Annotated[str | None, typer.Option(help="Controller override of the refund limits.")] = None,
-        company: Company = "demo", database_url: DbUrl = None, as_json: Json = False,
+        company: Company = "demo",
+        database_url: DbUrl = None,
+        as_json: Json = False,
     ) -> None:
         """Pay money back against a credit memo's or payment's available amount (Dr AR, Cr cash)."""
         try:
+
             def run(uow: UnitOfWork) -> Refund:
                 actor = writer(uow, company)
                 source_type, source_id = resolve(uow, actor.company_id, source)
-                return refund(uow, actor, source_type=source_type, source_id=source_id, amount=amount,
-                              method=method, reference=reference, refunded_on=on, override_reason=override_reason)
+                return refund(
+                    uow,
+                    actor,
+                    source_type=source_type,
+                    source_id=source_id,
+                    amount=amount,
+                    method=method,
+                    reference=reference,
+                    refunded_on=on,
+                    override_reason=override_reason,
+                )
+
             r = database(database_url).transact(run)
         except DomainError as e:
             fail(e)

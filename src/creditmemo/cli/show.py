@@ -26,8 +26,9 @@ def reader(uow: UnitOfWork, slug: str) -> Actor:
 
 
 def find_memo_id(uow: UnitOfWork, company_id: str, ref: str) -> str:
-    memo_id = uow.conn.execute(select(memos.c.id).where(
-        memos.c.company_id == company_id, or_(memos.c.id == ref, memos.c.number == ref))).scalar()
+    memo_id = uow.conn.execute(
+        select(memos.c.id).where(memos.c.company_id == company_id, or_(memos.c.id == ref, memos.c.number == ref))
+    ).scalar()
     if memo_id is None:
         raise NotFoundError("memo", ref)
     return str(memo_id)
@@ -35,27 +36,63 @@ def find_memo_id(uow: UnitOfWork, company_id: str, ref: str) -> str:
 
 def memo_dict(m: Memo) -> dict[str, Any]:
     return {
-        "id": m.id, "number": m.number, "kind": str(m.kind), "status": str(m.status), "source": str(m.source),
-        "customer_id": m.customer_id, "invoice_id": m.invoice_id, "reason_code": m.reason_code,
-        "currency": m.currency, "exchange_rate": str(m.exchange_rate), "issue_date": str(m.issue_date),
-        "subtotal": str(m.subtotal.amount), "tax_total": str(m.tax_total.amount), "total": str(m.total.amount),
-        "amount_applied": str(m.amount_applied.amount), "amount_refunded": str(m.amount_refunded.amount),
-        "amount_available": str(m.amount_available.amount), "settlement_status": m.settlement_status,
-        "memo": m.memo_text, "discard_reason": m.discard_reason, "post_error": m.post_error,
-        "lines": [{"id": l.id, "invoice_line_id": l.invoice_line_id, "description": l.description,
-                   "quantity": None if l.quantity is None else str(l.quantity),
-                   "unit_price": None if l.unit_price is None else str(l.unit_price),
-                   "net_amount": str(l.net.amount), "tax_rate": str(l.tax_rate), "tax_amount": str(l.tax.amount),
-                   "total": str(l.total.amount)} for l in m.lines],
+        "id": m.id,
+        "number": m.number,
+        "kind": str(m.kind),
+        "status": str(m.status),
+        "source": str(m.source),
+        "customer_id": m.customer_id,
+        "invoice_id": m.invoice_id,
+        "reason_code": m.reason_code,
+        "currency": m.currency,
+        "exchange_rate": str(m.exchange_rate),
+        "issue_date": str(m.issue_date),
+        "subtotal": str(m.subtotal.amount),
+        "tax_total": str(m.tax_total.amount),
+        "total": str(m.total.amount),
+        "amount_applied": str(m.amount_applied.amount),
+        "amount_refunded": str(m.amount_refunded.amount),
+        "amount_available": str(m.amount_available.amount),
+        "settlement_status": m.settlement_status,
+        "memo": m.memo_text,
+        "discard_reason": m.discard_reason,
+        "post_error": m.post_error,
+        "lines": [
+            {
+                "id": l.id,
+                "invoice_line_id": l.invoice_line_id,
+                "description": l.description,
+                "quantity": None if l.quantity is None else str(l.quantity),
+                "unit_price": None if l.unit_price is None else str(l.unit_price),
+                "net_amount": str(l.net.amount),
+                "tax_rate": str(l.tax_rate),
+                "tax_amount": str(l.tax.amount),
+                "total": str(l.total.amount),
+            }
+            for l in m.lines
+        ],
     }
 
 
 def entry_dict(e: JournalEntry) -> dict[str, Any]:
-    return {"id": e.id, "date": str(e.date), "kind": e.kind, "source_type": e.source_type, "source_id": e.source_id,
-            "currency": e.currency, "lines": [
-                {"account": l.account, "debit": str(l.debit.amount), "credit": str(l.credit.amount),
-                 "functional_debit": str(l.functional_debit.amount),
-                 "functional_credit": str(l.functional_credit.amount)} for l in e.lines]}
+    return {
+        "id": e.id,
+        "date": str(e.date),
+        "kind": e.kind,
+        "source_type": e.source_type,
+        "source_id": e.source_id,
+        "currency": e.currency,
+        "lines": [
+            {
+                "account": l.account,
+                "debit": str(l.debit.amount),
+                "credit": str(l.credit.amount),
+                "functional_debit": str(l.functional_debit.amount),
+                "functional_credit": str(l.functional_credit.amount),
+            }
+            for l in e.lines
+        ],
+    }
 
 
 def register(app: typer.Typer) -> None:
@@ -82,11 +119,20 @@ def register(app: typer.Typer) -> None:
         for col in ("#", "description", "quantity", "net", "tax rate %", "tax", "total"):
             table.add_column(col)
         for line in data["lines"]:
-            table.add_row(str(len(table.rows) + 1), line["description"], line["quantity"] or "",
-                          line["net_amount"], line["tax_rate"], line["tax_amount"], line["total"])
+            table.add_row(
+                str(len(table.rows) + 1),
+                line["description"],
+                line["quantity"] or "",
+                line["net_amount"],
+                line["tax_rate"],
+                line["tax_amount"],
+                line["total"],
+            )
         out.print(table)
-        out.print(f"subtotal {data['subtotal']}  tax {data['tax_total']}  total {data['total']} {memo.currency}  "
-                  f"available {data['amount_available']}  {data['settlement_status']}")
+        out.print(
+            f"subtotal {data['subtotal']}  tax {data['tax_total']}  total {data['total']} {memo.currency}  "
+            f"available {data['amount_available']}  {data['settlement_status']}"
+        )
         if memo.post_error:
             out.print(f"[red]last posting failed:[/red] {memo.post_error}", highlight=False)
 
@@ -109,8 +155,13 @@ def register(app: typer.Typer) -> None:
             for col in ("account", "debit", "credit", "functional debit", "functional credit"):
                 table.add_column(col, justify="left" if col == "account" else "right")
             for l in e.lines:
-                table.add_row(l.account, str(l.debit.amount or ""), str(l.credit.amount or ""),
-                              str(l.functional_debit.amount or ""), str(l.functional_credit.amount or ""))
+                table.add_row(
+                    l.account,
+                    str(l.debit.amount or ""),
+                    str(l.credit.amount or ""),
+                    str(l.functional_debit.amount or ""),
+                    str(l.functional_credit.amount or ""),
+                )
             out.print(table)
 
     @customer_app.command("balance")
@@ -119,18 +170,28 @@ def register(app: typer.Typer) -> None:
         try:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
-                cid = uow.conn.execute(select(customers.c.id).where(
-                    customers.c.company_id == actor.company_id,
-                    or_(customers.c.id == name_or_id, customers.c.name == name_or_id))).scalar()
+                cid = uow.conn.execute(
+                    select(customers.c.id).where(
+                        customers.c.company_id == actor.company_id,
+                        or_(customers.c.id == name_or_id, customers.c.name == name_or_id),
+                    )
+                ).scalar()
                 if cid is None:
                     raise NotFoundError("customer", name_or_id)
                 customer = uow.customers.get(actor.company_id, cid)
         except DomainError as e:
             fail(e)
-        data = {"id": customer.id, "name": customer.name, "currency": customer.currency,
-                "balance": str(customer.balance.amount), "available_credit": str(customer.available_credit.amount)}
+        data = {
+            "id": customer.id,
+            "name": customer.name,
+            "currency": customer.currency,
+            "balance": str(customer.balance.amount),
+            "available_credit": str(customer.available_credit.amount),
+        }
         if as_json:
             emit_json(data)
         else:
-            out.print(f"{customer.name}: balance {data['balance']} {customer.currency}, "
-                      f"available credit {data['available_credit']} {customer.currency}")
+            out.print(
+                f"{customer.name}: balance {data['balance']} {customer.currency}, "
+                f"available credit {data['available_credit']} {customer.currency}"
+            )

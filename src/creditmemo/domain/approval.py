@@ -36,14 +36,14 @@ CLEARING: Final = frozenset({Decision.APPROVED, Decision.NOT_REQUIRED})
 @dataclass(frozen=True, slots=True)
 class Tier:
     name: str
-    above: Decimal      # strictly above this functional amount the tier applies
+    above: Decimal  # strictly above this functional amount the tier applies
     min_role: str
 
 
 @dataclass(frozen=True, slots=True)
 class ApprovalPolicy:
-    tiers: tuple[Tier, ...]                           # ordered by ``above``
-    role_limits: Mapping[str, Decimal | None]         # None: no ceiling; a role absent here may not approve
+    tiers: tuple[Tier, ...]  # ordered by ``above``
+    role_limits: Mapping[str, Decimal | None]  # None: no ceiling; a role absent here may not approve
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -83,18 +83,22 @@ class ApprovalPolicy:
                 errors.append(FieldError(field, "invalid", f"Approving roles: {', '.join(APPROVER_RANK)}."))
                 continue
             try:
-                limits[role] = None if value is None else parse_decimal(value, field, max_places=6,
-                                                                        minimum=Decimal(0))
+                limits[role] = None if value is None else parse_decimal(value, field, max_places=6, minimum=Decimal(0))
             except ValidationFailedError as e:
                 errors.extend(e.errors)
         unknown = set(data) - {"tiers", "role_limits"}
         errors.extend(FieldError(k, "unknown_field", "Not a policy field.") for k in sorted(map(str, unknown)))
         tiers.sort(key=lambda t: t.above)
         for i, tier in enumerate(tiers):
-            if not any(APPROVER_RANK[r] >= APPROVER_RANK[tier.min_role] and (lim is None or lim > tier.above)
-                       for r, lim in limits.items()):
-                errors.append(FieldError(f"tiers[{i}]", "unreachable",
-                                         f"No role may approve memos above {tier.above} ({tier.name})."))
+            if not any(
+                APPROVER_RANK[r] >= APPROVER_RANK[tier.min_role] and (lim is None or lim > tier.above)
+                for r, lim in limits.items()
+            ):
+                errors.append(
+                    FieldError(
+                        f"tiers[{i}]", "unreachable", f"No role may approve memos above {tier.above} ({tier.name})."
+                    )
+                )
         if errors:
             raise ValidationFailedError(errors)
         return cls(tuple(tiers), limits)
@@ -143,8 +147,16 @@ def may_approve(policy: ApprovalPolicy, role: str, amount: Decimal, tier: Tier |
     return tier is None or APPROVER_RANK.get(role, 0) >= APPROVER_RANK[tier.min_role]
 
 
-def ensure_may_approve(policy: ApprovalPolicy, *, role: str, actor_id: str | None, creator_id: str | None,
-                       amount: Money, tier: Tier | None, verb: str = "approve") -> None:
+def ensure_may_approve(
+    policy: ApprovalPolicy,
+    *,
+    role: str,
+    actor_id: str | None,
+    creator_id: str | None,
+    amount: Money,
+    tier: Tier | None,
+    verb: str = "approve",
+) -> None:
     """Raise ForbiddenError for the memo's creator or a role whose limit does not cover the amount."""
     if actor_id is not None and actor_id == creator_id:
         raise ForbiddenError(f"The creator of a memo may not {verb} it.", reason="own_memo")
@@ -152,9 +164,14 @@ def ensure_may_approve(policy: ApprovalPolicy, *, role: str, actor_id: str | Non
         limit = policy.role_limits.get(role)
         raise ForbiddenError(
             f"Role {role} may not {verb} a memo of {amount}"
-            + (f" (tier {tier.name} needs {tier.min_role} or above)" if tier else "") + ".",
-            reason="approval_limit", role=role, amount=str(amount.amount),
-            limit=None if limit is None else str(limit), tier=tier.name if tier else None)
+            + (f" (tier {tier.name} needs {tier.min_role} or above)" if tier else "")
+            + ".",
+            reason="approval_limit",
+            role=role,
+            amount=str(amount.amount),
+            limit=None if limit is None else str(limit),
+            tier=tier.name if tier else None,
+        )
 
 
 @dataclass(frozen=True, slots=True)

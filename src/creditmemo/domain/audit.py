@@ -70,11 +70,18 @@ def jsonable_changes(changes: Mapping[str, Any]) -> dict[str, Any]:
 def event_hash(event: AuditEvent, seq: int, prev_hash: str) -> str:
     """SHA-256 over the canonical JSON of every field an auditor relies on, chained to the previous."""
     payload = {
-        "company_id": event.company_id, "seq": seq, "id": event.id,
+        "company_id": event.company_id,
+        "seq": seq,
+        "id": event.id,
         "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
-        "actor_id": event.actor_id, "actor_label": event.actor_label, "action": event.action,
-        "entity_type": event.entity_type, "entity_id": event.entity_id,
-        "changes": _jsonable(event.changes), "request_id": event.request_id, "prev_hash": prev_hash,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "changes": _jsonable(event.changes),
+        "request_id": event.request_id,
+        "prev_hash": prev_hash,
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()

@@ -76,13 +76,20 @@ def build_invoice_lines(
         p = f"lines[{i}]"
         description = errors.run(lambda: parse_description(raw.description, f"{p}.description"))
         quantity = errors.run(lambda: parse_quantity(raw.quantity, f"{p}.quantity"))
-        unit_price = errors.run(lambda: parse_decimal(
-            raw.unit_price, f"{p}.unit_price", max_places=PRICE_PLACES, minimum=Decimal(0)))
-        discount = errors.run(lambda: parse_amount(
-            "0" if raw.discount is None else raw.discount, currency, f"{p}.discount"))
+        unit_price = errors.run(
+            lambda: parse_decimal(raw.unit_price, f"{p}.unit_price", max_places=PRICE_PLACES, minimum=Decimal(0))
+        )
+        discount = errors.run(
+            lambda: parse_amount("0" if raw.discount is None else raw.discount, currency, f"{p}.discount")
+        )
         rate = errors.run(lambda: parse_tax_rate(raw.tax_rate, f"{p}.tax_rate"))
-        unit_cost = errors.run(lambda: None if raw.unit_cost is None else parse_decimal(
-            raw.unit_cost, f"{p}.unit_cost", max_places=PRICE_PLACES, minimum=Decimal(0)))
+        unit_cost = errors.run(
+            lambda: (
+                None
+                if raw.unit_cost is None
+                else parse_decimal(raw.unit_cost, f"{p}.unit_cost", max_places=PRICE_PLACES, minimum=Decimal(0))
+            )
+        )
         if None in (description, quantity, unit_price, discount, rate):
             continue
         assert isinstance(quantity, Decimal) and isinstance(unit_price, Decimal)
@@ -95,14 +102,24 @@ def build_invoice_lines(
             errors.errors.append(FieldError(f"{p}.discount", "out_of_range", "Must be between 0 and the line amount."))
             continue
         net = gross - discount
-        lines.append(InvoiceLine(
-            id=ids("il"), line_no=i + 1, description=str(description), quantity=quantity,
-            unit_price=unit_price, discount=discount, net=net, tax_rate=rate, tax=line_tax(net, rate),
-            revenue_account=str(raw.revenue_account or default_revenue_account),
-            item=None if raw.item is None else str(raw.item)[:200],
-            unit_cost=unit_cost if isinstance(unit_cost, Decimal) else None,
-            credited_net=Money.zero(currency), credited_tax=Money.zero(currency),
-        ))
+        lines.append(
+            InvoiceLine(
+                id=ids("il"),
+                line_no=i + 1,
+                description=str(description),
+                quantity=quantity,
+                unit_price=unit_price,
+                discount=discount,
+                net=net,
+                tax_rate=rate,
+                tax=line_tax(net, rate),
+                revenue_account=str(raw.revenue_account or default_revenue_account),
+                item=None if raw.item is None else str(raw.item)[:200],
+                unit_cost=unit_cost if isinstance(unit_cost, Decimal) else None,
+                credited_net=Money.zero(currency),
+                credited_tax=Money.zero(currency),
+            )
+        )
     errors.raise_if_any()
     return tuple(lines)
 
@@ -119,7 +136,9 @@ def price_credit(
         if amount > remaining:
             raise OverCreditError(
                 f"{field}: {amount} exceeds the {remaining} left to credit on invoice line {line.line_no}.",
-                field=f"{field}.amount", invoice_line_id=line.id, remaining=str(remaining.amount),
+                field=f"{field}.amount",
+                invoice_line_id=line.id,
+                remaining=str(remaining.amount),
             )
         return None, CreditBy.AMOUNT, amount, credit_tax(line, amount)
     qty = line.remaining_quantity if quantity is None else quantity
@@ -127,13 +146,17 @@ def price_credit(
         # Credits by amount can use up a line's net while units remain uncredited.
         raise OverCreditError(
             f"{field}: invoice line {line.line_no} has no amount left to credit.",
-            field=f"{field}.quantity", invoice_line_id=line.id, remaining=str(remaining.amount),
+            field=f"{field}.quantity",
+            invoice_line_id=line.id,
+            remaining=str(remaining.amount),
         )
     if qty > line.remaining_quantity or qty <= 0:
         raise OverCreditError(
             f"{field}: quantity {qty} exceeds the {max(line.remaining_quantity, Decimal(0))} left to credit "
             f"on invoice line {line.line_no}.",
-            field=f"{field}.quantity", invoice_line_id=line.id, remaining_quantity=str(line.remaining_quantity),
+            field=f"{field}.quantity",
+            invoice_line_id=line.id,
+            remaining_quantity=str(line.remaining_quantity),
         )
     if qty == line.remaining_quantity:
         net = remaining  # the completing quantity takes exactly what is left
@@ -152,8 +175,11 @@ def build_credit_lines(
     """Memo lines from an invoice: every line with credit left when ``inputs`` is None (the
     pre-populated draft), else the chosen lines, each whole or narrowed by quantity or amount."""
     if inputs is None:
-        inputs = [CreditLineInput(line.id, restock=restock_default)
-                  for line in invoice.lines if line.remaining_net.is_positive()]
+        inputs = [
+            CreditLineInput(line.id, restock=restock_default)
+            for line in invoice.lines
+            if line.remaining_net.is_positive()
+        ]
         if not inputs:
             raise OverCreditError(f"Invoice {invoice.number} is already fully credited.", field="invoice_id")
     _check_line_count(len(inputs))
@@ -164,19 +190,29 @@ def build_credit_lines(
         p = f"lines[{i}]"
         line = invoice.line(raw.invoice_line_id) if isinstance(raw.invoice_line_id, str) else None
         if line is None:
-            errors.errors.append(FieldError(f"{p}.invoice_line_id", "not_on_invoice",
-                                            f"{raw.invoice_line_id!r} is not a line of invoice {invoice.number}."))
+            errors.errors.append(
+                FieldError(
+                    f"{p}.invoice_line_id",
+                    "not_on_invoice",
+                    f"{raw.invoice_line_id!r} is not a line of invoice {invoice.number}.",
+                )
+            )
             continue
         if line.id in seen:
-            errors.errors.append(FieldError(f"{p}.invoice_line_id", "duplicate", "This invoice line is already on the memo."))
+            errors.errors.append(
+                FieldError(f"{p}.invoice_line_id", "duplicate", "This invoice line is already on the memo.")
+            )
             continue
         seen.add(line.id)
         if raw.quantity is not None and raw.amount is not None:
             errors.errors.append(FieldError(p, "quantity_or_amount", "Give a quantity or an amount, not both."))
             continue
         quantity = errors.run(lambda: None if raw.quantity is None else parse_quantity(raw.quantity, f"{p}.quantity"))
-        amount = errors.run(lambda: None if raw.amount is None else parse_amount(
-            raw.amount, invoice.currency, f"{p}.amount", positive=True))
+        amount = errors.run(
+            lambda: (
+                None if raw.amount is None else parse_amount(raw.amount, invoice.currency, f"{p}.amount", positive=True)
+            )
+        )
         if (raw.quantity is not None and quantity is None) or (raw.amount is not None and amount is None):
             continue
         assert quantity is None or isinstance(quantity, Decimal)
@@ -184,14 +220,25 @@ def build_credit_lines(
         qty, credit_by, net, tax = price_credit(line, quantity=quantity, amount=amount, field=p)
         if not net.is_positive():  # a quantity so small its credit rounds to nothing
             errors.errors.append(
-                FieldError(f"{p}.quantity", "zero_amount", f"The line rounds to zero {invoice.currency}."))
+                FieldError(f"{p}.quantity", "zero_amount", f"The line rounds to zero {invoice.currency}.")
+            )
             continue
-        lines.append(MemoLine(
-            id=ids("cml"), line_no=i + 1, description=line.description, quantity=qty,
-            unit_price=line.unit_price, net=net, tax_rate=line.tax_rate, tax=tax,
-            invoice_line_id=line.id, credit_by=credit_by, unit_cost=line.unit_cost,
-            restock=bool(raw.restock) and credit_by is CreditBy.QUANTITY and line.unit_cost is not None,
-        ))
+        lines.append(
+            MemoLine(
+                id=ids("cml"),
+                line_no=i + 1,
+                description=line.description,
+                quantity=qty,
+                unit_price=line.unit_price,
+                net=net,
+                tax_rate=line.tax_rate,
+                tax=tax,
+                invoice_line_id=line.id,
+                credit_by=credit_by,
+                unit_cost=line.unit_cost,
+                restock=bool(raw.restock) and credit_by is CreditBy.QUANTITY and line.unit_cost is not None,
+            )
+        )
     errors.raise_if_any()
     return tuple(lines)
 
@@ -231,7 +278,11 @@ def credited_after(inv_line: InvoiceLine, line: MemoLine, sign: int = 1) -> Invo
 
 # free lines (standalone credit memos, debit memos) ------------------------------------------------
 def build_free_lines(
-    inputs: Sequence[FreeLineInput], currency: str, ids: IdFactory, *, id_prefix: str = "cml",
+    inputs: Sequence[FreeLineInput],
+    currency: str,
+    ids: IdFactory,
+    *,
+    id_prefix: str = "cml",
     known_accounts: frozenset[str] | None = None,
 ) -> tuple[MemoLine, ...]:
     _check_line_count(len(inputs))
@@ -241,12 +292,16 @@ def build_free_lines(
         p = f"lines[{i}]"
         description = errors.run(lambda: parse_description(raw.description, f"{p}.description"))
         quantity = errors.run(lambda: parse_quantity(raw.quantity, f"{p}.quantity"))
-        unit_price = errors.run(lambda: parse_decimal(
-            raw.unit_price, f"{p}.unit_price", max_places=PRICE_PLACES, minimum=Decimal(0), exclusive_minimum=True))
+        unit_price = errors.run(
+            lambda: parse_decimal(
+                raw.unit_price, f"{p}.unit_price", max_places=PRICE_PLACES, minimum=Decimal(0), exclusive_minimum=True
+            )
+        )
         rate = errors.run(lambda: parse_tax_rate(raw.tax_rate, f"{p}.tax_rate"))
         account = raw.account_code
-        if account is not None and (not isinstance(account, str) or
-                                    (known_accounts is not None and account not in known_accounts)):
+        if account is not None and (
+            not isinstance(account, str) or (known_accounts is not None and account not in known_accounts)
+        ):
             errors.errors.append(FieldError(f"{p}.account_code", "unknown_account", f"No account {account!r}."))
             continue
         if None in (description, quantity, unit_price, rate):
@@ -259,16 +314,30 @@ def build_free_lines(
         if not net.is_positive():
             errors.errors.append(FieldError(p, "zero_amount", f"The line rounds to zero {currency}."))
             continue
-        lines.append(MemoLine(
-            id=ids(id_prefix), line_no=i + 1, description=str(description), quantity=quantity,
-            unit_price=unit_price, net=net, tax_rate=rate, tax=line_tax(net, rate),
-            account_code=account, credit_by=CreditBy.QUANTITY,
-        ))
+        lines.append(
+            MemoLine(
+                id=ids(id_prefix),
+                line_no=i + 1,
+                description=str(description),
+                quantity=quantity,
+                unit_price=unit_price,
+                net=net,
+                tax_rate=rate,
+                tax=line_tax(net, rate),
+                account_code=account,
+                credit_by=CreditBy.QUANTITY,
+            )
+        )
     errors.raise_if_any()
     return tuple(lines)
 
 
 __all__ = [
-    "MINOR_UNITS", "build_credit_lines", "build_free_lines", "build_invoice_lines", "credited_after",
-    "price_credit", "reprice_for_post",
+    "MINOR_UNITS",
+    "build_credit_lines",
+    "build_free_lines",
+    "build_invoice_lines",
+    "credited_after",
+    "price_credit",
+    "reprice_for_post",
 ]

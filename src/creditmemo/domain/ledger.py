@@ -26,9 +26,9 @@ class JournalEntry:
     id: str
     company_id: str
     date: date
-    source_type: str   # invoice | credit_memo | debit_memo | payment | refund
+    source_type: str  # invoice | credit_memo | debit_memo | payment | refund
     source_id: str
-    kind: str          # post | void | ...
+    kind: str  # post | void | ...
     currency: str
     functional_currency: str
     exchange_rate: Decimal
@@ -95,28 +95,50 @@ def build_entry(
     for (account, is_debit, customer_id), amount in merged.items():
         functional = Money.rounded(amount.amount * exchange_rate, functional_currency)
         f_net += functional.amount if is_debit else -functional.amount
-        lines.append(JournalLine(
-            account, amount if is_debit else zero, zero if is_debit else amount,
-            functional if is_debit else f_zero, f_zero if is_debit else functional, customer_id,
-        ))
+        lines.append(
+            JournalLine(
+                account,
+                amount if is_debit else zero,
+                zero if is_debit else amount,
+                functional if is_debit else f_zero,
+                f_zero if is_debit else functional,
+                customer_id,
+            )
+        )
     f_balance = Money(abs(f_net), functional_currency)
     if max([f_balance.amount, *(l.functional_debit.amount + l.functional_credit.amount for l in lines)]) > MAX_AMOUNT:
         # the integer minor-unit columns would overflow: a client's absurd rate is an input error, not a crash
         raise ValidationFailedError.single(
-            "exchange_rate", f"At this exchange rate the amount exceeds {MAX_AMOUNT} {functional_currency}.", "too_large")
+            "exchange_rate",
+            f"At this exchange rate the amount exceeds {MAX_AMOUNT} {functional_currency}.",
+            "too_large",
+        )
     amount = balancing.amount
-    lines.append(JournalLine(
-        balancing.account,
-        amount if balancing.debit else zero,
-        zero if balancing.debit else amount,
-        # The side follows the sign of the functional difference, not the leg's document side: when
-        # rounding of mixed-side legs tips the other way, the entry must still balance.
-        f_balance if f_net < 0 else f_zero,
-        f_zero if f_net < 0 else f_balance,
-        balancing.customer_id,
-    ))
-    return JournalEntry(entry_id, company_id, on, source_type, source_id, kind, currency,
-                        functional_currency, exchange_rate, tuple(lines), description)
+    lines.append(
+        JournalLine(
+            balancing.account,
+            amount if balancing.debit else zero,
+            zero if balancing.debit else amount,
+            # The side follows the sign of the functional difference, not the leg's document side: when
+            # rounding of mixed-side legs tips the other way, the entry must still balance.
+            f_balance if f_net < 0 else f_zero,
+            f_zero if f_net < 0 else f_balance,
+            balancing.customer_id,
+        )
+    )
+    return JournalEntry(
+        entry_id,
+        company_id,
+        on,
+        source_type,
+        source_id,
+        kind,
+        currency,
+        functional_currency,
+        exchange_rate,
+        tuple(lines),
+        description,
+    )
 
 
 def reverse(entry: JournalEntry, *, entry_id: str, on: date, kind: str = "void") -> JournalEntry:
@@ -125,6 +147,16 @@ def reverse(entry: JournalEntry, *, entry_id: str, on: date, kind: str = "void")
         JournalLine(l.account, l.credit, l.debit, l.functional_credit, l.functional_debit, l.customer_id)
         for l in entry.lines
     )
-    return JournalEntry(entry_id, entry.company_id, on, entry.source_type, entry.source_id, kind,
-                        entry.currency, entry.functional_currency, entry.exchange_rate, lines,
-                        f"Reversal of {entry.id}")
+    return JournalEntry(
+        entry_id,
+        entry.company_id,
+        on,
+        entry.source_type,
+        entry.source_id,
+        kind,
+        entry.currency,
+        entry.functional_currency,
+        entry.exchange_rate,
+        lines,
+        f"Reversal of {entry.id}",
+    )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final, Mapping
+from typing import Final
 
 from creditmemo.domain.errors import InvalidTransitionError
 
@@ -20,39 +21,41 @@ class Status(StrEnum):
 
 
 class Action(StrEnum):
-    EDIT = "edit"                # stays in draft
-    SUBMIT = "submit"            # to pending_approval, or straight to approved when no tier applies
+    EDIT = "edit"  # stays in draft
+    SUBMIT = "submit"  # to pending_approval, or straight to approved when no tier applies
     APPROVE = "approve"
     REJECT = "reject"
     RECALL = "recall"
     POST = "post"
-    QUEUE_POST = "queue_post"    # > line limit or bulk: the worker finishes it
+    QUEUE_POST = "queue_post"  # > line limit or bulk: the worker finishes it
     FINISH_POST = "finish_post"  # worker only
-    FAIL_POST = "fail_post"      # worker only: posting failed, back to draft with the error
+    FAIL_POST = "fail_post"  # worker only: posting failed, back to draft with the error
     VOID = "void"
     DISCARD = "discard"
 
 
 S, A = Status, Action
-TRANSITIONS: Final[Mapping[tuple[Status, Action], Status]] = MappingProxyType({
-    (S.DRAFT, A.EDIT): S.DRAFT,
-    (S.DRAFT, A.SUBMIT): S.PENDING_APPROVAL,
-    (S.DRAFT, A.POST): S.POSTED,
-    (S.DRAFT, A.QUEUE_POST): S.READY_TO_POST,
-    (S.DRAFT, A.DISCARD): S.DISCARDED,
-    (S.PENDING_APPROVAL, A.APPROVE): S.APPROVED,
-    (S.PENDING_APPROVAL, A.REJECT): S.DRAFT,
-    (S.PENDING_APPROVAL, A.RECALL): S.DRAFT,
-    (S.PENDING_APPROVAL, A.DISCARD): S.DISCARDED,
-    # An approved memo can still be recalled to draft (and then needs approval again) or queued
-    # when it is longer than the background line limit (DESIGN §2).
-    (S.APPROVED, A.POST): S.POSTED,
-    (S.APPROVED, A.QUEUE_POST): S.READY_TO_POST,
-    (S.APPROVED, A.RECALL): S.DRAFT,
-    (S.READY_TO_POST, A.FINISH_POST): S.POSTED,
-    (S.READY_TO_POST, A.FAIL_POST): S.DRAFT,
-    (S.POSTED, A.VOID): S.VOID,
-})
+TRANSITIONS: Final[Mapping[tuple[Status, Action], Status]] = MappingProxyType(
+    {
+        (S.DRAFT, A.EDIT): S.DRAFT,
+        (S.DRAFT, A.SUBMIT): S.PENDING_APPROVAL,
+        (S.DRAFT, A.POST): S.POSTED,
+        (S.DRAFT, A.QUEUE_POST): S.READY_TO_POST,
+        (S.DRAFT, A.DISCARD): S.DISCARDED,
+        (S.PENDING_APPROVAL, A.APPROVE): S.APPROVED,
+        (S.PENDING_APPROVAL, A.REJECT): S.DRAFT,
+        (S.PENDING_APPROVAL, A.RECALL): S.DRAFT,
+        (S.PENDING_APPROVAL, A.DISCARD): S.DISCARDED,
+        # An approved memo can still be recalled to draft (and then needs approval again) or queued
+        # when it is longer than the background line limit (DESIGN §2).
+        (S.APPROVED, A.POST): S.POSTED,
+        (S.APPROVED, A.QUEUE_POST): S.READY_TO_POST,
+        (S.APPROVED, A.RECALL): S.DRAFT,
+        (S.READY_TO_POST, A.FINISH_POST): S.POSTED,
+        (S.READY_TO_POST, A.FAIL_POST): S.DRAFT,
+        (S.POSTED, A.VOID): S.VOID,
+    }
+)
 
 # Actions a person can ask for; the worker's own edges are not offered to users.
 USER_ACTIONS: Final = (A.SUBMIT, A.APPROVE, A.REJECT, A.RECALL, A.POST, A.VOID, A.DISCARD)

@@ -15,11 +15,44 @@ from creditmemo.domain.errors import CurrencyMismatchError, FieldError, Validati
 # ISO 4217 minor units, pinned: CLDR (Babel) digits differ from ISO for a few currencies,
 # and amounts stored as integer minor units must never change meaning.
 MINOR_UNITS: Final[dict[str, int]] = {
-    "AUD": 2, "BHD": 3, "BRL": 2, "CAD": 2, "CHF": 2, "CLP": 0, "CNY": 2, "CZK": 2,
-    "DKK": 2, "EUR": 2, "GBP": 2, "HKD": 2, "HUF": 2, "IDR": 2, "ILS": 2, "INR": 2,
-    "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "MXN": 2, "MYR": 2, "NOK": 2,
-    "NZD": 2, "OMR": 3, "PHP": 2, "PLN": 2, "SAR": 2, "SEK": 2, "SGD": 2, "THB": 2,
-    "TND": 3, "TRY": 2, "TWD": 2, "USD": 2, "VND": 0, "ZAR": 2,
+    "AUD": 2,
+    "BHD": 3,
+    "BRL": 2,
+    "CAD": 2,
+    "CHF": 2,
+    "CLP": 0,
+    "CNY": 2,
+    "CZK": 2,
+    "DKK": 2,
+    "EUR": 2,
+    "GBP": 2,
+    "HKD": 2,
+    "HUF": 2,
+    "IDR": 2,
+    "ILS": 2,
+    "INR": 2,
+    "ISK": 0,
+    "JOD": 3,
+    "JPY": 0,
+    "KRW": 0,
+    "KWD": 3,
+    "MXN": 2,
+    "MYR": 2,
+    "NOK": 2,
+    "NZD": 2,
+    "OMR": 3,
+    "PHP": 2,
+    "PLN": 2,
+    "SAR": 2,
+    "SEK": 2,
+    "SGD": 2,
+    "THB": 2,
+    "TND": 3,
+    "TRY": 2,
+    "TWD": 2,
+    "USD": 2,
+    "VND": 0,
+    "ZAR": 2,
 }
 _QUANTA: Final[dict[str, Decimal]] = {c: Decimal(1).scaleb(-d) for c, d in MINOR_UNITS.items()}
 # Largest amount accepted anywhere (fits a signed 64-bit count of minor units with room to sum).
@@ -194,7 +227,7 @@ def parse_decimal(
     """Parse a decimal from text, int or Decimal (never float), naming ``field`` on failure."""
     if isinstance(value, bool) or isinstance(value, float):
         raise ValidationFailedError.single(
-            field, "Send decimal numbers as strings, e.g. \"12.50\".", "not_a_decimal_string"
+            field, 'Send decimal numbers as strings, e.g. "12.50".', "not_a_decimal_string"
         )
     try:
         if isinstance(value, Decimal):
@@ -212,9 +245,7 @@ def parse_decimal(
     if abs(number) > MAX_AMOUNT:
         raise ValidationFailedError.single(field, f"Must be at most {MAX_AMOUNT}.", "too_large")
     if max_places is not None and number != number.quantize(Decimal(1).scaleb(-max_places), ROUND_DOWN):
-        raise ValidationFailedError.single(
-            field, f"Has more than {max_places} decimal places.", "too_many_decimals"
-        )
+        raise ValidationFailedError.single(field, f"Has more than {max_places} decimal places.", "too_many_decimals")
     if minimum is not None and (number <= minimum if exclusive_minimum else number < minimum):
         bound = "greater than" if exclusive_minimum else "at least"
         raise ValidationFailedError.single(field, f"Must be {bound} {minimum}.", "out_of_range")
@@ -226,7 +257,9 @@ def parse_decimal(
 def parse_amount(value: object, currency: str, field: str, *, positive: bool = False) -> Money:
     """Parse a money amount in ``currency``; more decimals than the currency allows is an error."""
     if not is_currency(currency):
-        raise ValidationFailedError.single("currency", f"Unknown or unsupported currency {currency!r}.", "unknown_currency")
+        raise ValidationFailedError.single(
+            "currency", f"Unknown or unsupported currency {currency!r}.", "unknown_currency"
+        )
     number = parse_decimal(
         value,
         field,

@@ -20,9 +20,15 @@ def invoice_entry(invoice: Invoice, company: Company, ids: IdFactory) -> Journal
     legs = [Leg(line.revenue_account, line.net, debit=False) for line in invoice.lines]
     legs += [Leg(tax_account, line.tax, debit=False) for line in invoice.lines]
     return build_entry(
-        entry_id=ids("je"), company_id=company.id, on=invoice.issue_date, source_type="invoice",
-        source_id=invoice.id, kind="post", functional_currency=company.functional_currency,
-        exchange_rate=invoice.exchange_rate, legs=legs,
+        entry_id=ids("je"),
+        company_id=company.id,
+        on=invoice.issue_date,
+        source_type="invoice",
+        source_id=invoice.id,
+        kind="post",
+        functional_currency=company.functional_currency,
+        exchange_rate=invoice.exchange_rate,
+        legs=legs,
         balancing=Leg(company.account(AccountRole.AR), invoice.total, debit=True, customer_id=invoice.customer_id),
         description=f"Invoice {invoice.number}",
     )
@@ -61,11 +67,19 @@ def memo_entry(memo: Memo, company: Company, ids: IdFactory, on: date) -> Journa
     return credit_memo_entry(memo, company, ids, on)
 
 
-def _memo_entry(memo: Memo, company: Company, ids: IdFactory, on: date, legs: list[Leg], *, ar_debit: bool) -> JournalEntry:
+def _memo_entry(
+    memo: Memo, company: Company, ids: IdFactory, on: date, legs: list[Leg], *, ar_debit: bool
+) -> JournalEntry:
     return build_entry(
-        entry_id=ids("je"), company_id=company.id, on=on, source_type=f"{memo.kind}_memo",
-        source_id=memo.id, kind="post", functional_currency=company.functional_currency,
-        exchange_rate=memo.exchange_rate, legs=legs,
+        entry_id=ids("je"),
+        company_id=company.id,
+        on=on,
+        source_type=f"{memo.kind}_memo",
+        source_id=memo.id,
+        kind="post",
+        functional_currency=company.functional_currency,
+        exchange_rate=memo.exchange_rate,
+        legs=legs,
         balancing=Leg(company.account(AccountRole.AR), memo.total, debit=ar_debit, customer_id=memo.customer_id),
         description=memo_description(memo),
     )
@@ -76,13 +90,28 @@ def memo_description(memo: Memo) -> str:
 
 
 def cash_entry(
-    *, company: Company, ids: IdFactory, on: date, source_type: str, source_id: str, customer_id: str,
-    amount: Money, exchange_rate: Decimal, receipt: bool, description: str = "",
+    *,
+    company: Company,
+    ids: IdFactory,
+    on: date,
+    source_type: str,
+    source_id: str,
+    customer_id: str,
+    amount: Money,
+    exchange_rate: Decimal,
+    receipt: bool,
+    description: str = "",
 ) -> JournalEntry:
     """A receipt (Dr cash, Cr AR) or a refund paid out (Dr AR, Cr cash)."""
     return build_entry(
-        entry_id=ids("je"), company_id=company.id, on=on, source_type=source_type, source_id=source_id,
-        kind="post", functional_currency=company.functional_currency, exchange_rate=exchange_rate,
+        entry_id=ids("je"),
+        company_id=company.id,
+        on=on,
+        source_type=source_type,
+        source_id=source_id,
+        kind="post",
+        functional_currency=company.functional_currency,
+        exchange_rate=exchange_rate,
         legs=[Leg(company.account(AccountRole.CASH), amount, debit=receipt)],
         balancing=Leg(company.account(AccountRole.AR), amount, debit=not receipt, customer_id=customer_id),
         description=description,

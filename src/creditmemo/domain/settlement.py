@@ -12,8 +12,13 @@ from typing import Final
 
 from creditmemo.domain.documents import settlement_status
 from creditmemo.domain.errors import (
-    CurrencyMismatchError, CustomerMismatchError, FieldError, InsufficientAvailableError, OverRefundError,
-    RefundLimitError, ValidationFailedError,
+    CurrencyMismatchError,
+    CustomerMismatchError,
+    FieldError,
+    InsufficientAvailableError,
+    OverRefundError,
+    RefundLimitError,
+    ValidationFailedError,
 )
 from creditmemo.domain.money import Money, parse_amount
 
@@ -156,8 +161,7 @@ def parse_allocations(allocations: Sequence[AllocationInput], currency: str) -> 
     return parsed
 
 
-def check_allocations(source: Party, allocations: Sequence[ParsedAllocation],
-                      targets: Mapping[str, Party]) -> None:
+def check_allocations(source: Party, allocations: Sequence[ParsedAllocation], targets: Mapping[str, Party]) -> None:
     """Same customer and currency; each target's own amount due covers what this request puts on it
     (allocations to one target add up); the source's available amount covers the whole request."""
     put_on: dict[str, Money] = {}
@@ -166,23 +170,34 @@ def check_allocations(source: Party, allocations: Sequence[ParsedAllocation],
         target = targets[alloc.target_id]
         if target.customer_id != source.customer_id:
             raise CustomerMismatchError(
-                f"{target.number} belongs to another customer than {source.number}.", field=f"{where}.target_id")
+                f"{target.number} belongs to another customer than {source.number}.", field=f"{where}.target_id"
+            )
         if target.currency != source.currency:
             raise CurrencyMismatchError(
                 f"{target.number} is in {target.currency}; {source.number} is in {source.currency}.",
-                field=f"{where}.target_id", currency=source.currency, other_currency=target.currency)
+                field=f"{where}.target_id",
+                currency=source.currency,
+                other_currency=target.currency,
+            )
         so_far = put_on.get(target.id, Money.zero(source.currency)) + alloc.amount
         if so_far > target.open_amount:
             raise InsufficientAvailableError(
-                f"{so_far} exceeds the {target.open_amount} due on {target.number}.", field=f"{where}.amount",
-                limit="amount_due", amount_due=str(target.open_amount.amount), requested=str(so_far.amount))
+                f"{so_far} exceeds the {target.open_amount} due on {target.number}.",
+                field=f"{where}.amount",
+                limit="amount_due",
+                amount_due=str(target.open_amount.amount),
+                requested=str(so_far.amount),
+            )
         put_on[target.id] = so_far
     requested = sum((a.amount.amount for a in allocations), Decimal(0))
     if requested > source.open_amount.amount:
         raise InsufficientAvailableError(
             f"{requested} {source.currency} exceeds the {source.open_amount} available on {source.number}.",
-            field="allocations", limit="available", available=str(source.open_amount.amount),
-            requested=str(requested))
+            field="allocations",
+            limit="available",
+            available=str(source.open_amount.amount),
+            requested=str(requested),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +213,11 @@ class RefundLimits:
 def check_refund(amount: Money, source_number: str, limits: RefundLimits, *, override: bool) -> list[str]:
     """Raise when the refund breaks a limit; return the limits an override let through."""
     if amount > limits.available:
-        raise OverRefundError(f"{amount} exceeds the {limits.available} available on {source_number}.",
-                              field="amount", available=str(limits.available.amount))
+        raise OverRefundError(
+            f"{amount} exceeds the {limits.available} available on {source_number}.",
+            field="amount",
+            available=str(limits.available.amount),
+        )
     broken: list[str] = []
     if amount > limits.customer_net_credit:
         broken.append("customer_net_credit")
@@ -212,9 +230,12 @@ def check_refund(amount: Money, source_number: str, limits: RefundLimits, *, ove
         }
         raise RefundLimitError(
             f"Money goes back only where it came in: {'; '.join(detail[b] for b in broken)}. "
-            "A controller may override with a reason.", field="amount", limits=broken,
+            "A controller may override with a reason.",
+            field="amount",
+            limits=broken,
             customer_net_credit=str(limits.customer_net_credit.amount),
-            invoice_paid_left=None if limits.invoice_paid_left is None else str(limits.invoice_paid_left.amount))
+            invoice_paid_left=None if limits.invoice_paid_left is None else str(limits.invoice_paid_left.amount),
+        )
     return broken
 
 

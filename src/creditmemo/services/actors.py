@@ -35,20 +35,40 @@ class Permission(StrEnum):
     REFUND = "refund"
     OVERRIDE_REFUND_LIMIT = "override_refund_limit"
     PRINT = "print"
-    MANAGE = "manage"          # users, keys, settings
+    MANAGE = "manage"  # users, keys, settings
     VERIFY_AUDIT = "verify_audit"
 
 
 P = Permission
-_AUTHOR: Final = {P.READ, P.CREATE_CUSTOMER, P.ISSUE_INVOICE, P.CREATE_MEMO, P.EDIT_MEMO, P.SUBMIT_MEMO,
-                  P.DISCARD_MEMO, P.APPLY, P.RECORD_PAYMENT, P.PRINT}
+_AUTHOR: Final = {
+    P.READ,
+    P.CREATE_CUSTOMER,
+    P.ISSUE_INVOICE,
+    P.CREATE_MEMO,
+    P.EDIT_MEMO,
+    P.SUBMIT_MEMO,
+    P.DISCARD_MEMO,
+    P.APPLY,
+    P.RECORD_PAYMENT,
+    P.PRINT,
+}
 ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
     # A clerk needs the create_multiline_memo privilege for memos of more than one line (seed 003).
     Role.CLERK: frozenset(_AUTHOR),
     Role.MANAGER: frozenset(_AUTHOR | {P.CREATE_MULTILINE_MEMO, P.APPROVE_MEMO}),
     Role.VP: frozenset(_AUTHOR | {P.CREATE_MULTILINE_MEMO, P.APPROVE_MEMO}),
-    Role.CONTROLLER: frozenset(_AUTHOR | {P.CREATE_MULTILINE_MEMO, P.APPROVE_MEMO, P.POST_MEMO, P.VOID_MEMO,
-                                          P.REFUND, P.OVERRIDE_REFUND_LIMIT, P.VERIFY_AUDIT}),
+    Role.CONTROLLER: frozenset(
+        _AUTHOR
+        | {
+            P.CREATE_MULTILINE_MEMO,
+            P.APPROVE_MEMO,
+            P.POST_MEMO,
+            P.VOID_MEMO,
+            P.REFUND,
+            P.OVERRIDE_REFUND_LIMIT,
+            P.VERIFY_AUDIT,
+        }
+    ),
     Role.AUDITOR: frozenset({P.READ, P.VERIFY_AUDIT}),
     Role.ADMIN: frozenset({P.READ, P.MANAGE, P.VERIFY_AUDIT}),
 }
@@ -69,8 +89,11 @@ class Actor:
 
 def authorize(actor: Actor, permission: Permission) -> None:
     if not actor.can(permission):
-        raise ForbiddenError(f"Role {actor.role} may not {permission.replace('_', ' ')}.",
-                             permission=str(permission), role=str(actor.role))
+        raise ForbiddenError(
+            f"Role {actor.role} may not {permission.replace('_', ' ')}.",
+            permission=str(permission),
+            role=str(actor.role),
+        )
 
 
 def system_actor(company_id: str, label: str = "system") -> Actor:

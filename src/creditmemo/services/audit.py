@@ -9,11 +9,19 @@ from creditmemo.services.actors import Actor
 from creditmemo.store.uow import UnitOfWork
 
 
-def record(uow: UnitOfWork, actor: Actor, action: str, entity_type: str, entity_id: str,
-           changes: Mapping[str, Any]) -> None:
-    uow.audit.record(company_id=actor.company_id, actor_id=actor.user_id, actor_label=actor.label,
-                     action=action, entity_type=entity_type, entity_id=entity_id, changes=changes,
-                     now=uow.now())
+def record(
+    uow: UnitOfWork, actor: Actor, action: str, entity_type: str, entity_id: str, changes: Mapping[str, Any]
+) -> None:
+    uow.audit.record(
+        company_id=actor.company_id,
+        actor_id=actor.user_id,
+        actor_label=actor.label,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        changes=changes,
+        now=uow.now(),
+    )
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:

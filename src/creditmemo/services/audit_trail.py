@@ -17,9 +17,17 @@ from creditmemo.store.uow import UnitOfWork
 MAX_LIMIT = 500
 
 
-def list_events(uow: UnitOfWork, actor: Actor, *, entity_id: str | None = None, actor_id: str | None = None,
-                start: datetime | None = None, end: datetime | None = None, limit: int = 100,
-                after: str | None = None) -> list[AuditEvent]:
+def list_events(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    entity_id: str | None = None,
+    actor_id: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    limit: int = 100,
+    after: str | None = None,
+) -> list[AuditEvent]:
     """Events in chain order; ``after`` is the id of the last event of the previous page (cursor);
     ``start`` inclusive, ``end`` exclusive."""
     authorize(actor, Permission.READ)
@@ -33,8 +41,9 @@ def list_events(uow: UnitOfWork, actor: Actor, *, entity_id: str | None = None, 
         if seq is None:
             raise ValidationFailedError.single("after", f"No audit event {after!r}.", "unknown_cursor")
         after_seq = seq
-    return uow.audit.query(actor.company_id, entity_id=entity_id, actor_id=actor_id, start=start, end=end,
-                           after_seq=after_seq, limit=limit)
+    return uow.audit.query(
+        actor.company_id, entity_id=entity_id, actor_id=actor_id, start=start, end=end, after_seq=after_seq, limit=limit
+    )
 
 
 def pending_events(uow: UnitOfWork, actor_or_company: Actor | str) -> int:

@@ -30,8 +30,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
-def create_company(uow: UnitOfWork, *, slug: str, name: str, functional_currency: str = "USD",
-                   settings: dict[str, Any] | None = None) -> Company:
+def create_company(
+    uow: UnitOfWork, *, slug: str, name: str, functional_currency: str = "USD", settings: dict[str, Any] | None = None
+) -> Company:
     errors = []
     if not isinstance(slug, str) or not SLUG.match(slug):
         errors.append(FieldError("slug", "invalid", "Lower-case letters, digits and dashes, up to 63."))
@@ -44,17 +45,32 @@ def create_company(uow: UnitOfWork, *, slug: str, name: str, functional_currency
         raise ValidationFailedError.single("slug", f"A company {slug!r} already exists.", "taken")
     company_id = new_id("co")
     merged = {**DEFAULT_SETTINGS, **(settings or {})}
-    uow.companies.add(company_id=company_id, slug=slug, name=name.strip(), functional_currency=currency,
-                      settings=merged, chart=DEFAULT_ACCOUNTS, reasons=DEFAULT_REASON_CODES, now=uow.now())
+    uow.companies.add(
+        company_id=company_id,
+        slug=slug,
+        name=name.strip(),
+        functional_currency=currency,
+        settings=merged,
+        chart=DEFAULT_ACCOUNTS,
+        reasons=DEFAULT_REASON_CODES,
+        now=uow.now(),
+    )
     numbering.seed_sequences(uow.conn, company_id)
     uow.audit.start_chain(company_id)
-    audit.record(uow, system_actor(company_id), "company.created", "company", company_id,
-                 {"slug": [None, slug], "name": [None, name], "functional_currency": [None, currency]})
+    audit.record(
+        uow,
+        system_actor(company_id),
+        "company.created",
+        "company",
+        company_id,
+        {"slug": [None, slug], "name": [None, name], "functional_currency": [None, currency]},
+    )
     return uow.companies.get(company_id)
 
 
-def add_reason_code(uow: UnitOfWork, actor: Actor, *, code: str, label: str, account_code: str,
-                    applies_to: str = "both") -> ReasonCode:
+def add_reason_code(
+    uow: UnitOfWork, actor: Actor, *, code: str, label: str, account_code: str, applies_to: str = "both"
+) -> ReasonCode:
     """Companies may add their own reason codes, each mapped to one of their accounts."""
     authorize(actor, Permission.MANAGE)
     errors = []
@@ -71,8 +87,14 @@ def add_reason_code(uow: UnitOfWork, actor: Actor, *, code: str, label: str, acc
         raise ValidationFailedError.single("code", f"Reason code {code!r} already exists.", "taken")
     reason = ReasonCode(code, label or code, account_code, applies_to)
     uow.companies.add_reason_code(actor.company_id, reason)
-    audit.record(uow, actor, "reason_code.created", "reason_code", code,
-                 {"label": [None, reason.label], "account_code": [None, account_code]})
+    audit.record(
+        uow,
+        actor,
+        "reason_code.created",
+        "reason_code",
+        code,
+        {"label": [None, reason.label], "account_code": [None, account_code]},
+    )
     return reason
 
 
@@ -84,7 +106,8 @@ def rate_for(currency: str, company: Company, given: object, field: str = "excha
         if currency == company.functional_currency:
             return Decimal(1)
         raise ValidationFailedError.single(
-            field, f"An exchange rate from {currency} to {company.functional_currency} is required.", "required")
+            field, f"An exchange rate from {currency} to {company.functional_currency} is required.", "required"
+        )
     value = parse_decimal(given, field, max_places=10, minimum=Decimal(0), exclusive_minimum=True)
     if currency == company.functional_currency and value != 1:
         raise ValidationFailedError.single(field, "Must be 1 for the company's own currency.", "invalid")

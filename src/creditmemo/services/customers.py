@@ -11,13 +11,24 @@ from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.store.uow import UnitOfWork
 
 
-def create_customer(uow: UnitOfWork, actor: Actor, *, name: object, currency: object,
-                    payment_terms_days: object = 30, email: object = None) -> Customer:
+def create_customer(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    name: object,
+    currency: object,
+    payment_terms_days: object = 30,
+    email: object = None,
+) -> Customer:
     authorize(actor, Permission.CREATE_CUSTOMER)
     errors = []
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         errors.append(FieldError("name", "required", "A name of 1 to 200 characters is required."))
-    if isinstance(payment_terms_days, bool) or not isinstance(payment_terms_days, int) or not 0 <= payment_terms_days <= 365:
+    if (
+        isinstance(payment_terms_days, bool)
+        or not isinstance(payment_terms_days, int)
+        or not 0 <= payment_terms_days <= 365
+    ):
         errors.append(FieldError("payment_terms_days", "out_of_range", "Whole days from 0 to 365."))
     if email is not None and (not isinstance(email, str) or "@" not in email or len(email) > 254):
         errors.append(FieldError("email", "invalid", "Not an e-mail address."))
@@ -30,12 +41,25 @@ def create_customer(uow: UnitOfWork, actor: Actor, *, name: object, currency: ob
         raise ValidationFailedError(errors)
     assert isinstance(name, str) and isinstance(payment_terms_days, int)
     customer = Customer(
-        id=new_id("cus"), company_id=actor.company_id, name=name.strip(), currency=cur,
-        payment_terms_days=payment_terms_days, balance=Money.zero(cur), available_credit=Money.zero(cur),
-        email=email if isinstance(email, str) else None, created_at=uow.now())
+        id=new_id("cus"),
+        company_id=actor.company_id,
+        name=name.strip(),
+        currency=cur,
+        payment_terms_days=payment_terms_days,
+        balance=Money.zero(cur),
+        available_credit=Money.zero(cur),
+        email=email if isinstance(email, str) else None,
+        created_at=uow.now(),
+    )
     uow.customers.add(customer)
-    audit.record(uow, actor, "customer.created", "customer", customer.id,
-                 {"name": [None, customer.name], "currency": [None, cur]})
+    audit.record(
+        uow,
+        actor,
+        "customer.created",
+        "customer",
+        customer.id,
+        {"name": [None, customer.name], "currency": [None, cur]},
+    )
     return customer
 
 

@@ -11,7 +11,9 @@ from creditmemo.services.companies import create_company
 from creditmemo.services.customers import create_customer
 from creditmemo.services.invoices import issue_invoice
 from creditmemo.services.memos.create import (
-    create_credit_memo_from_invoice, create_debit_memo, create_standalone_credit_memo,
+    create_credit_memo_from_invoice,
+    create_debit_memo,
+    create_standalone_credit_memo,
 )
 from creditmemo.services.memos.discard import discard_memo
 from creditmemo.services.memos.post import post_memo
@@ -50,44 +52,97 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
     invoices = []
     with db.uow() as uow:
         for i, customer in enumerate([acme, initech, acme, initech]):
-            invoices.append(issue_invoice(uow, actor, customer_id=customer.id, currency="USD",
-                                          issue_date=start + timedelta(days=15 * i), lines=lines))
-        eur = issue_invoice(uow, actor, customer_id=globex.id, currency="EUR", exchange_rate="1.0850",
-                            issue_date=start + timedelta(days=20),
-                            lines=[InvoiceLineInput("Consulting retainer", "1", "8000.00", tax_rate="19")])
+            invoices.append(
+                issue_invoice(
+                    uow,
+                    actor,
+                    customer_id=customer.id,
+                    currency="USD",
+                    issue_date=start + timedelta(days=15 * i),
+                    lines=lines,
+                )
+            )
+        eur = issue_invoice(
+            uow,
+            actor,
+            customer_id=globex.id,
+            currency="EUR",
+            exchange_rate="1.0850",
+            issue_date=start + timedelta(days=20),
+            lines=[InvoiceLineInput("Consulting retainer", "1", "8000.00", tax_rate="19")],
+        )
     with db.uow() as uow:
         # Posted: a billing error on the hours, narrowed by quantity.
-        m1 = create_credit_memo_from_invoice(uow, actor, invoices[0].id, reason_code="billing_error",
-                                             lines=[CreditLineInput(invoices[0].lines[1].id, quantity="6")],
-                                             memo_text="Six hours billed twice.")
+        m1 = create_credit_memo_from_invoice(
+            uow,
+            actor,
+            invoices[0].id,
+            reason_code="billing_error",
+            lines=[CreditLineInput(invoices[0].lines[1].id, quantity="6")],
+            memo_text="Six hours billed twice.",
+        )
         post_memo(uow, actor, m1.id)
         # Posted: a return of two gateways, restocked.
-        m2 = create_credit_memo_from_invoice(uow, actor, invoices[1].id, reason_code="return", source="return",
-                                             lines=[CreditLineInput(invoices[1].lines[2].id, quantity="2", restock=True)])
+        m2 = create_credit_memo_from_invoice(
+            uow,
+            actor,
+            invoices[1].id,
+            reason_code="return",
+            source="return",
+            lines=[CreditLineInput(invoices[1].lines[2].id, quantity="2", restock=True)],
+        )
         post_memo(uow, actor, m2.id)
         # Draft: the whole invoice pre-populated, waiting for a decision.
         create_credit_memo_from_invoice(uow, actor, invoices[2].id, reason_code="price_correction")
         # Void: posted by mistake, then voided.
-        m4 = create_credit_memo_from_invoice(uow, actor, invoices[3].id, reason_code="other",
-                                             lines=[CreditLineInput(invoices[3].lines[0].id, amount="500.00")],
-                                             auto_apply=False)  # left unapplied, so it can be voided
+        m4 = create_credit_memo_from_invoice(
+            uow,
+            actor,
+            invoices[3].id,
+            reason_code="other",
+            lines=[CreditLineInput(invoices[3].lines[0].id, amount="500.00")],
+            auto_apply=False,
+        )  # left unapplied, so it can be voided
         post_memo(uow, actor, m4.id)
         void_memo(uow, actor, m4.id, reason="Wrong customer")
         # Discarded draft keeps its number.
-        m5 = create_standalone_credit_memo(uow, actor, customer_id=initech.id, currency="USD", reason_code="promotion",
-                                           lines=[FreeLineInput("Spring promotion", "1", "250.00")])
+        m5 = create_standalone_credit_memo(
+            uow,
+            actor,
+            customer_id=initech.id,
+            currency="USD",
+            reason_code="promotion",
+            lines=[FreeLineInput("Spring promotion", "1", "250.00")],
+        )
         discard_memo(uow, actor, m5.id, reason="Promotion cancelled")
         # Standalone goodwill credit, posted; and an SLA credit in EUR.
-        m6 = create_standalone_credit_memo(uow, actor, customer_id=acme.id, currency="USD", reason_code="goodwill",
-                                           lines=[FreeLineInput("Goodwill for delayed delivery", "1", "300.00")])
+        m6 = create_standalone_credit_memo(
+            uow,
+            actor,
+            customer_id=acme.id,
+            currency="USD",
+            reason_code="goodwill",
+            lines=[FreeLineInput("Goodwill for delayed delivery", "1", "300.00")],
+        )
         post_memo(uow, actor, m6.id)
-        m7 = create_credit_memo_from_invoice(uow, actor, eur.id, reason_code="sla_credit",
-                                             lines=[CreditLineInput(eur.lines[0].id, amount="800.00")],
-                                             memo_text="Outage of 36 hours in March.")
+        m7 = create_credit_memo_from_invoice(
+            uow,
+            actor,
+            eur.id,
+            reason_code="sla_credit",
+            lines=[CreditLineInput(eur.lines[0].id, amount="800.00")],
+            memo_text="Outage of 36 hours in March.",
+        )
         post_memo(uow, actor, m7.id)
         # A debit memo for a charge-back.
-        d1 = create_debit_memo(uow, actor, customer_id=initech.id, currency="USD", reason_code="chargeback",
-                               lines=[FreeLineInput("Charge-back dispute lost by customer", "1", "1200.00")])
+        d1 = create_debit_memo(
+            uow,
+            actor,
+            customer_id=initech.id,
+            currency="USD",
+            reason_code="chargeback",
+            lines=[FreeLineInput("Charge-back dispute lost by customer", "1", "1200.00")],
+        )
         post_memo(uow, actor, d1.id)
     summary = DemoSummary(company.id, created=True)
     names = {acme.id: acme.name, globex.id: globex.name, initech.id: initech.name}
@@ -95,9 +150,14 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
         from sqlalchemy import select
 
         from creditmemo.store.tables import memos
-        rows = uow.conn.execute(select(memos.c.number, memos.c.status, memos.c.total_minor, memos.c.currency,
-                                       memos.c.customer_id, memos.c.id).where(memos.c.company_id == company.id)
-                                .order_by(memos.c.kind, memos.c.number)).all()
+
+        rows = uow.conn.execute(
+            select(
+                memos.c.number, memos.c.status, memos.c.total_minor, memos.c.currency, memos.c.customer_id, memos.c.id
+            )
+            .where(memos.c.company_id == company.id)
+            .order_by(memos.c.kind, memos.c.number)
+        ).all()
         for number, status, _total, _cur, customer_id, memo_id in rows:
             memo = uow.memos.get(company.id, memo_id)
             summary.memos.append((number, status, str(memo.total), names[customer_id]))
@@ -113,7 +173,7 @@ class DemoAccess:
     role: str
     email: str
     password: str  # deterministic, for a demo only
-    api_key: str   # fresh on every call: keys are stored hashed, so only a new one can be shown
+    api_key: str  # fresh on every call: keys are stored hashed, so only a new one can be shown
 
 
 def demo_access(db: Database, *, slug: str = DEMO_SLUG) -> list[DemoAccess]:

@@ -48,17 +48,25 @@ def find_response(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str) -> 
         return EXPIRED
     if row["request_hash"] != fingerprint:
         raise IdempotencyConflictError(
-            "This Idempotency-Key was used with a different request.", field="Idempotency-Key")
+            "This Idempotency-Key was used with a different request.", field="Idempotency-Key"
+        )
     return StoredResponse(row["status_code"], row["response_body"])
 
 
-def save_response(uow: UnitOfWork, actor: Actor, key: str, fingerprint: str, status_code: int, body: str, *,
-                  replace: bool = False) -> None:
+def save_response(
+    uow: UnitOfWork, actor: Actor, key: str, fingerprint: str, status_code: int, body: str, *, replace: bool = False
+) -> None:
     repo = IdempotencyRepository(uow.conn, uow.numbers)
     if replace:
         repo.remove(actor.company_id, key)
-    repo.add(company_id=actor.company_id, key=key, request_hash=fingerprint, status_code=status_code, body=body,
-             now=uow.now())
+    repo.add(
+        company_id=actor.company_id,
+        key=key,
+        request_hash=fingerprint,
+        status_code=status_code,
+        body=body,
+        now=uow.now(),
+    )
 
 
 def purge_expired(uow: UnitOfWork) -> int:

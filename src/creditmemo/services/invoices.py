@@ -32,8 +32,15 @@ def parse_date(value: object, field: str) -> date:
 
 
 def issue_invoice(
-    uow: UnitOfWork, actor: Actor, *, customer_id: str, currency: object, issue_date: object,
-    lines: Sequence[InvoiceLineInput], exchange_rate: object = None, due_date: object = None,
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    customer_id: str,
+    currency: object,
+    issue_date: object,
+    lines: Sequence[InvoiceLineInput],
+    exchange_rate: object = None,
+    due_date: object = None,
     memo: str | None = None,
 ) -> Invoice:
     """Issue an invoice: numbered, journalised (Dr AR, Cr revenue and tax), on the customer's balance."""
@@ -42,10 +49,17 @@ def issue_invoice(
     customer = uow.customers.get(actor.company_id, customer_id)
     cur = parse_currency(currency)
     if cur != customer.currency:
-        raise CurrencyMismatchError(f"Customer {customer.name} is billed in {customer.currency}, not {cur}.",
-                                    field="currency", expected=customer.currency)
+        raise CurrencyMismatchError(
+            f"Customer {customer.name} is billed in {customer.currency}, not {cur}.",
+            field="currency",
+            expected=customer.currency,
+        )
     issued = parse_date(issue_date, "issue_date")
-    due = parse_date(due_date, "due_date") if due_date is not None else issued + timedelta(days=customer.payment_terms_days)
+    due = (
+        parse_date(due_date, "due_date")
+        if due_date is not None
+        else issued + timedelta(days=customer.payment_terms_days)
+    )
     if due < issued:
         raise ValidationFailedError.single("due_date", "The due date is before the issue date.", "out_of_range")
     rate = rate_for(cur, company, exchange_rate)
@@ -53,17 +67,40 @@ def issue_invoice(
     subtotal = Money(sum((l.net.amount for l in built), Money.zero(cur).amount), cur)
     tax_total = Money(sum((l.tax.amount for l in built), Money.zero(cur).amount), cur)
     invoice = Invoice(
-        id=new_id("inv"), company_id=actor.company_id, customer_id=customer.id,
-        number=numbering.next_number(uow.conn, actor.company_id, "invoice"), status="issued", currency=cur,
-        exchange_rate=rate, issue_date=issued, due_date=due, lines=built, subtotal=subtotal,
-        tax_total=tax_total, total=subtotal + tax_total, amount_credited=Money.zero(cur),
-        amount_paid=Money.zero(cur), memo=memo, created_at=uow.now())
+        id=new_id("inv"),
+        company_id=actor.company_id,
+        customer_id=customer.id,
+        number=numbering.next_number(uow.conn, actor.company_id, "invoice"),
+        status="issued",
+        currency=cur,
+        exchange_rate=rate,
+        issue_date=issued,
+        due_date=due,
+        lines=built,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=subtotal + tax_total,
+        amount_credited=Money.zero(cur),
+        amount_paid=Money.zero(cur),
+        memo=memo,
+        created_at=uow.now(),
+    )
     uow.invoices.add(invoice, actor.user_id)
     uow.journal.add(invoice_entry(invoice, company, new_id), uow.now())
     uow.customers.adjust(actor.company_id, customer.id, balance=invoice.total.to_minor())
-    audit.record(uow, actor, "invoice.issued", "invoice", invoice.id,
-                 {"number": [None, invoice.number], "total": [None, str(invoice.total.amount)],
-                  "currency": [None, cur], "customer_id": [None, customer.id]})
+    audit.record(
+        uow,
+        actor,
+        "invoice.issued",
+        "invoice",
+        invoice.id,
+        {
+            "number": [None, invoice.number],
+            "total": [None, str(invoice.total.amount)],
+            "currency": [None, cur],
+            "customer_id": [None, customer.id],
+        },
+    )
     return invoice
 
 

@@ -15,8 +15,9 @@ def _date(value: object, field: str) -> object:
     return None if value is None else parse_date(value, field)
 
 
-def list_customers(uow: UnitOfWork, actor: Actor, *, starting_after: str | None = None,
-                   limit: int = 20) -> tuple[list[Customer], bool]:
+def list_customers(
+    uow: UnitOfWork, actor: Actor, *, starting_after: str | None = None, limit: int = 20
+) -> tuple[list[Customer], bool]:
     authorize(actor, Permission.READ)
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailedError.single("limit", f"From 1 to {MAX_LIMIT}.", "out_of_range")
@@ -29,22 +30,54 @@ def list_customers(uow: UnitOfWork, actor: Actor, *, starting_after: str | None 
     return rows[:limit], len(rows) > limit
 
 
-def list_invoices(uow: UnitOfWork, actor: Actor, *, customer_id: str | None = None, number: str | None = None,
-                  issued_from: object = None, issued_to: object = None, sort: str = "-id",
-                  starting_after: str | None = None, limit: int = 20) -> tuple[list[Invoice], bool]:
+def list_invoices(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    customer_id: str | None = None,
+    number: str | None = None,
+    issued_from: object = None,
+    issued_to: object = None,
+    sort: str = "-id",
+    starting_after: str | None = None,
+    limit: int = 20,
+) -> tuple[list[Invoice], bool]:
     authorize(actor, Permission.READ)
-    filters = {"customer_id": customer_id, "number": number, "issued_from": _date(issued_from, "issued_from"),
-               "issued_to": _date(issued_to, "issued_to")}
+    filters = {
+        "customer_id": customer_id,
+        "number": number,
+        "issued_from": _date(issued_from, "issued_from"),
+        "issued_to": _date(issued_to, "issued_to"),
+    }
     return uow.invoices.list(actor.company_id, filters=filters, sort=sort, starting_after=starting_after, limit=limit)
 
 
-def list_memos(uow: UnitOfWork, actor: Actor, kind: MemoKind, *, status: str | None = None,
-               customer_id: str | None = None, invoice_id: str | None = None, reason_code: str | None = None,
-               number: str | None = None, issued_from: object = None, issued_to: object = None, sort: str = "-id",
-               starting_after: str | None = None, limit: int = 20) -> tuple[list[Memo], bool]:
+def list_memos(
+    uow: UnitOfWork,
+    actor: Actor,
+    kind: MemoKind,
+    *,
+    status: str | None = None,
+    customer_id: str | None = None,
+    invoice_id: str | None = None,
+    reason_code: str | None = None,
+    number: str | None = None,
+    issued_from: object = None,
+    issued_to: object = None,
+    sort: str = "-id",
+    starting_after: str | None = None,
+    limit: int = 20,
+) -> tuple[list[Memo], bool]:
     authorize(actor, Permission.READ)
-    filters = {"status": status, "customer_id": customer_id, "invoice_id": invoice_id, "reason_code": reason_code,
-               "number": number, "issued_from": _date(issued_from, "issued_from"),
-               "issued_to": _date(issued_to, "issued_to")}
-    return uow.memos.list(actor.company_id, kind=kind, filters=filters, sort=sort, starting_after=starting_after,
-                          limit=limit)
+    filters = {
+        "status": status,
+        "customer_id": customer_id,
+        "invoice_id": invoice_id,
+        "reason_code": reason_code,
+        "number": number,
+        "issued_from": _date(issued_from, "issued_from"),
+        "issued_to": _date(issued_to, "issued_to"),
+    }
+    return uow.memos.list(
+        actor.company_id, kind=kind, filters=filters, sort=sort, starting_after=starting_after, limit=limit
+    )

@@ -23,14 +23,14 @@ REGISTER_LIMIT = 10_000
 @dataclass(frozen=True, slots=True)
 class StatementLine:
     date: date
-    kind: str            # invoice | credit_memo | debit_memo | payment | refund | application
+    kind: str  # invoice | credit_memo | debit_memo | payment | refund | application
     document_id: str
     number: str
     description: str
-    debit: Money         # raises what the customer owes
-    credit: Money        # lowers it
-    balance: Money       # running balance after this line
-    status: str = ""     # for applications: active | reversed
+    debit: Money  # raises what the customer owes
+    credit: Money  # lowers it
+    balance: Money  # running balance after this line
+    status: str = ""  # for applications: active | reversed
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,28 +67,66 @@ def customer_statement(uow: UnitOfWork, actor: Actor, customer_id: str, *, start
     moves = uow.reports.ar_movements(actor.company_id, customer.id, ar, s, e)
     apps = uow.reports.applications_in_period(actor.company_id, customer.id, s, e)
     numbers = uow.reports.document_numbers(
-        actor.company_id, [m["source_id"] for m in moves] + [a["source_id"] for a in apps] + [a["target_id"] for a in apps])
+        actor.company_id,
+        [m["source_id"] for m in moves] + [a["source_id"] for a in apps] + [a["target_id"] for a in apps],
+    )
     zero = Money.zero(cur)
     rows: list[tuple[date, int, str, str, str, str, Money, Money, str]] = []
     for m in moves:
-        label = m["description"] if m["kind"] == "post" else f"{m['kind'].capitalize()} of {numbers.get(m['source_id'], '')}"
-        rows.append((m["date"], len(rows), m["source_type"], m["source_id"], numbers.get(m["source_id"], ""), label,
-                     money(m["debit_minor"], cur), money(m["credit_minor"], cur), ""))
+        label = (
+            m["description"]
+            if m["kind"] == "post"
+            else f"{m['kind'].capitalize()} of {numbers.get(m['source_id'], '')}"
+        )
+        rows.append(
+            (
+                m["date"],
+                len(rows),
+                m["source_type"],
+                m["source_id"],
+                numbers.get(m["source_id"], ""),
+                label,
+                money(m["debit_minor"], cur),
+                money(m["credit_minor"], cur),
+                "",
+            )
+        )
     for a in apps:
         src, tgt = numbers.get(a["source_id"], a["source_id"]), numbers.get(a["target_id"], a["target_id"])
-        rows.append((a["applied_on"], len(rows), "application", a["id"], src,
-                     f"{src} applied to {tgt}: {money(a['amount_minor'], cur).amount}", zero, zero, a["status"]))
+        rows.append(
+            (
+                a["applied_on"],
+                len(rows),
+                "application",
+                a["id"],
+                src,
+                f"{src} applied to {tgt}: {money(a['amount_minor'], cur).amount}",
+                zero,
+                zero,
+                a["status"],
+            )
+        )
     rows.sort(key=lambda r: (r[0], r[1]))
     balances = running_balances(opening, [(r[6], r[7]) for r in rows])
     lines = tuple(StatementLine(r[0], r[2], r[3], r[4], r[5], r[6], r[7], b, r[8]) for r, b in zip(rows, balances))
-    return Statement(customer.id, customer.name, cur, s, e, opening, lines, balances[-1] if balances else opening,
-                     customer.balance, customer.available_credit)
+    return Statement(
+        customer.id,
+        customer.name,
+        cur,
+        s,
+        e,
+        opening,
+        lines,
+        balances[-1] if balances else opening,
+        customer.balance,
+        customer.available_credit,
+    )
 
 
 # aging ----------------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class AgingRow:
-    customer_id: str | None   # None on a currency total row
+    customer_id: str | None  # None on a currency total row
     customer_name: str
     currency: str
     current: Money
@@ -97,8 +135,8 @@ class AgingRow:
     days_61_90: Money
     days_over_90: Money
     total_due: Money
-    unapplied_credit: Money   # posted memo credit and payments not yet applied, shown separately
-    net: Money                # total_due - unapplied_credit
+    unapplied_credit: Money  # posted memo credit and payments not yet applied, shown separately
+    net: Money  # total_due - unapplied_credit
     open_documents: int
 
 
@@ -106,7 +144,7 @@ class AgingRow:
 class Aging:
     as_of: date
     rows: tuple[AgingRow, ...]
-    totals: tuple[AgingRow, ...]   # one per currency
+    totals: tuple[AgingRow, ...]  # one per currency
 
 
 def _aging_row(customer_id: str | None, name: str, cur: str, buckets: list[int], credit: int, n: int) -> AgingRow:
@@ -124,8 +162,10 @@ def ar_aging(uow: UnitOfWork, actor: Actor, *, as_of: object) -> Aging:
     bounds = bucket_bounds(day)
     per: dict[str, list[int]] = {}
     counts: dict[str, int] = {}
-    for source in (uow.reports.open_invoices_by_customer(actor.company_id, day, bounds),
-                   uow.reports.open_debit_memos_by_customer(actor.company_id, day, bounds)):
+    for source in (
+        uow.reports.open_invoices_by_customer(actor.company_id, day, bounds),
+        uow.reports.open_debit_memos_by_customer(actor.company_id, day, bounds),
+    ):
         for r in source:
             acc = per.setdefault(r["customer_id"], [0] * len(BUCKETS))
             for i in range(len(BUCKETS)):
@@ -182,27 +222,62 @@ class Register:
     truncated: bool
 
 
-def credit_memo_register(uow: UnitOfWork, actor: Actor, *, start: object = None, end: object = None,
-                         reason_code: str | None = None, status: str | None = None,
-                         customer_id: str | None = None, limit: int = REGISTER_LIMIT) -> Register:
+def credit_memo_register(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    start: object = None,
+    end: object = None,
+    reason_code: str | None = None,
+    status: str | None = None,
+    customer_id: str | None = None,
+    limit: int = REGISTER_LIMIT,
+) -> Register:
     """Credit memos by issue date with filters; totals per currency over every matching memo."""
     authorize(actor, Permission.READ)
-    filters = {"start": None if start is None else parse_date(start, "start"),
-               "end": None if end is None else parse_date(end, "end"),
-               "reason_code": reason_code, "status": status, "customer_id": customer_id}
+    filters = {
+        "start": None if start is None else parse_date(start, "start"),
+        "end": None if end is None else parse_date(end, "end"),
+        "reason_code": reason_code,
+        "status": status,
+        "customer_id": customer_id,
+    }
     raw = uow.reports.register_rows(actor.company_id, limit + 1, **filters)
     rows = []
     for r in raw[:limit]:
         cur = r["currency"]
-        available = r["total_minor"] - r["amount_applied_minor"] - r["amount_refunded_minor"] if r["status"] == "posted" else 0
-        rows.append(RegisterRow(
-            r["id"], r["number"], r["issue_date"], r["customer_id"], r["customer_name"], r["reason_code"], r["status"],
-            money(r["subtotal_minor"], cur), money(r["tax_total_minor"], cur), money(r["total_minor"], cur),
-            money(r["amount_applied_minor"], cur), money(r["amount_refunded_minor"], cur), money(available, cur)))
-    totals = tuple(RegisterTotal(t["currency"], int(t["n"]), money(int(t["subtotal"]), t["currency"]),
-                                 money(int(t["tax_total"]), t["currency"]), money(int(t["total"]), t["currency"]),
-                                 money(int(t["applied"]), t["currency"]), money(int(t["refunded"]), t["currency"]))
-                   for t in uow.reports.register_totals(actor.company_id, **filters))
+        available = (
+            r["total_minor"] - r["amount_applied_minor"] - r["amount_refunded_minor"] if r["status"] == "posted" else 0
+        )
+        rows.append(
+            RegisterRow(
+                r["id"],
+                r["number"],
+                r["issue_date"],
+                r["customer_id"],
+                r["customer_name"],
+                r["reason_code"],
+                r["status"],
+                money(r["subtotal_minor"], cur),
+                money(r["tax_total_minor"], cur),
+                money(r["total_minor"], cur),
+                money(r["amount_applied_minor"], cur),
+                money(r["amount_refunded_minor"], cur),
+                money(available, cur),
+            )
+        )
+    totals = tuple(
+        RegisterTotal(
+            t["currency"],
+            int(t["n"]),
+            money(int(t["subtotal"]), t["currency"]),
+            money(int(t["tax_total"]), t["currency"]),
+            money(int(t["total"]), t["currency"]),
+            money(int(t["applied"]), t["currency"]),
+            money(int(t["refunded"]), t["currency"]),
+        )
+        for t in uow.reports.register_totals(actor.company_id, **filters)
+    )
     return Register(tuple(rows), totals, len(raw) > limit)
 
 
@@ -214,7 +289,7 @@ class TrialBalanceRow:
     kind: str
     debit: Money
     credit: Money
-    balance: Money   # debit - credit
+    balance: Money  # debit - credit
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,10 +315,18 @@ def trial_balance(uow: UnitOfWork, actor: Actor, *, as_of: object = None) -> Tri
     for r in uow.reports.account_totals(actor.company_id, day):
         info: Mapping[str, str] = names.get(r["account_code"], {"name": "?", "kind": "?"})
         d, c = int(r["debit"]), int(r["credit"])
-        rows.append(TrialBalanceRow(r["account_code"], info["name"], info["kind"], money(d, cur), money(c, cur),
-                                    money(d - c, cur)))
-    return TrialBalance(day, cur, tuple(rows), money(sum(r.debit.to_minor() for r in rows), cur),
-                        money(sum(r.credit.to_minor() for r in rows), cur))
+        rows.append(
+            TrialBalanceRow(
+                r["account_code"], info["name"], info["kind"], money(d, cur), money(c, cur), money(d - c, cur)
+            )
+        )
+    return TrialBalance(
+        day,
+        cur,
+        tuple(rows),
+        money(sum(r.debit.to_minor() for r in rows), cur),
+        money(sum(r.credit.to_minor() for r in rows), cur),
+    )
 
 
 # reconciliation -------------------------------------------------------------------------------
@@ -263,19 +346,29 @@ def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
     ar = uow.companies.get(cid).account(AccountRole.AR)
     problems: list[str] = []
     for r in uow.reports.unbalanced_entries(cid):
-        problems.append(f"journal entry {r['entry_id']} does not balance: {r['debit']}/{r['credit']} document, "
-                        f"{r['fdebit']}/{r['fcredit']} functional (minor units)")
+        problems.append(
+            f"journal entry {r['entry_id']} does not balance: {r['debit']}/{r['credit']} document, "
+            f"{r['fdebit']}/{r['fcredit']} functional (minor units)"
+        )
     ledger, balances = uow.reports.ar_by_currency(cid, ar), uow.reports.customer_balances_by_currency(cid)
     for cur in sorted(set(ledger) | set(balances)):
         if ledger.get(cur, 0) != balances.get(cur, 0):
-            problems.append(f"AR control account {ar} holds {money(ledger.get(cur, 0), cur)}; customer balances "
-                            f"sum to {money(balances.get(cur, 0), cur)}")
+            problems.append(
+                f"AR control account {ar} holds {money(ledger.get(cur, 0), cur)}; customer balances "
+                f"sum to {money(balances.get(cur, 0), cur)}"
+            )
     for r in uow.reports.ar_by_customer_mismatches(cid, ar):
         if r["id"] is None:
             problems.append(f"{r['ledger']} AR journal lines name no customer")
         else:
-            problems.append(f"customer {r['name']}: balance {r['balance_minor']}, AR ledger {r['ledger']} (minor units)")
+            problems.append(
+                f"customer {r['name']}: balance {r['balance_minor']}, AR ledger {r['ledger']} (minor units)"
+            )
     problems += uow.reports.running_total_mismatches(cid)
-    checks = ("journal entries balance", "AR control = sum of customer balances (per currency)",
-              "AR sub-ledger = balance (per customer)", "running totals = records")
+    checks = (
+        "journal entries balance",
+        "AR control = sum of customer balances (per currency)",
+        "AR sub-ledger = balance (per customer)",
+        "running totals = records",
+    )
     return Reconciliation(not problems, tuple(problems), checks)

@@ -28,8 +28,10 @@ def list_views(uow: UnitOfWork, actor: Actor, page: str) -> list[SavedView]:
     authorize(actor, Permission.READ)
     if actor.user_id is None:
         return []
-    return [SavedView(r["id"], r["page"], r["name"], r["query"])
-            for r in SavedViewRepository(uow.conn).for_user(actor.company_id, actor.user_id, page)]
+    return [
+        SavedView(r["id"], r["page"], r["name"], r["query"])
+        for r in SavedViewRepository(uow.conn).for_user(actor.company_id, actor.user_id, page)
+    ]
 
 
 def save_view(uow: UnitOfWork, actor: Actor, *, page: object, name: object, query: object) -> SavedView:
@@ -52,8 +54,15 @@ def save_view(uow: UnitOfWork, actor: Actor, *, page: object, name: object, quer
         raise ValidationFailedError.single("name", f"At most {MAX_VIEWS} saved views per list.", "too_many")
     kept = urlencode([(k, v) for k, v in parse_qsl(query) if k != "page" and v])
     view = SavedView(new_id("sv"), page, name.strip(), kept)
-    repo.add(view_id=view.id, company_id=actor.company_id, user_id=actor.user_id, page=page, name=view.name,
-             query=kept, now=uow.now())
+    repo.add(
+        view_id=view.id,
+        company_id=actor.company_id,
+        user_id=actor.user_id,
+        page=page,
+        name=view.name,
+        query=kept,
+        now=uow.now(),
+    )
     return view
 
 

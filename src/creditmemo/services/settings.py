@@ -37,8 +37,9 @@ def update_approval_policy(uow: UnitOfWork, actor: Actor, policy_dict: object) -
     old = ApprovalPolicy.from_dict(settings.get("approval_policy", DEFAULT_SETTINGS["approval_policy"])).to_dict()
     if new != old:
         uow.companies.update_settings(actor.company_id, {**settings, "approval_policy": new})
-        audit.record(uow, actor, "company.settings_updated", "company", actor.company_id,
-                     {"approval_policy": [old, new]})
+        audit.record(
+            uow, actor, "company.settings_updated", "company", actor.company_id, {"approval_policy": [old, new]}
+        )
     return new
 
 
@@ -55,12 +56,12 @@ def update_background_line_limit(uow: UnitOfWork, actor: Actor, value: object) -
         raise ValidationFailedError.single("background_line_limit", "A whole number of lines.", "invalid")
     limit = int(value)
     if not 1 <= limit <= MAX_LINE_LIMIT:
-        raise ValidationFailedError.single("background_line_limit", f"Between 1 and {MAX_LINE_LIMIT}.",
-                                           "out_of_range")
+        raise ValidationFailedError.single("background_line_limit", f"Between 1 and {MAX_LINE_LIMIT}.", "out_of_range")
     settings = uow.companies.settings(actor.company_id)
     old = int(settings.get("background_line_limit", DEFAULT_SETTINGS["background_line_limit"]))
     if limit != old:
         uow.companies.update_settings(actor.company_id, {**settings, "background_line_limit": limit})
-        audit.record(uow, actor, "company.settings_updated", "company", actor.company_id,
-                     {"background_line_limit": [old, limit]})
+        audit.record(
+            uow, actor, "company.settings_updated", "company", actor.company_id, {"background_line_limit": [old, limit]}
+        )
     return limit

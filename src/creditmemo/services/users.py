@@ -47,8 +47,15 @@ class IssuedKey:
 
 
 def _user(row: Any) -> User:
-    return User(row["id"], row["company_id"], row["email"], row["name"], Role(row["role"]),
-                frozenset(row["privileges"] or ()), bool(row["active"]))
+    return User(
+        row["id"],
+        row["company_id"],
+        row["email"],
+        row["name"],
+        Role(row["role"]),
+        frozenset(row["privileges"] or ()),
+        bool(row["active"]),
+    )
 
 
 def _check(email: object, role: object, privileges: object, field_prefix: str = "") -> tuple[str, Role, list[str]]:
@@ -59,7 +66,9 @@ def _check(email: object, role: object, privileges: object, field_prefix: str = 
         errors.append(FieldError(f"{field_prefix}role", "invalid", f"One of {', '.join(r.value for r in Role)}."))
     privs = list(privileges or ()) if isinstance(privileges, (list, tuple, set, frozenset)) else None
     if privs is None or any(p not in PRIVILEGES for p in privs):
-        errors.append(FieldError(f"{field_prefix}privileges", "invalid", f"Known privileges: {', '.join(sorted(PRIVILEGES))}."))
+        errors.append(
+            FieldError(f"{field_prefix}privileges", "invalid", f"Known privileges: {', '.join(sorted(PRIVILEGES))}.")
+        )
     if errors:
         raise ValidationFailedError(errors)
     return str(email).lower(), Role(str(role)), sorted(set(privs or ()))
@@ -71,8 +80,17 @@ def hash_password(password: object) -> str:
     return _hasher.hash(password)
 
 
-def _add_user(uow: UnitOfWork, actor: Actor, company_id: str, *, email: object, name: object, role: object,
-              privileges: object, password: object) -> User:
+def _add_user(
+    uow: UnitOfWork,
+    actor: Actor,
+    company_id: str,
+    *,
+    email: object,
+    name: object,
+    role: object,
+    privileges: object,
+    password: object,
+) -> User:
     mail, role_, privs = _check(email, role, privileges)
     repo = UserRepository(uow.conn)
     if repo.by_email(mail) is not None:
@@ -80,19 +98,42 @@ def _add_user(uow: UnitOfWork, actor: Actor, company_id: str, *, email: object, 
     label = name if isinstance(name, str) and name.strip() else mail
     pw_hash = None if password is None else hash_password(password)
     user = User(new_id("usr"), company_id, mail, label[:200], role_, frozenset(privs))
-    repo.add(user_id=user.id, company_id=company_id, email=mail, name=user.name, role=str(role_), privileges=privs,
-             password_hash=pw_hash, now=uow.now())
-    audit.record(uow, actor, "user.created", "user", user.id,
-                 {"email": [None, mail], "role": [None, str(role_)], "privileges": [None, privs]})
+    repo.add(
+        user_id=user.id,
+        company_id=company_id,
+        email=mail,
+        name=user.name,
+        role=str(role_),
+        privileges=privs,
+        password_hash=pw_hash,
+        now=uow.now(),
+    )
+    audit.record(
+        uow,
+        actor,
+        "user.created",
+        "user",
+        user.id,
+        {"email": [None, mail], "role": [None, str(role_)], "privileges": [None, privs]},
+    )
     return user
 
 
-def create_user(uow: UnitOfWork, actor: Actor, *, email: object, role: object, name: object = None,
-                privileges: object = (), password: object = None) -> User:
+def create_user(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    email: object,
+    role: object,
+    name: object = None,
+    privileges: object = (),
+    password: object = None,
+) -> User:
     """An admin adds a user to their own company."""
     authorize(actor, Permission.MANAGE)
-    return _add_user(uow, actor, actor.company_id, email=email, name=name, role=role, privileges=privileges,
-                     password=password)
+    return _add_user(
+        uow, actor, actor.company_id, email=email, name=name, role=role, privileges=privileges, password=password
+    )
 
 
 def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
@@ -149,9 +190,18 @@ def issue_api_key(uow: UnitOfWork, actor: Actor, user_id: str, *, name: str | No
     prefix = "".join(secrets.choice(_PREFIX_ALPHABET) for _ in range(_PREFIX_LEN))
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     key_id = new_id("key")
-    repo.add_key(key_id=key_id, company_id=actor.company_id, user_id=user_id, prefix=prefix, key_hash=_digest(key),
-                 name=name, now=uow.now())
-    audit.record(uow, actor, "api_key.created", "api_key", key_id, {"user_id": [None, user_id], "prefix": [None, prefix]})
+    repo.add_key(
+        key_id=key_id,
+        company_id=actor.company_id,
+        user_id=user_id,
+        prefix=prefix,
+        key_hash=_digest(key),
+        name=name,
+        now=uow.now(),
+    )
+    audit.record(
+        uow, actor, "api_key.created", "api_key", key_id, {"user_id": [None, user_id], "prefix": [None, prefix]}
+    )
     return IssuedKey(key_id, user_id, actor.company_id, key)
 
 
@@ -164,7 +214,7 @@ def authenticate_api_key(uow: UnitOfWork, key: object) -> Actor | None:
     """The actor a presented key stands for, or None (unknown, revoked, inactive user, malformed)."""
     if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
-    prefix = key[len(KEY_PREFIX):len(KEY_PREFIX) + _PREFIX_LEN]
+    prefix = key[len(KEY_PREFIX) : len(KEY_PREFIX) + _PREFIX_LEN]
     row = UserRepository(uow.conn).key_by_prefix(prefix)
     if row is None or row["revoked_at"] is not None or not row["active"]:
         return None
@@ -180,8 +230,16 @@ def revoke_api_key(uow: UnitOfWork, actor: Actor, key_id: str) -> None:
     audit.record(uow, actor, "api_key.revoked", "api_key", key_id, {"revoked": [False, True]})
 
 
-def ensure_company_user(uow: UnitOfWork, slug: str, email: str, role: str, privileges: object = (), *,
-                        company_name: str | None = None, password: object = None) -> User:
+def ensure_company_user(
+    uow: UnitOfWork,
+    slug: str,
+    email: str,
+    role: str,
+    privileges: object = (),
+    *,
+    company_name: str | None = None,
+    password: object = None,
+) -> User:
     """The operator's path (CLI, demo): the company and the user are created when missing. An existing
     user keeps its company; its role and privileges are set to the ones given."""
     company_id = uow.companies.id_for_slug(slug)
@@ -192,14 +250,21 @@ def ensure_company_user(uow: UnitOfWork, slug: str, email: str, role: str, privi
     repo = UserRepository(uow.conn)
     row = repo.by_email(mail)
     if row is None:
-        return _add_user(uow, operator, company_id, email=mail, name=None, role=role_, privileges=privs,
-                         password=password)
+        return _add_user(
+            uow, operator, company_id, email=mail, name=None, role=role_, privileges=privs, password=password
+        )
     if row["company_id"] != company_id:
         raise ValidationFailedError.single("email", f"{mail} belongs to another company.", "taken")
     if row["role"] != role_ or sorted(row["privileges"] or ()) != privs:
         repo.update(row["id"], role=str(role_), privileges=privs)
-        audit.record(uow, operator, "user.updated", "user", row["id"],
-                     {"role": [row["role"], str(role_)], "privileges": [row["privileges"], privs]})
+        audit.record(
+            uow,
+            operator,
+            "user.updated",
+            "user",
+            row["id"],
+            {"role": [row["role"], str(role_)], "privileges": [row["privileges"], privs]},
+        )
     if password is not None:
         repo.update(row["id"], password_hash=hash_password(password))
     return get_user_by_email(uow, mail)

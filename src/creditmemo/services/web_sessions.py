@@ -45,8 +45,13 @@ def sign_in(uow: UnitOfWork, *, email: object, password: object) -> SignedIn | N
     repo.remove_expired(now)
     token = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
-    repo.add(token_hash=token_digest(token), user_id=actor.user_id, csrf_token=csrf, now=now,
-             expires_at=now + SESSION_LIFETIME)
+    repo.add(
+        token_hash=token_digest(token),
+        user_id=actor.user_id,
+        csrf_token=csrf,
+        now=now,
+        expires_at=now + SESSION_LIFETIME,
+    )
     audit.record(uow, actor, "user.signed_in", "user", actor.user_id, {"channel": [None, "web"]})
     session = session_for(uow, token)
     assert session is not None
@@ -60,8 +65,9 @@ def session_for(uow: UnitOfWork, token: object) -> WebSession | None:
     row = WebSessionRepository(uow.conn).get(token_digest(token))
     if row is None or not row["active"] or row["expires_at"] <= uow.now():
         return None
-    actor = Actor(row["user_id"], row["company_id"], Role(row["role"]), frozenset(row["privileges"] or ()),
-                  row["email"])
+    actor = Actor(
+        row["user_id"], row["company_id"], Role(row["role"]), frozenset(row["privileges"] or ()), row["email"]
+    )
     return WebSession(actor, row["csrf_token"], row["name"], row["company_name"])
 
 
@@ -70,5 +76,6 @@ def sign_out(uow: UnitOfWork, token: object) -> None:
         return
     session = session_for(uow, token)
     if WebSessionRepository(uow.conn).remove(token_digest(token)) and session is not None:
-        audit.record(uow, session.actor, "user.signed_out", "user", session.actor.user_id or "",
-                     {"channel": [None, "web"]})
+        audit.record(
+            uow, session.actor, "user.signed_out", "user", session.actor.user_id or "", {"channel": [None, "web"]}
+        )

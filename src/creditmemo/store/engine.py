@@ -31,8 +31,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
-def _sync_pipeline_for_rows(conn: Any, cursor: Any, statement: str, parameters: Any, context: Any,
-                            executemany: bool) -> None:
+def _sync_pipeline_for_rows(
+    conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, executemany: bool
+) -> None:
     """In pipeline mode psycopg queues every statement; SQLAlchemy reads a row-returning statement's
     description right after executing it. So: an INSERT/UPDATE/DELETE without RETURNING stays queued
     (unless marked ``ROWCOUNT``), anything else (SELECT, RETURNING, text) syncs the pipeline now, sending
@@ -42,8 +43,12 @@ def _sync_pipeline_for_rows(conn: Any, cursor: Any, statement: str, parameters: 
     if pipeline is None:
         return
     compiled = context.compiled
-    if (context.is_crud and compiled is not None and not compiled.effective_returning
-            and not context.execution_options.get("creditmemo_rowcount")):
+    if (
+        context.is_crud
+        and compiled is not None
+        and not compiled.effective_returning
+        and not context.execution_options.get("creditmemo_rowcount")
+    ):
         return
     pipeline.sync()
 

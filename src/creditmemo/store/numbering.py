@@ -33,10 +33,18 @@ from sqlalchemy.sql.elements import ColumnElement
 from creditmemo.store.tables import invoices, memos, number_sequences, payments, refunds
 
 PREFIXES: Final = {
-    "invoice": "INV", "credit_memo": "CM", "debit_memo": "DM", "payment": "PAY", "refund": "RF",
+    "invoice": "INV",
+    "credit_memo": "CM",
+    "debit_memo": "DM",
+    "payment": "PAY",
+    "refund": "RF",
 }
 TABLES: Final[Mapping[str, Table]] = {
-    "invoice": invoices, "credit_memo": memos, "debit_memo": memos, "payment": payments, "refund": refunds,
+    "invoice": invoices,
+    "credit_memo": memos,
+    "debit_memo": memos,
+    "payment": payments,
+    "refund": refunds,
 }
 
 
@@ -53,9 +61,10 @@ def format_number(doc_type: str, value: int) -> str:
 
 
 def seed_sequences(conn: Connection, company_id: str) -> None:
-    conn.execute(insert(number_sequences), [
-        {"company_id": company_id, "doc_type": doc_type, "next_value": 1} for doc_type in PREFIXES
-    ])
+    conn.execute(
+        insert(number_sequences),
+        [{"company_id": company_id, "doc_type": doc_type, "next_value": 1} for doc_type in PREFIXES],
+    )
 
 
 def next_number(conn: Connection, company_id: str, doc_type: str) -> str:
@@ -73,8 +82,11 @@ class Reservation:
     def number_sql(self) -> ColumnElement[Any]:
         """The number, read from the document's row (inserted earlier in the same transaction)."""
         table = TABLES[self.doc_type]
-        return select(table.c.number).where(table.c.company_id == self.company_id,
-                                            table.c.id == self.doc_id).scalar_subquery()
+        return (
+            select(table.c.number)
+            .where(table.c.company_id == self.company_id, table.c.id == self.doc_id)
+            .scalar_subquery()
+        )
 
 
 class Numbers:
@@ -116,8 +128,11 @@ class Numbers:
         cursors = []
         for token, r in self.reserved.items():
             table = TABLES[r.doc_type]
-            compiled = select(table.c.number).where(table.c.company_id == r.company_id,
-                                                    table.c.id == r.doc_id).compile(dialect=conn.dialect)
+            compiled = (
+                select(table.c.number)
+                .where(table.c.company_id == r.company_id, table.c.id == r.doc_id)
+                .compile(dialect=conn.dialect)
+            )
             cursor = dbapi.cursor()
             cursor.execute(str(compiled), compiled.params)
             cursors.append((token, cursor))
@@ -150,16 +165,21 @@ def numbered_insert(table: Table, doc_type: str) -> Insert:
     number_sequences, e.g. company_id, would otherwise also be SET by the UPDATE in the CTE.)"""
     key = (table.name, doc_type)
     if key not in _numbered_inserts:
-        advanced = (update(number_sequences)
-                    .where(number_sequences.c.company_id == bindparam("n_company"),
-                           number_sequences.c.doc_type == bindparam("n_type"))
-                    .values(next_value=number_sequences.c.next_value + bindparam("n_one", 1))
-                    .returning((number_sequences.c.next_value - bindparam("n_one2", 1)).label("value"))
-                    .cte("advanced"))
+        advanced = (
+            update(number_sequences)
+            .where(
+                number_sequences.c.company_id == bindparam("n_company"),
+                number_sequences.c.doc_type == bindparam("n_type"),
+            )
+            .values(next_value=number_sequences.c.next_value + bindparam("n_one", 1))
+            .returning((number_sequences.c.next_value - bindparam("n_one2", 1)).label("value"))
+            .cte("advanced")
+        )
         digits = cast(advanced.c.value, Text)
         width = func.greatest(bindparam("n_width", 6), func.length(digits))
         number = bindparam("n_prefix", f"{PREFIXES[doc_type]}-", type_=Text) + func.lpad(
-            digits, width, bindparam("n_zero", "0", type_=Text))
+            digits, width, bindparam("n_zero", "0", type_=Text)
+        )
         columns = [c for c in table.c if c.name != "number"]
         chosen = select(*[bindparam(f"v_{c.name}", type_=c.type) for c in columns], number).select_from(advanced)
         _numbered_inserts[key] = insert(table).from_select([*[c.name for c in columns], "number"], chosen)

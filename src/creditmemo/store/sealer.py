@@ -82,8 +82,9 @@ def watch(db: Database, *, interval: float = 0.05, should_stop: Callable[[], boo
 class BackgroundSealer:
     """One daemon thread per Database: seals the companies it is asked to, in batches."""
 
-    def __init__(self, db: Database, *, scan_seconds: float = SCAN_SECONDS,
-                 gather_seconds: float = GATHER_SECONDS) -> None:
+    def __init__(
+        self, db: Database, *, scan_seconds: float = SCAN_SECONDS, gather_seconds: float = GATHER_SECONDS
+    ) -> None:
         self._db = db
         self._scan_seconds = scan_seconds
         self._gather_seconds = gather_seconds

@@ -31,13 +31,15 @@ from sqlalchemy import (
 
 from creditmemo.store.types import ExactDecimal, UTCDateTime
 
-metadata = MetaData(naming_convention={
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-})
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
 
 ID = String(40)
 
@@ -58,7 +60,8 @@ def _money(name: str, **kw: object) -> Column:  # type: ignore[type-arg]
 
 
 companies = Table(
-    "companies", metadata,
+    "companies",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("slug", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
@@ -68,7 +71,8 @@ companies = Table(
 )
 
 accounts = Table(
-    "accounts", metadata,
+    "accounts",
+    metadata,
     Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
     Column("code", String(20), primary_key=True),
     Column("name", String(200), nullable=False),
@@ -77,7 +81,8 @@ accounts = Table(
 )
 
 reason_codes = Table(
-    "reason_codes", metadata,
+    "reason_codes",
+    metadata,
     Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
     Column("code", String(40), primary_key=True),
     Column("label", String(200), nullable=False),
@@ -87,7 +92,8 @@ reason_codes = Table(
 )
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("email", String(254), nullable=False, unique=True),
@@ -102,7 +108,8 @@ users = Table(
 )
 
 api_keys = Table(
-    "api_keys", metadata,
+    "api_keys",
+    metadata,
     Column("id", ID, primary_key=True),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("user_id", ID, nullable=False, index=True),
@@ -115,14 +122,16 @@ api_keys = Table(
 )
 
 number_sequences = Table(
-    "number_sequences", metadata,
+    "number_sequences",
+    metadata,
     Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
     Column("doc_type", String(20), primary_key=True),
     Column("next_value", BigInteger, nullable=False),
 )
 
 customers = Table(
-    "customers", metadata,
+    "customers",
+    metadata,
     Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("name", String(200), nullable=False),
@@ -137,7 +146,8 @@ customers = Table(
 )
 
 invoices = Table(
-    "invoices", metadata,
+    "invoices",
+    metadata,
     Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("customer_id", ID, nullable=False),
@@ -164,7 +174,8 @@ invoices = Table(
 )
 
 invoice_lines = Table(
-    "invoice_lines", metadata,
+    "invoice_lines",
+    metadata,
     Column("id", ID, nullable=False),
     Column("invoice_id", ID, nullable=False),
     Column("company_id", ID, nullable=False),
@@ -191,7 +202,8 @@ invoice_lines = Table(
 )
 
 memos = Table(
-    "memos", metadata,
+    "memos",
+    metadata,
     Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("kind", String(10), nullable=False),
@@ -236,12 +248,18 @@ memos = Table(
     Index("ix_memos_company_invoice", "company_id", "invoice_id"),
     Index("ix_memos_company_kind_issue_date", "company_id", "kind", "issue_date"),
     # The worker's queue (migration 0003): only ready_to_post memos, oldest first.
-    Index("ix_memos_ready_to_post", "updated_at", "id", postgresql_where=text("status = 'ready_to_post'"),
-          sqlite_where=text("status = 'ready_to_post'")),
+    Index(
+        "ix_memos_ready_to_post",
+        "updated_at",
+        "id",
+        postgresql_where=text("status = 'ready_to_post'"),
+        sqlite_where=text("status = 'ready_to_post'"),
+    ),
 )
 
 memo_lines = Table(
-    "memo_lines", metadata,
+    "memo_lines",
+    metadata,
     Column("id", ID, nullable=False),
     Column("memo_id", ID, nullable=False),
     Column("company_id", ID, nullable=False),
@@ -264,7 +282,8 @@ memo_lines = Table(
 )
 
 journal_entries = Table(
-    "journal_entries", metadata,
+    "journal_entries",
+    metadata,
     Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("date", Date, nullable=False),
@@ -282,7 +301,8 @@ journal_entries = Table(
 )
 
 journal_lines = Table(
-    "journal_lines", metadata,
+    "journal_lines",
+    metadata,
     # A line is its entry's line_no-th (no surrogate id: nothing refers to a journal line).
     Column("entry_id", ID, nullable=False),
     Column("company_id", ID, nullable=False),
@@ -301,7 +321,8 @@ journal_lines = Table(
 )
 
 payments = Table(
-    "payments", metadata,
+    "payments",
+    metadata,
     Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("number", String(40), nullable=False),
@@ -325,7 +346,8 @@ payments = Table(
 )
 
 applications = Table(
-    "applications", metadata,
+    "applications",
+    metadata,
     Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("source_type", String(20), nullable=False),  # credit_memo | payment
@@ -335,7 +357,7 @@ applications = Table(
     Column("customer_id", ID, nullable=False),
     Column("currency", String(3), nullable=False),
     _money("amount_minor"),
-    Column("status", String(20), nullable=False),       # active | reversed
+    Column("status", String(20), nullable=False),  # active | reversed
     Column("applied_on", Date, nullable=False),
     Column("created_by", ID),
     Column("created_at", UTCDateTime, nullable=False),
@@ -349,7 +371,8 @@ applications = Table(
 )
 
 refunds = Table(
-    "refunds", metadata,
+    "refunds",
+    metadata,
     Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("number", String(40), nullable=False),
@@ -371,7 +394,8 @@ refunds = Table(
 )
 
 approvals = Table(
-    "approvals", metadata,
+    "approvals",
+    metadata,
     Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("memo_id", ID, nullable=False),
@@ -387,14 +411,16 @@ approvals = Table(
 )
 
 audit_heads = Table(
-    "audit_heads", metadata,
+    "audit_heads",
+    metadata,
     Column("company_id", ID, primary_key=True),
     Column("last_seq", BigInteger, nullable=False),
     Column("last_hash", String(64), nullable=False),
 )
 
 audit_events = Table(
-    "audit_events", metadata,
+    "audit_events",
+    metadata,
     Column("company_id", ID, primary_key=True),
     Column("id", ID, primary_key=True),
     # The event's place in the company's hash chain: NULL until the sealer chains it (after commit).
@@ -416,12 +442,19 @@ audit_events = Table(
     Index("ix_audit_events_company_entity", "company_id", "entity_id"),
     Index("ix_audit_events_company_occurred", "company_id", "occurred_at"),
     # The sealer's queue (migration 0004): only unsealed events.
-    Index("ix_audit_events_unsealed", "company_id", "tx_id", "ordinal", postgresql_where=text("seq IS NULL"),
-          sqlite_where=text("seq IS NULL")),
+    Index(
+        "ix_audit_events_unsealed",
+        "company_id",
+        "tx_id",
+        "ordinal",
+        postgresql_where=text("seq IS NULL"),
+        sqlite_where=text("seq IS NULL"),
+    ),
 )
 
 idempotency_keys = Table(
-    "idempotency_keys", metadata,
+    "idempotency_keys",
+    metadata,
     Column("company_id", ID, primary_key=True),
     Column("key", String(255), primary_key=True),
     Column("request_hash", String(64), nullable=False),
@@ -431,7 +464,8 @@ idempotency_keys = Table(
 )
 
 web_sessions = Table(
-    "web_sessions", metadata,
+    "web_sessions",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("user_id", ID, ForeignKey("users.id"), nullable=False),
     Column("csrf_token", String(64), nullable=False),
@@ -440,7 +474,8 @@ web_sessions = Table(
 )
 
 saved_views = Table(
-    "saved_views", metadata,
+    "saved_views",
+    metadata,
     Column("id", ID, nullable=False),
     Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
     Column("user_id", ID, nullable=False),

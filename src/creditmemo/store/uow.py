@@ -63,8 +63,9 @@ def utc_now() -> datetime:
 class Database:
     """An engine plus the clock every unit of work uses (tests pass a fixed one)."""
 
-    def __init__(self, url_or_engine: str | Engine, *, clock: Clock = utc_now, audit: bool = True,
-                 sealing: str = "inline") -> None:
+    def __init__(
+        self, url_or_engine: str | Engine, *, clock: Clock = utc_now, audit: bool = True, sealing: str = "inline"
+    ) -> None:
         self.engine = make_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
         self.clock = clock
         self.postgres = is_postgres(self.engine)
@@ -96,8 +97,7 @@ class Database:
     def uow(self, *, readonly: bool = False, request_id: str | None = None) -> UnitOfWork:
         return UnitOfWork(self, readonly=readonly, request_id=request_id)
 
-    def transact(self, fn: Callable[[UnitOfWork], T], *, request_id: str | None = None,
-                 attempts: int = ATTEMPTS) -> T:
+    def transact(self, fn: Callable[[UnitOfWork], T], *, request_id: str | None = None, attempts: int = ATTEMPTS) -> T:
         """Run ``fn`` in one writing unit of work and commit. A deadlock or serialization failure rolls
         the whole transaction back, so it is run again from the start (``fn`` must only touch the
         database through ``uow``), up to ``attempts`` times with a jittered pause: the caller sees a
@@ -109,9 +109,14 @@ class Database:
             except DBAPIError as exc:
                 if attempt == attempts or not is_retryable(exc):
                     raise
-                log.warning("retrying a transaction (attempt %d of %d, request %s): %s", attempt + 1, attempts,
-                            request_id or "-", str(exc.orig).splitlines()[0] if exc.orig else exc)
-                time.sleep(random.uniform(0.002, 0.02) * 2 ** attempt)
+                log.warning(
+                    "retrying a transaction (attempt %d of %d, request %s): %s",
+                    attempt + 1,
+                    attempts,
+                    request_id or "-",
+                    str(exc.orig).splitlines()[0] if exc.orig else exc,
+                )
+                time.sleep(random.uniform(0.002, 0.02) * 2**attempt)
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
@@ -210,8 +215,9 @@ class UnitOfWork:
             self.conn.info.pop(PIPELINE, None)
             pipeline.__exit__(type(exc) if exc else None, exc, None)
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if exc_type is None and self._tx.is_active:
                 self.commit()

@@ -36,8 +36,12 @@ SIGNIN_CSRF_COOKIE = "cm_signin_csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 
-env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]),
-                  trim_blocks=True, lstrip_blocks=True)
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def fmt_money(value: Money | None, with_currency: bool = True) -> str:
@@ -135,8 +139,9 @@ async def form_data(request: Request) -> FormData:
     return await request.form()
 
 
-def writer(request: Request, v: Annotated[Viewer, Depends(viewer)],
-           form: Annotated[FormData, Depends(form_data)]) -> Viewer:
+def writer(
+    request: Request, v: Annotated[Viewer, Depends(viewer)], form: Annotated[FormData, Depends(form_data)]
+) -> Viewer:
     """A signed-in user whose POST carries the session's CSRF token (form field or htmx header)."""
     sent = str(form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or "")
     if not sent or not hmac.compare_digest(sent, v.csrf):
@@ -174,10 +179,19 @@ def new_csrf() -> str:
 
 
 # Pages are never framed (clickjacking), never sniffed, and do not leak their URLs (ids) to other sites.
-SECURITY_HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-                    "Referrer-Policy": "same-origin", "Cache-Control": "no-store"}
-STATUS = {"forbidden": 403, "invalid_transition": 409, "approval_required": 409, "memo_settled": 409,
-          "state_conflict": 409}
+SECURITY_HEADERS = {
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+STATUS = {
+    "forbidden": 403,
+    "invalid_transition": 409,
+    "approval_required": 409,
+    "memo_settled": 409,
+    "state_conflict": 409,
+}
 
 
 class WebRoute(APIRoute):
@@ -202,22 +216,32 @@ class WebRoute(APIRoute):
         except Redirect as r:
             return redirect(r.url, request)
         except CsrfError:
-            return render(request, "error.html", 403, title="Form expired",
-                          message="The form's security token is missing or stale. Reload the page and try again.")
+            return render(
+                request,
+                "error.html",
+                403,
+                title="Form expired",
+                message="The form's security token is missing or stale. Reload the page and try again.",
+            )
         except NotFoundError:
-            return render(request, "error.html", 404, title="Not found",
-                          message="There is no such page or document.")
+            return render(request, "error.html", 404, title="Not found", message="There is no such page or document.")
         except DomainError as e:
             status = STATUS.get(e.code, 422)
-            return render(request, "error.html", status, title=label(e.code).capitalize(), message=e.detail,
-                          code=e.code)
+            return render(
+                request, "error.html", status, title=label(e.code).capitalize(), message=e.detail, code=e.code
+            )
         except HTTPException:
             raise
         except Exception:
             rid = str(request.scope.get("state", {}).get("request_id") or "")
             log.exception("web page failed (request %s)", rid)
-            return render(request, "error.html", 500, title="Something went wrong",
-                          message=f"The page could not be shown. Request id: {rid or 'unknown'}.")
+            return render(
+                request,
+                "error.html",
+                500,
+                title="Something went wrong",
+                message=f"The page could not be shown. Request id: {rid or 'unknown'}.",
+            )
 
 
 def safe_path(target: object) -> str | None:

@@ -23,9 +23,20 @@ Cursor = Annotated[str | None, Query(max_length=40)]
 
 @router.post("", status_code=201, response_model=CustomerOut, responses=problems(403, 409, 413))
 def create_customer(body: CustomerCreate, ctx: Writer):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: CustomerOut.of(svc.create_customer(
-        uow, ctx.actor, name=body.name, currency=body.currency, payment_terms_days=body.payment_terms_days,
-        email=body.email)), status=201, body=body)
+    return ctx.write(
+        lambda uow: CustomerOut.of(
+            svc.create_customer(
+                uow,
+                ctx.actor,
+                name=body.name,
+                currency=body.currency,
+                payment_terms_days=body.payment_terms_days,
+                email=body.email,
+            )
+        ),
+        status=201,
+        body=body,
+    )
 
 
 @router.get("", response_model=Page[CustomerOut], responses=problems(403))
@@ -33,6 +44,7 @@ def list_customers(ctx: Reader, limit: Limit = 20, starting_after: Cursor = None
     def run(uow):  # type: ignore[no-untyped-def]
         rows, more = lists.list_customers(uow, ctx.actor, starting_after=starting_after, limit=limit)
         return page(CustomerOut, [CustomerOut.of(c) for c in rows], more)
+
     return ctx.read(run)
 
 
@@ -42,8 +54,14 @@ def get_customer(customer_id: CustomerId, ctx: Reader):  # type: ignore[no-untyp
 
 
 @router.get("/{customer_id}/statement", response_model=StatementOut, responses=problems(403, 404))
-def customer_statement(customer_id: CustomerId, ctx: Reader,  # type: ignore[no-untyped-def]
-                       start: Annotated[str, Query(max_length=10, examples=["2026-01-01"])],
-                       end: Annotated[str, Query(max_length=10, examples=["2026-03-31"])]):
-    return ctx.read(lambda uow: StatementOut.model_validate(plain(reports.customer_statement(
-        uow, ctx.actor, customer_id, start=start, end=end))))
+def customer_statement(
+    customer_id: CustomerId,
+    ctx: Reader,  # type: ignore[no-untyped-def]
+    start: Annotated[str, Query(max_length=10, examples=["2026-01-01"])],
+    end: Annotated[str, Query(max_length=10, examples=["2026-03-31"])],
+):
+    return ctx.read(
+        lambda uow: StatementOut.model_validate(
+            plain(reports.customer_statement(uow, ctx.actor, customer_id, start=start, end=end))
+        )
+    )

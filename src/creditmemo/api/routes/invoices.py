@@ -19,30 +19,70 @@ router = APIRouter(prefix="/invoices", tags=["invoices"])
 InvoiceId = Annotated[str, Path(max_length=40)]
 Q = Annotated[str | None, Query(max_length=40)]
 DateQ = Annotated[str | None, Query(max_length=10)]
-Sort = Literal["id", "-id", "number", "-number", "issue_date", "-issue_date", "due_date", "-due_date", "total",
-               "-total"]
+Sort = Literal[
+    "id", "-id", "number", "-number", "issue_date", "-issue_date", "due_date", "-due_date", "total", "-total"
+]
 
 
 @router.post("", status_code=201, response_model=InvoiceOut, responses=problems(403, 404, 409, 413))
 def issue_invoice(body: InvoiceCreate, ctx: Writer):  # type: ignore[no-untyped-def]
-    lines = [InvoiceLineInput(l.description, l.quantity, l.unit_price, discount=l.discount, tax_rate=l.tax_rate,
-                              unit_cost=l.unit_cost, item=l.item, revenue_account=l.revenue_account)
-             for l in body.lines]
-    return ctx.write(lambda uow: InvoiceOut.of(svc.issue_invoice(
-        uow, ctx.actor, customer_id=body.customer_id, currency=body.currency, issue_date=body.issue_date,
-        due_date=body.due_date, exchange_rate=body.exchange_rate, memo=body.memo, lines=lines)),
-        status=201, body=body)
+    lines = [
+        InvoiceLineInput(
+            l.description,
+            l.quantity,
+            l.unit_price,
+            discount=l.discount,
+            tax_rate=l.tax_rate,
+            unit_cost=l.unit_cost,
+            item=l.item,
+            revenue_account=l.revenue_account,
+        )
+        for l in body.lines
+    ]
+    return ctx.write(
+        lambda uow: InvoiceOut.of(
+            svc.issue_invoice(
+                uow,
+                ctx.actor,
+                customer_id=body.customer_id,
+                currency=body.currency,
+                issue_date=body.issue_date,
+                due_date=body.due_date,
+                exchange_rate=body.exchange_rate,
+                memo=body.memo,
+                lines=lines,
+            )
+        ),
+        status=201,
+        body=body,
+    )
 
 
 @router.get("", response_model=Page[InvoiceOut], responses=problems(403))
-def list_invoices(ctx: Reader, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,  # type: ignore[no-untyped-def]
-                  starting_after: Q = None, customer_id: Q = None, number: Q = None,
-                  issued_from: DateQ = None, issued_to: DateQ = None, sort: Sort = "-id"):
+def list_invoices(
+    ctx: Reader,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,  # type: ignore[no-untyped-def]
+    starting_after: Q = None,
+    customer_id: Q = None,
+    number: Q = None,
+    issued_from: DateQ = None,
+    issued_to: DateQ = None,
+    sort: Sort = "-id",
+):
     def run(uow):  # type: ignore[no-untyped-def]
-        rows, more = lists.list_invoices(uow, ctx.actor, customer_id=customer_id, number=number,
-                                         issued_from=issued_from, issued_to=issued_to, sort=sort,
-                                         starting_after=starting_after, limit=limit)
+        rows, more = lists.list_invoices(
+            uow,
+            ctx.actor,
+            customer_id=customer_id,
+            number=number,
+            issued_from=issued_from,
+            issued_to=issued_to,
+            sort=sort,
+            starting_after=starting_after,
+            limit=limit,
+        )
         return page(InvoiceOut, [InvoiceOut.of(i) for i in rows], more)
+
     return ctx.read(run)
 
 

@@ -1,7 +1,6 @@
 """/v1/credit-memos and /v1/debit-memos: create, preview, list, read, edit, the lifecycle verbs, journal
 entries, applications and refunds. Both kinds share one router factory (same lifecycle, DESIGN §2)."""
 
-
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -13,8 +12,16 @@ from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import ActionBody, Page, page
 from creditmemo.api.schemas.ledger import ApprovalOut, AuditEventOut, JournalEntryOut
 from creditmemo.api.schemas.memos import (
-    BulkPostBody, CreditMemoCreate, DebitMemoCreate, DiscardBody, FromInvoiceCreate, MemoLineIn, MemoOut,
-    MemoUpdate, PostBody, VoidBody,
+    BulkPostBody,
+    CreditMemoCreate,
+    DebitMemoCreate,
+    DiscardBody,
+    FromInvoiceCreate,
+    MemoLineIn,
+    MemoOut,
+    MemoUpdate,
+    PostBody,
+    VoidBody,
 )
 from creditmemo.api.schemas.settlement import ApplicationCreate, ApplicationOut, RefundCreate, RefundOut
 from creditmemo.domain.documents import Memo, MemoKind
@@ -32,8 +39,9 @@ MemoId = Annotated[str, Path(max_length=40)]
 Q = Annotated[str | None, Query(max_length=40)]
 DateQ = Annotated[str | None, Query(max_length=10, examples=["2026-03-01"])]
 Status = Literal["draft", "pending_approval", "approved", "ready_to_post", "posted", "void", "discarded"]
-Sort = Literal["id", "-id", "created_at", "-created_at", "number", "-number", "issue_date", "-issue_date", "total",
-               "-total"]
+Sort = Literal[
+    "id", "-id", "created_at", "-created_at", "number", "-number", "issue_date", "-issue_date", "total", "-total"
+]
 
 
 def credit_lines(lines: list[MemoLineIn] | None) -> list[CreditLineInput] | None:
@@ -54,8 +62,13 @@ def edit_lines(lines: list[MemoLineIn]) -> list[CreditLineInput] | list[FreeLine
 
 
 def _create_credit(uow: UnitOfWork, ctx: Ctx, body: CreditMemoCreate, *, build_only: bool) -> Memo:
-    common: dict[str, Any] = {"reason_code": body.reason_code, "memo_text": body.memo, "reference": body.reference,
-                              "issue_date": body.issue_date, "auto_apply": body.auto_apply}
+    common: dict[str, Any] = {
+        "reason_code": body.reason_code,
+        "memo_text": body.memo,
+        "reference": body.reference,
+        "issue_date": body.issue_date,
+        "auto_apply": body.auto_apply,
+    }
     if body.invoice_id is not None:
         if body.source == "standalone":
             raise ValidationFailedError.single("source", "A memo with an invoice_id has source invoice or return.")
@@ -63,17 +76,37 @@ def _create_credit(uow: UnitOfWork, ctx: Ctx, body: CreditMemoCreate, *, build_o
             raise ValidationFailedError.single("exchange_rate", "A memo from an invoice takes the invoice's rate.")
         if build_only:
             return create.build_credit_memo_from_invoice(
-                uow, ctx.actor, body.invoice_id, lines=credit_lines(body.lines), source=body.source or "invoice",
-                currency=body.currency, customer_id=body.customer_id, **common)
+                uow,
+                ctx.actor,
+                body.invoice_id,
+                lines=credit_lines(body.lines),
+                source=body.source or "invoice",
+                currency=body.currency,
+                customer_id=body.customer_id,
+                **common,
+            )
         return create.create_credit_memo_from_invoice(
-            uow, ctx.actor, body.invoice_id, lines=credit_lines(body.lines), source=body.source or "invoice",
-            currency=body.currency, customer_id=body.customer_id, post=body.post, **common)
+            uow,
+            ctx.actor,
+            body.invoice_id,
+            lines=credit_lines(body.lines),
+            source=body.source or "invoice",
+            currency=body.currency,
+            customer_id=body.customer_id,
+            post=body.post,
+            **common,
+        )
     if body.source not in (None, "standalone"):
         raise ValidationFailedError.single("invoice_id", f"A {body.source} memo needs the invoice_id.", "required")
     if body.customer_id is None:
         raise ValidationFailedError.single("customer_id", "A standalone memo needs a customer_id.", "required")
-    kwargs = dict(customer_id=body.customer_id, currency=body.currency, exchange_rate=body.exchange_rate,
-                  lines=free_lines(body.lines), **common)
+    kwargs = dict(
+        customer_id=body.customer_id,
+        currency=body.currency,
+        exchange_rate=body.exchange_rate,
+        lines=free_lines(body.lines),
+        **common,
+    )
     if build_only:
         return create.build_free_memo(uow, ctx.actor, MemoKind.CREDIT, **kwargs)
     return create.create_standalone_credit_memo(uow, ctx.actor, post=body.post, **kwargs)
@@ -89,16 +122,37 @@ def memo_router(kind: MemoKind) -> APIRouter:
         return MemoOut.of(m)
 
     @router.get("", response_model=Page[MemoOut], responses=problems(403), name=f"list_{kind}_memos")
-    def list_memos(ctx: Reader, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,  # type: ignore[no-untyped-def]
-                   starting_after: Q = None, status: Status | None = None, customer_id: Q = None,
-                   invoice_id: Q = None, reason_code: Q = None, number: Q = None, issued_from: DateQ = None,
-                   issued_to: DateQ = None, sort: Sort = "-id"):
+    def list_memos(
+        ctx: Reader,
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,  # type: ignore[no-untyped-def]
+        starting_after: Q = None,
+        status: Status | None = None,
+        customer_id: Q = None,
+        invoice_id: Q = None,
+        reason_code: Q = None,
+        number: Q = None,
+        issued_from: DateQ = None,
+        issued_to: DateQ = None,
+        sort: Sort = "-id",
+    ):
         def run(uow: UnitOfWork) -> Page[Any]:
-            rows, more = lists.list_memos(uow, ctx.actor, kind, status=status, customer_id=customer_id,
-                                          invoice_id=invoice_id, reason_code=reason_code, number=number,
-                                          issued_from=issued_from, issued_to=issued_to, sort=sort,
-                                          starting_after=starting_after, limit=limit)
+            rows, more = lists.list_memos(
+                uow,
+                ctx.actor,
+                kind,
+                status=status,
+                customer_id=customer_id,
+                invoice_id=invoice_id,
+                reason_code=reason_code,
+                number=number,
+                issued_from=issued_from,
+                issued_to=issued_to,
+                sort=sort,
+                starting_after=starting_after,
+                limit=limit,
+            )
             return page(MemoOut, [out(m) for m in rows], more)
+
         return ctx.read(run)
 
     @router.get("/{memo_id}", response_model=MemoOut, responses=one, name=f"get_{kind}_memo")
@@ -108,54 +162,123 @@ def memo_router(kind: MemoKind) -> APIRouter:
     @router.patch("/{memo_id}", response_model=MemoOut, responses=verb, name=f"update_{kind}_memo")
     def update_memo(memo_id: MemoId, body: MemoUpdate, ctx: Reader):  # type: ignore[no-untyped-def]
         sent = body.model_fields_set
-        changes: dict[str, Any] = {name: getattr(body, field) for field, name in (
-            ("reason_code", "reason_code"), ("memo", "memo_text"), ("reference", "reference"),
-            ("issue_date", "issue_date"), ("auto_apply", "auto_apply")) if field in sent}
+        changes: dict[str, Any] = {
+            name: getattr(body, field)
+            for field, name in (
+                ("reason_code", "reason_code"),
+                ("memo", "memo_text"),
+                ("reference", "reference"),
+                ("issue_date", "issue_date"),
+                ("auto_apply", "auto_apply"),
+            )
+            if field in sent
+        }
         if "lines" in sent and body.lines is not None:
             changes["lines"] = edit_lines(body.lines)
-        return ctx.write(lambda uow: out(edit.update_memo(uow, ctx.actor, memo_id, kind=kind, **changes)),
-                         idempotent=False)
+        return ctx.write(
+            lambda uow: out(edit.update_memo(uow, ctx.actor, memo_id, kind=kind, **changes)), idempotent=False
+        )
 
-    def action(name: str, fn: Callable[[UnitOfWork, Ctx, str, Any], Memo], body_model: type[Any], summary: str,
-               *, required: bool = False) -> None:
+    def action(
+        name: str,
+        fn: Callable[[UnitOfWork, Ctx, str, Any], Memo],
+        body_model: type[Any],
+        summary: str,
+        *,
+        required: bool = False,
+    ) -> None:
         if required:
-            @router.post(f"/{{memo_id}}/{name}", response_model=MemoOut, responses=verb, summary=summary,
-                         name=f"{name}_{kind}_memo")
+
+            @router.post(
+                f"/{{memo_id}}/{name}",
+                response_model=MemoOut,
+                responses=verb,
+                summary=summary,
+                name=f"{name}_{kind}_memo",
+            )
             def endpoint(memo_id: MemoId, body: body_model, ctx: Writer):  # type: ignore[no-untyped-def,valid-type]
                 return ctx.write(lambda uow: out(fn(uow, ctx, memo_id, body)), body=body)
         else:
-            @router.post(f"/{{memo_id}}/{name}", response_model=MemoOut, responses=verb, summary=summary,
-                         name=f"{name}_{kind}_memo")
-            def endpoint(memo_id: MemoId, ctx: Writer,  # type: ignore[no-untyped-def]
-                         body: body_model | None = None):  # type: ignore[valid-type]
+
+            @router.post(
+                f"/{{memo_id}}/{name}",
+                response_model=MemoOut,
+                responses=verb,
+                summary=summary,
+                name=f"{name}_{kind}_memo",
+            )
+            def endpoint(
+                memo_id: MemoId,
+                ctx: Writer,  # type: ignore[no-untyped-def]
+                body: body_model | None = None,
+            ):  # type: ignore[valid-type]
                 given = body if body is not None else body_model()
                 return ctx.write(lambda uow: out(fn(uow, ctx, memo_id, given)), body=given)
 
     def comment(body: ActionBody) -> str | None:
         return body.comment
 
-    action("submit", lambda uow, ctx, mid, b: approval.submit_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
-           ActionBody, "Submit for approval (straight to approved when no tier applies)")
-    action("approve", lambda uow, ctx, mid, b: approval.approve_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
-           ActionBody, "Approve (role limit must cover the amount; not one's own memo)")
-    action("reject", lambda uow, ctx, mid, b: approval.reject_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
-           ActionBody, "Reject back to draft with a comment")
-    action("recall", lambda uow, ctx, mid, b: approval.recall_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
-           ActionBody, "Recall a pending or approved memo to draft")
-    action("post", lambda uow, ctx, mid, b: post.post_memo(
-        uow, ctx.actor, mid, kind=kind, on=None if b.date is None else parse_date(b.date, "date")),
-        PostBody, "Post (journal entry; queued to ready_to_post above the line limit)")
-    action("void", lambda uow, ctx, mid, b: void.void_memo(uow, ctx.actor, mid, kind=kind, on=b.void_date,
-                                                           reason=b.reason),
-           VoidBody, "Void a posted memo (reversing entry dated the void date)")
-    action("discard", lambda uow, ctx, mid, b: discard.discard_memo(uow, ctx.actor, mid, reason=b.reason, kind=kind),
-           DiscardBody, "Discard a draft or pending memo (keeps its number)", required=True)
+    action(
+        "submit",
+        lambda uow, ctx, mid, b: approval.submit_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
+        ActionBody,
+        "Submit for approval (straight to approved when no tier applies)",
+    )
+    action(
+        "approve",
+        lambda uow, ctx, mid, b: approval.approve_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
+        ActionBody,
+        "Approve (role limit must cover the amount; not one's own memo)",
+    )
+    action(
+        "reject",
+        lambda uow, ctx, mid, b: approval.reject_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
+        ActionBody,
+        "Reject back to draft with a comment",
+    )
+    action(
+        "recall",
+        lambda uow, ctx, mid, b: approval.recall_memo(uow, ctx.actor, mid, kind=kind, comment=comment(b)),
+        ActionBody,
+        "Recall a pending or approved memo to draft",
+    )
+    action(
+        "post",
+        lambda uow, ctx, mid, b: post.post_memo(
+            uow, ctx.actor, mid, kind=kind, on=None if b.date is None else parse_date(b.date, "date")
+        ),
+        PostBody,
+        "Post (journal entry; queued to ready_to_post above the line limit)",
+    )
+    action(
+        "void",
+        lambda uow, ctx, mid, b: void.void_memo(uow, ctx.actor, mid, kind=kind, on=b.void_date, reason=b.reason),
+        VoidBody,
+        "Void a posted memo (reversing entry dated the void date)",
+    )
+    action(
+        "discard",
+        lambda uow, ctx, mid, b: discard.discard_memo(uow, ctx.actor, mid, reason=b.reason, kind=kind),
+        DiscardBody,
+        "Discard a draft or pending memo (keeps its number)",
+        required=True,
+    )
 
-    @router.get("/{memo_id}/document", responses={**one, 200: {
-        "description": "The memo document (seed 004) as HTML or PDF; printing marks it printed.",
-        "content": {"text/html": {"schema": {"type": "string"}},
-                    "application/pdf": {"schema": {"type": "string", "format": "binary"}}}}},
-        response_class=Response, name=f"{kind}_memo_document")
+    @router.get(
+        "/{memo_id}/document",
+        responses={
+            **one,
+            200: {
+                "description": "The memo document (seed 004) as HTML or PDF; printing marks it printed.",
+                "content": {
+                    "text/html": {"schema": {"type": "string"}},
+                    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                },
+            },
+        },
+        response_class=Response,
+        name=f"{kind}_memo_document",
+    )
     def document(memo_id: MemoId, ctx: Reader, format: Literal["html", "pdf"] = "html"):  # type: ignore[no-untyped-def]
         from creditmemo.domain.lifecycle import Status as S
         from creditmemo.services.actors import Permission
@@ -173,39 +296,54 @@ def memo_router(kind: MemoKind) -> APIRouter:
         from weasyprint import HTML
 
         from creditmemo.web.core import HERE
-        pdf = HTML(string=html, base_url=str(HERE / "static")).write_pdf()
-        return Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{memo.number}.pdf"'})
 
-    @router.get("/{memo_id}/journal-entries", response_model=list[JournalEntryOut], responses=one,
-                name=f"{kind}_memo_journal_entries")
+        pdf = HTML(string=html, base_url=str(HERE / "static")).write_pdf()
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{memo.number}.pdf"'},
+        )
+
+    @router.get(
+        "/{memo_id}/journal-entries",
+        response_model=list[JournalEntryOut],
+        responses=one,
+        name=f"{kind}_memo_journal_entries",
+    )
     def journal(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
-        return ctx.read(lambda uow: _list(JournalEntryOut, [JournalEntryOut.of(e) for e in read.memo_journal(
-            uow, ctx.actor, memo_id, kind)]))
+        return ctx.read(
+            lambda uow: _list(
+                JournalEntryOut, [JournalEntryOut.of(e) for e in read.memo_journal(uow, ctx.actor, memo_id, kind)]
+            )
+        )
 
     @router.get("/{memo_id}/events", response_model=list[AuditEventOut], responses=one, name=f"{kind}_memo_events")
     def events(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             return _list(AuditEventOut, [AuditEventOut.of(e) for e in read.memo_events(uow, ctx.actor, memo_id)])
+
         return ctx.read(run)
 
-    @router.get("/{memo_id}/approvals", response_model=list[ApprovalOut], responses=one,
-                name=f"{kind}_memo_approvals")
+    @router.get("/{memo_id}/approvals", response_model=list[ApprovalOut], responses=one, name=f"{kind}_memo_approvals")
     def approvals(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             return _list(ApprovalOut, [ApprovalOut.of(a) for a in approval.list_approvals(uow, ctx.actor, memo_id)])
+
         return ctx.read(run)
 
-    @router.get("/{memo_id}/applications", response_model=list[ApplicationOut], responses=one,
-                name=f"{kind}_memo_applications")
+    @router.get(
+        "/{memo_id}/applications", response_model=list[ApplicationOut], responses=one, name=f"{kind}_memo_applications"
+    )
     def list_apps(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             by = {"source_id": memo_id} if kind is MemoKind.CREDIT else {"target_id": memo_id}
-            return _list(ApplicationOut, [ApplicationOut.of(a) for a in applications.list_applications(
-                uow, ctx.actor, **by)])
+            return _list(
+                ApplicationOut, [ApplicationOut.of(a) for a in applications.list_applications(uow, ctx.actor, **by)]
+            )
+
         return ctx.read(run)
 
     return router
@@ -213,6 +351,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
 
 def _list(model: type[Any], items: list[Any]) -> Any:
     from pydantic import RootModel
+
     return RootModel[list[model]](items)  # type: ignore[valid-type]
 
 
@@ -226,85 +365,185 @@ def create_credit_memo(body: CreditMemoCreate, ctx: Writer):  # type: ignore[no-
     return ctx.write(lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=False)), status=201, body=body)
 
 
-@credit_router.post("/preview", response_model=MemoOut, responses=extra, name="preview_credit_memo",
-                    summary="The memo that would be created; nothing is written (no number is taken)")
+@credit_router.post(
+    "/preview",
+    response_model=MemoOut,
+    responses=extra,
+    name="preview_credit_memo",
+    summary="The memo that would be created; nothing is written (no number is taken)",
+)
 def preview_credit_memo(body: CreditMemoCreate, ctx: Writer):  # type: ignore[no-untyped-def]
     return ctx.preview(lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=True), preview=True))
 
 
-@credit_router.post("/bulk-post", response_model=list[MemoOut], responses=extra, name="bulk_post_credit_memos",
-                    summary="Queue many memos for posting by the worker (all or nothing)")
+@credit_router.post(
+    "/bulk-post",
+    response_model=list[MemoOut],
+    responses=extra,
+    name="bulk_post_credit_memos",
+    summary="Queue many memos for posting by the worker (all or nothing)",
+)
 def bulk_post(body: BulkPostBody, ctx: Writer):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: _list(MemoOut, [MemoOut.of(m) for m in bulk.bulk_post(uow, ctx.actor, body.memo_ids)]),
-                     body=body)
+    return ctx.write(
+        lambda uow: _list(MemoOut, [MemoOut.of(m) for m in bulk.bulk_post(uow, ctx.actor, body.memo_ids)]), body=body
+    )
 
 
-@credit_router.post("/{memo_id}/applications", status_code=201, response_model=list[ApplicationOut],
-                    responses=extra, name="apply_credit_memo")
+@credit_router.post(
+    "/{memo_id}/applications",
+    status_code=201,
+    response_model=list[ApplicationOut],
+    responses=extra,
+    name="apply_credit_memo",
+)
 def apply_credit_memo(memo_id: MemoId, body: ApplicationCreate, ctx: Writer):  # type: ignore[no-untyped-def]
-    allocations = [AllocationInput("invoice" if a.invoice_id is not None else "debit_memo",
-                                   a.invoice_id if a.invoice_id is not None else a.debit_memo_id, a.amount)
-                   for a in body.allocations]
+    allocations = [
+        AllocationInput(
+            "invoice" if a.invoice_id is not None else "debit_memo",
+            a.invoice_id if a.invoice_id is not None else a.debit_memo_id,
+            a.amount,
+        )
+        for a in body.allocations
+    ]
     _check_allocations(body)
-    return ctx.write(lambda uow: _list(ApplicationOut, [ApplicationOut.of(a) for a in applications.apply_credit(
-        uow, ctx.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations,
-        on=body.applied_on)]), status=201, body=body)
+    return ctx.write(
+        lambda uow: _list(
+            ApplicationOut,
+            [
+                ApplicationOut.of(a)
+                for a in applications.apply_credit(
+                    uow,
+                    ctx.actor,
+                    source_type="credit_memo",
+                    source_id=memo_id,
+                    allocations=allocations,
+                    on=body.applied_on,
+                )
+            ],
+        ),
+        status=201,
+        body=body,
+    )
 
 
 def _check_allocations(body: ApplicationCreate) -> None:
     for i, a in enumerate(body.allocations):
         if (a.invoice_id is None) == (a.debit_memo_id is None):
-            raise ValidationFailedError.single(f"allocations[{i}]", "Give exactly one of invoice_id, debit_memo_id.",
-                                               "one_target")
+            raise ValidationFailedError.single(
+                f"allocations[{i}]", "Give exactly one of invoice_id, debit_memo_id.", "one_target"
+            )
 
 
-@credit_router.delete("/{memo_id}/applications/{application_id}", response_model=ApplicationOut, responses=extra,
-                      name="unapply_credit_memo")
-def unapply_credit_memo(memo_id: MemoId, application_id: Annotated[str, Path(max_length=40)],  # type: ignore[no-untyped-def]
-                        ctx: Reader):
+@credit_router.delete(
+    "/{memo_id}/applications/{application_id}",
+    response_model=ApplicationOut,
+    responses=extra,
+    name="unapply_credit_memo",
+)
+def unapply_credit_memo(
+    memo_id: MemoId,
+    application_id: Annotated[str, Path(max_length=40)],  # type: ignore[no-untyped-def]
+    ctx: Reader,
+):
     def run(uow: UnitOfWork) -> ApplicationOut:
         app = applications.get_application(uow, ctx.actor, application_id)
         if app.source_id != memo_id:
             raise NotFoundError("application", application_id)
         return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id))
+
     return ctx.write(run, idempotent=False)
 
 
-@credit_router.post("/{memo_id}/refunds", status_code=201, response_model=RefundOut, responses=extra,
-                    name="refund_credit_memo")
+@credit_router.post(
+    "/{memo_id}/refunds", status_code=201, response_model=RefundOut, responses=extra, name="refund_credit_memo"
+)
 def refund_credit_memo(memo_id: MemoId, body: RefundCreate, ctx: Writer):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: RefundOut.of(refunds.refund(
-        uow, ctx.actor, source_type="credit_memo", source_id=memo_id, amount=body.amount, method=body.method,
-        reference=body.reference, refunded_on=body.refunded_on, override_reason=body.override_reason)),
-        status=201, body=body)
+    return ctx.write(
+        lambda uow: RefundOut.of(
+            refunds.refund(
+                uow,
+                ctx.actor,
+                source_type="credit_memo",
+                source_id=memo_id,
+                amount=body.amount,
+                method=body.method,
+                reference=body.reference,
+                refunded_on=body.refunded_on,
+                override_reason=body.override_reason,
+            )
+        ),
+        status=201,
+        body=body,
+    )
 
 
-@credit_router.get("/{memo_id}/refunds", response_model=list[RefundOut], responses=problems(403, 404),
-                   name="list_credit_memo_refunds")
+@credit_router.get(
+    "/{memo_id}/refunds", response_model=list[RefundOut], responses=problems(403, 404), name="list_credit_memo_refunds"
+)
 def list_credit_memo_refunds(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
     def run(uow: UnitOfWork) -> Any:
         read.get_memo(uow, ctx.actor, memo_id, MemoKind.CREDIT)
         return _list(RefundOut, [RefundOut.of(r) for r in refunds.list_refunds(uow, ctx.actor, memo_id)])
+
     return ctx.read(run)
 
 
 @debit_router.post("", status_code=201, response_model=MemoOut, responses=extra, name="create_debit_memo")
 def create_debit_memo(body: DebitMemoCreate, ctx: Writer):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: MemoOut.of(create.create_debit_memo(
-        uow, ctx.actor, customer_id=body.customer_id, currency=body.currency, reason_code=body.reason_code,
-        invoice_id=body.invoice_id, exchange_rate=body.exchange_rate, memo_text=body.memo, reference=body.reference,
-        issue_date=body.issue_date, lines=free_lines(body.lines), post=body.post)), status=201, body=body)
+    return ctx.write(
+        lambda uow: MemoOut.of(
+            create.create_debit_memo(
+                uow,
+                ctx.actor,
+                customer_id=body.customer_id,
+                currency=body.currency,
+                reason_code=body.reason_code,
+                invoice_id=body.invoice_id,
+                exchange_rate=body.exchange_rate,
+                memo_text=body.memo,
+                reference=body.reference,
+                issue_date=body.issue_date,
+                lines=free_lines(body.lines),
+                post=body.post,
+            )
+        ),
+        status=201,
+        body=body,
+    )
 
 
 invoice_memos = APIRouter(prefix="/invoices", tags=["credit memos"])
 
 
-@invoice_memos.post("/{invoice_id}/credit-memos", status_code=201, response_model=MemoOut, responses=extra,
-                    name="create_credit_memo_from_invoice",
-                    summary="A draft credit memo from an invoice, every line pre-populated unless narrowed")
-def create_from_invoice(invoice_id: Annotated[str, Path(max_length=40)], body: FromInvoiceCreate,  # type: ignore[no-untyped-def]
-                        ctx: Writer):
-    return ctx.write(lambda uow: MemoOut.of(create.create_credit_memo_from_invoice(
-        uow, ctx.actor, invoice_id, reason_code=body.reason_code, lines=credit_lines(body.lines),
-        memo_text=body.memo, reference=body.reference, issue_date=body.issue_date, auto_apply=body.auto_apply,
-        source=body.source, post=body.post)), status=201, body=body)
+@invoice_memos.post(
+    "/{invoice_id}/credit-memos",
+    status_code=201,
+    response_model=MemoOut,
+    responses=extra,
+    name="create_credit_memo_from_invoice",
+    summary="A draft credit memo from an invoice, every line pre-populated unless narrowed",
+)
+def create_from_invoice(
+    invoice_id: Annotated[str, Path(max_length=40)],
+    body: FromInvoiceCreate,  # type: ignore[no-untyped-def]
+    ctx: Writer,
+):
+    return ctx.write(
+        lambda uow: MemoOut.of(
+            create.create_credit_memo_from_invoice(
+                uow,
+                ctx.actor,
+                invoice_id,
+                reason_code=body.reason_code,
+                lines=credit_lines(body.lines),
+                memo_text=body.memo,
+                reference=body.reference,
+                issue_date=body.issue_date,
+                auto_apply=body.auto_apply,
+                source=body.source,
+                post=body.post,
+            )
+        ),
+        status=201,
+        body=body,
+    )

@@ -10,7 +10,12 @@ from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.routes.memos import _check_allocations, _list
 from creditmemo.api.schemas.settlement import (
-    ApplicationCreate, ApplicationOut, PaymentCreate, PaymentOut, RefundCreate, RefundOut,
+    ApplicationCreate,
+    ApplicationOut,
+    PaymentCreate,
+    PaymentOut,
+    RefundCreate,
+    RefundOut,
 )
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services.settlement import applications, payments, refunds
@@ -23,10 +28,23 @@ write = problems(403, 404, 409, 413)
 
 @router.post("", status_code=201, response_model=PaymentOut, responses=write)
 def record_payment(body: PaymentCreate, ctx: Writer):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: PaymentOut.of(payments.record_payment(
-        uow, ctx.actor, customer_id=body.customer_id, amount=body.amount, currency=body.currency,
-        received_on=body.received_on, method=body.method, reference=body.reference,
-        exchange_rate=body.exchange_rate)), status=201, body=body)
+    return ctx.write(
+        lambda uow: PaymentOut.of(
+            payments.record_payment(
+                uow,
+                ctx.actor,
+                customer_id=body.customer_id,
+                amount=body.amount,
+                currency=body.currency,
+                received_on=body.received_on,
+                method=body.method,
+                reference=body.reference,
+                exchange_rate=body.exchange_rate,
+            )
+        ),
+        status=201,
+        body=body,
+    )
 
 
 @router.get("/{payment_id}", response_model=PaymentOut, responses=problems(403, 404))
@@ -37,38 +55,79 @@ def get_payment(payment_id: PaymentId, ctx: Reader):  # type: ignore[no-untyped-
 @router.post("/{payment_id}/applications", status_code=201, response_model=list[ApplicationOut], responses=write)
 def apply_payment(payment_id: PaymentId, body: ApplicationCreate, ctx: Writer):  # type: ignore[no-untyped-def]
     _check_allocations(body)
-    allocations = [AllocationInput("invoice" if a.invoice_id is not None else "debit_memo",
-                                   a.invoice_id if a.invoice_id is not None else a.debit_memo_id, a.amount)
-                   for a in body.allocations]
-    return ctx.write(lambda uow: _list(ApplicationOut, [ApplicationOut.of(a) for a in applications.apply_credit(
-        uow, ctx.actor, source_type="payment", source_id=payment_id, allocations=allocations,
-        on=body.applied_on)]), status=201, body=body)
+    allocations = [
+        AllocationInput(
+            "invoice" if a.invoice_id is not None else "debit_memo",
+            a.invoice_id if a.invoice_id is not None else a.debit_memo_id,
+            a.amount,
+        )
+        for a in body.allocations
+    ]
+    return ctx.write(
+        lambda uow: _list(
+            ApplicationOut,
+            [
+                ApplicationOut.of(a)
+                for a in applications.apply_credit(
+                    uow,
+                    ctx.actor,
+                    source_type="payment",
+                    source_id=payment_id,
+                    allocations=allocations,
+                    on=body.applied_on,
+                )
+            ],
+        ),
+        status=201,
+        body=body,
+    )
 
 
 @router.get("/{payment_id}/applications", response_model=list[ApplicationOut], responses=problems(403, 404))
 def list_payment_applications(payment_id: PaymentId, ctx: Reader):  # type: ignore[no-untyped-def]
     def run(uow: UnitOfWork) -> Any:
         payments.get_payment(uow, ctx.actor, payment_id)
-        return _list(ApplicationOut, [ApplicationOut.of(a) for a in applications.list_applications(
-            uow, ctx.actor, source_id=payment_id)])
+        return _list(
+            ApplicationOut,
+            [ApplicationOut.of(a) for a in applications.list_applications(uow, ctx.actor, source_id=payment_id)],
+        )
+
     return ctx.read(run)
 
 
 @router.delete("/{payment_id}/applications/{application_id}", response_model=ApplicationOut, responses=write)
-def unapply_payment(payment_id: PaymentId, application_id: Annotated[str, Path(max_length=40)],  # type: ignore[no-untyped-def]
-                    ctx: Reader):
+def unapply_payment(
+    payment_id: PaymentId,
+    application_id: Annotated[str, Path(max_length=40)],  # type: ignore[no-untyped-def]
+    ctx: Reader,
+):
     def run(uow: UnitOfWork) -> ApplicationOut:
         app = applications.get_application(uow, ctx.actor, application_id)
         if app.source_id != payment_id:
             from creditmemo.domain.errors import NotFoundError
+
             raise NotFoundError("application", application_id)
         return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id))
+
     return ctx.write(run, idempotent=False)
 
 
 @router.post("/{payment_id}/refunds", status_code=201, response_model=RefundOut, responses=write)
 def refund_payment(payment_id: PaymentId, body: RefundCreate, ctx: Writer):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: RefundOut.of(refunds.refund(
-        uow, ctx.actor, source_type="payment", source_id=payment_id, amount=body.amount, method=body.method,
-        reference=body.reference, refunded_on=body.refunded_on, override_reason=body.override_reason)),
-        status=201, body=body)
+    return ctx.write(
+        lambda uow: RefundOut.of(
+            refunds.refund(
+                uow,
+                ctx.actor,
+                source_type="payment",
+                source_id=payment_id,
+                amount=body.amount,
+                method=body.method,
+                reference=body.reference,
+                refunded_on=body.refunded_on,
+                override_reason=body.override_reason,
+            )
+        ),
+        status=201,
+        body=body,
+    )

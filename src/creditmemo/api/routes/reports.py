@@ -22,6 +22,7 @@ def trial_balance(ctx: Reader, as_of: DateQ = None):  # type: ignore[no-untyped-
     def run(uow):  # type: ignore[no-untyped-def]
         tb = reports.trial_balance(uow, ctx.actor, as_of=as_of)
         return TrialBalanceOut.model_validate({**plain(tb), "balanced": tb.balanced})
+
     return ctx.read(run)
 
 
@@ -31,12 +32,30 @@ def ar_aging(ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["
 
 
 @router.get("/credit-memo-register", response_model=RegisterOut, responses=problems(403))
-def credit_memo_register(ctx: Reader, start: DateQ = None, end: DateQ = None,  # type: ignore[no-untyped-def]
-                         reason_code: Q = None, customer_id: Q = None,
-                         status: Literal["draft", "pending_approval", "approved", "ready_to_post", "posted", "void",
-                                         "discarded"] | None = None):
-    return ctx.read(lambda uow: RegisterOut.model_validate(plain(reports.credit_memo_register(
-        uow, ctx.actor, start=start, end=end, reason_code=reason_code, status=status, customer_id=customer_id))))
+def credit_memo_register(
+    ctx: Reader,
+    start: DateQ = None,
+    end: DateQ = None,  # type: ignore[no-untyped-def]
+    reason_code: Q = None,
+    customer_id: Q = None,
+    status: Literal["draft", "pending_approval", "approved", "ready_to_post", "posted", "void", "discarded"]
+    | None = None,
+):
+    return ctx.read(
+        lambda uow: RegisterOut.model_validate(
+            plain(
+                reports.credit_memo_register(
+                    uow,
+                    ctx.actor,
+                    start=start,
+                    end=end,
+                    reason_code=reason_code,
+                    status=status,
+                    customer_id=customer_id,
+                )
+            )
+        )
+    )
 
 
 class ReconciliationOut(Out):
@@ -46,7 +65,11 @@ class ReconciliationOut(Out):
     checks: list[str]
 
 
-@router.get("/reconciliation", response_model=ReconciliationOut, responses=problems(403),
-            summary="Entries balance; AR control = customer balances; running totals = their records")
+@router.get(
+    "/reconciliation",
+    response_model=ReconciliationOut,
+    responses=problems(403),
+    summary="Entries balance; AR control = customer balances; running totals = their records",
+)
 def reconciliation(ctx: Reader):  # type: ignore[no-untyped-def]
     return ctx.read(lambda uow: ReconciliationOut.model_validate(plain(reports.reconcile(uow, ctx.actor))))

@@ -15,10 +15,19 @@ router = APIRouter(prefix="/settings", tags=["settings"])
 
 
 class ApprovalPolicyDoc(RootModel[dict[str, Any]]):
-    model_config = {"json_schema_extra": {"examples": [{
-        "tiers": [{"name": "manager", "above": "5000.00", "min_role": "manager"},
-                  {"name": "vp", "above": "25000.00", "min_role": "vp"}],
-        "role_limits": {"manager": "25000.00", "vp": None, "controller": None}}]}}
+    model_config = {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "tiers": [
+                        {"name": "manager", "above": "5000.00", "min_role": "manager"},
+                        {"name": "vp", "above": "25000.00", "min_role": "vp"},
+                    ],
+                    "role_limits": {"manager": "25000.00", "vp": None, "controller": None},
+                }
+            ]
+        }
+    }
 
 
 @router.get("/approval-policy", response_model=ApprovalPolicyDoc, responses=problems(403))
@@ -28,14 +37,16 @@ def get_approval_policy(ctx: Reader):  # type: ignore[no-untyped-def]
 
 @router.put("/approval-policy", response_model=ApprovalPolicyDoc, responses=problems(403, 413))
 def put_approval_policy(body: ApprovalPolicyDoc, ctx: Reader):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: ApprovalPolicyDoc(svc.update_approval_policy(uow, ctx.actor, body.root)),
-                     idempotent=False)
+    return ctx.write(
+        lambda uow: ApprovalPolicyDoc(svc.update_approval_policy(uow, ctx.actor, body.root)), idempotent=False
+    )
 
 
 class LineLimit(BaseModel):
     model_config = {"extra": "forbid"}
-    background_line_limit: StrictInt = Field(ge=1, le=svc.MAX_LINE_LIMIT,
-                                             description="Memos with more lines are posted by the worker.")
+    background_line_limit: StrictInt = Field(
+        ge=1, le=svc.MAX_LINE_LIMIT, description="Memos with more lines are posted by the worker."
+    )
 
 
 @router.get("/background-line-limit", response_model=LineLimit, responses=problems(403))
@@ -45,5 +56,9 @@ def get_line_limit(ctx: Reader):  # type: ignore[no-untyped-def]
 
 @router.put("/background-line-limit", response_model=LineLimit, responses=problems(403, 413))
 def put_line_limit(body: LineLimit, ctx: Reader):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: LineLimit(background_line_limit=svc.update_background_line_limit(
-        uow, ctx.actor, body.background_line_limit)), idempotent=False)
+    return ctx.write(
+        lambda uow: LineLimit(
+            background_line_limit=svc.update_background_line_limit(uow, ctx.actor, body.background_line_limit)
+        ),
+        idempotent=False,
+    )

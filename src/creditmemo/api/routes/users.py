@@ -19,22 +19,43 @@ Id = Annotated[str, Path(max_length=40)]
 
 @router.post("/users", status_code=201, response_model=UserOut, responses=problems(403, 409, 413))
 def create_user(body: UserCreate, ctx: Writer):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: UserOut.of(svc.create_user(
-        uow, ctx.actor, email=body.email, role=body.role, name=body.name, privileges=list(body.privileges),
-        password=body.password)), status=201, body=body.model_copy(update={"password": None}))
+    return ctx.write(
+        lambda uow: UserOut.of(
+            svc.create_user(
+                uow,
+                ctx.actor,
+                email=body.email,
+                role=body.role,
+                name=body.name,
+                privileges=list(body.privileges),
+                password=body.password,
+            )
+        ),
+        status=201,
+        body=body.model_copy(update={"password": None}),
+    )
 
 
 @router.get("/users", response_model=list[UserOut], responses=problems(403))
 def list_users(ctx: Reader):  # type: ignore[no-untyped-def]
     from pydantic import RootModel
+
     return ctx.read(lambda uow: RootModel[list[UserOut]]([UserOut.of(u) for u in svc.list_users(uow, ctx.actor)]))
 
 
-@router.post("/users/{user_id}/api-keys", status_code=201, response_model=ApiKeyOut, responses=problems(403, 404, 413),
-             summary="Issue an API key for a user (shown once; Idempotency-Key is not honoured here)")
+@router.post(
+    "/users/{user_id}/api-keys",
+    status_code=201,
+    response_model=ApiKeyOut,
+    responses=problems(403, 404, 413),
+    summary="Issue an API key for a user (shown once; Idempotency-Key is not honoured here)",
+)
 def create_api_key(user_id: Id, ctx: Reader, body: ApiKeyCreate | None = None):  # type: ignore[no-untyped-def]
-    return ctx.write(lambda uow: ApiKeyOut.of(svc.create_api_key(
-        uow, ctx.actor, user_id, name=None if body is None else body.name)), status=201, idempotent=False)
+    return ctx.write(
+        lambda uow: ApiKeyOut.of(svc.create_api_key(uow, ctx.actor, user_id, name=None if body is None else body.name)),
+        status=201,
+        idempotent=False,
+    )
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=problems(403, 404))
@@ -43,4 +64,5 @@ def revoke_api_key(key_id: Id, ctx: Reader):  # type: ignore[no-untyped-def]
         svc.revoke_api_key(uow, ctx.actor, key_id)
         ctx.request.app.state.key_cache.clear()  # this worker forgets at once; others within the cache TTL
         return None
+
     return ctx.write(run, status=204, idempotent=False)

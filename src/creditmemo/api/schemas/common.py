@@ -12,13 +12,21 @@ from creditmemo.domain.money import Money
 
 DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$"
 # Money and other exact numbers travel as strings: "100.00". JSON numbers are refused (no float).
-MoneyStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN, max_length=27),
-                     Field(json_schema_extra={"format": "decimal"}, examples=["100.00"])]
-DecimalStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN, max_length=27),
-                       Field(json_schema_extra={"format": "decimal"}, examples=["2"])]
-RateStr = Annotated[str, StringConstraints(pattern=DECIMAL_PATTERN, max_length=27),
-                    Field(json_schema_extra={"format": "decimal"}, examples=["8.25"],
-                          description="Percent: \"8.25\" is 8.25%.")]
+MoneyStr = Annotated[
+    str,
+    StringConstraints(pattern=DECIMAL_PATTERN, max_length=27),
+    Field(json_schema_extra={"format": "decimal"}, examples=["100.00"]),
+]
+DecimalStr = Annotated[
+    str,
+    StringConstraints(pattern=DECIMAL_PATTERN, max_length=27),
+    Field(json_schema_extra={"format": "decimal"}, examples=["2"]),
+]
+RateStr = Annotated[
+    str,
+    StringConstraints(pattern=DECIMAL_PATTERN, max_length=27),
+    Field(json_schema_extra={"format": "decimal"}, examples=["8.25"], description='Percent: "8.25" is 8.25%.'),
+]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Text = Annotated[str, StringConstraints(max_length=5000)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
@@ -59,8 +67,11 @@ class Page(Out, Generic[T]):
 
 
 def page(model: type[Out], data: list[Any], has_more: bool) -> Page[Any]:
-    return Page[model](data=data, has_more=has_more,  # type: ignore[valid-type]
-                       next_cursor=data[-1].id if has_more and data else None)
+    return Page[model](
+        data=data,
+        has_more=has_more,  # type: ignore[valid-type]
+        next_cursor=data[-1].id if has_more and data else None,
+    )
 
 
 class ActionBody(In):

@@ -10,8 +10,11 @@ from creditmemo.domain.documents import Customer
 
 
 class CustomerCreate(In):
-    model_config = In.model_config | {"json_schema_extra": {"examples": [
-        {"name": "Acme Corp", "currency": "USD", "payment_terms_days": 30, "email": "ap@acme.example"}]}}
+    model_config = In.model_config | {
+        "json_schema_extra": {
+            "examples": [{"name": "Acme Corp", "currency": "USD", "payment_terms_days": 30, "email": "ap@acme.example"}]
+        }
+    }
     name: ShortText
     currency: Currency
     payment_terms_days: Annotated[StrictInt, Field(ge=0, le=365)] = 30
@@ -31,6 +34,13 @@ class CustomerOut(Out):
 
     @classmethod
     def of(cls, c: Customer) -> CustomerOut:
-        return cls(id=c.id, name=c.name, currency=c.currency, balance=money(c.balance),
-                   available_credit=money(c.available_credit), payment_terms_days=c.payment_terms_days,
-                   email=c.email, created_at=c.created_at)
+        return cls(
+            id=c.id,
+            name=c.name,
+            currency=c.currency,
+            balance=money(c.balance),
+            available_credit=money(c.available_credit),
+            payment_terms_days=c.payment_terms_days,
+            email=c.email,
+            created_at=c.created_at,
+        )

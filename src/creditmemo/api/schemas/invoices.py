@@ -6,7 +6,17 @@ from typing import Annotated
 from pydantic import Field
 
 from creditmemo.api.schemas.common import (
-    Currency, DecimalStr, Id, In, MoneyStr, Out, RateStr, ShortText, Text, dec, money,
+    Currency,
+    DecimalStr,
+    Id,
+    In,
+    MoneyStr,
+    Out,
+    RateStr,
+    ShortText,
+    Text,
+    dec,
+    money,
 )
 from creditmemo.domain.documents import Invoice, InvoiceLine
 
@@ -23,10 +33,25 @@ class InvoiceLineIn(In):
 
 
 class InvoiceCreate(In):
-    model_config = In.model_config | {"json_schema_extra": {"examples": [{
-        "customer_id": "cus_01jd…", "currency": "USD", "issue_date": "2026-03-02",
-        "lines": [{"description": "Annual subscription", "quantity": "1", "unit_price": "1200.00",
-                   "tax_rate": "8.25"}]}]}}
+    model_config = In.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "customer_id": "cus_01jd…",
+                    "currency": "USD",
+                    "issue_date": "2026-03-02",
+                    "lines": [
+                        {
+                            "description": "Annual subscription",
+                            "quantity": "1",
+                            "unit_price": "1200.00",
+                            "tax_rate": "8.25",
+                        }
+                    ],
+                }
+            ]
+        }
+    }
     customer_id: Id
     currency: Currency
     issue_date: Annotated[str, Field(max_length=10, examples=["2026-03-02"])]
@@ -56,11 +81,23 @@ class InvoiceLineOut(Out):
     @classmethod
     def of(cls, l: InvoiceLine) -> InvoiceLineOut:
         credited = (l.credited_net.amount if l.credited_net else 0) + (l.credited_tax.amount if l.credited_tax else 0)
-        return cls(id=l.id, line_no=l.line_no, description=l.description, item=l.item, quantity=dec(l.quantity),
-                   unit_price=dec(l.unit_price), discount=money(l.discount), net_amount=money(l.net),
-                   tax_rate=dec(l.tax_rate), tax_amount=money(l.tax), total=money(l.total),
-                   revenue_account=l.revenue_account, unit_cost=dec(l.unit_cost),
-                   credited_quantity=dec(l.credited_quantity), credited_amount=format(credited, "f"))
+        return cls(
+            id=l.id,
+            line_no=l.line_no,
+            description=l.description,
+            item=l.item,
+            quantity=dec(l.quantity),
+            unit_price=dec(l.unit_price),
+            discount=money(l.discount),
+            net_amount=money(l.net),
+            tax_rate=dec(l.tax_rate),
+            tax_amount=money(l.tax),
+            total=money(l.total),
+            revenue_account=l.revenue_account,
+            unit_cost=dec(l.unit_cost),
+            credited_quantity=dec(l.credited_quantity),
+            credited_amount=format(credited, "f"),
+        )
 
 
 class InvoiceOut(Out):
@@ -86,9 +123,23 @@ class InvoiceOut(Out):
 
     @classmethod
     def of(cls, i: Invoice) -> InvoiceOut:
-        return cls(id=i.id, number=i.number, status=i.status, customer_id=i.customer_id, currency=i.currency,
-                   exchange_rate=dec(i.exchange_rate), issue_date=i.issue_date, due_date=i.due_date,
-                   subtotal=money(i.subtotal), tax_total=money(i.tax_total), total=money(i.total),
-                   amount_credited=money(i.amount_credited), amount_paid=money(i.amount_paid),
-                   amount_due=money(i.amount_due), payment_status=i.payment_status, memo=i.memo,
-                   created_at=i.created_at, lines=[InvoiceLineOut.of(l) for l in i.lines])
+        return cls(
+            id=i.id,
+            number=i.number,
+            status=i.status,
+            customer_id=i.customer_id,
+            currency=i.currency,
+            exchange_rate=dec(i.exchange_rate),
+            issue_date=i.issue_date,
+            due_date=i.due_date,
+            subtotal=money(i.subtotal),
+            tax_total=money(i.tax_total),
+            total=money(i.total),
+            amount_credited=money(i.amount_credited),
+            amount_paid=money(i.amount_paid),
+            amount_due=money(i.amount_due),
+            payment_status=i.payment_status,
+            memo=i.memo,
+            created_at=i.created_at,
+            lines=[InvoiceLineOut.of(l) for l in i.lines],
+        )

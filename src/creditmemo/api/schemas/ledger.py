@@ -22,9 +22,14 @@ class JournalLineOut(Out):
 
     @classmethod
     def of(cls, l: JournalLine) -> JournalLineOut:
-        return cls(account=l.account, debit=money(l.debit), credit=money(l.credit),
-                   functional_debit=money(l.functional_debit), functional_credit=money(l.functional_credit),
-                   customer_id=l.customer_id)
+        return cls(
+            account=l.account,
+            debit=money(l.debit),
+            credit=money(l.credit),
+            functional_debit=money(l.functional_debit),
+            functional_credit=money(l.functional_credit),
+            customer_id=l.customer_id,
+        )
 
 
 class JournalEntryOut(Out):
@@ -42,16 +47,27 @@ class JournalEntryOut(Out):
 
     @classmethod
     def of(cls, e: JournalEntry) -> JournalEntryOut:
-        return cls(id=e.id, date=e.date, kind=e.kind, source_type=e.source_type, source_id=e.source_id,
-                   currency=e.currency, functional_currency=e.functional_currency, exchange_rate=dec(e.exchange_rate),
-                   description=e.description, lines=[JournalLineOut.of(l) for l in e.lines])
+        return cls(
+            id=e.id,
+            date=e.date,
+            kind=e.kind,
+            source_type=e.source_type,
+            source_id=e.source_id,
+            currency=e.currency,
+            functional_currency=e.functional_currency,
+            exchange_rate=dec(e.exchange_rate),
+            description=e.description,
+            lines=[JournalLineOut.of(l) for l in e.lines],
+        )
 
 
 class AuditEventOut(Out):
     object: str = "audit_event"
     id: str
-    seq: int | None = Field(description="Place in the company's hash chain; null until the event is sealed "
-                                        "(normally within a second of its commit).")
+    seq: int | None = Field(
+        description="Place in the company's hash chain; null until the event is sealed "
+        "(normally within a second of its commit)."
+    )
     occurred_at: datetime
     actor_id: str | None
     actor_label: str | None
@@ -65,9 +81,20 @@ class AuditEventOut(Out):
 
     @classmethod
     def of(cls, e: AuditEvent) -> AuditEventOut:
-        return cls(id=e.id, seq=e.seq, occurred_at=e.occurred_at, actor_id=e.actor_id, actor_label=e.actor_label,
-                   action=e.action, entity_type=e.entity_type, entity_id=e.entity_id, changes=dict(e.changes),
-                   request_id=e.request_id, prev_hash=e.prev_hash, hash=e.hash)
+        return cls(
+            id=e.id,
+            seq=e.seq,
+            occurred_at=e.occurred_at,
+            actor_id=e.actor_id,
+            actor_label=e.actor_label,
+            action=e.action,
+            entity_type=e.entity_type,
+            entity_id=e.entity_id,
+            changes=dict(e.changes),
+            request_id=e.request_id,
+            prev_hash=e.prev_hash,
+            hash=e.hash,
+        )
 
 
 class ApprovalOut(Out):
@@ -83,5 +110,13 @@ class ApprovalOut(Out):
 
     @classmethod
     def of(cls, a: Any) -> ApprovalOut:
-        return cls(id=a.id, memo_id=a.memo_id, memo_version=a.memo_version, decision=str(a.decision), tier=a.tier,
-                   actor_id=a.actor_id, comment=a.comment, created_at=a.created_at)
+        return cls(
+            id=a.id,
+            memo_id=a.memo_id,
+            memo_version=a.memo_version,
+            decision=str(a.decision),
+            tier=a.tier,
+            actor_id=a.actor_id,
+            comment=a.comment,
+            created_at=a.created_at,
+        )

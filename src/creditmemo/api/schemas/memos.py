@@ -8,7 +8,17 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from creditmemo.api.schemas.common import (
-    Currency, DecimalStr, Id, In, MoneyStr, Out, RateStr, ShortText, Text, dec, money,
+    Currency,
+    DecimalStr,
+    Id,
+    In,
+    MoneyStr,
+    Out,
+    RateStr,
+    ShortText,
+    Text,
+    dec,
+    money,
 )
 from creditmemo.domain.documents import Memo, MemoKind, MemoLine
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
@@ -17,10 +27,16 @@ from creditmemo.domain.money import Money
 
 DateStr = Annotated[str, Field(max_length=10, examples=["2026-03-02"])]
 Lines = Annotated[list["MemoLineIn"], Field(min_length=1, max_length=1000)]
-PostFlag = Annotated[bool, Field(description=(
-    "Create and post in one transaction. The approval policy still applies: a memo that needs approval "
-    "is created and submitted (status pending_approval), one over the background line limit is queued "
-    "(ready_to_post); the returned status says which."))]
+PostFlag = Annotated[
+    bool,
+    Field(
+        description=(
+            "Create and post in one transaction. The approval policy still applies: a memo that needs approval "
+            "is created and submitted (status pending_approval), one over the background line limit is queued "
+            "(ready_to_post); the returned status says which."
+        )
+    ),
+]
 
 
 class MemoLineIn(In):
@@ -40,18 +56,27 @@ class MemoLineIn(In):
         return CreditLineInput(self.invoice_line_id, quantity=self.quantity, amount=self.amount, restock=self.restock)
 
     def free_input(self) -> FreeLineInput:
-        return FreeLineInput(self.description, self.quantity, self.unit_price, tax_rate=self.tax_rate,
-                             account_code=self.account_code)
+        return FreeLineInput(
+            self.description, self.quantity, self.unit_price, tax_rate=self.tax_rate, account_code=self.account_code
+        )
 
 
 class FromInvoiceCreate(In):
     """POST /v1/invoices/{id}/credit-memos: every line pre-populated unless ``lines`` narrows them."""
 
-    model_config = In.model_config | {"json_schema_extra": {"examples": [
-        {"reason_code": "billing_error", "memo": "Six hours billed twice."},
-        {"reason_code": "billing_error", "post": True},
-        {"reason_code": "return", "source": "return",
-         "lines": [{"invoice_line_id": "invl_01jd…", "quantity": "2", "restock": True}]}]}}
+    model_config = In.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {"reason_code": "billing_error", "memo": "Six hours billed twice."},
+                {"reason_code": "billing_error", "post": True},
+                {
+                    "reason_code": "return",
+                    "source": "return",
+                    "lines": [{"invoice_line_id": "invl_01jd…", "quantity": "2", "restock": True}],
+                },
+            ]
+        }
+    }
     reason_code: ShortText
     source: Literal["invoice", "return"] = "invoice"
     memo: Text | None = None
@@ -66,11 +91,25 @@ class CreditMemoCreate(In):
     """POST /v1/credit-memos: standalone (customer_id, currency, free lines) or with ``invoice_id`` and
     chosen invoice lines."""
 
-    model_config = In.model_config | {"json_schema_extra": {"examples": [
-        {"customer_id": "cus_01jd…", "currency": "USD", "reason_code": "goodwill",
-         "lines": [{"description": "Goodwill for delayed delivery", "quantity": "1", "unit_price": "300.00"}]},
-        {"invoice_id": "inv_01jd…", "reason_code": "billing_error",
-         "lines": [{"invoice_line_id": "invl_01jd…", "amount": "100.00"}]}]}}
+    model_config = In.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "customer_id": "cus_01jd…",
+                    "currency": "USD",
+                    "reason_code": "goodwill",
+                    "lines": [
+                        {"description": "Goodwill for delayed delivery", "quantity": "1", "unit_price": "300.00"}
+                    ],
+                },
+                {
+                    "invoice_id": "inv_01jd…",
+                    "reason_code": "billing_error",
+                    "lines": [{"invoice_line_id": "invl_01jd…", "amount": "100.00"}],
+                },
+            ]
+        }
+    }
     reason_code: ShortText
     customer_id: Id | None = None
     invoice_id: Id | None = None
@@ -86,9 +125,18 @@ class CreditMemoCreate(In):
 
 
 class DebitMemoCreate(In):
-    model_config = In.model_config | {"json_schema_extra": {"examples": [
-        {"customer_id": "cus_01jd…", "currency": "USD", "reason_code": "chargeback",
-         "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "1200.00"}]}]}}
+    model_config = In.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "customer_id": "cus_01jd…",
+                    "currency": "USD",
+                    "reason_code": "chargeback",
+                    "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "1200.00"}],
+                }
+            ]
+        }
+    }
     customer_id: Id
     currency: Currency
     reason_code: ShortText
@@ -148,10 +196,21 @@ class MemoLineOut(Out):
 
     @classmethod
     def of(cls, l: MemoLine) -> MemoLineOut:
-        return cls(id=l.id, line_no=l.line_no, invoice_line_id=l.invoice_line_id, description=l.description,
-                   quantity=dec(l.quantity), unit_price=dec(l.unit_price), credit_by=str(l.credit_by),
-                   net_amount=money(l.net), tax_rate=dec(l.tax_rate), tax_amount=money(l.tax),
-                   total=money(l.total), account_code=l.account_code, restock=l.restock)
+        return cls(
+            id=l.id,
+            line_no=l.line_no,
+            invoice_line_id=l.invoice_line_id,
+            description=l.description,
+            quantity=dec(l.quantity),
+            unit_price=dec(l.unit_price),
+            credit_by=str(l.credit_by),
+            net_amount=money(l.net),
+            tax_rate=dec(l.tax_rate),
+            tax_amount=money(l.tax),
+            total=money(l.total),
+            account_code=l.account_code,
+            restock=l.restock,
+        )
 
 
 class MemoOut(Out):
@@ -195,19 +254,43 @@ class MemoOut(Out):
     @classmethod
     def of(cls, m: Memo, *, preview: bool = False) -> MemoOut:
         return cls(
-            object=f"{m.kind}_memo", id=m.id, number=None if preview else m.number, status=str(m.status),
-            allowed_actions=[] if preview else [str(a) for a in allowed_actions(m.status)], source=str(m.source),
-            customer_id=m.customer_id, invoice_id=m.invoice_id, reason_code=m.reason_code, currency=m.currency,
-            exchange_rate=dec(m.exchange_rate), issue_date=m.issue_date, memo=m.memo_text, reference=m.reference,
-            subtotal=money(m.subtotal), tax_total=money(m.tax_total), total=money(m.total),
-            amount_applied=money(m.amount_applied), amount_refunded=money(m.amount_refunded),
+            object=f"{m.kind}_memo",
+            id=m.id,
+            number=None if preview else m.number,
+            status=str(m.status),
+            allowed_actions=[] if preview else [str(a) for a in allowed_actions(m.status)],
+            source=str(m.source),
+            customer_id=m.customer_id,
+            invoice_id=m.invoice_id,
+            reason_code=m.reason_code,
+            currency=m.currency,
+            exchange_rate=dec(m.exchange_rate),
+            issue_date=m.issue_date,
+            memo=m.memo_text,
+            reference=m.reference,
+            subtotal=money(m.subtotal),
+            tax_total=money(m.tax_total),
+            total=money(m.total),
+            amount_applied=money(m.amount_applied),
+            amount_refunded=money(m.amount_refunded),
             amount_available=money(m.amount_available if m.kind is MemoKind.CREDIT else Money.zero(m.currency)),
             amount_due=money(m.amount_due) if m.kind is MemoKind.DEBIT else None,
-            settlement_status=m.settlement_status, print_status=m.print_status, auto_apply=m.auto_apply,
-            discard_reason=m.discard_reason, void_date=m.void_date, post_error=m.post_error,
-            created_by=m.created_by, created_at=m.created_at, updated_at=m.updated_at, posted_at=m.posted_at,
-            posted_by=m.posted_by, voided_at=m.voided_at, voided_by=m.voided_by, version=m.version,
-            lines=[MemoLineOut.of(l) for l in m.lines])
+            settlement_status=m.settlement_status,
+            print_status=m.print_status,
+            auto_apply=m.auto_apply,
+            discard_reason=m.discard_reason,
+            void_date=m.void_date,
+            post_error=m.post_error,
+            created_by=m.created_by,
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+            posted_at=m.posted_at,
+            posted_by=m.posted_by,
+            voided_at=m.voided_at,
+            voided_by=m.voided_by,
+            version=m.version,
+            lines=[MemoLineOut.of(l) for l in m.lines],
+        )
 
 
 MemoLineIn.model_rebuild()

@@ -21,8 +21,9 @@ class AllocationIn(In):
 
 
 class ApplicationCreate(In):
-    model_config = In.model_config | {"json_schema_extra": {"examples": [
-        {"allocations": [{"invoice_id": "inv_01jd…", "amount": "100.00"}]}]}}
+    model_config = In.model_config | {
+        "json_schema_extra": {"examples": [{"allocations": [{"invoice_id": "inv_01jd…", "amount": "100.00"}]}]}
+    }
     allocations: Annotated[list[AllocationIn], Field(min_length=1, max_length=1000)]
     applied_on: DateStr | None = None
 
@@ -45,17 +46,26 @@ class ApplicationOut(Out):
     @classmethod
     def of(cls, a: Application) -> ApplicationOut:
         src, tgt = str(a.source_type), str(a.target_type)
-        return cls(id=a.id, credit_memo_id=a.source_id if src == "credit_memo" else None,
-                   payment_id=a.source_id if src == "payment" else None,
-                   invoice_id=a.target_id if tgt == "invoice" else None,
-                   debit_memo_id=a.target_id if tgt == "debit_memo" else None, customer_id=a.customer_id,
-                   amount=money(a.amount), currency=a.currency, status=str(a.status), applied_on=a.applied_on,
-                   created_at=a.created_at, reversed_at=a.reversed_at)
+        return cls(
+            id=a.id,
+            credit_memo_id=a.source_id if src == "credit_memo" else None,
+            payment_id=a.source_id if src == "payment" else None,
+            invoice_id=a.target_id if tgt == "invoice" else None,
+            debit_memo_id=a.target_id if tgt == "debit_memo" else None,
+            customer_id=a.customer_id,
+            amount=money(a.amount),
+            currency=a.currency,
+            status=str(a.status),
+            applied_on=a.applied_on,
+            created_at=a.created_at,
+            reversed_at=a.reversed_at,
+        )
 
 
 class RefundCreate(In):
-    model_config = In.model_config | {"json_schema_extra": {"examples": [
-        {"amount": "50.00", "method": "ach", "reference": "ACH-7781"}]}}
+    model_config = In.model_config | {
+        "json_schema_extra": {"examples": [{"amount": "50.00", "method": "ach", "reference": "ACH-7781"}]}
+    }
     amount: MoneyStr
     method: Annotated[str, Field(max_length=40)]
     reference: ShortText | None = None
@@ -81,16 +91,37 @@ class RefundOut(Out):
     @classmethod
     def of(cls, r: Refund) -> RefundOut:
         memo = str(r.source_type) == "credit_memo"
-        return cls(id=r.id, number=r.number, credit_memo_id=r.source_id if memo else None,
-                   payment_id=None if memo else r.source_id, customer_id=r.customer_id, amount=money(r.amount),
-                   currency=r.amount.currency, method=r.method, reference=r.reference, refunded_on=r.refunded_on,
-                   override_reason=r.override_reason, created_at=r.created_at)
+        return cls(
+            id=r.id,
+            number=r.number,
+            credit_memo_id=r.source_id if memo else None,
+            payment_id=None if memo else r.source_id,
+            customer_id=r.customer_id,
+            amount=money(r.amount),
+            currency=r.amount.currency,
+            method=r.method,
+            reference=r.reference,
+            refunded_on=r.refunded_on,
+            override_reason=r.override_reason,
+            created_at=r.created_at,
+        )
 
 
 class PaymentCreate(In):
-    model_config = In.model_config | {"json_schema_extra": {"examples": [
-        {"customer_id": "cus_01jd…", "amount": "500.00", "currency": "USD", "received_on": "2026-03-10",
-         "method": "wire", "reference": "WIRE-1234"}]}}
+    model_config = In.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "customer_id": "cus_01jd…",
+                    "amount": "500.00",
+                    "currency": "USD",
+                    "received_on": "2026-03-10",
+                    "method": "wire",
+                    "reference": "WIRE-1234",
+                }
+            ]
+        }
+    }
     customer_id: Id
     amount: MoneyStr
     currency: Currency
@@ -119,8 +150,19 @@ class PaymentOut(Out):
 
     @classmethod
     def of(cls, p: Payment) -> PaymentOut:
-        return cls(id=p.id, number=p.number, customer_id=p.customer_id, currency=p.currency,
-                   exchange_rate=dec(p.exchange_rate), amount=money(p.amount), amount_applied=money(p.amount_applied),
-                   amount_refunded=money(p.amount_refunded), amount_available=money(p.amount_available),
-                   settlement_status=p.settlement_status, received_on=p.received_on, method=p.method,
-                   reference=p.reference, created_at=p.created_at)
+        return cls(
+            id=p.id,
+            number=p.number,
+            customer_id=p.customer_id,
+            currency=p.currency,
+            exchange_rate=dec(p.exchange_rate),
+            amount=money(p.amount),
+            amount_applied=money(p.amount_applied),
+            amount_refunded=money(p.amount_refunded),
+            amount_available=money(p.amount_available),
+            settlement_status=p.settlement_status,
+            received_on=p.received_on,
+            method=p.method,
+            reference=p.reference,
+            created_at=p.created_at,
+        )

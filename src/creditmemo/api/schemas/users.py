@@ -13,8 +13,11 @@ RoleName = Literal["clerk", "manager", "vp", "controller", "auditor", "admin"]
 
 
 class UserCreate(In):
-    model_config = In.model_config | {"json_schema_extra": {"examples": [
-        {"email": "clerk@acme.example", "role": "clerk", "privileges": ["create_multiline_memo"]}]}}
+    model_config = In.model_config | {
+        "json_schema_extra": {
+            "examples": [{"email": "clerk@acme.example", "role": "clerk", "privileges": ["create_multiline_memo"]}]
+        }
+    }
     email: Annotated[str, Field(max_length=254)]
     role: RoleName
     name: Annotated[str, Field(max_length=200)] | None = None
@@ -33,8 +36,9 @@ class UserOut(Out):
 
     @classmethod
     def of(cls, u: User) -> UserOut:
-        return cls(id=u.id, email=u.email, name=u.name, role=str(u.role), privileges=sorted(u.privileges),
-                   active=u.active)
+        return cls(
+            id=u.id, email=u.email, name=u.name, role=str(u.role), privileges=sorted(u.privileges), active=u.active
+        )
 
 
 class ApiKeyCreate(In):

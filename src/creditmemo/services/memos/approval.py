@@ -29,8 +29,9 @@ from creditmemo.store.uow import UnitOfWork
 MAX_COMMENT = 2000
 
 
-def submit_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
-                comment: object = None) -> Memo:
+def submit_memo(
+    uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None, comment: object = None
+) -> Memo:
     """Draft → pending_approval when a tier applies, otherwise straight to approved (recorded as a
     ``not_required`` decision)."""
     authorize(actor, Permission.SUBMIT_MEMO)
@@ -46,8 +47,7 @@ def submit_draft(uow: UnitOfWork, actor: Actor, memo: Memo, *, comment: object =
     policy = load_policy(uow, actor.company_id)
     amount, tier = _tier_for(uow, policy, memo)
     if tier is None:
-        return _decide(uow, actor, memo, Status.APPROVED, Decision.NOT_REQUIRED, None, text, "submitted",
-                       amount)
+        return _decide(uow, actor, memo, Status.APPROVED, Decision.NOT_REQUIRED, None, text, "submitted", amount)
     return _decide(uow, actor, memo, Status.PENDING_APPROVAL, None, tier, text, "submitted", amount)
 
 
@@ -56,8 +56,9 @@ def approval_tier(uow: UnitOfWork, memo: Memo) -> Tier | None:
     return _tier_for(uow, load_policy(uow, memo.company_id), memo)[1]
 
 
-def approve_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
-                 comment: object = None) -> Memo:
+def approve_memo(
+    uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None, comment: object = None
+) -> Memo:
     """One approval from a role whose limit covers the amount; never the memo's creator."""
     authorize(actor, Permission.APPROVE_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
@@ -65,13 +66,15 @@ def approve_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind 
     text = _comment(comment)
     policy = load_policy(uow, actor.company_id)
     amount, tier = _tier_for(uow, policy, memo)
-    ensure_may_approve(policy, role=str(actor.role), actor_id=actor.user_id, creator_id=memo.created_by,
-                       amount=amount, tier=tier)
+    ensure_may_approve(
+        policy, role=str(actor.role), actor_id=actor.user_id, creator_id=memo.created_by, amount=amount, tier=tier
+    )
     return _decide(uow, actor, memo, status, Decision.APPROVED, tier, text, "approved", amount)
 
 
-def reject_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
-                comment: object = None) -> Memo:
+def reject_memo(
+    uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None, comment: object = None
+) -> Memo:
     """Back to draft with a reason, by someone who could have approved it."""
     authorize(actor, Permission.APPROVE_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
@@ -81,13 +84,21 @@ def reject_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind |
         raise ValidationFailedError.single("comment", "Say why the memo is rejected.", "required")
     policy = load_policy(uow, actor.company_id)
     amount, tier = _tier_for(uow, policy, memo)
-    ensure_may_approve(policy, role=str(actor.role), actor_id=actor.user_id, creator_id=memo.created_by,
-                       amount=amount, tier=tier, verb="reject")
+    ensure_may_approve(
+        policy,
+        role=str(actor.role),
+        actor_id=actor.user_id,
+        creator_id=memo.created_by,
+        amount=amount,
+        tier=tier,
+        verb="reject",
+    )
     return _decide(uow, actor, memo, status, Decision.REJECTED, tier, text, "rejected", amount)
 
 
-def recall_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
-                comment: object = None) -> Memo:
+def recall_memo(
+    uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None, comment: object = None
+) -> Memo:
     """The creator takes a pending or approved memo back to draft (to edit it; it then needs
     approval again)."""
     authorize(actor, Permission.SUBMIT_MEMO)
@@ -113,9 +124,13 @@ def ensure_cleared_for_posting(uow: UnitOfWork, memo: Memo, policy: ApprovalPoli
         if tier is not None:
             raise ApprovalRequiredError(
                 f"{memo.number} ({amount} in company currency) needs approval (tier {tier.name}: "
-                f"{tier.min_role} or above); submit it first.", tier=tier.name, amount=str(amount.amount))
-    elif memo.status is Status.APPROVED and not is_cleared(uow.approvals.for_memo(memo.company_id, memo.id),
-                                                           memo.version):
+                f"{tier.min_role} or above); submit it first.",
+                tier=tier.name,
+                amount=str(amount.amount),
+            )
+    elif memo.status is Status.APPROVED and not is_cleared(
+        uow.approvals.for_memo(memo.company_id, memo.id), memo.version
+    ):
         raise ApprovalRequiredError(f"{memo.number} changed after its approval; submit it again.")
 
 
@@ -125,16 +140,34 @@ def _tier_for(uow: UnitOfWork, policy: ApprovalPolicy, memo: Memo) -> tuple[Mone
     return amount, required_tier(policy, amount.amount)
 
 
-def _decide(uow: UnitOfWork, actor: Actor, memo: Memo, status: Status, decision: Decision | None,
-            tier: Tier | None, comment: str | None, verb: str, amount: Money | None) -> Memo:
+def _decide(
+    uow: UnitOfWork,
+    actor: Actor,
+    memo: Memo,
+    status: Status,
+    decision: Decision | None,
+    tier: Tier | None,
+    comment: str | None,
+    verb: str,
+    amount: Money | None,
+) -> Memo:
     now = uow.now()
     changed = replace(memo, status=status, updated_at=now, version=memo.version + 1)
     uow.memos.save(changed)
     if decision is not None:
-        uow.approvals.add(memo.company_id, Approval(
-            id=new_id("apv"), memo_id=memo.id, memo_version=changed.version, decision=decision,
-            tier=tier.name if tier else None, actor_id=actor.user_id or actor.label or "system",
-            comment=comment, created_at=now))
+        uow.approvals.add(
+            memo.company_id,
+            Approval(
+                id=new_id("apv"),
+                memo_id=memo.id,
+                memo_version=changed.version,
+                decision=decision,
+                tier=tier.name if tier else None,
+                actor_id=actor.user_id or actor.label or "system",
+                comment=comment,
+                created_at=now,
+            ),
+        )
     changes: dict[str, object] = {"status": [str(memo.status), str(status)]}
     if decision is not None:
         changes["decision"] = [None, str(decision)]

@@ -37,14 +37,24 @@ def check_reason(uow: UnitOfWork, company_id: str, code: object, kind: MemoKind)
         reasons = {r["code"]: r for r in uow.companies.reason_codes(company_id, fresh=True) if r["active"]}
     if not isinstance(code, str) or code not in reasons:
         raise ValidationFailedError.single(
-            "reason_code", f"Unknown reason code {code!r}; known: {', '.join(sorted(reasons))}.", "unknown_reason")
+            "reason_code", f"Unknown reason code {code!r}; known: {', '.join(sorted(reasons))}.", "unknown_reason"
+        )
     if reasons[code]["applies_to"] not in ("both", str(kind)):
         raise ValidationFailedError.single("reason_code", f"{code!r} is not a {kind} memo reason.", "wrong_kind")
     return code
 
 
-def header(uow: UnitOfWork, actor: Actor, kind: MemoKind, *, reason_code: object, memo_text: object,
-           reference: object, issue_date: object, auto_apply: object) -> Header:
+def header(
+    uow: UnitOfWork,
+    actor: Actor,
+    kind: MemoKind,
+    *,
+    reason_code: object,
+    memo_text: object,
+    reference: object,
+    issue_date: object,
+    auto_apply: object,
+) -> Header:
     text = _text(memo_text, "memo", MAX_TEXT)
     ref = _text(reference, "reference", 200)
     if not isinstance(auto_apply, bool):
@@ -66,17 +76,24 @@ def check_line_privilege(actor: Actor, line_count: int) -> None:
     if line_count > 1 and not actor.can(Permission.CREATE_MULTILINE_MEMO):
         raise ForbiddenError(
             "Creating a memo of more than one line needs the create_multiline_memo privilege.",
-            field="lines", permission="create_multiline_memo")
+            field="lines",
+            permission="create_multiline_memo",
+        )
 
 
-def lines_from_invoice(invoice: Invoice, lines: Sequence[CreditLineInput] | None, *, restock: bool) -> tuple[MemoLine, ...]:
+def lines_from_invoice(
+    invoice: Invoice, lines: Sequence[CreditLineInput] | None, *, restock: bool
+) -> tuple[MemoLine, ...]:
     return build_credit_lines(invoice, lines, new_id, restock_default=restock)
 
 
-def free_lines(uow: UnitOfWork, company_id: str, lines: Sequence[FreeLineInput], currency: str, kind: MemoKind) -> tuple[MemoLine, ...]:
+def free_lines(
+    uow: UnitOfWork, company_id: str, lines: Sequence[FreeLineInput], currency: str, kind: MemoKind
+) -> tuple[MemoLine, ...]:
     accounts = frozenset(a["code"] for a in uow.companies.accounts(company_id))
-    return build_free_lines(lines, currency, new_id, id_prefix="dml" if kind is MemoKind.DEBIT else "cml",
-                            known_accounts=accounts)
+    return build_free_lines(
+        lines, currency, new_id, id_prefix="dml" if kind is MemoKind.DEBIT else "cml", known_accounts=accounts
+    )
 
 
 def check_invoice_currency(invoice: Invoice, currency: object) -> None:
@@ -84,26 +101,61 @@ def check_invoice_currency(invoice: Invoice, currency: object) -> None:
     if currency is not None and currency != invoice.currency:
         raise CurrencyMismatchError(
             f"Invoice {invoice.number} is in {invoice.currency}; a memo from it cannot be in {currency}.",
-            field="currency", expected=invoice.currency)
+            field="currency",
+            expected=invoice.currency,
+        )
 
 
-def standalone_currency(company: Company, customer_currency: str, currency: object, exchange_rate: object) -> tuple[str, Decimal]:
+def standalone_currency(
+    company: Company, customer_currency: str, currency: object, exchange_rate: object
+) -> tuple[str, Decimal]:
     cur = parse_currency(currency)
     if cur != customer_currency:
-        raise CurrencyMismatchError(f"The customer is billed in {customer_currency}, not {cur}.",
-                                    field="currency", expected=customer_currency)
+        raise CurrencyMismatchError(
+            f"The customer is billed in {customer_currency}, not {cur}.", field="currency", expected=customer_currency
+        )
     return cur, rate_for(cur, company, exchange_rate)
 
 
-def new_memo(*, actor: Actor, kind: MemoKind, number: str, customer_id: str, source: MemoSource, head: Header,
-             currency: str, rate: Decimal, lines: tuple[MemoLine, ...], invoice_id: str | None, now_: object) -> Memo:
+def new_memo(
+    *,
+    actor: Actor,
+    kind: MemoKind,
+    number: str,
+    customer_id: str,
+    source: MemoSource,
+    head: Header,
+    currency: str,
+    rate: Decimal,
+    lines: tuple[MemoLine, ...],
+    invoice_id: str | None,
+    now_: object,
+) -> Memo:
     subtotal, tax_total, total_ = memo_totals(lines, currency)
     zero = Money.zero(currency)
     return Memo(
-        id=new_id("dm" if kind is MemoKind.DEBIT else "cm"), company_id=actor.company_id, kind=kind,
-        number=number, customer_id=customer_id, source=source, reason_code=head.reason_code, currency=currency,
-        exchange_rate=rate, issue_date=head.issue_date, status=Status.DRAFT, lines=lines, subtotal=subtotal,
-        tax_total=tax_total, total=total_, amount_applied=zero, amount_refunded=zero, invoice_id=invoice_id,
-        memo_text=head.memo_text, auto_apply=head.auto_apply, reference=head.reference,
-        created_by=actor.user_id, created_at=now_, updated_at=now_,  # type: ignore[arg-type]
+        id=new_id("dm" if kind is MemoKind.DEBIT else "cm"),
+        company_id=actor.company_id,
+        kind=kind,
+        number=number,
+        customer_id=customer_id,
+        source=source,
+        reason_code=head.reason_code,
+        currency=currency,
+        exchange_rate=rate,
+        issue_date=head.issue_date,
+        status=Status.DRAFT,
+        lines=lines,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=total_,
+        amount_applied=zero,
+        amount_refunded=zero,
+        invoice_id=invoice_id,
+        memo_text=head.memo_text,
+        auto_apply=head.auto_apply,
+        reference=head.reference,
+        created_by=actor.user_id,
+        created_at=now_,
+        updated_at=now_,  # type: ignore[arg-type]
     )

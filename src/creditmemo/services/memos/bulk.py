@@ -49,7 +49,13 @@ def bulk_post(uow: UnitOfWork, actor: Actor, memo_ids: Sequence[str]) -> list[Me
             e.field = f"memo_ids[{index[memo_id]}]"
             raise
         queued[memo_id] = replace(memo, status=status, post_error=None, updated_at=now)
-        audit.record(uow, actor, f"{memo.kind}_memo.queued_for_posting", f"{memo.kind}_memo", memo.id,
-                     {"status": [str(memo.status), str(status)]})
+        audit.record(
+            uow,
+            actor,
+            f"{memo.kind}_memo.queued_for_posting",
+            f"{memo.kind}_memo",
+            memo.id,
+            {"status": [str(memo.status), str(status)]},
+        )
     uow.memos.save_many(list(queued.values()))
     return [queued[memo_id] for memo_id in memo_ids]

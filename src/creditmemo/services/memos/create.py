@@ -21,9 +21,15 @@ from creditmemo.store.uow import UnitOfWork
 
 
 def memo_summary(memo: Memo) -> dict[str, object]:
-    return {"number": [None, memo.number], "status": [None, str(memo.status)], "source": [None, str(memo.source)],
-            "reason_code": [None, memo.reason_code], "total": [None, str(memo.total.amount)],
-            "currency": [None, memo.currency], "lines": [None, len(memo.lines)]}
+    return {
+        "number": [None, memo.number],
+        "status": [None, str(memo.status)],
+        "source": [None, str(memo.source)],
+        "reason_code": [None, memo.reason_code],
+        "total": [None, str(memo.total.amount)],
+        "currency": [None, memo.currency],
+        "lines": [None, len(memo.lines)],
+    }
 
 
 def _store_new(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
@@ -55,20 +61,54 @@ def _create(uow: UnitOfWork, actor: Actor, memo: Memo, *, post: bool, invoice: I
 
 
 def build_credit_memo_from_invoice(
-    uow: UnitOfWork, actor: Actor, invoice_id: str, *, reason_code: object, lines: Sequence[CreditLineInput] | None = None,
-    memo_text: object = None, reference: object = None, issue_date: object = None, auto_apply: object = True,
-    source: object = "invoice", currency: object = None, customer_id: object = None, lock: bool = False,
+    uow: UnitOfWork,
+    actor: Actor,
+    invoice_id: str,
+    *,
+    reason_code: object,
+    lines: Sequence[CreditLineInput] | None = None,
+    memo_text: object = None,
+    reference: object = None,
+    issue_date: object = None,
+    auto_apply: object = True,
+    source: object = "invoice",
+    currency: object = None,
+    customer_id: object = None,
+    lock: bool = False,
 ) -> Memo:
     """The draft that would be created (unnumbered, unsaved): create and preview share it."""
-    return _from_invoice(uow, actor, invoice_id, reason_code=reason_code, lines=lines, memo_text=memo_text,
-                         reference=reference, issue_date=issue_date, auto_apply=auto_apply, source=source,
-                         currency=currency, customer_id=customer_id, lock=lock)[0]
+    return _from_invoice(
+        uow,
+        actor,
+        invoice_id,
+        reason_code=reason_code,
+        lines=lines,
+        memo_text=memo_text,
+        reference=reference,
+        issue_date=issue_date,
+        auto_apply=auto_apply,
+        source=source,
+        currency=currency,
+        customer_id=customer_id,
+        lock=lock,
+    )[0]
 
 
 def _from_invoice(
-    uow: UnitOfWork, actor: Actor, invoice_id: str, *, reason_code: object, lines: Sequence[CreditLineInput] | None,
-    memo_text: object, reference: object, issue_date: object, auto_apply: object, source: object,
-    currency: object, customer_id: object, lock: bool,
+    uow: UnitOfWork,
+    actor: Actor,
+    invoice_id: str,
+    *,
+    reason_code: object,
+    lines: Sequence[CreditLineInput] | None,
+    memo_text: object,
+    reference: object,
+    issue_date: object,
+    auto_apply: object,
+    source: object,
+    currency: object,
+    customer_id: object,
+    lock: bool,
 ) -> tuple[Memo, Invoice]:
     authorize(actor, Permission.CREATE_MEMO)
     if source not in ("invoice", "return"):
@@ -77,37 +117,87 @@ def _from_invoice(
     if customer_id is not None and customer_id != invoice.customer_id:
         raise CustomerMismatchError("The invoice belongs to another customer.", field="customer_id")
     build.check_invoice_currency(invoice, currency)
-    head = build.header(uow, actor, MemoKind.CREDIT, reason_code=reason_code, memo_text=memo_text,
-                        reference=reference, issue_date=issue_date, auto_apply=auto_apply)
+    head = build.header(
+        uow,
+        actor,
+        MemoKind.CREDIT,
+        reason_code=reason_code,
+        memo_text=memo_text,
+        reference=reference,
+        issue_date=issue_date,
+        auto_apply=auto_apply,
+    )
     built = build.lines_from_invoice(invoice, lines, restock=source == "return")
     build.check_line_privilege(actor, len(built))
     memo = build.new_memo(
-        actor=actor, kind=MemoKind.CREDIT, number="", customer_id=invoice.customer_id, source=MemoSource(source),
-        head=head, currency=invoice.currency, rate=invoice.exchange_rate, lines=built, invoice_id=invoice.id,
-        now_=uow.now())
+        actor=actor,
+        kind=MemoKind.CREDIT,
+        number="",
+        customer_id=invoice.customer_id,
+        source=MemoSource(source),
+        head=head,
+        currency=invoice.currency,
+        rate=invoice.exchange_rate,
+        lines=built,
+        invoice_id=invoice.id,
+        now_=uow.now(),
+    )
     return memo, invoice
 
 
-def create_credit_memo_from_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str, *, post: bool = False,
-                                    reason_code: object, lines: Sequence[CreditLineInput] | None = None,
-                                    memo_text: object = None, reference: object = None, issue_date: object = None,
-                                    auto_apply: object = True, source: object = "invoice", currency: object = None,
-                                    customer_id: object = None) -> Memo:
+def create_credit_memo_from_invoice(
+    uow: UnitOfWork,
+    actor: Actor,
+    invoice_id: str,
+    *,
+    post: bool = False,
+    reason_code: object,
+    lines: Sequence[CreditLineInput] | None = None,
+    memo_text: object = None,
+    reference: object = None,
+    issue_date: object = None,
+    auto_apply: object = True,
+    source: object = "invoice",
+    currency: object = None,
+    customer_id: object = None,
+) -> Memo:
     """A draft with every line of the invoice pre-populated, or the chosen lines narrowed by
     quantity or amount. Currency and exchange rate are the invoice's (rule 3). ``post``: see the module."""
     if post:
         authorize(actor, Permission.POST_MEMO)  # before the invoice is locked
     memo, invoice = _from_invoice(
-        uow, actor, invoice_id, reason_code=reason_code, lines=lines, memo_text=memo_text, reference=reference,
-        issue_date=issue_date, auto_apply=auto_apply, source=source, currency=currency, customer_id=customer_id,
-        lock=post)
+        uow,
+        actor,
+        invoice_id,
+        reason_code=reason_code,
+        lines=lines,
+        memo_text=memo_text,
+        reference=reference,
+        issue_date=issue_date,
+        auto_apply=auto_apply,
+        source=source,
+        currency=currency,
+        customer_id=customer_id,
+        lock=post,
+    )
     return _create(uow, actor, memo, post=post, invoice=invoice)
 
 
 def build_free_memo(
-    uow: UnitOfWork, actor: Actor, kind: MemoKind, *, customer_id: str, currency: object, reason_code: object,
-    lines: Sequence[FreeLineInput], exchange_rate: object = None, memo_text: object = None,
-    reference: object = None, issue_date: object = None, invoice_id: str | None = None, auto_apply: object = True,
+    uow: UnitOfWork,
+    actor: Actor,
+    kind: MemoKind,
+    *,
+    customer_id: str,
+    currency: object,
+    reason_code: object,
+    lines: Sequence[FreeLineInput],
+    exchange_rate: object = None,
+    memo_text: object = None,
+    reference: object = None,
+    issue_date: object = None,
+    invoice_id: str | None = None,
+    auto_apply: object = True,
 ) -> Memo:
     authorize(actor, Permission.CREATE_MEMO)
     company = uow.companies.get(actor.company_id)
@@ -119,12 +209,31 @@ def build_free_memo(
         build.check_invoice_currency(invoice, currency)
         exchange_rate = invoice.exchange_rate if exchange_rate is None else exchange_rate
     cur, rate = build.standalone_currency(company, customer.currency, currency, exchange_rate)
-    head = build.header(uow, actor, kind, reason_code=reason_code, memo_text=memo_text, reference=reference,
-                        issue_date=issue_date, auto_apply=auto_apply)
+    head = build.header(
+        uow,
+        actor,
+        kind,
+        reason_code=reason_code,
+        memo_text=memo_text,
+        reference=reference,
+        issue_date=issue_date,
+        auto_apply=auto_apply,
+    )
     built = build.free_lines(uow, actor.company_id, lines, cur, kind)
     build.check_line_privilege(actor, len(built))
-    return build.new_memo(actor=actor, kind=kind, number="", customer_id=customer.id, source=MemoSource.STANDALONE,
-                          head=head, currency=cur, rate=rate, lines=built, invoice_id=invoice_id, now_=uow.now())
+    return build.new_memo(
+        actor=actor,
+        kind=kind,
+        number="",
+        customer_id=customer.id,
+        source=MemoSource.STANDALONE,
+        head=head,
+        currency=cur,
+        rate=rate,
+        lines=built,
+        invoice_id=invoice_id,
+        now_=uow.now(),
+    )
 
 
 def create_standalone_credit_memo(uow: UnitOfWork, actor: Actor, *, post: bool = False, **kwargs: object) -> Memo:

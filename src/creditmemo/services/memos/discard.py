@@ -20,10 +20,29 @@ def discard_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, reason: object,
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
     status = next_status(memo.status, Action.DISCARD, f"{memo.kind} memo")
     zero = Money.zero(memo.currency)
-    discarded = replace(memo, status=status, lines=(), subtotal=zero, tax_total=zero, total=zero,
-                        discard_reason=reason.strip(), updated_at=uow.now(), version=memo.version + 1)
+    discarded = replace(
+        memo,
+        status=status,
+        lines=(),
+        subtotal=zero,
+        tax_total=zero,
+        total=zero,
+        discard_reason=reason.strip(),
+        updated_at=uow.now(),
+        version=memo.version + 1,
+    )
     uow.memos.save(discarded, replace_lines=True)
-    audit.record(uow, actor, f"{memo.kind}_memo.discarded", f"{memo.kind}_memo", memo.id, {
-        "status": [str(memo.status), str(status)], "reason": [None, discarded.discard_reason],
-        "lines": [len(memo.lines), 0], "total": [str(memo.total.amount), "0"]})
+    audit.record(
+        uow,
+        actor,
+        f"{memo.kind}_memo.discarded",
+        f"{memo.kind}_memo",
+        memo.id,
+        {
+            "status": [str(memo.status), str(status)],
+            "reason": [None, discarded.discard_reason],
+            "lines": [len(memo.lines), 0],
+            "total": [str(memo.total.amount), "0"],
+        },
+    )
     return discarded

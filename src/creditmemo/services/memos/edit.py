@@ -17,21 +17,31 @@ _UNSET: object = object()
 
 
 def update_memo(
-    uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
-    reason_code: object = _UNSET, memo_text: object = _UNSET, reference: object = _UNSET,
-    issue_date: object = _UNSET, auto_apply: object = _UNSET,
+    uow: UnitOfWork,
+    actor: Actor,
+    memo_id: str,
+    *,
+    kind: MemoKind | None = None,
+    reason_code: object = _UNSET,
+    memo_text: object = _UNSET,
+    reference: object = _UNSET,
+    issue_date: object = _UNSET,
+    auto_apply: object = _UNSET,
     lines: Sequence[CreditLineInput] | Sequence[FreeLineInput] | None = None,
 ) -> Memo:
     authorize(actor, Permission.EDIT_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
     ensure_editable(memo.status, f"{memo.kind} memo")
     head = build.header(
-        uow, actor, memo.kind,
+        uow,
+        actor,
+        memo.kind,
         reason_code=memo.reason_code if reason_code is _UNSET else reason_code,
         memo_text=memo.memo_text if memo_text is _UNSET else memo_text,
         reference=memo.reference if reference is _UNSET else reference,
         issue_date=memo.issue_date if issue_date is _UNSET else issue_date,
-        auto_apply=memo.auto_apply if auto_apply is _UNSET else auto_apply)
+        auto_apply=memo.auto_apply if auto_apply is _UNSET else auto_apply,
+    )
     new_lines = memo.lines
     if lines is not None:
         if memo.source is MemoSource.STANDALONE:
@@ -42,9 +52,19 @@ def update_memo(
         build.check_line_privilege(actor, len(new_lines))
     subtotal, tax_total, total = memo_totals(new_lines, memo.currency)
     updated = replace(
-        memo, reason_code=head.reason_code, memo_text=head.memo_text, reference=head.reference,
-        issue_date=head.issue_date, auto_apply=head.auto_apply, lines=new_lines, subtotal=subtotal,
-        tax_total=tax_total, total=total, updated_at=uow.now(), version=memo.version + 1)
+        memo,
+        reason_code=head.reason_code,
+        memo_text=head.memo_text,
+        reference=head.reference,
+        issue_date=head.issue_date,
+        auto_apply=head.auto_apply,
+        lines=new_lines,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=total,
+        updated_at=uow.now(),
+        version=memo.version + 1,
+    )
     changes = audit.diff(_fields(memo), _fields(updated))
     if lines is not None:
         changes["lines"] = [len(memo.lines), len(updated.lines)]
@@ -54,5 +74,11 @@ def update_memo(
 
 
 def _fields(memo: Memo) -> dict[str, object]:
-    return {"reason_code": memo.reason_code, "memo_text": memo.memo_text, "reference": memo.reference,
-            "issue_date": str(memo.issue_date), "auto_apply": memo.auto_apply, "total": str(memo.total.amount)}
+    return {
+        "reason_code": memo.reason_code,
+        "memo_text": memo.memo_text,
+        "reference": memo.reference,
+        "issue_date": str(memo.issue_date),
+        "auto_apply": memo.auto_apply,
+        "total": str(memo.total.amount),
+    }

@@ -26,13 +26,14 @@ from creditmemo.store.uow import UnitOfWork
 class Route(StrEnum):
     """Where a new memo created with ``post: true`` goes."""
 
-    POST = "post"        # posted now
-    SUBMIT = "submit"    # the approval policy applies: submitted for approval instead
-    QUEUE = "queue"      # longer than the line limit: ready_to_post, for the worker
+    POST = "post"  # posted now
+    SUBMIT = "submit"  # the approval policy applies: submitted for approval instead
+    QUEUE = "queue"  # longer than the line limit: ready_to_post, for the worker
 
 
-def post_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
-              on: date | None = None) -> Memo:
+def post_memo(
+    uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None, on: date | None = None
+) -> Memo:
     """Post now, or queue to ready_to_post when the memo is longer than the company's line limit."""
     authorize(actor, Permission.POST_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
@@ -71,8 +72,14 @@ def queue_post(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
     status = next_status(memo.status, Action.QUEUE_POST, f"{memo.kind} memo")
     queued = replace(memo, status=status, post_error=None, updated_at=uow.now())
     uow.memos.save(queued)
-    audit.record(uow, actor, f"{memo.kind}_memo.queued_for_posting", f"{memo.kind}_memo", memo.id,
-                 {"status": [str(memo.status), str(status)]})
+    audit.record(
+        uow,
+        actor,
+        f"{memo.kind}_memo.queued_for_posting",
+        f"{memo.kind}_memo",
+        memo.id,
+        {"status": [str(memo.status), str(status)]},
+    )
     return queued
 
 
@@ -80,16 +87,17 @@ def queue_post(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
 class PostPlan:
     """A posting worked out in memory, before anything is written (rules 1, 2 and 5 already checked)."""
 
-    draft: Memo                          # the memo as it was
-    posted: Memo                         # status posted, re-priced lines and totals, the auto-applied amount
+    draft: Memo  # the memo as it was
+    posted: Memo  # status posted, re-priced lines and totals, the auto-applied amount
     entry: JournalEntry
-    credited: tuple[InvoiceLine, ...]    # the invoice lines with this memo's credit added
-    application: Application | None      # the auto-apply to the memo's invoice
+    credited: tuple[InvoiceLine, ...]  # the invoice lines with this memo's credit added
+    application: Application | None  # the auto-apply to the memo's invoice
     on: date
 
 
-def finish_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None,
-                invoice: Invoice | None = None) -> Memo:
+def finish_post(
+    uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None, invoice: Invoice | None = None
+) -> Memo:
     """The posting itself, shared by the direct path and the worker. ``memo`` is locked; ``invoice``,
     when given, is its invoice under this transaction's lock."""
     plan = plan_post(uow, actor, memo, on=on, invoice=invoice)
@@ -97,8 +105,9 @@ def finish_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = 
     return write_memo_side(uow, actor, plan)
 
 
-def plan_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None,
-              invoice: Invoice | None = None) -> PostPlan:
+def plan_post(
+    uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None, invoice: Invoice | None = None
+) -> PostPlan:
     """Work the posting out: lock the memo's invoice (unless given), re-check and re-price under that lock."""
     company = uow.companies.get(actor.company_id)
     lines = memo.lines
@@ -116,9 +125,19 @@ def plan_post(uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = No
         invoice = None
     subtotal, tax_total, total = memo_totals(lines, memo.currency)
     now = uow.now()
-    posted = replace(memo, status=Status.POSTED, lines=lines, subtotal=subtotal, tax_total=tax_total, total=total,
-                     posted_at=now, posted_by=actor.user_id, updated_at=now, post_error=None,
-                     version=memo.version + 1)
+    posted = replace(
+        memo,
+        status=Status.POSTED,
+        lines=lines,
+        subtotal=subtotal,
+        tax_total=tax_total,
+        total=total,
+        posted_at=now,
+        posted_by=actor.user_id,
+        updated_at=now,
+        post_error=None,
+        version=memo.version + 1,
+    )
     posted_on = on or posted.issue_date
     app = None if invoice is None else plan_auto_apply(uow, actor, posted, invoice, on=posted_on)
     if app is not None:

@@ -18,27 +18,40 @@ from creditmemo.services.invoices import parse_date
 from creditmemo.store.uow import UnitOfWork
 
 
-def void_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | None = None,
-              on: object = None, reason: object = None) -> Memo:
+def void_memo(
+    uow: UnitOfWork,
+    actor: Actor,
+    memo_id: str,
+    *,
+    kind: MemoKind | None = None,
+    on: object = None,
+    reason: object = None,
+) -> Memo:
     authorize(actor, Permission.VOID_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
     status = next_status(memo.status, Action.VOID, f"{memo.kind} memo")
     if memo.amount_applied.amount or memo.amount_refunded.amount:
         raise MemoSettledError(
             f"{memo.number} has {memo.amount_applied} applied and {memo.amount_refunded} refunded; "
-            "unapply and reverse those first.", applied=str(memo.amount_applied.amount),
-            refunded=str(memo.amount_refunded.amount))
+            "unapply and reverse those first.",
+            applied=str(memo.amount_applied.amount),
+            refunded=str(memo.amount_refunded.amount),
+        )
     void_date: date = uow.now().date() if on is None else parse_date(on, "void_date")
     if void_date < memo.issue_date:
-        raise ValidationFailedError.single("void_date", "A memo cannot be voided before its issue date.", "out_of_range")
+        raise ValidationFailedError.single(
+            "void_date", "A memo cannot be voided before its issue date.", "out_of_range"
+        )
     if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
         raise ValidationFailedError.single("reason", "Text of at most 2000 characters.", "invalid")
     if memo.kind is MemoKind.CREDIT and memo.invoice_id is not None:
         # The invoice's lock guards its lines' credited totals (docs/CONCURRENCY.md).
         invoice = uow.invoices.get(actor.company_id, memo.invoice_id, for_update=True)
         invoice_lines = {line.id: line for line in invoice.lines}
-        uow.invoices.save_credited(actor.company_id, (
-            credited_after(invoice_lines[l.invoice_line_id], l, sign=-1) for l in memo.lines if l.invoice_line_id))
+        uow.invoices.save_credited(
+            actor.company_id,
+            (credited_after(invoice_lines[l.invoice_line_id], l, sign=-1) for l in memo.lines if l.invoice_line_id),
+        )
     now = uow.now()
     for entry in uow.journal.for_source(actor.company_id, memo.id):
         if entry.kind == "post":
@@ -48,10 +61,22 @@ def void_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, kind: MemoKind | N
         uow.customers.adjust(actor.company_id, memo.customer_id, balance=amount, available_credit=-amount)
     else:
         uow.customers.adjust(actor.company_id, memo.customer_id, balance=-amount)
-    voided = replace(memo, status=status, void_date=void_date, voided_at=now, voided_by=actor.user_id,
-                     updated_at=now, version=memo.version + 1)
+    voided = replace(
+        memo,
+        status=status,
+        void_date=void_date,
+        voided_at=now,
+        voided_by=actor.user_id,
+        updated_at=now,
+        version=memo.version + 1,
+    )
     uow.memos.save(voided)
-    audit.record(uow, actor, f"{memo.kind}_memo.voided", f"{memo.kind}_memo", memo.id,
-                 {"status": [str(memo.status), str(status)], "void_date": [None, str(void_date)],
-                  "reason": [None, reason]})
+    audit.record(
+        uow,
+        actor,
+        f"{memo.kind}_memo.voided",
+        f"{memo.kind}_memo",
+        memo.id,
+        {"status": [str(memo.status), str(status)], "void_date": [None, str(void_date)], "reason": [None, reason]},
+    )
     return voided

@@ -41,8 +41,9 @@ def _memo_party(row: Row, role: str) -> Party:
         raise InvalidTransitionError(row["status"], "apply", allowed_actions(Status(row["status"])), kind)
     cur = row["currency"]
     used = row["amount_applied_minor"] + (row["amount_refunded_minor"] if role == "source" else 0)
-    return Party(f"{row['kind']}_memo", row["id"], row["number"], row["customer_id"], cur,
-                 money(row["total_minor"] - used, cur))
+    return Party(
+        f"{row['kind']}_memo", row["id"], row["number"], row["customer_id"], cur, money(row["total_minor"] - used, cur)
+    )
 
 
 def _invoice_party(row: Row) -> Party:
@@ -66,13 +67,21 @@ def lock_targets(uow: UnitOfWork, company_id: str, refs: Sequence[tuple[TargetTy
     invoice_ids = [tid for ttype, tid in refs if ttype is TargetType.INVOICE]
     debit_ids = [tid for ttype, tid in refs if ttype is TargetType.DEBIT_MEMO]
     parties = {i: _invoice_party(r) for i, r in uow.applications.lock_invoices(company_id, invoice_ids).items()}
-    parties.update({i: _memo_party(r, "target")
-                    for i, r in uow.applications.lock_debit_memos(company_id, debit_ids).items()})
+    parties.update(
+        {i: _memo_party(r, "target") for i, r in uow.applications.lock_debit_memos(company_id, debit_ids).items()}
+    )
     return parties
 
 
-def apply_credit(uow: UnitOfWork, actor: Actor, *, source_type: str, source_id: str,
-                 allocations: Sequence[AllocationInput], on: date | None = None) -> list[Application]:
+def apply_credit(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    source_type: str,
+    source_id: str,
+    allocations: Sequence[AllocationInput],
+    on: date | None = None,
+) -> list[Application]:
     """Apply one source to one or more targets. Each allocation is checked against its own target's
     amount due; the request as a whole against the source's available amount. All or nothing."""
     authorize(actor, Permission.APPLY)
@@ -110,26 +119,69 @@ def record_auto_apply(uow: UnitOfWork, actor: Actor, app: Application) -> None:
     _audit_created(uow, actor, SourceType.CREDIT_MEMO, source, app, app.applied_on, auto=True)
 
 
-def _new_applications(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Party,
-                      parsed: Sequence[ParsedAllocation], applied_on: date) -> list[Application]:
+def _new_applications(
+    uow: UnitOfWork,
+    actor: Actor,
+    source_type: SourceType,
+    source: Party,
+    parsed: Sequence[ParsedAllocation],
+    applied_on: date,
+) -> list[Application]:
     now = uow.now()
-    return [Application(
-        id=new_id("app"), company_id=actor.company_id, source_type=source_type, source_id=source.id,
-        target_type=a.target_type, target_id=a.target_id, customer_id=source.customer_id, amount=a.amount,
-        status=ApplicationStatus.ACTIVE, applied_on=applied_on, created_by=actor.user_id, created_at=now,
-    ) for a in parsed]
+    return [
+        Application(
+            id=new_id("app"),
+            company_id=actor.company_id,
+            source_type=source_type,
+            source_id=source.id,
+            target_type=a.target_type,
+            target_id=a.target_id,
+            customer_id=source.customer_id,
+            amount=a.amount,
+            status=ApplicationStatus.ACTIVE,
+            applied_on=applied_on,
+            created_by=actor.user_id,
+            created_at=now,
+        )
+        for a in parsed
+    ]
 
 
-def _audit_created(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Party, app: Application,
-                   applied_on: date, *, auto: bool) -> None:
-    audit.record(uow, actor, "application.created", "application", app.id, {
-        "source": [None, f"{source_type}:{source.id}"], "target": [None, f"{app.target_type}:{app.target_id}"],
-        "amount": [None, str(app.amount.amount)], "currency": [None, app.currency],
-        "applied_on": [None, str(applied_on)], "auto": [None, auto]})
+def _audit_created(
+    uow: UnitOfWork,
+    actor: Actor,
+    source_type: SourceType,
+    source: Party,
+    app: Application,
+    applied_on: date,
+    *,
+    auto: bool,
+) -> None:
+    audit.record(
+        uow,
+        actor,
+        "application.created",
+        "application",
+        app.id,
+        {
+            "source": [None, f"{source_type}:{source.id}"],
+            "target": [None, f"{app.target_type}:{app.target_id}"],
+            "amount": [None, str(app.amount.amount)],
+            "currency": [None, app.currency],
+            "applied_on": [None, str(applied_on)],
+            "auto": [None, auto],
+        },
+    )
 
 
-def _record(uow: UnitOfWork, actor: Actor, source_type: SourceType, source: Party,
-            parsed: Sequence[ParsedAllocation], applied_on: date) -> list[Application]:
+def _record(
+    uow: UnitOfWork,
+    actor: Actor,
+    source_type: SourceType,
+    source: Party,
+    parsed: Sequence[ParsedAllocation],
+    applied_on: date,
+) -> list[Application]:
     apps = _new_applications(uow, actor, source_type, source, parsed, applied_on)
     uow.applications.add_many(apps)
     _move_totals(uow, apps, sign=1)
@@ -183,13 +235,20 @@ def unapply(uow: UnitOfWork, actor: Actor, application_id: str) -> Application:
     now = uow.now()
     uow.applications.mark_reversed(app, by=actor.user_id, at=now)
     _move_totals(uow, [app], sign=-1)
-    audit.record(uow, actor, "application.reversed", "application", app.id,
-                 {"status": [str(app.status), str(ApplicationStatus.REVERSED)]})
+    audit.record(
+        uow,
+        actor,
+        "application.reversed",
+        "application",
+        app.id,
+        {"status": [str(app.status), str(ApplicationStatus.REVERSED)]},
+    )
     return replace(app, status=ApplicationStatus.REVERSED, reversed_at=now, reversed_by=actor.user_id)
 
 
-def list_applications(uow: UnitOfWork, actor: Actor, *, source_id: str | None = None,
-                      target_id: str | None = None) -> list[Application]:
+def list_applications(
+    uow: UnitOfWork, actor: Actor, *, source_id: str | None = None, target_id: str | None = None
+) -> list[Application]:
     authorize(actor, Permission.READ)
     return uow.applications.list(actor.company_id, source_id=source_id, target_id=target_id)
 

@@ -20,14 +20,24 @@ def text_field(value: object, field: str, limit: int, *, required: bool) -> str 
     if value is None and not required:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > limit:
-        raise ValidationFailedError.single(field, f"Text of 1 to {limit} characters.",
-                                           "required" if value is None else "invalid")
+        raise ValidationFailedError.single(
+            field, f"Text of 1 to {limit} characters.", "required" if value is None else "invalid"
+        )
     return value.strip()
 
 
-def record_payment(uow: UnitOfWork, actor: Actor, *, customer_id: str, amount: object, currency: object,
-                   received_on: object, method: object, reference: object = None,
-                   exchange_rate: object = None) -> Payment:
+def record_payment(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    customer_id: str,
+    amount: object,
+    currency: object,
+    received_on: object,
+    method: object,
+    reference: object = None,
+    exchange_rate: object = None,
+) -> Payment:
     authorize(actor, Permission.RECORD_PAYMENT)
     company = uow.companies.get(actor.company_id)
     customer = uow.customers.get(actor.company_id, customer_id)
@@ -47,26 +57,63 @@ def record_payment(uow: UnitOfWork, actor: Actor, *, customer_id: str, amount: o
         raise ValidationFailedError(errors)
     cur = str(values["currency"])
     if cur != customer.currency:
-        raise CurrencyMismatchError(f"Customer {customer.name} is billed in {customer.currency}, not {cur}.",
-                                    field="currency", expected=customer.currency)
+        raise CurrencyMismatchError(
+            f"Customer {customer.name} is billed in {customer.currency}, not {cur}.",
+            field="currency",
+            expected=customer.currency,
+        )
     money = parse_amount(amount, cur, "amount", positive=True)
     rate = rate_for(cur, company, exchange_rate)
     zero = Money.zero(cur)
     payment = Payment(
-        id=new_id("pay"), company_id=actor.company_id, number=numbering.next_number(uow.conn, actor.company_id, "payment"),
-        customer_id=customer.id, currency=cur, exchange_rate=rate, amount=money, amount_applied=zero,
-        amount_refunded=zero, received_on=values["received_on"],  # type: ignore[arg-type]
-        method=str(values["method"]), reference=values["reference"],  # type: ignore[arg-type]
-        created_by=actor.user_id, created_at=uow.now())
+        id=new_id("pay"),
+        company_id=actor.company_id,
+        number=numbering.next_number(uow.conn, actor.company_id, "payment"),
+        customer_id=customer.id,
+        currency=cur,
+        exchange_rate=rate,
+        amount=money,
+        amount_applied=zero,
+        amount_refunded=zero,
+        received_on=values["received_on"],  # type: ignore[arg-type]
+        method=str(values["method"]),
+        reference=values["reference"],  # type: ignore[arg-type]
+        created_by=actor.user_id,
+        created_at=uow.now(),
+    )
     uow.payments.add(payment)
-    uow.journal.add(cash_entry(company=company, ids=new_id, on=payment.received_on, source_type="payment",
-                               source_id=payment.id, customer_id=customer.id, amount=money, exchange_rate=rate,
-                               receipt=True, description=f"Payment {payment.number}"), uow.now())
+    uow.journal.add(
+        cash_entry(
+            company=company,
+            ids=new_id,
+            on=payment.received_on,
+            source_type="payment",
+            source_id=payment.id,
+            customer_id=customer.id,
+            amount=money,
+            exchange_rate=rate,
+            receipt=True,
+            description=f"Payment {payment.number}",
+        ),
+        uow.now(),
+    )
     uow.customers.adjust(actor.company_id, customer.id, balance=-money.to_minor())
-    audit.record(uow, actor, "payment.recorded", "payment", payment.id, {
-        "number": [None, payment.number], "customer_id": [None, customer.id], "amount": [None, str(money.amount)],
-        "currency": [None, cur], "received_on": [None, str(payment.received_on)], "method": [None, payment.method],
-        "reference": [None, payment.reference]})
+    audit.record(
+        uow,
+        actor,
+        "payment.recorded",
+        "payment",
+        payment.id,
+        {
+            "number": [None, payment.number],
+            "customer_id": [None, customer.id],
+            "amount": [None, str(money.amount)],
+            "currency": [None, cur],
+            "received_on": [None, str(payment.received_on)],
+            "method": [None, payment.method],
+            "reference": [None, payment.reference],
+        },
+    )
     return payment
 
 

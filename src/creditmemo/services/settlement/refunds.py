@@ -19,8 +19,18 @@ from creditmemo.store.mapping import money
 from creditmemo.store.uow import UnitOfWork
 
 
-def refund(uow: UnitOfWork, actor: Actor, *, source_type: object, source_id: str, amount: object, method: object,
-           reference: object = None, refunded_on: object = None, override_reason: object = None) -> Refund:
+def refund(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    source_type: object,
+    source_id: str,
+    amount: object,
+    method: object,
+    reference: object = None,
+    refunded_on: object = None,
+    override_reason: object = None,
+) -> Refund:
     authorize(actor, Permission.REFUND)
     reason = text_field(override_reason, "override_reason", 2000, required=False)
     if reason is not None:
@@ -58,14 +68,36 @@ def refund(uow: UnitOfWork, actor: Actor, *, source_type: object, source_id: str
     company = uow.companies.get(actor.company_id)
     now = uow.now()
     result = Refund(
-        id=new_id("rf"), company_id=actor.company_id, number=refund_number,
-        source_type=SourceType(str(source_type)), source_id=source_id, customer_id=customer_id, amount=value,
-        method=str(method_), reference=ref, refunded_on=on, override_reason=reason, created_by=actor.user_id,
-        created_at=now)
+        id=new_id("rf"),
+        company_id=actor.company_id,
+        number=refund_number,
+        source_type=SourceType(str(source_type)),
+        source_id=source_id,
+        customer_id=customer_id,
+        amount=value,
+        method=str(method_),
+        reference=ref,
+        refunded_on=on,
+        override_reason=reason,
+        created_by=actor.user_id,
+        created_at=now,
+    )
     uow.refunds.add(result)
-    uow.journal.add(cash_entry(company=company, ids=new_id, on=on, source_type="refund", source_id=result.id,
-                               customer_id=customer_id, amount=value, exchange_rate=rate, receipt=False,
-                               description=f"Refund {result.number} of {number}"), now)
+    uow.journal.add(
+        cash_entry(
+            company=company,
+            ids=new_id,
+            on=on,
+            source_type="refund",
+            source_id=result.id,
+            customer_id=customer_id,
+            amount=value,
+            exchange_rate=rate,
+            receipt=False,
+            description=f"Refund {result.number} of {number}",
+        ),
+        now,
+    )
     minor = value.to_minor()
     if result.source_type is SourceType.CREDIT_MEMO:
         uow.memos.adjust_settlement(actor.company_id, source_id, refunded=minor)
@@ -73,11 +105,24 @@ def refund(uow: UnitOfWork, actor: Actor, *, source_type: object, source_id: str
     else:
         uow.payments.adjust(actor.company_id, source_id, refunded=minor)
         uow.customers.adjust(actor.company_id, customer_id, balance=minor)
-    audit.record(uow, actor, "refund.created", "refund", result.id, {
-        "number": [None, result.number], "source": [None, f"{source_type}:{source_id}"],
-        "amount": [None, str(value.amount)], "currency": [None, cur], "method": [None, result.method],
-        "reference": [None, ref], "refunded_on": [None, str(on)], "override_reason": [None, reason],
-        "overridden_limits": [None, overridden]})
+    audit.record(
+        uow,
+        actor,
+        "refund.created",
+        "refund",
+        result.id,
+        {
+            "number": [None, result.number],
+            "source": [None, f"{source_type}:{source_id}"],
+            "amount": [None, str(value.amount)],
+            "currency": [None, cur],
+            "method": [None, result.method],
+            "reference": [None, ref],
+            "refunded_on": [None, str(on)],
+            "override_reason": [None, reason],
+            "overridden_limits": [None, overridden],
+        },
+    )
     return result
 
 

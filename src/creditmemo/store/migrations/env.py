@@ -26,7 +26,7 @@ def _run_with(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=metadata,
-        render_as_batch=True,   # SQLite ALTERs go through table copies
+        render_as_batch=True,  # SQLite ALTERs go through table copies
         compare_type=True,
     )
     with context.begin_transaction():

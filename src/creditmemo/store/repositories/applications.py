@@ -18,18 +18,30 @@ from creditmemo.store.tables import applications, invoices, memos
 
 def application_from_row(r: Mapping[str, Any]) -> Application:
     return Application(
-        id=r["id"], company_id=r["company_id"], source_type=SourceType(r["source_type"]), source_id=r["source_id"],
-        target_type=TargetType(r["target_type"]), target_id=r["target_id"], customer_id=r["customer_id"],
-        amount=money(r["amount_minor"], r["currency"]), status=ApplicationStatus(r["status"]),
-        applied_on=r["applied_on"], created_by=r["created_by"], created_at=r["created_at"],
-        reversed_at=r["reversed_at"], reversed_by=r["reversed_by"])
+        id=r["id"],
+        company_id=r["company_id"],
+        source_type=SourceType(r["source_type"]),
+        source_id=r["source_id"],
+        target_type=TargetType(r["target_type"]),
+        target_id=r["target_id"],
+        customer_id=r["customer_id"],
+        amount=money(r["amount_minor"], r["currency"]),
+        status=ApplicationStatus(r["status"]),
+        applied_on=r["applied_on"],
+        created_by=r["created_by"],
+        created_at=r["created_at"],
+        reversed_at=r["reversed_at"],
+        reversed_by=r["reversed_by"],
+    )
 
 
 _add_to_invoice = (
     update(invoices)
     .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
-    .values(amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
-            amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"))
+    .values(
+        amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
+        amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"),
+    )
 )
 _add_to_debit_memo = (
     update(memos)
@@ -39,8 +51,9 @@ _add_to_debit_memo = (
 
 
 _insert_applications = insert(applications)
-_memo = select(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"),
-                            memos.c.kind == bindparam("b_kind"))
+_memo = select(memos).where(
+    memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"), memos.c.kind == bindparam("b_kind")
+)
 _LOCK_MEMO = {False: _memo, True: locked(_memo)}
 
 
@@ -49,12 +62,20 @@ def _locked(stmt: Any) -> tuple[Any, Any]:
 
 
 # Targets locked in id order: an expanding IN, compiled once.
-_invoices_by_ids = _locked(select(invoices).where(
-    invoices.c.company_id == bindparam("b_company"), invoices.c.id.in_(bindparam("b_ids", expanding=True)))
-    .order_by(invoices.c.id))
-_debit_memos_by_ids = _locked(select(memos).where(
-    memos.c.company_id == bindparam("b_company"), memos.c.id.in_(bindparam("b_ids", expanding=True)),
-    memos.c.kind == "debit").order_by(memos.c.id))
+_invoices_by_ids = _locked(
+    select(invoices)
+    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(invoices.c.id)
+)
+_debit_memos_by_ids = _locked(
+    select(memos)
+    .where(
+        memos.c.company_id == bindparam("b_company"),
+        memos.c.id.in_(bindparam("b_ids", expanding=True)),
+        memos.c.kind == "debit",
+    )
+    .order_by(memos.c.id)
+)
 
 
 class ApplicationRepository:
@@ -65,33 +86,56 @@ class ApplicationRepository:
     def add_many(self, items: list[Application]) -> None:
         if not items:
             return
-        self.conn.execute(_insert_applications, [{
-            "id": a.id, "company_id": a.company_id, "source_type": str(a.source_type), "source_id": a.source_id,
-            "target_type": str(a.target_type), "target_id": a.target_id, "customer_id": a.customer_id,
-            "currency": a.currency, "amount_minor": a.amount.to_minor(), "status": str(a.status),
-            "applied_on": a.applied_on, "created_by": a.created_by, "created_at": a.created_at,
-        } for a in items])
+        self.conn.execute(
+            _insert_applications,
+            [
+                {
+                    "id": a.id,
+                    "company_id": a.company_id,
+                    "source_type": str(a.source_type),
+                    "source_id": a.source_id,
+                    "target_type": str(a.target_type),
+                    "target_id": a.target_id,
+                    "customer_id": a.customer_id,
+                    "currency": a.currency,
+                    "amount_minor": a.amount.to_minor(),
+                    "status": str(a.status),
+                    "applied_on": a.applied_on,
+                    "created_by": a.created_by,
+                    "created_at": a.created_at,
+                }
+                for a in items
+            ],
+        )
 
     def add_to_invoices(self, company_id: str, deltas: Mapping[str, tuple[int, int]]) -> None:
         """Add (credited, paid) minor units to each invoice's running totals, in one round of statements."""
         if deltas:
-            self.conn.execute(_add_to_invoice, [
-                {"b_company": company_id, "b_id": i, "b_credited": c, "b_paid": p} for i, (c, p) in sorted(deltas.items())])
+            self.conn.execute(
+                _add_to_invoice,
+                [
+                    {"b_company": company_id, "b_id": i, "b_credited": c, "b_paid": p}
+                    for i, (c, p) in sorted(deltas.items())
+                ],
+            )
 
     def add_to_memos_applied(self, company_id: str, deltas: Mapping[str, int]) -> None:
         """Add to memos' applied totals (a credit memo as source, a debit memo as target)."""
         if deltas:
-            self.conn.execute(_add_to_debit_memo, [
-                {"b_company": company_id, "b_id": i, "b_applied": a} for i, a in sorted(deltas.items())])
+            self.conn.execute(
+                _add_to_debit_memo,
+                [{"b_company": company_id, "b_id": i, "b_applied": a} for i, a in sorted(deltas.items())],
+            )
 
     def add_to_debit_memos(self, company_id: str, deltas: Mapping[str, int]) -> None:
         if deltas:
-            self.conn.execute(_add_to_debit_memo, [
-                {"b_company": company_id, "b_id": i, "b_applied": a} for i, a in sorted(deltas.items())])
+            self.conn.execute(
+                _add_to_debit_memo,
+                [{"b_company": company_id, "b_id": i, "b_applied": a} for i, a in sorted(deltas.items())],
+            )
 
     def get(self, company_id: str, application_id: str, *, for_update: bool = False) -> Application:
-        stmt = select(applications).where(applications.c.company_id == company_id,
-                                          applications.c.id == application_id)
+        stmt = select(applications).where(applications.c.company_id == company_id, applications.c.id == application_id)
         if for_update and self.row_locks:
             stmt = locked(stmt)
         row = self.conn.execute(stmt).mappings().first()
@@ -100,12 +144,24 @@ class ApplicationRepository:
         return application_from_row(row)
 
     def mark_reversed(self, application: Application, *, by: str | None, at: datetime) -> None:
-        self.conn.execute(update(applications).where(
-            applications.c.company_id == application.company_id, applications.c.id == application.id,
-        ).values(status=str(ApplicationStatus.REVERSED), reversed_at=at, reversed_by=by))
+        self.conn.execute(
+            update(applications)
+            .where(
+                applications.c.company_id == application.company_id,
+                applications.c.id == application.id,
+            )
+            .values(status=str(ApplicationStatus.REVERSED), reversed_at=at, reversed_by=by)
+        )
 
-    def list(self, company_id: str, *, source_id: str | None = None, target_id: str | None = None,
-             customer_id: str | None = None, limit: int = 1000) -> list[Application]:
+    def list(
+        self,
+        company_id: str,
+        *,
+        source_id: str | None = None,
+        target_id: str | None = None,
+        customer_id: str | None = None,
+        limit: int = 1000,
+    ) -> list[Application]:
         stmt = select(applications).where(applications.c.company_id == company_id)
         if source_id is not None:
             stmt = stmt.where(applications.c.source_id == source_id)
@@ -118,8 +174,11 @@ class ApplicationRepository:
 
     # Lean, locked reads of both sides (headers only: no lines), in the caller's lock order.
     def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[str, Any]:
-        row = self.conn.execute(_LOCK_MEMO[self.row_locks],
-                                {"b_company": company_id, "b_id": memo_id, "b_kind": kind}).mappings().first()
+        row = (
+            self.conn.execute(_LOCK_MEMO[self.row_locks], {"b_company": company_id, "b_id": memo_id, "b_kind": kind})
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFoundError(f"{kind}_memo", memo_id)
         return row
@@ -130,8 +189,9 @@ class ApplicationRepository:
     def lock_debit_memos(self, company_id: str, ids: list[str]) -> dict[str, Mapping[str, Any]]:
         return self._lock_many(_debit_memos_by_ids, company_id, ids, "debit_memo")
 
-    def _lock_many(self, stmts: tuple[Any, Any], company_id: str, ids: list[str],
-                   entity: str) -> dict[str, Mapping[str, Any]]:
+    def _lock_many(
+        self, stmts: tuple[Any, Any], company_id: str, ids: list[str], entity: str
+    ) -> dict[str, Mapping[str, Any]]:
         """Rows locked in id order, so two requests touching the same targets cannot deadlock."""
         wanted = sorted(set(ids))
         if not wanted:

@@ -17,8 +17,9 @@ from creditmemo.store.tables import accounts, companies, reason_codes
 _company_by_id = select(companies).where(companies.c.id == bindparam("b_company"))
 _settings_of = select(companies.c.settings).where(companies.c.id == bindparam("b_company"))
 _accounts_of = select(accounts).where(accounts.c.company_id == bindparam("b_company")).order_by(accounts.c.code)
-_reasons_of = (select(reason_codes).where(reason_codes.c.company_id == bindparam("b_company"))
-               .order_by(reason_codes.c.code))
+_reasons_of = (
+    select(reason_codes).where(reason_codes.c.company_id == bindparam("b_company")).order_by(reason_codes.c.code)
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,18 +43,54 @@ class CompanyRepository:
         self._cache: CompanyCache = CompanyCache() if cache is None else cache
         self._settings: dict[str, dict[str, Any]] = {}  # read fresh once per unit of work
 
-    def add(self, *, company_id: str, slug: str, name: str, functional_currency: str,
-            settings: dict[str, Any], chart: tuple[Account, ...], reasons: tuple[ReasonCode, ...],
-            now: datetime) -> None:
-        self.conn.execute(insert(companies).values(
-            id=company_id, slug=slug, name=name, functional_currency=functional_currency,
-            settings=settings, created_at=now))
-        self.conn.execute(insert(accounts), [
-            {"company_id": company_id, "code": a.code, "name": a.name, "kind": a.kind,
-             "role": str(a.role) if a.role else None} for a in chart])
-        self.conn.execute(insert(reason_codes), [
-            {"company_id": company_id, "code": r.code, "label": r.label, "account_code": r.account_code,
-             "applies_to": r.applies_to} for r in reasons])
+    def add(
+        self,
+        *,
+        company_id: str,
+        slug: str,
+        name: str,
+        functional_currency: str,
+        settings: dict[str, Any],
+        chart: tuple[Account, ...],
+        reasons: tuple[ReasonCode, ...],
+        now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(companies).values(
+                id=company_id,
+                slug=slug,
+                name=name,
+                functional_currency=functional_currency,
+                settings=settings,
+                created_at=now,
+            )
+        )
+        self.conn.execute(
+            insert(accounts),
+            [
+                {
+                    "company_id": company_id,
+                    "code": a.code,
+                    "name": a.name,
+                    "kind": a.kind,
+                    "role": str(a.role) if a.role else None,
+                }
+                for a in chart
+            ],
+        )
+        self.conn.execute(
+            insert(reason_codes),
+            [
+                {
+                    "company_id": company_id,
+                    "code": r.code,
+                    "label": r.label,
+                    "account_code": r.account_code,
+                    "applies_to": r.applies_to,
+                }
+                for r in reasons
+            ],
+        )
 
     def get(self, company_id: str) -> Company:
         return self._config(company_id).company
@@ -105,7 +142,13 @@ class CompanyRepository:
         return [dict(a) for a in self._config(company_id).accounts]
 
     def add_reason_code(self, company_id: str, reason: ReasonCode) -> None:
-        self.conn.execute(insert(reason_codes).values(
-            company_id=company_id, code=reason.code, label=reason.label,
-            account_code=reason.account_code, applies_to=reason.applies_to))
+        self.conn.execute(
+            insert(reason_codes).values(
+                company_id=company_id,
+                code=reason.code,
+                label=reason.label,
+                account_code=reason.account_code,
+                applies_to=reason.applies_to,
+            )
+        )
         self.invalidate(company_id)

@@ -31,10 +31,19 @@ class CustomerRepository:
         self.pending: dict[tuple[str, str], list[int]] = {}  # (company, customer) -> [balance, available]
 
     def add(self, customer: Customer) -> None:
-        self.conn.execute(insert(customers).values(
-            id=customer.id, company_id=customer.company_id, name=customer.name, email=customer.email,
-            currency=customer.currency, payment_terms_days=customer.payment_terms_days,
-            balance_minor=0, available_credit_minor=0, created_at=customer.created_at))
+        self.conn.execute(
+            insert(customers).values(
+                id=customer.id,
+                company_id=customer.company_id,
+                name=customer.name,
+                email=customer.email,
+                currency=customer.currency,
+                payment_terms_days=customer.payment_terms_days,
+                balance_minor=0,
+                available_credit_minor=0,
+                created_at=customer.created_at,
+            )
+        )
 
     def get(self, company_id: str, customer_id: str, *, for_update: bool = False) -> Customer:
         """``for_update`` locks the row (a hot row: take it only where docs/CONCURRENCY.md allows, i.e. after
@@ -68,5 +77,7 @@ class CustomerRepository:
         pending, self.pending = self.pending, {}
         for (company_id, customer_id), (balance, available) in sorted(pending.items()):
             if balance or available:
-                self.conn.execute(_ADJUST[bool(balance), bool(available)], {
-                    "b_company": company_id, "b_id": customer_id, "b_balance": balance, "b_available": available})
+                self.conn.execute(
+                    _ADJUST[bool(balance), bool(available)],
+                    {"b_company": company_id, "b_id": customer_id, "b_balance": balance, "b_available": available},
+                )

@@ -12,8 +12,9 @@ from creditmemo.store.engine import ROWCOUNT
 from creditmemo.store.numbering import Numbers
 from creditmemo.store.tables import idempotency_keys
 
-_get = select(idempotency_keys).where(idempotency_keys.c.company_id == bindparam("b_company"),
-                                      idempotency_keys.c.key == bindparam("b_key"))
+_get = select(idempotency_keys).where(
+    idempotency_keys.c.company_id == bindparam("b_company"), idempotency_keys.c.key == bindparam("b_key")
+)
 _insert = insert(idempotency_keys)
 
 
@@ -25,10 +26,15 @@ class IdempotencyRepository:
     def get(self, company_id: str, key: str) -> Mapping[str, Any] | None:
         return self.conn.execute(_get, {"b_company": company_id, "b_key": key}).mappings().first()
 
-    def add(self, *, company_id: str, key: str, request_hash: str, status_code: int, body: str,
-            now: datetime) -> None:
-        row = {"company_id": company_id, "key": key, "request_hash": request_hash, "status_code": status_code,
-               "response_body": body, "created_at": now}
+    def add(self, *, company_id: str, key: str, request_hash: str, status_code: int, body: str, now: datetime) -> None:
+        row = {
+            "company_id": company_id,
+            "key": key,
+            "request_hash": request_hash,
+            "status_code": status_code,
+            "response_body": body,
+            "created_at": now,
+        }
         if self.numbers is not None and self.numbers.carries(body):  # the body names a number not taken yet
             row["response_body"] = self.numbers.text_sql(body, "b_body")
             self.conn.execute(insert(idempotency_keys).values(row))
@@ -36,8 +42,9 @@ class IdempotencyRepository:
             self.conn.execute(_insert, row)
 
     def remove(self, company_id: str, key: str) -> None:
-        self.conn.execute(delete(idempotency_keys).where(idempotency_keys.c.company_id == company_id,
-                                                         idempotency_keys.c.key == key))
+        self.conn.execute(
+            delete(idempotency_keys).where(idempotency_keys.c.company_id == company_id, idempotency_keys.c.key == key)
+        )
 
     def purge(self, before: datetime) -> int:
         stmt = delete(idempotency_keys).where(idempotency_keys.c.created_at < before)

@@ -30,12 +30,17 @@ _set_credited = (
 _insert_invoice = insert(invoices)
 _insert_lines = insert(invoice_lines)
 _with_lines = WithLines(invoices, invoice_lines, invoice_lines.c.invoice_id)
-_touch = touch(invoices, invoices.c.status, invoices.c.company_id == bindparam("b_company"),
-               invoices.c.id == bindparam("b_id"))
+_touch = touch(
+    invoices, invoices.c.status, invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id")
+)
 _adjust_settlement = (
-    update(invoices).where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
-    .values(amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
-            amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid")))
+    update(invoices)
+    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
+    .values(
+        amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
+        amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"),
+    )
+)
 
 
 def invoice_with_lines(rows: Sequence[Any]) -> Invoice:
@@ -49,8 +54,9 @@ class InvoiceRepository:
 
     def add(self, invoice: Invoice, created_by: str | None) -> None:
         self.conn.execute(_insert_invoice, invoice_to_row(invoice, created_by))
-        self.conn.execute(_insert_lines, [
-            invoice_line_to_row(line, invoice.id, invoice.company_id) for line in invoice.lines])
+        self.conn.execute(
+            _insert_lines, [invoice_line_to_row(line, invoice.id, invoice.company_id) for line in invoice.lines]
+        )
 
     def get(self, company_id: str, invoice_id: str, *, for_update: bool = False) -> Invoice:
         """The invoice with its lines (and their posted credit), one round trip. ``for_update`` locks the
@@ -64,27 +70,55 @@ class InvoiceRepository:
         return invoice_with_lines(rows)
 
     def save_credited(self, company_id: str, lines: Iterable[InvoiceLine]) -> None:
-        params = [{
-            "b_company": company_id, "b_id": line.id, "b_qty": line.credited_quantity,
-            "b_net": line.credited_net.to_minor() if line.credited_net else 0,
-            "b_tax": line.credited_tax.to_minor() if line.credited_tax else 0,
-        } for line in lines]
+        params = [
+            {
+                "b_company": company_id,
+                "b_id": line.id,
+                "b_qty": line.credited_quantity,
+                "b_net": line.credited_net.to_minor() if line.credited_net else 0,
+                "b_tax": line.credited_tax.to_minor() if line.credited_tax else 0,
+            }
+            for line in lines
+        ]
         if params:
             self.conn.execute(_set_credited, params)
 
     def adjust_settlement(self, company_id: str, invoice_id: str, *, credited: int = 0, paid: int = 0) -> None:
-        self.conn.execute(_adjust_settlement, {"b_company": company_id, "b_id": invoice_id, "b_credited": credited,
-                                               "b_paid": paid})
+        self.conn.execute(
+            _adjust_settlement, {"b_company": company_id, "b_id": invoice_id, "b_credited": credited, "b_paid": paid}
+        )
 
-    def list(self, company_id: str, *, filters: dict[str, object], sort: str = "-id",
-             starting_after: str | None = None, limit: int = 20) -> tuple[list[Invoice], bool]:
+    def list(
+        self,
+        company_id: str,
+        *,
+        filters: dict[str, object],
+        sort: str = "-id",
+        starting_after: str | None = None,
+        limit: int = 20,
+    ) -> tuple[list[Invoice], bool]:
         """A page of invoices with their lines (one query for the lines of the whole page)."""
         c = invoices.c
-        where = filter_conditions(filters, {"customer_id": c.customer_id, "number": c.number, "status": c.status},
-                                  c.issue_date)
-        rows, more = keyset_page(self.conn, invoices, company_id, where, sort=sort, starting_after=starting_after,
-                                 limit=limit, columns={"id": c.id, "number": c.number, "issue_date": c.issue_date,
-                                                       "due_date": c.due_date, "total": c.total_minor})
-        by_invoice = lines_by_parent(self.conn, invoice_lines, company_id, invoice_lines.c.invoice_id,
-                                     [r["id"] for r in rows])
+        where = filter_conditions(
+            filters, {"customer_id": c.customer_id, "number": c.number, "status": c.status}, c.issue_date
+        )
+        rows, more = keyset_page(
+            self.conn,
+            invoices,
+            company_id,
+            where,
+            sort=sort,
+            starting_after=starting_after,
+            limit=limit,
+            columns={
+                "id": c.id,
+                "number": c.number,
+                "issue_date": c.issue_date,
+                "due_date": c.due_date,
+                "total": c.total_minor,
+            },
+        )
+        by_invoice = lines_by_parent(
+            self.conn, invoice_lines, company_id, invoice_lines.c.invoice_id, [r["id"] for r in rows]
+        )
         return [invoice_from_row(r, by_invoice[r["id"]]) for r in rows], more  # type: ignore[arg-type]

@@ -22,51 +22,105 @@ class JournalRepository:
 
     def add(self, entry: JournalEntry, now: datetime) -> None:
         row = dict(
-            id=entry.id, company_id=entry.company_id, date=entry.date, source_type=entry.source_type,
-            source_id=entry.source_id, kind=entry.kind, currency=entry.currency,
-            functional_currency=entry.functional_currency, exchange_rate=entry.exchange_rate,
-            description=entry.description, created_at=now)
+            id=entry.id,
+            company_id=entry.company_id,
+            date=entry.date,
+            source_type=entry.source_type,
+            source_id=entry.source_id,
+            kind=entry.kind,
+            currency=entry.currency,
+            functional_currency=entry.functional_currency,
+            exchange_rate=entry.exchange_rate,
+            description=entry.description,
+            created_at=now,
+        )
         if self.numbers is not None and self.numbers.carries(entry.description):
             row["description"] = self.numbers.text_sql(entry.description, "b_description")
             self.conn.execute(insert(journal_entries).values(row))
         else:
             self.conn.execute(_insert_entry, row)
-        self.conn.execute(_insert_lines, [
-            {"entry_id": entry.id, "company_id": entry.company_id, "line_no": i + 1,
-             "account_code": line.account, "debit_minor": line.debit.to_minor(),
-             "credit_minor": line.credit.to_minor(), "functional_debit_minor": line.functional_debit.to_minor(),
-             "functional_credit_minor": line.functional_credit.to_minor(), "customer_id": line.customer_id}
-            for i, line in enumerate(entry.lines)])
+        self.conn.execute(
+            _insert_lines,
+            [
+                {
+                    "entry_id": entry.id,
+                    "company_id": entry.company_id,
+                    "line_no": i + 1,
+                    "account_code": line.account,
+                    "debit_minor": line.debit.to_minor(),
+                    "credit_minor": line.credit.to_minor(),
+                    "functional_debit_minor": line.functional_debit.to_minor(),
+                    "functional_credit_minor": line.functional_credit.to_minor(),
+                    "customer_id": line.customer_id,
+                }
+                for i, line in enumerate(entry.lines)
+            ],
+        )
 
     def for_source(self, company_id: str, source_id: str) -> list[JournalEntry]:
-        rows = self.conn.execute(select(journal_entries).where(
-            journal_entries.c.company_id == company_id, journal_entries.c.source_id == source_id,
-        ).order_by(journal_entries.c.created_at, journal_entries.c.id)).mappings().all()
+        rows = (
+            self.conn.execute(
+                select(journal_entries)
+                .where(
+                    journal_entries.c.company_id == company_id,
+                    journal_entries.c.source_id == source_id,
+                )
+                .order_by(journal_entries.c.created_at, journal_entries.c.id)
+            )
+            .mappings()
+            .all()
+        )
         result = []
         for row in rows:
-            lines = self.conn.execute(select(journal_lines).where(journal_lines.c.company_id == company_id,
-                                                                  journal_lines.c.entry_id == row["id"])
-                                      .order_by(journal_lines.c.line_no)).mappings().all()
+            lines = (
+                self.conn.execute(
+                    select(journal_lines)
+                    .where(journal_lines.c.company_id == company_id, journal_lines.c.entry_id == row["id"])
+                    .order_by(journal_lines.c.line_no)
+                )
+                .mappings()
+                .all()
+            )
             result.append(journal_entry_from_row(row, lines))
         return result
 
-    def list(self, company_id: str, *, filters: dict[str, object], sort: str = "-id",
-             starting_after: str | None = None, limit: int = 20) -> tuple[list[JournalEntry], bool]:
+    def list(
+        self,
+        company_id: str,
+        *,
+        filters: dict[str, object],
+        sort: str = "-id",
+        starting_after: str | None = None,
+        limit: int = 20,
+    ) -> tuple[list[JournalEntry], bool]:
         from creditmemo.store.repositories.listing import keyset_page
+
         c = journal_entries.c
-        where = [col == filters[name] for name, col in (("source_type", c.source_type), ("source_id", c.source_id),
-                                                        ("kind", c.kind)) if filters.get(name) is not None]
+        where = [
+            col == filters[name]
+            for name, col in (("source_type", c.source_type), ("source_id", c.source_id), ("kind", c.kind))
+            if filters.get(name) is not None
+        ]
         if filters.get("date_from") is not None:
             where.append(c.date >= filters["date_from"])
         if filters.get("date_to") is not None:
             where.append(c.date <= filters["date_to"])
-        rows, more = keyset_page(self.conn, journal_entries, company_id, where, sort=sort,
-                                 starting_after=starting_after, limit=limit,
-                                 columns={"id": c.id, "date": c.date, "created_at": c.created_at})
+        rows, more = keyset_page(
+            self.conn,
+            journal_entries,
+            company_id,
+            where,
+            sort=sort,
+            starting_after=starting_after,
+            limit=limit,
+            columns={"id": c.id, "date": c.date, "created_at": c.created_at},
+        )
         lines: dict[str, list[object]] = {r["id"]: [] for r in rows}
         if rows:
-            for line in self.conn.execute(select(journal_lines).where(journal_lines.c.company_id == company_id,
-                                                                      journal_lines.c.entry_id.in_(list(lines)))
-                                          .order_by(journal_lines.c.entry_id, journal_lines.c.line_no)).mappings():
+            for line in self.conn.execute(
+                select(journal_lines)
+                .where(journal_lines.c.company_id == company_id, journal_lines.c.entry_id.in_(list(lines)))
+                .order_by(journal_lines.c.entry_id, journal_lines.c.line_no)
+            ).mappings():
                 lines[line["entry_id"]].append(line)
         return [journal_entry_from_row(r, lines[r["id"]]) for r in rows], more  # type: ignore[arg-type]

@@ -13,13 +13,23 @@ from creditmemo.domain.errors import ValidationFailedError
 MAX_LIMIT = 100
 
 
-def keyset_page(conn: Connection, table: Table, company_id: str, where: Sequence[Any], *, sort: str,
-                columns: Mapping[str, Column[Any]], starting_after: str | None, limit: int) -> tuple[list[Any], bool]:
+def keyset_page(
+    conn: Connection,
+    table: Table,
+    company_id: str,
+    where: Sequence[Any],
+    *,
+    sort: str,
+    columns: Mapping[str, Column[Any]],
+    starting_after: str | None,
+    limit: int,
+) -> tuple[list[Any], bool]:
     """Rows of one page (at most ``limit``) and whether more follow."""
     name = sort.lstrip("-")
     if name not in columns:
-        raise ValidationFailedError.single("sort", f"One of {', '.join(sorted(columns))}, optionally with '-'.",
-                                           "invalid")
+        raise ValidationFailedError.single(
+            "sort", f"One of {', '.join(sorted(columns))}, optionally with '-'.", "invalid"
+        )
     if not 1 <= limit <= MAX_LIMIT:
         raise ValidationFailedError.single("limit", f"From 1 to {MAX_LIMIT}.", "out_of_range")
     desc = sort.startswith("-")
@@ -51,13 +61,17 @@ def filter_conditions(filters: Mapping[str, Any], equal: Mapping[str, Any], issu
     return where
 
 
-def lines_by_parent(conn: Connection, lines: Table, company_id: str, parent_fk: Any,
-                    parent_ids: Sequence[str]) -> dict[str, list[Any]]:
+def lines_by_parent(
+    conn: Connection, lines: Table, company_id: str, parent_fk: Any, parent_ids: Sequence[str]
+) -> dict[str, list[Any]]:
     """The lines of a whole page of documents in one query, grouped by document id, in line order."""
     grouped: dict[str, list[Any]] = {pid: [] for pid in parent_ids}
     if parent_ids:
-        stmt = (select(lines).where(lines.c.company_id == company_id, parent_fk.in_(list(parent_ids)))
-                .order_by(parent_fk, lines.c.line_no))
+        stmt = (
+            select(lines)
+            .where(lines.c.company_id == company_id, parent_fk.in_(list(parent_ids)))
+            .order_by(parent_fk, lines.c.line_no)
+        )
         for row in conn.execute(stmt).mappings():
             grouped[row[parent_fk.key]].append(row)
     return grouped
@@ -72,10 +86,12 @@ class WithLines:
         self.line_columns = tuple(c.name for c in lines.c)
         self.query: Select[Any] = (
             select(header, *[c.label(f"l_{c.name}") for c in lines.c])
-            .select_from(header.outerjoin(lines, (lines.c.company_id == header.c.company_id)
-                                          & (parent_fk == header.c.id)))
+            .select_from(
+                header.outerjoin(lines, (lines.c.company_id == header.c.company_id) & (parent_fk == header.c.id))
+            )
             .where(header.c.company_id == bindparam("b_company"), header.c.id == bindparam("b_id"))
-            .order_by(lines.c.line_no))
+            .order_by(lines.c.line_no)
+        )
 
     def split(self, rows: Sequence[Any]) -> tuple[Any, list[dict[str, Any]]]:
         lines = [{name: r[f"l_{name}"] for name in self.line_columns} for r in rows if r["l_id"] is not None]

@@ -21,18 +21,31 @@ _insert_lines = insert(memo_lines)
 _with_lines = WithLines(memos, memo_lines, memo_lines.c.memo_id)
 _GET = {False: _with_lines.query, True: _with_lines.query.where(memos.c.kind == bindparam("b_kind"))}
 _touch = touch(memos, memos.c.version, memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
-_save_header = (update(memos).where(memos.c.id == bindparam("b_id"), memos.c.company_id == bindparam("b_company"))
-                .values({k: bindparam(f"v_{k}") for k in MEMO_HEADER_FIELDS}))
-_save_line_amounts = (update(memo_lines).where(memo_lines.c.company_id == bindparam("b_company"),
-                                                memo_lines.c.id == bindparam("b_id"))
-                      .values(net_minor=bindparam("v_net"), tax_minor=bindparam("v_tax")))
+_save_header = (
+    update(memos)
+    .where(memos.c.id == bindparam("b_id"), memos.c.company_id == bindparam("b_company"))
+    .values({k: bindparam(f"v_{k}") for k in MEMO_HEADER_FIELDS})
+)
+_save_line_amounts = (
+    update(memo_lines)
+    .where(memo_lines.c.company_id == bindparam("b_company"), memo_lines.c.id == bindparam("b_id"))
+    .values(net_minor=bindparam("v_net"), tax_minor=bindparam("v_tax"))
+)
 _adjust_settlement = (
-    update(memos).where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
-    .values(amount_applied_minor=memos.c.amount_applied_minor + bindparam("b_applied"),
-            amount_refunded_minor=memos.c.amount_refunded_minor + bindparam("b_refunded")))
+    update(memos)
+    .where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
+    .values(
+        amount_applied_minor=memos.c.amount_applied_minor + bindparam("b_applied"),
+        amount_refunded_minor=memos.c.amount_refunded_minor + bindparam("b_refunded"),
+    )
+)
 # The status is a literal so the planner can use the partial index ix_memos_ready_to_post.
-_claim = (select(memos.c.company_id, memos.c.id).where(memos.c.status == literal_column("'ready_to_post'"))
-          .order_by(memos.c.updated_at, memos.c.id).limit(1))
+_claim = (
+    select(memos.c.company_id, memos.c.id)
+    .where(memos.c.status == literal_column("'ready_to_post'"))
+    .order_by(memos.c.updated_at, memos.c.id)
+    .limit(1)
+)
 _claim_locked = _claim.with_for_update(skip_locked=True, key_share=True)
 
 
@@ -58,17 +71,17 @@ class MemoRepository:
             self.conn.execute(_insert_memo, row)
         else:  # the number is taken by the insert itself, in the commit's flight (store/numbering.py)
             params = {f"v_{k}": v for k, v in row.items() if k != "number"}
-            self.conn.execute(numbered_insert(memos, reservation.doc_type),
-                              {**params, "n_company": reservation.company_id, "n_type": reservation.doc_type})
+            self.conn.execute(
+                numbered_insert(memos, reservation.doc_type),
+                {**params, "n_company": reservation.company_id, "n_type": reservation.doc_type},
+            )
         self._insert_lines(memo)
 
     def _insert_lines(self, memo: Memo) -> None:
         if memo.lines:
-            self.conn.execute(_insert_lines, [
-                memo_line_to_row(line, memo.id, memo.company_id) for line in memo.lines])
+            self.conn.execute(_insert_lines, [memo_line_to_row(line, memo.id, memo.company_id) for line in memo.lines])
 
-    def get(self, company_id: str, memo_id: str, kind: MemoKind | None = None, *,
-            for_update: bool = False) -> Memo:
+    def get(self, company_id: str, memo_id: str, kind: MemoKind | None = None, *, for_update: bool = False) -> Memo:
         """The memo with its lines, one round trip; ``for_update`` locks it first (store/locking.py)."""
         params = {"b_company": company_id, "b_id": memo_id, "b_kind": None if kind is None else str(kind)}
         if for_update and self.row_locks:
@@ -86,23 +99,27 @@ class MemoRepository:
         self.conn.execute(_save_header, params)
         if replace_lines:
             # Draft edits and discards replace lines; posted lines are never touched (rule 4).
-            self.conn.execute(delete(memo_lines).where(memo_lines.c.company_id == memo.company_id,
-                                                       memo_lines.c.memo_id == memo.id))
+            self.conn.execute(
+                delete(memo_lines).where(memo_lines.c.company_id == memo.company_id, memo_lines.c.memo_id == memo.id)
+            )
             self._insert_lines(memo)
 
-    def get_many(self, company_id: str, memo_ids: list[str], *, for_update: bool = False,
-                 chunk: int = 500) -> dict[str, Memo]:
+    def get_many(
+        self, company_id: str, memo_ids: list[str], *, for_update: bool = False, chunk: int = 500
+    ) -> dict[str, Memo]:
         """Memos by id (missing ids are absent), locked in id order: two queries per ``chunk`` ids."""
         found: dict[str, Memo] = {}
         ordered = sorted(set(memo_ids))
         for i in range(0, len(ordered), chunk):
-            part = ordered[i:i + chunk]
+            part = ordered[i : i + chunk]
             stmt = select(memos).where(memos.c.company_id == company_id, memos.c.id.in_(part)).order_by(memos.c.id)
             rows = self.conn.execute(locked(stmt) if for_update and self.row_locks else stmt).mappings().all()
             by_memo: dict[str, list[object]] = {}
-            for line in self.conn.execute(select(memo_lines).where(memo_lines.c.company_id == company_id,
-                                                                   memo_lines.c.memo_id.in_([r["id"] for r in rows]))
-                                          .order_by(memo_lines.c.memo_id, memo_lines.c.line_no)).mappings():
+            for line in self.conn.execute(
+                select(memo_lines)
+                .where(memo_lines.c.company_id == company_id, memo_lines.c.memo_id.in_([r["id"] for r in rows]))
+                .order_by(memo_lines.c.memo_id, memo_lines.c.line_no)
+            ).mappings():
                 by_memo.setdefault(line["memo_id"], []).append(line)
             for r in rows:
                 found[r["id"]] = memo_from_row(r, by_memo.get(r["id"], []))  # type: ignore[arg-type]
@@ -115,20 +132,31 @@ class MemoRepository:
         params = []
         for memo in batch:
             row = memo_to_row(memo)
-            params.append({**{f"v_{k}": row[k] for k in MEMO_HEADER_FIELDS}, "b_id": memo.id,
-                           "b_company": memo.company_id})
+            params.append(
+                {**{f"v_{k}": row[k] for k in MEMO_HEADER_FIELDS}, "b_id": memo.id, "b_company": memo.company_id}
+            )
         self.conn.execute(_save_header, params)
 
     def save_line_amounts(self, memo: Memo) -> None:
         """Re-priced amounts at post (rule 2: the completing credit takes the remaining tax)."""
         if memo.lines:
-            self.conn.execute(_save_line_amounts, [
-                {"b_company": memo.company_id, "b_id": line.id, "v_net": line.net.to_minor(),
-                 "v_tax": line.tax.to_minor()} for line in memo.lines])
+            self.conn.execute(
+                _save_line_amounts,
+                [
+                    {
+                        "b_company": memo.company_id,
+                        "b_id": line.id,
+                        "v_net": line.net.to_minor(),
+                        "v_tax": line.tax.to_minor(),
+                    }
+                    for line in memo.lines
+                ],
+            )
 
     def adjust_settlement(self, company_id: str, memo_id: str, *, applied: int = 0, refunded: int = 0) -> None:
-        self.conn.execute(_adjust_settlement, {"b_company": company_id, "b_id": memo_id, "b_applied": applied,
-                                               "b_refunded": refunded})
+        self.conn.execute(
+            _adjust_settlement, {"b_company": company_id, "b_id": memo_id, "b_applied": applied, "b_refunded": refunded}
+        )
 
     def claim_next_ready(self) -> tuple[str, str] | None:
         """(company_id, id) of the oldest memo in ready_to_post, locked for this transaction. PostgreSQL
@@ -138,16 +166,48 @@ class MemoRepository:
         row = self.conn.execute(stmt).first()
         return None if row is None else (row[0], row[1])
 
-    def list(self, company_id: str, *, kind: MemoKind, filters: dict[str, object], sort: str = "-id",
-             starting_after: str | None = None, limit: int = 20) -> tuple[list[Memo], bool]:
+    def list(
+        self,
+        company_id: str,
+        *,
+        kind: MemoKind,
+        filters: dict[str, object],
+        sort: str = "-id",
+        starting_after: str | None = None,
+        limit: int = 20,
+    ) -> tuple[list[Memo], bool]:
         """A page of memos with their lines (one query for the lines of the whole page)."""
         c = memos.c
-        where = [c.kind == str(kind), *filter_conditions(filters, {
-            "status": c.status, "customer_id": c.customer_id, "invoice_id": c.invoice_id,
-            "reason_code": c.reason_code, "number": c.number}, c.issue_date)]
-        rows, more = keyset_page(self.conn, memos, company_id, where, sort=sort, starting_after=starting_after,
-                                 limit=limit, columns={"id": c.id, "created_at": c.created_at, "number": c.number,
-                                                       "issue_date": c.issue_date, "total": c.total_minor})
+        where = [
+            c.kind == str(kind),
+            *filter_conditions(
+                filters,
+                {
+                    "status": c.status,
+                    "customer_id": c.customer_id,
+                    "invoice_id": c.invoice_id,
+                    "reason_code": c.reason_code,
+                    "number": c.number,
+                },
+                c.issue_date,
+            ),
+        ]
+        rows, more = keyset_page(
+            self.conn,
+            memos,
+            company_id,
+            where,
+            sort=sort,
+            starting_after=starting_after,
+            limit=limit,
+            columns={
+                "id": c.id,
+                "created_at": c.created_at,
+                "number": c.number,
+                "issue_date": c.issue_date,
+                "total": c.total_minor,
+            },
+        )
         by_memo = lines_by_parent(self.conn, memo_lines, company_id, memo_lines.c.memo_id, [r["id"] for r in rows])
         return [memo_from_row(r, by_memo[r["id"]]) for r in rows], more  # type: ignore[arg-type]
 

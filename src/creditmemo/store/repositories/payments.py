@@ -17,11 +17,22 @@ from creditmemo.store.tables import payments
 def payment_from_row(r: Mapping[str, Any]) -> Payment:
     cur = r["currency"]
     return Payment(
-        id=r["id"], company_id=r["company_id"], number=r["number"], customer_id=r["customer_id"], currency=cur,
-        exchange_rate=r["exchange_rate"], amount=money(r["amount_minor"], cur),
-        amount_applied=money(r["amount_applied_minor"], cur), amount_refunded=money(r["amount_refunded_minor"], cur),
-        received_on=r["received_on"], method=r["method"], reference=r["reference"], status=r["status"],
-        created_by=r["created_by"], created_at=r["created_at"])
+        id=r["id"],
+        company_id=r["company_id"],
+        number=r["number"],
+        customer_id=r["customer_id"],
+        currency=cur,
+        exchange_rate=r["exchange_rate"],
+        amount=money(r["amount_minor"], cur),
+        amount_applied=money(r["amount_applied_minor"], cur),
+        amount_refunded=money(r["amount_refunded_minor"], cur),
+        received_on=r["received_on"],
+        method=r["method"],
+        reference=r["reference"],
+        status=r["status"],
+        created_by=r["created_by"],
+        created_at=r["created_at"],
+    )
 
 
 class PaymentRepository:
@@ -30,12 +41,25 @@ class PaymentRepository:
         self.row_locks = row_locks
 
     def add(self, p: Payment) -> None:
-        self.conn.execute(insert(payments).values(
-            id=p.id, company_id=p.company_id, number=p.number, customer_id=p.customer_id, currency=p.currency,
-            exchange_rate=p.exchange_rate, amount_minor=p.amount.to_minor(),
-            amount_applied_minor=p.amount_applied.to_minor(), amount_refunded_minor=p.amount_refunded.to_minor(),
-            received_on=p.received_on, method=p.method, reference=p.reference, status=p.status,
-            created_by=p.created_by, created_at=p.created_at))
+        self.conn.execute(
+            insert(payments).values(
+                id=p.id,
+                company_id=p.company_id,
+                number=p.number,
+                customer_id=p.customer_id,
+                currency=p.currency,
+                exchange_rate=p.exchange_rate,
+                amount_minor=p.amount.to_minor(),
+                amount_applied_minor=p.amount_applied.to_minor(),
+                amount_refunded_minor=p.amount_refunded.to_minor(),
+                received_on=p.received_on,
+                method=p.method,
+                reference=p.reference,
+                status=p.status,
+                created_by=p.created_by,
+                created_at=p.created_at,
+            )
+        )
 
     def get(self, company_id: str, payment_id: str, *, for_update: bool = False) -> Payment:
         stmt = select(payments).where(payments.c.company_id == company_id, payments.c.id == payment_id)
@@ -47,12 +71,27 @@ class PaymentRepository:
         return payment_from_row(row)
 
     def list_for_customer(self, company_id: str, customer_id: str, limit: int = 1000) -> list[Payment]:
-        rows = self.conn.execute(select(payments).where(
-            payments.c.company_id == company_id, payments.c.customer_id == customer_id,
-        ).order_by(payments.c.received_on, payments.c.id).limit(limit)).mappings().all()
+        rows = (
+            self.conn.execute(
+                select(payments)
+                .where(
+                    payments.c.company_id == company_id,
+                    payments.c.customer_id == customer_id,
+                )
+                .order_by(payments.c.received_on, payments.c.id)
+                .limit(limit)
+            )
+            .mappings()
+            .all()
+        )
         return [payment_from_row(r) for r in rows]
 
     def adjust(self, company_id: str, payment_id: str, *, applied: int = 0, refunded: int = 0) -> None:
-        self.conn.execute(update(payments).where(payments.c.company_id == company_id, payments.c.id == payment_id)
-                          .values(amount_applied_minor=payments.c.amount_applied_minor + applied,
-                                  amount_refunded_minor=payments.c.amount_refunded_minor + refunded))
+        self.conn.execute(
+            update(payments)
+            .where(payments.c.company_id == company_id, payments.c.id == payment_id)
+            .values(
+                amount_applied_minor=payments.c.amount_applied_minor + applied,
+                amount_refunded_minor=payments.c.amount_refunded_minor + refunded,
+            )
+        )

@@ -15,10 +15,20 @@ from creditmemo.store.tables import memos, refunds
 
 def refund_from_row(r: Mapping[str, Any]) -> Refund:
     return Refund(
-        id=r["id"], company_id=r["company_id"], number=r["number"], source_type=SourceType(r["source_type"]),
-        source_id=r["source_id"], customer_id=r["customer_id"], amount=money(r["amount_minor"], r["currency"]),
-        method=r["method"], reference=r["reference"], refunded_on=r["refunded_on"],
-        override_reason=r["override_reason"], created_by=r["created_by"], created_at=r["created_at"])
+        id=r["id"],
+        company_id=r["company_id"],
+        number=r["number"],
+        source_type=SourceType(r["source_type"]),
+        source_id=r["source_id"],
+        customer_id=r["customer_id"],
+        amount=money(r["amount_minor"], r["currency"]),
+        method=r["method"],
+        reference=r["reference"],
+        refunded_on=r["refunded_on"],
+        override_reason=r["override_reason"],
+        created_by=r["created_by"],
+        created_at=r["created_at"],
+    )
 
 
 class RefundRepository:
@@ -26,29 +36,60 @@ class RefundRepository:
         self.conn = conn
 
     def add(self, r: Refund) -> None:
-        self.conn.execute(insert(refunds).values(
-            id=r.id, company_id=r.company_id, number=r.number, source_type=str(r.source_type),
-            source_id=r.source_id, customer_id=r.customer_id, currency=r.amount.currency,
-            amount_minor=r.amount.to_minor(), method=r.method, reference=r.reference, refunded_on=r.refunded_on,
-            override_reason=r.override_reason, created_by=r.created_by, created_at=r.created_at))
+        self.conn.execute(
+            insert(refunds).values(
+                id=r.id,
+                company_id=r.company_id,
+                number=r.number,
+                source_type=str(r.source_type),
+                source_id=r.source_id,
+                customer_id=r.customer_id,
+                currency=r.amount.currency,
+                amount_minor=r.amount.to_minor(),
+                method=r.method,
+                reference=r.reference,
+                refunded_on=r.refunded_on,
+                override_reason=r.override_reason,
+                created_by=r.created_by,
+                created_at=r.created_at,
+            )
+        )
 
     def get(self, company_id: str, refund_id: str) -> Refund:
-        row = self.conn.execute(select(refunds).where(
-            refunds.c.company_id == company_id, refunds.c.id == refund_id)).mappings().first()
+        row = (
+            self.conn.execute(select(refunds).where(refunds.c.company_id == company_id, refunds.c.id == refund_id))
+            .mappings()
+            .first()
+        )
         if row is None:
             raise NotFoundError("refund", refund_id)
         return refund_from_row(row)
 
     def for_source(self, company_id: str, source_id: str) -> list[Refund]:
-        rows = self.conn.execute(select(refunds).where(
-            refunds.c.company_id == company_id, refunds.c.source_id == source_id,
-        ).order_by(refunds.c.created_at, refunds.c.id)).mappings().all()
+        rows = (
+            self.conn.execute(
+                select(refunds)
+                .where(
+                    refunds.c.company_id == company_id,
+                    refunds.c.source_id == source_id,
+                )
+                .order_by(refunds.c.created_at, refunds.c.id)
+            )
+            .mappings()
+            .all()
+        )
         return [refund_from_row(r) for r in rows]
 
     def refunded_against_invoice(self, company_id: str, invoice_id: str) -> int:
         """Minor units already refunded from credit memos issued from ``invoice_id``."""
-        stmt = (select(func.coalesce(func.sum(refunds.c.amount_minor), 0))
-                .select_from(refunds.join(memos, memos.c.id == refunds.c.source_id))
-                .where(refunds.c.company_id == company_id, refunds.c.source_type == "credit_memo",
-                       memos.c.company_id == company_id, memos.c.invoice_id == invoice_id))
+        stmt = (
+            select(func.coalesce(func.sum(refunds.c.amount_minor), 0))
+            .select_from(refunds.join(memos, memos.c.id == refunds.c.source_id))
+            .where(
+                refunds.c.company_id == company_id,
+                refunds.c.source_type == "credit_memo",
+                memos.c.company_id == company_id,
+                memos.c.invoice_id == invoice_id,
+            )
+        )
         return int(self.conn.execute(stmt).scalar_one())

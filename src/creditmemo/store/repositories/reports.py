@@ -24,8 +24,9 @@ from creditmemo.store.tables import (
 Row = Mapping[str, Any]
 PROBLEM_LIMIT = 50
 # A journal line's entry (company_id first: one shard, and the entry's primary key).
-_LINE_ENTRY = ((journal_entries.c.company_id == journal_lines.c.company_id)
-               & (journal_entries.c.id == journal_lines.c.entry_id))
+_LINE_ENTRY = (journal_entries.c.company_id == journal_lines.c.company_id) & (
+    journal_entries.c.id == journal_lines.c.entry_id
+)
 
 
 class ReportQueries:
@@ -34,27 +35,55 @@ class ReportQueries:
 
     # customer statement ------------------------------------------------------------------------
     def ar_opening(self, company_id: str, customer_id: str, ar_account: str, before: date) -> int:
-        stmt = (select(func.coalesce(func.sum(journal_lines.c.debit_minor - journal_lines.c.credit_minor), 0))
-                .select_from(journal_lines.join(journal_entries, _LINE_ENTRY))
-                .where(journal_lines.c.company_id == company_id, journal_lines.c.customer_id == customer_id,
-                       journal_lines.c.account_code == ar_account, journal_entries.c.date < before))
+        stmt = (
+            select(func.coalesce(func.sum(journal_lines.c.debit_minor - journal_lines.c.credit_minor), 0))
+            .select_from(journal_lines.join(journal_entries, _LINE_ENTRY))
+            .where(
+                journal_lines.c.company_id == company_id,
+                journal_lines.c.customer_id == customer_id,
+                journal_lines.c.account_code == ar_account,
+                journal_entries.c.date < before,
+            )
+        )
         return int(self.conn.execute(stmt).scalar_one())
 
     def ar_movements(self, company_id: str, customer_id: str, ar_account: str, start: date, end: date) -> list[Row]:
         je = journal_entries
-        stmt = (select(je.c.id, je.c.date, je.c.source_type, je.c.source_id, je.c.kind, je.c.description,
-                       journal_lines.c.debit_minor, journal_lines.c.credit_minor)
-                .select_from(journal_lines.join(je, _LINE_ENTRY))
-                .where(journal_lines.c.company_id == company_id, journal_lines.c.customer_id == customer_id,
-                       journal_lines.c.account_code == ar_account, je.c.date >= start, je.c.date <= end)
-                .order_by(je.c.date, je.c.created_at, je.c.id, journal_lines.c.line_no))
+        stmt = (
+            select(
+                je.c.id,
+                je.c.date,
+                je.c.source_type,
+                je.c.source_id,
+                je.c.kind,
+                je.c.description,
+                journal_lines.c.debit_minor,
+                journal_lines.c.credit_minor,
+            )
+            .select_from(journal_lines.join(je, _LINE_ENTRY))
+            .where(
+                journal_lines.c.company_id == company_id,
+                journal_lines.c.customer_id == customer_id,
+                journal_lines.c.account_code == ar_account,
+                je.c.date >= start,
+                je.c.date <= end,
+            )
+            .order_by(je.c.date, je.c.created_at, je.c.id, journal_lines.c.line_no)
+        )
         return list(self.conn.execute(stmt).mappings())
 
     def applications_in_period(self, company_id: str, customer_id: str, start: date, end: date) -> list[Row]:
         a = applications
-        stmt = (select(a).where(a.c.company_id == company_id, a.c.customer_id == customer_id,
-                                a.c.applied_on >= start, a.c.applied_on <= end)
-                .order_by(a.c.applied_on, a.c.created_at, a.c.id))
+        stmt = (
+            select(a)
+            .where(
+                a.c.company_id == company_id,
+                a.c.customer_id == customer_id,
+                a.c.applied_on >= start,
+                a.c.applied_on <= end,
+            )
+            .order_by(a.c.applied_on, a.c.created_at, a.c.id)
+        )
         return list(self.conn.execute(stmt).mappings())
 
     def document_numbers(self, company_id: str, ids: Iterable[str]) -> dict[str, str]:
@@ -63,35 +92,50 @@ class ReportQueries:
         found: dict[str, str] = {}
         for table in (invoices, memos, payments, refunds):
             for start in range(0, len(wanted), 500):
-                chunk = wanted[start:start + 500]
-                rows = self.conn.execute(select(table.c.id, table.c.number).where(
-                    table.c.company_id == company_id, table.c.id.in_(chunk)))
+                chunk = wanted[start : start + 500]
+                rows = self.conn.execute(
+                    select(table.c.id, table.c.number).where(table.c.company_id == company_id, table.c.id.in_(chunk))
+                )
                 found.update({r[0]: r[1] for r in rows})
         return found
 
     # AR aging ----------------------------------------------------------------------------------
     def _bucketed(self, due_expr: Any, due_date: Any, bounds: Sequence[date]) -> list[Any]:
         b0, b1, b2, b3 = bounds
-        conditions = [due_date >= b0, and_(due_date < b0, due_date >= b1), and_(due_date < b1, due_date >= b2),
-                      and_(due_date < b2, due_date >= b3), due_date < b3]
+        conditions = [
+            due_date >= b0,
+            and_(due_date < b0, due_date >= b1),
+            and_(due_date < b1, due_date >= b2),
+            and_(due_date < b2, due_date >= b3),
+            due_date < b3,
+        ]
         return [func.sum(case((cond, due_expr), else_=literal(0))).label(f"b{i}") for i, cond in enumerate(conditions)]
 
     def open_invoices_by_customer(self, company_id: str, as_of: date, bounds: Sequence[date]) -> list[Row]:
         i = invoices
         due = i.c.total_minor - i.c.amount_credited_minor - i.c.amount_paid_minor
-        stmt = (select(i.c.customer_id, func.count().label("n"), *self._bucketed(due, i.c.due_date, bounds))
-                .where(i.c.company_id == company_id, i.c.status == "issued", i.c.issue_date <= as_of, due > 0)
-                .group_by(i.c.customer_id))
+        stmt = (
+            select(i.c.customer_id, func.count().label("n"), *self._bucketed(due, i.c.due_date, bounds))
+            .where(i.c.company_id == company_id, i.c.status == "issued", i.c.issue_date <= as_of, due > 0)
+            .group_by(i.c.customer_id)
+        )
         return list(self.conn.execute(stmt).mappings())
 
     def open_debit_memos_by_customer(self, company_id: str, as_of: date, bounds: Sequence[date]) -> list[Row]:
         m = memos
         due = m.c.total_minor - m.c.amount_applied_minor
         # A debit memo is due on its issue date (payable on receipt).
-        stmt = (select(m.c.customer_id, func.count().label("n"), *self._bucketed(due, m.c.issue_date, bounds))
-                .where(m.c.company_id == company_id, m.c.kind == "debit", m.c.status == "posted",
-                       m.c.issue_date <= as_of, due > 0)
-                .group_by(m.c.customer_id))
+        stmt = (
+            select(m.c.customer_id, func.count().label("n"), *self._bucketed(due, m.c.issue_date, bounds))
+            .where(
+                m.c.company_id == company_id,
+                m.c.kind == "debit",
+                m.c.status == "posted",
+                m.c.issue_date <= as_of,
+                due > 0,
+            )
+            .group_by(m.c.customer_id)
+        )
         return list(self.conn.execute(stmt).mappings())
 
     def unapplied_credit_by_customer(self, company_id: str, as_of: date) -> dict[str, int]:
@@ -100,11 +144,18 @@ class ReportQueries:
         pay_left = p.c.amount_minor - p.c.amount_applied_minor - p.c.amount_refunded_minor
         result: dict[str, int] = {}
         for stmt in (
-            select(m.c.customer_id, func.sum(memo_left)).where(
-                m.c.company_id == company_id, m.c.kind == "credit", m.c.status == "posted", m.c.issue_date <= as_of,
-                memo_left > 0).group_by(m.c.customer_id),
-            select(p.c.customer_id, func.sum(pay_left)).where(
-                p.c.company_id == company_id, p.c.received_on <= as_of, pay_left > 0).group_by(p.c.customer_id),
+            select(m.c.customer_id, func.sum(memo_left))
+            .where(
+                m.c.company_id == company_id,
+                m.c.kind == "credit",
+                m.c.status == "posted",
+                m.c.issue_date <= as_of,
+                memo_left > 0,
+            )
+            .group_by(m.c.customer_id),
+            select(p.c.customer_id, func.sum(pay_left))
+            .where(p.c.company_id == company_id, p.c.received_on <= as_of, pay_left > 0)
+            .group_by(p.c.customer_id),
         ):
             for customer_id, minor in self.conn.execute(stmt):
                 result[customer_id] = result.get(customer_id, 0) + int(minor)
@@ -114,14 +165,24 @@ class ReportQueries:
         wanted = sorted(set(ids))
         found: dict[str, Row] = {}
         for start in range(0, len(wanted), 1000):
-            rows = self.conn.execute(select(customers.c.id, customers.c.name, customers.c.currency).where(
-                customers.c.company_id == company_id, customers.c.id.in_(wanted[start:start + 1000]))).mappings()
+            rows = self.conn.execute(
+                select(customers.c.id, customers.c.name, customers.c.currency).where(
+                    customers.c.company_id == company_id, customers.c.id.in_(wanted[start : start + 1000])
+                )
+            ).mappings()
             found.update({r["id"]: r for r in rows})
         return found
 
     # credit memo register ----------------------------------------------------------------------
-    def _register_filter(self, company_id: str, start: date | None, end: date | None, reason_code: str | None,
-                         status: str | None, customer_id: str | None) -> list[Any]:
+    def _register_filter(
+        self,
+        company_id: str,
+        start: date | None,
+        end: date | None,
+        reason_code: str | None,
+        status: str | None,
+        customer_id: str | None,
+    ) -> list[Any]:
         m = memos
         where = [m.c.company_id == company_id, m.c.kind == "credit"]
         if start is not None:
@@ -138,31 +199,62 @@ class ReportQueries:
 
     def register_rows(self, company_id: str, limit: int, **filters: Any) -> list[Row]:
         m = memos
-        stmt = (select(m.c.id, m.c.number, m.c.issue_date, m.c.customer_id, customers.c.name.label("customer_name"),
-                       m.c.reason_code, m.c.status, m.c.currency, m.c.subtotal_minor, m.c.tax_total_minor,
-                       m.c.total_minor, m.c.amount_applied_minor, m.c.amount_refunded_minor)
-                .select_from(m.join(customers, (customers.c.company_id == m.c.company_id)
-                                    & (customers.c.id == m.c.customer_id)))
-                .where(*self._register_filter(company_id, **filters))
-                .order_by(m.c.issue_date, m.c.number).limit(limit))
+        stmt = (
+            select(
+                m.c.id,
+                m.c.number,
+                m.c.issue_date,
+                m.c.customer_id,
+                customers.c.name.label("customer_name"),
+                m.c.reason_code,
+                m.c.status,
+                m.c.currency,
+                m.c.subtotal_minor,
+                m.c.tax_total_minor,
+                m.c.total_minor,
+                m.c.amount_applied_minor,
+                m.c.amount_refunded_minor,
+            )
+            .select_from(
+                m.join(customers, (customers.c.company_id == m.c.company_id) & (customers.c.id == m.c.customer_id))
+            )
+            .where(*self._register_filter(company_id, **filters))
+            .order_by(m.c.issue_date, m.c.number)
+            .limit(limit)
+        )
         return list(self.conn.execute(stmt).mappings())
 
     def register_totals(self, company_id: str, **filters: Any) -> list[Row]:
         m = memos
-        stmt = (select(m.c.currency, func.count().label("n"), func.sum(m.c.subtotal_minor).label("subtotal"),
-                       func.sum(m.c.tax_total_minor).label("tax_total"), func.sum(m.c.total_minor).label("total"),
-                       func.sum(m.c.amount_applied_minor).label("applied"),
-                       func.sum(m.c.amount_refunded_minor).label("refunded"))
-                .where(*self._register_filter(company_id, **filters))
-                .group_by(m.c.currency).order_by(m.c.currency))
+        stmt = (
+            select(
+                m.c.currency,
+                func.count().label("n"),
+                func.sum(m.c.subtotal_minor).label("subtotal"),
+                func.sum(m.c.tax_total_minor).label("tax_total"),
+                func.sum(m.c.total_minor).label("total"),
+                func.sum(m.c.amount_applied_minor).label("applied"),
+                func.sum(m.c.amount_refunded_minor).label("refunded"),
+            )
+            .where(*self._register_filter(company_id, **filters))
+            .group_by(m.c.currency)
+            .order_by(m.c.currency)
+        )
         return list(self.conn.execute(stmt).mappings())
 
     # trial balance -----------------------------------------------------------------------------
     def account_totals(self, company_id: str, as_of: date | None) -> list[Row]:
         jl, je = journal_lines, journal_entries
-        stmt = (select(jl.c.account_code, func.sum(jl.c.functional_debit_minor).label("debit"),
-                       func.sum(jl.c.functional_credit_minor).label("credit"))
-                .where(jl.c.company_id == company_id).group_by(jl.c.account_code).order_by(jl.c.account_code))
+        stmt = (
+            select(
+                jl.c.account_code,
+                func.sum(jl.c.functional_debit_minor).label("debit"),
+                func.sum(jl.c.functional_credit_minor).label("credit"),
+            )
+            .where(jl.c.company_id == company_id)
+            .group_by(jl.c.account_code)
+            .order_by(jl.c.account_code)
+        )
         if as_of is not None:
             stmt = stmt.select_from(jl.join(je, _LINE_ENTRY)).where(je.c.date <= as_of)
         return list(self.conn.execute(stmt).mappings())
@@ -174,41 +266,69 @@ class ReportQueries:
     # reconciliation ----------------------------------------------------------------------------
     def unbalanced_entries(self, company_id: str) -> list[Row]:
         jl = journal_lines
-        stmt = (select(jl.c.entry_id, func.sum(jl.c.debit_minor).label("debit"), func.sum(jl.c.credit_minor).label("credit"),
-                       func.sum(jl.c.functional_debit_minor).label("fdebit"),
-                       func.sum(jl.c.functional_credit_minor).label("fcredit"))
-                .where(jl.c.company_id == company_id).group_by(jl.c.entry_id)
-                .having(or_(func.sum(jl.c.debit_minor) != func.sum(jl.c.credit_minor),
-                            func.sum(jl.c.functional_debit_minor) != func.sum(jl.c.functional_credit_minor)))
-                .limit(PROBLEM_LIMIT))
+        stmt = (
+            select(
+                jl.c.entry_id,
+                func.sum(jl.c.debit_minor).label("debit"),
+                func.sum(jl.c.credit_minor).label("credit"),
+                func.sum(jl.c.functional_debit_minor).label("fdebit"),
+                func.sum(jl.c.functional_credit_minor).label("fcredit"),
+            )
+            .where(jl.c.company_id == company_id)
+            .group_by(jl.c.entry_id)
+            .having(
+                or_(
+                    func.sum(jl.c.debit_minor) != func.sum(jl.c.credit_minor),
+                    func.sum(jl.c.functional_debit_minor) != func.sum(jl.c.functional_credit_minor),
+                )
+            )
+            .limit(PROBLEM_LIMIT)
+        )
         return list(self.conn.execute(stmt).mappings())
 
     def ar_by_currency(self, company_id: str, ar_account: str) -> dict[str, int]:
         jl, je = journal_lines, journal_entries
-        stmt = (select(je.c.currency, func.sum(jl.c.debit_minor - jl.c.credit_minor))
-                .select_from(jl.join(je, _LINE_ENTRY))
-                .where(jl.c.company_id == company_id, jl.c.account_code == ar_account).group_by(je.c.currency))
+        stmt = (
+            select(je.c.currency, func.sum(jl.c.debit_minor - jl.c.credit_minor))
+            .select_from(jl.join(je, _LINE_ENTRY))
+            .where(jl.c.company_id == company_id, jl.c.account_code == ar_account)
+            .group_by(je.c.currency)
+        )
         return {r[0]: int(r[1]) for r in self.conn.execute(stmt)}
 
     def customer_balances_by_currency(self, company_id: str) -> dict[str, int]:
-        stmt = (select(customers.c.currency, func.sum(customers.c.balance_minor))
-                .where(customers.c.company_id == company_id).group_by(customers.c.currency))
+        stmt = (
+            select(customers.c.currency, func.sum(customers.c.balance_minor))
+            .where(customers.c.company_id == company_id)
+            .group_by(customers.c.currency)
+        )
         return {r[0]: int(r[1]) for r in self.conn.execute(stmt)}
 
     def ar_by_customer_mismatches(self, company_id: str, ar_account: str) -> list[Row]:
         jl = journal_lines
-        ledger = (select(jl.c.customer_id, func.sum(jl.c.debit_minor - jl.c.credit_minor).label("ledger"))
-                  .where(jl.c.company_id == company_id, jl.c.account_code == ar_account)
-                  .group_by(jl.c.customer_id).subquery())
-        stmt = (select(customers.c.id, customers.c.name, customers.c.balance_minor,
-                       func.coalesce(ledger.c.ledger, 0).label("ledger"))
-                .select_from(customers.outerjoin(ledger, ledger.c.customer_id == customers.c.id))
-                .where(customers.c.company_id == company_id,
-                       customers.c.balance_minor != func.coalesce(ledger.c.ledger, 0))
-                .limit(PROBLEM_LIMIT))
+        ledger = (
+            select(jl.c.customer_id, func.sum(jl.c.debit_minor - jl.c.credit_minor).label("ledger"))
+            .where(jl.c.company_id == company_id, jl.c.account_code == ar_account)
+            .group_by(jl.c.customer_id)
+            .subquery()
+        )
+        stmt = (
+            select(
+                customers.c.id,
+                customers.c.name,
+                customers.c.balance_minor,
+                func.coalesce(ledger.c.ledger, 0).label("ledger"),
+            )
+            .select_from(customers.outerjoin(ledger, ledger.c.customer_id == customers.c.id))
+            .where(customers.c.company_id == company_id, customers.c.balance_minor != func.coalesce(ledger.c.ledger, 0))
+            .limit(PROBLEM_LIMIT)
+        )
         rows = list(self.conn.execute(stmt).mappings())
-        orphans = self.conn.execute(select(func.count()).where(
-            jl.c.company_id == company_id, jl.c.account_code == ar_account, jl.c.customer_id.is_(None))).scalar_one()
+        orphans = self.conn.execute(
+            select(func.count()).where(
+                jl.c.company_id == company_id, jl.c.account_code == ar_account, jl.c.customer_id.is_(None)
+            )
+        ).scalar_one()
         if orphans:
             rows.append({"id": None, "name": None, "balance_minor": 0, "ledger": int(orphans)})
         return rows
@@ -217,16 +337,26 @@ class ReportQueries:
         a = applications
         conds = [a.c.company_id == company_id, a.c.status == "active"]
         conds += [a.c[k] == v for k, v in where.items()]
-        return (select(key.label("doc_id"),
-                       func.sum(case((a.c.source_type == "credit_memo", a.c.amount_minor), else_=literal(0))).label("by_memo"),
-                       func.sum(case((a.c.source_type == "payment", a.c.amount_minor), else_=literal(0))).label("by_payment"),
-                       func.sum(a.c.amount_minor).label("amount"))
-                .where(*conds).group_by(key).subquery())
+        return (
+            select(
+                key.label("doc_id"),
+                func.sum(case((a.c.source_type == "credit_memo", a.c.amount_minor), else_=literal(0))).label("by_memo"),
+                func.sum(case((a.c.source_type == "payment", a.c.amount_minor), else_=literal(0))).label("by_payment"),
+                func.sum(a.c.amount_minor).label("amount"),
+            )
+            .where(*conds)
+            .group_by(key)
+            .subquery()
+        )
 
     def _refunded(self, company_id: str) -> Any:
         r = refunds
-        return (select(r.c.source_id.label("doc_id"), func.sum(r.c.amount_minor).label("amount"))
-                .where(r.c.company_id == company_id).group_by(r.c.source_id).subquery())
+        return (
+            select(r.c.source_id.label("doc_id"), func.sum(r.c.amount_minor).label("amount"))
+            .where(r.c.company_id == company_id)
+            .group_by(r.c.source_id)
+            .subquery()
+        )
 
     def running_total_mismatches(self, company_id: str) -> list[str]:
         """Running totals recomputed from application and refund records, compared with the stored ones."""
@@ -237,45 +367,75 @@ class ReportQueries:
         for r in self.conn.execute(
             select(i.c.number, i.c.amount_credited_minor, i.c.amount_paid_minor, credited.label("c"), paid.label("p"))
             .select_from(i.outerjoin(to_inv, to_inv.c.doc_id == i.c.id))
-            .where(i.c.company_id == company_id,
-                   or_(i.c.amount_credited_minor != credited, i.c.amount_paid_minor != paid)).limit(PROBLEM_LIMIT)
+            .where(
+                i.c.company_id == company_id, or_(i.c.amount_credited_minor != credited, i.c.amount_paid_minor != paid)
+            )
+            .limit(PROBLEM_LIMIT)
         ).mappings():
-            problems.append(f"invoice {r['number']}: stored credited/paid {r['amount_credited_minor']}/"
-                            f"{r['amount_paid_minor']}, records say {r['c']}/{r['p']} (minor units)")
+            problems.append(
+                f"invoice {r['number']}: stored credited/paid {r['amount_credited_minor']}/"
+                f"{r['amount_paid_minor']}, records say {r['c']}/{r['p']} (minor units)"
+            )
         from_src = self._applied(company_id, applications.c.source_id)
         to_dm = self._applied(company_id, applications.c.target_id, target_type="debit_memo")
         refunded = self._refunded(company_id)
-        applied = case((m.c.kind == "credit", func.coalesce(from_src.c.amount, 0)),
-                       else_=func.coalesce(to_dm.c.amount, 0))
+        applied = case(
+            (m.c.kind == "credit", func.coalesce(from_src.c.amount, 0)), else_=func.coalesce(to_dm.c.amount, 0)
+        )
         back = func.coalesce(refunded.c.amount, 0)
         for r in self.conn.execute(
             select(m.c.number, m.c.amount_applied_minor, m.c.amount_refunded_minor, applied.label("a"), back.label("r"))
-            .select_from(m.outerjoin(from_src, from_src.c.doc_id == m.c.id).outerjoin(to_dm, to_dm.c.doc_id == m.c.id)
-                         .outerjoin(refunded, refunded.c.doc_id == m.c.id))
-            .where(m.c.company_id == company_id,
-                   or_(m.c.amount_applied_minor != applied, m.c.amount_refunded_minor != back)).limit(PROBLEM_LIMIT)
+            .select_from(
+                m.outerjoin(from_src, from_src.c.doc_id == m.c.id)
+                .outerjoin(to_dm, to_dm.c.doc_id == m.c.id)
+                .outerjoin(refunded, refunded.c.doc_id == m.c.id)
+            )
+            .where(
+                m.c.company_id == company_id,
+                or_(m.c.amount_applied_minor != applied, m.c.amount_refunded_minor != back),
+            )
+            .limit(PROBLEM_LIMIT)
         ).mappings():
-            problems.append(f"memo {r['number']}: stored applied/refunded {r['amount_applied_minor']}/"
-                            f"{r['amount_refunded_minor']}, records say {r['a']}/{r['r']} (minor units)")
+            problems.append(
+                f"memo {r['number']}: stored applied/refunded {r['amount_applied_minor']}/"
+                f"{r['amount_refunded_minor']}, records say {r['a']}/{r['r']} (minor units)"
+            )
         p_applied = func.coalesce(from_src.c.amount, 0)
         for r in self.conn.execute(
-            select(p.c.number, p.c.amount_applied_minor, p.c.amount_refunded_minor, p_applied.label("a"), back.label("r"))
-            .select_from(p.outerjoin(from_src, from_src.c.doc_id == p.c.id).outerjoin(refunded, refunded.c.doc_id == p.c.id))
-            .where(p.c.company_id == company_id,
-                   or_(p.c.amount_applied_minor != p_applied, p.c.amount_refunded_minor != back)).limit(PROBLEM_LIMIT)
+            select(
+                p.c.number, p.c.amount_applied_minor, p.c.amount_refunded_minor, p_applied.label("a"), back.label("r")
+            )
+            .select_from(
+                p.outerjoin(from_src, from_src.c.doc_id == p.c.id).outerjoin(refunded, refunded.c.doc_id == p.c.id)
+            )
+            .where(
+                p.c.company_id == company_id,
+                or_(p.c.amount_applied_minor != p_applied, p.c.amount_refunded_minor != back),
+            )
+            .limit(PROBLEM_LIMIT)
         ).mappings():
-            problems.append(f"payment {r['number']}: stored applied/refunded {r['amount_applied_minor']}/"
-                            f"{r['amount_refunded_minor']}, records say {r['a']}/{r['r']} (minor units)")
-        left = (select(m.c.customer_id, func.sum(m.c.total_minor - m.c.amount_applied_minor - m.c.amount_refunded_minor)
-                       .label("available"))
-                .where(m.c.company_id == company_id, m.c.kind == "credit", m.c.status == "posted")
-                .group_by(m.c.customer_id).subquery())
+            problems.append(
+                f"payment {r['number']}: stored applied/refunded {r['amount_applied_minor']}/"
+                f"{r['amount_refunded_minor']}, records say {r['a']}/{r['r']} (minor units)"
+            )
+        left = (
+            select(
+                m.c.customer_id,
+                func.sum(m.c.total_minor - m.c.amount_applied_minor - m.c.amount_refunded_minor).label("available"),
+            )
+            .where(m.c.company_id == company_id, m.c.kind == "credit", m.c.status == "posted")
+            .group_by(m.c.customer_id)
+            .subquery()
+        )
         available = func.coalesce(left.c.available, 0)
         for r in self.conn.execute(
             select(c.c.name, c.c.available_credit_minor, available.label("a"))
             .select_from(c.outerjoin(left, left.c.customer_id == c.c.id))
-            .where(c.c.company_id == company_id, c.c.available_credit_minor != available).limit(PROBLEM_LIMIT)
+            .where(c.c.company_id == company_id, c.c.available_credit_minor != available)
+            .limit(PROBLEM_LIMIT)
         ).mappings():
-            problems.append(f"customer {r['name']}: stored available credit {r['available_credit_minor']}, "
-                            f"posted memos say {r['a']} (minor units)")
+            problems.append(
+                f"customer {r['name']}: stored available credit {r['available_credit_minor']}, "
+                f"posted memos say {r['a']} (minor units)"
+            )
         return problems

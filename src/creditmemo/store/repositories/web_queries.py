@@ -74,30 +74,46 @@ def _by_major(column: Any, currency_col: Any) -> Any:
     """Minor units scaled to thousandths of the major unit, so amounts in currencies with different
     minor units (JPY 0, USD 2, KWD 3) sort by their face value. Exact integer arithmetic."""
     digits = set(MINOR_UNITS.values())
-    factor = case(*[(currency_col.in_([c for c, dd in MINOR_UNITS.items() if dd == d]), 10 ** (3 - d))
-                    for d in sorted(digits) if d < 3], else_=1)
+    factor = case(
+        *[
+            (currency_col.in_([c for c, dd in MINOR_UNITS.items() if dd == d]), 10 ** (3 - d))
+            for d in sorted(digits)
+            if d < 3
+        ],
+        else_=1,
+    )
     return column * factor
 
 
 MEMO_SORTS: Final[dict[str, Any]] = {
-    "number": memos.c.number, "customer": customers.c.name, "status": memos.c.status,
-    "reason": memos.c.reason_code, "issue_date": memos.c.issue_date,
+    "number": memos.c.number,
+    "customer": customers.c.name,
+    "status": memos.c.status,
+    "reason": memos.c.reason_code,
+    "issue_date": memos.c.issue_date,
     "total": _by_major(memos.c.total_minor, memos.c.currency),
-    "currency": memos.c.currency, "created_at": memos.c.created_at, "print_status": memos.c.print_status,
+    "currency": memos.c.currency,
+    "created_at": memos.c.created_at,
+    "print_status": memos.c.print_status,
     "applied": _by_major(memos.c.amount_applied_minor, memos.c.currency),
 }
 _invoice_settled = invoices.c.amount_credited_minor + invoices.c.amount_paid_minor
 _invoice_due = invoices.c.total_minor - _invoice_settled
 _payment_status = case((_invoice_settled == 0, "unpaid"), (_invoice_due == 0, "paid"), else_="part_paid")
 INVOICE_SORTS: Final[dict[str, Any]] = {
-    "number": invoices.c.number, "customer": customers.c.name, "issue_date": invoices.c.issue_date,
-    "due_date": invoices.c.due_date, "total": _by_major(invoices.c.total_minor, invoices.c.currency),
+    "number": invoices.c.number,
+    "customer": customers.c.name,
+    "issue_date": invoices.c.issue_date,
+    "due_date": invoices.c.due_date,
+    "total": _by_major(invoices.c.total_minor, invoices.c.currency),
     "due": _by_major(_invoice_due, invoices.c.currency),
-    "credited": _by_major(invoices.c.amount_credited_minor, invoices.c.currency), "currency": invoices.c.currency,
+    "credited": _by_major(invoices.c.amount_credited_minor, invoices.c.currency),
+    "currency": invoices.c.currency,
     "payment_status": _payment_status,
 }
 CUSTOMER_SORTS: Final[dict[str, Any]] = {
-    "name": customers.c.name, "currency": customers.c.currency,
+    "name": customers.c.name,
+    "currency": customers.c.currency,
     "balance": _by_major(customers.c.balance_minor, customers.c.currency),
     "available_credit": _by_major(customers.c.available_credit_minor, customers.c.currency),
     "terms": customers.c.payment_terms_days,
@@ -105,8 +121,7 @@ CUSTOMER_SORTS: Final[dict[str, Any]] = {
 }
 
 
-def _page(conn: Connection, stmt: Select[Any], sorts: Mapping[str, Any], default: str, q: ListQuery,
-          tie: Any) -> Page:
+def _page(conn: Connection, stmt: Select[Any], sorts: Mapping[str, Any], default: str, q: ListQuery, tie: Any) -> Page:
     sort = q.sort if q.sort in sorts else default
     col = sorts[sort]
     total = int(conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one())
@@ -116,8 +131,16 @@ def _page(conn: Connection, stmt: Select[Any], sorts: Mapping[str, Any], default
     return Page(rows, total, page, q.page_size, sort, q.descending, tuple(sorts))
 
 
-def _common(stmt: Select[Any], q: ListQuery, *, date_col: Any, amount_col: Any, currency_col: Any,
-            number_col: Any, customer_col: Any) -> Select[Any]:
+def _common(
+    stmt: Select[Any],
+    q: ListQuery,
+    *,
+    date_col: Any,
+    amount_col: Any,
+    currency_col: Any,
+    number_col: Any,
+    customer_col: Any,
+) -> Select[Any]:
     if q.customer_id:
         stmt = stmt.where(customer_col == q.customer_id)
     if q.date_from:
@@ -141,33 +164,72 @@ class WebQueries:
 
     # lists ---------------------------------------------------------------------------------------
     def memos(self, company_id: str, kind: str, q: ListQuery) -> Page:
-        stmt = (select(memos.c.id, memos.c.number, memos.c.status, memos.c.reason_code, memos.c.issue_date,
-                       memos.c.total_minor, memos.c.currency, memos.c.amount_applied_minor,
-                       memos.c.amount_refunded_minor, memos.c.print_status, memos.c.created_at, memos.c.source,
-                       customers.c.name.label("customer"), memos.c.customer_id)
-                .join(customers, _MEMO_CUSTOMER)
-                .where(memos.c.company_id == company_id, memos.c.kind == kind))
+        stmt = (
+            select(
+                memos.c.id,
+                memos.c.number,
+                memos.c.status,
+                memos.c.reason_code,
+                memos.c.issue_date,
+                memos.c.total_minor,
+                memos.c.currency,
+                memos.c.amount_applied_minor,
+                memos.c.amount_refunded_minor,
+                memos.c.print_status,
+                memos.c.created_at,
+                memos.c.source,
+                customers.c.name.label("customer"),
+                memos.c.customer_id,
+            )
+            .join(customers, _MEMO_CUSTOMER)
+            .where(memos.c.company_id == company_id, memos.c.kind == kind)
+        )
         if q.status:
             stmt = stmt.where(memos.c.status == q.status)
         if q.reason:
             stmt = stmt.where(memos.c.reason_code == q.reason)
-        stmt = _common(stmt, q, date_col=memos.c.issue_date, amount_col=memos.c.total_minor,
-                       currency_col=memos.c.currency, number_col=memos.c.number, customer_col=memos.c.customer_id)
+        stmt = _common(
+            stmt,
+            q,
+            date_col=memos.c.issue_date,
+            amount_col=memos.c.total_minor,
+            currency_col=memos.c.currency,
+            number_col=memos.c.number,
+            customer_col=memos.c.customer_id,
+        )
         return _page(self.conn, stmt, MEMO_SORTS, "number", q, memos.c.id)
 
     def invoices(self, company_id: str, q: ListQuery) -> Page:
-        stmt = (select(invoices.c.id, invoices.c.number, invoices.c.status, invoices.c.issue_date,
-                       invoices.c.due_date, invoices.c.total_minor, invoices.c.currency,
-                       invoices.c.amount_credited_minor, invoices.c.amount_paid_minor,
-                       _invoice_due.label("due_minor"), _payment_status.label("payment_status"),
-                       customers.c.name.label("customer"), invoices.c.customer_id)
-                .join(customers, _INVOICE_CUSTOMER)
-                .where(invoices.c.company_id == company_id))
+        stmt = (
+            select(
+                invoices.c.id,
+                invoices.c.number,
+                invoices.c.status,
+                invoices.c.issue_date,
+                invoices.c.due_date,
+                invoices.c.total_minor,
+                invoices.c.currency,
+                invoices.c.amount_credited_minor,
+                invoices.c.amount_paid_minor,
+                _invoice_due.label("due_minor"),
+                _payment_status.label("payment_status"),
+                customers.c.name.label("customer"),
+                invoices.c.customer_id,
+            )
+            .join(customers, _INVOICE_CUSTOMER)
+            .where(invoices.c.company_id == company_id)
+        )
         if q.status:
             stmt = stmt.where(_payment_status == q.status)
-        stmt = _common(stmt, q, date_col=invoices.c.issue_date, amount_col=invoices.c.total_minor,
-                       currency_col=invoices.c.currency, number_col=invoices.c.number,
-                       customer_col=invoices.c.customer_id)
+        stmt = _common(
+            stmt,
+            q,
+            date_col=invoices.c.issue_date,
+            amount_col=invoices.c.total_minor,
+            currency_col=invoices.c.currency,
+            number_col=invoices.c.number,
+            customer_col=invoices.c.customer_id,
+        )
         return _page(self.conn, stmt, INVOICE_SORTS, "number", q, invoices.c.id)
 
     def customers(self, company_id: str, q: ListQuery) -> Page:
@@ -185,67 +247,152 @@ class WebQueries:
         return _page(self.conn, stmt, CUSTOMER_SORTS, "name", q, customers.c.id)
 
     def customer_choices(self, company_id: str, limit: int = 500) -> list[Row]:
-        return list(self.conn.execute(select(customers.c.id, customers.c.name, customers.c.currency)
-                                      .where(customers.c.company_id == company_id)
-                                      .order_by(customers.c.name, customers.c.id).limit(limit)).mappings())
+        return list(
+            self.conn.execute(
+                select(customers.c.id, customers.c.name, customers.c.currency)
+                .where(customers.c.company_id == company_id)
+                .order_by(customers.c.name, customers.c.id)
+                .limit(limit)
+            ).mappings()
+        )
 
     # dashboard -----------------------------------------------------------------------------------
     def memo_status_counts(self, company_id: str) -> list[Row]:
-        return list(self.conn.execute(
-            select(memos.c.kind, memos.c.status, func.count().label("n"))
-            .where(memos.c.company_id == company_id).group_by(memos.c.kind, memos.c.status)).mappings())
+        return list(
+            self.conn.execute(
+                select(memos.c.kind, memos.c.status, func.count().label("n"))
+                .where(memos.c.company_id == company_id)
+                .group_by(memos.c.kind, memos.c.status)
+            ).mappings()
+        )
 
     def posted_credit_by_day(self, company_id: str, since: date) -> list[Row]:
         """Posted credit memo totals by (issue date, reason, currency, rate): few rows, summed by month later."""
-        return list(self.conn.execute(
-            select(memos.c.issue_date, memos.c.reason_code, memos.c.currency, memos.c.exchange_rate,
-                   func.sum(memos.c.total_minor).label("total_minor"))
-            .where(memos.c.company_id == company_id, memos.c.kind == "credit", memos.c.status == "posted",
-                   memos.c.issue_date >= since)
-            .group_by(memos.c.issue_date, memos.c.reason_code, memos.c.currency, memos.c.exchange_rate)).mappings())
+        return list(
+            self.conn.execute(
+                select(
+                    memos.c.issue_date,
+                    memos.c.reason_code,
+                    memos.c.currency,
+                    memos.c.exchange_rate,
+                    func.sum(memos.c.total_minor).label("total_minor"),
+                )
+                .where(
+                    memos.c.company_id == company_id,
+                    memos.c.kind == "credit",
+                    memos.c.status == "posted",
+                    memos.c.issue_date >= since,
+                )
+                .group_by(memos.c.issue_date, memos.c.reason_code, memos.c.currency, memos.c.exchange_rate)
+            ).mappings()
+        )
 
     def totals_in_status(self, company_id: str, status: str) -> list[Row]:
-        return list(self.conn.execute(
-            select(memos.c.currency, memos.c.exchange_rate, func.sum(memos.c.total_minor).label("total_minor"),
-                   func.count().label("n"))
-            .where(memos.c.company_id == company_id, memos.c.status == status)
-            .group_by(memos.c.currency, memos.c.exchange_rate)).mappings())
+        return list(
+            self.conn.execute(
+                select(
+                    memos.c.currency,
+                    memos.c.exchange_rate,
+                    func.sum(memos.c.total_minor).label("total_minor"),
+                    func.count().label("n"),
+                )
+                .where(memos.c.company_id == company_id, memos.c.status == status)
+                .group_by(memos.c.currency, memos.c.exchange_rate)
+            ).mappings()
+        )
 
     def oldest_drafts(self, company_id: str, limit: int = 5) -> list[Row]:
-        return list(self.conn.execute(
-            select(memos.c.id, memos.c.kind, memos.c.number, memos.c.total_minor, memos.c.currency,
-                   memos.c.created_at, customers.c.name.label("customer"))
-            .join(customers, _MEMO_CUSTOMER)
-            .where(memos.c.company_id == company_id, memos.c.status == "draft")
-            .order_by(memos.c.created_at, memos.c.id).limit(limit)).mappings())
+        return list(
+            self.conn.execute(
+                select(
+                    memos.c.id,
+                    memos.c.kind,
+                    memos.c.number,
+                    memos.c.total_minor,
+                    memos.c.currency,
+                    memos.c.created_at,
+                    customers.c.name.label("customer"),
+                )
+                .join(customers, _MEMO_CUSTOMER)
+                .where(memos.c.company_id == company_id, memos.c.status == "draft")
+                .order_by(memos.c.created_at, memos.c.id)
+                .limit(limit)
+            ).mappings()
+        )
 
     # approvals -----------------------------------------------------------------------------------
     def pending_approval(self, company_id: str, limit: int = 500) -> list[Row]:
-        return list(self.conn.execute(
-            select(memos.c.id, memos.c.kind, memos.c.number, memos.c.total_minor, memos.c.currency,
-                   memos.c.exchange_rate, memos.c.created_by, memos.c.updated_at, memos.c.created_at,
-                   memos.c.reason_code, customers.c.name.label("customer"), users.c.name.label("creator"))
-            .join(customers, _MEMO_CUSTOMER)
-            .outerjoin(users, and_(users.c.id == memos.c.created_by, users.c.company_id == company_id))
-            .where(memos.c.company_id == company_id, memos.c.status == "pending_approval")
-            .order_by(memos.c.updated_at, memos.c.id).limit(limit)).mappings())
+        return list(
+            self.conn.execute(
+                select(
+                    memos.c.id,
+                    memos.c.kind,
+                    memos.c.number,
+                    memos.c.total_minor,
+                    memos.c.currency,
+                    memos.c.exchange_rate,
+                    memos.c.created_by,
+                    memos.c.updated_at,
+                    memos.c.created_at,
+                    memos.c.reason_code,
+                    customers.c.name.label("customer"),
+                    users.c.name.label("creator"),
+                )
+                .join(customers, _MEMO_CUSTOMER)
+                .outerjoin(users, and_(users.c.id == memos.c.created_by, users.c.company_id == company_id))
+                .where(memos.c.company_id == company_id, memos.c.status == "pending_approval")
+                .order_by(memos.c.updated_at, memos.c.id)
+                .limit(limit)
+            ).mappings()
+        )
 
     # settlement helpers ----------------------------------------------------------------------------
     def open_targets(self, company_id: str, customer_id: str, currency: str, limit: int = 200) -> list[Row]:
         """Open invoices and posted debit memos of one customer and currency, oldest first."""
-        inv = list(self.conn.execute(
-            select(invoices.c.id, invoices.c.number, invoices.c.issue_date, invoices.c.due_date,
-                   invoices.c.total_minor, _invoice_due.label("due_minor"))
-            .where(invoices.c.company_id == company_id, invoices.c.customer_id == customer_id,
-                   invoices.c.currency == currency, invoices.c.status == "issued", _invoice_due > 0)
-            .order_by(invoices.c.due_date, invoices.c.issue_date, invoices.c.number).limit(limit)).mappings())
+        inv = list(
+            self.conn.execute(
+                select(
+                    invoices.c.id,
+                    invoices.c.number,
+                    invoices.c.issue_date,
+                    invoices.c.due_date,
+                    invoices.c.total_minor,
+                    _invoice_due.label("due_minor"),
+                )
+                .where(
+                    invoices.c.company_id == company_id,
+                    invoices.c.customer_id == customer_id,
+                    invoices.c.currency == currency,
+                    invoices.c.status == "issued",
+                    _invoice_due > 0,
+                )
+                .order_by(invoices.c.due_date, invoices.c.issue_date, invoices.c.number)
+                .limit(limit)
+            ).mappings()
+        )
         dm_due = memos.c.total_minor - memos.c.amount_applied_minor
-        dms = list(self.conn.execute(
-            select(memos.c.id, memos.c.number, memos.c.issue_date, memos.c.issue_date.label("due_date"),
-                   memos.c.total_minor, dm_due.label("due_minor"))
-            .where(memos.c.company_id == company_id, memos.c.customer_id == customer_id, memos.c.kind == "debit",
-                   memos.c.currency == currency, memos.c.status == "posted", dm_due > 0)
-            .order_by(memos.c.issue_date, memos.c.number).limit(limit)).mappings())
+        dms = list(
+            self.conn.execute(
+                select(
+                    memos.c.id,
+                    memos.c.number,
+                    memos.c.issue_date,
+                    memos.c.issue_date.label("due_date"),
+                    memos.c.total_minor,
+                    dm_due.label("due_minor"),
+                )
+                .where(
+                    memos.c.company_id == company_id,
+                    memos.c.customer_id == customer_id,
+                    memos.c.kind == "debit",
+                    memos.c.currency == currency,
+                    memos.c.status == "posted",
+                    dm_due > 0,
+                )
+                .order_by(memos.c.issue_date, memos.c.number)
+                .limit(limit)
+            ).mappings()
+        )
         rows = [{**r, "target_type": "invoice"} for r in inv] + [{**r, "target_type": "debit_memo"} for r in dms]
         rows.sort(key=lambda r: (r["due_date"], r["issue_date"], r["number"]))
         return rows
@@ -254,22 +401,48 @@ class WebQueries:
         """Document numbers (invoices and memos) by id, for tables of applications."""
         if not ids:
             return {}
-        found = {r[0]: r[1] for r in self.conn.execute(select(invoices.c.id, invoices.c.number).where(
-            invoices.c.company_id == company_id, invoices.c.id.in_(ids)))}
-        found.update({r[0]: r[1] for r in self.conn.execute(select(memos.c.id, memos.c.number).where(
-            memos.c.company_id == company_id, memos.c.id.in_(ids)))})
+        found = {
+            r[0]: r[1]
+            for r in self.conn.execute(
+                select(invoices.c.id, invoices.c.number).where(
+                    invoices.c.company_id == company_id, invoices.c.id.in_(ids)
+                )
+            )
+        }
+        found.update(
+            {
+                r[0]: r[1]
+                for r in self.conn.execute(
+                    select(memos.c.id, memos.c.number).where(memos.c.company_id == company_id, memos.c.id.in_(ids))
+                )
+            }
+        )
         return found
 
     def user_names(self, company_id: str, ids: Sequence[str | None]) -> dict[str, str]:
         wanted = [i for i in ids if i]
         if not wanted:
             return {}
-        return {r[0]: r[1] for r in self.conn.execute(select(users.c.id, users.c.name).where(
-            users.c.company_id == company_id, users.c.id.in_(wanted)))}
+        return {
+            r[0]: r[1]
+            for r in self.conn.execute(
+                select(users.c.id, users.c.name).where(users.c.company_id == company_id, users.c.id.in_(wanted))
+            )
+        }
 
     def memos_of_invoice(self, company_id: str, invoice_id: str) -> list[Row]:
-        return list(self.conn.execute(
-            select(memos.c.id, memos.c.number, memos.c.status, memos.c.total_minor, memos.c.currency,
-                   memos.c.reason_code, memos.c.issue_date)
-            .where(memos.c.company_id == company_id, memos.c.invoice_id == invoice_id)
-            .order_by(memos.c.number)).mappings())
+        return list(
+            self.conn.execute(
+                select(
+                    memos.c.id,
+                    memos.c.number,
+                    memos.c.status,
+                    memos.c.total_minor,
+                    memos.c.currency,
+                    memos.c.reason_code,
+                    memos.c.issue_date,
+                )
+                .where(memos.c.company_id == company_id, memos.c.invoice_id == invoice_id)
+                .order_by(memos.c.number)
+            ).mappings()
+        )

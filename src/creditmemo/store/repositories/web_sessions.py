@@ -15,11 +15,22 @@ from creditmemo.store.tables import companies, users, web_sessions
 Row = Mapping[str, Any]
 
 _by_hash = (
-    select(web_sessions.c.token_hash, web_sessions.c.csrf_token, web_sessions.c.expires_at,
-           users.c.id.label("user_id"), users.c.company_id, users.c.email, users.c.name, users.c.role,
-           users.c.privileges, users.c.active, companies.c.name.label("company_name"))
+    select(
+        web_sessions.c.token_hash,
+        web_sessions.c.csrf_token,
+        web_sessions.c.expires_at,
+        users.c.id.label("user_id"),
+        users.c.company_id,
+        users.c.email,
+        users.c.name,
+        users.c.role,
+        users.c.privileges,
+        users.c.active,
+        companies.c.name.label("company_name"),
+    )
     .join(users, users.c.id == web_sessions.c.user_id)
-    .join(companies, companies.c.id == users.c.company_id))
+    .join(companies, companies.c.id == users.c.company_id)
+)
 
 
 class WebSessionRepository:
@@ -27,8 +38,11 @@ class WebSessionRepository:
         self.conn = conn
 
     def add(self, *, token_hash: str, user_id: str, csrf_token: str, now: datetime, expires_at: datetime) -> None:
-        self.conn.execute(insert(web_sessions).values(
-            token_hash=token_hash, user_id=user_id, csrf_token=csrf_token, created_at=now, expires_at=expires_at))
+        self.conn.execute(
+            insert(web_sessions).values(
+                token_hash=token_hash, user_id=user_id, csrf_token=csrf_token, created_at=now, expires_at=expires_at
+            )
+        )
 
     def get(self, token_hash: str) -> Row | None:
         """The session with its user and company, whatever its expiry (the service decides)."""

@@ -38,8 +38,13 @@ def queue_page(request: Request, v: Any, errors: dict[str, str] | None = None) -
         total = Money.from_minor(int(r["total_minor"]), r["currency"])
         amount = functional_total(total, Decimal(r["exchange_rate"]), company.functional_currency)
         tier = required_tier(policy, amount.amount)
-        item = {**r, "total": total, "amount": amount, "tier": tier.name if tier else None,
-                "age": (now - r["updated_at"].date()).days}
+        item = {
+            **r,
+            "total": total,
+            "amount": amount,
+            "tier": tier.name if tier else None,
+            "age": (now - r["updated_at"].date()).days,
+        }
         if not actor.can(Permission.APPROVE_MEMO):
             others.append({**item, "why": "Your role does not approve memos."})
         elif actor.user_id is not None and r["created_by"] == actor.user_id:
@@ -49,5 +54,13 @@ def queue_page(request: Request, v: Any, errors: dict[str, str] | None = None) -
         else:
             mine.append(item)
     status = 422 if errors else 200
-    return render(request, "approvals.html", status, mine=mine, others=others, errors=errors or {},
-                  can_approve=actor.can(Permission.APPROVE_MEMO), currency=company.functional_currency)
+    return render(
+        request,
+        "approvals.html",
+        status,
+        mine=mine,
+        others=others,
+        errors=errors or {},
+        can_approve=actor.can(Permission.APPROVE_MEMO),
+        currency=company.functional_currency,
+    )

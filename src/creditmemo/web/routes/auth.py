@@ -10,8 +10,18 @@ from fastapi.responses import Response
 
 from creditmemo.services.web_sessions import SESSION_LIFETIME, sign_in, sign_out
 from creditmemo.web.core import (
-    CSRF_FIELD, SESSION_COOKIE, SIGNIN_CSRF_COOKIE, FormDep, WebRoute, WriterDep, db_of, new_csrf, redirect, render,
-    safe_path, secure_cookies,
+    CSRF_FIELD,
+    SESSION_COOKIE,
+    SIGNIN_CSRF_COOKIE,
+    FormDep,
+    WebRoute,
+    WriterDep,
+    db_of,
+    new_csrf,
+    redirect,
+    render,
+    safe_path,
+    secure_cookies,
 )
 
 router = APIRouter(route_class=WebRoute)
@@ -22,13 +32,28 @@ def _safe_next(target: object) -> str:
     return safe_path(target) or "/"
 
 
-def _form(request: Request, *, email: str = "", error: str | None = None, status: int = 200,
-          next_: object = None) -> Response:
+def _form(
+    request: Request, *, email: str = "", error: str | None = None, status: int = 200, next_: object = None
+) -> Response:
     token = new_csrf()
-    response = render(request, "sign_in.html", status, csrf_token=token, email=email, error=error,
-                      next=_safe_next(next_ or request.query_params.get("next")))
-    response.set_cookie(SIGNIN_CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure_cookies(request),
-                        path="/sign-in", max_age=3600)
+    response = render(
+        request,
+        "sign_in.html",
+        status,
+        csrf_token=token,
+        email=email,
+        error=error,
+        next=_safe_next(next_ or request.query_params.get("next")),
+    )
+    response.set_cookie(
+        SIGNIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/sign-in",
+        max_age=3600,
+    )
     return response
 
 
@@ -42,15 +67,24 @@ def sign_in_submit(request: Request, form: FormDep) -> Response:
     sent, expected = str(form.get(CSRF_FIELD) or ""), request.cookies.get(SIGNIN_CSRF_COOKIE) or ""
     email = str(form.get("email") or "").strip()
     if not sent or not expected or not hmac.compare_digest(sent, expected):
-        return _form(request, email=email, error="The form expired. Please sign in again.", status=403,
-                     next_=form.get("next"))
+        return _form(
+            request, email=email, error="The form expired. Please sign in again.", status=403, next_=form.get("next")
+        )
     signed = db_of(request).transact(lambda uow: sign_in(uow, email=email, password=form.get("password")))
     if signed is None:
-        return _form(request, email=email, error="E-mail or password is not correct.", status=401,
-                     next_=form.get("next"))
+        return _form(
+            request, email=email, error="E-mail or password is not correct.", status=401, next_=form.get("next")
+        )
     response = redirect(_safe_next(form.get("next")))
-    response.set_cookie(SESSION_COOKIE, signed.token, httponly=True, samesite="lax", secure=secure_cookies(request),
-                        path="/", max_age=int(SESSION_LIFETIME.total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE,
+        signed.token,
+        httponly=True,
+        samesite="lax",
+        secure=secure_cookies(request),
+        path="/",
+        max_age=int(SESSION_LIFETIME.total_seconds()),
+    )
     response.delete_cookie(SIGNIN_CSRF_COOKIE, path="/sign-in")
     return response
 

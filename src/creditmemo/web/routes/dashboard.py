@@ -20,8 +20,20 @@ from creditmemo.web.core import ViewerDep, WebRoute, db_of, render, today
 router = APIRouter(route_class=WebRoute)
 
 MONTHS = 6
-COLOURS = ["#1f5fbf", "#e07b00", "#2e9d5b", "#b3261e", "#7b4bc4", "#00838f", "#8d6e63", "#c2185b", "#546e7a",
-           "#9e9d24", "#5d4037", "#3949ab"]
+COLOURS = [
+    "#1f5fbf",
+    "#e07b00",
+    "#2e9d5b",
+    "#b3261e",
+    "#7b4bc4",
+    "#00838f",
+    "#8d6e63",
+    "#c2185b",
+    "#546e7a",
+    "#9e9d24",
+    "#5d4037",
+    "#3949ab",
+]
 
 
 def _month_starts(end: date, count: int) -> list[date]:
@@ -36,8 +48,9 @@ def _month_starts(end: date, count: int) -> list[date]:
 def _functional(rows: list[Any], currency: str) -> Money:
     total = Money.zero(currency)
     for r in rows:
-        total = total + functional_total(Money.from_minor(int(r["total_minor"]), r["currency"]),
-                                         Decimal(r["exchange_rate"]), currency)
+        total = total + functional_total(
+            Money.from_minor(int(r["total_minor"]), r["currency"]), Decimal(r["exchange_rate"]), currency
+        )
     return total
 
 
@@ -46,8 +59,9 @@ def chart(rows: list[Any], months: list[date], currency: str) -> dict[str, Any]:
     sums: dict[tuple[date, str], Money] = {}
     for r in rows:
         key = (date(r["issue_date"].year, r["issue_date"].month, 1), r["reason_code"])
-        amount = functional_total(Money.from_minor(int(r["total_minor"]), r["currency"]),
-                                  Decimal(r["exchange_rate"]), currency)
+        amount = functional_total(
+            Money.from_minor(int(r["total_minor"]), r["currency"]), Decimal(r["exchange_rate"]), currency
+        )
         sums[key] = sums.get(key, Money.zero(currency)) + amount
     reasons = sorted({reason for _, reason in sums})
     totals = [sum((sums.get((m, r), Money.zero(currency)).amount for r in reasons), Decimal(0)) for m in months]
@@ -65,15 +79,34 @@ def chart(rows: list[Any], months: list[date], currency: str) -> dict[str, Any]:
                 continue
             h = float(value.amount / peak) * (height - bottom - 20)
             y -= h
-            segments.append({"x": round(x, 1), "y": round(y, 1), "h": round(h, 1), "colour": COLOURS[j % len(COLOURS)],
-                             "title": f"{month:%b %Y} · {reason}: {value}"})
+            segments.append(
+                {
+                    "x": round(x, 1),
+                    "y": round(y, 1),
+                    "h": round(h, 1),
+                    "colour": COLOURS[j % len(COLOURS)],
+                    "title": f"{month:%b %Y} · {reason}: {value}",
+                }
+            )
         bars.append({"x": round(x, 1), "label": f"{month:%b %Y}", "segments": segments, "total": totals[i]})
-    ticks = [{"y": round(height - bottom - float(f) * (height - bottom - 20), 1), "value": f"{peak * f:,.0f}"}
-             for f in (Decimal(0), Decimal("0.5"), Decimal(1))]
+    ticks = [
+        {"y": round(height - bottom - float(f) * (height - bottom - 20), 1), "value": f"{peak * f:,.0f}"}
+        for f in (Decimal(0), Decimal("0.5"), Decimal(1))
+    ]
     table = [{"reason": r, "values": [sums.get((m, r)) for m in months]} for r in reasons]
-    return {"width": width, "height": height, "left": left, "bar_w": round(bar_w, 1), "bars": bars, "ticks": ticks,
-            "legend": [(r, COLOURS[j % len(COLOURS)]) for j, r in enumerate(reasons)], "months": months,
-            "table": table, "currency": currency, "baseline": height - bottom}
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "bar_w": round(bar_w, 1),
+        "bars": bars,
+        "ticks": ticks,
+        "legend": [(r, COLOURS[j % len(COLOURS)]) for j, r in enumerate(reasons)],
+        "months": months,
+        "table": table,
+        "currency": currency,
+        "baseline": height - bottom,
+    }
 
 
 @router.get("/", include_in_schema=False)
@@ -94,6 +127,14 @@ def dashboard(request: Request, v: ViewerDep) -> Response:
     table = {kind: {s: 0 for s in statuses} for kind in ("credit", "debit")}
     for r in counts:
         table[r["kind"]][r["status"]] = r["n"]
-    return render(request, "dashboard.html", statuses=statuses, counts=table, chart=chart(by_day, months, cur),
-                  awaiting=_functional(pending, cur), awaiting_count=sum(r["n"] for r in pending), drafts=drafts,
-                  today=now)
+    return render(
+        request,
+        "dashboard.html",
+        statuses=statuses,
+        counts=table,
+        chart=chart(by_day, months, cur),
+        awaiting=_functional(pending, cur),
+        awaiting_count=sum(r["n"] for r in pending),
+        drafts=drafts,
+        today=now,
+    )

@@ -22,11 +22,19 @@ def _document(uow: UnitOfWork, actor: Actor, memo: Memo, fmt: str) -> str:
     company = uow.companies.get(actor.company_id)
     customer = uow.customers.get(actor.company_id, memo.customer_id)
     invoice = uow.invoices.get(actor.company_id, memo.invoice_id) if memo.invoice_id else None
-    watermark = None if memo.status is Status.POSTED else "VOID" if memo.status is Status.VOID else \
-        "DISCARDED" if memo.status is Status.DISCARDED else "DRAFT"
+    watermark = (
+        None
+        if memo.status is Status.POSTED
+        else "VOID"
+        if memo.status is Status.VOID
+        else "DISCARDED"
+        if memo.status is Status.DISCARDED
+        else "DRAFT"
+    )
     css = (HERE / "static" / "document.css").read_text()
-    return env.get_template("document.html").render(memo=memo, company=company, customer=customer, invoice=invoice,
-                                                    watermark=watermark, css=css, fmt=fmt)
+    return env.get_template("document.html").render(
+        memo=memo, company=company, customer=customer, invoice=invoice, watermark=watermark, css=css, fmt=fmt
+    )
 
 
 def _render(request: Request, actor: Actor, memo_id: str, fmt: str) -> tuple[Memo, str]:
@@ -52,5 +60,6 @@ def memo_pdf(request: Request, memo_id: str, v: ViewerDep) -> Response:
 
     memo, html = _render(request, v.actor, memo_id, "pdf")
     pdf = HTML(string=html, base_url=str(HERE / "static")).write_pdf()
-    return Response(pdf, media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{memo.number}.pdf"'})
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{memo.number}.pdf"'}
+    )

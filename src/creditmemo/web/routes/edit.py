@@ -19,10 +19,23 @@ from creditmemo.services.memos.edit import update_memo
 from creditmemo.services.memos.read import get_memo
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
-    FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, fmt_decimal, redirect,
+    FormDep,
+    ViewerDep,
+    WebRoute,
+    WriterDep,
+    as_str,
+    db_of,
+    field_errors,
+    fmt_decimal,
+    redirect,
 )
 from creditmemo.web.routes.invoices import (
-    _credit_inputs, _free_form, _header_fields, _invoice_form, _line_keys, _map_errors,
+    _credit_inputs,
+    _free_form,
+    _header_fields,
+    _invoice_form,
+    _line_keys,
+    _map_errors,
 )
 
 router = APIRouter(route_class=WebRoute)
@@ -37,9 +50,13 @@ def _form_of(uow: UnitOfWork, memo: Memo) -> FormData:
         items.append(("customer_id", memo.customer_id))
         for line in memo.lines:
             key = secrets.token_hex(3)
-            items += [("line_key", key), (f"desc_{key}", line.description),
-                      (f"qty_{key}", fmt_decimal(line.quantity)), (f"price_{key}", fmt_decimal(line.unit_price)),
-                      (f"tax_{key}", fmt_decimal(line.tax_rate))]
+            items += [
+                ("line_key", key),
+                (f"desc_{key}", line.description),
+                (f"qty_{key}", fmt_decimal(line.quantity)),
+                (f"price_{key}", fmt_decimal(line.unit_price)),
+                (f"tax_{key}", fmt_decimal(line.tax_rate)),
+            ]
         return FormData(items)
     invoice = uow.invoices.get(memo.company_id, memo.invoice_id or "")
     by_line = {line.invoice_line_id: line for line in memo.lines}
@@ -55,8 +72,9 @@ def _form_of(uow: UnitOfWork, memo: Memo) -> FormData:
     return FormData(items)
 
 
-def _show(request: Request, uow: UnitOfWork, v: Any, memo: Memo, form: FormData, errors: dict[str, str],
-          status: int = 200) -> Response:
+def _show(
+    request: Request, uow: UnitOfWork, v: Any, memo: Memo, form: FormData, errors: dict[str, str], status: int = 200
+) -> Response:
     if memo.source is MemoSource.STANDALONE:
         return _free_form(request, uow, v, memo.kind, form, None, errors, status, editing=memo)
     invoice = uow.invoices.get(memo.company_id, memo.invoice_id or "")
@@ -80,9 +98,15 @@ def edit_save(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Re
         try:
             if memo.source is MemoSource.STANDALONE:
                 keys = _line_keys(form)
-                lines: Any = [FreeLineInput(as_str(form, f"desc_{k}"), as_str(form, f"qty_{k}"),
-                                            as_str(form, f"price_{k}"), tax_rate=as_str(form, f"tax_{k}"))
-                              for k in keys]
+                lines: Any = [
+                    FreeLineInput(
+                        as_str(form, f"desc_{k}"),
+                        as_str(form, f"qty_{k}"),
+                        as_str(form, f"price_{k}"),
+                        tax_rate=as_str(form, f"tax_{k}"),
+                    )
+                    for k in keys
+                ]
                 key_of: Any = lambda i: keys[i]  # noqa: E731
             else:
                 invoice = uow.invoices.get(memo.company_id, memo.invoice_id or "")
@@ -95,4 +119,5 @@ def edit_save(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Re
                 raise
             return _show(request, uow, v, memo, form, _map_errors(field_errors(e), key_of), 422)
         return redirect(f"/memos/{memo_id}?done=1")
+
     return db_of(request).transact(attempt)

@@ -20,13 +20,25 @@ from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.customers import get_customer
 from creditmemo.services.invoices import get_invoice
 from creditmemo.services.memos.create import (
-    build_credit_memo_from_invoice, build_free_memo, create_credit_memo_from_invoice, create_debit_memo,
+    build_credit_memo_from_invoice,
+    build_free_memo,
+    create_credit_memo_from_invoice,
+    create_debit_memo,
     create_standalone_credit_memo,
 )
 from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
-    FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, env, field_errors, redirect, render,
+    FormDep,
+    ViewerDep,
+    WebRoute,
+    WriterDep,
+    as_str,
+    db_of,
+    env,
+    field_errors,
+    redirect,
+    render,
 )
 
 router = APIRouter(route_class=WebRoute)
@@ -72,8 +84,15 @@ def _credit_inputs(invoice: Invoice, form: FormData) -> tuple[list[CreditLineInp
 
 def _map_errors(errors: dict[str, str], key_of: Callable[[int], str]) -> dict[str, str]:
     """Service field paths (lines[2].quantity) to the form's input ids (qty_<key>)."""
-    names = {"quantity": "qty", "amount": "amount", "description": "desc", "unit_price": "price",
-             "tax_rate": "tax", "invoice_line_id": "line", None: "line"}
+    names = {
+        "quantity": "qty",
+        "amount": "amount",
+        "description": "desc",
+        "unit_price": "price",
+        "tax_rate": "tax",
+        "invoice_line_id": "line",
+        None: "line",
+    }
     result: dict[str, str] = {}
     for field, message in errors.items():
         m = _LINE_FIELD.match(field)
@@ -89,8 +108,11 @@ def _map_errors(errors: dict[str, str], key_of: Callable[[int], str]) -> dict[st
 
 
 def _header_fields(form: FormData) -> dict[str, Any]:
-    return {"reason_code": as_str(form, "reason_code"), "memo_text": as_str(form, "memo_text"),
-            "auto_apply": form.get("auto_apply") is not None}
+    return {
+        "reason_code": as_str(form, "reason_code"),
+        "memo_text": as_str(form, "memo_text"),
+        "auto_apply": form.get("auto_apply") is not None,
+    }
 
 
 Built = tuple[Memo | None, dict[str, str]]
@@ -105,13 +127,32 @@ def _invoice_build(uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData, cr
         return None, _map_errors(field_errors(e), lambda i: str(positions[i]))
 
 
-def _invoice_form(request: Request, uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData | None,
-                  memo: Memo | None, errors: dict[str, str], status: int = 200,
-                  editing: Memo | None = None) -> HTMLResponse:
+def _invoice_form(
+    request: Request,
+    uow: UnitOfWork,
+    v: Any,
+    invoice: Invoice,
+    form: FormData | None,
+    memo: Memo | None,
+    errors: dict[str, str],
+    status: int = 200,
+    editing: Memo | None = None,
+) -> HTMLResponse:
     customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
     reasons = [r for r in uow.companies.reason_codes(v.actor.company_id) if r["active"] and r["applies_to"] != "debit"]
-    return render(request, "memo_from_invoice.html", status, invoice=invoice, customer=customer, reasons=reasons,
-                  form=form, memo=memo, errors=errors, error_ids=_error_ids(invoice, None), editing=editing)
+    return render(
+        request,
+        "memo_from_invoice.html",
+        status,
+        invoice=invoice,
+        customer=customer,
+        reasons=reasons,
+        form=form,
+        memo=memo,
+        errors=errors,
+        error_ids=_error_ids(invoice, None),
+        editing=editing,
+    )
 
 
 def _error_ids(invoice: Invoice | None, keys: list[str] | None) -> list[str]:
@@ -156,6 +197,7 @@ def invoice_credit_create(request: Request, invoice_id: str, v: WriterDep, form:
             uow.rollback()
             return _invoice_form(request, uow, v, invoice, form, None, errors, 422)
         return redirect(f"/memos/{memo.id}?created=1")
+
     return db_of(request).transact(attempt)
 
 
@@ -182,15 +224,23 @@ def _new_key() -> str:
 
 def _free_build(uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData, create: bool) -> Built:
     keys = _line_keys(form)
-    lines = [FreeLineInput(as_str(form, f"desc_{k}"), as_str(form, f"qty_{k}"), as_str(form, f"price_{k}"),
-                           tax_rate=as_str(form, f"tax_{k}")) for k in keys]
+    lines = [
+        FreeLineInput(
+            as_str(form, f"desc_{k}"),
+            as_str(form, f"qty_{k}"),
+            as_str(form, f"price_{k}"),
+            tax_rate=as_str(form, f"tax_{k}"),
+        )
+        for k in keys
+    ]
     customer_id = as_str(form, "customer_id")
     try:
         if customer_id is None:
             raise ValidationFailedError.single("customer_id", "Choose a customer.", "required")
         customer = uow.customers.get(v.actor.company_id, customer_id)
-        kwargs: dict[str, Any] = dict(customer_id=customer.id, currency=customer.currency, lines=lines,
-                                      **_header_fields(form))
+        kwargs: dict[str, Any] = dict(
+            customer_id=customer.id, currency=customer.currency, lines=lines, **_header_fields(form)
+        )
         if create:
             fn = create_debit_memo if kind is MemoKind.DEBIT else create_standalone_credit_memo
             return fn(uow, v.actor, **kwargs), {}
@@ -202,16 +252,39 @@ def _free_build(uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData, create:
         return None, _map_errors(errors, lambda i: keys[i])
 
 
-def _free_form(request: Request, uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData | None,
-               memo: Memo | None, errors: dict[str, str], status: int = 200,
-               editing: Memo | None = None) -> HTMLResponse:
+def _free_form(
+    request: Request,
+    uow: UnitOfWork,
+    v: Any,
+    kind: MemoKind,
+    form: FormData | None,
+    memo: Memo | None,
+    errors: dict[str, str],
+    status: int = 200,
+    editing: Memo | None = None,
+) -> HTMLResponse:
     customers = WebQueries(uow.conn).customer_choices(v.actor.company_id)
-    reasons = [r for r in uow.companies.reason_codes(v.actor.company_id)
-               if r["active"] and r["applies_to"] in ("both", str(kind))]
+    reasons = [
+        r
+        for r in uow.companies.reason_codes(v.actor.company_id)
+        if r["active"] and r["applies_to"] in ("both", str(kind))
+    ]
     keys = _line_keys(form)
-    return render(request, "memo_new.html", status, kind=str(kind), customers=customers, reasons=reasons, form=form,
-                  keys=keys, memo=memo, errors=errors, error_ids=_error_ids(None, keys),
-                  path_kind="debit-memos" if kind is MemoKind.DEBIT else "credit-memos", editing=editing)
+    return render(
+        request,
+        "memo_new.html",
+        status,
+        kind=str(kind),
+        customers=customers,
+        reasons=reasons,
+        form=form,
+        keys=keys,
+        memo=memo,
+        errors=errors,
+        error_ids=_error_ids(None, keys),
+        path_kind="debit-memos" if kind is MemoKind.DEBIT else "credit-memos",
+        editing=editing,
+    )
 
 
 @router.get("/{path_kind}/new", include_in_schema=False)
@@ -236,12 +309,14 @@ def free_preview(request: Request, path_kind: str, v: WriterDep, form: FormDep) 
 @router.post("/{path_kind}/new", include_in_schema=False)
 def free_create(request: Request, path_kind: str, v: WriterDep, form: FormDep) -> Response:
     kind = _kind(path_kind)
+
     def attempt(uow: UnitOfWork) -> Response:
         memo, errors = _free_build(uow, v, kind, form, create=True)
         if memo is None:
             uow.rollback()
             return _free_form(request, uow, v, kind, form, None, errors, 422)
         return redirect(f"/memos/{memo.id}?created=1")
+
     return db_of(request).transact(attempt)
 
 

@@ -26,14 +26,14 @@ router = APIRouter(route_class=WebRoute)
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    key: str          # sort key (WebQueries *_SORTS) and row field
+    key: str  # sort key (WebQueries *_SORTS) and row field
     title: str
     kind: str = "text"  # text | money | date | badge | link | num
 
 
 @dataclass(frozen=True, slots=True)
 class ListPage:
-    page: str         # saved-view page name
+    page: str  # saved-view page name
     path: str
     title: str
     columns: tuple[Column, ...]
@@ -42,31 +42,74 @@ class ListPage:
 
 
 MEMO_COLUMNS: Final = (
-    Column("number", "Number", "link"), Column("customer", "Customer"), Column("status", "Status", "badge"),
-    Column("reason", "Reason"), Column("issue_date", "Issue date", "date"), Column("total", "Total", "money"),
-    Column("applied", "Applied", "money"), Column("print_status", "Print status"),
+    Column("number", "Number", "link"),
+    Column("customer", "Customer"),
+    Column("status", "Status", "badge"),
+    Column("reason", "Reason"),
+    Column("issue_date", "Issue date", "date"),
+    Column("total", "Total", "money"),
+    Column("applied", "Applied", "money"),
+    Column("print_status", "Print status"),
 )
 PAGES: Final = {
-    "credit_memos": ListPage("credit_memos", "/credit-memos", "Credit memos", MEMO_COLUMNS,
-                             ("q", "status", "customer", "reason", "from", "to", "min", "max"),
-                             tuple(str(s) for s in Status)),
-    "debit_memos": ListPage("debit_memos", "/debit-memos", "Debit memos", MEMO_COLUMNS,
-                            ("q", "status", "customer", "reason", "from", "to", "min", "max"),
-                            tuple(str(s) for s in Status)),
-    "invoices": ListPage("invoices", "/invoices", "Invoices", (
-        Column("number", "Number", "link"), Column("customer", "Customer"), Column("issue_date", "Issue date", "date"),
-        Column("due_date", "Due date", "date"), Column("total", "Total", "money"),
-        Column("credited", "Credited", "money"), Column("due", "Amount due", "money"),
-        Column("payment_status", "Payment status", "badge")),
-        ("q", "status", "customer", "from", "to", "min", "max"), ("unpaid", "part_paid", "paid")),
-    "customers": ListPage("customers", "/customers", "Customers", (
-        Column("name", "Name", "link"), Column("currency", "Currency"), Column("terms", "Terms (days)", "num"),
-        Column("balance", "Balance", "money"), Column("available_credit", "Available credit", "money")),
-        ("q", "currency", "min", "max")),
+    "credit_memos": ListPage(
+        "credit_memos",
+        "/credit-memos",
+        "Credit memos",
+        MEMO_COLUMNS,
+        ("q", "status", "customer", "reason", "from", "to", "min", "max"),
+        tuple(str(s) for s in Status),
+    ),
+    "debit_memos": ListPage(
+        "debit_memos",
+        "/debit-memos",
+        "Debit memos",
+        MEMO_COLUMNS,
+        ("q", "status", "customer", "reason", "from", "to", "min", "max"),
+        tuple(str(s) for s in Status),
+    ),
+    "invoices": ListPage(
+        "invoices",
+        "/invoices",
+        "Invoices",
+        (
+            Column("number", "Number", "link"),
+            Column("customer", "Customer"),
+            Column("issue_date", "Issue date", "date"),
+            Column("due_date", "Due date", "date"),
+            Column("total", "Total", "money"),
+            Column("credited", "Credited", "money"),
+            Column("due", "Amount due", "money"),
+            Column("payment_status", "Payment status", "badge"),
+        ),
+        ("q", "status", "customer", "from", "to", "min", "max"),
+        ("unpaid", "part_paid", "paid"),
+    ),
+    "customers": ListPage(
+        "customers",
+        "/customers",
+        "Customers",
+        (
+            Column("name", "Name", "link"),
+            Column("currency", "Currency"),
+            Column("terms", "Terms (days)", "num"),
+            Column("balance", "Balance", "money"),
+            Column("available_credit", "Available credit", "money"),
+        ),
+        ("q", "currency", "min", "max"),
+    ),
 }
-FILTER_LABELS: Final = {"q": "Number", "status": "Status", "customer": "Customer", "reason": "Reason",
-                        "from": "Issued from", "to": "Issued to", "min": "Amount from", "max": "Amount to",
-                        "currency": "Currency"}
+FILTER_LABELS: Final = {
+    "q": "Number",
+    "status": "Status",
+    "customer": "Customer",
+    "reason": "Reason",
+    "from": "Issued from",
+    "to": "Issued to",
+    "min": "Amount from",
+    "max": "Amount to",
+    "currency": "Currency",
+}
 
 
 def parse_list_query(params: dict[str, str]) -> tuple[ListQuery, dict[str, str]]:
@@ -93,11 +136,20 @@ def parse_list_query(params: dict[str, str]) -> tuple[ListQuery, dict[str, str]]
         page = max(1, min(int(params.get("page", "1")), 1_000_000))
     except ValueError:
         page = 1
-    q = ListQuery(sort=params.get("sort", ""), descending=params.get("dir", "desc") != "asc", page=page,
-                  status=params.get("status") or None, customer_id=params.get("customer") or None,
-                  reason=params.get("reason") or None, date_from=safe("from", day), date_to=safe("to", day),
-                  amount_min=safe("min", amount), amount_max=safe("max", amount),
-                  q=(params.get("q") or "")[:100] or None, currency=(params.get("currency") or "")[:3] or None)
+    q = ListQuery(
+        sort=params.get("sort", ""),
+        descending=params.get("dir", "desc") != "asc",
+        page=page,
+        status=params.get("status") or None,
+        customer_id=params.get("customer") or None,
+        reason=params.get("reason") or None,
+        date_from=safe("from", day),
+        date_to=safe("to", day),
+        amount_min=safe("min", amount),
+        amount_max=safe("max", amount),
+        q=(params.get("q") or "")[:100] or None,
+        currency=(params.get("currency") or "")[:3] or None,
+    )
     return q, errors
 
 
@@ -105,8 +157,14 @@ def cell(row: Any, col: Column, page: str) -> dict[str, Any]:
     """Display value and link of one cell."""
     key = col.key
     currency = row.get("currency")
-    minor_field = {"total": "total_minor", "applied": "amount_applied_minor", "credited": "amount_credited_minor",
-                   "due": "due_minor", "balance": "balance_minor", "available_credit": "available_credit_minor"}
+    minor_field = {
+        "total": "total_minor",
+        "applied": "amount_applied_minor",
+        "credited": "amount_credited_minor",
+        "due": "due_minor",
+        "balance": "balance_minor",
+        "available_credit": "available_credit_minor",
+    }
     if col.kind == "money":
         return {"minor": row[minor_field[key]], "currency": currency}
     value = row.get({"reason": "reason_code", "terms": "payment_terms_days"}.get(key, key))
@@ -141,9 +199,21 @@ def _render_list(request: Request, v: Any, name: str, extra_errors: dict[str, st
         merged = {**base, **{k: str(val) for k, val in changes.items() if val is not None}}
         return f"{spec.path}?{urlencode(merged)}"
 
-    return render(request, "list.html", spec=spec, rows=rows, result=result, params=params, errors={
-        **errors, **(extra_errors or {})}, customers=customers, reasons=reasons, views=views, url=url,
-        labels=FILTER_LABELS, query=urlencode(base))
+    return render(
+        request,
+        "list.html",
+        spec=spec,
+        rows=rows,
+        result=result,
+        params=params,
+        errors={**errors, **(extra_errors or {})},
+        customers=customers,
+        reasons=reasons,
+        views=views,
+        url=url,
+        labels=FILTER_LABELS,
+        query=urlencode(base),
+    )
 
 
 def _list_route(name: str) -> None:
@@ -164,8 +234,9 @@ for _name in PAGES:
 def create_view(request: Request, v: WriterDep, form: FormDep) -> Response:
     page = str(form.get("page") or "")
     try:
-        db_of(request).transact(lambda uow: save_view(uow, v.actor, page=page, name=form.get("name"),
-                                                      query=str(form.get("query") or "")))
+        db_of(request).transact(
+            lambda uow: save_view(uow, v.actor, page=page, name=form.get("name"), query=str(form.get("query") or ""))
+        )
     except ValidationFailedError as e:
         if page in PAGES:
             return _render_list(request, v, page, {f"view_{k}": m for k, m in field_errors(e).items()})

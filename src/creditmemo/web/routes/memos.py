@@ -22,7 +22,11 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services.actors import Actor, Permission
 from creditmemo.services.memos.approval import (
-    approve_memo, list_approvals, recall_memo, reject_memo, submit_memo,
+    approve_memo,
+    list_approvals,
+    recall_memo,
+    reject_memo,
+    submit_memo,
 )
 from creditmemo.services.memos.discard import discard_memo
 from creditmemo.services.memos.post import post_memo
@@ -34,7 +38,17 @@ from creditmemo.services.settlement.refunds import list_refunds, refund
 from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
-    STATUS, FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render, safe_path,
+    STATUS,
+    FormDep,
+    ViewerDep,
+    WebRoute,
+    WriterDep,
+    as_str,
+    db_of,
+    field_errors,
+    redirect,
+    render,
+    safe_path,
 )
 
 router = APIRouter(route_class=WebRoute)
@@ -44,15 +58,19 @@ router = APIRouter(route_class=WebRoute)
 class Button:
     action: str
     label: str
-    needs: str | None = None      # "comment" | "reason" | None: the text field the action asks for
+    needs: str | None = None  # "comment" | "reason" | None: the text field the action asks for
     required: bool = False
     style: str = ""
 
 
 PERMISSION: Final = {
-    Action.SUBMIT: Permission.SUBMIT_MEMO, Action.APPROVE: Permission.APPROVE_MEMO,
-    Action.REJECT: Permission.APPROVE_MEMO, Action.RECALL: Permission.SUBMIT_MEMO, Action.POST: Permission.POST_MEMO,
-    Action.VOID: Permission.VOID_MEMO, Action.DISCARD: Permission.DISCARD_MEMO,
+    Action.SUBMIT: Permission.SUBMIT_MEMO,
+    Action.APPROVE: Permission.APPROVE_MEMO,
+    Action.REJECT: Permission.APPROVE_MEMO,
+    Action.RECALL: Permission.SUBMIT_MEMO,
+    Action.POST: Permission.POST_MEMO,
+    Action.VOID: Permission.VOID_MEMO,
+    Action.DISCARD: Permission.DISCARD_MEMO,
 }
 BUTTONS: Final = {
     Action.SUBMIT: Button("submit", "Submit for approval", "comment", style="primary"),
@@ -146,22 +164,44 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
     for related in [*(a.id for a in apps if a.source_id == memo.id), *(r.id for r in refunds)][:200]:
         events = [*events, *uow.audit.for_entity(actor.company_id, related)]
     events.sort(key=lambda e: e.order)
-    names = q.user_names(actor.company_id, [memo.created_by, memo.posted_by, memo.voided_by,
-                                            *(a.actor_id for a in approvals), *(a.created_by for a in apps)])
+    names = q.user_names(
+        actor.company_id,
+        [
+            memo.created_by,
+            memo.posted_by,
+            memo.voided_by,
+            *(a.actor_id for a in approvals),
+            *(a.created_by for a in apps),
+        ],
+    )
     numbers = q.numbers(actor.company_id, [*(a.target_id for a in apps), *(a.source_id for a in apps)])
     btns, notes = buttons(uow, actor, memo)
-    posted_credit = (memo.kind is MemoKind.CREDIT and memo.status is Status.POSTED
-                     and memo.amount_available.is_positive())
+    posted_credit = (
+        memo.kind is MemoKind.CREDIT and memo.status is Status.POSTED and memo.amount_available.is_positive()
+    )
     can_apply = posted_credit and actor.can(Permission.APPLY)
     amount, tier, _, _ = approval_view(uow, actor, memo)
     return {
-        "memo": memo, "customer": customer, "invoice": invoice, "events": events, "approvals": approvals,
-        "journal": journal, "applications": apps, "refunds": refunds, "names": names, "numbers": numbers,
-        "buttons": btns, "notes": notes, "functional_amount": amount, "tier": tier,
-        "targets": apply_suggestions(uow, memo) if can_apply else [], "can_apply": can_apply,
+        "memo": memo,
+        "customer": customer,
+        "invoice": invoice,
+        "events": events,
+        "approvals": approvals,
+        "journal": journal,
+        "applications": apps,
+        "refunds": refunds,
+        "names": names,
+        "numbers": numbers,
+        "buttons": btns,
+        "notes": notes,
+        "functional_amount": amount,
+        "tier": tier,
+        "targets": apply_suggestions(uow, memo) if can_apply else [],
+        "can_apply": can_apply,
         "can_unapply": actor.can(Permission.APPLY) and memo.kind is MemoKind.CREDIT,
         "can_refund": posted_credit and actor.can(Permission.REFUND),
-        "can_override": actor.can(Permission.OVERRIDE_REFUND_LIMIT), "refund_methods": REFUND_METHODS,
+        "can_override": actor.can(Permission.OVERRIDE_REFUND_LIMIT),
+        "refund_methods": REFUND_METHODS,
         "can_print": actor.can(Permission.PRINT),
         "can_edit": memo.status is Status.DRAFT and actor.can(Permission.EDIT_MEMO),
         "accounts": {a["code"]: a["name"] for a in uow.companies.accounts(actor.company_id)},
@@ -169,8 +209,16 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
     }
 
 
-def _page(request: Request, actor: Actor, memo_id: str, *, errors: dict[str, str] | None = None,
-          form: FormData | None = None, status: int = 200, notice: str | None = None) -> Response:
+def _page(
+    request: Request,
+    actor: Actor,
+    memo_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    form: FormData | None = None,
+    status: int = 200,
+    notice: str | None = None,
+) -> Response:
     with db_of(request).uow(readonly=True) as uow:
         context = memo_context(uow, actor, memo_id)
     return render(request, "memo.html", status, errors=errors or {}, form=form, notice=notice, **context)
@@ -178,7 +226,7 @@ def _page(request: Request, actor: Actor, memo_id: str, *, errors: dict[str, str
 
 @router.get("/memos/{memo_id}", include_in_schema=False)
 def memo_page(request: Request, memo_id: str, v: ViewerDep) -> Response:
-    notice = {"created": "Draft created.", "done": "Done."}.get(next(iter(request.query_params), ""), None)
+    notice = {"created": "Draft created.", "done": "Done."}.get(next(iter(request.query_params), ""))
     return _page(request, v.actor, memo_id, notice=notice)
 
 
@@ -203,9 +251,9 @@ def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form:
         back = _safe_next(form.get("next"))
         if back and back.startswith("/approvals"):
             from creditmemo.web.routes.approvals import queue_page
+
             return queue_page(request, v, errors={f"{memo_id}.{k}": m for k, m in _prefixed(action, e).items()})
-        return _page(request, v.actor, memo_id, errors=_prefixed(action, e), form=form,
-                     status=STATUS.get(e.code, 422))
+        return _page(request, v.actor, memo_id, errors=_prefixed(action, e), form=form, status=STATUS.get(e.code, 422))
     return redirect(_safe_next(form.get("next")) or f"/memos/{memo.id}?done=1", request)
 
 
@@ -226,8 +274,11 @@ def memo_apply(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> R
         allocations.append(AllocationInput(m.group(1), m.group(2), amount))
         fields.append(n)
     try:
-        db_of(request).transact(lambda uow: apply_credit(uow, v.actor, source_type="credit_memo", source_id=memo_id,
-                                                         allocations=allocations))
+        db_of(request).transact(
+            lambda uow: apply_credit(
+                uow, v.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations
+            )
+        )
     except NotFoundError:
         raise
     except DomainError as e:
@@ -261,10 +312,18 @@ def application_unapply(request: Request, application_id: str, v: WriterDep, for
 @router.post("/memos/{memo_id}/refund", include_in_schema=False)
 def memo_refund(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Response:
     try:
-        db_of(request).transact(lambda uow: refund(
-            uow, v.actor, source_type="credit_memo", source_id=memo_id, amount=as_str(form, "amount"),
-            method=as_str(form, "method"), reference=as_str(form, "reference"),
-            override_reason=as_str(form, "override_reason")))
+        db_of(request).transact(
+            lambda uow: refund(
+                uow,
+                v.actor,
+                source_type="credit_memo",
+                source_id=memo_id,
+                amount=as_str(form, "amount"),
+                method=as_str(form, "method"),
+                reference=as_str(form, "reference"),
+                override_reason=as_str(form, "override_reason"),
+            )
+        )
     except NotFoundError:
         raise
     except DomainError as e:
