@@ -74,6 +74,9 @@ class InvoiceLine:
     credited_quantity: Decimal = Decimal(0)
     credited_net: Money | None = None
     credited_tax: Money | None = None
+    # The period a subscription line bills for (inclusive), when it has one: prorations and SLA credits.
+    service_start: date | None = None
+    service_end: date | None = None
 
     @property
     def total(self) -> Money:
@@ -142,6 +145,9 @@ class MemoLine:
     credit_by: CreditBy = CreditBy.QUANTITY
     unit_cost: Decimal | None = None
     restock: bool = False
+    # The part of the invoice line's service period this line credits (a proration, an SLA credit).
+    service_start: date | None = None
+    service_end: date | None = None
 
     @property
     def total(self) -> Money:
