@@ -24,6 +24,7 @@ from creditmemo.domain.proration import (
     prorate_downgrade,
     sla_credit,
 )
+import itertools
 
 D = Decimal
 JAN_1, JAN_31 = date(2026, 1, 1), date(2026, 1, 31)
@@ -51,7 +52,7 @@ class TestProratedDowngrade:
 
     def test_a_lower_price_prorates_the_price_difference(self) -> None:
         p = prorate_downgrade(subscription("10", "50.00"), effective_date=date(2026, 1, 22), new_unit_price=D("40"))
-        assert p.net == Money(D("32.26"), "USD")  # 100.00 × 10 ⁄ 31 = 32.258…
+        assert p.net == Money(D("32.26"), "USD")  # 100.00 x 10 / 31 = 32.258…
 
     def test_the_first_day_credits_the_whole_difference(self) -> None:
         p = prorate_downgrade(subscription("12", "100.00"), effective_date=JAN_1, new_quantity=D(0))
@@ -125,7 +126,7 @@ class TestProratedDowngrade:
         line = subscription(str(qty), str(D(price) / 100), JAN_1, JAN_1 + timedelta(days=days - 1), rate)
         bounds = sorted({c for c in cuts if c < days} | {0, days})
         credited_net, credited_tax = Money.zero("USD"), Money.zero("USD")
-        for i, (lo, hi) in enumerate(zip(bounds, bounds[1:], strict=False)):
+        for i, (lo, hi) in enumerate(itertools.pairwise(bounds)):
             last = i == len(bounds) - 2
             share = line.net.amount * (hi - lo) / days
             piece = line.remaining_net if last else Money.rounded(share, "USD").min(line.remaining_net)

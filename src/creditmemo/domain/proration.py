@@ -13,6 +13,7 @@ from typing import Any
 from creditmemo.domain.documents import InvoiceLine
 from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.money import Money
+import itertools
 
 MINUTES_A_DAY = 1440
 HUNDRED = Decimal(100)
@@ -61,9 +62,9 @@ def prorate_downgrade(
     new_quantity: Decimal | None = None,
     new_unit_price: Decimal | None = None,
 ) -> Proration:
-    """Credit net = (line net − the line's net at the new quantity or price) × unused days ÷ days in period,
-    rounded half-up once. Days in period = end − start + 1; unused days = end − effective date + 1.
-    12 seats × 100.00 over 2026-01-01..31, down to 6 seats from 2026-01-17: 600.00 × 15 ⁄ 31 = 290.32."""
+    """Credit net = (line net - the line's net at the new quantity or price) x unused days / days in period,
+    rounded half-up once. Days in period = end - start + 1; unused days = end - effective date + 1.
+    12 seats x 100.00 over 2026-01-01..31, down to 6 seats from 2026-01-17: 600.00 x 15 / 31 = 290.32."""
     start, end = period_of(line, "invoice_line_id")
     if not start <= effective_date <= end:
         raise ValidationFailedError.single(
@@ -126,7 +127,7 @@ class SlaPolicy:
             credit = _percent(raw.get("credit_percent"), f"tiers[{i}].credit_percent")
             tiers.append(SlaTier(below, credit))
         tiers.sort(key=lambda t: t.below_uptime, reverse=True)
-        for higher, lower in zip(tiers, tiers[1:], strict=False):
+        for higher, lower in itertools.pairwise(tiers):
             if higher.below_uptime == lower.below_uptime:
                 raise ValidationFailedError.single("tiers", "Two tiers with the same threshold.", "duplicate")
             if lower.credit_percent < higher.credit_percent:
@@ -185,8 +186,8 @@ class SlaCredit:
 
 
 def sla_credit(line: InvoiceLine, *, outage_minutes: int, policy: SlaPolicy) -> SlaCredit:
-    """Uptime = 1 − outage minutes ÷ minutes in the line's service period; credit = the line's net (the plan
-    value) × the percent of the lowest tier the uptime falls below, rounded half-up once. A 3,000.00 line for
+    """Uptime = 1 - outage minutes / minutes in the line's service period; credit = the line's net (the plan
+    value) x the percent of the lowest tier the uptime falls below, rounded half-up once. A 3,000.00 line for
     January 2026 (44,640 minutes) with 2,160 minutes of outage: uptime 95.16 % → 25 % → 750.00."""
     start, end = period_of(line, "invoice_line_id")
     minutes = ((end - start).days + 1) * MINUTES_A_DAY
