@@ -4,6 +4,7 @@ through the normal crediting rules."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -24,7 +25,6 @@ from creditmemo.domain.proration import (
     prorate_downgrade,
     sla_credit,
 )
-import itertools
 
 D = Decimal
 JAN_1, JAN_31 = date(2026, 1, 1), date(2026, 1, 31)

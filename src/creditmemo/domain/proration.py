@@ -5,6 +5,7 @@ line) apply unchanged."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -13,7 +14,6 @@ from typing import Any
 from creditmemo.domain.documents import InvoiceLine
 from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.money import Money
-import itertools
 
 MINUTES_A_DAY = 1440
 HUNDRED = Decimal(100)
