@@ -54,6 +54,7 @@ class Customer:
     available_credit: Money
     email: str | None = None
     created_at: datetime | None = None
+    auto_apply_credit: bool | None = None  # None: the company's setting decides
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,9 @@ class Memo:
     voided_at: datetime | None = None
     voided_by: str | None = None
     version: int = 1
+    incident_reference: str | None = None  # the SLA incident this credit answers
+    apply_to_next_invoice: bool = False  # applied to the customer's next invoice, not to its own
+    computation: Mapping[str, object] | None = None  # how an automatic credit was computed
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

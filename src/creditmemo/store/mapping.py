@@ -53,6 +53,7 @@ def customer_from_row(row: Row) -> Customer:
         available_credit=money(row["available_credit_minor"], cur),
         email=row["email"],
         created_at=row["created_at"],
+        auto_apply_credit=row["auto_apply_credit"],
     )
 
 
@@ -73,6 +74,8 @@ def invoice_line_from_row(row: Row, currency: str) -> InvoiceLine:
         credited_quantity=row["credited_quantity"],
         credited_net=money(row["credited_net_minor"], currency),
         credited_tax=money(row["credited_tax_minor"], currency),
+        service_start=row["service_start"],
+        service_end=row["service_end"],
     )
 
 
@@ -95,6 +98,8 @@ def invoice_line_to_row(line: InvoiceLine, invoice_id: str, company_id: str) -> 
         "credited_quantity": line.credited_quantity,
         "credited_net_minor": line.credited_net.to_minor() if line.credited_net else 0,
         "credited_tax_minor": line.credited_tax.to_minor() if line.credited_tax else 0,
+        "service_start": line.service_start,
+        "service_end": line.service_end,
     }
 
 
@@ -158,6 +163,8 @@ def memo_line_from_row(row: Row, currency: str) -> MemoLine:
         credit_by=CreditBy(row["credit_by"]),
         unit_cost=row["unit_cost"],
         restock=bool(row["restock"]),
+        service_start=row["service_start"],
+        service_end=row["service_end"],
     )
 
 
@@ -178,6 +185,8 @@ def memo_line_to_row(line: MemoLine, memo_id: str, company_id: str) -> dict[str,
         "credit_by": str(line.credit_by),
         "unit_cost": line.unit_cost,
         "restock": line.restock,
+        "service_start": line.service_start,
+        "service_end": line.service_end,
     }
 
 
@@ -243,6 +252,9 @@ def memo_from_row(row: Row, lines: Sequence[Row]) -> Memo:
         voided_at=row["voided_at"],
         voided_by=row["voided_by"],
         version=row["version"],
+        incident_reference=row["incident_reference"],
+        apply_to_next_invoice=bool(row["apply_to_next_invoice"]),
+        computation=row["computation"],
         extra={"line_count": row["line_count"]},
     )
 
@@ -282,6 +294,9 @@ def memo_to_row(m: Memo) -> dict[str, Any]:
         "voided_at": m.voided_at,
         "voided_by": m.voided_by,
         "version": m.version,
+        "incident_reference": m.incident_reference,
+        "apply_to_next_invoice": m.apply_to_next_invoice,
+        "computation": m.computation,
     }
 
 

@@ -138,6 +138,9 @@ customers = Table(
     Column("email", String(254)),
     Column("currency", String(3), nullable=False),
     Column("payment_terms_days", Integer, nullable=False, server_default="30"),
+    # Apply account credit to each new invoice automatically: true/false for this customer, NULL to follow
+    # the company's setting (migration 0006).
+    Column("auto_apply_credit", Boolean),
     _money("balance_minor"),
     _money("available_credit_minor"),
     Column("created_at", UTCDateTime, nullable=False),
@@ -191,6 +194,9 @@ invoice_lines = Table(
     Column("revenue_account", String(20), nullable=False),
     Column("unit_cost", ExactDecimal),
     Column("credited_quantity", ExactDecimal, nullable=False),
+    # The period a subscription line bills for, inclusive (both or neither; migration 0006).
+    Column("service_start", Date),
+    Column("service_end", Date),
     _money("credited_net_minor"),
     _money("credited_tax_minor"),
     PrimaryKeyConstraint("company_id", "id"),
@@ -199,6 +205,11 @@ invoice_lines = Table(
     # Rule 1, last line of defence: the database refuses an over-credited line.
     CheckConstraint("credited_net_minor <= net_minor AND credited_net_minor >= 0", name="net_not_over_credited"),
     CheckConstraint("credited_tax_minor <= tax_minor AND credited_tax_minor >= 0", name="tax_not_over_credited"),
+    CheckConstraint(
+        "(service_start IS NULL AND service_end IS NULL) OR "
+        "(service_start IS NOT NULL AND service_end IS NOT NULL AND service_end >= service_start)",
+        name="service_period",
+    ),
 )
 
 memos = Table(
@@ -237,10 +248,17 @@ memos = Table(
     Column("voided_at", UTCDateTime),
     Column("voided_by", ID),
     Column("version", Integer, nullable=False, server_default="1"),
+    # Automatic credits (migration 0006): the SLA incident a credit answers (one credit per incident and
+    # customer), whether it waits for the customer's next invoice instead of applying to its own, and how
+    # it was computed (proration days, SLA uptime and tier).
+    Column("incident_reference", String(200)),
+    Column("apply_to_next_invoice", Boolean, nullable=False, server_default="0"),
+    Column("computation", JSON),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
     UniqueConstraint("company_id", "kind", "number", name="uq_memos_company_kind_number"),
+    UniqueConstraint("company_id", "customer_id", "incident_reference", name="uq_memos_company_customer_incident"),
     CheckConstraint("total_minor >= 0", name="total_not_negative"),
     CheckConstraint("amount_applied_minor + amount_refunded_minor <= total_minor", name="not_over_used"),
     Index("ix_memos_company_kind_status", "company_id", "kind", "status"),
@@ -275,6 +293,8 @@ memo_lines = Table(
     Column("credit_by", String(10), nullable=False),
     Column("unit_cost", ExactDecimal),
     Column("restock", Boolean, nullable=False, server_default="0"),
+    Column("service_start", Date),
+    Column("service_end", Date),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "memo_id"], ["memos.company_id", "memos.id"]),
     ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),

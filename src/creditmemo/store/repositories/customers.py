@@ -39,6 +39,7 @@ class CustomerRepository:
                 email=customer.email,
                 currency=customer.currency,
                 payment_terms_days=customer.payment_terms_days,
+                auto_apply_credit=customer.auto_apply_credit,
                 balance_minor=0,
                 available_credit_minor=0,
                 created_at=customer.created_at,
