@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 from creditmemo.domain.documents import CreditBy, Invoice, InvoiceLine, MemoLine
 from creditmemo.domain.errors import FieldError, OverCreditError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput, InvoiceLineInput
 from creditmemo.domain.money import MAX_AMOUNT, MINOR_UNITS, Money, parse_amount, parse_decimal
+from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.tax import credit_tax, line_tax
 
 IdFactory = Callable[[str], str]
@@ -66,6 +68,19 @@ def _check_line_count(count: int, field: str = "lines") -> None:
 
 
 # invoices ------------------------------------------------------------------------------------
+def parse_service_period(start: object, end: object, prefix: str) -> tuple[date | None, date | None]:
+    """Both ends or neither; the end on or after the start (inclusive days)."""
+    if start is None and end is None:
+        return None, None
+    if start is None or end is None:
+        missing = "service_start" if start is None else "service_end"
+        raise ValidationFailedError.single(f"{prefix}.{missing}", "A service period needs both ends.", "required")
+    first, last = parse_date(start, f"{prefix}.service_start"), parse_date(end, f"{prefix}.service_end")
+    if last < first:
+        raise ValidationFailedError.single(f"{prefix}.service_end", "The period ends before it starts.", "out_of_range")
+    return first, last
+
+
 def build_invoice_lines(
     inputs: Sequence[InvoiceLineInput], currency: str, default_revenue_account: str, ids: IdFactory
 ) -> tuple[InvoiceLine, ...]:
@@ -90,7 +105,8 @@ def build_invoice_lines(
                 else parse_decimal(raw.unit_cost, f"{p}.unit_cost", max_places=PRICE_PLACES, minimum=Decimal(0))
             )
         )
-        if None in (description, quantity, unit_price, discount, rate):
+        period = errors.run(lambda: parse_service_period(raw.service_start, raw.service_end, p))
+        if None in (description, quantity, unit_price, discount, rate, period):
             continue
         assert isinstance(quantity, Decimal) and isinstance(unit_price, Decimal)
         assert isinstance(discount, Money) and isinstance(rate, Decimal)
@@ -118,6 +134,8 @@ def build_invoice_lines(
                 unit_cost=unit_cost if isinstance(unit_cost, Decimal) else None,
                 credited_net=Money.zero(currency),
                 credited_tax=Money.zero(currency),
+                service_start=period[0],  # type: ignore[index]  # checked for None above
+                service_end=period[1],  # type: ignore[index]
             )
         )
     errors.raise_if_any()
@@ -237,6 +255,8 @@ def build_credit_lines(
                 credit_by=credit_by,
                 unit_cost=line.unit_cost,
                 restock=bool(raw.restock) and credit_by is CreditBy.QUANTITY and line.unit_cost is not None,
+                service_start=line.service_start,
+                service_end=line.service_end,
             )
         )
     errors.raise_if_any()

@@ -15,6 +15,8 @@ class InvoiceLineInput:
     unit_cost: object = None
     item: object = None
     revenue_account: object = None
+    service_start: object = None  # the period a subscription line bills for, inclusive: both or neither
+    service_end: object = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -270,3 +270,21 @@ def running_balances(opening: Money, movements: Sequence[tuple[Money, Money]]) -
         balance = balance + debit - credit
         result.append(balance)
     return result
+
+
+def oldest_first(sources: Sequence[Party], targets: Sequence[Party]) -> list[tuple[Party, Party, Money]]:
+    """Account credit used automatically: each source (oldest first) pays the targets (oldest first) as far as
+    both go, like a clerk working down two lists. Returns (source, target, amount) with amount > 0; never more
+    than a source has available or a target has due. Sources and targets share the customer and currency."""
+    left = {p.id: p.open_amount for p in (*sources, *targets)}
+    result = []
+    for source in sources:
+        for target in targets:
+            amount = left[source.id].min(left[target.id])
+            if amount.is_positive():
+                result.append((source, target, amount))
+                left[source.id] = left[source.id] - amount
+                left[target.id] = left[target.id] - amount
+            if not left[source.id].is_positive():
+                break
+    return result

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import timedelta
 
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.crediting import build_invoice_lines
@@ -11,24 +12,15 @@ from creditmemo.domain.documents import Invoice
 from creditmemo.domain.errors import CurrencyMismatchError, ValidationFailedError
 from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.domain.money import Money, parse_currency
+from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import invoice_entry
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import rate_for
+from creditmemo.services.settlement import account_credit
 from creditmemo.store import numbering
 from creditmemo.store.uow import UnitOfWork
-
-
-def parse_date(value: object, field: str) -> date:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise ValidationFailedError.single(field, f"{value!r} is not a date (YYYY-MM-DD).", "invalid_date")
 
 
 def issue_invoice(
@@ -64,6 +56,8 @@ def issue_invoice(
         raise ValidationFailedError.single("due_date", "The due date is before the issue date.", "out_of_range")
     rate = rate_for(cur, company, exchange_rate)
     built = build_invoice_lines(lines, cur, company.account(AccountRole.REVENUE), new_id)
+    # Account credit that goes to this invoice on its own (issue 11), locked before the number (step 1).
+    credit = account_credit.lock_for_new_invoice(uow, actor, customer.id, customer.auto_apply_credit, cur, issued)
     subtotal = Money(sum((l.net.amount for l in built), Money.zero(cur).amount), cur)
     tax_total = Money(sum((l.tax.amount for l in built), Money.zero(cur).amount), cur)
     invoice = Invoice(
@@ -88,6 +82,7 @@ def issue_invoice(
     uow.invoices.add(invoice, actor.user_id)
     uow.journal.add(invoice_entry(invoice, company, new_id), uow.now())
     uow.customers.adjust(actor.company_id, customer.id, balance=invoice.total.to_minor())
+    applied = account_credit.apply_to_new_invoice(uow, actor, invoice, credit)
     audit.record(
         uow,
         actor,
@@ -101,6 +96,9 @@ def issue_invoice(
             "customer_id": [None, customer.id],
         },
     )
+    if applied:
+        credited = sum((a.amount for a in applied), Money.zero(cur))
+        invoice = replace(invoice, amount_credited=invoice.amount_credited + credited)
     return invoice
 
 

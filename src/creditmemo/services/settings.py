@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from creditmemo.domain.approval import ApprovalPolicy
+from creditmemo.domain.proration import SlaPolicy
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
@@ -65,3 +66,45 @@ def update_background_line_limit(uow: UnitOfWork, actor: Actor, value: object) -
             uow, actor, "company.settings_updated", "company", actor.company_id, {"background_line_limit": [old, limit]}
         )
     return limit
+
+
+def load_sla_policy(uow: UnitOfWork, company_id: str) -> SlaPolicy:
+    """The company's SLA policy as stored (validated when saved), or the default tiers."""
+    stored = uow.companies.settings(company_id).get("sla_policy")
+    return SlaPolicy() if stored is None else SlaPolicy.from_dict(stored)
+
+
+def get_sla_policy(uow: UnitOfWork, actor: Actor) -> dict[str, Any]:
+    authorize(actor, Permission.READ)
+    return load_sla_policy(uow, actor.company_id).to_dict()
+
+
+def update_sla_policy(uow: UnitOfWork, actor: Actor, policy_dict: object) -> dict[str, Any]:
+    """Replace the SLA tiers (admin only, audited). Credits already created keep their computation."""
+    authorize(actor, Permission.MANAGE)
+    new = SlaPolicy.from_dict(policy_dict).to_dict()
+    settings = uow.companies.settings(actor.company_id)
+    old = load_sla_policy(uow, actor.company_id).to_dict()
+    if new != old:
+        uow.companies.update_settings(actor.company_id, {**settings, "sla_policy": new})
+        audit.record(uow, actor, "company.settings_updated", "company", actor.company_id, {"sla_policy": [old, new]})
+    return new
+
+
+def auto_apply_credit(uow: UnitOfWork, company_id: str) -> bool:
+    """Whether account credit is applied to each new invoice automatically (a customer may override)."""
+    return bool(uow.companies.settings(company_id).get("auto_apply_credit", False))
+
+
+def update_auto_apply_credit(uow: UnitOfWork, actor: Actor, value: object) -> bool:
+    authorize(actor, Permission.MANAGE)
+    if not isinstance(value, bool):
+        raise ValidationFailedError.single("auto_apply_credit", "Must be true or false.", "invalid")
+    settings = uow.companies.settings(actor.company_id)
+    old = bool(settings.get("auto_apply_credit", False))
+    if value != old:
+        uow.companies.update_settings(actor.company_id, {**settings, "auto_apply_credit": value})
+        audit.record(
+            uow, actor, "company.settings_updated", "company", actor.company_id, {"auto_apply_credit": [old, value]}
+        )
+    return value

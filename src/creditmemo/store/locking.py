@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Select, Table, Update, update
+from sqlalchemy import Column, ColumnElement, Connection, Select, Table, Text, Update, bindparam, func, select, update
 
 
 def locked(stmt: Select[Any]) -> Select[Any]:
@@ -28,3 +28,15 @@ def locked(stmt: Select[Any]) -> Select[Any]:
 def touch(table: Table, column: Column[Any], *where: ColumnElement[bool]) -> Update:
     """A no-op UPDATE that locks the matching rows FOR NO KEY UPDATE without reading them back."""
     return update(table).where(*where).values({column: column})
+
+
+_advisory = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("b_key", type_=Text), 0)))
+
+
+def lock_key(conn: Connection, *parts: str) -> None:
+    """A transaction-scoped lock on a name (PostgreSQL advisory lock on a 64-bit hash of the parts) for what has
+    no row to lock yet, e.g. "one SLA credit per incident": two transactions with the same parts run one after
+    the other; what the second reads after this is what the first committed. Step 0 of the lock order: taken
+    before any row lock. SQLite needs none (its writers hold the database lock)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_advisory, {"b_key": "\x1f".join(parts)})

@@ -36,6 +36,8 @@ def issue_invoice(body: InvoiceCreate, ctx: Writer):  # type: ignore[no-untyped-
             unit_cost=l.unit_cost,
             item=l.item,
             revenue_account=l.revenue_account,
+            service_start=l.service_start,
+            service_end=l.service_end,
         )
         for l in body.lines
     ]

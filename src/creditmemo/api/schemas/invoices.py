@@ -30,6 +30,12 @@ class InvoiceLineIn(In):
     unit_cost: DecimalStr | None = None
     item: ShortText | None = None
     revenue_account: Annotated[str, Field(max_length=20)] | None = None
+    service_start: Annotated[str, Field(max_length=10, examples=["2026-01-01"])] | None = Field(
+        None, description="First day of the period a subscription line bills for (with service_end)."
+    )
+    service_end: Annotated[str, Field(max_length=10, examples=["2026-01-31"])] | None = Field(
+        None, description="Last day of that period, inclusive."
+    )
 
 
 class InvoiceCreate(In):
@@ -77,6 +83,8 @@ class InvoiceLineOut(Out):
     unit_cost: DecimalStr | None
     credited_quantity: DecimalStr
     credited_amount: MoneyStr
+    service_start: date | None = None
+    service_end: date | None = None
 
     @classmethod
     def of(cls, l: InvoiceLine) -> InvoiceLineOut:
@@ -97,6 +105,8 @@ class InvoiceLineOut(Out):
             unit_cost=dec(l.unit_cost),
             credited_quantity=dec(l.credited_quantity),
             credited_amount=format(credited, "f"),
+            service_start=l.service_start,
+            service_end=l.service_end,
         )
 
 

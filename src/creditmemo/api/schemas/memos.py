@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -193,6 +193,8 @@ class MemoLineOut(Out):
     total: MoneyStr
     account_code: str | None
     restock: bool
+    service_start: date | None = Field(None, description="The part of the invoice line's service period credited.")
+    service_end: date | None = None
 
     @classmethod
     def of(cls, l: MemoLine) -> MemoLineOut:
@@ -210,6 +212,8 @@ class MemoLineOut(Out):
             total=money(l.total),
             account_code=l.account_code,
             restock=l.restock,
+            service_start=l.service_start,
+            service_end=l.service_end,
         )
 
 
@@ -249,6 +253,13 @@ class MemoOut(Out):
     voided_at: datetime | None
     voided_by: str | None
     version: int
+    incident_reference: str | None = Field(None, description="SLA credits: the incident it answers.")
+    apply_to_next_invoice: bool = Field(
+        False, description="Applied to the customer's next invoice instead of the invoice it credits."
+    )
+    computation: dict[str, Any] | None = Field(
+        None, description="Automatic credits: how the amount was computed (proration days, SLA uptime and tier)."
+    )
     lines: list[MemoLineOut]
 
     @classmethod
@@ -289,6 +300,9 @@ class MemoOut(Out):
             voided_at=m.voided_at,
             voided_by=m.voided_by,
             version=m.version,
+            incident_reference=m.incident_reference,
+            apply_to_next_invoice=m.apply_to_next_invoice,
+            computation=dict(m.computation) if m.computation is not None else None,
             lines=[MemoLineOut.of(l) for l in m.lines],
         )
 

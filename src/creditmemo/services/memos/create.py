@@ -13,6 +13,7 @@ from creditmemo.domain.documents import Invoice, Memo, MemoKind, MemoSource
 from creditmemo.domain.errors import CustomerMismatchError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.lifecycle import Action, next_status
+from creditmemo.domain.settlement import Party
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos import build
@@ -21,7 +22,7 @@ from creditmemo.store.uow import UnitOfWork
 
 
 def memo_summary(memo: Memo) -> dict[str, object]:
-    return {
+    summary: dict[str, object] = {
         "number": [None, memo.number],
         "status": [None, str(memo.status)],
         "source": [None, str(memo.source)],
@@ -30,6 +31,13 @@ def memo_summary(memo: Memo) -> dict[str, object]:
         "currency": [None, memo.currency],
         "lines": [None, len(memo.lines)],
     }
+    if memo.incident_reference is not None:
+        summary["incident_reference"] = [None, memo.incident_reference]
+    if memo.apply_to_next_invoice:
+        summary["apply_to_next_invoice"] = [None, True]
+    if memo.computation is not None:
+        summary["computation"] = [None, dict(memo.computation)]
+    return summary
 
 
 def _store_new(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
@@ -41,7 +49,16 @@ def _store_new(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
     return memo
 
 
-def _create(uow: UnitOfWork, actor: Actor, memo: Memo, *, post: bool, invoice: Invoice | None = None) -> Memo:
+def create_new(
+    uow: UnitOfWork,
+    actor: Actor,
+    memo: Memo,
+    *,
+    post: bool,
+    invoice: Invoice | None = None,
+    next_invoices: Sequence[Party] | None = None,
+) -> Memo:
+    """Store a built draft: numbered and audited; with ``post`` posted at once (or submitted, or queued)."""
     if not post:
         return _store_new(uow, actor, memo)
     route = route_new(uow, actor, memo)
@@ -50,7 +67,7 @@ def _create(uow: UnitOfWork, actor: Actor, memo: Memo, *, post: bool, invoice: I
     # Create and post: everything is worked out and the invoice side written before the number is taken,
     # so the counter is held only while the memo's own rows are queued and the transaction commits.
     next_status(memo.status, Action.POST, f"{memo.kind} memo")
-    plan = plan_post(uow, actor, memo, invoice=invoice)
+    plan = plan_post(uow, actor, memo, invoice=invoice, next_invoices=next_invoices)
     write_invoice_side(uow, plan)
     doc_type = f"{memo.kind}_memo"
     number = uow.numbers.take(actor.company_id, doc_type, memo.id)
@@ -180,7 +197,7 @@ def create_credit_memo_from_invoice(
         customer_id=customer_id,
         lock=post,
     )
-    return _create(uow, actor, memo, post=post, invoice=invoice)
+    return create_new(uow, actor, memo, post=post, invoice=invoice)
 
 
 def build_free_memo(
@@ -238,9 +255,9 @@ def build_free_memo(
 
 def create_standalone_credit_memo(uow: UnitOfWork, actor: Actor, *, post: bool = False, **kwargs: object) -> Memo:
     """Free lines against no invoice: Dr the reason's account, Cr AR when posted."""
-    return _create(uow, actor, build_free_memo(uow, actor, MemoKind.CREDIT, **kwargs), post=post)  # type: ignore[arg-type]
+    return create_new(uow, actor, build_free_memo(uow, actor, MemoKind.CREDIT, **kwargs), post=post)  # type: ignore[arg-type]
 
 
 def create_debit_memo(uow: UnitOfWork, actor: Actor, *, post: bool = False, **kwargs: object) -> Memo:
     """Raises what the customer owes: Dr AR, Cr the reason's account when posted."""
-    return _create(uow, actor, build_free_memo(uow, actor, MemoKind.DEBIT, **kwargs), post=post)  # type: ignore[arg-type]
+    return create_new(uow, actor, build_free_memo(uow, actor, MemoKind.DEBIT, **kwargs), post=post)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ commit) the customer and the audit head."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from enum import StrEnum
@@ -13,12 +14,14 @@ from creditmemo.domain.crediting import credited_after, reprice_for_post
 from creditmemo.domain.documents import Invoice, InvoiceLine, Memo, MemoKind, memo_totals
 from creditmemo.domain.ledger import JournalEntry
 from creditmemo.domain.lifecycle import Action, Status, next_status
+from creditmemo.domain.money import Money
 from creditmemo.domain.posting_rules import memo_description, memo_entry
-from creditmemo.domain.settlement import Application
+from creditmemo.domain.settlement import Application, Party
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.approval import approval_tier, ensure_cleared_for_posting, submit_draft
+from creditmemo.services.settlement import account_credit
 from creditmemo.services.settlement.applications import plan_auto_apply, record_auto_apply
 from creditmemo.store.uow import UnitOfWork
 
@@ -91,7 +94,7 @@ class PostPlan:
     posted: Memo  # status posted, re-priced lines and totals, the auto-applied amount
     entry: JournalEntry
     credited: tuple[InvoiceLine, ...]  # the invoice lines with this memo's credit added
-    application: Application | None  # the auto-apply to the memo's invoice
+    applications: tuple[Application, ...]  # the auto-apply to its invoice, or to the customer's next invoices
     on: date
 
 
@@ -106,12 +109,26 @@ def finish_post(
 
 
 def plan_post(
-    uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None, invoice: Invoice | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    memo: Memo,
+    *,
+    on: date | None = None,
+    invoice: Invoice | None = None,
+    next_invoices: Sequence[Party] | None = None,
 ) -> PostPlan:
-    """Work the posting out: lock the memo's invoice (unless given), re-check and re-price under that lock."""
+    """Work the posting out: lock the memo's invoice (unless given), re-check and re-price under that lock.
+    A "next invoice" credit (issue 11) also locks the customer's open invoices it may go to (unless given,
+    as ``next_invoices``) with its own, in id order, and is applied to them instead of its own invoice."""
     company = uow.companies.get(actor.company_id)
     lines = memo.lines
     credited: list[InvoiceLine] = []
+    next_invoice = memo.kind is MemoKind.CREDIT and memo.apply_to_next_invoice
+    if next_invoice and next_invoices is None:
+        invoice, targets = account_credit.lock_next_invoices(
+            uow, memo.company_id, memo.customer_id, memo.currency, account_credit.apply_from(memo), memo.invoice_id
+        )
+        next_invoices = targets
     if memo.kind is MemoKind.CREDIT and memo.invoice_id is not None:
         if invoice is None:
             invoice = uow.invoices.get(actor.company_id, memo.invoice_id, for_update=True)
@@ -139,11 +156,17 @@ def plan_post(
         version=memo.version + 1,
     )
     posted_on = on or posted.issue_date
-    app = None if invoice is None else plan_auto_apply(uow, actor, posted, invoice, on=posted_on)
-    if app is not None:
-        posted = replace(posted, amount_applied=posted.amount_applied + app.amount)
+    if next_invoice:
+        apps = account_credit.plan_next_invoice(uow, actor, posted, next_invoices or (), on=posted_on)
+    else:
+        app = None if invoice is None else plan_auto_apply(uow, actor, posted, invoice, on=posted_on)
+        apps = [] if app is None else [app]
+    if apps:
+        posted = replace(
+            posted, amount_applied=posted.amount_applied + sum((a.amount for a in apps), Money.zero(posted.currency))
+        )
     entry = memo_entry(posted, company, new_id, posted_on)
-    return PostPlan(memo, posted, entry, tuple(credited), app, posted_on)
+    return PostPlan(memo, posted, entry, tuple(credited), tuple(apps), posted_on)
 
 
 def write_invoice_side(uow: UnitOfWork, plan: PostPlan) -> None:
@@ -165,9 +188,9 @@ def write_memo_side(uow: UnitOfWork, actor: Actor, plan: PostPlan, *, inserted: 
         changes["total"] = [str(memo.total.amount), str(posted.total.amount)]
     audit.record(uow, actor, f"{memo.kind}_memo.posted", f"{memo.kind}_memo", memo.id, changes)
     applied = 0
-    if plan.application is not None:
-        record_auto_apply(uow, actor, plan.application)
-        applied = plan.application.amount.to_minor()
+    for app in plan.applications:
+        record_auto_apply(uow, actor, app)
+        applied += app.amount.to_minor()
     amount = posted.total.to_minor()
     if memo.kind is MemoKind.CREDIT:
         uow.customers.adjust(actor.company_id, memo.customer_id, balance=-amount, available_credit=amount - applied)

@@ -27,14 +27,14 @@ from creditmemo.domain.settlement import (
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.invoices import parse_date
+from creditmemo.domain.parsing import parse_date
 from creditmemo.store.mapping import money
 from creditmemo.store.uow import UnitOfWork
 
 Row = Mapping[str, Any]
 
 
-def _memo_party(row: Row, role: str) -> Party:
+def memo_party(row: Row, role: str) -> Party:
     """A posted memo as a source (available) or a debit memo as a target (amount due)."""
     kind = "credit memo" if row["kind"] == "credit" else "debit memo"
     if row["status"] != Status.POSTED:
@@ -46,7 +46,7 @@ def _memo_party(row: Row, role: str) -> Party:
     )
 
 
-def _invoice_party(row: Row) -> Party:
+def invoice_party(row: Row) -> Party:
     if row["status"] != "issued":
         raise InvalidTransitionError(row["status"], "apply", [], "invoice")
     cur = row["currency"]
@@ -56,7 +56,7 @@ def _invoice_party(row: Row) -> Party:
 
 def lock_source(uow: UnitOfWork, company_id: str, source_type: object, source_id: str) -> Party:
     if source_type == SourceType.CREDIT_MEMO:
-        return _memo_party(uow.applications.lock_memo(company_id, source_id, "credit"), "source")
+        return memo_party(uow.applications.lock_memo(company_id, source_id, "credit"), "source")
     if source_type == SourceType.PAYMENT:
         p = uow.payments.get(company_id, source_id, for_update=True)
         return Party("payment", p.id, p.number, p.customer_id, p.currency, p.amount_available)
@@ -66,9 +66,9 @@ def lock_source(uow: UnitOfWork, company_id: str, source_type: object, source_id
 def lock_targets(uow: UnitOfWork, company_id: str, refs: Sequence[tuple[TargetType, str]]) -> dict[str, Party]:
     invoice_ids = [tid for ttype, tid in refs if ttype is TargetType.INVOICE]
     debit_ids = [tid for ttype, tid in refs if ttype is TargetType.DEBIT_MEMO]
-    parties = {i: _invoice_party(r) for i, r in uow.applications.lock_invoices(company_id, invoice_ids).items()}
+    parties = {i: invoice_party(r) for i, r in uow.applications.lock_invoices(company_id, invoice_ids).items()}
     parties.update(
-        {i: _memo_party(r, "target") for i, r in uow.applications.lock_debit_memos(company_id, debit_ids).items()}
+        {i: memo_party(r, "target") for i, r in uow.applications.lock_debit_memos(company_id, debit_ids).items()}
     )
     return parties
 
@@ -90,7 +90,7 @@ def apply_credit(
     parsed = parse_allocations(allocations, source.currency)
     targets = lock_targets(uow, actor.company_id, [(a.target_type, a.target_id) for a in parsed])
     check_allocations(source, parsed, targets)
-    return _record(uow, actor, SourceType(source.type), source, parsed, applied_on)
+    return record_applications(uow, actor, SourceType(source.type), source, parsed, applied_on)
 
 
 def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice, *, on: date) -> Application | None:
@@ -108,7 +108,7 @@ def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice,
         return None
     parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
     check_allocations(source, parsed, {target.id: target})
-    return _new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
+    return new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
 
 
 def record_auto_apply(uow: UnitOfWork, actor: Actor, app: Application) -> None:
@@ -119,7 +119,7 @@ def record_auto_apply(uow: UnitOfWork, actor: Actor, app: Application) -> None:
     _audit_created(uow, actor, SourceType.CREDIT_MEMO, source, app, app.applied_on, auto=True)
 
 
-def _new_applications(
+def new_applications(
     uow: UnitOfWork,
     actor: Actor,
     source_type: SourceType,
@@ -174,19 +174,21 @@ def _audit_created(
     )
 
 
-def _record(
+def record_applications(
     uow: UnitOfWork,
     actor: Actor,
     source_type: SourceType,
     source: Party,
     parsed: Sequence[ParsedAllocation],
     applied_on: date,
+    *,
+    auto: bool = False,
 ) -> list[Application]:
-    apps = _new_applications(uow, actor, source_type, source, parsed, applied_on)
+    apps = new_applications(uow, actor, source_type, source, parsed, applied_on)
     uow.applications.add_many(apps)
     _move_totals(uow, apps, sign=1)
     for app in apps:
-        _audit_created(uow, actor, source_type, source, app, applied_on, auto=False)
+        _audit_created(uow, actor, source_type, source, app, applied_on, auto=auto)
     return apps
 
 

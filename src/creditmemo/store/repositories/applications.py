@@ -3,8 +3,8 @@ Insert and mark reversed only; never deleted (rule 7)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
@@ -66,6 +66,15 @@ _invoices_by_ids = _locked(
     select(invoices)
     .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id.in_(bindparam("b_ids", expanding=True)))
     .order_by(invoices.c.id)
+)
+_credit_memos_by_ids = _locked(
+    select(memos)
+    .where(
+        memos.c.company_id == bindparam("b_company"),
+        memos.c.id.in_(bindparam("b_ids", expanding=True)),
+        memos.c.kind == "credit",
+    )
+    .order_by(memos.c.id)
 )
 _debit_memos_by_ids = _locked(
     select(memos)
@@ -202,3 +211,55 @@ class ApplicationRepository:
             if target_id not in rows:
                 raise NotFoundError(entity, target_id)
         return rows
+
+    def lock_credit_memos(self, company_id: str, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+        return self._lock_many(_credit_memos_by_ids, company_id, [*ids], "credit_memo")
+
+    # Account credit used automatically (services/settlement/account_credit.py): candidates, read without
+    # locks; the caller locks the ones it picks, in the lock order, and reads them again under the lock.
+    def open_credit_memo_ids(self, company_id: str, customer_id: str, currency: str) -> Sequence[str]:
+        """Posted credit memos of a customer in a currency with money left, oldest first."""
+        c = memos.c
+        available = c.total_minor - c.amount_applied_minor - c.amount_refunded_minor
+        stmt = (
+            select(c.id)
+            .where(
+                c.company_id == company_id,
+                c.customer_id == customer_id,
+                c.currency == currency,
+                c.kind == "credit",
+                c.status == "posted",
+                available > 0,
+            )
+            .order_by(c.issue_date, c.number)
+        )
+        return list(self.conn.execute(stmt).scalars())
+
+    def open_invoice_ids(
+        self,
+        company_id: str,
+        customer_id: str,
+        currency: str,
+        *,
+        issued_from: date | None = None,
+        exclude: str | None = None,
+    ) -> Sequence[str]:
+        """Issued invoices of a customer in a currency with something due, oldest first."""
+        c = invoices.c
+        due = c.total_minor - c.amount_credited_minor - c.amount_paid_minor
+        stmt = (
+            select(c.id)
+            .where(
+                c.company_id == company_id,
+                c.customer_id == customer_id,
+                c.currency == currency,
+                c.status == "issued",
+                due > 0,
+            )
+            .order_by(c.issue_date, c.number)
+        )
+        if issued_from is not None:
+            stmt = stmt.where(c.issue_date >= issued_from)
+        if exclude is not None:
+            stmt = stmt.where(c.id != exclude)
+        return list(self.conn.execute(stmt).scalars())

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.documents import Invoice, InvoiceLine
 from creditmemo.domain.errors import NotFoundError
@@ -68,6 +68,14 @@ class InvoiceRepository:
         if not rows:
             raise NotFoundError("invoice", invoice_id)
         return invoice_with_lines(rows)
+
+    def id_of_line(self, company_id: str, line_id: str) -> str | None:
+        """The invoice an invoice line belongs to."""
+        return self.conn.execute(
+            select(invoice_lines.c.invoice_id).where(
+                invoice_lines.c.company_id == company_id, invoice_lines.c.id == line_id
+            )
+        ).scalar_one_or_none()
 
     def save_credited(self, company_id: str, lines: Iterable[InvoiceLine]) -> None:
         params = [

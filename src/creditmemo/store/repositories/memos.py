@@ -104,6 +104,17 @@ class MemoRepository:
             )
             self._insert_lines(memo)
 
+    def by_incident(self, company_id: str, customer_id: str, incident_reference: str) -> Memo | None:
+        """The credit memo answering an SLA incident of a customer (one at most: a unique key says so)."""
+        memo_id = self.conn.execute(
+            select(memos.c.id).where(
+                memos.c.company_id == company_id,
+                memos.c.customer_id == customer_id,
+                memos.c.incident_reference == incident_reference,
+            )
+        ).scalar_one_or_none()
+        return None if memo_id is None else self.get(company_id, memo_id)
+
     def get_many(
         self, company_id: str, memo_ids: list[str], *, for_update: bool = False, chunk: int = 500
     ) -> dict[str, Memo]:
