@@ -39,6 +39,8 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
     "customer_mismatch": (422, "Documents belong to different customers"),
     "over_refund": (422, "Refund exceeds what is available"),
     "refund_limit": (422, "Refund beyond where the money came in"),
+    "no_credit_due": (422, "No credit is due"),
+    "duplicate_incident": (409, "This incident is already credited"),
     "internal_error": (500, "Internal error"),
     "unbalanced_entry": (500, "Internal error"),
 }

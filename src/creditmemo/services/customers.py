@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import FieldError, ValidationFailedError
 from creditmemo.domain.money import Money, parse_currency
@@ -19,6 +21,7 @@ def create_customer(
     currency: object,
     payment_terms_days: object = 30,
     email: object = None,
+    auto_apply_credit: object = None,
 ) -> Customer:
     authorize(actor, Permission.CREATE_CUSTOMER)
     errors = []
@@ -32,6 +35,8 @@ def create_customer(
         errors.append(FieldError("payment_terms_days", "out_of_range", "Whole days from 0 to 365."))
     if email is not None and (not isinstance(email, str) or "@" not in email or len(email) > 254):
         errors.append(FieldError("email", "invalid", "Not an e-mail address."))
+    if auto_apply_credit is not None and not isinstance(auto_apply_credit, bool):
+        errors.append(FieldError("auto_apply_credit", "invalid", "true, false or null."))
     try:
         cur = parse_currency(currency)
     except ValidationFailedError as err:
@@ -50,6 +55,7 @@ def create_customer(
         available_credit=Money.zero(cur),
         email=email if isinstance(email, str) else None,
         created_at=uow.now(),
+        auto_apply_credit=auto_apply_credit if isinstance(auto_apply_credit, bool) else None,
     )
     uow.customers.add(customer)
     audit.record(
@@ -66,3 +72,22 @@ def create_customer(
 def get_customer(uow: UnitOfWork, actor: Actor, customer_id: str) -> Customer:
     authorize(actor, Permission.READ)
     return uow.customers.get(actor.company_id, customer_id)
+
+
+def set_auto_apply_credit(uow: UnitOfWork, actor: Actor, customer_id: str, value: object) -> Customer:
+    """Whether this customer's account credit goes to each new invoice on its own (None: the company decides)."""
+    authorize(actor, Permission.CREATE_CUSTOMER)
+    if value is not None and not isinstance(value, bool):
+        raise ValidationFailedError.single("auto_apply_credit", "true, false or null.", "invalid")
+    customer = uow.customers.get(actor.company_id, customer_id)
+    if customer.auto_apply_credit != value:
+        uow.customers.set_auto_apply_credit(actor.company_id, customer.id, value)
+        audit.record(
+            uow,
+            actor,
+            "customer.updated",
+            "customer",
+            customer.id,
+            {"auto_apply_credit": [customer.auto_apply_credit, value]},
+        )
+    return replace(customer, auto_apply_credit=value)

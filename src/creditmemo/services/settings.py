@@ -96,6 +96,11 @@ def auto_apply_credit(uow: UnitOfWork, company_id: str) -> bool:
     return bool(uow.companies.settings(company_id).get("auto_apply_credit", False))
 
 
+def get_auto_apply_credit(uow: UnitOfWork, actor: Actor) -> bool:
+    authorize(actor, Permission.READ)
+    return auto_apply_credit(uow, actor.company_id)
+
+
 def update_auto_apply_credit(uow: UnitOfWork, actor: Actor, value: object) -> bool:
     authorize(actor, Permission.MANAGE)
     if not isinstance(value, bool):

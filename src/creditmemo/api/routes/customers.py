@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Page, page
-from creditmemo.api.schemas.customers import CustomerCreate, CustomerOut
+from creditmemo.api.schemas.customers import CustomerCreate, CustomerOut, CustomerUpdate
 from creditmemo.api.schemas.reports import StatementOut, plain
 from creditmemo.services import customers as svc
 from creditmemo.services import lists, reports
@@ -32,6 +32,7 @@ def create_customer(body: CustomerCreate, ctx: Writer):  # type: ignore[no-untyp
                 currency=body.currency,
                 payment_terms_days=body.payment_terms_days,
                 email=body.email,
+                auto_apply_credit=body.auto_apply_credit,
             )
         ),
         status=201,
@@ -64,4 +65,15 @@ def customer_statement(
         lambda uow: StatementOut.model_validate(
             plain(reports.customer_statement(uow, ctx.actor, customer_id, start=start, end=end))
         )
+    )
+
+
+@router.patch("/{customer_id}", response_model=CustomerOut, responses=problems(403, 404, 413))
+def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Reader):  # type: ignore[no-untyped-def]
+    """Whether this customer's account credit goes to each new invoice automatically (null: the company's setting)."""
+    if "auto_apply_credit" not in body.model_fields_set:
+        return ctx.read(lambda uow: CustomerOut.of(svc.get_customer(uow, ctx.actor, customer_id)))
+    return ctx.write(
+        lambda uow: CustomerOut.of(svc.set_auto_apply_credit(uow, ctx.actor, customer_id, body.auto_apply_credit)),
+        idempotent=False,
     )

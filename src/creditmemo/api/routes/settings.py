@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import Response
 from pydantic import BaseModel, Field, RootModel, StrictInt
 
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
+from creditmemo.api.schemas.automatic import AccountCreditOut, AccountCreditSetting, SlaPolicyDoc
 from creditmemo.services import settings as svc
 
 router = APIRouter(prefix="/settings", tags=["settings"])
@@ -59,6 +61,33 @@ def put_line_limit(body: LineLimit, ctx: Reader):  # type: ignore[no-untyped-def
     return ctx.write(
         lambda uow: LineLimit(
             background_line_limit=svc.update_background_line_limit(uow, ctx.actor, body.background_line_limit)
+        ),
+        idempotent=False,
+    )
+
+
+@router.get("/sla-policy", response_model=SlaPolicyDoc, responses=problems(403))
+def get_sla_policy(ctx: Reader) -> Response:
+    return ctx.read(lambda uow: SlaPolicyDoc(svc.get_sla_policy(uow, ctx.actor)))
+
+
+@router.put("/sla-policy", response_model=SlaPolicyDoc, responses=problems(403, 413))
+def put_sla_policy(body: SlaPolicyDoc, ctx: Reader) -> Response:
+    """Tiers of monthly uptime below which a credit percent applies (admin; audited)."""
+    return ctx.write(lambda uow: SlaPolicyDoc(svc.update_sla_policy(uow, ctx.actor, body.root)), idempotent=False)
+
+
+@router.get("/account-credit", response_model=AccountCreditOut, responses=problems(403))
+def get_account_credit(ctx: Reader) -> Response:
+    return ctx.read(lambda uow: AccountCreditOut(auto_apply_credit=svc.get_auto_apply_credit(uow, ctx.actor)))
+
+
+@router.put("/account-credit", response_model=AccountCreditOut, responses=problems(403, 413))
+def put_account_credit(body: AccountCreditSetting, ctx: Reader) -> Response:
+    """Apply customers' account credit to each new invoice automatically (admin; audited)."""
+    return ctx.write(
+        lambda uow: AccountCreditOut(
+            auto_apply_credit=svc.update_auto_apply_credit(uow, ctx.actor, body.auto_apply_credit)
         ),
         idempotent=False,
     )

@@ -19,6 +19,17 @@ class CustomerCreate(In):
     currency: Currency
     payment_terms_days: Annotated[StrictInt, Field(ge=0, le=365)] = 30
     email: Annotated[str, Field(max_length=254)] | None = None
+    auto_apply_credit: bool | None = Field(
+        None,
+        description="Apply this customer's account credit to each new invoice: true, false, or null to follow "
+        "the company's setting (/v1/settings/account-credit).",
+    )
+
+
+class CustomerUpdate(In):
+    """PATCH: only what is sent changes."""
+
+    auto_apply_credit: bool | None = Field(None, description="true, false, or null to follow the company's setting.")
 
 
 class CustomerOut(Out):
@@ -31,6 +42,7 @@ class CustomerOut(Out):
     payment_terms_days: int
     email: str | None
     created_at: datetime | None
+    auto_apply_credit: bool | None = None
 
     @classmethod
     def of(cls, c: Customer) -> CustomerOut:
@@ -43,4 +55,5 @@ class CustomerOut(Out):
             payment_terms_days=c.payment_terms_days,
             email=c.email,
             created_at=c.created_at,
+            auto_apply_credit=c.auto_apply_credit,
         )

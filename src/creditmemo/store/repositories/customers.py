@@ -82,3 +82,10 @@ class CustomerRepository:
                     _ADJUST[bool(balance), bool(available)],
                     {"b_company": company_id, "b_id": customer_id, "b_balance": balance, "b_available": available},
                 )
+
+    def set_auto_apply_credit(self, company_id: str, customer_id: str, value: bool | None) -> None:
+        self.conn.execute(
+            update(customers)
+            .where(customers.c.company_id == company_id, customers.c.id == customer_id)
+            .values(auto_apply_credit=value)
+        )
