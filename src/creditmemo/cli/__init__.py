@@ -72,6 +72,9 @@ _register_audit(app)
 _register_policy(app)
 
 from creditmemo.cli.serve import register as _register_serve  # noqa: E402
+from creditmemo.cli.sla import register as _register_sla  # noqa: E402
+
+_register_sla(app)
 
 _register_serve(app)
 
