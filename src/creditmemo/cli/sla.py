@@ -49,7 +49,7 @@ def register(app: typer.Typer) -> None:
             fail(ValidationFailedError.single("file", str(e), "unreadable"))
         except (ValidationFailedError, csv.Error, UnicodeDecodeError) as e:
             fail(e if isinstance(e, ValidationFailedError) else ValidationFailedError.single("file", str(e), "csv"))
-        db = database(database_url)
+        db = database(database_url, sealing="background")  # one seal per burst of rows, not one per row
         try:
             with db.uow(readonly=True) as uow:
                 actor = writer(uow, company)

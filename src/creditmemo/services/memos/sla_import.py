@@ -4,17 +4,18 @@ at a time on PostgreSQL. Every row's error is collected with its row number and 
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from threading import Lock
+from functools import partial
+from typing import Any
 
 from creditmemo.domain.documents import Memo
 from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.automatic import DuplicateIncidentError, create_sla_credit
-from creditmemo.store.uow import Database
+from creditmemo.store.uow import Database, UnitOfWork
 
 COLUMNS = ("customer_id", "invoice_line_id", "outage_minutes", "incident_reference")
 
@@ -48,6 +49,67 @@ def _minutes(value: str | None) -> object:
     return int(text) if text.isdigit() else text  # not a whole number: the service names the field
 
 
+def _create_row(
+    uow: UnitOfWork, *, actor: Actor, row: Mapping[str, str | None], post: bool, next_invoice: bool
+) -> Memo:
+    return create_sla_credit(
+        uow,
+        actor,
+        (row.get("customer_id") or "").strip(),
+        invoice_line_id=(row.get("invoice_line_id") or "").strip() or None,
+        outage_minutes=_minutes(row.get("outage_minutes")),
+        incident_reference=(row.get("incident_reference") or "").strip() or None,
+        apply_to_next_invoice=next_invoice,
+        post=post,
+    )
+
+
+def _import_rows(
+    db: Database,
+    actor: Actor,
+    rows: Iterable[tuple[int, Mapping[str, str | None]]],
+    *,
+    post: bool,
+    apply_to_next_invoice: bool,
+    done: Callable[[tuple[str, str | RowError | None]], None],
+) -> None:
+    """Each row in its own transaction; ``done`` gets ("created", status, number) / ("skipped", None) /
+    ("error", RowError) per row."""
+    for index, row in rows:
+        try:
+            memo = db.transact(
+                partial(_create_row, actor=actor, row=row, post=post, next_invoice=apply_to_next_invoice)
+            )
+        except DuplicateIncidentError:
+            done(("skipped", None))  # credited by an earlier run
+            continue
+        except ValidationFailedError as e:
+            first = e.errors[0]
+            done(("error", RowError(index, first.field, first.code, first.message)))
+            continue
+        except DomainError as e:
+            done(("error", RowError(index, e.field, e.code, e.detail)))
+            continue
+        done((str(memo.status), memo.number))
+
+
+def _worker(
+    url: str,
+    actor: Actor,
+    rows: list[tuple[int, dict[str, str | None]]],
+    post: bool,
+    apply_to_next_invoice: bool,
+    results: Any,
+) -> None:
+    """One process of a ``jobs`` import: its own engine and sealer; results go back on the queue."""
+    db = Database(url, sealing="background")
+    try:
+        _import_rows(db, actor, rows, post=post, apply_to_next_invoice=apply_to_next_invoice, done=results.put)
+    finally:
+        db.dispose()
+        results.put(("finished", None))
+
+
 def import_sla_credits(
     db: Database,
     actor: Actor,
@@ -59,59 +121,54 @@ def import_sla_credits(
     progress: Callable[[int], None] = lambda done: None,
 ) -> ImportReport:
     """Create (and by default post) an SLA credit for each row. ``progress`` is called with the number of rows
-    done so far. ``jobs`` rows run at once (each in its own transaction; PostgreSQL only)."""
+    done so far. On PostgreSQL ``jobs`` processes share the rows (each row still its own transaction); the
+    Python work of a row is what limits one process, so more cores take more rows."""
     authorize(actor, Permission.CREATE_MEMO)
     if post:
         authorize(actor, Permission.POST_MEMO)
     report = ImportReport()
-    lock = Lock()
-    done = 0
+    numbered = [(i, dict(row)) for i, row in enumerate(rows, start=1)]
+    count = 0
 
-    def one(numbered: tuple[int, Mapping[str, str | None]]) -> None:
-        nonlocal done
-        index, row = numbered
-        memo: Memo | None = None
-        error: RowError | None = None
-        try:
-            memo = db.transact(
-                lambda uow: create_sla_credit(
-                    uow,
-                    actor,
-                    (row.get("customer_id") or "").strip(),
-                    invoice_line_id=(row.get("invoice_line_id") or "").strip() or None,
-                    outage_minutes=_minutes(row.get("outage_minutes")),
-                    incident_reference=(row.get("incident_reference") or "").strip() or None,
-                    apply_to_next_invoice=apply_to_next_invoice,
-                    post=post,
-                )
-            )
-        except DuplicateIncidentError:
-            pass  # credited by an earlier run: skipped
-        except ValidationFailedError as e:
-            first = e.errors[0]
-            error = RowError(index, first.field, first.code, first.message)
-        except DomainError as e:
-            error = RowError(index, e.field, e.code, e.detail)
-        with lock:
-            if memo is not None:
-                report.created += 1
-                report.posted += memo.status is Status.POSTED
-                report.submitted += memo.status is Status.PENDING_APPROVAL
-                report.numbers.append(memo.number)
-            elif error is not None:
-                report.errors.append(error)
-            else:
-                report.skipped += 1
-            done += 1
-            progress(done)
+    def record(outcome: tuple[str, str | RowError | None]) -> None:
+        nonlocal count
+        kind, value = outcome
+        if kind == "skipped":
+            report.skipped += 1
+        elif kind == "error":
+            assert isinstance(value, RowError)
+            report.errors.append(value)
+        else:
+            report.created += 1
+            report.posted += kind == Status.POSTED
+            report.submitted += kind == Status.PENDING_APPROVAL
+            report.numbers.append(str(value))
+        count += 1
+        progress(count)
 
-    numbered = list(enumerate(rows, start=1))
-    workers = max(1, jobs if db.postgres else 1)
-    if workers == 1:
-        for item in numbered:
-            one(item)
+    workers = min(max(1, jobs), len(numbered)) if db.postgres else 1
+    if workers <= 1:
+        _import_rows(db, actor, numbered, post=post, apply_to_next_invoice=apply_to_next_invoice, done=record)
     else:
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(one, numbered))
+        context = multiprocessing.get_context("spawn")
+        results = context.Queue()
+        url = db.engine.url.render_as_string(hide_password=False)
+        procs = [
+            context.Process(
+                target=_worker, args=(url, actor, numbered[k::workers], post, apply_to_next_invoice, results)
+            )
+            for k in range(workers)
+        ]
+        for proc in procs:
+            proc.start()
+        finished = 0
+        while finished < workers:
+            outcome = results.get()
+            if outcome[0] == "finished":
+                finished += 1
+            else:
+                record(outcome)
+        for proc in procs:
+            proc.join()
     report.errors.sort(key=lambda e: e.row)
     return report
