@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 ]
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PASSWORD = "correct horse battery"
-ROLES = ("clerk", "manager", "vp", "controller", "auditor")
+ROLES = ("clerk", "manager", "vp", "controller", "auditor", "admin")
 
 
 @dataclass

@@ -10,8 +10,8 @@ def mount(app: Any) -> None:
     from fastapi.staticfiles import StaticFiles
 
     from creditmemo.web.core import HERE
-    from creditmemo.web.routes import approvals, auth, dashboard, documents, edit, invoices, lists, memos
+    from creditmemo.web.routes import approvals, auth, automatic, dashboard, documents, edit, invoices, lists, memos
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, dashboard, lists, invoices, edit, memos, documents, approvals):
+    for module in (auth, dashboard, lists, invoices, automatic, edit, memos, documents, approvals):
         app.include_router(module.router)

@@ -85,6 +85,7 @@ def _credit(
     apply_to_next_invoice: bool,
     post: bool,
     next_invoices: list[Party] | None,
+    preview: bool = False,
 ) -> Memo:
     head = build.header(
         uow,
@@ -147,10 +148,13 @@ def create_proration_credit(
     apply_to_next_invoice: object = False,
     post: object = False,
     external_reference: object = None,
+    preview: bool = False,
 ) -> Memo:
-    """A credit for the unused days of a downgraded subscription line (reason downgrade_proration)."""
+    """A credit for the unused days of a downgraded subscription line (reason downgrade_proration).
+    ``preview``: the memo that would be created, nothing written (the web form shows it as the user types)."""
     authorize(actor, Permission.CREATE_MEMO)
     posting, next_invoice = _flag(post, "post"), _flag(apply_to_next_invoice, "apply_to_next_invoice")
+    posting = posting and not preview
     if posting:
         authorize(actor, Permission.POST_MEMO)
     effective = parse_date(effective_date, "effective_date")
@@ -200,11 +204,14 @@ def create_sla_credit(
     incident_reference: object,
     apply_to_next_invoice: object = False,
     post: object = False,
+    preview: bool = False,
 ) -> Memo:
     """A credit for an outage, from the plan's value and the SLA policy (reason sla_credit). One per incident
-    and customer: a second request for the same incident is duplicate_incident, naming the first memo."""
+    and customer: a second request for the same incident is duplicate_incident, naming the first memo.
+    ``preview``: the memo that would be created, nothing written."""
     authorize(actor, Permission.CREATE_MEMO)
     posting, next_invoice = _flag(post, "post"), _flag(apply_to_next_invoice, "apply_to_next_invoice")
+    posting = posting and not preview
     if posting:
         authorize(actor, Permission.POST_MEMO)
     incident = _reference(incident_reference, "incident_reference", required=True)
@@ -212,7 +219,8 @@ def create_sla_credit(
     customer = uow.customers.get(actor.company_id, customer_id)
     if not isinstance(invoice_line_id, str):
         raise ValidationFailedError.single("invoice_line_id", "The id of an invoice line.", "required")
-    lock_key(uow.conn, "sla-incident", actor.company_id, customer.id, incident)
+    if not preview:
+        lock_key(uow.conn, "sla-incident", actor.company_id, customer.id, incident)
     first = uow.memos.by_incident(actor.company_id, customer.id, incident)
     if first is not None:
         raise DuplicateIncidentError(
@@ -256,3 +264,14 @@ def create_sla_credit(
             f"{credit.tier.credit_percent} % of {line.description}."
         ),
     )
+
+
+def subscription_lines(uow: UnitOfWork, actor: Actor, customer_id: str) -> list[tuple[Invoice, InvoiceLine]]:
+    """The customer's invoice lines with a service period (newest invoices first): what an SLA credit is for."""
+    authorize(actor, Permission.READ)
+    customer = uow.customers.get(actor.company_id, customer_id)
+    found = []
+    for invoice_id in uow.invoices.with_service_periods(actor.company_id, customer.id, limit=50):
+        invoice = uow.invoices.get(actor.company_id, invoice_id)
+        found += [(invoice, line) for line in invoice.lines if line.service_start is not None]
+    return found

@@ -69,6 +69,19 @@ class InvoiceRepository:
             raise NotFoundError("invoice", invoice_id)
         return invoice_with_lines(rows)
 
+    def with_service_periods(self, company_id: str, customer_id: str, *, limit: int) -> list[str]:
+        """Ids of a customer's invoices that have a line with a service period, newest first."""
+        lines = select(invoice_lines.c.invoice_id).where(
+            invoice_lines.c.company_id == company_id, invoice_lines.c.service_start.is_not(None)
+        )
+        stmt = (
+            select(invoices.c.id)
+            .where(invoices.c.company_id == company_id, invoices.c.customer_id == customer_id, invoices.c.id.in_(lines))
+            .order_by(invoices.c.issue_date.desc(), invoices.c.number.desc())
+            .limit(limit)
+        )
+        return [str(i) for i in self.conn.execute(stmt).scalars()]
+
     def id_of_line(self, company_id: str, line_id: str) -> str | None:
         """The invoice an invoice line belongs to."""
         return self.conn.execute(
