@@ -58,6 +58,8 @@ class TestAutomaticCredits:
         page.wait_for_url(re.compile(r"/memos/cm_"))
         expect(page.get_by_test_id("memo-status")).to_have_text("posted")
         expect(page.get_by_test_id("memo-total")).to_have_text("290.32 USD")
+        expect(page.get_by_test_id("memo-computation")).to_have_text("(1200.00 − 600.00) × 15 ⁄ 31 days = 290.32")
+        expect(page.get_by_test_id("line-period")).to_have_text("service 2026-01-17 to 2026-01-31")
 
     def test_an_sla_credit_from_the_customer_page_and_its_duplicate(self, site: Site, new_page: Any) -> None:
         invoice = _subscription(site, "Prism Telecom")

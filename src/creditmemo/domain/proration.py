@@ -49,10 +49,16 @@ class Proration:
             "days_in_period": self.days_in_period,
             "unused_days": self.unused_days,
             "old_net": str(self.old_net.amount),
-            "new_net": str(self.new_net),
+            "new_net": str(_at_most_six_places(self.new_net)),
             "credit_net": str(self.net.amount),
             "covers": [str(self.covers[0]), str(self.covers[1])],
         }
+
+
+def _at_most_six_places(value: Decimal) -> Decimal:
+    """For showing an exact intermediate (1200 x 5 / 7 has no end): six places at most."""
+    exponent = value.as_tuple().exponent
+    return value.quantize(Decimal("0.000001")) if isinstance(exponent, int) and exponent < -6 else value
 
 
 def prorate_downgrade(
