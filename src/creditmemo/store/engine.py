@@ -17,6 +17,9 @@ READONLY = "creditmemo_readonly"
 PIPELINE = "creditmemo_pipeline"  # key in Connection.info: the psycopg Pipeline a unit of work opened
 # Execution option for a statement without RETURNING whose rowcount the caller reads: wait for it.
 ROWCOUNT = {"creditmemo_rowcount": True}
+# Execution option for a statement whose result nobody reads (an advisory lock): it stays queued like a write
+# and goes with the next read, which the server runs after it (so after the lock is granted).
+QUEUED = {"creditmemo_queued": True}
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -36,11 +39,13 @@ def _sync_pipeline_for_rows(
 ) -> None:
     """In pipeline mode psycopg queues every statement; SQLAlchemy reads a row-returning statement's
     description right after executing it. So: an INSERT/UPDATE/DELETE without RETURNING stays queued
-    (unless marked ``ROWCOUNT``), anything else (SELECT, RETURNING, text) syncs the pipeline now, sending
-    whatever was queued with it.
+    (unless marked ``ROWCOUNT``), as does a statement marked ``QUEUED``; anything else (SELECT, RETURNING,
+    text) syncs the pipeline now, sending whatever was queued with it.
     Errors of queued statements surface here or at commit, inside SQLAlchemy's error handling."""
     pipeline = conn.info.get(PIPELINE)
     if pipeline is None:
+        return
+    if context.execution_options.get("creditmemo_queued"):
         return
     compiled = context.compiled
     if (

@@ -19,6 +19,8 @@ from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Select, Table, Text, Update, bindparam, func, select, update
 
+from creditmemo.store.engine import QUEUED
+
 
 def locked(stmt: Select[Any]) -> Select[Any]:
     """The row lock every repository takes: FOR NO KEY UPDATE (see the module docstring)."""
@@ -39,4 +41,5 @@ def lock_key(conn: Connection, *parts: str) -> None:
     the other; what the second reads after this is what the first committed. Step 0 of the lock order: taken
     before any row lock. SQLite needs none (its writers hold the database lock)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(_advisory, {"b_key": "\x1f".join(parts)})
+        # Queued (pipeline mode): sent with the next read, which the server runs once the lock is granted.
+        conn.execute(_advisory, {"b_key": "\x1f".join(parts)}, execution_options=QUEUED)

@@ -122,13 +122,22 @@ def _credit(
 
 
 def _lock(
-    uow: UnitOfWork, actor: Actor, invoice_id: str, *, posting: bool, next_invoice: bool, issued_from: date
+    uow: UnitOfWork,
+    actor: Actor,
+    invoice_id: str,
+    *,
+    posting: bool,
+    next_invoice: bool,
+    issued_from: date,
+    unlocked: Invoice | None = None,
 ) -> tuple[Invoice, list[Party] | None]:
     """The credited invoice, locked when the credit is posted at once; a "next invoice" credit posted at once
-    also locks the open invoices it goes to, with its own, in id order (step 2)."""
+    also locks the open invoices it goes to, with its own, in id order (step 2). ``unlocked``: the invoice
+    as already read without a lock, if the caller has it."""
     if not (posting and next_invoice):
         return uow.invoices.get(actor.company_id, invoice_id, for_update=posting), None
-    unlocked = uow.invoices.get(actor.company_id, invoice_id)  # whose open invoices to lock with it
+    if unlocked is None:  # whose open invoices to lock with it
+        unlocked = uow.invoices.get(actor.company_id, invoice_id)
     own, targets = account_credit.lock_next_invoices(
         uow, actor.company_id, unlocked.customer_id, unlocked.currency, issued_from, invoice_id
     )
@@ -216,12 +225,14 @@ def create_sla_credit(
         authorize(actor, Permission.POST_MEMO)
     incident = _reference(incident_reference, "incident_reference", required=True)
     assert incident is not None
-    customer = uow.customers.get(actor.company_id, customer_id)
     if not isinstance(invoice_line_id, str):
+        uow.customers.get(actor.company_id, customer_id)  # an unknown customer is named first
         raise ValidationFailedError.single("invoice_line_id", "The id of an invoice line.", "required")
+    # Round trips count here (a bulk import runs this per row): the customer is read only when the line is
+    # not theirs, to say which of the two is unknown; the incident lock goes with the incident read.
     if not preview:
-        lock_key(uow.conn, "sla-incident", actor.company_id, customer.id, incident)
-    first = uow.memos.by_incident(actor.company_id, customer.id, incident)
+        lock_key(uow.conn, "sla-incident", actor.company_id, customer_id, incident)
+    first = uow.memos.by_incident(actor.company_id, customer_id, incident)
     if first is not None:
         raise DuplicateIncidentError(
             f"Incident {incident!r} of this customer is already credited by {first.number}.",
@@ -229,13 +240,18 @@ def create_sla_credit(
             memo_id=first.id,
             memo_number=first.number,
         )
-    invoice_id = uow.invoices.id_of_line(actor.company_id, invoice_line_id)
-    if invoice_id is None:
-        raise _no_line(invoice_line_id)
-    invoice, targets = _lock(
-        uow, actor, invoice_id, posting=posting, next_invoice=next_invoice, issued_from=uow.now().date()
-    )
-    if invoice.customer_id != customer.id:
+    targets: list[Party] | None = None
+    if posting and next_invoice:
+        owner = uow.invoices.of_line(actor.company_id, invoice_line_id)
+        invoice = None
+        if owner is not None and owner.customer_id == customer_id:
+            invoice, targets = _lock(
+                uow, actor, owner.id, posting=True, next_invoice=True, issued_from=uow.now().date(), unlocked=owner
+            )
+    else:
+        invoice = uow.invoices.of_line(actor.company_id, invoice_line_id, for_update=posting)
+    if invoice is None or invoice.customer_id != customer_id:
+        uow.customers.get(actor.company_id, customer_id)
         raise _no_line(invoice_line_id)
     line = _line(invoice, invoice_line_id)
     minutes = outage_minutes if isinstance(outage_minutes, int) and not isinstance(outage_minutes, bool) else None

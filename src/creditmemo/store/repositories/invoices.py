@@ -33,6 +33,17 @@ _with_lines = WithLines(invoices, invoice_lines, invoice_lines.c.invoice_id)
 _touch = touch(
     invoices, invoices.c.status, invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id")
 )
+# The invoice of an invoice line (b_line), found by the statement that locks or reads it: no round trip first.
+_owner = invoice_lines.alias("owner")
+_owner_of_line = (
+    select(_owner.c.invoice_id)
+    .where(_owner.c.company_id == bindparam("b_company"), _owner.c.id == bindparam("b_line"))
+    .scalar_subquery()
+)
+_touch_by_line = touch(
+    invoices, invoices.c.status, invoices.c.company_id == bindparam("b_company"), invoices.c.id == _owner_of_line
+)
+_with_lines_by_line = _with_lines.where_id(_owner_of_line)
 _adjust_settlement = (
     update(invoices)
     .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
@@ -68,6 +79,15 @@ class InvoiceRepository:
         if not rows:
             raise NotFoundError("invoice", invoice_id)
         return invoice_with_lines(rows)
+
+    def of_line(self, company_id: str, line_id: str, *, for_update: bool = False) -> Invoice | None:
+        """The invoice an invoice line belongs to, with its lines, in one round trip (locked like ``get``);
+        None when the company has no such line."""
+        params = {"b_company": company_id, "b_line": line_id}
+        if for_update and self.row_locks:
+            self.conn.execute(_touch_by_line, params)
+        rows = self.conn.execute(_with_lines_by_line, params).mappings().all()
+        return invoice_with_lines(rows) if rows else None
 
     def with_service_periods(self, company_id: str, customer_id: str, *, limit: int) -> list[str]:
         """Ids of a customer's invoices that have a line with a service period, newest first."""

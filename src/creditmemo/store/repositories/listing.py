@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Connection, Select, Table, and_, bindparam, or_, select
+from sqlalchemy import Column, ColumnElement, Connection, Select, Table, and_, bindparam, or_, select
 
 from creditmemo.domain.errors import ValidationFailedError
 
@@ -83,13 +83,19 @@ class WithLines:
     of NULLs). ``split`` gives back the header row and the line rows."""
 
     def __init__(self, header: Table, lines: Table, parent_fk: Column[Any]) -> None:
+        self.header, self.lines, self.parent_fk = header, lines, parent_fk
         self.line_columns = tuple(c.name for c in lines.c)
-        self.query: Select[Any] = (
+        self.query: Select[Any] = self.where_id(bindparam("b_id"))
+
+    def where_id(self, document_id: ColumnElement[Any]) -> Select[Any]:
+        """The query for the document whose id is ``document_id`` (a parameter, or a scalar subquery)."""
+        header, lines = self.header, self.lines
+        return (
             select(header, *[c.label(f"l_{c.name}") for c in lines.c])
             .select_from(
-                header.outerjoin(lines, (lines.c.company_id == header.c.company_id) & (parent_fk == header.c.id))
+                header.outerjoin(lines, (lines.c.company_id == header.c.company_id) & (self.parent_fk == header.c.id))
             )
-            .where(header.c.company_id == bindparam("b_company"), header.c.id == bindparam("b_id"))
+            .where(header.c.company_id == bindparam("b_company"), header.c.id == document_id)
             .order_by(lines.c.line_no)
         )
 
