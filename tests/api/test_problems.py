@@ -149,6 +149,9 @@ class TestShapes:
             for method, op in item.items():
                 assert {"401", "422", "500"} <= set(op["responses"]), (method, path)
                 assert "application/problem+json" in op["responses"]["401"]["content"]
+                takes_key = any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))
+                # a reused Idempotency-Key with another body is 409 idempotency_conflict on every such route
+                assert not takes_key or "409" in op["responses"], (method, path)
         assert spec["components"]["schemas"]["MemoOut"]["properties"]["total"]["pattern"]
         assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
 

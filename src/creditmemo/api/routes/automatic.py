@@ -79,7 +79,7 @@ def create_sla_credit(customer_id: Id, body: SlaCreditCreate, ctx: Writer) -> Re
 @router.post(
     "/customers/{customer_id}/apply-credit",
     response_model=list[ApplicationOut],
-    responses=problems(403, 404, 413),
+    responses=CREATE,
     summary="Apply the customer's account credit to its open invoices, oldest first",
 )
 def apply_customer_credit(customer_id: Id, ctx: Writer) -> Response:
