@@ -76,6 +76,7 @@ def register(app: typer.Typer) -> None:
                     "posted": report.posted,
                     "submitted": report.submitted,
                     "skipped": report.skipped,
+                    "numbers": report.numbers,
                     "errors": [
                         {"row": r.row, "field": r.field, "code": r.code, "message": r.message} for r in report.errors
                     ],

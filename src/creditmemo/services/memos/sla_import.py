@@ -110,6 +110,34 @@ def _worker(
         results.put(("finished", None))
 
 
+def _incident(row: Mapping[str, str | None]) -> tuple[str, str]:
+    return ((row.get("customer_id") or "").strip(), (row.get("incident_reference") or "").strip())
+
+
+def _credited_already(
+    db: Database, actor: Actor, numbered: list[tuple[int, dict[str, str | None]]]
+) -> set[tuple[str, str]]:
+    """The rows whose incident is already credited (a re-run of a file): skipped in one read, not a
+    transaction per row."""
+    pairs = [pair for pair in (_incident(row) for _, row in numbered) if pair[0] and pair[1]]
+    with db.uow(readonly=True) as uow:
+        return uow.memos.credited_incidents(actor.company_id, pairs)
+
+
+def _shares(
+    numbered: list[tuple[int, dict[str, str | None]]], workers: int
+) -> list[list[tuple[int, dict[str, str | None]]]]:
+    """One customer's rows all go to one process, in file order: its rows lock the same invoices and customer
+    balance, so spreading them would make the processes queue behind each other's row locks."""
+    shares: list[list[tuple[int, dict[str, str | None]]]] = [[] for _ in range(workers)]
+    owner: dict[str, int] = {}
+    for item in numbered:
+        customer = (item[1].get("customer_id") or "").strip()
+        k = owner.setdefault(customer, min(range(workers), key=lambda w: len(shares[w])))
+        shares[k].append(item)
+    return shares
+
+
 def import_sla_credits(
     db: Database,
     actor: Actor,
@@ -129,6 +157,7 @@ def import_sla_credits(
     report = ImportReport()
     numbered = [(i, dict(row)) for i, row in enumerate(rows, start=1)]
     count = 0
+    credited = _credited_already(db, actor, numbered)
 
     def record(outcome: tuple[str, str | RowError | None]) -> None:
         nonlocal count
@@ -146,6 +175,10 @@ def import_sla_credits(
         count += 1
         progress(count)
 
+    fresh = [item for item in numbered if _incident(item[1]) not in credited]
+    for _ in range(len(numbered) - len(fresh)):
+        record(("skipped", None))
+    numbered = fresh
     workers = min(max(1, jobs), len(numbered)) if db.postgres else 1
     if workers <= 1:
         _import_rows(db, actor, numbered, post=post, apply_to_next_invoice=apply_to_next_invoice, done=record)
@@ -154,10 +187,8 @@ def import_sla_credits(
         results = context.Queue()
         url = db.engine.url.render_as_string(hide_password=False)
         procs = [
-            context.Process(
-                target=_worker, args=(url, actor, numbered[k::workers], post, apply_to_next_invoice, results)
-            )
-            for k in range(workers)
+            context.Process(target=_worker, args=(url, actor, share, post, apply_to_next_invoice, results))
+            for share in _shares(numbered, workers)
         ]
         for proc in procs:
             proc.start()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, literal_column, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, literal_column, select, tuple_, update
 
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import NotFoundError
@@ -114,6 +114,23 @@ class MemoRepository:
             )
         ).scalar_one_or_none()
         return None if memo_id is None else self.get(company_id, memo_id)
+
+    def credited_incidents(
+        self, company_id: str, incidents: Sequence[tuple[str, str]], *, chunk: int = 500
+    ) -> set[tuple[str, str]]:
+        """Which (customer id, incident reference) pairs already have their credit memo: a bulk import skips
+        them without a transaction each (the per-row check still guards a concurrent run)."""
+        found: set[tuple[str, str]] = set()
+        wanted = sorted(set(incidents))
+        for i in range(0, len(wanted), chunk):
+            rows = self.conn.execute(
+                select(memos.c.customer_id, memos.c.incident_reference).where(
+                    memos.c.company_id == company_id,
+                    tuple_(memos.c.customer_id, memos.c.incident_reference).in_(wanted[i : i + chunk]),
+                )
+            )
+            found.update((r.customer_id, r.incident_reference) for r in rows)
+        return found
 
     def get_many(
         self, company_id: str, memo_ids: list[str], *, for_update: bool = False, chunk: int = 500
