@@ -15,6 +15,7 @@ from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.automatic import DuplicateIncidentError, create_sla_credit
+from creditmemo.store.numbering import Numbers, resolve
 from creditmemo.store.uow import Database, UnitOfWork
 
 COLUMNS = ("customer_id", "invoice_line_id", "outage_minutes", "incident_reference")
@@ -51,7 +52,10 @@ def _minutes(value: str | None) -> object:
 
 def _create_row(
     uow: UnitOfWork, *, actor: Actor, row: Mapping[str, str | None], post: bool, next_invoice: bool
-) -> Memo:
+) -> tuple[Memo, Numbers]:
+    # The number is taken in the commit's flight (store/numbering.py): the company's counter is held for
+    # that flight only, so the processes of a --jobs import do not queue behind it for a whole row.
+    uow.defer_numbers()
     return create_sla_credit(
         uow,
         actor,
@@ -61,7 +65,7 @@ def _create_row(
         incident_reference=(row.get("incident_reference") or "").strip() or None,
         apply_to_next_invoice=next_invoice,
         post=post,
-    )
+    ), uow.numbers
 
 
 def _import_rows(
@@ -77,7 +81,7 @@ def _import_rows(
     ("error", RowError) per row."""
     for index, row in rows:
         try:
-            memo = db.transact(
+            memo, numbers = db.transact(
                 partial(_create_row, actor=actor, row=row, post=post, next_invoice=apply_to_next_invoice)
             )
         except DuplicateIncidentError:
@@ -90,7 +94,7 @@ def _import_rows(
         except DomainError as e:
             done(("error", RowError(index, e.field, e.code, e.detail)))
             continue
-        done((str(memo.status), memo.number))
+        done((str(memo.status), resolve(memo.number or "", numbers.taken)))
 
 
 def _worker(
