@@ -363,6 +363,18 @@ class TestDocument:
             tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=docx"), 422, "validation_error", field="format"
         )
 
+    def test_a_draft_is_previewed_never_printed(self, tenant: Tenant) -> None:
+        """Seed 004: only a final document is printed; a draft's document is a watermarked preview."""
+        memo = tenant.memo_from(tenant.invoice())
+        for fmt in ("html", "pdf"):
+            r = tenant.get(f"/v1/credit-memos/{memo['id']}/document?format={fmt}")
+            assert r.status_code == 200, r.text
+        html = tenant.get(f"/v1/credit-memos/{memo['id']}/document").text
+        assert 'data-testid="watermark"' in html and "DRAFT" in html
+        assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["print_status"] == "not_printed"
+        events = tenant.ok(tenant.get(f"/v1/audit-events?entity_id={memo['id']}"))["data"]
+        assert not [e for e in events if e["action"].endswith(".printed")]
+
 
 class TestPaymentsAndEvents:
     def test_payment_apply_unapply_refund_and_memo_events(self, tenant: Tenant) -> None:

@@ -98,6 +98,16 @@ class TestPrinting:
             {"format": [None, "html"]},
         ]
 
+    def test_a_memo_not_final_is_a_preview_and_records_nothing(self, db: Database, controller: Actor) -> None:
+        memo = standalone(db, controller, customer(db, controller).id)  # a draft
+        with db.uow() as uow:
+            previewed = mark_printed(uow, controller, memo.id, fmt="pdf")
+        with db.uow(readonly=True) as uow:
+            stored = uow.memos.get(controller.company_id, memo.id)
+            events = [e for e in uow.audit.for_entity(controller.company_id, memo.id) if e.action.endswith(".printed")]
+        assert (previewed.print_status, stored.print_status, events) == ("not_printed", "not_printed", [])
+        assert stored.version == memo.version
+
     def test_auditor_may_not_and_other_company_cannot_see(self, db: Database, controller: Actor) -> None:
         memo = standalone(db, controller, customer(db, controller).id)
         auditor = Actor("usr_a", controller.company_id, Role.AUDITOR)

@@ -269,7 +269,8 @@ def memo_router(kind: MemoKind) -> APIRouter:
         responses={
             **one,
             200: {
-                "description": "The memo document (seed 004) as HTML or PDF; printing marks it printed.",
+                "description": "The memo document (seed 004) as HTML or PDF. A posted or void memo is printed "
+                "(print status printed, an event); any other status is a watermarked preview, nothing recorded.",
                 "content": {
                     "text/html": {"schema": {"type": "string"}},
                     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
@@ -280,16 +281,13 @@ def memo_router(kind: MemoKind) -> APIRouter:
         name=f"{kind}_memo_document",
     )
     def document(memo_id: MemoId, ctx: Reader, format: Literal["html", "pdf"] = "html"):  # type: ignore[no-untyped-def]
-        from creditmemo.domain.lifecycle import Status as S
         from creditmemo.services.actors import Permission
-        from creditmemo.services.memos.printing import mark_printed
+        from creditmemo.services.memos.printing import open_document
         from creditmemo.web.routes.documents import _document
 
         readonly = not ctx.actor.can(Permission.PRINT)
         with ctx.db.uow(readonly=readonly, request_id=ctx.request_id) as uow:
-            memo = read.get_memo(uow, ctx.actor, memo_id, kind)
-            if not readonly and memo.status is not S.READY_TO_POST:
-                memo = mark_printed(uow, ctx.actor, memo.id, fmt=format, kind=kind)
+            memo = open_document(uow, ctx.actor, memo_id, fmt=format, kind=kind)
             html = _document(uow, ctx.actor, memo, format)
         if format == "html":
             return Response(html, media_type="text/html; charset=utf-8")

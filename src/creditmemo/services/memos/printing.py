@@ -1,6 +1,7 @@
-"""Printing a memo (HTML print view or PDF download): the print status becomes printed and the event
-log records who printed it, when and in which format (seed 004 print status). Allowed after posting
-(rule 4 lets print status change); not while the worker holds the memo (ready_to_post)."""
+"""Printing a memo (HTML print view or PDF download). Seed 004: only a final document is printed — a posted
+or void memo's print status becomes printed and the event log records who printed it, when and in which
+format (rule 4 lets print status change after posting). Any other status (draft, pending approval,
+approved, ready to post, discarded) gives a preview with its watermark and records nothing."""
 
 from __future__ import annotations
 
@@ -8,23 +9,38 @@ from dataclasses import replace
 from typing import Final
 
 from creditmemo.domain.documents import Memo, MemoKind
-from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
-from creditmemo.domain.lifecycle import Status, allowed_actions
+from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.lifecycle import Status
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.store.uow import UnitOfWork
 
 FORMATS: Final = ("html", "pdf")
+PRINTED_STATUSES: Final = frozenset({Status.POSTED, Status.VOID})
+
+
+def open_document(uow: UnitOfWork, actor: Actor, memo_id: str, *, fmt: str, kind: MemoKind | None = None) -> Memo:
+    """The memo whose document an edge renders. A user who may print a final memo prints it (``mark_printed``);
+    a reader, or any memo not yet final, gets a preview and nothing is written. The unit of work may be
+    read-only when the actor lacks the print permission."""
+    authorize(actor, Permission.READ)
+    if fmt not in FORMATS:
+        raise ValidationFailedError.single("format", f"One of {', '.join(FORMATS)}.", "invalid")
+    memo = uow.memos.get(actor.company_id, memo_id, kind)
+    if actor.can(Permission.PRINT) and memo.status in PRINTED_STATUSES:
+        return mark_printed(uow, actor, memo.id, fmt=fmt, kind=kind)
+    return memo
 
 
 def mark_printed(uow: UnitOfWork, actor: Actor, memo_id: str, *, fmt: str, kind: MemoKind | None = None) -> Memo:
-    """Set print_status to printed (it stays printed) and record a ``*.printed`` event every time."""
+    """Set print_status to printed (it stays printed) and record a ``*.printed`` event every time; a memo
+    that is not final is a preview: returned as it is, nothing recorded."""
     authorize(actor, Permission.PRINT)
     if fmt not in FORMATS:
         raise ValidationFailedError.single("format", f"One of {', '.join(FORMATS)}.", "invalid")
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
-    if memo.status is Status.READY_TO_POST:
-        raise InvalidTransitionError(memo.status, "print", allowed_actions(memo.status), f"{memo.kind} memo")
+    if memo.status not in PRINTED_STATUSES:
+        return memo
     entity = f"{memo.kind}_memo"
     changes: dict[str, object] = {"format": [None, fmt]}
     if memo.print_status != "printed":

@@ -1,6 +1,7 @@
 """The memo document (seed 004): an HTML print view and a PDF, both from templates/document.html.
-Printing or downloading marks the memo printed and records an event (services/memos/printing.py);
-a user without the print permission (an auditor) gets the same document without any change."""
+Printing or downloading a posted or void memo marks it printed and records an event; a memo not yet final is a
+watermarked preview (services/memos/printing.py). A user without the print permission (an auditor) gets the
+same document without any change."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from creditmemo.domain.documents import Memo
 from creditmemo.domain.lifecycle import Status
 from creditmemo.services.actors import Actor, Permission
-from creditmemo.services.memos.printing import mark_printed
-from creditmemo.services.memos.read import get_memo
+from creditmemo.services.memos.printing import open_document
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import HERE, ViewerDep, WebRoute, db_of, env
 
@@ -38,12 +38,11 @@ def _document(uow: UnitOfWork, actor: Actor, memo: Memo, fmt: str) -> str:
 
 
 def _render(request: Request, actor: Actor, memo_id: str, fmt: str) -> tuple[Memo, str]:
-    """Mark printed (when this user prints) and render in one transaction: the event and the document agree."""
+    """Print (a final memo, when this user may) and render in one transaction: the event and the document
+    agree. A memo not yet final is a preview (services/memos/printing.py)."""
     readonly = not actor.can(Permission.PRINT)
     with db_of(request).uow(readonly=readonly) as uow:
-        memo = get_memo(uow, actor, memo_id)
-        if not readonly and memo.status is not Status.READY_TO_POST:
-            memo = mark_printed(uow, actor, memo.id, fmt=fmt)
+        memo = open_document(uow, actor, memo_id, fmt=fmt)
         html = _document(uow, actor, memo, fmt)
     return memo, html
 
