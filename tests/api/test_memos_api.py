@@ -23,6 +23,26 @@ class TestCreate:
         assert memo["currency"] == "USD" and memo["exchange_rate"] == "1" and memo["memo"] == "All of it"
         assert memo["amount_available"] == "0.00" and memo["settlement_status"] == "unapplied"
 
+    def test_fields_a_line_does_not_take_are_refused_not_ignored(self, tenant: Tenant) -> None:
+        """Issue 17: a line from an invoice inherits description, price, tax rate and account; sending one is a
+        422 naming it, and nothing is created. A free line refuses amount and restock the same way."""
+        inv = tenant.invoice()
+        line = inv["lines"][0]["id"]
+        for extra in ({"tax_rate": "0"}, {"unit_price": "1.00"}, {"description": "Cheaper"}, {"account_code": "4000"}):
+            body = {"reason_code": "billing_error", "lines": [{"invoice_line_id": line, "quantity": "1", **extra}]}
+            field = f"lines[0].{next(iter(extra))}"
+            assert_problem(tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", body), 422, "validation_error", field)
+            assert_problem(
+                tenant.post("/v1/credit-memos", {**body, "invoice_id": inv["id"]}), 422, "validation_error", field
+            )
+        free = {"customer_id": inv["customer_id"], "currency": "USD", "reason_code": "goodwill"}
+        for extra in ({"amount": "5.00"}, {"restock": True}):
+            line_in = {"description": "Goodwill", "quantity": "1", "unit_price": "10.00", **extra}
+            body = {**free, "lines": [{"description": "Fine", "quantity": "1", "unit_price": "1.00"}, line_in]}
+            field = f"lines[1].{next(iter(extra))}"
+            assert_problem(tenant.post("/v1/credit-memos", body), 422, "validation_error", field)
+        assert tenant.ok(tenant.get("/v1/credit-memos"))["data"] == []  # nothing was created
+
     def test_with_invoice_id_and_chosen_lines(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
         memo = tenant.ok(

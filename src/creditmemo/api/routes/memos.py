@@ -25,7 +25,7 @@ from creditmemo.api.schemas.memos import (
 )
 from creditmemo.api.schemas.settlement import ApplicationCreate, ApplicationOut, RefundCreate, RefundOut
 from creditmemo.domain.documents import Memo, MemoKind
-from creditmemo.domain.errors import NotFoundError, ValidationFailedError
+from creditmemo.domain.errors import FieldError, NotFoundError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services import lists
@@ -44,21 +44,44 @@ Sort = Literal[
 ]
 
 
+def _refuse_ignored(lines: list[MemoLineIn], *, from_invoice: bool) -> None:
+    """A field this kind of line does not take is refused, never silently dropped (issue 17)."""
+    why = (
+        "A line from an invoice takes its description, price, tax rate and account from the invoice line; "
+        "send quantity or amount only."
+        if from_invoice
+        else "A free line has a description, quantity, unit price and tax rate; amount and restock need an "
+        "invoice line."
+    )
+    errors = [
+        FieldError(f"lines[{i}].{name}", "not_allowed", why)
+        for i, line in enumerate(lines)
+        for name in line.ignored_fields(from_invoice=from_invoice)
+    ]
+    if errors:
+        raise ValidationFailedError(errors)
+
+
 def credit_lines(lines: list[MemoLineIn] | None) -> list[CreditLineInput] | None:
-    return None if lines is None else [l.credit_input() for l in lines]
+    if lines is None:
+        return None
+    _refuse_ignored(lines, from_invoice=True)
+    return [line.credit_input() for line in lines]
 
 
 def free_lines(lines: list[MemoLineIn] | None) -> list[FreeLineInput]:
     if lines is None:
         raise ValidationFailedError.single("lines", "At least one line is required.", "required")
-    return [l.free_input() for l in lines]
+    _refuse_ignored(lines, from_invoice=False)
+    return [line.free_input() for line in lines]
 
 
 def edit_lines(lines: list[MemoLineIn]) -> list[CreditLineInput] | list[FreeLineInput]:
     """Lines naming invoice lines edit a memo from an invoice; the others are free lines."""
-    if any(l.invoice_line_id is not None for l in lines):
-        return [l.credit_input() for l in lines]
-    return [l.free_input() for l in lines]
+    if any(line.invoice_line_id is not None for line in lines):
+        return credit_lines(lines) or []
+    return free_lines(lines)
+
 
 
 def _create_credit(uow: UnitOfWork, ctx: Ctx, body: CreditMemoCreate, *, build_only: bool) -> Memo:

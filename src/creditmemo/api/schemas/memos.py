@@ -52,6 +52,15 @@ class MemoLineIn(In):
     tax_rate: DecimalStr | None = None
     account_code: Annotated[str, Field(max_length=20)] | None = None
 
+    def ignored_fields(self, *, from_invoice: bool) -> list[str]:
+        """Fields sent that this kind of line does not take: a line from an invoice inherits its description,
+        price, tax rate and account; a free line has no invoice line to credit an amount of or restock."""
+        unused = ("description", "unit_price", "tax_rate", "account_code") if from_invoice else ("amount",)
+        sent = [name for name in unused if getattr(self, name) is not None]
+        if not from_invoice and self.restock:
+            sent.append("restock")
+        return sent
+
     def credit_input(self) -> CreditLineInput:
         return CreditLineInput(self.invoice_line_id, quantity=self.quantity, amount=self.amount, restock=self.restock)
 
