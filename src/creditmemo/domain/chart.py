@@ -20,6 +20,8 @@ class AccountRole(StrEnum):
     COGS = "cogs"
     GOODWILL = "goodwill_expense"
     PROMOTION = "promotion_expense"
+    FX_GAIN = "realized_fx_gain"
+    FX_LOSS = "realized_fx_loss"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +43,8 @@ DEFAULT_ACCOUNTS: Final[tuple[Account, ...]] = (
     Account("5000", "Cost of goods sold", "expense", AccountRole.COGS),
     Account("6100", "Goodwill expense", "expense", AccountRole.GOODWILL),
     Account("6200", "Promotion expense", "expense", AccountRole.PROMOTION),
+    Account("7100", "Realized exchange gain", "revenue", AccountRole.FX_GAIN),
+    Account("7200", "Realized exchange loss", "expense", AccountRole.FX_LOSS),
 )
 
 

@@ -66,6 +66,10 @@ class Application:
     created_at: datetime | None = None
     reversed_at: datetime | None = None
     reversed_by: str | None = None
+    # The functional AR each side relieved (domain/fx.py), in minor units of the company currency; None
+    # before realized exchange differences existed (read as the amount at the document's rate).
+    functional_source_minor: int | None = None
+    functional_target_minor: int | None = None
 
     @property
     def currency(self) -> str:
@@ -126,6 +130,7 @@ class Party:
     customer_id: str
     currency: str
     open_amount: Money  # source: available to apply; target: amount due
+    exchange_rate: Decimal = Decimal(1)  # the document's booked rate to the company currency
 
 
 @dataclass(frozen=True, slots=True)

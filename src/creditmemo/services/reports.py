@@ -364,11 +364,18 @@ def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
             problems.append(
                 f"customer {r['name']}: balance {r['balance_minor']}, AR ledger {r['ledger']} (minor units)"
             )
+    functional = uow.companies.get(cid).functional_currency
+    for r in uow.reports.functional_ar_residuals(cid, ar):
+        problems.append(
+            f"customer {r['name']}: nothing is open in the document currency, yet "
+            f"{money(r['functional'], functional)} of functional AR is left (an unrealized exchange difference)"
+        )
     problems += uow.reports.running_total_mismatches(cid)
     checks = (
         "journal entries balance",
         "AR control = sum of customer balances (per currency)",
         "AR sub-ledger = balance (per customer)",
+        "no functional AR left on a customer with nothing open (realized exchange differences)",
         "running totals = records",
     )
     return Reconciliation(not problems, tuple(problems), checks)

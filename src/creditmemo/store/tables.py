@@ -377,6 +377,9 @@ applications = Table(
     Column("customer_id", ID, nullable=False),
     Column("currency", String(3), nullable=False),
     _money("amount_minor"),
+    # The functional AR each side relieved (domain/fx.py); NULL before realized exchange differences existed.
+    Column("functional_source_minor", BigInteger),
+    Column("functional_target_minor", BigInteger),
     Column("status", String(20), nullable=False),  # active | reversed
     Column("applied_on", Date, nullable=False),
     Column("created_by", ID),

@@ -22,7 +22,7 @@ from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.approval import approval_tier, ensure_cleared_for_posting, submit_draft
 from creditmemo.services.settlement import account_credit
-from creditmemo.services.settlement.applications import plan_auto_apply, record_auto_apply
+from creditmemo.services.settlement.applications import memo_source, plan_auto_apply, record_auto_apply
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -189,7 +189,9 @@ def write_memo_side(uow: UnitOfWork, actor: Actor, plan: PostPlan, *, inserted: 
     audit.record(uow, actor, f"{memo.kind}_memo.posted", f"{memo.kind}_memo", memo.id, changes)
     applied = 0
     for app in plan.applications:
-        record_auto_apply(uow, actor, app)
+        # what was open on the memo before this application (its exchange difference needs it)
+        source = memo_source(posted, posted.total - Money.from_minor(applied, posted.currency))
+        record_auto_apply(uow, actor, app, source=source)
         applied += app.amount.to_minor()
     amount = posted.total.to_minor()
     if memo.kind is MemoKind.CREDIT:

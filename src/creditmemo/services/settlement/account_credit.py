@@ -11,7 +11,7 @@ the new invoice of an issue is this transaction's own row; the customer's availa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -22,6 +22,7 @@ from creditmemo.services.settings import auto_apply_credit
 from creditmemo.services.settlement.applications import (
     invoice_party,
     memo_party,
+    memo_source,
     new_applications,
     record_applications,
 )
@@ -81,7 +82,9 @@ def _record_oldest_first(
             if s.id == source.id
         ]
         if parsed:
-            apps += record_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on, auto=True)
+            apps += record_applications(
+                uow, actor, SourceType.CREDIT_MEMO, source, parsed, on, targets={t.id: t for t in targets}, auto=True
+            )
     return apps
 
 
@@ -97,7 +100,15 @@ def lock_for_new_invoice(
 def apply_to_new_invoice(uow: UnitOfWork, actor: Actor, invoice: Invoice, sources: Sources) -> list[Application]:
     if not sources.parties:
         return []
-    target = Party("invoice", invoice.id, invoice.number, invoice.customer_id, invoice.currency, invoice.amount_due)
+    target = Party(
+        "invoice",
+        invoice.id,
+        invoice.number,
+        invoice.customer_id,
+        invoice.currency,
+        invoice.amount_due,
+        invoice.exchange_rate,
+    )
     return _record_oldest_first(uow, actor, sources.parties, [target], invoice.issue_date)
 
 
@@ -121,7 +132,7 @@ def plan_next_invoice(
     uow: UnitOfWork, actor: Actor, memo: Memo, targets: Sequence[Party], *, on: date
 ) -> list[Application]:
     """The applications of a "next invoice" credit being posted: all of it, oldest invoice first."""
-    source = Party("credit_memo", memo.id, memo.number, memo.customer_id, memo.currency, memo.total)
+    source = memo_source(memo, memo.total)
     parsed = [
         ParsedAllocation(TargetType.INVOICE, target.id, amount) for _, target, amount in oldest_first([source], targets)
     ]
@@ -160,15 +171,7 @@ def apply_account_credit(
         done = _record_oldest_first(uow, actor, [source], allowed, applied_on)
         for app in done:  # what this source used is no longer due for the next one
             targets = [
-                Party(
-                    t.type,
-                    t.id,
-                    t.number,
-                    t.customer_id,
-                    t.currency,
-                    t.open_amount - app.amount if t.id == app.target_id else t.open_amount,
-                )
-                for t in targets
+                replace(t, open_amount=t.open_amount - app.amount) if t.id == app.target_id else t for t in targets
             ]
         apps += done
     return apps

@@ -13,6 +13,8 @@ from typing import Any
 from creditmemo.domain.documents import Invoice, Memo
 from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status, allowed_actions
+from creditmemo.domain.money import Money
+from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import (
     AllocationInput,
     Application,
@@ -27,7 +29,7 @@ from creditmemo.domain.settlement import (
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.domain.parsing import parse_date
+from creditmemo.services.settlement import fx
 from creditmemo.store.mapping import money
 from creditmemo.store.uow import UnitOfWork
 
@@ -42,7 +44,13 @@ def memo_party(row: Row, role: str) -> Party:
     cur = row["currency"]
     used = row["amount_applied_minor"] + (row["amount_refunded_minor"] if role == "source" else 0)
     return Party(
-        f"{row['kind']}_memo", row["id"], row["number"], row["customer_id"], cur, money(row["total_minor"] - used, cur)
+        f"{row['kind']}_memo",
+        row["id"],
+        row["number"],
+        row["customer_id"],
+        cur,
+        money(row["total_minor"] - used, cur),
+        row["exchange_rate"],
     )
 
 
@@ -51,7 +59,7 @@ def invoice_party(row: Row) -> Party:
         raise InvalidTransitionError(row["status"], "apply", [], "invoice")
     cur = row["currency"]
     due = row["total_minor"] - row["amount_credited_minor"] - row["amount_paid_minor"]
-    return Party("invoice", row["id"], row["number"], row["customer_id"], cur, money(due, cur))
+    return Party("invoice", row["id"], row["number"], row["customer_id"], cur, money(due, cur), row["exchange_rate"])
 
 
 def lock_source(uow: UnitOfWork, company_id: str, source_type: object, source_id: str) -> Party:
@@ -59,7 +67,7 @@ def lock_source(uow: UnitOfWork, company_id: str, source_type: object, source_id
         return memo_party(uow.applications.lock_memo(company_id, source_id, "credit"), "source")
     if source_type == SourceType.PAYMENT:
         p = uow.payments.get(company_id, source_id, for_update=True)
-        return Party("payment", p.id, p.number, p.customer_id, p.currency, p.amount_available)
+        return Party("payment", p.id, p.number, p.customer_id, p.currency, p.amount_available, p.exchange_rate)
     raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
 
 
@@ -90,7 +98,7 @@ def apply_credit(
     parsed = parse_allocations(allocations, source.currency)
     targets = lock_targets(uow, actor.company_id, [(a.target_type, a.target_id) for a in parsed])
     check_allocations(source, parsed, targets)
-    return record_applications(uow, actor, SourceType(source.type), source, parsed, applied_on)
+    return record_applications(uow, actor, SourceType(source.type), source, parsed, applied_on, targets=targets)
 
 
 def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice, *, on: date) -> Application | None:
@@ -101,8 +109,16 @@ def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice,
     credit with its own updates."""
     if not memo.auto_apply or invoice.status != "issued":
         return None
-    source = Party("credit_memo", memo.id, memo.number, memo.customer_id, memo.currency, memo.amount_available)
-    target = Party("invoice", invoice.id, invoice.number, invoice.customer_id, invoice.currency, invoice.amount_due)
+    source = memo_source(memo, memo.amount_available)
+    target = Party(
+        "invoice",
+        invoice.id,
+        invoice.number,
+        invoice.customer_id,
+        invoice.currency,
+        invoice.amount_due,
+        invoice.exchange_rate,
+    )
     amount = source.open_amount.min(target.open_amount)
     if not amount.is_positive():
         return None
@@ -111,11 +127,22 @@ def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice,
     return new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
 
 
-def record_auto_apply(uow: UnitOfWork, actor: Actor, app: Application) -> None:
-    """Write an application decided by ``plan_auto_apply``: the record, the invoice's credited total, the event."""
+def memo_source(memo: Memo, open_amount: Money) -> Party:
+    """A credit memo as the source of applications, with what is open on it."""
+    return Party(
+        "credit_memo", memo.id, memo.number, memo.customer_id, memo.currency, open_amount, memo.exchange_rate
+    )
+
+
+def record_auto_apply(uow: UnitOfWork, actor: Actor, app: Application, *, source: Party) -> None:
+    """Write an application decided at posting (``plan_auto_apply``, a "next invoice" credit): its exchange
+    difference, the record, the invoice's credited total, the event. ``source`` is the memo being posted with
+    what was open on it before this application (its journal entry is already written)."""
+    if uow.companies.get(actor.company_id).functional_currency != source.currency:
+        row = uow.applications.lock_invoices(actor.company_id, [app.target_id])[app.target_id]  # held already
+        app = fx.realize(uow, source, [app], {app.target_id: invoice_party(row)})[0]
     uow.applications.add_many([app])
     uow.applications.add_to_invoices(actor.company_id, {app.target_id: (app.amount.to_minor(), 0)})
-    source = Party("credit_memo", app.source_id, "", app.customer_id, app.currency, app.amount)
     _audit_created(uow, actor, SourceType.CREDIT_MEMO, source, app, app.applied_on, auto=True)
 
 
@@ -182,9 +209,12 @@ def record_applications(
     parsed: Sequence[ParsedAllocation],
     applied_on: date,
     *,
+    targets: Mapping[str, Party],
     auto: bool = False,
 ) -> list[Application]:
-    apps = new_applications(uow, actor, source_type, source, parsed, applied_on)
+    """Write applications of one source: each one's exchange difference (services/settlement/fx.py), the
+    records, both sides' running totals, the events. ``targets`` hold what was open before."""
+    apps = fx.realize(uow, source, new_applications(uow, actor, source_type, source, parsed, applied_on), targets)
     uow.applications.add_many(apps)
     _move_totals(uow, apps, sign=1)
     for app in apps:
@@ -228,14 +258,15 @@ def unapply(uow: UnitOfWork, actor: Actor, application_id: str) -> Application:
     else:
         uow.payments.get(actor.company_id, app.source_id, for_update=True)
     if app.target_type is TargetType.INVOICE:
-        uow.applications.lock_invoices(actor.company_id, [app.target_id])
+        target = uow.applications.lock_invoices(actor.company_id, [app.target_id])[app.target_id]
     else:
-        uow.applications.lock_debit_memos(actor.company_id, [app.target_id])
+        target = uow.applications.lock_debit_memos(actor.company_id, [app.target_id])[app.target_id]
     app = uow.applications.get(actor.company_id, application_id, for_update=True)
     if app.status is ApplicationStatus.REVERSED:
         raise InvalidTransitionError(str(app.status), "unapply", [], "application")
     now = uow.now()
     uow.applications.mark_reversed(app, by=actor.user_id, at=now)
+    fx.reverse(uow, app, target_rate=target["exchange_rate"])
     _move_totals(uow, [app], sign=-1)
     audit.record(
         uow,

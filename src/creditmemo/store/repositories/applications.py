@@ -32,6 +32,8 @@ def application_from_row(r: Mapping[str, Any]) -> Application:
         created_at=r["created_at"],
         reversed_at=r["reversed_at"],
         reversed_by=r["reversed_by"],
+        functional_source_minor=r["functional_source_minor"],
+        functional_target_minor=r["functional_target_minor"],
     )
 
 
@@ -108,6 +110,8 @@ class ApplicationRepository:
                     "customer_id": a.customer_id,
                     "currency": a.currency,
                     "amount_minor": a.amount.to_minor(),
+                    "functional_source_minor": a.functional_source_minor,
+                    "functional_target_minor": a.functional_target_minor,
                     "status": str(a.status),
                     "applied_on": a.applied_on,
                     "created_by": a.created_by,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, func, insert, or_, select
 
 from creditmemo.domain.ledger import JournalEntry
+from creditmemo.domain.money import Money
 from creditmemo.store.mapping import journal_entry_from_row
 from creditmemo.store.numbering import Numbers
-from creditmemo.store.tables import journal_entries, journal_lines
+from creditmemo.store.tables import applications, journal_entries, journal_lines, refunds
 
 _insert_entry = insert(journal_entries)
 _insert_lines = insert(journal_lines)
@@ -19,6 +21,46 @@ class JournalRepository:
     def __init__(self, conn: Connection, *, numbers: Numbers | None = None) -> None:
         self.conn = conn
         self.numbers = numbers
+
+    def functional_ar_open(
+        self,
+        company_id: str,
+        document_id: str,
+        *,
+        side: str,
+        ar_account: str,
+        rate: Decimal,
+        currency: str,
+        functional_currency: str,
+    ) -> Money:
+        """The functional AR still open on a document (domain/fx.py): what its own entries (and, for a credit
+        source, its refunds' entries) put on AR, less what its active applications relieved on ``side``
+        ("source" or "target"); an application from before realized differences counts at ``rate``."""
+        je, jl = journal_entries.c, journal_lines.c
+        refund_ids = select(refunds.c.id).where(refunds.c.company_id == company_id, refunds.c.source_id == document_id)
+        booked = self.conn.execute(
+            select(func.coalesce(func.sum(jl.functional_debit_minor - jl.functional_credit_minor), 0))
+            .select_from(journal_lines.join(journal_entries, (je.company_id == jl.company_id) & (je.id == jl.entry_id)))
+            .where(
+                je.company_id == company_id,
+                or_(je.source_id == document_id, je.source_id.in_(refund_ids)),
+                jl.account_code == ar_account,
+            )
+        ).scalar_one()
+        a = applications.c
+        doc, relieved = (
+            (a.source_id, a.functional_source_minor) if side == "source" else (a.target_id, a.functional_target_minor)
+        )
+        rows = self.conn.execute(
+            select(a.amount_minor, relieved).where(a.company_id == company_id, doc == document_id, a.status == "active")
+        ).all()
+        taken = sum(
+            minor
+            if minor is not None
+            else Money.rounded(Money.from_minor(amount, currency).amount * rate, functional_currency).to_minor()
+            for amount, minor in rows
+        )
+        return Money.from_minor(abs(int(booked)) - taken, functional_currency)
 
     def add(self, entry: JournalEntry, now: datetime) -> None:
         row = dict(

@@ -333,6 +333,47 @@ class ReportQueries:
             rows.append({"id": None, "name": None, "balance_minor": 0, "ledger": int(orphans)})
         return rows
 
+    def functional_ar_residuals(self, company_id: str, ar_account: str) -> list[Row]:
+        """Customers with nothing open (every invoice and debit memo settled, every credit memo and payment used)
+        whose AR still holds a functional amount: an exchange difference left in AR instead of realized
+        (issue 15)."""
+        jl, c, i, m, p = journal_lines.c, customers.c, invoices.c, memos.c, payments.c
+        functional = func.sum(jl.functional_debit_minor - jl.functional_credit_minor)
+        mine = (c.company_id, c.id)
+        open_invoice = select(i.id).where(
+            i.company_id == mine[0],
+            i.customer_id == mine[1],
+            i.status == "issued",
+            i.total_minor > i.amount_credited_minor + i.amount_paid_minor,
+        )
+        open_memo = select(m.id).where(
+            m.company_id == mine[0],
+            m.customer_id == mine[1],
+            m.status == "posted",
+            m.total_minor > m.amount_applied_minor + m.amount_refunded_minor,
+        )
+        open_payment = select(p.id).where(
+            p.company_id == mine[0],
+            p.customer_id == mine[1],
+            p.amount_minor > p.amount_applied_minor + p.amount_refunded_minor,
+        )
+        stmt = (
+            select(c.id, c.name, functional.label("functional"))
+            .select_from(journal_lines.join(customers, (c.company_id == jl.company_id) & (c.id == jl.customer_id)))
+            .where(
+                jl.company_id == company_id,
+                jl.account_code == ar_account,
+                ~open_invoice.exists(),
+                ~open_memo.exists(),
+                ~open_payment.exists(),
+            )
+            .group_by(c.id, c.name)
+            .having(functional != 0)
+            .order_by(c.name)
+            .limit(PROBLEM_LIMIT)
+        )
+        return list(self.conn.execute(stmt).mappings())
+
     def _applied(self, company_id: str, key: Any, **where: Any) -> Any:
         a = applications
         conds = [a.c.company_id == company_id, a.c.status == "active"]

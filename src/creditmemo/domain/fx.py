@@ -1,0 +1,108 @@
+"""Realized exchange differences (issue 15): when an application settles a credit source and a debit document
+booked at different rates, each side's AR is relieved at its own functional amount and the difference is a
+realized gain or loss, in the same balanced entry. Pure: the service supplies the amounts it read.
+
+The functional amount an application takes off one document is the amount times the document's booked rate,
+rounded once; the application that settles what is left of the document takes exactly the document's
+functional remainder instead, so a document settled by any sequence of partial applications leaves zero
+functional AR behind (the cents rounding would otherwise strand)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from creditmemo.domain.ledger import JournalEntry, JournalLine
+from creditmemo.domain.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class BookedSide:
+    """One document of an application as the rule needs it: its booked rate, what is open on it in its own
+    currency before this application, and (only needed when this application settles it) the functional AR
+    still open on it."""
+
+    rate: Decimal
+    open_amount: Money
+    functional_open: Money | None = None
+
+    def settled_by(self, amount: Money) -> bool:
+        return amount == self.open_amount
+
+
+def relief(amount: Money, side: BookedSide, functional_currency: str) -> Money:
+    """The functional AR ``amount`` takes off the document: its remainder when this settles it, else
+    ``amount`` at the document's rate (rounded half-up once)."""
+    if side.settled_by(amount):
+        if side.functional_open is None:
+            raise ValueError("settling a document needs its functional remainder")
+        return side.functional_open
+    return Money.rounded(amount.amount * side.rate, functional_currency)
+
+
+@dataclass(frozen=True, slots=True)
+class FxAccounts:
+    ar: str
+    gain: str
+    loss: str
+
+
+def realized_entry(
+    *,
+    entry_id: str,
+    company_id: str,
+    on: date,
+    application_id: str,
+    customer_id: str,
+    amount: Money,
+    source_relief: Money,
+    target_relief: Money,
+    accounts: FxAccounts,
+    rate: Decimal,
+    reverse: bool = False,
+    description: str = "",
+) -> JournalEntry | None:
+    """The application's entry when the two reliefs differ (None when they agree: nothing to book).
+    AR is debited for the source's relief (its credit balance goes) and credited for the target's (its debit
+    balance goes): ``amount`` each side in the document currency, which nets to zero. The functional
+    difference is a loss (target relieved for more than the source was worth) or a gain. ``reverse`` books
+    the mirror, for an unapplication."""
+    if source_relief == target_relief:
+        return None
+    currency, functional = amount.currency, source_relief.currency
+    zero, f_zero = Money.zero(currency), Money.zero(functional)
+    difference = target_relief - source_relief
+    lines = [
+        (accounts.ar, amount, source_relief, True, customer_id),
+        (accounts.ar, amount, target_relief, False, customer_id),
+        (accounts.loss, zero, difference, True, None)
+        if difference.is_positive()
+        else (accounts.gain, zero, -difference, False, None),
+    ]
+    journal_lines = []
+    for account, doc_amount, functional_amount, debit, customer in lines:
+        debit = debit != reverse
+        journal_lines.append(
+            JournalLine(
+                account,
+                doc_amount if debit else zero,
+                zero if debit else doc_amount,
+                functional_amount if debit else f_zero,
+                f_zero if debit else functional_amount,
+                customer,
+            )
+        )
+    return JournalEntry(
+        id=entry_id,
+        company_id=company_id,
+        date=on,
+        source_type="application",
+        source_id=application_id,
+        kind="unapply" if reverse else "apply",
+        currency=currency,
+        functional_currency=functional,
+        exchange_rate=rate,  # the target's booked rate, for the reader; the functional amounts are exact
+        lines=tuple(journal_lines),
+        description=description,
+    )

@@ -1,0 +1,112 @@
+"""Realized exchange differences of applications (issue 15, domain/fx.py): when a source and a target in a
+foreign currency settle each other, each side's AR is relieved at its own booked rate (the application
+that settles a document takes its exact functional remainder) and a difference is booked to the company's
+realized gain or loss account, in an entry of the application. Unapplying books the mirror. Documents in
+the company currency need none of this: their functional amounts are their amounts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from decimal import Decimal
+
+from creditmemo.domain.chart import AccountRole
+from creditmemo.domain.fx import BookedSide, FxAccounts, realized_entry, relief
+from creditmemo.domain.money import Money
+from creditmemo.domain.settlement import Application, Party
+from creditmemo.ids import new_id
+from creditmemo.store.uow import UnitOfWork
+
+
+def realize(
+    uow: UnitOfWork, source: Party, apps: Sequence[Application], targets: Mapping[str, Party]
+) -> list[Application]:
+    """Decide each application's functional reliefs (in order: a request's allocations share the source) and
+    queue the entry of any difference. Call before the applications are written. ``source`` and ``targets``
+    carry what was open on each document before these applications."""
+    if not apps:
+        return []
+    company = uow.companies.get(apps[0].company_id)
+    functional = company.functional_currency
+    if source.currency == functional:
+        return list(apps)
+    accounts = FxAccounts(
+        company.account(AccountRole.AR), company.account(AccountRole.FX_GAIN), company.account(AccountRole.FX_LOSS)
+    )
+    opened = {source.id: source.open_amount, **{t.id: t.open_amount for t in targets.values()}}
+    taken: dict[str, Money] = {}  # functional reliefs of this request's earlier applications, per document
+
+    def side(party: Party, role: str, amount: Money) -> BookedSide:
+        before = opened[party.id]
+        remainder = None
+        if amount == before:
+            in_db = uow.journal.functional_ar_open(
+                company.id,
+                party.id,
+                side=role,
+                ar_account=accounts.ar,
+                rate=party.exchange_rate,
+                currency=party.currency,
+                functional_currency=functional,
+            )
+            remainder = in_db - taken.get(party.id, Money.zero(functional))
+        return BookedSide(party.exchange_rate, before, remainder)
+
+    result = []
+    for app in apps:
+        target = targets[app.target_id]
+        source_relief = relief(app.amount, side(source, "source", app.amount), functional)
+        target_relief = relief(app.amount, side(target, "target", app.amount), functional)
+        for party, amount in ((source, source_relief), (target, target_relief)):
+            taken[party.id] = taken.get(party.id, Money.zero(functional)) + amount
+            opened[party.id] = opened[party.id] - app.amount
+        entry = realized_entry(
+            entry_id=new_id("je"),
+            company_id=company.id,
+            on=app.applied_on,
+            application_id=app.id,
+            customer_id=app.customer_id,
+            amount=app.amount,
+            source_relief=source_relief,
+            target_relief=target_relief,
+            accounts=accounts,
+            rate=target.exchange_rate,
+            description=f"Exchange difference: {source.number} applied to {target.number}",
+        )
+        if entry is not None:
+            uow.journal.add(entry, uow.now())
+        result.append(
+            replace(
+                app, functional_source_minor=source_relief.to_minor(), functional_target_minor=target_relief.to_minor()
+            )
+        )
+    return result
+
+
+def reverse(uow: UnitOfWork, app: Application, *, target_rate: Decimal) -> None:
+    """An unapplication books the mirror of the application's exchange difference (if it had one), dated
+    the day of the unapplication."""
+    if app.functional_source_minor is None or app.functional_target_minor is None:
+        return
+    if app.functional_source_minor == app.functional_target_minor:
+        return
+    company = uow.companies.get(app.company_id)
+    functional = company.functional_currency
+    entry = realized_entry(
+        entry_id=new_id("je"),
+        company_id=company.id,
+        on=uow.now().date(),
+        application_id=app.id,
+        customer_id=app.customer_id,
+        amount=app.amount,
+        source_relief=Money.from_minor(app.functional_source_minor, functional),
+        target_relief=Money.from_minor(app.functional_target_minor, functional),
+        accounts=FxAccounts(
+            company.account(AccountRole.AR), company.account(AccountRole.FX_GAIN), company.account(AccountRole.FX_LOSS)
+        ),
+        rate=target_rate,
+        reverse=True,
+        description="Exchange difference reversed: application unapplied",
+    )
+    if entry is not None:
+        uow.journal.add(entry, uow.now())
