@@ -5,9 +5,12 @@ leaves zero functional AR; the reconciliation checks functional AR per customer.
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from decimal import Decimal
 from typing import Any
+
+import pytest
 
 from creditmemo.domain.ledger import JournalEntry, JournalLine
 from creditmemo.domain.money import Money
@@ -208,3 +211,45 @@ def test_reconciliation_fails_on_a_functional_residual(db: Database, tenant: Ten
     books = reconciled(tenant)
     assert not books["ok"]
     assert any("Ironclad GmbH" in p and "50.00 USD" in p for p in books["problems"]), books["problems"]
+
+
+def test_payments_at_different_rates_racing_for_one_invoice_leave_zero_functional_ar(
+    db: Database, tenant: Tenant
+) -> None:
+    """PostgreSQL, real concurrency: four payments at four rates each apply 250.00 EUR to one invoice of
+    1,000.00 at 1.10 at the same moment. Whichever settles it last takes the exact remainder under the invoice's
+    lock: the losses and gains add up to the booked difference, no residual, no deadlock."""
+    if not db.postgres:
+        pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
+    customer = tenant.customer("EUR", name="Ironclad GmbH")
+    invoice = eur_invoice(tenant, customer["id"], "1.1001")  # booked 1,100.10 USD
+    rates = ("1.0503", "1.1207", "1.0999", "1.1333")
+    payments = [eur_payment(tenant, customer["id"], rate, "250.00") for rate in rates]
+    results: list[Any] = []
+    barrier = threading.Barrier(len(payments))
+
+    def go(payment: dict[str, Any]) -> None:
+        barrier.wait(10)
+        body = {"allocations": [{"invoice_id": invoice["id"], "amount": "250.00"}]}
+        results.append(tenant.post(f"/v1/payments/{payment['id']}/applications", body))
+
+    threads = [threading.Thread(target=go, args=(p,)) for p in payments]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert sorted(r.status_code for r in results) == [201] * 4, [r.text for r in results]
+    assert tenant.ok(tenant.get(f"/v1/invoices/{invoice['id']}"))["amount_due"] == "0.00"
+    net_loss = sum(
+        Decimal(ln["functional_debit"]) - Decimal(ln["functional_credit"])
+        for r in results
+        for e in entries_of(tenant, r.json()[0]["id"])
+        for ln in e["lines"]
+        if ln["account"] in (GAIN, LOSS)
+    )
+    # each payment's booked USD, rounded half-up once: 262.58 + 280.18 + 274.98 + 283.33
+    received = sum(Money.rounded(Decimal("250.00") * Decimal(rate), "USD").amount for rate in rates)
+    assert received == Decimal("1101.07")
+    assert net_loss == Decimal("1100.10") - received  # a net gain of 0.97
+    books = reconciled(tenant)
+    assert books["ok"], books["problems"]
