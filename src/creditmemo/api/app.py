@@ -14,7 +14,18 @@ from fastapi.openapi.utils import get_openapi
 import creditmemo
 from creditmemo.api import problems
 from creditmemo.api.deps import EdgeMiddleware, KeyCache
-from creditmemo.api.routes import automatic, customers, invoices, ledger, memos, payments, reports, settings, users
+from creditmemo.api.routes import (
+    automatic,
+    customers,
+    exchange_rates,
+    invoices,
+    ledger,
+    memos,
+    payments,
+    reports,
+    settings,
+    users,
+)
 from creditmemo.config import Settings
 from creditmemo.services import idempotency
 from creditmemo.store.uow import Database
@@ -77,6 +88,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         reports.router,
         settings_router(),
         automatic.router,
+        exchange_rates.router,
         users.router,
     ):
         v1.include_router(router)

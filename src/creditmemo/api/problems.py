@@ -36,6 +36,7 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
     "over_credit": (422, "Credit exceeds what was invoiced"),
     "insufficient_available": (422, "Not enough available"),
     "currency_mismatch": (422, "Currencies differ"),
+    "rate_missing": (422, "No exchange rate for the date"),
     "customer_mismatch": (422, "Documents belong to different customers"),
     "over_refund": (422, "Refund exceeds what is available"),
     "refund_limit": (422, "Refund beyond where the money came in"),
@@ -237,7 +238,7 @@ _DESCRIPTIONS: Final = {
     409: "State conflict (`invalid_transition`, `approval_required`, `idempotency_conflict`, `memo_settled`)",
     413: "Body larger than the limit (`payload_too_large`)",
     422: "Invalid input or amount rule (`validation_error`, `over_credit`, `insufficient_available`, "
-    "`currency_mismatch`)",
+    "`currency_mismatch`, `rate_missing`)",
     500: "Internal error (with a request id, never a stack trace)",
 }
 

@@ -92,6 +92,12 @@ class CustomerMismatchError(DomainError):
     code = "customer_mismatch"
 
 
+class RateMissingError(DomainError):
+    """No exchange rate on or before the document's date, and none given (issue 15)."""
+
+    code = "rate_missing"
+
+
 class InsufficientAvailableError(DomainError):
     code = "insufficient_available"
 

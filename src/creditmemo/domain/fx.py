@@ -10,11 +10,23 @@ functional AR behind (the cents rounding would otherwise strand)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from creditmemo.domain.ledger import JournalEntry, JournalLine
 from creditmemo.domain.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeRate:
+    """One row of a company's rate table: units of the company currency for one unit of ``currency``, from
+    ``day`` until the next row of that currency."""
+
+    currency: str
+    day: date
+    rate: Decimal
+    updated_at: datetime | None = None
+    updated_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,7 @@ class Permission(StrEnum):
     OVERRIDE_REFUND_LIMIT = "override_refund_limit"
     PRINT = "print"
     MANAGE = "manage"  # users, keys, settings
+    SET_RATES = "set_rates"  # the exchange-rate table
     VERIFY_AUDIT = "verify_audit"
 
 
@@ -66,11 +67,12 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.VOID_MEMO,
             P.REFUND,
             P.OVERRIDE_REFUND_LIMIT,
+            P.SET_RATES,
             P.VERIFY_AUDIT,
         }
     ),
     Role.AUDITOR: frozenset({P.READ, P.VERIFY_AUDIT}),
-    Role.ADMIN: frozenset({P.READ, P.MANAGE, P.VERIFY_AUDIT}),
+    Role.ADMIN: frozenset({P.READ, P.MANAGE, P.VERIFY_AUDIT, P.SET_RATES}),
 }
 PRIVILEGES: Final = frozenset({"create_multiline_memo"})
 

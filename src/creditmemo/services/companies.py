@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from creditmemo.domain.chart import DEFAULT_ACCOUNTS, DEFAULT_REASON_CODES, ReasonCode
 from creditmemo.domain.documents import Company
-from creditmemo.domain.errors import FieldError, ValidationFailedError
+from creditmemo.domain.errors import FieldError, RateMissingError, ValidationFailedError
 from creditmemo.domain.money import parse_currency
 from creditmemo.ids import new_id
 from creditmemo.services import audit
@@ -98,13 +99,34 @@ def add_reason_code(
     return reason
 
 
-def rate_for(currency: str, company: Company, given: object, field: str = "exchange_rate") -> Decimal:
-    """The exchange rate to the functional currency: 1 for the functional currency, else required."""
+def rate_for(
+    currency: str,
+    company: Company,
+    given: object,
+    field: str = "exchange_rate",
+    *,
+    uow: UnitOfWork | None = None,
+    on: date | None = None,
+) -> Decimal:
+    """The exchange rate to the functional currency: 1 for the functional currency; else the one given, or
+    (with ``uow`` and the document's date ``on``) the company's rate of that date (issue 15); none is
+    ``rate_missing`` naming the currency and the date."""
     from creditmemo.domain.money import parse_decimal
 
     if given is None:
         if currency == company.functional_currency:
             return Decimal(1)
+        if uow is not None and on is not None:
+            rate = uow.rates.rate_on(company.id, currency, on)
+            if rate is not None:
+                return rate
+            raise RateMissingError(
+                f"No {currency} rate on or before {on}: set one (PUT /v1/exchange-rates/{currency}/{on}) or give "
+                f"{field}.",
+                field=field,
+                currency=currency,
+                date=str(on),
+            )
         raise ValidationFailedError.single(
             field, f"An exchange rate from {currency} to {company.functional_currency} is required.", "required"
         )

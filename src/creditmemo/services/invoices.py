@@ -54,7 +54,7 @@ def issue_invoice(
     )
     if due < issued:
         raise ValidationFailedError.single("due_date", "The due date is before the issue date.", "out_of_range")
-    rate = rate_for(cur, company, exchange_rate)
+    rate = rate_for(cur, company, exchange_rate, uow=uow, on=issued)
     built = build_invoice_lines(lines, cur, company.account(AccountRole.REVENUE), new_id)
     # Account credit that goes to this invoice on its own (issue 11), locked before the number (step 1).
     credit = account_credit.lock_for_new_invoice(uow, actor, customer.id, customer.auto_apply_credit, cur, issued)

@@ -365,6 +365,19 @@ payments = Table(
     Index("ix_payments_company_customer", "company_id", "customer_id"),
 )
 
+exchange_rates = Table(
+    "exchange_rates",
+    metadata,
+    # A company's rate table (issue 15): the rate of a day is the latest on or before it.
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("rate_date", Date, nullable=False),
+    Column("rate", ExactDecimal, nullable=False),  # units of the company currency for one unit of ``currency``
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", ID),
+    PrimaryKeyConstraint("company_id", "currency", "rate_date"),
+)
+
 applications = Table(
     "applications",
     metadata,

@@ -33,6 +33,7 @@ from creditmemo.store.repositories.invoices import InvoiceRepository
 from creditmemo.store.repositories.journal import JournalRepository
 from creditmemo.store.repositories.memos import MemoRepository
 from creditmemo.store.repositories.payments import PaymentRepository
+from creditmemo.store.repositories.rates import ExchangeRateRepository
 from creditmemo.store.repositories.refunds import RefundRepository
 from creditmemo.store.repositories.reports import ReportQueries
 from creditmemo.store.sealer import BackgroundSealer, seal_pending
@@ -155,6 +156,7 @@ class UnitOfWork:
         self.applications = ApplicationRepository(conn, row_locks=locks)
         self.payments = PaymentRepository(conn, row_locks=locks)
         self.refunds = RefundRepository(conn)
+        self.rates = ExchangeRateRepository(conn)
         self.reports = ReportQueries(conn)
         self.approvals = ApprovalRepository(conn)
         self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id, numbers=self.numbers)

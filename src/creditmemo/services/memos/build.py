@@ -107,14 +107,15 @@ def check_invoice_currency(invoice: Invoice, currency: object) -> None:
 
 
 def standalone_currency(
-    company: Company, customer_currency: str, currency: object, exchange_rate: object
+    uow: UnitOfWork, company: Company, customer_currency: str, currency: object, exchange_rate: object, on: date
 ) -> tuple[str, Decimal]:
+    """The currency (the customer's) and the rate: given, or the company's rate of ``on`` (issue 15)."""
     cur = parse_currency(currency)
     if cur != customer_currency:
         raise CurrencyMismatchError(
             f"The customer is billed in {customer_currency}, not {cur}.", field="currency", expected=customer_currency
         )
-    return cur, rate_for(cur, company, exchange_rate)
+    return cur, rate_for(cur, company, exchange_rate, uow=uow, on=on)
 
 
 def new_memo(

@@ -225,7 +225,6 @@ def build_free_memo(
             raise CustomerMismatchError("The invoice belongs to another customer.", field="invoice_id")
         build.check_invoice_currency(invoice, currency)
         exchange_rate = invoice.exchange_rate if exchange_rate is None else exchange_rate
-    cur, rate = build.standalone_currency(company, customer.currency, currency, exchange_rate)
     head = build.header(
         uow,
         actor,
@@ -236,6 +235,7 @@ def build_free_memo(
         issue_date=issue_date,
         auto_apply=auto_apply,
     )
+    cur, rate = build.standalone_currency(uow, company, customer.currency, currency, exchange_rate, head.issue_date)
     built = build.free_lines(uow, actor.company_id, lines, cur, kind)
     build.check_line_privilege(actor, len(built))
     return build.new_memo(

@@ -3,6 +3,8 @@ Applying it to invoices is `applications.apply_credit(source_type="payment")`.""
 
 from __future__ import annotations
 
+from datetime import date
+
 from creditmemo.domain.errors import CurrencyMismatchError, FieldError, ValidationFailedError
 from creditmemo.domain.money import Money, parse_amount, parse_currency
 from creditmemo.domain.posting_rules import cash_entry
@@ -63,7 +65,9 @@ def record_payment(
             expected=customer.currency,
         )
     money = parse_amount(amount, cur, "amount", positive=True)
-    rate = rate_for(cur, company, exchange_rate)
+    received = values["received_on"]
+    assert isinstance(received, date)  # parsed above
+    rate = rate_for(cur, company, exchange_rate, uow=uow, on=received)
     zero = Money.zero(cur)
     payment = Payment(
         id=new_id("pay"),
