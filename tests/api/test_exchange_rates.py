@@ -138,3 +138,64 @@ def test_another_company_never_sees_the_rates(tenant: Tenant, other: Tenant) -> 
     assert other.ok(other.get("/v1/exchange-rates"))["data"] == []
     other_customer = eur_customer(other)
     assert_problem(invoice(other, other_customer, "2026-03-05"), 422, "rate_missing", field="exchange_rate")
+
+
+def test_fx_exposure_revalues_open_items_at_the_rate_of_as_of(tenant: Tenant) -> None:
+    """Open EUR: an invoice of 1,000.00 at 1.10 less an unused payment of 200.00 at 1.05 = 800.00 EUR booked at
+    890.00 USD; at the table's 1.20 of 2026-03-31 that is 960.00, an unrealized gain of 70.00. A currency with
+    no rate yet is listed without a revaluation. Nothing is booked."""
+    customer = eur_customer(tenant)
+    tenant.ok(invoice(tenant, customer, "2026-03-02", exchange_rate="1.10"), 201)
+    tenant.ok(
+        tenant.post(
+            "/v1/payments",
+            {
+                "customer_id": customer,
+                "amount": "200.00",
+                "currency": "EUR",
+                "exchange_rate": "1.05",
+                "received_on": "2026-03-20",
+                "method": "wire",
+            },
+        ),
+        201,
+    )
+    gbp = tenant.customer("GBP", name="Sheffield Ltd")["id"]
+    tenant.ok(
+        tenant.post(
+            "/v1/invoices",
+            {
+                "customer_id": gbp,
+                "currency": "GBP",
+                "exchange_rate": "1.27",
+                "issue_date": "2026-03-03",
+                "lines": [{"description": "Tooling", "quantity": "1", "unit_price": "100.00"}],
+            },
+        ),
+        201,
+    )
+    tenant.invoice()  # home currency: not exposure
+    tenant.ok(put(tenant, "EUR", "2026-03-31", "1.20"))
+    entries_before = len(tenant.ok(tenant.get("/v1/journal-entries?limit=100"))["data"])
+
+    report = tenant.ok(tenant.get("/v1/reports/fx-exposure?as_of=2026-03-31", role="auditor"))
+    assert (report["as_of"], report["functional_currency"]) == ("2026-03-31", "USD")
+    eur, gbp_row = report["currencies"]
+    assert eur == {
+        "currency": "EUR",
+        "open": "800.00",
+        "booked": "890.00",
+        "rate": "1.2",
+        "revalued": "960.00",
+        "unrealized": "70.00",
+    }
+    assert (gbp_row["currency"], gbp_row["open"], gbp_row["booked"], gbp_row["rate"]) == (
+        "GBP",
+        "100.00",
+        "127.00",
+        None,
+    )
+    assert len(tenant.ok(tenant.get("/v1/journal-entries?limit=100"))["data"]) == entries_before
+    early = tenant.ok(tenant.get("/v1/reports/fx-exposure?as_of=2026-03-10"))["currencies"]
+    assert [(c["currency"], c["open"]) for c in early] == [("EUR", "1000.00"), ("GBP", "100.00")]  # payment later
+    assert_problem(tenant.get("/v1/reports/fx-exposure?as_of=soon"), 422, "validation_error", field="as_of")

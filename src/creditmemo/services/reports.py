@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.errors import ValidationFailedError
@@ -327,6 +328,49 @@ def trial_balance(uow: UnitOfWork, actor: Actor, *, as_of: object = None) -> Tri
         money(sum(r.debit.to_minor() for r in rows), cur),
         money(sum(r.credit.to_minor() for r in rows), cur),
     )
+
+
+# foreign-currency exposure (issue 15) ---------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FxExposureRow:
+    currency: str
+    open: Money  # net open AR in the currency: receivables less unused credits and payments
+    booked: Money  # the same at the rates the documents were booked at (company currency)
+    rate: Decimal | None  # the table's rate of as_of (None: no rate on or before it)
+    revalued: Money | None
+    unrealized: Money | None  # revalued - booked: a gain when positive
+
+
+@dataclass(frozen=True, slots=True)
+class FxExposure:
+    as_of: date
+    functional_currency: str
+    currencies: tuple[FxExposureRow, ...]
+
+
+def fx_exposure(uow: UnitOfWork, actor: Actor, *, as_of: object) -> FxExposure:
+    """Open foreign-currency AR at booked rates against the rate table's rate of ``as_of``, per currency: the
+    unrealized exchange difference a revaluation would show. A report: nothing is booked."""
+    authorize(actor, Permission.READ)
+    day = parse_date(as_of, "as_of")
+    functional = uow.companies.get(actor.company_id).functional_currency
+    open_minor: dict[str, int] = {}
+    booked: dict[str, Money] = {}
+    for r in uow.reports.open_foreign_items(actor.company_id, functional, day):
+        cur = r["currency"]
+        item = money(int(r["open"]), cur)
+        open_minor[cur] = open_minor.get(cur, 0) + int(r["open"])
+        at_booked = Money.rounded(item.amount * Decimal(r["exchange_rate"]), functional)
+        booked[cur] = booked.get(cur, Money.zero(functional)) + at_booked
+    rows = []
+    for cur in sorted(open_minor):
+        net = money(open_minor[cur], cur)
+        rate = uow.rates.rate_on(actor.company_id, cur, day)
+        revalued = None if rate is None else Money.rounded(net.amount * rate, functional)
+        rows.append(
+            FxExposureRow(cur, net, booked[cur], rate, revalued, None if revalued is None else revalued - booked[cur])
+        )
+    return FxExposure(day, functional, tuple(rows))
 
 
 # reconciliation -------------------------------------------------------------------------------

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
-from creditmemo.api.schemas.common import Out
+from creditmemo.api.schemas.common import Out, dec, money
 from creditmemo.api.schemas.reports import AgingOut, RegisterOut, TrialBalanceOut, plain
+from creditmemo.domain.money import Money
 from creditmemo.services import reports
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -73,3 +75,50 @@ class ReconciliationOut(Out):
 )
 def reconciliation(ctx: Reader):  # type: ignore[no-untyped-def]
     return ctx.read(lambda uow: ReconciliationOut.model_validate(plain(reports.reconcile(uow, ctx.actor))))
+
+
+class FxExposureRowOut(Out):
+    currency: str
+    open: str
+    booked: str
+    rate: str | None
+    revalued: str | None
+    unrealized: str | None
+
+
+class FxExposureOut(Out):
+    object: str = "fx_exposure"
+    as_of: str
+    functional_currency: str
+    currencies: list[FxExposureRowOut]
+
+    @classmethod
+    def of(cls, r: reports.FxExposure) -> FxExposureOut:
+        def amount(m: Money | None) -> str | None:
+            return None if m is None else money(m)
+
+        return cls(
+            as_of=r.as_of.isoformat(),
+            functional_currency=r.functional_currency,
+            currencies=[
+                FxExposureRowOut(
+                    currency=c.currency,
+                    open=money(c.open),
+                    booked=money(c.booked),
+                    rate=dec(c.rate),
+                    revalued=amount(c.revalued),
+                    unrealized=amount(c.unrealized),
+                )
+                for c in r.currencies
+            ],
+        )
+
+
+@router.get(
+    "/fx-exposure",
+    response_model=FxExposureOut,
+    responses=problems(403),
+    summary="Open foreign-currency AR at booked rates and at the rate of as_of: the unrealized difference",
+)
+def fx_exposure(ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])]) -> Response:
+    return ctx.read(lambda uow: FxExposureOut.of(reports.fx_exposure(uow, ctx.actor, as_of=as_of)))

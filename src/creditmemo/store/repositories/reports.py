@@ -333,6 +333,59 @@ class ReportQueries:
             rows.append({"id": None, "name": None, "balance_minor": 0, "ledger": int(orphans)})
         return rows
 
+    def open_foreign_items(self, company_id: str, functional_currency: str, as_of: date) -> list[Row]:
+        """Every open document in another currency than the company's, dated on or before ``as_of``, with its
+        open amount signed as AR (+ receivable, - credit) and its booked rate (today's running totals, as the
+        aging report)."""
+        i, m, p = invoices.c, memos.c, payments.c
+        parts = [
+            select(
+                i.currency,
+                (i.total_minor - i.amount_credited_minor - i.amount_paid_minor).label("open"),
+                i.exchange_rate,
+            ).where(
+                i.company_id == company_id,
+                i.status == "issued",
+                i.issue_date <= as_of,
+                i.currency != functional_currency,
+                i.total_minor > i.amount_credited_minor + i.amount_paid_minor,
+            ),
+            select(m.currency, (m.total_minor - m.amount_applied_minor).label("open"), m.exchange_rate).where(
+                m.company_id == company_id,
+                m.kind == "debit",
+                m.status == "posted",
+                m.issue_date <= as_of,
+                m.currency != functional_currency,
+                m.total_minor > m.amount_applied_minor,
+            ),
+            select(
+                m.currency,
+                (m.amount_applied_minor + m.amount_refunded_minor - m.total_minor).label("open"),
+                m.exchange_rate,
+            ).where(
+                m.company_id == company_id,
+                m.kind == "credit",
+                m.status == "posted",
+                m.issue_date <= as_of,
+                m.currency != functional_currency,
+                m.total_minor > m.amount_applied_minor + m.amount_refunded_minor,
+            ),
+            select(
+                p.currency,
+                (p.amount_applied_minor + p.amount_refunded_minor - p.amount_minor).label("open"),
+                p.exchange_rate,
+            ).where(
+                p.company_id == company_id,
+                p.received_on <= as_of,
+                p.currency != functional_currency,
+                p.amount_minor > p.amount_applied_minor + p.amount_refunded_minor,
+            ),
+        ]
+        rows: list[Row] = []
+        for part in parts:
+            rows += self.conn.execute(part).mappings().all()
+        return rows
+
     def functional_ar_residuals(self, company_id: str, ar_account: str) -> list[Row]:
         """Customers with nothing open (every invoice and debit memo settled, every credit memo and payment used)
         whose AR still holds a functional amount: an exchange difference left in AR instead of realized
