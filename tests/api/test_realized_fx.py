@@ -253,3 +253,19 @@ def test_payments_at_different_rates_racing_for_one_invoice_leave_zero_functiona
     assert net_loss == Decimal("1100.10") - received  # a net gain of 0.97
     books = reconciled(tenant)
     assert books["ok"], books["problems"]
+
+
+def test_a_refund_that_uses_up_a_payment_clears_the_cents(tenant: Tenant) -> None:
+    """100.01 EUR received at 1.3337 (133.38 USD): 50.00 paid an invoice (66.69), the 50.01 left refunded at
+    the payment's rate (66.70 in cash). The cent the roundings leave is a realized loss, not a residual."""
+    customer = tenant.customer("EUR", name="Ironclad GmbH")
+    invoice = eur_invoice(tenant, customer["id"], "1.3337", "50.00")
+    payment = eur_payment(tenant, customer["id"], "1.3337", "100.01")
+    apply(tenant, f"/v1/payments/{payment['id']}", invoice["id"], "50.00")
+    refund = tenant.ok(tenant.post(f"/v1/payments/{payment['id']}/refunds", {"amount": "50.01", "method": "wire"}), 201)
+    clearing = [e for e in entries_of(tenant, refund["id"]) if e["kind"] == "fx"]
+    assert [lines(e) for e in clearing] == [
+        [(AR, "0.00", "0.00", "0.00", "0.01"), (LOSS, "0.00", "0.00", "0.01", "0.00")]
+    ]
+    books = reconciled(tenant)
+    assert books["ok"], books["problems"]

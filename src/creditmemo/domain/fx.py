@@ -118,3 +118,49 @@ def realized_entry(
         lines=tuple(journal_lines),
         description=description,
     )
+
+
+def clearing_entry(
+    *,
+    entry_id: str,
+    company_id: str,
+    on: date,
+    source_type: str,
+    source_id: str,
+    customer_id: str,
+    currency: str,
+    credit_left: Money,
+    accounts: FxAccounts,
+    rate: Decimal,
+    description: str = "",
+) -> JournalEntry | None:
+    """A credit source used up in its own currency (a refund took the rest of it) that still holds functional AR:
+    ``credit_left`` (positive: a credit balance remains, negative: more was paid out than booked) is cleared
+    against the realized gain or loss; nothing in the document currency."""
+    if not credit_left:
+        return None
+    zero, f_zero = Money.zero(currency), Money.zero(credit_left.currency)
+    size = credit_left if credit_left.is_positive() else -credit_left
+    if credit_left.is_positive():  # AR keeps a credit: debit it away, a gain
+        lines = (
+            JournalLine(accounts.ar, zero, zero, size, f_zero, customer_id),
+            JournalLine(accounts.gain, zero, zero, f_zero, size),
+        )
+    else:  # AR keeps a debit: credit it away, a loss
+        lines = (
+            JournalLine(accounts.ar, zero, zero, f_zero, size, customer_id),
+            JournalLine(accounts.loss, zero, zero, size, f_zero),
+        )
+    return JournalEntry(
+        id=entry_id,
+        company_id=company_id,
+        date=on,
+        source_type=source_type,
+        source_id=source_id,
+        kind="fx",
+        currency=currency,
+        functional_currency=credit_left.currency,
+        exchange_rate=rate,
+        lines=lines,
+        description=description,
+    )

@@ -75,16 +75,18 @@ def _record_oldest_first(
     uow: UnitOfWork, actor: Actor, sources: Sequence[Party], targets: Sequence[Party], on: date
 ) -> list[Application]:
     apps: list[Application] = []
+    plan = oldest_first(sources, targets)
+    left = {t.id: t for t in targets}  # what each target still has due when the next source comes to it
     for source in sources:
         parsed = [
-            ParsedAllocation(TargetType.INVOICE, target.id, amount)
-            for s, target, amount in oldest_first(sources, targets)
-            if s.id == source.id
+            ParsedAllocation(TargetType.INVOICE, target.id, amount) for s, target, amount in plan if s.id == source.id
         ]
         if parsed:
             apps += record_applications(
-                uow, actor, SourceType.CREDIT_MEMO, source, parsed, on, targets={t.id: t for t in targets}, auto=True
+                uow, actor, SourceType.CREDIT_MEMO, source, parsed, on, targets=dict(left), auto=True
             )
+            for a in parsed:
+                left[a.target_id] = replace(left[a.target_id], open_amount=left[a.target_id].open_amount - a.amount)
     return apps
 
 

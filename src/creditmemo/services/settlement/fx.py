@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 
 from creditmemo.domain.chart import AccountRole
-from creditmemo.domain.fx import BookedSide, FxAccounts, realized_entry, relief
+from creditmemo.domain.fx import BookedSide, FxAccounts, clearing_entry, realized_entry, relief
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import Application, Party
 from creditmemo.ids import new_id
@@ -107,6 +108,53 @@ def reverse(uow: UnitOfWork, app: Application, *, target_rate: Decimal) -> None:
         rate=target_rate,
         reverse=True,
         description="Exchange difference reversed: application unapplied",
+    )
+    if entry is not None:
+        uow.journal.add(entry, uow.now())
+
+
+def clear_used_up_source(
+    uow: UnitOfWork,
+    *,
+    company_id: str,
+    source_id: str,
+    customer_id: str,
+    refund_id: str,
+    paid_out: Money,
+    rate: Decimal,
+    on: date,
+    description: str,
+) -> None:
+    """A refund that takes the rest of a foreign-currency credit source: its cash entry relieves AR at the
+    source's rate, rounded; what that leaves of the source's functional AR (cents) is cleared to the realized
+    gain or loss, so a used-up source leaves zero functional AR. Call before the refund's own entry is added."""
+    company = uow.companies.get(company_id)
+    functional = company.functional_currency
+    if paid_out.currency == functional:
+        return
+    remainder = uow.journal.functional_ar_open(
+        company_id,
+        source_id,
+        side="source",
+        ar_account=company.account(AccountRole.AR),
+        rate=rate,
+        currency=paid_out.currency,
+        functional_currency=functional,
+    )
+    entry = clearing_entry(
+        entry_id=new_id("je"),
+        company_id=company_id,
+        on=on,
+        source_type="refund",
+        source_id=refund_id,
+        customer_id=customer_id,
+        currency=paid_out.currency,
+        credit_left=remainder - Money.rounded(paid_out.amount * rate, functional),
+        accounts=FxAccounts(
+            company.account(AccountRole.AR), company.account(AccountRole.FX_GAIN), company.account(AccountRole.FX_LOSS)
+        ),
+        rate=rate,
+        description=description,
     )
     if entry is not None:
         uow.journal.add(entry, uow.now())

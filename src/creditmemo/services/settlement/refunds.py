@@ -13,6 +13,7 @@ from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.invoices import parse_date
+from creditmemo.services.settlement import fx
 from creditmemo.services.settlement.payments import text_field
 from creditmemo.store import numbering
 from creditmemo.store.mapping import money
@@ -83,6 +84,18 @@ def refund(
         created_at=now,
     )
     uow.refunds.add(result)
+    if value == available:  # the rest of the source: no functional cents may stay behind (issue 15)
+        fx.clear_used_up_source(
+            uow,
+            company_id=actor.company_id,
+            source_id=source_id,
+            customer_id=customer_id,
+            refund_id=result.id,
+            paid_out=value,
+            rate=rate,
+            on=on,
+            description=f"Exchange difference: refund {result.number} used up {number}",
+        )
     uow.journal.add(
         cash_entry(
             company=company,
