@@ -21,6 +21,7 @@ from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.settings import auto_apply_credit
 from creditmemo.services.settlement.applications import (
     invoice_party,
+    invoice_target,
     memo_party,
     memo_source,
     new_applications,
@@ -102,15 +103,7 @@ def lock_for_new_invoice(
 def apply_to_new_invoice(uow: UnitOfWork, actor: Actor, invoice: Invoice, sources: Sources) -> list[Application]:
     if not sources.parties:
         return []
-    target = Party(
-        "invoice",
-        invoice.id,
-        invoice.number,
-        invoice.customer_id,
-        invoice.currency,
-        invoice.amount_due,
-        invoice.exchange_rate,
-    )
+    target = invoice_target(invoice)
     return _record_oldest_first(uow, actor, sources.parties, [target], invoice.issue_date)
 
 

@@ -110,7 +110,18 @@ def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice,
     if not memo.auto_apply or invoice.status != "issued":
         return None
     source = memo_source(memo, memo.amount_available)
-    target = Party(
+    target = invoice_target(invoice)
+    amount = source.open_amount.min(target.open_amount)
+    if not amount.is_positive():
+        return None
+    parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
+    check_allocations(source, parsed, {target.id: target})
+    return new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
+
+
+def invoice_target(invoice: Invoice) -> Party:
+    """An invoice as the target of applications, with its amount due."""
+    return Party(
         "invoice",
         invoice.id,
         invoice.number,
@@ -119,12 +130,6 @@ def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice,
         invoice.amount_due,
         invoice.exchange_rate,
     )
-    amount = source.open_amount.min(target.open_amount)
-    if not amount.is_positive():
-        return None
-    parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
-    check_allocations(source, parsed, {target.id: target})
-    return new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
 
 
 def memo_source(memo: Memo, open_amount: Money) -> Party:

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from creditmemo.domain.chart import AccountRole
+from creditmemo.domain.documents import Company
 from creditmemo.domain.fx import BookedSide, FxAccounts, clearing_entry, realized_entry, relief
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import Application, Party
@@ -31,9 +32,7 @@ def realize(
     functional = company.functional_currency
     if source.currency == functional:
         return list(apps)
-    accounts = FxAccounts(
-        company.account(AccountRole.AR), company.account(AccountRole.FX_GAIN), company.account(AccountRole.FX_LOSS)
-    )
+    accounts = _accounts(company)
     opened = {source.id: source.open_amount, **{t.id: t.open_amount for t in targets.values()}}
     taken: dict[str, Money] = {}  # functional reliefs of this request's earlier applications, per document
 
@@ -102,9 +101,7 @@ def reverse(uow: UnitOfWork, app: Application, *, target_rate: Decimal) -> None:
         amount=app.amount,
         source_relief=Money.from_minor(app.functional_source_minor, functional),
         target_relief=Money.from_minor(app.functional_target_minor, functional),
-        accounts=FxAccounts(
-            company.account(AccountRole.AR), company.account(AccountRole.FX_GAIN), company.account(AccountRole.FX_LOSS)
-        ),
+        accounts=_accounts(company),
         rate=target_rate,
         reverse=True,
         description="Exchange difference reversed: application unapplied",
@@ -136,7 +133,7 @@ def clear_used_up_source(
         company_id,
         source_id,
         side="source",
-        ar_account=company.account(AccountRole.AR),
+        ar_account=_accounts(company).ar,
         rate=rate,
         currency=paid_out.currency,
         functional_currency=functional,
@@ -150,11 +147,15 @@ def clear_used_up_source(
         customer_id=customer_id,
         currency=paid_out.currency,
         credit_left=remainder - Money.rounded(paid_out.amount * rate, functional),
-        accounts=FxAccounts(
-            company.account(AccountRole.AR), company.account(AccountRole.FX_GAIN), company.account(AccountRole.FX_LOSS)
-        ),
+        accounts=_accounts(company),
         rate=rate,
         description=description,
     )
     if entry is not None:
         uow.journal.add(entry, uow.now())
+
+
+def _accounts(company: Company) -> FxAccounts:
+    return FxAccounts(
+        company.account(AccountRole.AR), company.account(AccountRole.FX_GAIN), company.account(AccountRole.FX_LOSS)
+    )
