@@ -118,6 +118,10 @@ class Refund:
     override_reason: str | None = None
     created_by: str | None = None
     created_at: datetime | None = None
+    status: str = "completed"  # completed | reversed (the money came back: issue 17)
+    reversed_on: date | None = None
+    reversal_reason: str | None = None
+    reversed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

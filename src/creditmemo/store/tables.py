@@ -423,6 +423,12 @@ refunds = Table(
     Column("override_reason", Text),
     Column("created_by", ID),
     Column("created_at", UTCDateTime, nullable=False),
+    # Reversed (issue 17): the money came back; the refund stays as the record, marked.
+    Column("status", String(20), nullable=False, server_default="completed"),  # completed | reversed
+    Column("reversed_on", Date),
+    Column("reversal_reason", Text),
+    Column("reversed_by", ID),
+    Column("reversed_at", UTCDateTime),
     PrimaryKeyConstraint("company_id", "id"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     UniqueConstraint("company_id", "number", name="uq_refunds_company_number"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -62,6 +62,16 @@ class ApplicationOut(Out):
         )
 
 
+class RefundReverse(In):
+    """POST /v1/refunds/{id}/reverse: the refund's money came back."""
+
+    model_config = In.model_config | {
+        "json_schema_extra": {"examples": [{"reason": "Transfer returned by the bank: account closed."}]}
+    }
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reversed_on: DateStr | None = None
+
+
 class RefundCreate(In):
     model_config = In.model_config | {
         "json_schema_extra": {"examples": [{"amount": "50.00", "method": "ach", "reference": "ACH-7781"}]}
@@ -87,6 +97,9 @@ class RefundOut(Out):
     refunded_on: date
     override_reason: str | None
     created_at: datetime | None
+    status: Literal["completed", "reversed"]
+    reversed_on: date | None
+    reversal_reason: str | None
 
     @classmethod
     def of(cls, r: Refund) -> RefundOut:
@@ -104,6 +117,9 @@ class RefundOut(Out):
             refunded_on=r.refunded_on,
             override_reason=r.override_reason,
             created_at=r.created_at,
+            status="reversed" if r.status == "reversed" else "completed",
+            reversed_on=r.reversed_on,
+            reversal_reason=r.reversal_reason,
         )
 
 

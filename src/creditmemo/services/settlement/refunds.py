@@ -4,7 +4,10 @@ invoice never beyond what was paid on that invoice; a controller may override wi
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
+from creditmemo.domain.ledger import reverse
 from creditmemo.domain.lifecycle import Status, allowed_actions
 from creditmemo.domain.money import Money, parse_amount
 from creditmemo.domain.posting_rules import cash_entry
@@ -142,3 +145,53 @@ def refund(
 def list_refunds(uow: UnitOfWork, actor: Actor, source_id: str) -> list[Refund]:
     authorize(actor, Permission.READ)
     return uow.refunds.for_source(actor.company_id, source_id)
+
+
+def reverse_refund(uow: UnitOfWork, actor: Actor, refund_id: str, *, reason: object, on: object = None) -> Refund:
+    """The money of a refund came back (issue 17: a returned transfer, a refund made in error): the mirror of
+    its entries dated ``on``, the source's available amount and the customer's balance restored, the refund kept
+    as the record, marked reversed. After it, a memo whose refunds are all reversed can be voided again."""
+    authorize(actor, Permission.REFUND)
+    why = text_field(reason, "reason", 2000, required=True)
+    refund = uow.refunds.get(actor.company_id, refund_id)
+    # Lock order (docs/CONCURRENCY.md): the credit source (step 1), then the refund itself (step 4, like an
+    # application being reversed); the customer's balance is a delta written at commit.
+    if refund.source_type is SourceType.CREDIT_MEMO:
+        uow.applications.lock_memo(actor.company_id, refund.source_id, "credit")
+    else:
+        uow.payments.get(actor.company_id, refund.source_id, for_update=True)
+    refund = uow.refunds.get(actor.company_id, refund_id, for_update=True)
+    if refund.status != "completed":
+        raise InvalidTransitionError(refund.status, "reverse", [], "refund")
+    day = uow.now().date() if on is None else parse_date(on, "reversed_on")
+    if day < refund.refunded_on:
+        raise ValidationFailedError.single(
+            "reversed_on", f"The refund was made on {refund.refunded_on}; it cannot come back before.", "out_of_range"
+        )
+    for entry in uow.journal.for_source(actor.company_id, refund.id):
+        if entry.kind in ("post", "fx"):
+            back = reverse(entry, entry_id=new_id("je"), on=day, kind="reversal")
+            uow.journal.add(replace(back, description=f"Reversal of refund {refund.number}"), uow.now())
+    minor = refund.amount.to_minor()
+    if refund.source_type is SourceType.CREDIT_MEMO:
+        uow.memos.adjust_settlement(actor.company_id, refund.source_id, refunded=-minor)
+        uow.customers.adjust(actor.company_id, refund.customer_id, balance=-minor, available_credit=minor)
+    else:
+        uow.payments.adjust(actor.company_id, refund.source_id, refunded=-minor)
+        uow.customers.adjust(actor.company_id, refund.customer_id, balance=-minor)
+    now = uow.now()
+    uow.refunds.mark_reversed(refund, on=day, reason=str(why), by=actor.user_id, at=now)
+    audit.record(
+        uow,
+        actor,
+        "refund.reversed",
+        "refund",
+        refund.id,
+        {"status": ["completed", "reversed"], "reversed_on": [None, str(day)], "reason": [None, why]},
+    )
+    return replace(refund, status="reversed", reversed_on=day, reversal_reason=str(why), reversed_by=actor.user_id)
+
+
+def get_refund(uow: UnitOfWork, actor: Actor, refund_id: str) -> Refund:
+    authorize(actor, Permission.READ)
+    return uow.refunds.get(actor.company_id, refund_id)

@@ -1,14 +1,17 @@
-"""Refunds: money paid back against a credit memo's or a payment's available amount. Insert-only."""
+"""Refunds: money paid back against a credit memo's or a payment's available amount. Inserted, and marked reversed
+when the money comes back (never deleted)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, update
 
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.settlement import Refund, SourceType
+from creditmemo.store.locking import locked
 from creditmemo.store.mapping import money
 from creditmemo.store.tables import memos, refunds
 
@@ -28,6 +31,10 @@ def refund_from_row(r: Mapping[str, Any]) -> Refund:
         override_reason=r["override_reason"],
         created_by=r["created_by"],
         created_at=r["created_at"],
+        status=r["status"],
+        reversed_on=r["reversed_on"],
+        reversal_reason=r["reversal_reason"],
+        reversed_by=r["reversed_by"],
     )
 
 
@@ -55,12 +62,9 @@ class RefundRepository:
             )
         )
 
-    def get(self, company_id: str, refund_id: str) -> Refund:
-        row = (
-            self.conn.execute(select(refunds).where(refunds.c.company_id == company_id, refunds.c.id == refund_id))
-            .mappings()
-            .first()
-        )
+    def get(self, company_id: str, refund_id: str, *, for_update: bool = False) -> Refund:
+        stmt = select(refunds).where(refunds.c.company_id == company_id, refunds.c.id == refund_id)
+        row = self.conn.execute(locked(stmt) if for_update else stmt).mappings().first()
         if row is None:
             raise NotFoundError("refund", refund_id)
         return refund_from_row(row)
@@ -80,6 +84,13 @@ class RefundRepository:
         )
         return [refund_from_row(r) for r in rows]
 
+    def mark_reversed(self, r: Refund, *, on: date, reason: str, by: str | None, at: datetime) -> None:
+        self.conn.execute(
+            update(refunds)
+            .where(refunds.c.company_id == r.company_id, refunds.c.id == r.id)
+            .values(status="reversed", reversed_on=on, reversal_reason=reason, reversed_by=by, reversed_at=at)
+        )
+
     def refunded_against_invoice(self, company_id: str, invoice_id: str) -> int:
         """Minor units already refunded from credit memos issued from ``invoice_id``."""
         stmt = (
@@ -88,6 +99,7 @@ class RefundRepository:
             .where(
                 refunds.c.company_id == company_id,
                 refunds.c.source_type == "credit_memo",
+                refunds.c.status == "completed",
                 memos.c.company_id == company_id,
                 memos.c.invoice_id == invoice_id,
             )

@@ -447,7 +447,7 @@ class ReportQueries:
         r = refunds
         return (
             select(r.c.source_id.label("doc_id"), func.sum(r.c.amount_minor).label("amount"))
-            .where(r.c.company_id == company_id)
+            .where(r.c.company_id == company_id, r.c.status == "completed")  # a reversed refund gave it back
             .group_by(r.c.source_id)
             .subquery()
         )
