@@ -195,6 +195,8 @@ class Memo:
     incident_reference: str | None = None  # the SLA incident this credit answers
     apply_to_next_invoice: bool = False  # applied to the customer's next invoice, not to its own
     computation: Mapping[str, object] | None = None  # how an automatic credit was computed
+    replaces_id: str | None = None  # void and reissue (seed 001): the voided memo this draft replaces
+    replaced_by_id: str | None = None  # ... and, on the voided memo, the draft that replaces it
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

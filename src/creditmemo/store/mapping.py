@@ -253,6 +253,8 @@ def memo_from_row(row: Row, lines: Sequence[Row]) -> Memo:
         voided_by=row["voided_by"],
         version=row["version"],
         incident_reference=row["incident_reference"],
+        replaces_id=row["replaces_id"],
+        replaced_by_id=row["replaced_by_id"],
         apply_to_next_invoice=bool(row["apply_to_next_invoice"]),
         computation=row["computation"],
         extra={"line_count": row["line_count"]},
@@ -295,6 +297,8 @@ def memo_to_row(m: Memo) -> dict[str, Any]:
         "voided_by": m.voided_by,
         "version": m.version,
         "incident_reference": m.incident_reference,
+        "replaces_id": m.replaces_id,
+        "replaced_by_id": m.replaced_by_id,
         "apply_to_next_invoice": m.apply_to_next_invoice,
         "computation": m.computation,
     }

@@ -254,6 +254,9 @@ memos = Table(
     Column("incident_reference", String(200)),
     Column("apply_to_next_invoice", Boolean, nullable=False, server_default="0"),
     Column("computation", JSON),
+    # Void and reissue (migration 0010): the links between a voided memo and the draft that replaces it.
+    Column("replaces_id", ID),
+    Column("replaced_by_id", ID),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),

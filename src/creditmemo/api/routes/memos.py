@@ -30,7 +30,7 @@ from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services import lists
 from creditmemo.services.invoices import parse_date
-from creditmemo.services.memos import approval, bulk, create, discard, edit, post, read, void
+from creditmemo.services.memos import approval, bulk, create, discard, edit, post, read, reissue, void
 from creditmemo.services.settlement import applications, refunds
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
@@ -279,6 +279,25 @@ def memo_router(kind: MemoKind) -> APIRouter:
         VoidBody,
         "Void a posted memo (reversing entry dated the void date)",
     )
+    if kind is MemoKind.CREDIT:
+
+        @router.post(
+            "/{memo_id}/reissue",
+            status_code=201,
+            response_model=MemoOut,
+            responses=verb,
+            summary="Void a posted memo and create a draft copying its lines (seed 001); both linked",
+        )
+        def reissue_credit_memo(memo_id: MemoId, ctx: Writer, body: VoidBody | None = None) -> Response:
+            given = body if body is not None else VoidBody()
+            return ctx.write(
+                lambda uow: out(
+                    reissue.reissue_memo(uow, ctx.actor, memo_id, reason=given.reason, on=given.void_date)[1]
+                ),
+                status=201,
+                body=given,
+            )
+
     action(
         "discard",
         lambda uow, ctx, mid, b: discard.discard_memo(uow, ctx.actor, mid, reason=b.reason, kind=kind),

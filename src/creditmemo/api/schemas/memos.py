@@ -263,6 +263,8 @@ class MemoOut(Out):
     voided_by: str | None
     version: int
     incident_reference: str | None = Field(None, description="SLA credits: the incident it answers.")
+    replaces_id: str | None = Field(None, description="Void and reissue: the voided memo this one replaces.")
+    replaced_by_id: str | None = Field(None, description="Void and reissue: the memo that replaces this one.")
     apply_to_next_invoice: bool = Field(
         False, description="Applied to the customer's next invoice instead of the invoice it credits."
     )
@@ -310,6 +312,8 @@ class MemoOut(Out):
             voided_by=m.voided_by,
             version=m.version,
             incident_reference=m.incident_reference,
+            replaces_id=m.replaces_id,
+            replaced_by_id=m.replaced_by_id,
             apply_to_next_invoice=m.apply_to_next_invoice,
             computation=dict(m.computation) if m.computation is not None else None,
             lines=[MemoLineOut.of(l) for l in m.lines],

@@ -104,6 +104,14 @@ class MemoRepository:
             )
             self._insert_lines(memo)
 
+    def link_reissue(self, company_id: str, voided_id: str, draft_id: str) -> None:
+        """Void and reissue: the voided memo and its replacement point at each other (links, no amounts: the
+        voided memo's figures never change, rule 4)."""
+        for memo_id, values in ((voided_id, {"replaced_by_id": draft_id}), (draft_id, {"replaces_id": voided_id})):
+            self.conn.execute(
+                update(memos).where(memos.c.company_id == company_id, memos.c.id == memo_id).values(**values)
+            )
+
     def by_incident(self, company_id: str, customer_id: str, incident_reference: str) -> Memo | None:
         """The credit memo answering an SLA incident of a customer (one at most: a unique key says so)."""
         memo_id = self.conn.execute(
