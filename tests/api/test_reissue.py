@@ -3,8 +3,12 @@ names: post -> refund -> void refused -> reverse the refund -> void and reissue 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+import pytest
+
+from creditmemo.store.uow import Database
 from tests.api.conftest import Tenant, assert_problem
 from tests.api.test_refund_reversal import posted_memo
 
@@ -80,3 +84,24 @@ def test_what_cannot_be_reissued_is_refused_and_nothing_is_written(tenant: Tenan
     memos = tenant.ok(tenant.get("/v1/credit-memos?limit=100"))["data"]
     assert len(memos) == 2  # no draft was created by any refusal
     assert all(m["replaced_by_id"] is None for m in memos)
+
+
+def test_two_reissues_of_one_memo_at_once_make_one_draft(db: Database, tenant: Tenant) -> None:
+    if not db.postgres:
+        pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
+    memo = posted_memo(tenant)
+    results: list[Any] = []
+    barrier = threading.Barrier(3)
+
+    def go() -> None:
+        barrier.wait(10)
+        results.append(reissue(tenant, memo["id"], reason="wrong"))
+
+    threads = [threading.Thread(target=go) for _ in range(3)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert sorted(r.status_code for r in results) == [201, 409, 409], [r.text for r in results]
+    drafts = tenant.ok(tenant.get("/v1/credit-memos?status=draft"))["data"]
+    assert [d["replaces_id"] for d in drafts] == [memo["id"]]
