@@ -383,6 +383,30 @@ class TestDocument:
             tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=docx"), 422, "validation_error", field="format"
         )
 
+    def test_sending_is_recorded_with_its_recipient_only_for_a_final_memo(self, tenant: Tenant) -> None:
+        memo = tenant.memo_from(tenant.invoice())
+        body = assert_problem(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/sent", {"recipient": "ap@acme.example"}),
+            409,
+            "invalid_transition",
+        )
+        assert "post" in body["allowed_actions"]
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
+        assert_problem(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/sent", {"recipient": "a\nb"}),
+            422,
+            "validation_error",
+            "recipient",
+        )
+        assert_problem(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/sent", {"recipient": "x"}, role="auditor"), 403, "forbidden"
+        )
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/sent", {"recipient": "ap@acme.example"}))
+        events = tenant.ok(tenant.get(f"/v1/audit-events?entity_id={memo['id']}"))["data"]
+        assert [e["changes"] for e in events if e["action"] == "credit_memo.sent"] == [
+            {"recipient": [None, "ap@acme.example"]}
+        ]
+
     def test_a_draft_is_previewed_never_printed(self, tenant: Tenant) -> None:
         """Seed 004: only a final document is printed; a draft's document is a watermarked preview."""
         memo = tenant.memo_from(tenant.invoice())

@@ -21,6 +21,7 @@ from creditmemo.api.schemas.memos import (
     MemoOut,
     MemoUpdate,
     PostBody,
+    SentBody,
     VoidBody,
 )
 from creditmemo.api.schemas.settlement import ApplicationCreate, ApplicationOut, RefundCreate, RefundOut
@@ -30,7 +31,7 @@ from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services import lists
 from creditmemo.services.invoices import parse_date
-from creditmemo.services.memos import approval, bulk, create, discard, edit, post, read, reissue, void
+from creditmemo.services.memos import approval, bulk, create, discard, edit, post, printing, read, reissue, void
 from creditmemo.services.settlement import applications, refunds
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
@@ -279,6 +280,19 @@ def memo_router(kind: MemoKind) -> APIRouter:
         VoidBody,
         "Void a posted memo (reversing entry dated the void date)",
     )
+    @router.post(
+        "/{memo_id}/sent",
+        response_model=MemoOut,
+        responses=verb,
+        summary="Record that the posted (or void) document was sent, and to whom; a draft is never sent",
+        name=f"sent_{kind}_memo",
+    )
+    def record_sent(memo_id: MemoId, body: SentBody, ctx: Writer) -> Response:
+        return ctx.write(
+            lambda uow: out(printing.record_sent(uow, ctx.actor, memo_id, recipient=body.recipient, kind=kind)),
+            body=body,
+        )
+
     if kind is MemoKind.CREDIT:
 
         @router.post(

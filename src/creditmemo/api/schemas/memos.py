@@ -174,6 +174,11 @@ class PostBody(In):
     date: DateStr | None = Field(None, description="Posting date of the journal entry; default the issue date.")
 
 
+class SentBody(In):
+    model_config = In.model_config | {"json_schema_extra": {"examples": [{"recipient": "ap@ironclad.example"}]}}
+    recipient: Annotated[str, Field(min_length=1, max_length=320)]
+
+
 class VoidBody(In):
     void_date: DateStr | None = None
     reason: Annotated[str, Field(max_length=2000)] | None = None

@@ -9,8 +9,8 @@ from dataclasses import replace
 from typing import Final
 
 from creditmemo.domain.documents import Memo, MemoKind
-from creditmemo.domain.errors import ValidationFailedError
-from creditmemo.domain.lifecycle import Status
+from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
+from creditmemo.domain.lifecycle import Status, allowed_actions
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.store.uow import UnitOfWork
@@ -48,4 +48,24 @@ def mark_printed(uow: UnitOfWork, actor: Actor, memo_id: str, *, fmt: str, kind:
         uow.memos.save(memo)
         changes["print_status"] = ["not_printed", "printed"]
     audit.record(uow, actor, f"{entity}.printed", entity, memo.id, changes)
+    return memo
+
+
+def record_sent(
+    uow: UnitOfWork, actor: Actor, memo_id: str, *, recipient: object, kind: MemoKind | None = None
+) -> Memo:
+    """Record that the document went to a recipient (seed 004: the memo is sent to the customer; the mail itself
+    is not ours to send). Only a final memo is sent; anything else is refused naming its status, and nothing
+    is recorded."""
+    authorize(actor, Permission.PRINT)
+    to = recipient.strip() if isinstance(recipient, str) else ""
+    if not to or len(to) > 320 or any(c in to for c in "\r\n"):
+        raise ValidationFailedError.single(
+            "recipient", "Who received it: an e-mail address or a name (at most 320 characters).", "invalid"
+        )
+    memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    if memo.status not in PRINTED_STATUSES:
+        raise InvalidTransitionError(memo.status, "send", allowed_actions(memo.status), f"{memo.kind} memo")
+    entity = f"{memo.kind}_memo"
+    audit.record(uow, actor, f"{entity}.sent", entity, memo.id, {"recipient": [None, to]})
     return memo
