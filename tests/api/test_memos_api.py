@@ -277,6 +277,35 @@ class TestEditAndLifecycle:
 
 
 class TestDebitMemos:
+    def test_preview_and_bulk_post_exist_for_debit_memos_too(self, tenant: Tenant) -> None:
+        """Issue 17 item 8: POST /v1/debit-memos/preview writes nothing; /v1/debit-memos/bulk-post queues debit
+        memos and refuses a credit memo's id, naming it."""
+        cust = tenant.customer()
+        body = {
+            "customer_id": cust["id"],
+            "currency": "USD",
+            "reason_code": "chargeback",
+            "lines": [{"description": "Charge-back", "quantity": "1", "unit_price": "80.00"}],
+        }
+        preview = tenant.ok(tenant.post("/v1/debit-memos/preview", body))
+        assert (preview["total"], preview["number"]) == ("80.00", None)
+        assert tenant.ok(tenant.get("/v1/debit-memos"))["data"] == []
+        a = tenant.ok(tenant.post("/v1/debit-memos", body), 201)
+        b = tenant.ok(tenant.post("/v1/debit-memos", body), 201)
+        assert a["number"] == "DM-000001"  # the preview took no number
+        credit = tenant.memo_from(tenant.invoice())
+        assert_problem(
+            tenant.post("/v1/debit-memos/bulk-post", {"memo_ids": [a["id"], credit["id"]]}),
+            404,
+            "not_found",
+            field="memo_ids[1]",
+        )
+        queued = tenant.ok(tenant.post("/v1/debit-memos/bulk-post", {"memo_ids": [a["id"], b["id"]]}))
+        assert [m["status"] for m in queued] == ["ready_to_post", "ready_to_post"]
+        assert_problem(
+            tenant.post("/v1/credit-memos/bulk-post", {"memo_ids": [a["id"]]}), 404, "not_found", field="memo_ids[0]"
+        )
+
     def test_same_verbs_and_a_credit_memo_pays_it(self, tenant: Tenant) -> None:
         cust = tenant.customer()
         debit = tenant.ok(
@@ -421,6 +450,35 @@ class TestDocument:
 
 
 class TestPaymentsAndEvents:
+    def test_payments_are_listed_with_filters_and_a_cursor(self, tenant: Tenant, other: Tenant) -> None:
+        """Issue 17 item 8: GET /v1/payments."""
+        acme, zen = tenant.customer(name="Acme")["id"], tenant.customer(name="Zen")["id"]
+        for customer, day in ((acme, "2026-03-01"), (acme, "2026-03-15"), (zen, "2026-03-20")):
+            tenant.ok(
+                tenant.post(
+                    "/v1/payments",
+                    {
+                        "customer_id": customer,
+                        "amount": "10.00",
+                        "currency": "USD",
+                        "received_on": day,
+                        "method": "wire",
+                    },
+                ),
+                201,
+            )
+        everything = tenant.ok(tenant.get("/v1/payments?sort=received_on", role="auditor"))["data"]
+        assert [p["received_on"] for p in everything] == ["2026-03-01", "2026-03-15", "2026-03-20"]
+        first = tenant.ok(tenant.get(f"/v1/payments?customer_id={acme}&limit=1&sort=number"))
+        assert first["has_more"] and [p["number"] for p in first["data"]] == ["PAY-000001"]
+        rest = tenant.ok(
+            tenant.get(f"/v1/payments?customer_id={acme}&sort=number&starting_after={first['next_cursor']}")
+        )
+        assert [p["number"] for p in rest["data"]] == ["PAY-000002"]
+        assert len(tenant.ok(tenant.get("/v1/payments?received_from=2026-03-10&received_to=2026-03-31"))["data"]) == 2
+        assert other.ok(other.get("/v1/payments"))["data"] == []
+        assert_problem(tenant.get("/v1/payments?received_from=soon"), 422, "validation_error", field="received_from")
+
     def test_payment_apply_unapply_refund_and_memo_events(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
         pay = tenant.ok(

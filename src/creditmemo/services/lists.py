@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from creditmemo.domain.documents import Customer, Invoice, Memo, MemoKind
 from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.settlement import Payment
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.invoices import parse_date
 from creditmemo.store.repositories.listing import MAX_LIMIT
@@ -81,3 +82,25 @@ def list_memos(
     return uow.memos.list(
         actor.company_id, kind=kind, filters=filters, sort=sort, starting_after=starting_after, limit=limit
     )
+
+
+def list_payments(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    customer_id: str | None = None,
+    number: str | None = None,
+    received_from: object = None,
+    received_to: object = None,
+    sort: str = "-id",
+    starting_after: str | None = None,
+    limit: int = 20,
+) -> tuple[list[Payment], bool]:
+    authorize(actor, Permission.READ)
+    filters = {
+        "customer_id": customer_id,
+        "number": number,
+        "received_from": _date(received_from, "received_from"),
+        "received_to": _date(received_to, "received_to"),
+    }
+    return uow.payments.page(actor.company_id, filters=filters, sort=sort, starting_after=starting_after, limit=limit)

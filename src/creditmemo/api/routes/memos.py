@@ -430,17 +430,23 @@ def preview_credit_memo(body: CreditMemoCreate, ctx: Writer):  # type: ignore[no
     return ctx.preview(lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=True), preview=True))
 
 
-@credit_router.post(
-    "/bulk-post",
-    response_model=list[MemoOut],
-    responses=extra,
-    name="bulk_post_credit_memos",
-    summary="Queue many memos for posting by the worker (all or nothing)",
-)
-def bulk_post(body: BulkPostBody, ctx: Writer):  # type: ignore[no-untyped-def]
-    return ctx.write(
-        lambda uow: _list(MemoOut, [MemoOut.of(m) for m in bulk.bulk_post(uow, ctx.actor, body.memo_ids)]), body=body
+def _bulk_post_route(router: APIRouter, kind: MemoKind) -> None:
+    @router.post(
+        "/bulk-post",
+        response_model=list[MemoOut],
+        responses=extra,
+        name=f"bulk_post_{kind}_memos",
+        summary=f"Queue many {kind} memos for posting by the worker (all or nothing)",
     )
+    def bulk_post(body: BulkPostBody, ctx: Writer) -> Response:
+        return ctx.write(
+            lambda uow: _list(MemoOut, [MemoOut.of(m) for m in bulk.bulk_post(uow, ctx.actor, body.memo_ids, kind)]),
+            body=body,
+        )
+
+
+_bulk_post_route(credit_router, MemoKind.CREDIT)
+_bulk_post_route(debit_router, MemoKind.DEBIT)
 
 
 @credit_router.post(
@@ -563,6 +569,35 @@ def create_debit_memo(body: DebitMemoCreate, ctx: Writer):  # type: ignore[no-un
         ),
         status=201,
         body=body,
+    )
+
+
+@debit_router.post(
+    "/preview",
+    response_model=MemoOut,
+    responses=extra,
+    name="preview_debit_memo",
+    summary="The debit memo that would be created; nothing is written (no number is taken)",
+)
+def preview_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
+    return ctx.preview(
+        lambda uow: MemoOut.of(
+            create.build_free_memo(
+                uow,
+                ctx.actor,
+                MemoKind.DEBIT,
+                customer_id=body.customer_id,
+                currency=body.currency,
+                reason_code=body.reason_code,
+                invoice_id=body.invoice_id,
+                exchange_rate=body.exchange_rate,
+                memo_text=body.memo,
+                reference=body.reference,
+                issue_date=body.issue_date,
+                lines=free_lines(body.lines),
+            ),
+            preview=True,
+        )
     )
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.routes.memos import _check_allocations, _list
+from creditmemo.api.schemas.common import Page, page
 from creditmemo.api.schemas.settlement import (
     ApplicationCreate,
     ApplicationOut,
@@ -18,7 +20,9 @@ from creditmemo.api.schemas.settlement import (
     RefundOut,
 )
 from creditmemo.domain.settlement import AllocationInput
+from creditmemo.services import lists
 from creditmemo.services.settlement import applications, payments, refunds
+from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/payments", tags=["payments"])
@@ -45,6 +49,34 @@ def record_payment(body: PaymentCreate, ctx: Writer):  # type: ignore[no-untyped
         status=201,
         body=body,
     )
+
+
+@router.get("", response_model=Page[PaymentOut], responses=problems(403), summary="Payments, newest first")
+def list_payments(
+    ctx: Reader,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
+    starting_after: Annotated[str | None, Query(max_length=40)] = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    number: Annotated[str | None, Query(max_length=40)] = None,
+    received_from: Annotated[str | None, Query(max_length=10, examples=["2026-03-01"])] = None,
+    received_to: Annotated[str | None, Query(max_length=10, examples=["2026-03-31"])] = None,
+    sort: Literal["id", "-id", "number", "-number", "received_on", "-received_on", "amount", "-amount"] = "-id",
+) -> Response:
+    def run(uow: UnitOfWork) -> Any:
+        rows, more = lists.list_payments(
+            uow,
+            ctx.actor,
+            customer_id=customer_id,
+            number=number,
+            received_from=received_from,
+            received_to=received_to,
+            sort=sort,
+            starting_after=starting_after,
+            limit=limit,
+        )
+        return page(PaymentOut, [PaymentOut.of(p) for p in rows], more)
+
+    return ctx.read(run)
 
 
 @router.get("/{payment_id}", response_model=PaymentOut, responses=problems(403, 404))

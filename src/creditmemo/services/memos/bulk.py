@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from creditmemo.domain.documents import Memo
+from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.lifecycle import Action, next_status
 from creditmemo.services import audit
@@ -17,10 +17,10 @@ from creditmemo.store.uow import UnitOfWork
 MAX_BULK = 10_000
 
 
-def bulk_post(uow: UnitOfWork, actor: Actor, memo_ids: Sequence[str]) -> list[Memo]:
-    """All or nothing: every memo must be postable (draft needing no approval, or approved); the
-    first that is not fails the whole request, its error naming ``memo_ids[i]``. Memos are locked
-    in id order so two bulk requests over the same memos cannot deadlock."""
+def bulk_post(uow: UnitOfWork, actor: Actor, memo_ids: Sequence[str], kind: MemoKind | None = None) -> list[Memo]:
+    """All or nothing: every memo must be postable (draft needing no approval, or approved) and, when
+    ``kind`` is given, of that kind; the first that is not fails the whole request, its error naming
+    ``memo_ids[i]``. Memos are locked in id order so two bulk requests over the same memos cannot deadlock."""
     authorize(actor, Permission.POST_MEMO)
     if isinstance(memo_ids, (str, bytes)) or not isinstance(memo_ids, Sequence) or not memo_ids:
         raise ValidationFailedError.single("memo_ids", "A non-empty list of memo ids.", "required")
@@ -40,8 +40,8 @@ def bulk_post(uow: UnitOfWork, actor: Actor, memo_ids: Sequence[str]) -> list[Me
     for memo_id in sorted(index):
         try:
             memo = found.get(memo_id)
-            if memo is None:
-                raise NotFoundError("memo", memo_id)
+            if memo is None or (kind is not None and memo.kind is not kind):
+                raise NotFoundError("memo" if kind is None else f"{kind}_memo", memo_id)
             ensure_cleared_for_posting(uow, memo, policy)
             # The same transition and audit event as post.queue_post; the headers are written together below.
             status = next_status(memo.status, Action.QUEUE_POST, f"{memo.kind} memo")

@@ -11,6 +11,7 @@ from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.settlement import Payment
 from creditmemo.store.locking import locked
 from creditmemo.store.mapping import money
+from creditmemo.store.repositories.listing import keyset_page
 from creditmemo.store.tables import payments
 
 
@@ -95,3 +96,35 @@ class PaymentRepository:
                 amount_refunded_minor=payments.c.amount_refunded_minor + refunded,
             )
         )
+
+    def page(
+        self,
+        company_id: str,
+        *,
+        filters: dict[str, object],
+        sort: str = "-id",
+        starting_after: str | None = None,
+        limit: int = 20,
+    ) -> tuple[list[Payment], bool]:
+        """A page of payments (keyset, like every list of /v1)."""
+        c = payments.c
+        where = [
+            col == filters[name]
+            for name, col in (("customer_id", c.customer_id), ("number", c.number))
+            if filters.get(name) is not None
+        ]
+        if filters.get("received_from") is not None:
+            where.append(c.received_on >= filters["received_from"])
+        if filters.get("received_to") is not None:
+            where.append(c.received_on <= filters["received_to"])
+        rows, more = keyset_page(
+            self.conn,
+            payments,
+            company_id,
+            where,
+            sort=sort,
+            starting_after=starting_after,
+            limit=limit,
+            columns={"id": c.id, "number": c.number, "received_on": c.received_on, "amount": c.amount_minor},
+        )
+        return [payment_from_row(r) for r in rows], more
