@@ -1,6 +1,7 @@
 """Browser tests: the real app under uvicorn (a background thread, a free 127.0.0.1 port, a SQLite file
-database) driven by Playwright with Debian's Chromium. SQLite only: the pages run the same services
-the service tests cover on both engines. Screenshots go to test-artifacts/screenshots/."""
+database) driven by Playwright with Debian's Chromium. SQLite for most: the pages run the same services
+the service tests cover on both engines; ``engine_site`` serves a test on each engine (a PostgreSQL
+database of its own) where the database's part is the subject, as in double submits. Screenshots go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,6 +24,7 @@ from creditmemo.services.invoices import issue_invoice
 from creditmemo.services.users import ensure_company_user
 from creditmemo.store import migrate
 from creditmemo.store.uow import Database
+from tests.conftest import ENGINES, PG_URL, _fresh_postgres
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -98,15 +101,13 @@ def _seed(db: Database) -> tuple[str, str, dict[str, str], dict[str, Any], str]:
     return company_id, other.company_id, users, {"small": small, "big": big}, customer.id
 
 
-@pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is not installed (apt-get install chromium; .ci/run does it)")
+@contextmanager
+def _serve(db: Database) -> Iterator[Site]:
+    """Migrate and seed ``db``, and serve the app on it under uvicorn until the block ends."""
     import uvicorn
 
     from creditmemo.api.app import create_app
 
-    db = Database(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")
     migrate.upgrade(db.engine)
     company_id, other_id, users, invoices, customer_id = _seed(db)
     port = _free_port()
@@ -127,6 +128,32 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    with _serve(Database(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")) as served:
+        yield served
+
+
+@pytest.fixture(scope="session")
+def postgres_site() -> Iterator[Site]:
+    """The same site on PostgreSQL (a database of its own beside the test database), for the browser tests
+    whose subject is the database's part: double submits racing on the same rows."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    url = f"{PG_URL}_web"
+    _fresh_postgres(url)
+    with _serve(Database(url)) as served:
+        yield served
+
+
+@pytest.fixture(params=ENGINES)
+def engine_site(request: pytest.FixtureRequest) -> Site:
+    """The site on each engine of CREDITMEMO_TEST_ENGINES."""
+    return request.getfixturevalue("site" if request.param == "sqlite" else "postgres_site")  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
 def browser(site: Site) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
@@ -141,8 +168,10 @@ def new_page(browser: Any, site: Site) -> Iterator[Any]:
     """A factory of pages, each in its own context (own cookies), closed after the test."""
     contexts = []
 
-    def make(width: int = 1280, height: int = 900) -> Any:
-        ctx = browser.new_context(viewport={"width": width, "height": height}, base_url=site.url, accept_downloads=True)
+    def make(width: int = 1280, height: int = 900, on: Site | None = None) -> Any:
+        ctx = browser.new_context(
+            viewport={"width": width, "height": height}, base_url=(on or site).url, accept_downloads=True
+        )
         ctx.set_default_timeout(10_000)
         contexts.append(ctx)
         return ctx.new_page()

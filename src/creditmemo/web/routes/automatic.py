@@ -30,6 +30,7 @@ from creditmemo.web.core import (
     redirect,
     render,
 )
+from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
 
@@ -122,7 +123,7 @@ def prorate_create(request: Request, invoice_id: str, v: WriterDep, form: FormDe
             )
         return redirect(f"/memos/{memo.id}?created=1")
 
-    return db_of(request).transact(attempt)
+    return submit_once(request, v, form, attempt)
 
 
 # SLA credit ---------------------------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ def sla_create(request: Request, customer_id: str, v: WriterDep, form: FormDep) 
             return _sla_page(request, uow, v, customer_id, form, errors, 409 if e.code == "duplicate_incident" else 422)
         return redirect(f"/memos/{memo.id}?created=1")
 
-    return db_of(request).transact(attempt)
+    return submit_once(request, v, form, attempt)
 
 
 # the SLA policy (admin) ---------------------------------------------------------------------------------------
@@ -219,9 +220,13 @@ def sla_policy_save(request: Request, v: WriterDep, form: FormDep) -> Response:
         below, credit = as_str(form, f"below_{n}"), as_str(form, f"credit_{n}")
         if below or credit:
             tiers.append({"below_uptime": below or "", "credit_percent": credit or ""})
+
+    def run(uow: UnitOfWork) -> Response:
+        update_sla_policy(uow, v.actor, {"tiers": tiers})
+        return redirect("/settings/sla?saved=1")
+
     try:
-        db_of(request).transact(lambda uow: update_sla_policy(uow, v.actor, {"tiers": tiers}))
+        return submit_once(request, v, form, run)
     except ValidationFailedError as e:
         policy = {"tiers": tiers or SlaPolicy().to_dict()["tiers"]}
         return render(request, "sla_policy.html", 422, policy=policy, errors=field_errors(e), saved=None, can_edit=True)
-    return redirect("/settings/sla?saved=1")

@@ -29,6 +29,7 @@ from creditmemo.web.core import (
     fmt_decimal,
     redirect,
 )
+from creditmemo.web.once import submit_once
 from creditmemo.web.routes.invoices import (
     _credit_inputs,
     _free_form,
@@ -120,4 +121,4 @@ def edit_save(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Re
             return _show(request, uow, v, memo, form, _map_errors(field_errors(e), key_of), 422)
         return redirect(f"/memos/{memo_id}?done=1")
 
-    return db_of(request).transact(attempt)
+    return submit_once(request, v, form, attempt)

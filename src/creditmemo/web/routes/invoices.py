@@ -40,6 +40,7 @@ from creditmemo.web.core import (
     redirect,
     render,
 )
+from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
@@ -198,7 +199,7 @@ def invoice_credit_create(request: Request, invoice_id: str, v: WriterDep, form:
             return _invoice_form(request, uow, v, invoice, form, None, errors, 422)
         return redirect(f"/memos/{memo.id}?created=1")
 
-    return db_of(request).transact(attempt)
+    return submit_once(request, v, form, attempt)
 
 
 def _preview(memo: Memo | None, errors: dict[str, str], ids: list[str]) -> HTMLResponse:
@@ -317,7 +318,7 @@ def free_create(request: Request, path_kind: str, v: WriterDep, form: FormDep) -
             return _free_form(request, uow, v, kind, form, None, errors, 422)
         return redirect(f"/memos/{memo.id}?created=1")
 
-    return db_of(request).transact(attempt)
+    return submit_once(request, v, form, attempt)
 
 
 @router.get("/lines/new-row", include_in_schema=False)

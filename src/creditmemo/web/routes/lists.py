@@ -19,7 +19,9 @@ from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.invoices import parse_date
 from creditmemo.services.saved_views import delete_view, list_views, save_view
 from creditmemo.store.repositories.web_queries import ListQuery, Page, WebQueries
+from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, db_of, field_errors, redirect, render
+from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
 
@@ -233,19 +235,25 @@ for _name in PAGES:
 @router.post("/views", include_in_schema=False)
 def create_view(request: Request, v: WriterDep, form: FormDep) -> Response:
     page = str(form.get("page") or "")
+
+    def run(uow: UnitOfWork) -> Response:
+        save_view(uow, v.actor, page=page, name=form.get("name"), query=str(form.get("query") or ""))
+        return redirect(f"{PAGES[page].path}?{form.get('query') or ''}")
+
     try:
-        db_of(request).transact(
-            lambda uow: save_view(uow, v.actor, page=page, name=form.get("name"), query=str(form.get("query") or ""))
-        )
+        return submit_once(request, v, form, run)
     except ValidationFailedError as e:
         if page in PAGES:
             return _render_list(request, v, page, {f"view_{k}": m for k, m in field_errors(e).items()})
         raise
-    return redirect(f"{PAGES[page].path}?{form.get('query') or ''}")
 
 
 @router.post("/views/{view_id}/delete", include_in_schema=False)
 def remove_view(request: Request, view_id: str, v: WriterDep, form: FormDep) -> Response:
-    db_of(request).transact(lambda uow: delete_view(uow, v.actor, view_id))
     page = str(form.get("page") or "")
-    return redirect(PAGES[page].path if page in PAGES else "/")
+
+    def run(uow: UnitOfWork) -> Response:
+        delete_view(uow, v.actor, view_id)
+        return redirect(PAGES[page].path if page in PAGES else "/")
+
+    return submit_once(request, v, form, run)

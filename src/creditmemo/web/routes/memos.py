@@ -50,6 +50,7 @@ from creditmemo.web.core import (
     render,
     safe_path,
 )
+from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
 
@@ -243,8 +244,12 @@ def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form:
     service = SERVICES.get(action)
     if service is None:
         raise NotFoundError("action", action)
+    def run(uow: UnitOfWork) -> Response:
+        memo = service(uow, v.actor, memo_id, form)
+        return redirect(_safe_next(form.get("next")) or f"/memos/{memo.id}?done=1", request)
+
     try:
-        memo = db_of(request).transact(lambda uow: service(uow, v.actor, memo_id, form))
+        return submit_once(request, v, form, run)
     except NotFoundError:
         raise
     except DomainError as e:
@@ -254,7 +259,6 @@ def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form:
 
             return queue_page(request, v, errors={f"{memo_id}.{k}": m for k, m in _prefixed(action, e).items()})
         return _page(request, v.actor, memo_id, errors=_prefixed(action, e), form=form, status=STATUS.get(e.code, 422))
-    return redirect(_safe_next(form.get("next")) or f"/memos/{memo.id}?done=1", request)
 
 
 _TARGET = re.compile(r"^(invoice|debit_memo):([A-Za-z0-9_]{1,40})$")
@@ -273,12 +277,12 @@ def memo_apply(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> R
             continue
         allocations.append(AllocationInput(m.group(1), m.group(2), amount))
         fields.append(n)
+    def run(uow: UnitOfWork) -> Response:
+        apply_credit(uow, v.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations)
+        return redirect(f"/memos/{memo_id}?done=1", request)
+
     try:
-        db_of(request).transact(
-            lambda uow: apply_credit(
-                uow, v.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations
-            )
-        )
+        return submit_once(request, v, form, run)
     except NotFoundError:
         raise
     except DomainError as e:
@@ -287,7 +291,6 @@ def memo_apply(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> R
             m = re.match(r"^allocations\[(\d+)\]", key or "")
             errors[f"alloc_{fields[int(m.group(1))]}" if m and int(m.group(1)) < len(fields) else "apply"] = message
         return _page(request, v.actor, memo_id, errors=errors, form=form, status=422)
-    return redirect(f"/memos/{memo_id}?done=1", request)
 
 
 def _is_zero(text: str) -> bool:
@@ -300,32 +303,36 @@ def _is_zero(text: str) -> bool:
 @router.post("/applications/{application_id}/unapply", include_in_schema=False)
 def application_unapply(request: Request, application_id: str, v: WriterDep, form: FormDep) -> Response:
     memo_id = str(form.get("memo_id") or "")
+    def run(uow: UnitOfWork) -> Response:
+        unapply(uow, v.actor, application_id)
+        return redirect(f"/memos/{memo_id}?done=1", request)
+
     try:
-        db_of(request).transact(lambda uow: unapply(uow, v.actor, application_id))
+        return submit_once(request, v, form, run)
     except NotFoundError:
         raise
     except DomainError as e:
         return _page(request, v.actor, memo_id, errors=_prefixed("unapply", e), status=409)
-    return redirect(f"/memos/{memo_id}?done=1", request)
 
 
 @router.post("/memos/{memo_id}/refund", include_in_schema=False)
 def memo_refund(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Response:
-    try:
-        db_of(request).transact(
-            lambda uow: refund(
-                uow,
-                v.actor,
-                source_type="credit_memo",
-                source_id=memo_id,
-                amount=as_str(form, "amount"),
-                method=as_str(form, "method"),
-                reference=as_str(form, "reference"),
-                override_reason=as_str(form, "override_reason"),
-            )
+    def run(uow: UnitOfWork) -> Response:
+        refund(
+            uow,
+            v.actor,
+            source_type="credit_memo",
+            source_id=memo_id,
+            amount=as_str(form, "amount"),
+            method=as_str(form, "method"),
+            reference=as_str(form, "reference"),
+            override_reason=as_str(form, "override_reason"),
         )
+        return redirect(f"/memos/{memo_id}?done=1", request)
+
+    try:
+        return submit_once(request, v, form, run)
     except NotFoundError:
         raise
     except DomainError as e:
         return _page(request, v.actor, memo_id, errors=_prefixed("refund", e), form=form, status=422)
-    return redirect(f"/memos/{memo_id}?done=1", request)
