@@ -1,7 +1,8 @@
 """Browser tests: the real app under uvicorn (a background thread, a free 127.0.0.1 port, a SQLite file
 database) driven by Playwright with Debian's Chromium. SQLite for most: the pages run the same services
 the service tests cover on both engines; ``engine_site`` serves a test on each engine (a PostgreSQL
-database of its own) where the database's part is the subject, as in double submits. Screenshots go to test-artifacts/screenshots/."""
+database of its own) where the database's part is the subject, as in double submits. Screenshots go to
+test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -189,6 +190,11 @@ def sign_in(page: Any, email: str, password: str = PASSWORD) -> None:
     page.wait_for_url(lambda url: "/sign-in" not in url)
 
 
+def confirm(page: Any, label: str) -> None:
+    """Answer the confirmation dialog an irreversible action opens, with its button named ``label``."""
+    page.get_by_role("dialog").get_by_role("button", name=label, exact=True).click()
+
+
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -204,6 +210,17 @@ def fresh_invoice(site: Site) -> Any:
             currency="USD",
             issue_date=site.db.clock().date(),
             lines=BIG_LINES,
+        )
+
+
+def invoice_of_new_customer(site: Site, name: str = "Beta Ltd") -> Any:
+    """A three-line invoice of a new customer: for tests whose documents must not show up on the shared
+    customer's pages (its open invoices, its credit)."""
+    actor = system_actor(site.company_id, "test seeder")
+    with site.db.uow() as uow:
+        customer = create_customer(uow, actor, name=name, currency="USD", payment_terms_days=30)
+        return issue_invoice(
+            uow, actor, customer_id=customer.id, currency="USD", issue_date=site.db.clock().date(), lines=BIG_LINES
         )
 
 

@@ -18,7 +18,7 @@ from creditmemo.services.memos.read import memo_journal
 from creditmemo.services.settlement.applications import list_applications
 from creditmemo.services.settlement.refunds import list_refunds
 from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
-from tests.web.conftest import Site, fresh_invoice, sign_in
+from tests.web.conftest import Site, invoice_of_new_customer, sign_in
 
 # Two POSTs of the form at once, each with the values the page holds (its CSRF and one-time tokens).
 TWICE = """async (selector) => {
@@ -31,7 +31,7 @@ TWICE = """async (selector) => {
 
 def _memo(site: Site, *, post: bool = True, amount: str = "100.00") -> Any:
     actor = system_actor(site.company_id, "test seeder")
-    inv = fresh_invoice(site)
+    inv = invoice_of_new_customer(site)
     with site.db.uow() as uow:
         memo = create_credit_memo_from_invoice(
             uow,
@@ -83,7 +83,8 @@ class TestRefundOnce:
         page.goto(f"/memos/{memo.id}")
         page.get_by_label("Amount (USD)").fill("10.00")
         page.get_by_label("Override reason (only to refund beyond what was paid)").fill("Paid by card")
-        page.get_by_role("button", name="Refund", exact=True).dblclick()
+        page.get_by_role("button", name="Refund", exact=True).click()
+        page.get_by_role("dialog").get_by_role("button", name="Refund", exact=True).dblclick()
         expect(page.get_by_test_id("memo-available")).to_have_text("98.25 USD")
         page.wait_for_load_state()
         assert [str(r.amount) for r in _refunds(site, memo.id)] == ["10.00 USD"]
@@ -148,7 +149,8 @@ class TestPostAndVoidOnce:
         memo = _memo(site, post=False, amount="31.00")
         page = _page(new_page, site, "controller")
         page.goto(f"/memos/{memo.id}")
-        page.get_by_test_id("memo-actions").get_by_role("button", name="Post").dblclick()
+        page.get_by_test_id("memo-actions").get_by_role("button", name="Post").click()
+        page.get_by_role("dialog").get_by_role("button", name="Post", exact=True).dblclick()
         expect(page.get_by_test_id("memo-status")).to_have_text("posted")
         expect(page.get_by_role("alert")).to_have_count(0)
         assert len(_journal(site, memo.id)) == 1
@@ -157,13 +159,13 @@ class TestPostAndVoidOnce:
 class TestCreateOnce:
     def test_one_draft_from_an_invoice(self, engine_site: Site, new_page: Any) -> None:
         site = engine_site
-        inv = fresh_invoice(site)
+        inv = invoice_of_new_customer(site)
         page = _page(new_page, site, "clerk")
         page.goto(f"/invoices/{inv.id}/credit-memo")
         page.get_by_role("button", name="Create draft credit memo").dblclick()
         page.wait_for_url(re.compile(r"/memos/cm_"))
         assert len(_memos_of(site, inv.id)) == 1
-        inv2 = fresh_invoice(site)
+        inv2 = invoice_of_new_customer(site)
         page.goto(f"/invoices/{inv2.id}/credit-memo")
         answers = page.evaluate(TWICE, "#memo-form")
         assert [a[0] for a in answers] == [200, 200], answers

@@ -15,7 +15,7 @@ from creditmemo.services.memos.approval import submit_memo
 from creditmemo.services.memos.create import create_credit_memo_from_invoice
 from creditmemo.services.memos.post import post_memo
 from creditmemo.services.users import actor_for, get_user_by_email
-from tests.web.conftest import PASSWORD, Site, fresh_invoice, shot, sign_in
+from tests.web.conftest import PASSWORD, Site, confirm, fresh_invoice, shot, sign_in
 
 
 def _posted_memo(site: Site, amount: str = "100.00") -> Any:
@@ -96,6 +96,7 @@ class TestMemoStory:
         sign_in(controller, site.users["controller"])
         controller.goto(memo_url)
         controller.get_by_test_id("memo-actions").get_by_role("button", name="Post").click()
+        confirm(controller, "Post")
         expect(controller.get_by_test_id("memo-status")).to_have_text("posted")
         apply = controller.get_by_test_id("apply-table")
         rows = apply.locator("tbody tr")
@@ -142,10 +143,12 @@ class TestRejectAndEdit:
         manager.goto("/approvals")
         row = manager.get_by_test_id("queue").locator("tr", has_text=memo.number)
         row.get_by_role("button", name="Reject").click()  # no comment: refused, said next to the row
+        confirm(manager, "Reject")
         row = manager.get_by_test_id("queue").locator("tr", has_text=memo.number)
         expect(row.get_by_role("alert")).to_contain_text("why")
         row.get_by_label(f"Comment on {memo.number}").fill("Only the hours were billed twice.")
         row.get_by_role("button", name="Reject").click()
+        confirm(manager, "Reject")
         manager.wait_for_url(re.compile(r"/approvals$"))
         expect(manager.locator("main")).not_to_contain_text(memo.number)
 
@@ -264,6 +267,7 @@ class TestForms:
         expect(page.get_by_test_id("memo-total")).to_have_text("150.00 USD")
         # Under every tier: the controller posts the draft directly, then discards nothing (posted is final).
         page.get_by_test_id("memo-actions").get_by_role("button", name="Post").click()
+        confirm(page, "Post")
         expect(page.get_by_test_id("memo-status")).to_have_text("posted")
         expect(page.get_by_test_id("memo-actions").get_by_role("button", name="Discard")).to_have_count(0)
 
@@ -281,6 +285,7 @@ class TestForms:
         page.wait_for_url(re.compile(r"/memos/dm_"))
         debit_number = re.search(r"DM-\d{6}", page.locator("h1").inner_text()).group(0)  # type: ignore[union-attr]
         page.get_by_test_id("memo-actions").get_by_role("button", name="Post").click()
+        confirm(page, "Post")
         expect(page.get_by_test_id("memo-status")).to_have_text("posted")
         credit = _posted_memo(site, "30.00")
         page.goto(f"/memos/{credit.id}")
@@ -310,9 +315,11 @@ class TestForms:
         page.locator("#discard-reason").evaluate("el => el.removeAttribute('required')")
         page.locator("#discard-reason").fill("   ")
         page.get_by_role("button", name="Discard").click()
+        confirm(page, "Discard")
         expect(page.locator("#err-discard-reason")).to_contain_text("reason")
         page.locator("#discard-reason").fill("Customer withdrew the claim")
         page.get_by_role("button", name="Discard").click()
+        confirm(page, "Discard")
         expect(page.get_by_test_id("memo-status")).to_have_text("discarded")
 
 
@@ -324,18 +331,22 @@ class TestRefund:
         page.goto(f"/memos/{memo.id}")
         page.get_by_label(f"Amount ({memo.currency})").fill("43.30")
         page.get_by_role("button", name="Refund").click()
+        confirm(page, "Refund")
         expect(page.locator("#err-refund-amount")).to_contain_text("override")
         expect(page.locator("#refund-amount")).to_have_attribute("aria-invalid", "true")
         page.get_by_label(f"Amount ({memo.currency})").fill("43.30")
         page.get_by_label("Override reason (only to refund beyond what was paid)").fill("Paid by card outside AR")
         page.get_by_label("Reference (optional)").fill("RMA-17")
         page.get_by_role("button", name="Refund").click()
+        confirm(page, "Refund")
         expect(page.get_by_test_id("memo-available")).to_have_text("0.00 USD")
         expect(page.locator("main")).to_contain_text("RMA-17")
         expect(page.get_by_test_id("timeline")).to_contain_text("(refund)")
         # Fully refunded: nothing left to apply or refund, and void is refused until it is reversed.
         expect(page.get_by_role("heading", name="Refund", exact=True)).to_have_count(0)
+        page.locator("#void-reason").fill("Refunded by mistake")
         page.get_by_role("button", name="Void").click()
+        confirm(page, "Void")
         expect(page.get_by_test_id("memo-actions").get_by_role("alert")).to_contain_text("refunded")
         expect(page.get_by_test_id("memo-status")).to_have_text("posted")
 

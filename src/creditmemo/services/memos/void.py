@@ -44,6 +44,7 @@ def void_memo(
         )
     if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
         raise ValidationFailedError.single("reason", "Text of at most 2000 characters.", "invalid")
+    reason = reason.strip() or None if isinstance(reason, str) else None
     if memo.kind is MemoKind.CREDIT and memo.invoice_id is not None:
         # The invoice's lock guards its lines' credited totals (docs/CONCURRENCY.md).
         invoice = uow.invoices.get(actor.company_id, memo.invoice_id, for_update=True)
@@ -77,6 +78,10 @@ def void_memo(
         f"{memo.kind}_memo.voided",
         f"{memo.kind}_memo",
         memo.id,
-        {"status": [str(memo.status), str(status)], "void_date": [None, str(void_date)], "reason": [None, reason]},
+        {
+            "status": [str(memo.status), str(status)],
+            "void_date": [None, str(void_date)],
+            **({"reason": [None, reason]} if reason else {}),  # no "reason: None" in the timeline
+        },
     )
     return voided

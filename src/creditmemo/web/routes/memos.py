@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 
 from creditmemo.domain.approval import functional_total, may_approve, required_tier
 from creditmemo.domain.documents import Memo, MemoKind
-from creditmemo.domain.errors import DomainError, NotFoundError
+from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.lifecycle import Action, Status, allowed_actions
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import AllocationInput
@@ -49,6 +49,7 @@ from creditmemo.web.core import (
     redirect,
     render,
     safe_path,
+    today,
 )
 from creditmemo.web.once import submit_once
 
@@ -79,7 +80,7 @@ BUTTONS: Final = {
     Action.REJECT: Button("reject", "Reject", "comment", required=True),
     Action.RECALL: Button("recall", "Recall to draft", "comment"),
     Action.POST: Button("post", "Post", style="primary"),
-    Action.VOID: Button("void", "Void", "reason", style="danger"),
+    Action.VOID: Button("void", "Void", "reason", required=True, style="danger"),
     Action.DISCARD: Button("discard", "Discard", "reason", required=True, style="danger"),
 }
 SERVICES: Final[dict[str, Callable[..., Memo]]] = {
@@ -88,9 +89,17 @@ SERVICES: Final[dict[str, Callable[..., Memo]]] = {
     "reject": lambda uow, a, mid, f: reject_memo(uow, a, mid, comment=as_str(f, "comment")),
     "recall": lambda uow, a, mid, f: recall_memo(uow, a, mid, comment=as_str(f, "comment")),
     "post": lambda uow, a, mid, f: post_memo(uow, a, mid),
-    "void": lambda uow, a, mid, f: void_memo(uow, a, mid, reason=as_str(f, "reason")),
+    "void": lambda uow, a, mid, f: void_memo(uow, a, mid, reason=_void_reason(f)),
     "discard": lambda uow, a, mid, f: discard_memo(uow, a, mid, reason=as_str(f, "reason")),
 }
+def _void_reason(form: FormData) -> str:
+    """A void from the web says why (kept in the timeline and the audit trail)."""
+    reason = as_str(form, "reason")
+    if reason is None:
+        raise ValidationFailedError.single("reason", "Say why the memo is voided; the reason is kept.", "required")
+    return reason
+
+
 REFUND_METHODS: Final = ("bank_transfer", "card", "check", "cash")
 
 
@@ -222,7 +231,9 @@ def _page(
 ) -> Response:
     with db_of(request).uow(readonly=True) as uow:
         context = memo_context(uow, actor, memo_id)
-    return render(request, "memo.html", status, errors=errors or {}, form=form, notice=notice, **context)
+    return render(
+        request, "memo.html", status, errors=errors or {}, form=form, notice=notice, today=today(request), **context
+    )
 
 
 @router.get("/memos/{memo_id}", include_in_schema=False)

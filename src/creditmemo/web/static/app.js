@@ -1,0 +1,90 @@
+// creditmemo's own script (no inline script anywhere, so a Content-Security-Policy of script-src 'self' holds).
+//
+// Confirmation before an irreversible action: a form, or the button that submits it, with a data-confirm
+// message opens a modal dialog saying what will change; only "confirm" sends the form. {name} in the message
+// is replaced by the form's field of that name as typed (a select by its option's text), so a refund says
+// the amount about to leave. The dialog's text is set as text, never as HTML.
+(function () {
+  "use strict";
+
+  function fieldText(form, name) {
+    var field = form.elements.namedItem(name);
+    if (!field) return "{" + name + "}";
+    if (field instanceof HTMLSelectElement) {
+      var option = field.options[field.selectedIndex];
+      return option ? option.text : "";
+    }
+    return String(field.value || "").trim();
+  }
+
+  function fill(message, form) {
+    return message.replace(/\{([a-z_]+)\}/g, function (_, name) {
+      return fieldText(form, name);
+    });
+  }
+
+  function dialog() {
+    var d = document.getElementById("confirm-dialog");
+    if (d) return d;
+    d = document.createElement("dialog");
+    d.id = "confirm-dialog";
+    d.className = "confirm";
+    d.setAttribute("aria-labelledby", "confirm-title");
+    d.setAttribute("aria-describedby", "confirm-message");
+    var title = document.createElement("h2");
+    title.id = "confirm-title";
+    var message = document.createElement("p");
+    message.id = "confirm-message";
+    var actions = document.createElement("div");
+    actions.className = "actions";
+    var cancel = document.createElement("button");
+    cancel.type = "button";
+    cancel.className = "cancel";
+    cancel.textContent = "Cancel";
+    var ok = document.createElement("button");
+    ok.type = "button";
+    ok.className = "ok danger";
+    actions.append(cancel, ok);
+    d.append(title, message, actions);
+    cancel.addEventListener("click", function () {
+      d.close("cancel");
+    });
+    document.body.append(d);
+    return d;
+  }
+
+  function ask(message, label, onConfirm) {
+    var d = dialog();
+    d.querySelector("#confirm-title").textContent = "Please confirm";
+    d.querySelector("#confirm-message").textContent = message;
+    var ok = d.querySelector("button.ok");
+    var fresh = ok.cloneNode(false); // drop the listener of an earlier question
+    fresh.textContent = label;
+    ok.replaceWith(fresh);
+    fresh.addEventListener("click", function () {
+      d.close("confirm");
+      onConfirm();
+    }, { once: true });
+    d.showModal();
+    d.querySelector("button.cancel").focus(); // the safe choice has the focus
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!(form instanceof HTMLFormElement)) return;
+    var submitter = event.submitter || null;
+    var message = (submitter && submitter.dataset.confirm) || form.dataset.confirm;
+    if (!message) return;
+    if (form.dataset.confirmed === "yes") {
+      delete form.dataset.confirmed;
+      return;
+    }
+    event.preventDefault();
+    var label = ((submitter && submitter.textContent) || "Confirm").trim();
+    ask(fill(message, form), label, function () {
+      form.dataset.confirmed = "yes";
+      if (submitter) form.requestSubmit(submitter);
+      else form.requestSubmit();
+    });
+  });
+})();
