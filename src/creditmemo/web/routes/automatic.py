@@ -30,6 +30,7 @@ from creditmemo.web.core import (
     redirect,
     render,
 )
+from creditmemo.web.messages import on_form
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
@@ -81,7 +82,7 @@ def _prorate_page(
         lines=lines,
         chosen=line_id,
         form=form,
-        errors=errors,
+        errors=on_form(errors, ("invoice_line_id", "effective_date", "new_quantity", "new_unit_price")),
         can_post=v.actor.can(Permission.POST_MEMO),
     )
 
@@ -158,7 +159,7 @@ def _sla_page(
         customer=customer,
         lines=subscription_lines(uow, v.actor, customer.id),
         form=form,
-        errors=errors,
+        errors=on_form(errors, ("invoice_line_id", "outage_minutes", "incident_reference")),
         can_post=v.actor.can(Permission.POST_MEMO),
         policy=get_sla_policy(uow, v.actor),
     )

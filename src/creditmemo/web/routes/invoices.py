@@ -40,6 +40,7 @@ from creditmemo.web.core import (
     redirect,
     render,
 )
+from creditmemo.web.messages import on_form
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
@@ -150,7 +151,7 @@ def _invoice_form(
         reasons=reasons,
         form=form,
         memo=memo,
-        errors=errors,
+        errors=on_form(errors, _error_ids(invoice, None)),
         error_ids=_error_ids(invoice, None),
         editing=editing,
     )
@@ -203,7 +204,7 @@ def invoice_credit_create(request: Request, invoice_id: str, v: WriterDep, form:
 
 
 def _preview(memo: Memo | None, errors: dict[str, str], ids: list[str]) -> HTMLResponse:
-    html = env.get_template("_preview.html").render(memo=memo, errors=errors, error_ids=ids, oob=True)
+    html = env.get_template("_preview.html").render(memo=memo, errors=on_form(errors, ids), error_ids=ids, oob=True)
     return HTMLResponse(html)
 
 
@@ -281,7 +282,7 @@ def _free_form(
         form=form,
         keys=keys,
         memo=memo,
-        errors=errors,
+        errors=on_form(errors, _error_ids(None, keys)),
         error_ids=_error_ids(None, keys),
         path_kind="debit-memos" if kind is MemoKind.DEBIT else "credit-memos",
         editing=editing,

@@ -152,6 +152,10 @@ def parse_list_query(params: dict[str, str]) -> tuple[ListQuery, dict[str, str]]
         q=(params.get("q") or "")[:100] or None,
         currency=(params.get("currency") or "")[:3] or None,
     )
+    if q.date_from and q.date_to and q.date_from > q.date_to:
+        errors["to"] = f"“Issued to” ({q.date_to}) is before “Issued from” ({q.date_from}): swap the dates."
+    if q.amount_min is not None and q.amount_max is not None and q.amount_min > q.amount_max:
+        errors["max"] = f"“Amount to” ({q.amount_max}) is below “Amount from” ({q.amount_min}): swap the amounts."
     return q, errors
 
 
