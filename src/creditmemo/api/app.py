@@ -14,6 +14,7 @@ from fastapi.openapi.utils import get_openapi
 import creditmemo
 from creditmemo.api import problems
 from creditmemo.api.deps import EdgeMiddleware, KeyCache
+from creditmemo.api.request_log import RequestLogMiddleware
 from creditmemo.api.routes import (
     automatic,
     customers,
@@ -77,6 +78,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
     app.state.key_cache = KeyCache()
     problems.install(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)  # outermost: it sees the request id and every answer
     v1 = APIRouter(prefix="/v1")
     for router in (
         customers.router,

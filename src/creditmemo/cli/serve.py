@@ -1,15 +1,18 @@
 """`creditmemo serve` (the API and web UI under uvicorn), `creditmemo apikey create`, `creditmemo user create`
 and `creditmemo user set-password`."""
 
+import json
 import os
 import subprocess
 import sys
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from creditmemo.api.request_log import log_format
 from creditmemo.cli.common import DbUrl, database, emit_json, fail, out
+from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError
 from creditmemo.services.actors import system_actor
 from creditmemo.services.users import ensure_company_user, get_user_by_email, issue_api_key, set_password
@@ -21,17 +24,46 @@ Privilege = Annotated[
 ]
 
 
-def _log_config() -> dict[str, object]:
-    """uvicorn's logging plus the application's own (retries, the audit sealer), with time and level."""
+def _log_config(fmt: str | None = None) -> dict[str, Any]:
+    """uvicorn's logging plus the application's own (the request log, retries, the audit sealer), with time
+    and level; with LOG_FORMAT=json every line, uvicorn's too, is a JSON object."""
     from copy import deepcopy
 
     from uvicorn.config import LOGGING_CONFIG
 
-    config = deepcopy(LOGGING_CONFIG)
-    config["formatters"]["app"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config: dict[str, Any] = deepcopy(LOGGING_CONFIG)
+    if (fmt or log_format()) == "json":
+        for name in ("default", "access"):
+            config["formatters"][name] = {"()": "creditmemo.api.request_log.JsonFormatter"}
+        config["formatters"]["app"] = {"()": "creditmemo.api.request_log.JsonFormatter"}
+    else:
+        config["formatters"]["app"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     config["handlers"]["app"] = {"formatter": "app", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
     config["loggers"]["creditmemo"] = {"handlers": ["app"], "level": "INFO", "propagate": False}
     return config
+
+
+def startup_lines(host: str, port: int, workers: int, sealer: str, database_url: str, fmt: str) -> list[str]:
+    """What `creditmemo serve` says before it listens: where to go, which database, how it logs."""
+    from sqlalchemy.engine import make_url
+
+    from creditmemo import __version__
+
+    try:
+        db = make_url(database_url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy knows: the server will say so; never echo a password
+        db = database_url.split("@")[-1]
+    base = f"http://{host}:{port}"
+    logs = "JSON lines" if fmt == "json" else "text (LOG_FORMAT=json for JSON lines)"
+    return [
+        f"creditmemo {__version__} listening on {base}",
+        f"  web UI    {base}/",
+        f"  API       {base}/v1   OpenAPI {base}/openapi.json   docs {base}/docs",
+        f"  database  {db}",
+        f"  workers   {workers} · audit sealer: {sealer}",
+        f"  logs      one line per request on stderr, as {logs}",
+        "Press Ctrl+C to stop.",
+    ]
 
 
 class _SealerProcess:
@@ -104,7 +136,12 @@ def register(app: typer.Typer) -> None:
         if sealing is not None:
             os.environ["SEALING"] = "off"  # the workers leave it to the sealer process
             sealing.start()
-        out.print(f"creditmemo listening on http://{host}:{port} (workers: {workers})")
+        fmt = log_format()
+        lines = startup_lines(host, port, workers, sealer, Settings().database_url, fmt)
+        if fmt == "json":  # a machine reads the log: the banner is one JSON line too
+            print(json.dumps({"message": lines[0], "event": "startup", "lines": lines[1:-1]}), flush=True)
+        else:
+            print("\n".join(lines), flush=True)
         try:
             uvicorn.run(
                 "creditmemo.api.app:create_app",
