@@ -69,7 +69,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         version=creditmemo.__version__,
         description=DESCRIPTION,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served by the web package from its own Swagger UI files (web/site.py): offline
         redoc_url=None,
         lifespan=lifespan,
     )

@@ -9,9 +9,11 @@ def mount(app: Any) -> None:
     """Attach the web UI's routes and static files to the FastAPI ``app`` (which holds ``state.db``)."""
     from fastapi.staticfiles import StaticFiles
 
+    from creditmemo.web import site
     from creditmemo.web.core import HERE
     from creditmemo.web.routes import approvals, auth, automatic, dashboard, documents, edit, invoices, lists, memos
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, dashboard, lists, invoices, automatic, edit, memos, documents, approvals):
+    for module in (auth, dashboard, lists, invoices, automatic, edit, memos, documents, approvals, site):
         app.include_router(module.router)
+    site.install_not_found_page(app)
