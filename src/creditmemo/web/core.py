@@ -28,6 +28,7 @@ from creditmemo.domain.money import MINOR_UNITS, Money
 from creditmemo.services.actors import Actor
 from creditmemo.services.web_sessions import WebSession, session_for
 from creditmemo.store.uow import Database
+from creditmemo.web.messages import CHANGE_LABELS, change_text, finance_words
 
 log = logging.getLogger("creditmemo.web")
 HERE = Path(__file__).parent
@@ -75,8 +76,10 @@ def label(value: object) -> str:
     return str(value).replace("_", " ")
 
 
-env.filters.update(money=fmt_money, minor=fmt_minor, dec=fmt_decimal, dt=fmt_datetime, label=label)
-env.globals.update(urlencode=urlencode, quote=quote)
+env.filters.update(
+    money=fmt_money, minor=fmt_minor, dec=fmt_decimal, dt=fmt_datetime, label=label, change=change_text
+)
+env.globals.update(urlencode=urlencode, quote=quote, change_labels=CHANGE_LABELS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,9 +162,9 @@ def field_errors(err: DomainError) -> dict[str, str]:
     if isinstance(err, ValidationFailedError) and err.errors:
         result: dict[str, str] = {}
         for fe in err.errors:
-            result.setdefault(fe.field, fe.message)
+            result.setdefault(fe.field, finance_words(fe.message))
         return result
-    return {err.field or "": err.detail}
+    return {err.field or "": finance_words(err.detail)}
 
 
 def is_htmx(request: Request) -> bool:
@@ -228,7 +231,12 @@ class WebRoute(APIRoute):
         except DomainError as e:
             status = STATUS.get(e.code, 422)
             return render(
-                request, "error.html", status, title=label(e.code).capitalize(), message=e.detail, code=e.code
+                request,
+                "error.html",
+                status,
+                title=label(e.code).capitalize(),
+                message=finance_words(e.detail),
+                code=e.code,
             )
         except HTTPException:
             raise

@@ -4,6 +4,7 @@ general slot instead of being dropped (issue 18: "no silent failures")."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Final
 
@@ -21,7 +22,52 @@ def on_form(errors: Mapping[str, str], ids: Iterable[str], slot: str = "form") -
         if key in known and key != slot:
             result.setdefault(key, message)
         else:
-            loose.append(message)
+            loose.append(f"{finance_words(field)}: {message}" if _PATH.match(field) else message)
     if loose:
         result[slot] = " ".join(dict.fromkeys(loose))
     return result
+
+
+# Finance words (issue 18 item 6): what users read names lines by number and documents by their numbers,
+# never an input path (lines[0].quantity) or an internal id (credit_memo:cm_01…).
+_PATH: Final = re.compile(r"\b(lines|allocations|tiers)\[(\d+)\](?:\.(\w+))?")
+_SINGULAR: Final = {"lines": "line", "allocations": "allocation", "tiers": "tier"}
+REF: Final = re.compile(r"^(credit_memo|debit_memo|invoice|payment|refund):([A-Za-z0-9_]{1,60})$")
+CHANGE_LABELS: Final = {"auto": "applied automatically", "source": "from", "target": "to"}
+
+
+def finance_words(text: str) -> str:
+    """``lines[0].quantity: Must be positive.`` -> ``line 1, quantity: Must be positive.``"""
+
+    def one(m: re.Match[str]) -> str:
+        words = f"{_SINGULAR[m.group(1)]} {int(m.group(2)) + 1}"
+        return f"{words}, {m.group(3).replace('_', ' ')}" if m.group(3) else words
+
+    return _PATH.sub(one, text)
+
+
+def referenced_ids(changes: Iterable[Mapping[str, object]]) -> list[str]:
+    """The document ids that audit changes refer to as ``type:id`` (to look their numbers up)."""
+    found = []
+    for change in changes:
+        for value in change.values():
+            for item in value if isinstance(value, list | tuple) else (value,):
+                m = REF.match(item) if isinstance(item, str) else None
+                if m:
+                    found.append(m.group(2))
+    return found
+
+
+def change_text(value: object, numbers: Mapping[str, str]) -> str:
+    """One recorded value as a reader says it: yes/no, a document's number, a list in words."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(change_text(v, numbers) for v in value) or "none"
+    text = str(value)
+    m = REF.match(text)
+    if m:
+        return numbers.get(m.group(2), m.group(1).replace("_", " "))
+    return finance_words(text.replace("_", " ") if re.fullmatch(r"[a-z]+(_[a-z]+)+", text) else text)

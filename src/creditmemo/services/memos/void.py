@@ -56,7 +56,8 @@ def void_memo(
     now = uow.now()
     for entry in uow.journal.for_source(actor.company_id, memo.id):
         if entry.kind == "post":
-            uow.journal.add(reverse(entry, entry_id=new_id("je"), on=void_date), now)
+            reversal = reverse(entry, entry_id=new_id("je"), on=void_date)
+            uow.journal.add(replace(reversal, description=f"Reversal of {memo.number}"), now)  # not of je_…
     amount = memo.total.to_minor()
     if memo.kind is MemoKind.CREDIT:
         uow.customers.adjust(actor.company_id, memo.customer_id, balance=amount, available_credit=-amount)

@@ -51,6 +51,7 @@ from creditmemo.web.core import (
     safe_path,
     today,
 )
+from creditmemo.web.messages import referenced_ids
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
@@ -184,7 +185,10 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
             *(a.created_by for a in apps),
         ],
     )
-    numbers = q.numbers(actor.company_id, [*(a.target_id for a in apps), *(a.source_id for a in apps)])
+    numbers = q.numbers(
+        actor.company_id,
+        [*(a.target_id for a in apps), *(a.source_id for a in apps), *referenced_ids(e.changes for e in events)],
+    )
     btns, notes = buttons(uow, actor, memo)
     posted_credit = (
         memo.kind is MemoKind.CREDIT and memo.status is Status.POSTED and memo.amount_available.is_positive()
