@@ -93,3 +93,37 @@ class TestMemoPage:
         journal = page.locator("#h-journal").locator("..").inner_text()
         assert f"Reversal of {memo.number}" in journal
         assert not re.search(r"\bje_", journal)
+
+
+class TestSuccessMessages:
+    def test_post_and_refund_say_what_happened(self, engine_site: Site, new_page: Any) -> None:
+        site = engine_site
+        actor = system_actor(site.company_id, "test seeder")
+        inv = invoice_of_new_customer(site, "Delta BV")
+        with site.db.uow() as uow:
+            memo = create_credit_memo_from_invoice(
+                uow,
+                actor,
+                inv.id,
+                reason_code="goodwill",
+                auto_apply=True,
+                lines=[CreditLineInput(inv.lines[0].id, amount="4000.00")],
+            )
+        page = new_page(on=site)
+        sign_in(page, site.users["controller"])
+        page.goto(f"/memos/{memo.id}")
+        page.get_by_test_id("memo-actions").get_by_role("button", name="Post").click()
+        confirm(page, "Post")
+        expect(page.get_by_role("status")).to_have_text(f"{memo.number} posted; 4,330.00 USD applied to {inv.number}.")
+        page.get_by_test_id("applications").get_by_role("button", name="Unapply").click()
+        confirm(page, "Unapply")
+        expect(page.get_by_role("status")).to_have_text(
+            f"Application reversed: {memo.number} has 4,330.00 USD available."
+        )
+        page.get_by_label("Amount (USD)").fill("1000")
+        page.get_by_label("Override reason (only to refund beyond what was paid)").fill("Paid by card")
+        page.get_by_role("button", name="Refund", exact=True).click()
+        confirm(page, "Refund")
+        expect(page.get_by_role("status")).to_have_text(
+            re.compile(rf"^Refund RF-\d{{6}} of 1,000.00 USD recorded against {memo.number}\.$")
+        )

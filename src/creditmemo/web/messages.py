@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 
 # The service's field name -> the form's input id, where they differ.
 FORM_FIELDS: Final = {"memo": "memo_text"}
@@ -71,3 +71,38 @@ def change_text(value: object, numbers: Mapping[str, str]) -> str:
     if m:
         return numbers.get(m.group(2), m.group(1).replace("_", " "))
     return finance_words(text.replace("_", " ") if re.fullmatch(r"[a-z]+(_[a-z]+)+", text) else text)
+
+
+def success_notice(done: str, context: Mapping[str, Any]) -> str | None:
+    """What a finished action did, said with the memo's number and amounts ("CM-000012 posted; 5,951.59 USD
+    applied to INV-000004"), from the memo page's ``context`` after the change."""
+    from creditmemo.web.core import fmt_money, label  # core imports this module
+
+    memo = context["memo"]
+    n = memo.number
+    numbers: Mapping[str, str] = context.get("numbers", {})
+    if done == "created":
+        return f"{n} created as a draft of {fmt_money(memo.total)}."
+    if done == "post":
+        if str(memo.status) == "ready_to_post":
+            return f"{n} is queued for posting (a large memo is posted by the background worker)."
+        applied = [
+            f"{fmt_money(a.amount)} applied to {numbers.get(a.target_id, 'an invoice')}"
+            for a in context.get("applications", ())
+            if str(a.status) == "active" and a.source_id == memo.id
+        ]
+        return f"{n} posted" + (f"; {'; '.join(applied)}" if applied else "") + "."
+    if done == "void":
+        return f"{n} voided: a reversing entry of {fmt_money(memo.total)} dated {memo.void_date}."
+    if done == "apply":
+        return f"{fmt_money(memo.amount_applied)} of {n} is applied; {fmt_money(memo.amount_available)} available."
+    if done == "unapply":
+        return f"Application reversed: {n} has {fmt_money(memo.amount_available)} available."
+    if done == "refund" and context.get("refunds"):
+        last = context["refunds"][-1]
+        return f"Refund {last.number} of {fmt_money(last.amount)} recorded against {n}."
+    if done == "saved":
+        return f"{n} saved: {fmt_money(memo.total)}."
+    if done in ("submit", "approve", "reject", "recall", "discard"):
+        return f"{n} is now {label(memo.status)}."
+    return "Done." if done == "1" else None

@@ -119,6 +119,6 @@ def edit_save(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Re
             if e.code in ("not_found", "forbidden", "invalid_transition"):
                 raise
             return _show(request, uow, v, memo, form, _map_errors(field_errors(e), key_of), 422)
-        return redirect(f"/memos/{memo_id}?done=1")
+        return redirect(f"/memos/{memo_id}?done=saved")
 
     return submit_once(request, v, form, attempt)

@@ -51,7 +51,7 @@ from creditmemo.web.core import (
     safe_path,
     today,
 )
-from creditmemo.web.messages import referenced_ids
+from creditmemo.web.messages import referenced_ids, success_notice
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
@@ -232,9 +232,11 @@ def _page(
     form: FormData | None = None,
     status: int = 200,
     notice: str | None = None,
+    done: str | None = None,
 ) -> Response:
     with db_of(request).uow(readonly=True) as uow:
         context = memo_context(uow, actor, memo_id)
+    notice = success_notice(done, context) if done else notice
     return render(
         request, "memo.html", status, errors=errors or {}, form=form, notice=notice, today=today(request), **context
     )
@@ -242,8 +244,8 @@ def _page(
 
 @router.get("/memos/{memo_id}", include_in_schema=False)
 def memo_page(request: Request, memo_id: str, v: ViewerDep) -> Response:
-    notice = {"created": "Draft created.", "done": "Done."}.get(next(iter(request.query_params), ""))
-    return _page(request, v.actor, memo_id, notice=notice)
+    done = request.query_params.get("done") or ("created" if "created" in request.query_params else None)
+    return _page(request, v.actor, memo_id, done=done)
 
 
 def _prefixed(prefix: str, err: DomainError) -> dict[str, str]:
@@ -261,7 +263,7 @@ def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form:
         raise NotFoundError("action", action)
     def run(uow: UnitOfWork) -> Response:
         memo = service(uow, v.actor, memo_id, form)
-        return redirect(_safe_next(form.get("next")) or f"/memos/{memo.id}?done=1", request)
+        return redirect(_safe_next(form.get("next")) or f"/memos/{memo.id}?done={action}", request)
 
     try:
         return submit_once(request, v, form, run)
@@ -294,7 +296,7 @@ def memo_apply(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> R
         fields.append(n)
     def run(uow: UnitOfWork) -> Response:
         apply_credit(uow, v.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations)
-        return redirect(f"/memos/{memo_id}?done=1", request)
+        return redirect(f"/memos/{memo_id}?done=apply", request)
 
     try:
         return submit_once(request, v, form, run)
@@ -320,7 +322,7 @@ def application_unapply(request: Request, application_id: str, v: WriterDep, for
     memo_id = str(form.get("memo_id") or "")
     def run(uow: UnitOfWork) -> Response:
         unapply(uow, v.actor, application_id)
-        return redirect(f"/memos/{memo_id}?done=1", request)
+        return redirect(f"/memos/{memo_id}?done=unapply", request)
 
     try:
         return submit_once(request, v, form, run)
@@ -343,7 +345,7 @@ def memo_refund(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> 
             reference=as_str(form, "reference"),
             override_reason=as_str(form, "override_reason"),
         )
-        return redirect(f"/memos/{memo_id}?done=1", request)
+        return redirect(f"/memos/{memo_id}?done=refund", request)
 
     try:
         return submit_once(request, v, form, run)
