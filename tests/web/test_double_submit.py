@@ -12,9 +12,10 @@ from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import CreditLineInput
 from creditmemo.services.actors import system_actor
+from creditmemo.services.memos.approval import list_approvals
 from creditmemo.services.memos.create import create_credit_memo_from_invoice
 from creditmemo.services.memos.post import post_memo
-from creditmemo.services.memos.read import memo_journal
+from creditmemo.services.memos.read import memo_events, memo_journal
 from creditmemo.services.settlement.applications import list_applications
 from creditmemo.services.settlement.refunds import list_refunds
 from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
@@ -217,3 +218,65 @@ class TestTokens:
         assert first.status == 200
         assert second.status == 409
         assert [str(r.amount) for r in _refunds(site, memo.id)] == ["1.00 USD"]
+
+
+def _events(site: Site, memo_id: str, suffix: str) -> list[Any]:
+    with site.db.uow(readonly=True) as uow:
+        events = memo_events(uow, system_actor(site.company_id, "t"), memo_id)
+    return [e for e in events if e.action.endswith(suffix)]
+
+
+class TestEveryOtherWriteFormOnce:
+    """The remaining forms that write, each sent twice at once: one change each."""
+
+    def test_discard_submit_approve_and_edit(self, engine_site: Site, new_page: Any) -> None:
+        site = engine_site
+        discard = _memo(site, post=False, amount="8.00")
+        clerk = _page(new_page, site, "clerk")
+        clerk.goto(f"/memos/{discard.id}")
+        clerk.locator("#discard-reason").fill("Raised twice")
+        _both_answers_show(
+            clerk.evaluate(TWICE, f"form[action='/memos/{discard.id}/do/discard']"), f"/memos/{discard.id}"
+        )
+        assert len(_events(site, discard.id, ".discarded")) == 1
+
+        big = _memo(site, post=False, amount="6000.00")  # above the manager tier: needs an approval
+        clerk.goto(f"/memos/{big.id}/edit")
+        clerk.get_by_label("Memo text (shown on the document)").fill("Agreed on the phone")
+        answers = clerk.evaluate(TWICE, "#memo-form")
+        _both_answers_show(answers, f"/memos/{big.id}")
+        assert len(_events(site, big.id, ".updated")) == 1
+        clerk.goto(f"/memos/{big.id}")
+        _both_answers_show(clerk.evaluate(TWICE, f"form[action='/memos/{big.id}/do/submit']"), f"/memos/{big.id}")
+        assert len(_events(site, big.id, ".submitted")) == 1
+
+        manager = _page(new_page, site, "manager")
+        manager.goto("/approvals")
+        answers = manager.evaluate(TWICE, f"form[action='/memos/{big.id}/do/approve']")
+        _both_answers_show(answers, "/approvals")
+        with site.db.uow(readonly=True) as uow:
+            approvals = list_approvals(uow, system_actor(site.company_id, "t"), big.id)
+        assert [str(a.decision) for a in approvals] == ["approved"]
+
+    def test_debit_memo_and_saved_view(self, engine_site: Site, new_page: Any) -> None:
+        site = engine_site
+        page = _page(new_page, site, "clerk")
+        page.goto("/debit-memos/new")
+        page.get_by_label("Customer").select_option(label="Acme Corp (USD)")
+        text = "debit twice " + page.evaluate("() => crypto.randomUUID()")
+        page.get_by_label("Memo text").fill(text)
+        page.get_by_label("Description").fill("Charge-back")
+        page.get_by_label("Unit price").fill("3.00")
+        answers = page.evaluate(TWICE, "form[action='/debit-memos/new']")
+        assert answers[0][1] == answers[1][1], answers
+        with site.db.uow(readonly=True) as uow:
+            rows = WebQueries(uow.conn).memos(site.company_id, "debit", ListQuery(page_size=500)).rows
+            texts = [uow.memos.get(site.company_id, r["id"]).memo_text for r in rows]
+        assert texts.count(text) == 1
+
+        page.goto("/invoices?status=unpaid")
+        name = "twice " + page.evaluate("() => crypto.randomUUID()")[:8]
+        page.get_by_label("Save these filters as").fill(name)
+        page.evaluate(TWICE, "form[action='/views']")
+        page.goto("/invoices")
+        expect(page.get_by_role("navigation", name="Saved views").get_by_role("link", name=name)).to_have_count(1)
