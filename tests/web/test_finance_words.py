@@ -26,6 +26,12 @@ class TestWords:
         assert finance_words("lines[11]: exceeds") == "line 12: exceeds"
         assert finance_words("allocations[1].amount is too large") == "allocation 2, amount is too large"
 
+    def test_amounts_are_grouped_as_on_the_pages(self) -> None:
+        text = "lines[0]: 12000.00 USD exceeds the 9999.5 USD left on invoice 2026 line 3 (1000 JPY, 999.99 EUR)."
+        assert finance_words(text) == (
+            "line 1: 12,000.00 USD exceeds the 9,999.5 USD left on invoice 2026 line 3 (1,000 JPY, 999.99 EUR)."
+        )
+
     def test_recorded_values_read_as_words_and_numbers(self) -> None:
         numbers = {"cm_1": "CM-000007", "inv_9": "INV-000004"}
         assert change_text("credit_memo:cm_1", numbers) == "CM-000007"

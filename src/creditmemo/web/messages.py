@@ -32,18 +32,21 @@ def on_form(errors: Mapping[str, str], ids: Iterable[str], slot: str = "form") -
 # never an input path (lines[0].quantity) or an internal id (credit_memo:cm_01…).
 _PATH: Final = re.compile(r"\b(lines|allocations|tiers)\[(\d+)\](?:\.(\w+))?")
 _SINGULAR: Final = {"lines": "line", "allocations": "allocation", "tiers": "tier"}
+# An amount followed by its currency code ("5412.50 USD"), to be grouped for reading ("5,412.50 USD").
+_AMOUNT: Final = re.compile(r"(?<![\d.,])(\d{4,})(\.\d+)?(?= [A-Z]{3}\b)")
 REF: Final = re.compile(r"^(credit_memo|debit_memo|invoice|payment|refund):([A-Za-z0-9_]{1,60})$")
 CHANGE_LABELS: Final = {"auto": "applied automatically", "source": "from", "target": "to"}
 
 
 def finance_words(text: str) -> str:
-    """``lines[0].quantity: Must be positive.`` -> ``line 1, quantity: Must be positive.``"""
+    """``lines[0].quantity: Must be positive.`` -> ``line 1, quantity: Must be positive.``; amounts with their
+    currency grouped as the pages show them (``5412.50 USD`` -> ``5,412.50 USD``)."""
 
     def one(m: re.Match[str]) -> str:
         words = f"{_SINGULAR[m.group(1)]} {int(m.group(2)) + 1}"
         return f"{words}, {m.group(3).replace('_', ' ')}" if m.group(3) else words
 
-    return _PATH.sub(one, text)
+    return _AMOUNT.sub(lambda m: f"{int(m.group(1)):,}{m.group(2) or ''}", _PATH.sub(one, text))
 
 
 def referenced_ids(changes: Iterable[Mapping[str, object]]) -> list[str]:
