@@ -84,6 +84,13 @@ class OverCreditError(DomainError):
     code = "over_credit"
 
 
+class OverReturnError(DomainError):
+    """A return of more than was invoiced (less earlier returns and quantity credits), or a receipt of
+    more than was authorized (issue 10)."""
+
+    code = "over_return"
+
+
 class CurrencyMismatchError(DomainError):
     code = "currency_mismatch"
 
