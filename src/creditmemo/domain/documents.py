@@ -197,6 +197,7 @@ class Memo:
     computation: Mapping[str, object] | None = None  # how an automatic credit was computed
     replaces_id: str | None = None  # void and reissue (seed 001): the voided memo this draft replaces
     replaced_by_id: str | None = None  # ... and, on the voided memo, the draft that replaces it
+    return_id: str | None = None  # the return authorization a credit memo from a return credits (issue 10)
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

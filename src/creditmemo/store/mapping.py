@@ -20,6 +20,7 @@ from creditmemo.domain.documents import (
 from creditmemo.domain.ledger import JournalEntry, JournalLine
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
+from creditmemo.domain.returns import ReturnAuthorization, ReturnLine, ReturnStatus
 
 Row = Mapping[str, Any]
 
@@ -257,6 +258,7 @@ def memo_from_row(row: Row, lines: Sequence[Row]) -> Memo:
         replaced_by_id=row["replaced_by_id"],
         apply_to_next_invoice=bool(row["apply_to_next_invoice"]),
         computation=row["computation"],
+        return_id=row["return_id"],
         extra={"line_count": row["line_count"]},
     )
 
@@ -301,6 +303,7 @@ def memo_to_row(m: Memo) -> dict[str, Any]:
         "replaced_by_id": m.replaced_by_id,
         "apply_to_next_invoice": m.apply_to_next_invoice,
         "computation": m.computation,
+        "return_id": m.return_id,
     }
 
 
@@ -330,3 +333,87 @@ def journal_entry_from_row(row: Row, lines: Sequence[Row]) -> JournalEntry:
         lines=tuple(journal_line_from_row(l, cur, fun) for l in lines),
         description=row["description"],
     )
+
+
+def return_line_from_row(row: Row) -> ReturnLine:
+    return ReturnLine(
+        id=row["id"],
+        line_no=row["line_no"],
+        invoice_line_id=row["invoice_line_id"],
+        quantity=row["quantity"],
+        quantity_received=row["quantity_received"],
+        quantity_credited=row["quantity_credited"],
+        restock=bool(row["restock"]),
+        condition=row["condition"],
+    )
+
+
+def return_line_to_row(line: ReturnLine, return_id: str, company_id: str) -> dict[str, Any]:
+    return {
+        "id": line.id,
+        "return_id": return_id,
+        "company_id": company_id,
+        "line_no": line.line_no,
+        "invoice_line_id": line.invoice_line_id,
+        "quantity": line.quantity,
+        "quantity_received": line.quantity_received,
+        "quantity_credited": line.quantity_credited,
+        "restock": line.restock,
+        "condition": line.condition,
+    }
+
+
+RETURN_HEADER_FIELDS = (
+    "status",
+    "reason_code",
+    "case_reference",
+    "cancel_reason",
+    "updated_at",
+    "received_at",
+    "cancelled_at",
+    "cancelled_by",
+    "version",
+)
+
+
+def return_from_row(row: Row, lines: Sequence[Row]) -> ReturnAuthorization:
+    return ReturnAuthorization(
+        id=row["id"],
+        company_id=row["company_id"],
+        number=row["number"],
+        customer_id=row["customer_id"],
+        invoice_id=row["invoice_id"],
+        status=ReturnStatus(row["status"]),
+        reason_code=row["reason_code"],
+        lines=tuple(return_line_from_row(line) for line in lines),
+        case_reference=row["case_reference"],
+        cancel_reason=row["cancel_reason"],
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        received_at=row["received_at"],
+        cancelled_at=row["cancelled_at"],
+        cancelled_by=row["cancelled_by"],
+        version=row["version"],
+    )
+
+
+def return_to_row(r: ReturnAuthorization) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "company_id": r.company_id,
+        "number": r.number,
+        "customer_id": r.customer_id,
+        "invoice_id": r.invoice_id,
+        "status": str(r.status),
+        "reason_code": r.reason_code,
+        "case_reference": r.case_reference,
+        "cancel_reason": r.cancel_reason,
+        "created_by": r.created_by,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "received_at": r.received_at,
+        "cancelled_at": r.cancelled_at,
+        "cancelled_by": r.cancelled_by,
+        "version": r.version,
+    }

@@ -30,7 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from creditmemo.store.tables import invoices, memos, number_sequences, payments, refunds
+from creditmemo.store.tables import invoices, memos, number_sequences, payments, refunds, return_authorizations
 
 PREFIXES: Final = {
     "invoice": "INV",
@@ -38,6 +38,7 @@ PREFIXES: Final = {
     "debit_memo": "DM",
     "payment": "PAY",
     "refund": "RF",
+    "return": "RMA",
 }
 TABLES: Final[Mapping[str, Table]] = {
     "invoice": invoices,
@@ -45,6 +46,7 @@ TABLES: Final[Mapping[str, Table]] = {
     "debit_memo": memos,
     "payment": payments,
     "refund": refunds,
+    "return": return_authorizations,
 }
 
 

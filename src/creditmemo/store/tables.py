@@ -257,9 +257,12 @@ memos = Table(
     # Void and reissue (migration 0010): the links between a voided memo and the draft that replaces it.
     Column("replaces_id", ID),
     Column("replaced_by_id", ID),
+    # The return authorization a credit memo credits (source "return", migration 0007).
+    Column("return_id", ID),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
+    ForeignKeyConstraint(["company_id", "return_id"], ["return_authorizations.company_id", "return_authorizations.id"]),
     UniqueConstraint("company_id", "kind", "number", name="uq_memos_company_kind_number"),
     UniqueConstraint("company_id", "customer_id", "incident_reference", name="uq_memos_company_customer_incident"),
     CheckConstraint("total_minor >= 0", name="total_not_negative"),
@@ -267,6 +270,7 @@ memos = Table(
     Index("ix_memos_company_kind_status", "company_id", "kind", "status"),
     Index("ix_memos_company_customer", "company_id", "customer_id"),
     Index("ix_memos_company_invoice", "company_id", "invoice_id"),
+    Index("ix_memos_company_return", "company_id", "return_id"),
     Index("ix_memos_company_kind_issue_date", "company_id", "kind", "issue_date"),
     # The worker's queue (migration 0003): only ready_to_post memos, oldest first.
     Index(
@@ -302,6 +306,57 @@ memo_lines = Table(
     ForeignKeyConstraint(["company_id", "memo_id"], ["memos.company_id", "memos.id"]),
     ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
     Index("ix_memo_lines_company_memo", "company_id", "memo_id"),
+)
+
+# Return authorizations (RMA, issue 10; migration 0007): authorized -> received -> credited, or cancelled.
+return_authorizations = Table(
+    "return_authorizations",
+    metadata,
+    Column("id", ID, nullable=False),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("number", String(40), nullable=False),
+    Column("customer_id", ID, nullable=False),
+    Column("invoice_id", ID, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("reason_code", String(40), nullable=False),
+    # Free text, e.g. the support case or ticket the return answers; copied to its credit memos.
+    Column("case_reference", String(200)),
+    Column("cancel_reason", Text),
+    Column("created_by", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime),
+    Column("cancelled_at", UTCDateTime),
+    Column("cancelled_by", ID),
+    Column("version", Integer, nullable=False, server_default="1"),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
+    ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
+    UniqueConstraint("company_id", "number", name="uq_return_authorizations_company_number"),
+    Index("ix_return_authorizations_company_status", "company_id", "status"),
+    Index("ix_return_authorizations_company_customer", "company_id", "customer_id"),
+    Index("ix_return_authorizations_company_invoice", "company_id", "invoice_id"),
+)
+
+return_lines = Table(
+    "return_lines",
+    metadata,
+    Column("id", ID, nullable=False),
+    Column("return_id", ID, nullable=False),
+    Column("company_id", ID, nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("invoice_line_id", ID, nullable=False),
+    Column("quantity", ExactDecimal, nullable=False),  # authorized
+    Column("quantity_received", ExactDecimal, nullable=False),
+    # On credit memos not discarded or voided (a draft holds its quantity too: a return is credited once).
+    Column("quantity_credited", ExactDecimal, nullable=False),
+    Column("restock", Boolean, nullable=False, server_default="1"),
+    Column("condition", String(500)),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "return_id"], ["return_authorizations.company_id", "return_authorizations.id"]),
+    ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
+    Index("ix_return_lines_company_return", "company_id", "return_id"),
+    Index("ix_return_lines_company_invoice_line", "company_id", "invoice_line_id"),
 )
 
 journal_entries = Table(

@@ -36,6 +36,7 @@ from creditmemo.store.repositories.payments import PaymentRepository
 from creditmemo.store.repositories.rates import ExchangeRateRepository
 from creditmemo.store.repositories.refunds import RefundRepository
 from creditmemo.store.repositories.reports import ReportQueries
+from creditmemo.store.repositories.returns import ReturnRepository
 from creditmemo.store.sealer import BackgroundSealer, seal_pending
 
 Clock = Callable[[], datetime]
@@ -157,6 +158,7 @@ class UnitOfWork:
         self.payments = PaymentRepository(conn, row_locks=locks)
         self.refunds = RefundRepository(conn)
         self.rates = ExchangeRateRepository(conn)
+        self.returns = ReturnRepository(conn, row_locks=locks, numbers=self.numbers)
         self.reports = ReportQueries(conn)
         self.approvals = ApprovalRepository(conn)
         self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id, numbers=self.numbers)
