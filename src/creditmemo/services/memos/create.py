@@ -31,6 +31,8 @@ def memo_summary(memo: Memo) -> dict[str, object]:
         "currency": [None, memo.currency],
         "lines": [None, len(memo.lines)],
     }
+    if memo.return_id is not None:
+        summary["return_id"] = [None, memo.return_id]
     if memo.incident_reference is not None:
         summary["incident_reference"] = [None, memo.incident_reference]
     if memo.apply_to_next_invoice:
@@ -177,9 +179,11 @@ def create_credit_memo_from_invoice(
     source: object = "invoice",
     currency: object = None,
     customer_id: object = None,
+    return_id: str | None = None,
 ) -> Memo:
     """A draft with every line of the invoice pre-populated, or the chosen lines narrowed by
-    quantity or amount. Currency and exchange rate are the invoice's (rule 3). ``post``: see the module."""
+    quantity or amount. Currency and exchange rate are the invoice's (rule 3). ``post``: see the module.
+    ``return_id``: the return authorization it credits (services/returns/credit.py, which locked it)."""
     if post:
         authorize(actor, Permission.POST_MEMO)  # before the invoice is locked
     memo, invoice = _from_invoice(
@@ -197,6 +201,8 @@ def create_credit_memo_from_invoice(
         customer_id=customer_id,
         lock=post,
     )
+    if return_id is not None:
+        memo = replace(memo, return_id=return_id)
     return create_new(uow, actor, memo, post=post, invoice=invoice)
 
 

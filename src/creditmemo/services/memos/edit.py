@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from creditmemo.domain.documents import Memo, MemoKind, MemoSource, memo_totals
+from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.lifecycle import ensure_editable
 from creditmemo.services import audit
@@ -44,6 +45,12 @@ def update_memo(
     )
     new_lines = memo.lines
     if lines is not None:
+        if memo.return_id is not None:
+            raise ValidationFailedError.single(
+                "lines",
+                "A memo from a return credits what the return received; its lines are not edited.",
+                "from_return",
+            )
         if memo.source is MemoSource.STANDALONE:
             new_lines = build.free_lines(uow, actor.company_id, lines, memo.currency, memo.kind)  # type: ignore[arg-type]
         else:

@@ -15,6 +15,7 @@ from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.invoices import parse_date
+from creditmemo.services.returns.release import give_back
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -45,6 +46,7 @@ def void_memo(
     if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
         raise ValidationFailedError.single("reason", "Text of at most 2000 characters.", "invalid")
     reason = reason.strip() or None if isinstance(reason, str) else None
+    give_back(uow, actor, memo, "voided")  # a memo from a return: its return (locked before the invoice)
     if memo.kind is MemoKind.CREDIT and memo.invoice_id is not None:
         # The invoice's lock guards its lines' credited totals (docs/CONCURRENCY.md).
         invoice = uow.invoices.get(actor.company_id, memo.invoice_id, for_update=True)

@@ -1,0 +1,52 @@
+"""Reading returns: one by id or number, a filtered page, the credit memos created from one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.returns import ReturnAuthorization, ReturnStatus
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.store.repositories.listing import MAX_LIMIT
+from creditmemo.store.uow import UnitOfWork
+
+
+def get_return(uow: UnitOfWork, actor: Actor, return_id: str) -> ReturnAuthorization:
+    authorize(actor, Permission.READ)
+    return uow.returns.get(actor.company_id, return_id)
+
+
+def get_return_by_number(uow: UnitOfWork, actor: Actor, number: str) -> ReturnAuthorization:
+    authorize(actor, Permission.READ)
+    return uow.returns.by_number(actor.company_id, number)
+
+
+def return_memos(uow: UnitOfWork, actor: Actor, return_id: str) -> list[dict[str, Any]]:
+    authorize(actor, Permission.READ)
+    return uow.returns.memos_of(actor.company_id, return_id)
+
+
+def list_returns(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    customer_id: str | None = None,
+    invoice_id: str | None = None,
+    number: str | None = None,
+    sort: str = "-id",
+    starting_after: str | None = None,
+    limit: int = 20,
+) -> tuple[list[ReturnAuthorization], bool]:
+    authorize(actor, Permission.READ)
+    if status is not None and status not in {str(s) for s in ReturnStatus}:
+        raise ValidationFailedError.single("status", f"One of {', '.join(ReturnStatus)}.", "invalid")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailedError.single("limit", f"From 1 to {MAX_LIMIT}.", "out_of_range")
+    filters: dict[str, object] = {
+        "status": status,
+        "customer_id": customer_id,
+        "invoice_id": invoice_id,
+        "number": number,
+    }
+    return uow.returns.list(actor.company_id, filters=filters, sort=sort, starting_after=starting_after, limit=limit)
