@@ -25,6 +25,7 @@ from creditmemo.api.routes import (
     payments,
     refunds,
     reports,
+    returns,
     settings,
     users,
 )
@@ -93,6 +94,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         settings_router(),
         automatic.router,
         exchange_rates.router,
+        returns.router,
         users.router,
     ):
         v1.include_router(router)

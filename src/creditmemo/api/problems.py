@@ -34,6 +34,7 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
     "unsupported_media_type": (415, "Unsupported media type"),
     "validation_error": (422, "Request is not valid"),
     "over_credit": (422, "Credit exceeds what was invoiced"),
+    "over_return": (422, "Return exceeds what was invoiced or authorized"),
     "insufficient_available": (422, "Not enough available"),
     "currency_mismatch": (422, "Currencies differ"),
     "rate_missing": (422, "No exchange rate for the date"),
@@ -237,7 +238,7 @@ _DESCRIPTIONS: Final = {
     404: "Not found, or another company's (`not_found`)",
     409: "State conflict (`invalid_transition`, `approval_required`, `idempotency_conflict`, `memo_settled`)",
     413: "Body larger than the limit (`payload_too_large`)",
-    422: "Invalid input or amount rule (`validation_error`, `over_credit`, `insufficient_available`, "
+    422: "Invalid input or amount rule (`validation_error`, `over_credit`, `over_return`, `insufficient_available`, "
     "`currency_mismatch`, `rate_missing`)",
     500: "Internal error (with a request id, never a stack trace)",
 }

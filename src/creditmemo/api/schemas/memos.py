@@ -276,6 +276,7 @@ class MemoOut(Out):
     computation: dict[str, Any] | None = Field(
         None, description="Automatic credits: how the amount was computed (proration days, SLA uptime and tier)."
     )
+    return_id: str | None = Field(None, description="A credit memo from a return: the return authorization.")
     lines: list[MemoLineOut]
 
     @classmethod
@@ -321,6 +322,7 @@ class MemoOut(Out):
             replaced_by_id=m.replaced_by_id,
             apply_to_next_invoice=m.apply_to_next_invoice,
             computation=dict(m.computation) if m.computation is not None else None,
+            return_id=m.return_id,
             lines=[MemoLineOut.of(l) for l in m.lines],
         )
 
