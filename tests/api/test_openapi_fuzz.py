@@ -56,7 +56,12 @@ def _seed(t: Tenant) -> dict[str, list[str]]:
         ),
         201,
     )
+    rma = {"invoice_id": inv["id"], "lines": [{"invoice_line_id": inv["lines"][1]["id"], "quantity": "1"}]}
+    authorized = t.ok(t.post("/v1/returns", rma), 201)
+    received = t.ok(t.post("/v1/returns", rma), 201)
+    t.ok(t.post(f"/v1/returns/{received['id']}/receive"))
     return {
+        "return_id": [authorized["id"], received["id"]],
         "customer_id": [inv["customer_id"]],
         "invoice_id": [inv["id"]],
         "credit": [draft["id"], posted["id"]],

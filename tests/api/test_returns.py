@@ -401,3 +401,23 @@ class TestRace:
         after = tenant.ok(tenant.get(f"/v1/returns/{ret['id']}"))
         assert (after["status"], after["lines"][0]["quantity_credited"]) == ("credited", "3")
         books_are_sound(db, tenant)
+
+    def test_two_returns_racing_for_the_last_units_of_a_line_one_wins(self, db: Database, tenant: Tenant) -> None:
+        if not db.postgres:
+            pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
+        inv = goods(tenant, {**WIDGET, "quantity": "2"})
+        results: list[Any] = []
+        barrier = threading.Barrier(4)
+
+        def go() -> None:
+            barrier.wait(10)
+            results.append(rma(tenant, inv, "2"))
+
+        threads = [threading.Thread(target=go) for _ in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(30)
+        assert sorted(r.status_code for r in results) == [201, 422, 422, 422]
+        assert {r.json()["code"] for r in results if r.status_code == 422} == {"over_return"}
+        assert [r["number"] for r in returns_of(tenant, inv)] == ["RMA-000001"]
