@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from creditmemo.domain.documents import Invoice
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput, InvoiceLineInput
-from creditmemo.services.actors import system_actor
+from creditmemo.domain.returns import ReceiptInput, ReturnLineInput
+from creditmemo.services.actors import Actor, system_actor
 from creditmemo.services.companies import create_company
 from creditmemo.services.customers import create_customer
 from creditmemo.services.invoices import issue_invoice
@@ -18,7 +20,10 @@ from creditmemo.services.memos.create import (
 from creditmemo.services.memos.discard import discard_memo
 from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.void import void_memo
-from creditmemo.store.uow import Database
+from creditmemo.services.returns.authorize import cancel_return, create_return
+from creditmemo.services.returns.credit import create_credit_memo_from_return
+from creditmemo.services.returns.receive import receive_return
+from creditmemo.store.uow import Database, UnitOfWork
 
 DEMO_SLUG = "demo"
 
@@ -82,16 +87,18 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
             memo_text="Six hours billed twice.",
         )
         post_memo(uow, actor, m1.id)
-        # Posted: a return of two gateways, restocked.
-        m2 = create_credit_memo_from_invoice(
+        # Posted: a return of two gateways (RMA-000001: authorized, received, restocked, credited).
+        rma = create_return(
             uow,
             actor,
-            invoices[1].id,
-            reason_code="return",
-            source="return",
-            lines=[CreditLineInput(invoices[1].lines[2].id, quantity="2", restock=True)],
+            invoice_id=invoices[1].id,
+            lines=[ReturnLineInput(invoices[1].lines[2].id, "2")],
+            case_reference="CASE-1001",
         )
+        receive_return(uow, actor, rma.id)
+        m2 = create_credit_memo_from_return(uow, actor, rma.id)
         post_memo(uow, actor, m2.id)
+        _other_returns(uow, actor, invoices)
         # Draft: the whole invoice pre-populated, waiting for a decision.
         create_credit_memo_from_invoice(uow, actor, invoices[2].id, reason_code="price_correction")
         # Void: posted by mistake, then voided.
@@ -162,6 +169,33 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
             memo = uow.memos.get(company.id, memo_id)
             summary.memos.append((number, status, str(memo.total), names[customer_id]))
     return summary
+
+
+def _other_returns(uow: UnitOfWork, actor: Actor, invoices: list[Invoice]) -> None:
+    """Returns in the other statuses: authorized (RMA-000002), received in part (RMA-000003, one of
+    two gateways in, one damaged), cancelled (RMA-000004)."""
+    create_return(
+        uow,
+        actor,
+        invoice_id=invoices[2].id,
+        lines=[ReturnLineInput(invoices[2].lines[2].id, "1")],
+        case_reference="CASE-1002",
+    )
+    part = create_return(
+        uow,
+        actor,
+        invoice_id=invoices[0].id,
+        lines=[ReturnLineInput(invoices[0].lines[2].id, "2")],
+        reason_code="damaged_goods",
+        case_reference="CASE-1003",
+    )
+    receive_return(
+        uow, actor, part.id, lines=[ReceiptInput(part.lines[0].id, "1", restock=False, condition="Casing cracked")]
+    )
+    cancelled = create_return(
+        uow, actor, invoice_id=invoices[3].id, lines=[ReturnLineInput(invoices[3].lines[2].id, "1")]
+    )
+    cancel_return(uow, actor, cancelled.id, reason="The customer kept the gateway")
 
 
 # Demo users and API keys (the run command prints them) ------------------------------------------
