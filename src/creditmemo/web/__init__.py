@@ -11,9 +11,20 @@ def mount(app: Any) -> None:
 
     from creditmemo.web import site
     from creditmemo.web.core import HERE
-    from creditmemo.web.routes import approvals, auth, automatic, dashboard, documents, edit, invoices, lists, memos
+    from creditmemo.web.routes import (
+        approvals,
+        auth,
+        automatic,
+        dashboard,
+        documents,
+        edit,
+        invoices,
+        lists,
+        memos,
+        returns,
+    )
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, dashboard, lists, invoices, automatic, edit, memos, documents, approvals, site):
+    for module in (auth, dashboard, lists, invoices, automatic, returns, edit, memos, documents, approvals, site):
         app.include_router(module.router)
     site.install_not_found_page(app)

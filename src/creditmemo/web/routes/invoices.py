@@ -54,7 +54,8 @@ def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
         invoice = get_invoice(uow, v.actor, invoice_id)
         customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
         memos = WebQueries(uow.conn).memos_of_invoice(v.actor.company_id, invoice.id)
-    return render(request, "invoice.html", invoice=invoice, customer=customer, memos=memos)
+        returns = uow.returns.of_invoice(v.actor.company_id, invoice.id)
+    return render(request, "invoice.html", invoice=invoice, customer=customer, memos=memos, returns=returns)
 
 
 @router.get("/customers/{customer_id}", include_in_schema=False)

@@ -199,6 +199,7 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         "memo": memo,
         "customer": customer,
         "invoice": invoice,
+        "return_number": uow.returns.get(actor.company_id, memo.return_id).number if memo.return_id else None,
         "events": events,
         "approvals": approvals,
         "journal": journal,
