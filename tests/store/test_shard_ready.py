@@ -380,6 +380,29 @@ def _a_day_of_requests(tenant: Tenant) -> None:
         f"/v1/payments/{pay['id']}",
     ):
         tenant.ok(tenant.get(path))
+    _returns(tenant)
+
+
+def _returns(tenant: Tenant) -> None:
+    """A return through its life (issue 10): authorize, edit, receive, credit and post, void; another cancelled."""
+    goods = tenant.invoice(
+        lines=[{"description": "Widget", "quantity": "3", "unit_price": "100.00", "unit_cost": "60"}]
+    )
+    line = goods["lines"][0]["id"]
+    rma = tenant.ok(
+        tenant.post("/v1/returns", {"invoice_id": goods["id"], "lines": [{"invoice_line_id": line, "quantity": "1"}]}),
+        201,
+    )
+    tenant.ok(tenant.patch(f"/v1/returns/{rma['id']}", {"lines": [{"invoice_line_id": line, "quantity": "2"}]}))
+    tenant.ok(tenant.post(f"/v1/returns/{rma['id']}/receive"))
+    memo = tenant.ok(tenant.post(f"/v1/returns/{rma['id']}/credit-memo", {"post": True, "auto_apply": False}), 201)
+    tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {"reason": "wrong"}))
+    other = tenant.ok(
+        tenant.post("/v1/returns", {"invoice_id": goods["id"], "lines": [{"invoice_line_id": line}]}), 201
+    )
+    tenant.ok(tenant.post(f"/v1/returns/{other['id']}/cancel", {"reason": "kept"}))
+    tenant.ok(tenant.get(f"/v1/returns?invoice_id={goods['id']}&status=cancelled"))
+    tenant.ok(tenant.get(f"/v1/returns/{rma['id']}"))
 
 
 def _the_web_pages_queries(db: Database, tenant: Tenant) -> None:
