@@ -173,6 +173,36 @@ class TestLifecycle:
         )
         assert tenant.ok(tenant.get(f"/v1/returns/{ret['id']}"))["status"] == "credited"
 
+    def test_the_rest_that_will_not_come_is_cancelled_and_can_be_returned_again(self, tenant: Tenant) -> None:
+        inv = goods(tenant, {**WIDGET, "quantity": "3"})
+        ret = tenant.ok(rma(tenant, inv, "3"), 201)
+        line = ret["lines"][0]["id"]
+        tenant.ok(
+            tenant.post(
+                f"/v1/returns/{ret['id']}/receive", {"lines": [{"return_line_id": line, "quantity_received": "1"}]}
+            )
+        )
+        memo = tenant.ok(tenant.post(f"/v1/returns/{ret['id']}/credit-memo", {"post": True}), 201)
+        assert memo["total"] == "100.00"
+        assert_problem(rma(tenant, inv, "1"), 422, "over_return")  # the other two are still held
+        closed = tenant.ok(tenant.post(f"/v1/returns/{ret['id']}/receive", {"cancel_rest": True}))
+        assert (closed["status"], closed["allowed_actions"]) == ("credited", [])
+        assert [(x["quantity_received"], x["quantity_credited"], x["quantity_cancelled"]) for x in closed["lines"]] == [
+            ("1", "1", "2")
+        ]
+        assert tenant.ok(rma(tenant, inv, "2"), 201)["number"] == "RMA-000002"
+
+    def test_cancelling_the_rest_of_nothing_received_is_refused(self, tenant: Tenant) -> None:
+        inv = goods(tenant)
+        ret = tenant.ok(rma(tenant, inv, "1"), 201)
+        assert_problem(
+            tenant.post(f"/v1/returns/{ret['id']}/receive", {"cancel_rest": True}),
+            422,
+            "validation_error",
+            "cancel_rest",
+        )
+        assert tenant.ok(tenant.get(f"/v1/returns/{ret['id']}"))["status"] == "authorized"
+
     def test_a_line_credited_partly_by_amount_and_partly_through_a_return_nets_its_tax(self, tenant: Tenant) -> None:
         inv = goods(tenant, {"description": "Widget", "quantity": "2", "unit_price": "10.00", "tax_rate": "7.5"})
         line = inv["lines"][0]

@@ -172,6 +172,21 @@ class TestReceive:
         (line,) = receive_lines(ret, [ReceiptInput(ret.lines[0].id, "1", restock=False, condition="crushed box")])
         assert (line.quantity_received, line.restock, line.condition) == (D(1), False, "crushed box")
 
+    def test_cancelling_the_rest_frees_what_will_not_come(self) -> None:
+        ret = rma(invoice(("3", "10.00", None)), "3")
+        (line,) = receive_lines(ret, [ReceiptInput(ret.lines[0].id, "1")], cancel_rest=True)
+        assert (line.quantity_received, line.quantity_cancelled, line.to_receive, line.held) == (D(1), D(2), D(0), D(1))
+        ret = replace(ret, status=ReturnStatus.RECEIVED, lines=(line,))
+        assert allowed_return_actions(ret) == (ReturnAction.CREDIT,)
+        ret = replace(ret, lines=credited(ret, {line.invoice_line_id: D(1)}))
+        assert status_after(ret.lines) is ReturnStatus.CREDITED
+
+    def test_cancelling_the_rest_with_nothing_received_is_refused(self) -> None:
+        ret = rma(invoice(("3", "10.00", None)), "3")
+        with pytest.raises(ValidationFailedError) as err:
+            receive_lines(ret, None, cancel_rest=True)
+        assert err.value.field == "cancel_rest"
+
     def test_a_line_of_another_return_is_a_validation_error(self) -> None:
         ret = rma(invoice(("2", "10.00", None)), "2")
         with pytest.raises(ValidationFailedError) as err:

@@ -33,6 +33,7 @@ def return_dict(r: ReturnAuthorization, memos: list[dict[str, Any]]) -> dict[str
                 "quantity": str(line.quantity),
                 "quantity_received": str(line.quantity_received),
                 "quantity_credited": str(line.quantity_credited),
+                "quantity_cancelled": str(line.quantity_cancelled),
                 "restock": line.restock,
                 "condition": line.condition,
             }
@@ -76,7 +77,7 @@ def register(app: typer.Typer) -> None:
             f"reason {ret.reason_code}  case {ret.case_reference or '-'}"
         )
         table = Table()
-        for col in ("#", "item", "authorized", "received", "credited", "restock", "condition"):
+        for col in ("#", "item", "authorized", "received", "credited", "cancelled", "restock", "condition"):
             table.add_column(col)
         for line in ret.lines:
             table.add_row(
@@ -85,6 +86,7 @@ def register(app: typer.Typer) -> None:
                 str(line.quantity),
                 str(line.quantity_received),
                 str(line.quantity_credited),
+                str(line.quantity_cancelled),
                 "yes" if line.restock else "no",
                 line.condition or "",
             )

@@ -56,10 +56,16 @@ class ReturnLine:
     quantity_credited: Decimal = Decimal(0)  # on credit memos not discarded or voided
     restock: bool = True
     condition: str | None = None
+    quantity_cancelled: Decimal = Decimal(0)  # authorized but never coming: the rest cancelled at a receipt
 
     @property
     def to_receive(self) -> Decimal:
-        return self.quantity - self.quantity_received
+        return self.quantity - self.quantity_received - self.quantity_cancelled
+
+    @property
+    def held(self) -> Decimal:
+        """What the line holds of its invoice line: authorized, less what was cancelled."""
+        return self.quantity - self.quantity_cancelled
 
     @property
     def to_credit(self) -> Decimal:
@@ -201,13 +207,17 @@ class ReceiptInput:
     condition: object = None
 
 
-def receive_lines(ret: ReturnAuthorization, inputs: Sequence[ReceiptInput] | None) -> tuple[ReturnLine, ...]:
-    """The lines after a receipt. ``inputs`` None receives everything still to receive; otherwise each
-    named line receives the given quantity (added to what earlier receipts brought, at most what is
-    authorized), optionally changing whether it goes back to stock and noting its condition."""
+def receive_lines(
+    ret: ReturnAuthorization, inputs: Sequence[ReceiptInput] | None, *, cancel_rest: bool = False
+) -> tuple[ReturnLine, ...]:
+    """The lines after a receipt. ``inputs`` None receives everything still to receive (with ``cancel_rest``:
+    nothing more); otherwise each named line receives the given quantity (added to what earlier receipts
+    brought, at most what is authorized), optionally changing whether it goes back to stock and noting its
+    condition. ``cancel_rest``: what is still not received after this receipt will not come; it is
+    cancelled (and may be returned again on another return)."""
     if inputs is None:
-        inputs = [ReceiptInput(line.id) for line in ret.lines if line.to_receive > 0]
-    if not inputs:
+        inputs = [] if cancel_rest else [ReceiptInput(line.id) for line in ret.lines if line.to_receive > 0]
+    if not inputs and not cancel_rest:
         raise ValidationFailedError.single("lines", "At least one line is required.", "required")
     errors: list[FieldError] = []
     changed: dict[str, ReturnLine] = {}
@@ -249,7 +259,14 @@ def receive_lines(ret: ReturnAuthorization, inputs: Sequence[ReceiptInput] | Non
         )
     if errors:
         raise ValidationFailedError(errors)
-    return tuple(changed.get(line.id, line) for line in ret.lines)
+    lines = tuple(changed.get(line.id, line) for line in ret.lines)
+    if cancel_rest:
+        if not any(line.quantity_received > 0 for line in lines):
+            raise ValidationFailedError.single(
+                "cancel_rest", "Nothing is received: cancel the return instead.", "nothing_received"
+            )
+        lines = tuple(replace(line, quantity_cancelled=line.quantity_cancelled + line.to_receive) for line in lines)
+    return lines
 
 
 # credit -----------------------------------------------------------------------------------------

@@ -343,6 +343,7 @@ def return_line_from_row(row: Row) -> ReturnLine:
         quantity=row["quantity"],
         quantity_received=row["quantity_received"],
         quantity_credited=row["quantity_credited"],
+        quantity_cancelled=row["quantity_cancelled"],
         restock=bool(row["restock"]),
         condition=row["condition"],
     )
@@ -358,6 +359,7 @@ def return_line_to_row(line: ReturnLine, return_id: str, company_id: str) -> dic
         "quantity": line.quantity,
         "quantity_received": line.quantity_received,
         "quantity_credited": line.quantity_credited,
+        "quantity_cancelled": line.quantity_cancelled,
         "restock": line.restock,
         "condition": line.condition,
     }

@@ -350,6 +350,8 @@ return_lines = Table(
     Column("quantity_received", ExactDecimal, nullable=False),
     # On credit memos not discarded or voided (a draft holds its quantity too: a return is credited once).
     Column("quantity_credited", ExactDecimal, nullable=False),
+    # Authorized but cancelled at a receipt (the rest will not come): no longer held of the invoice line.
+    Column("quantity_cancelled", ExactDecimal, nullable=False),
     Column("restock", Boolean, nullable=False, server_default="1"),
     Column("condition", String(500)),
     PrimaryKeyConstraint("company_id", "id"),

@@ -117,7 +117,12 @@ def update_return(return_id: ReturnId, body: ReturnUpdate, ctx: Reader) -> Respo
 def receive_return(return_id: ReturnId, ctx: Writer, body: ReceiveBody | None = None) -> Response:
     given = body if body is not None else ReceiveBody()
     lines = None if given.lines is None else [line.input() for line in given.lines]
-    return ctx.write(lambda uow: _out(uow, receive.receive_return(uow, ctx.actor, return_id, lines=lines)), body=given)
+    return ctx.write(
+        lambda uow: _out(
+            uow, receive.receive_return(uow, ctx.actor, return_id, lines=lines, cancel_rest=given.cancel_rest)
+        ),
+        body=given,
+    )
 
 
 @router.post(

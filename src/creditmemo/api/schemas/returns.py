@@ -74,7 +74,23 @@ class ReceiptLineIn(In):
 class ReceiveBody(In):
     """No body (or no ``lines``): receive everything authorized and not yet received."""
 
+    model_config = In.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {},
+                {"lines": [{"return_line_id": "rmal_01jd…", "quantity_received": "1", "restock": False}]},
+                {"lines": [{"return_line_id": "rmal_01jd…", "quantity_received": "1"}], "cancel_rest": True},
+            ]
+        }
+    }
     lines: Annotated[list[ReceiptLineIn], Field(min_length=1, max_length=1000)] | None = None
+    cancel_rest: Annotated[
+        bool,
+        Field(
+            description="What is still not received after this receipt will not come: cancel it (it can be "
+            "returned again on another return). Without lines: receive nothing more, cancel the rest."
+        ),
+    ] = False
 
 
 class ReturnCreditMemoCreate(In):
@@ -97,6 +113,7 @@ class ReturnLineOut(Out):
     quantity: DecimalStr
     quantity_received: DecimalStr
     quantity_credited: DecimalStr
+    quantity_cancelled: DecimalStr
     restock: bool
     condition: str | None
 
@@ -109,6 +126,7 @@ class ReturnLineOut(Out):
             quantity=dec(line.quantity) or "0",
             quantity_received=dec(line.quantity_received) or "0",
             quantity_credited=dec(line.quantity_credited) or "0",
+            quantity_cancelled=dec(line.quantity_cancelled) or "0",
             restock=line.restock,
             condition=line.condition,
         )

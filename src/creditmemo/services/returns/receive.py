@@ -10,9 +10,9 @@ from creditmemo.domain.returns import (
     ReceiptInput,
     ReturnAction,
     ReturnAuthorization,
-    ReturnStatus,
     ensure_return_action,
     receive_lines,
+    status_after,
 )
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
@@ -20,16 +20,23 @@ from creditmemo.store.uow import UnitOfWork
 
 
 def receive_return(
-    uow: UnitOfWork, actor: Actor, return_id: str, *, lines: Sequence[ReceiptInput] | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    return_id: str,
+    *,
+    lines: Sequence[ReceiptInput] | None = None,
+    cancel_rest: bool = False,
 ) -> ReturnAuthorization:
+    """``cancel_rest``: what is still not received after this receipt will not come (cancelled); a return
+    whose received quantity is all credited is then credited."""
     authorize(actor, Permission.CREATE_MEMO)
     ret = uow.returns.get(actor.company_id, return_id, for_update=True)
     ensure_return_action(ret, ReturnAction.RECEIVE)
-    received_lines = receive_lines(ret, lines)
+    received_lines = receive_lines(ret, lines, cancel_rest=cancel_rest)
     now = uow.now()
     received = replace(
         ret,
-        status=ReturnStatus.RECEIVED,
+        status=status_after(received_lines),
         lines=received_lines,
         received_at=now,
         updated_at=now,
@@ -37,7 +44,13 @@ def receive_return(
     )
     uow.returns.save(received)
     receipt = [
-        [new.id, str(new.quantity_received - old.quantity_received), new.restock, new.condition]
+        [
+            new.id,
+            str(new.quantity_received - old.quantity_received),
+            new.restock,
+            new.condition,
+            str(new.quantity_cancelled - old.quantity_cancelled),
+        ]
         for old, new in zip(ret.lines, received_lines, strict=True)
         if new != old
     ]

@@ -32,6 +32,7 @@ _save_line = (
     .values(
         quantity_received=bindparam("v_received"),
         quantity_credited=bindparam("v_credited"),
+        quantity_cancelled=bindparam("v_cancelled"),
         restock=bindparam("v_restock"),
         condition=bindparam("v_condition"),
     )
@@ -96,6 +97,7 @@ class ReturnRepository:
                         "b_id": line.id,
                         "v_received": line.quantity_received,
                         "v_credited": line.quantity_credited,
+                        "v_cancelled": line.quantity_cancelled,
                         "v_restock": line.restock,
                         "v_condition": line.condition,
                     }
@@ -104,10 +106,10 @@ class ReturnRepository:
             )
 
     def held(self, company_id: str, invoice_id: str, *, excluding: str | None = None) -> dict[str, Decimal]:
-        """Authorized quantity per invoice line of the invoice's returns that are not cancelled (but one:
-        the return being edited). Summed here: SQLite keeps exact decimals as text."""
+        """Authorized, not cancelled quantity per invoice line of the invoice's returns that are not
+        cancelled (but one: the return being edited). Summed here: SQLite keeps exact decimals as text."""
         stmt = (
-            select(rl.c.invoice_line_id, rl.c.quantity)
+            select(rl.c.invoice_line_id, rl.c.quantity, rl.c.quantity_cancelled)
             .select_from(rl.join(ra, (ra.c.company_id == rl.c.company_id) & (ra.c.id == rl.c.return_id)))
             .where(
                 ra.c.company_id == company_id,
@@ -117,7 +119,8 @@ class ReturnRepository:
         )
         if excluding is not None:
             stmt = stmt.where(ra.c.id != excluding)
-        return _sums(self.conn.execute(stmt).all())
+        rows = [(line_id, Decimal(qty) - Decimal(cancelled)) for line_id, qty, cancelled in self.conn.execute(stmt)]
+        return _sums(rows)
 
     def credited_through_returns(self, company_id: str, invoice_id: str) -> dict[str, Decimal]:
         """Posted credit by quantity per invoice line that came through returns (part of the lines'

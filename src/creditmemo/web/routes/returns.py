@@ -17,6 +17,7 @@ from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.invoices import get_invoice
 from creditmemo.services.returns import authorize as rma
 from creditmemo.services.returns import credit, read, receive
+from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
 
@@ -111,7 +112,7 @@ def returns_list(request: Request, v: ViewerDep) -> Response:
             starting_after=q.get("starting_after") or None,
             limit=50,
         )
-        names = {c.id: c.name for c in uow.customers.list(v.actor.company_id)}
+        names = {c["id"]: c["name"] for c in WebQueries(uow.conn).customer_choices(v.actor.company_id)}
     return render(
         request,
         "returns.html",
@@ -195,7 +196,10 @@ def receive_form(request: Request, return_id: str, v: WriterDep, form: FormDep) 
             for line in ret.lines
             if line.to_receive > 0 and (as_str(form, f"received_{line.id}") or "") not in ("0",)
         ]
-        return receive.receive_return(uow, v.actor, return_id, lines=lines)
+        cancel_rest = form.get("cancel_rest") is not None
+        return receive.receive_return(
+            uow, v.actor, return_id, lines=lines or (None if cancel_rest else []), cancel_rest=cancel_rest
+        )
 
     return _act(request, v, return_id, run, "/returns/{id}?received=1")
 

@@ -69,6 +69,7 @@ def upgrade() -> None:
         sa.Column("quantity", ExactDecimal(length=40), nullable=False),
         sa.Column("quantity_received", ExactDecimal(length=40), nullable=False),
         sa.Column("quantity_credited", ExactDecimal(length=40), nullable=False),
+        sa.Column("quantity_cancelled", ExactDecimal(length=40), nullable=False),
         sa.Column("restock", sa.Boolean(), server_default="1", nullable=False),
         sa.Column("condition", sa.String(length=500), nullable=True),
         sa.PrimaryKeyConstraint("company_id", "id", name="pk_return_lines"),
