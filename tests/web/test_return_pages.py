@@ -84,6 +84,11 @@ class TestReturnPages:
         page.get_by_role("button", name="Authorize return").click()
         page.wait_for_url(re.compile(r"/returns/rma_"))
         number = page.get_by_role("heading", level=1).inner_text().split()[1]
+        page.goto(f"/invoices/{invoice.id}/return")  # the widget is held by that return now
+        expect(page.get_by_label("Return line 1")).not_to_be_checked()
+        expect(page.get_by_label("Quantity of line 1")).to_have_value("0")
+        expect(page.get_by_label("Quantity of line 2")).to_have_value("3")
+        page.go_back()
         page.get_by_label("Reason for cancelling").fill("Customer kept it")
         page.get_by_role("button", name="Cancel return").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("cancelled")

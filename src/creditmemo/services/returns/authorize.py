@@ -47,6 +47,12 @@ def _available(uow: UnitOfWork, invoice: Invoice, *, excluding: str | None = Non
     }
 
 
+def returnable_quantities(uow: UnitOfWork, actor: Actor, invoice: Invoice) -> dict[str, Decimal]:
+    """What may still be returned of each line of ``invoice`` (a read, for forms: the create re-checks)."""
+    authorize(actor, Permission.READ)
+    return _available(uow, invoice)
+
+
 def summary(ret: ReturnAuthorization) -> dict[str, object]:
     return {
         "number": [None, ret.number],

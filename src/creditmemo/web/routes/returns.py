@@ -48,7 +48,17 @@ def _new_page(
 ) -> HTMLResponse:
     invoice = get_invoice(uow, v.actor, invoice_id)
     reasons = [r for r in uow.companies.reason_codes(v.actor.company_id) if r["active"] and r["applies_to"] != "debit"]
-    return render(request, "return_new.html", status, invoice=invoice, reasons=reasons, form=form, errors=errors)
+    returnable = rma.returnable_quantities(uow, v.actor, invoice)
+    return render(
+        request,
+        "return_new.html",
+        status,
+        invoice=invoice,
+        returnable=returnable,
+        reasons=reasons,
+        form=form,
+        errors=errors,
+    )
 
 
 @router.get("/invoices/{invoice_id}/return", include_in_schema=False)
