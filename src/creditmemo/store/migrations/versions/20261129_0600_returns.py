@@ -1,8 +1,8 @@
 """returns: return authorizations (RMA) and their lines, the return a credit memo credits, RMA numbers
 
-Revision ID: 0007_returns
-Revises: 0006_automatic_credits
-Create Date: 2026-11-29 05:00:00
+Revision ID: 0008_returns
+Revises: 0007_realized_fx
+Create Date: 2026-11-29 06:00:00
 
 Two new tables (return_authorizations, return_lines), a nullable memos.return_id with its composite foreign
 key and index, and a number counter ("return", RMA-000001) for every existing company. Existing rows keep
@@ -15,8 +15,8 @@ from alembic import op
 
 from creditmemo.store.types import ExactDecimal, UTCDateTime
 
-revision = "0007_returns"
-down_revision = "0006_automatic_credits"
+revision = "0008_returns"
+down_revision = "0007_realized_fx"
 branch_labels = None
 depends_on = None
 
