@@ -214,6 +214,27 @@ class TestLifecycle:
         invoice = tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))
         assert (invoice["amount_credited"], invoice["total"]) == ("21.50", "21.50")
 
+    def test_a_large_return_credit_needs_a_managers_sign_off_seed_000(self, tenant: Tenant) -> None:
+        """Ironclad: returns above 5,000 need a manager; the memo from a return follows the same approvals."""
+        inv = goods(tenant, {"description": "Press", "quantity": "1", "unit_price": "7000.00", "unit_cost": "4000.00"})
+        ret = tenant.ok(rma(tenant, inv, "1", case_reference="CASE-IRON-1"), 201)
+        tenant.ok(tenant.post(f"/v1/returns/{ret['id']}/receive"))
+        memo = tenant.ok(tenant.post(f"/v1/returns/{ret['id']}/credit-memo", {"post": True}), 201)
+        assert (memo["status"], memo["reference"]) == ("pending_approval", "CASE-IRON-1")
+        assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries")) == []
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/approve", role="manager"))
+        assert tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))["status"] == "posted"
+        assert entry(tenant, memo["id"]) == [
+            sorted(
+                [
+                    ("4900", "7000.00", "0.00"),
+                    ("1200", "0.00", "7000.00"),
+                    ("1300", "4000.00", "0.00"),
+                    ("5000", "0.00", "4000.00"),
+                ]
+            )
+        ]
+
     def test_a_draft_memo_holds_the_quantity_and_discarding_it_gives_it_back(self, tenant: Tenant) -> None:
         inv = goods(tenant)
         ret = tenant.ok(rma(tenant, inv, "1", reason_code="damaged_goods"), 201)
