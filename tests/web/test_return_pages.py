@@ -49,7 +49,7 @@ class TestReturnPages:
         page.get_by_role("button", name="Authorize return").click()
         page.wait_for_url(re.compile(r"/returns/rma_"))
         expect(page.get_by_role("heading", level=1)).to_contain_text("authorized")
-        expect(page.get_by_text("CASE-77")).to_be_visible()
+        expect(page.get_by_text("CASE-77", exact=True)).to_be_visible()
         page.get_by_label("Received quantity of line 2").fill("1")
         page.get_by_label("Condition of line 2").fill("scratched")
         page.get_by_role("button", name="Record receipt").click()
@@ -72,6 +72,9 @@ class TestReturnPages:
         expect(page.get_by_test_id("memo-total")).to_have_text("20.00 USD")
         page.get_by_test_id("memo-return").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("credited")
+        timeline = page.get_by_test_id("timeline")
+        for step in ("authorized", "received", "credited"):
+            expect(timeline).to_contain_text(step)
         page.get_by_test_id("return-invoice").click()
         expect(page.get_by_test_id("invoice-returns")).to_contain_text("credited")
 
@@ -92,7 +95,7 @@ class TestReturnPages:
         page.get_by_label("Reason for cancelling").fill("Customer kept it")
         page.get_by_role("button", name="Cancel return").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text("cancelled")
-        expect(page.get_by_text("Customer kept it")).to_be_visible()
+        expect(page.get_by_text("Customer kept it", exact=True)).to_be_visible()
         page.get_by_role("link", name="Returns", exact=True).click()
         page.get_by_label("Status").select_option("cancelled")
         page.get_by_role("button", name="Filter").click()

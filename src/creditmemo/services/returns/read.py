@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from creditmemo.domain.audit import AuditEvent
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.returns import ReturnAuthorization, ReturnStatus
 from creditmemo.services.actors import Actor, Permission, authorize
@@ -24,6 +25,12 @@ def get_return_by_number(uow: UnitOfWork, actor: Actor, number: str) -> ReturnAu
 def return_memos(uow: UnitOfWork, actor: Actor, return_id: str) -> list[dict[str, Any]]:
     authorize(actor, Permission.READ)
     return uow.returns.memos_of(actor.company_id, return_id)
+
+
+def return_events(uow: UnitOfWork, actor: Actor, return_id: str) -> list[AuditEvent]:
+    """The return's audit events (sealed and not yet sealed), in chain order."""
+    authorize(actor, Permission.READ)
+    return sorted(uow.audit.for_entity(actor.company_id, return_id), key=lambda e: e.order)
 
 
 def list_returns(

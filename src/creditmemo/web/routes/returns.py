@@ -155,6 +155,7 @@ def _page(
         customer=customer,
         inv_lines={line.id: line for line in invoice.lines},
         memos=read.return_memos(uow, v.actor, ret.id),
+        events=read.return_events(uow, v.actor, ret.id),
         actions=[str(a) for a in allowed_return_actions(ret)],
         errors=errors,
         notice=notice,
