@@ -424,6 +424,29 @@ class TestRolesAndAudit:
         assert events[0]["changes"]["number"] == [None, "RMA-000001"]
         books_are_sound(db, tenant)
 
+    def test_edits_cancels_and_memos_given_back_are_audit_events_too(self, db: Database, tenant: Tenant) -> None:
+        inv = goods(tenant, {**WIDGET, "quantity": "2"})
+        kept = tenant.ok(rma(tenant, inv, "1"), 201)
+        tenant.ok(tenant.patch(f"/v1/returns/{kept['id']}", {"case_reference": "T-1"}))
+        tenant.ok(tenant.post(f"/v1/returns/{kept['id']}/cancel", {"reason": "kept"}))
+        ret = tenant.ok(rma(tenant, inv, "1"), 201)
+        tenant.ok(tenant.post(f"/v1/returns/{ret['id']}/receive"))
+        memo = tenant.ok(tenant.post(f"/v1/returns/{ret['id']}/credit-memo", {"post": True, "auto_apply": False}), 201)
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {"reason": "redo"}))
+
+        def actions(return_id: str) -> list[str]:
+            events = tenant.ok(tenant.get(f"/v1/audit-events?entity_id={return_id}&limit=100", role="auditor"))["data"]
+            return [e["action"] for e in events]
+
+        assert actions(kept["id"]) == ["return.authorized", "return.updated", "return.cancelled"]
+        assert actions(ret["id"]) == [
+            "return.authorized",
+            "return.received",
+            "return.credited",
+            "return.credit_released",
+        ]
+        books_are_sound(db, tenant)
+
 
 class TestRace:
     def test_two_memos_racing_for_one_returns_received_quantity_one_wins(self, db: Database, tenant: Tenant) -> None:
