@@ -235,3 +235,31 @@ def test_credit_by_returns_in_pieces_nets_tax_to_zero(qty: int, taken_by_amount_
         line = credited_after(line, MemoLine("m", 1, "x", q, line.unit_price, net, line.tax_rate, tax, credit_by=by))
     assert line.remaining_net.amount == 0
     assert line.remaining_tax.amount == 0
+
+
+@given(
+    st.integers(1, 20),
+    st.lists(st.tuples(st.sampled_from(["return", "credit", "cancel"]), st.integers(1, 8)), min_size=1, max_size=12),
+)
+def test_returns_and_quantity_credits_never_take_more_than_was_invoiced(
+    invoiced: int, steps: list[tuple[str, int]]
+) -> None:
+    """Any sequence of return authorizations, credits by quantity outside returns and cancelled returns: each
+    accepted only while it fits what is left, so returned (held) plus credited never exceeds what was invoiced."""
+    inv = invoice((str(invoiced), "10.00", "4.00"))
+    line = inv.lines[0]
+    held: list[Decimal] = []  # authorized quantities of the returns not cancelled
+    for action, qty in steps:
+        left = returnable(line, sum(held, D(0)), D(0))
+        if action == "return":
+            if D(qty) > left:
+                with pytest.raises(OverReturnError):
+                    build_return_lines(inv, [ReturnLineInput(line.id, str(qty))], {line.id: left}, ids)
+                continue
+            (built,) = build_return_lines(inv, [ReturnLineInput(line.id, str(qty))], {line.id: left}, ids)
+            held.append(built.quantity)
+        elif action == "credit" and D(qty) <= left:
+            line = replace(line, credited_quantity=line.credited_quantity + qty)
+        elif action == "cancel" and held:
+            held.pop(0)
+        assert sum(held, D(0)) + line.credited_quantity <= line.quantity

@@ -205,7 +205,7 @@ def receive_form(request: Request, return_id: str, v: WriterDep, form: FormDep) 
                 as_str(form, f"condition_{line.id}") or None,
             )
             for line in ret.lines
-            if line.to_receive > 0 and (as_str(form, f"received_{line.id}") or "") not in ("0",)
+            if line.to_receive > 0 and (as_str(form, f"received_{line.id}") or "0").strip() not in ("0", "")
         ]
         cancel_rest = form.get("cancel_rest") is not None
         return receive.receive_return(
