@@ -308,7 +308,7 @@ memo_lines = Table(
     Index("ix_memo_lines_company_memo", "company_id", "memo_id"),
 )
 
-# Return authorizations (RMA, issue 10; migration 0008): authorized -> received -> credited, or cancelled.
+# Return authorizations (RMA, issue 10; migration 0009): authorized -> received -> credited, or cancelled.
 return_authorizations = Table(
     "return_authorizations",
     metadata,

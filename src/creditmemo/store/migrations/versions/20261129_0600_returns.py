@@ -1,7 +1,7 @@
 """returns: return authorizations (RMA) and their lines, the return a credit memo credits, RMA numbers
 
-Revision ID: 0008_returns
-Revises: 0007_realized_fx
+Revision ID: 0009_returns
+Revises: 0008_exchange_rates
 Create Date: 2026-11-29 06:00:00
 
 Two new tables (return_authorizations, return_lines), a nullable memos.return_id with its composite foreign
@@ -15,8 +15,8 @@ from alembic import op
 
 from creditmemo.store.types import ExactDecimal, UTCDateTime
 
-revision = "0008_returns"
-down_revision = "0007_realized_fx"
+revision = "0009_returns"
+down_revision = "0008_exchange_rates"
 branch_labels = None
 depends_on = None
 
