@@ -38,6 +38,18 @@ def test_the_demo_has_a_return_in_each_status(demo_url: str) -> None:
     }
 
 
+def test_demo_lists_its_returns(tmp_path) -> None:
+    result = run(f"sqlite:///{tmp_path / 'r.db'}", "demo", "--json")
+    assert result.returncode == 0, result.stderr
+    returns = json.loads(result.stdout)["returns"]
+    assert [(r["number"], r["status"]) for r in returns] == [
+        ("RMA-000001", "credited"),
+        ("RMA-000002", "authorized"),
+        ("RMA-000003", "received"),
+        ("RMA-000004", "cancelled"),
+    ]
+
+
 def test_json_shows_lines_and_the_credit_memo(demo_url: str) -> None:
     data = json.loads(show(demo_url, "RMA-000001", "--json").stdout)
     assert (data["case_reference"], data["allowed_actions"]) == ("CASE-1001", [])

@@ -42,6 +42,9 @@ def demo(database_url: DbUrl = None, as_json: Json = False) -> None:
             {
                 "company_id": summary.company_id,
                 "memos": [{"number": n, "status": s, "total": t, "customer": c} for n, s, t, c in summary.memos],
+                "returns": [
+                    {"number": n, "status": s, "invoice": i, "customer": c} for n, s, i, c in summary.returns
+                ],
             }
         )
         return
@@ -51,6 +54,12 @@ def demo(database_url: DbUrl = None, as_json: Json = False) -> None:
     for row in summary.memos:
         table.add_row(*row)
     out.print(table)
+    returns = Table(title="Demo company: returns")
+    for col in ("number", "status", "invoice", "customer"):
+        returns.add_column(col)
+    for row in summary.returns:
+        returns.add_row(*row)
+    out.print(returns)
 
 
 from creditmemo.cli.show import register as _register_show  # noqa: E402

@@ -33,6 +33,7 @@ class DemoSummary:
     company_id: str
     created: bool
     memos: list[tuple[str, str, str, str]] = field(default_factory=list)  # number, status, total, customer
+    returns: list[tuple[str, str, str, str]] = field(default_factory=list)  # number, status, invoice, customer
 
 
 def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None) -> DemoSummary:
@@ -168,6 +169,11 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
         for number, status, _total, _cur, customer_id, memo_id in rows:
             memo = uow.memos.get(company.id, memo_id)
             summary.memos.append((number, status, str(memo.total), names[customer_id]))
+        invoice_numbers = {i.id: i.number for i in [*invoices, eur]}
+        for ret in uow.returns.list(company.id, filters={}, sort="number", limit=100)[0]:
+            summary.returns.append(
+                (ret.number, str(ret.status), invoice_numbers[ret.invoice_id], names[ret.customer_id])
+            )
     return summary
 
 
