@@ -327,6 +327,23 @@ class TestRefusals:
         assert body["returnable_quantity"] == "1"
         assert len(returns_of(tenant, inv)) == 1
 
+    def test_restocking_a_line_without_a_unit_cost_is_refused(self, tenant: Tenant) -> None:
+        inv = goods(tenant, WIDGET, {"description": "Installation", "quantity": "1", "unit_price": "50.00"})
+        body = {"invoice_id": inv["id"], "lines": [{"invoice_line_id": inv["lines"][1]["id"], "restock": True}]}
+        assert_problem(tenant.post("/v1/returns", body), 422, "validation_error", "lines[0].restock")
+        ret = tenant.ok(rma(tenant, inv, None, None), 201)
+        assert [x["restock"] for x in ret["lines"]] == [True, False]
+        service_line = ret["lines"][1]["id"]
+        assert_problem(
+            tenant.post(
+                f"/v1/returns/{ret['id']}/receive", {"lines": [{"return_line_id": service_line, "restock": True}]}
+            ),
+            422,
+            "validation_error",
+            "lines[0].restock",
+        )
+        assert returns_of(tenant, inv)[0]["status"] == "authorized"
+
     def test_receiving_more_than_authorized_is_over_return(self, tenant: Tenant) -> None:
         inv = goods(tenant, {**WIDGET, "quantity": "2"})
         ret = tenant.ok(rma(tenant, inv, "2"), 201)

@@ -153,7 +153,21 @@ class TestAuthorize:
         inv = invoice(("5", "10.00", None))
         lines = build_return_lines(inv, [ReturnLineInput(inv.lines[0].id)], {inv.lines[0].id: D(2)}, ids)
         assert lines[0].quantity == D(2)
-        assert lines[0].restock is True
+        assert lines[0].restock is False  # no unit cost: not stock
+
+    def test_goods_go_back_to_stock_by_default_and_a_line_without_cost_cannot(self) -> None:
+        inv = invoice(("5", "10.00", "4.00"), ("1", "99.00", None))
+        available = {line.id: line.quantity for line in inv.lines}
+        goods, service = build_return_lines(
+            inv, [ReturnLineInput(inv.lines[0].id), ReturnLineInput(inv.lines[1].id)], available, ids
+        )
+        assert (goods.restock, service.restock) == (True, False)
+        with pytest.raises(ValidationFailedError) as err:
+            build_return_lines(inv, [ReturnLineInput(inv.lines[1].id, "1", restock=True)], available, ids)
+        assert (err.value.errors[0].field, err.value.errors[0].code) == ("lines[0].restock", "no_unit_cost")
+        ret = ReturnAuthorization("r", "co", "RMA-1", "cus", inv.id, ReturnStatus.AUTHORIZED, "return", (service,))
+        with pytest.raises(ValidationFailedError):
+            receive_lines(ret, [ReceiptInput(service.id, restock=True)], stockable=frozenset({inv.lines[0].id}))
 
 
 class TestReceive:

@@ -17,6 +17,7 @@ from creditmemo.domain.errors import FieldError, InvalidTransitionError, OverRet
 
 IdFactory = Callable[[str], str]
 MAX_CONDITION = 500
+NOT_STOCK = "The invoice line has no unit cost: nothing of it goes back to stock."
 
 
 class ReturnStatus(StrEnum):
@@ -130,7 +131,7 @@ def status_after(lines: Sequence[ReturnLine]) -> ReturnStatus:
 class ReturnLineInput:
     invoice_line_id: object
     quantity: object = None  # None: everything still returnable on the invoice line
-    restock: object = True
+    restock: object = None  # None: back to stock when the invoice line has a unit cost (goods)
 
 
 def returnable(line: InvoiceLine, held_by_returns: Decimal, credited_through_returns: Decimal) -> Decimal:
@@ -169,8 +170,12 @@ def build_return_lines(
             )
             continue
         seen.add(inv_line.id)
-        if not isinstance(raw.restock, bool):
+        restock = inv_line.unit_cost is not None if raw.restock is None else raw.restock
+        if not isinstance(restock, bool):
             errors.append(FieldError(f"{p}.restock", "invalid", "Must be true or false."))
+            continue
+        if restock and inv_line.unit_cost is None:
+            errors.append(FieldError(f"{p}.restock", "no_unit_cost", NOT_STOCK))
             continue
         left = available.get(inv_line.id, Decimal(0))
         if raw.quantity is None:
@@ -184,7 +189,7 @@ def build_return_lines(
         if quantity <= 0 or quantity > left:
             over.append((f"{p}.quantity", inv_line.id, left))
             continue
-        lines.append(ReturnLine(ids("rmal"), i + 1, inv_line.id, quantity, restock=raw.restock))
+        lines.append(ReturnLine(ids("rmal"), i + 1, inv_line.id, quantity, restock=restock))
     if errors:
         raise ValidationFailedError(errors)
     if over:
@@ -208,13 +213,18 @@ class ReceiptInput:
 
 
 def receive_lines(
-    ret: ReturnAuthorization, inputs: Sequence[ReceiptInput] | None, *, cancel_rest: bool = False
+    ret: ReturnAuthorization,
+    inputs: Sequence[ReceiptInput] | None,
+    *,
+    cancel_rest: bool = False,
+    stockable: frozenset[str] | None = None,
 ) -> tuple[ReturnLine, ...]:
     """The lines after a receipt. ``inputs`` None receives everything still to receive (with ``cancel_rest``:
     nothing more); otherwise each named line receives the given quantity (added to what earlier receipts
     brought, at most what is authorized), optionally changing whether it goes back to stock and noting its
     condition. ``cancel_rest``: what is still not received after this receipt will not come; it is
-    cancelled (and may be returned again on another return)."""
+    cancelled (and may be returned again on another return). ``stockable``: the invoice lines with a unit
+    cost (only those can be restocked; None: not checked)."""
     if inputs is None:
         inputs = [] if cancel_rest else [ReceiptInput(line.id) for line in ret.lines if line.to_receive > 0]
     if not inputs and not cancel_rest:
@@ -232,6 +242,9 @@ def receive_lines(
             continue
         if raw.restock is not None and not isinstance(raw.restock, bool):
             errors.append(FieldError(f"{p}.restock", "invalid", "Must be true or false."))
+            continue
+        if raw.restock is True and stockable is not None and line.invoice_line_id not in stockable:
+            errors.append(FieldError(f"{p}.restock", "no_unit_cost", NOT_STOCK))
             continue
         if raw.condition is not None and (not isinstance(raw.condition, str) or len(raw.condition) > MAX_CONDITION):
             errors.append(FieldError(f"{p}.condition", "invalid", f"Text of at most {MAX_CONDITION} characters."))

@@ -23,7 +23,13 @@ DateStr = Annotated[str, Field(max_length=10, examples=["2026-03-02"])]
 class ReturnLineIn(In):
     invoice_line_id: Id
     quantity: DecimalStr | None = Field(None, description="Default: everything still returnable on the line.")
-    restock: bool = Field(True, description="Goes back to stock when received (Dr inventory / Cr COGS at posting).")
+    restock: Annotated[
+        bool | None,
+        Field(
+            description="Goes back to stock when received (Dr inventory / Cr COGS at posting). Default: true when "
+            "the invoice line has a unit cost (goods); true on a line without one is a validation_error."
+        ),
+    ] = None
 
     def input(self) -> ReturnLineInput:
         return ReturnLineInput(self.invoice_line_id, self.quantity, self.restock)

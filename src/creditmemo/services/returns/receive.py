@@ -32,7 +32,11 @@ def receive_return(
     authorize(actor, Permission.CREATE_MEMO)
     ret = uow.returns.get(actor.company_id, return_id, for_update=True)
     ensure_return_action(ret, ReturnAction.RECEIVE)
-    received_lines = receive_lines(ret, lines, cancel_rest=cancel_rest)
+    stockable = None
+    if lines and any(raw.restock is True for raw in lines):
+        invoice = uow.invoices.get(actor.company_id, ret.invoice_id)
+        stockable = frozenset(line.id for line in invoice.lines if line.unit_cost is not None)
+    received_lines = receive_lines(ret, lines, cancel_rest=cancel_rest, stockable=stockable)
     now = uow.now()
     received = replace(
         ret,
