@@ -87,6 +87,16 @@ class TestReturnPages:
         page.get_by_role("button", name="Authorize return").click()
         page.wait_for_url(re.compile(r"/returns/rma_"))
         number = page.get_by_role("heading", level=1).inner_text().split()[1]
+        page.get_by_text("Change this return").click()
+        page.get_by_label("Case reference").fill("T-42")
+        page.get_by_label("Quantity of Widget").fill("2")  # one was invoiced: told, nothing changed
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_role("alert").first).to_contain_text("left to return")
+        page.get_by_label("Quantity of Widget").fill("1")
+        page.get_by_label("Case reference").fill("T-42")
+        page.get_by_role("button", name="Save changes").click()
+        expect(page.get_by_role("status")).to_have_text("Return changed.")
+        expect(page.get_by_text("T-42", exact=True)).to_be_visible()
         page.goto(f"/invoices/{invoice.id}/return")  # the widget is held by that return now
         expect(page.get_by_label("Return line 1")).not_to_be_checked()
         expect(page.get_by_label("Quantity of line 1")).to_have_value("0")

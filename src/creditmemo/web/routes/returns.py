@@ -167,9 +167,12 @@ def _page(
 
 @router.get("/returns/{return_id}", include_in_schema=False)
 def return_page(request: Request, return_id: str, v: ViewerDep) -> Response:
-    notice = {"created": "Return authorized.", "received": "Receipt recorded.", "cancelled": "Return cancelled."}.get(
-        next(iter(request.query_params), "")
-    )
+    notice = {
+        "created": "Return authorized.",
+        "edited": "Return changed.",
+        "received": "Receipt recorded.",
+        "cancelled": "Return cancelled.",
+    }.get(next(iter(request.query_params), ""))
     with db_of(request).uow(readonly=True) as uow:
         return _page(request, uow, v, return_id, {}, notice=notice)
 
@@ -213,6 +216,26 @@ def receive_form(request: Request, return_id: str, v: WriterDep, form: FormDep) 
         )
 
     return _act(request, v, return_id, run, "/returns/{id}?received=1")
+
+
+@router.post("/returns/{return_id}/edit", include_in_schema=False)
+def edit_form(request: Request, return_id: str, v: WriterDep, form: FormDep) -> Response:
+    """While authorized: the case reference and each line's quantity and restock (the API can also change the
+    reason and which invoice lines are returned)."""
+
+    def run(uow: UnitOfWork) -> Any:
+        ret = read.get_return(uow, v.actor, return_id)
+        lines = [
+            ReturnLineInput(
+                line.invoice_line_id,
+                as_str(form, f"edit_qty_{line.id}") or str(line.quantity),
+                form.get(f"edit_restock_{line.id}") is not None,
+            )
+            for line in ret.lines
+        ]
+        return rma.update_return(uow, v.actor, return_id, case_reference=as_str(form, "case_reference"), lines=lines)
+
+    return _act(request, v, return_id, run, "/returns/{id}?edited=1")
 
 
 @router.post("/returns/{return_id}/credit-memo", include_in_schema=False)
