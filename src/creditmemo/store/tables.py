@@ -257,7 +257,7 @@ memos = Table(
     # Void and reissue (migration 0010): the links between a voided memo and the draft that replaces it.
     Column("replaces_id", ID),
     Column("replaced_by_id", ID),
-    # The return authorization a credit memo credits (source "return", migration 0007).
+    # The return authorization a credit memo credits (source "return", migration 0011).
     Column("return_id", ID),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
@@ -308,7 +308,7 @@ memo_lines = Table(
     Index("ix_memo_lines_company_memo", "company_id", "memo_id"),
 )
 
-# Return authorizations (RMA, issue 10; migration 0009): authorized -> received -> credited, or cancelled.
+# Return authorizations (RMA, issue 10; migration 0011): authorized -> received -> credited, or cancelled.
 return_authorizations = Table(
     "return_authorizations",
     metadata,

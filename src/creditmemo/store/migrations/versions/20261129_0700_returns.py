@@ -1,8 +1,8 @@
 """returns: return authorizations (RMA) and their lines, the return a credit memo credits, RMA numbers
 
-Revision ID: 0009_returns
-Revises: 0008_exchange_rates
-Create Date: 2026-11-29 06:00:00
+Revision ID: 0011_returns
+Revises: 0010_memo_reissue
+Create Date: 2026-11-29 07:00:00
 
 Two new tables (return_authorizations, return_lines), a nullable memos.return_id with its composite foreign
 key and index, and a number counter ("return", RMA-000001) for every existing company. Existing rows keep
@@ -15,8 +15,8 @@ from alembic import op
 
 from creditmemo.store.types import ExactDecimal, UTCDateTime
 
-revision = "0009_returns"
-down_revision = "0008_exchange_rates"
+revision = "0011_returns"
+down_revision = "0010_memo_reissue"
 branch_labels = None
 depends_on = None
 
