@@ -136,3 +136,21 @@ class TestReturnPages:
         response = other.goto(url)
         assert response is not None
         assert response.status == 404
+
+
+class TestReturnFormsRunOnce:
+    def test_a_double_clicked_partial_receipt_is_recorded_once(self, site: Site, new_page: Any) -> None:
+        invoice = _goods(site)
+        page = new_page()
+        sign_in(page, site.users["controller"])
+        page.goto(f"/invoices/{invoice.id}/return")
+        page.get_by_label("Return line 1").uncheck()
+        page.get_by_role("button", name="Authorize return").click()
+        page.wait_for_url(re.compile(r"/returns/rma_"))
+        return_id = page.url.split("/returns/")[1].split("?")[0]
+        page.get_by_label("Received quantity of line 1").fill("1")
+        page.get_by_role("button", name="Record receipt").dblclick()
+        expect(page.get_by_role("status")).to_have_text("Receipt recorded.")
+        with site.db.uow(readonly=True) as uow:
+            ret = uow.returns.get(site.company_id, return_id)
+        assert [str(line.quantity_received) for line in ret.lines] == ["1"]

@@ -20,6 +20,7 @@ from creditmemo.services.returns import credit, read, receive
 from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
+from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
 
@@ -89,7 +90,7 @@ def create_return(request: Request, invoice_id: str, v: WriterDep, form: FormDep
             return _new_page(request, uow, v, invoice_id, form, _positioned(e, invoice, inputs), _status(e))
         return redirect(f"/returns/{ret.id}?created=1")
 
-    return db_of(request).transact(attempt)
+    return submit_once(request, v, form, attempt)
 
 
 def _positioned(e: DomainError, invoice: Invoice, inputs: list[ReturnLineInput]) -> dict[str, str]:
@@ -177,7 +178,7 @@ def return_page(request: Request, return_id: str, v: ViewerDep) -> Response:
         return _page(request, uow, v, return_id, {}, notice=notice)
 
 
-def _act(request: Request, v: Any, return_id: str, fn: Any, done: str) -> Response:
+def _act(request: Request, v: Any, form: FormData, return_id: str, fn: Any, done: str) -> Response:
     """Run one return action in a transaction: a redirect on success, the page with the error otherwise."""
 
     def attempt(uow: UnitOfWork) -> Response:
@@ -193,7 +194,7 @@ def _act(request: Request, v: Any, return_id: str, fn: Any, done: str) -> Respon
             return _page(request, uow, v, return_id, errors, _status(e))
         return redirect(done.format(id=getattr(result, "id", return_id)))
 
-    return db_of(request).transact(attempt)
+    return submit_once(request, v, form, attempt)
 
 
 @router.post("/returns/{return_id}/receive", include_in_schema=False)
@@ -215,7 +216,7 @@ def receive_form(request: Request, return_id: str, v: WriterDep, form: FormDep) 
             uow, v.actor, return_id, lines=lines or (None if cancel_rest else []), cancel_rest=cancel_rest
         )
 
-    return _act(request, v, return_id, run, "/returns/{id}?received=1")
+    return _act(request, v, form, return_id, run, "/returns/{id}?received=1")
 
 
 @router.post("/returns/{return_id}/edit", include_in_schema=False)
@@ -235,7 +236,7 @@ def edit_form(request: Request, return_id: str, v: WriterDep, form: FormDep) -> 
         ]
         return rma.update_return(uow, v.actor, return_id, case_reference=as_str(form, "case_reference"), lines=lines)
 
-    return _act(request, v, return_id, run, "/returns/{id}?edited=1")
+    return _act(request, v, form, return_id, run, "/returns/{id}?edited=1")
 
 
 @router.post("/returns/{return_id}/credit-memo", include_in_schema=False)
@@ -243,6 +244,7 @@ def credit_form(request: Request, return_id: str, v: WriterDep, form: FormDep) -
     return _act(
         request,
         v,
+        form,
         return_id,
         lambda uow: credit.create_credit_memo_from_return(uow, v.actor, return_id, post=form.get("post") is not None),
         "/memos/{id}?created=1",
@@ -254,6 +256,7 @@ def cancel_form(request: Request, return_id: str, v: WriterDep, form: FormDep) -
     return _act(
         request,
         v,
+        form,
         return_id,
         lambda uow: rma.cancel_return(uow, v.actor, return_id, reason=as_str(form, "reason")),
         "/returns/{id}?cancelled=1",
