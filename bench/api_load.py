@@ -29,8 +29,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, MutableMapping
 from datetime import date
+from functools import partial
 from pathlib import Path
+from typing import Any, TypedDict
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -98,7 +101,7 @@ def tree_rss_kib(pid: int) -> int:
         p = todo.pop()
         try:
             with open(f"/proc/{p}/status") as f:
-                total += next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+                total += next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     todo += [int(x) for x in f.read().split()]
@@ -129,7 +132,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def postgres_cpu_seconds() -> float:
@@ -150,6 +153,17 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
+class DriveResult(TypedDict):
+    elapsed: float
+    done: int
+    create: list[float]
+    post: list[float]
+    memo: list[float]
+    errors: dict[str, int]
+    rss_kib: list[int]
+    lock_waits: list[int]
+
+
 async def drive(
     base: str,
     work: list[tuple[str, list[str], list[str]]],
@@ -160,7 +174,7 @@ async def drive(
     mode: str = "one-request",
     hot_share: float = 0.2,
     url: str = "",
-) -> dict[str, object]:
+) -> DriveResult:
     queues = [(key, list(hot), list(cold)) for key, hot, cold in work]
     rng = random.Random(1)
     lock_waits: list[int] = []
@@ -305,8 +319,12 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
         for _ in range(count):
             invoice_id = ids.pop()
             db.transact(
-                lambda uow: create_credit_memo_from_invoice(
-                    uow, actor, invoice_id, reason_code="billing_error", post=True
+                partial(
+                    create_credit_memo_from_invoice,
+                    actor=actor,
+                    invoice_id=invoice_id,
+                    reason_code="billing_error",
+                    post=True,
                 )
             )
 
@@ -315,11 +333,11 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
     services(n)
     in_services = (time.perf_counter() - t) / n * 1000
 
-    async def inline(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+    async def inline(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
-    fastapi.routing.run_in_threadpool = inline  # type: ignore[assignment]
-    fastapi.dependencies.utils.run_in_threadpool = inline  # type: ignore[assignment]
+    fastapi.routing.run_in_threadpool = inline
+    fastapi.dependencies.utils.run_in_threadpool = inline
     app = create_app(db)
 
     async def call(path: str, body: object = None) -> tuple[int, bytes]:
@@ -342,26 +360,28 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
             "client": ("bench", 1),
             "root_path": "",
         }
-        out: dict[str, object] = {"body": b""}
+        status: list[int] = []
+        body_parts: list[bytes] = []
 
-        async def receive() -> dict[str, object]:
+        async def receive() -> dict[str, Any]:
             return {"type": "http.request", "body": data, "more_body": False}
 
-        async def send(message: dict[str, object]) -> None:
+        async def send(message: MutableMapping[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                out["status"] = message["status"]
+                status.append(message["status"])
             else:
-                out["body"] = out["body"] + message.get("body", b"")  # type: ignore[operator]
+                body_parts.append(message.get("body", b""))
 
         await app(scope, receive, send)
-        return out["status"], out["body"]  # type: ignore[return-value]
+        return status[0], b"".join(body_parts)
 
     async def requests(count: int) -> None:
         for _ in range(count):
             status, body = await call(
                 f"/v1/invoices/{ids.pop()}/credit-memos", {"reason_code": "billing_error", "post": True}
             )
-            assert status == 201 and json.loads(body)["status"] == "posted", body
+            assert status == 201, body
+            assert json.loads(body)["status"] == "posted", body
 
     async def run() -> float:
         await requests(20)
@@ -423,22 +443,23 @@ def main() -> None:
         flush=True,
     )
     env = {**os.environ, "DATABASE_URL": url}
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv/bin/creditmemo"),
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(args.port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=open(f"/tmp/api_bench_server_{args.port}.log", "w"),
-        start_new_session=True,
-    )
+    with open(f"/tmp/api_bench_server_{args.port}.log", "w") as server_log:  # the server keeps its own handle
+        server = subprocess.Popen(
+            [
+                str(ROOT / ".venv/bin/creditmemo"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(args.port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=server_log,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{args.port}"
     try:
         wait_up(base)
@@ -480,8 +501,7 @@ def main() -> None:
         f"memos created+posted: {done}  throughput {done / elapsed:.1f} memos/s  "
         f"({per_memo * done / elapsed:.0f} requests/s)"
     )
-    for name in ("create", "post", "memo"):
-        v = res[name]
+    for name, v in (("create", res["create"]), ("post", res["post"]), ("memo", res["memo"])):
         print(
             f"  {name:<7} n={len(v):<6} p50 {pct(v, 50):7.1f} ms  p95 {pct(v, 95):7.1f} ms  "
             f"p99 {pct(v, 99):7.1f} ms  max {max(v) if v else float('nan'):7.1f} ms"

@@ -37,6 +37,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -217,10 +218,10 @@ def worker(
         t = clock()
         if mode == "one-step":
             db.transact(
-                lambda uow: create_credit_memo_from_invoice(
-                    uow,
-                    actor,
-                    invoice_id,
+                partial(
+                    create_credit_memo_from_invoice,
+                    actor=actor,
+                    invoice_id=invoice_id,
                     reason_code="damaged_goods",
                     lines=[CreditLineInput(line_id, quantity="1")],
                     post=True,
@@ -229,12 +230,16 @@ def worker(
             result.create.append(clock() - t)
             continue
         memo = db.transact(
-            lambda uow: create_credit_memo_from_invoice(
-                uow, actor, invoice_id, reason_code="damaged_goods", lines=[CreditLineInput(line_id, quantity="1")]
+            partial(
+                create_credit_memo_from_invoice,
+                actor=actor,
+                invoice_id=invoice_id,
+                reason_code="damaged_goods",
+                lines=[CreditLineInput(line_id, quantity="1")],
             )
         )
         t2 = clock()
-        db.transact(lambda uow: post_memo(uow, actor, memo.id))
+        db.transact(partial(post_memo, actor=actor, memo_id=memo.id))
         t3 = clock()
         result.create.append(t2 - t)
         result.post.append(t3 - t2)

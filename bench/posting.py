@@ -37,7 +37,7 @@ def _rss_mb() -> float:
 def _peak_mb() -> float:
     """VmHWM: this process's own peak RSS (ru_maxrss would carry the parent's peak across fork+exec)."""
     with open("/proc/self/status") as f:
-        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
 
 def _child_worker(url: str, out: Any) -> None:
@@ -80,7 +80,7 @@ def in_child(target: Any, *args: Any) -> dict[str, Any]:
     result = q.get()
     p.join()
     assert p.exitcode == 0
-    return result  # type: ignore[no-any-return]
+    return result
 
 
 def fresh_database(engine: str, tmp: Path) -> str:

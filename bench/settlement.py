@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import create_engine, text
 
@@ -82,7 +83,8 @@ LOAD = [
         """
         INSERT INTO payments (id, company_id, number, customer_id, currency, exchange_rate, amount_minor,
                               amount_applied_minor, amount_refunded_minor, received_on, method, status, created_at)
-        SELECT 'pay_' || customer_id, company_id, 'PAY-' || lpad((row_number() OVER (ORDER BY customer_id))::text, 7, '0'),
+        SELECT 'pay_' || customer_id, company_id,
+               'PAY-' || lpad((row_number() OVER (ORDER BY customer_id))::text, 7, '0'),
                customer_id, 'USD', 1, sum(amount_paid_minor), sum(amount_paid_minor), 0, date '2025-06-30',
                'wire', 'received', now()
         FROM invoices WHERE company_id = :co AND amount_paid_minor > 0 GROUP BY company_id, customer_id""",
@@ -211,16 +213,17 @@ def summary(times: list[float]) -> str:
 def open_pairs(db: Database, company_id: str, per_customer: int) -> list[tuple[str, list[str]]]:
     """(memo with credit left, up to ``per_customer`` open invoices) for each customer."""
     with db.engine.connect() as conn:
-        memos = dict(
-            conn.execute(
+        memos: dict[str, str] = {
+            customer_id: memo_id
+            for customer_id, memo_id in conn.execute(
                 text("""
             SELECT DISTINCT ON (customer_id) customer_id, id FROM memos
             WHERE company_id = :co AND kind = 'credit' AND status = 'posted'
               AND total_minor - amount_applied_minor - amount_refunded_minor >= 1000
             ORDER BY customer_id, id"""),
                 {"co": company_id},
-            ).all()
-        )
+            )
+        }
         invoices: dict[str, list[str]] = {}
         for customer_id, invoice_id in conn.execute(
             text("""
@@ -306,7 +309,7 @@ def main() -> None:
     print("  " + summary(timed(lambda: balance_read(next(it)), 1000)))
 
     print(f"AR aging as of {AS_OF} over all open invoices, debit memos and credits:")
-    result = {}
+    result: dict[str, Any] = {}  # each timed step's last result, to print
 
     def aging_run() -> None:
         with db.uow(readonly=True) as uow:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from creditmemo.domain.documents import Customer, Invoice, Memo
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput, InvoiceLineInput
@@ -18,7 +19,7 @@ DAY = date(2026, 3, 2)
 
 
 def line(qty: str = "1", price: str = "100.00", tax: str = "0", **kw: object) -> InvoiceLineInput:
-    return InvoiceLineInput(kw.pop("description", "Item"), qty, price, tax_rate=tax, **kw)  # type: ignore[arg-type]
+    return InvoiceLineInput(kw.pop("description", "Item"), qty, price, tax_rate=tax, **kw)
 
 
 def customer(db: Database, actor: Actor, currency: str = "USD", name: str = "Acme") -> Customer:
@@ -55,7 +56,7 @@ def credit(
     inv: Invoice,
     lines: Sequence[CreditLineInput] | None = None,
     reason: str = "billing_error",
-    **kw: object,
+    **kw: Any,
 ) -> Memo:
     with db.uow() as uow:
         return create_credit_memo_from_invoice(uow, actor, inv.id, reason_code=reason, lines=lines, **kw)
@@ -91,17 +92,17 @@ def standalone(
 JOURNAL_LINE = "{side} {account} {amount}"
 
 
-def journal_text(entry) -> list[str]:  # type: ignore[no-untyped-def]
+def journal_text(entry) -> list[str]:
     """An entry as lines like 'Dr 4900 100.00 USD' for whole-entry assertions."""
     rows = []
-    for l in entry.lines:
-        if l.debit.amount:
-            rows.append(f"Dr {l.account} {l.debit}")
-        if l.credit.amount:
-            rows.append(f"Cr {l.account} {l.credit}")
+    for line in entry.lines:
+        if line.debit.amount:
+            rows.append(f"Dr {line.account} {line.debit}")
+        if line.credit.amount:
+            rows.append(f"Cr {line.account} {line.credit}")
     return rows
 
 
-def expect_journal(entry, text: str) -> None:  # type: ignore[no-untyped-def]
+def expect_journal(entry, text: str) -> None:
     expected = [" ".join(row.split()) for row in text.strip().splitlines()]
     assert journal_text(entry) == expected

@@ -56,13 +56,13 @@ _databases: dict[str, Database] = {}
 
 
 @pytest.fixture(scope="session", params=ENGINES)
-def db(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[Database]:
+def db(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Database:
     engine_name = request.param
     if engine_name not in _databases:
         database = Database(database_urls[engine_name])
         migrate.upgrade(database.engine)
         _databases[engine_name] = database
-    yield _databases[engine_name]
+    return _databases[engine_name]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -31,7 +31,7 @@ def admin_engine(url: str) -> Engine:
     return create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=NullPool)
 
 
-def backends(conn, name: str) -> int:  # type: ignore[no-untyped-def]
+def backends(conn, name: str) -> int:
     return int(
         conn.execute(
             text("SELECT count(*) FROM pg_stat_activity WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name}

@@ -3,7 +3,6 @@ its own company with one user and API key per role."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +20,10 @@ _clients: dict[int, TestClient] = {}
 
 
 @pytest.fixture
-def client(db: Database) -> Iterator[TestClient]:
+def client(db: Database) -> TestClient:
     if id(db) not in _clients:
         _clients[id(db)] = TestClient(create_app(db), raise_server_exceptions=False)
-    yield _clients[id(db)]
+    return _clients[id(db)]
 
 
 @dataclass
@@ -97,9 +96,9 @@ def make_tenant(db: Database, client: TestClient) -> Tenant:
                 tenant = Tenant(client, user.company_id, slug)
             tenant.keys[role] = issue_api_key(uow, system_actor(user.company_id), user.id).key
             tenant.user_ids[role] = user.id
+        assert tenant is not None
         user = ensure_company_user(uow, slug, f"clerk1@{slug}.test", "clerk", [])
         tenant.keys["clerk_single"] = issue_api_key(uow, system_actor(user.company_id), user.id).key
-    assert tenant is not None
     return tenant
 
 
@@ -117,8 +116,12 @@ def assert_problem(response: Any, status: int, code: str, field: str | None = No
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
-    assert body["status"] == status and body["code"] == code
-    assert body["type"] == f"/problems/{code}" and body["title"] and "detail" in body and "instance" in body
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"] == f"/problems/{code}"
+    assert body["title"]
+    assert "detail" in body
+    assert "instance" in body
     if field is not None:
         assert body["field"] == field, body
     return body

@@ -54,7 +54,8 @@ class TestRoles:
         events = tenant.ok(tenant.get(f"/v1/audit-events?entity_id={inv['id']}", role="auditor"))["data"]
         assert [e["action"] for e in events] == ["invoice.issued"]
         entries = tenant.ok(tenant.get(f"/v1/journal-entries?source_id={inv['id']}", role="auditor"))["data"]
-        assert len(entries) == 1 and entries[0]["source_type"] == "invoice"
+        assert len(entries) == 1
+        assert entries[0]["source_type"] == "invoice"
 
     def test_clerk_without_multiline_privilege_cannot_create_a_two_line_memo(self, tenant: Tenant) -> None:
         inv = tenant.invoice()  # two lines: the pre-populated draft has two

@@ -15,7 +15,8 @@ def test_replay_returns_the_first_response_and_writes_nothing(tenant: Tenant) ->
     first = tenant.post("/v1/customers", body, key="k-1")
     assert first.status_code == 201
     again = tenant.post("/v1/customers", body, key="k-1")
-    assert again.status_code == 201 and again.json() == first.json()
+    assert again.status_code == 201
+    assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
     names = [c["name"] for c in tenant.ok(tenant.get("/v1/customers?limit=100"))["data"]]
     assert names.count("Once Ltd") == 1
@@ -38,7 +39,8 @@ def test_action_replay_returns_the_posted_memo_not_an_invalid_transition(tenant:
     first = tenant.post(f"/v1/credit-memos/{memo['id']}/post", key="post-1")
     assert first.status_code == 200
     replay = tenant.post(f"/v1/credit-memos/{memo['id']}/post", key="post-1")
-    assert replay.status_code == 200 and replay.json() == first.json()
+    assert replay.status_code == 200
+    assert replay.json() == first.json()
     assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/post", key="post-2"), 409, "invalid_transition")
     entries = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
     assert len(entries) == 1

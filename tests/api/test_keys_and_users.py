@@ -44,7 +44,8 @@ def test_apikey_create_makes_company_and_user_and_prints_the_key_last(db: Databa
     assert result.exit_code == 0, result.output
     key = result.output.strip().splitlines()[-1].split()[-1]
     r = client.get("/v1/customers", headers={"Authorization": f"Bearer {key}"})
-    assert r.status_code == 200 and r.json()["data"] == []
+    assert r.status_code == 200
+    assert r.json()["data"] == []
     assert_problem(
         client.post("/v1/credit-memos/bulk-post", json={"memo_ids": ["x"]}, headers={"Authorization": f"Bearer {key}"}),
         403,
@@ -52,7 +53,8 @@ def test_apikey_create_makes_company_and_user_and_prints_the_key_last(db: Databa
     )
     with db.uow(readonly=True) as uow:
         stored = uow.conn.execute(select(api_keys.c.key_hash)).scalars().all()
-    assert hashlib.sha256(key.encode()).hexdigest() in stored and key not in stored
+    assert hashlib.sha256(key.encode()).hexdigest() in stored
+    assert key not in stored
     again = CliRunner().invoke(
         cli,
         [
@@ -68,7 +70,8 @@ def test_apikey_create_makes_company_and_user_and_prints_the_key_last(db: Databa
             _url(db),
         ],
     )
-    assert again.exit_code == 1 and "validation_error" in again.output
+    assert again.exit_code == 1
+    assert "validation_error" in again.output
 
 
 def test_user_create_and_set_password(db: Database) -> None:
@@ -101,7 +104,8 @@ def test_user_create_and_set_password(db: Database) -> None:
     with db.uow(readonly=True) as uow:
         assert verify_password(uow, email, "first-password") is None
         actor = verify_password(uow, email, "second-password")
-    assert actor is not None and actor.role == "admin"
+    assert actor is not None
+    assert actor.role == "admin"
 
 
 def test_demo_access_gives_working_keys_every_time(tmp_sqlite_url: str) -> None:
@@ -122,7 +126,7 @@ def test_demo_access_gives_working_keys_every_time(tmp_sqlite_url: str) -> None:
     db.dispose()
 
 
-def test_admin_adds_a_user_issues_and_revokes_a_key(tenant) -> None:  # type: ignore[no-untyped-def]
+def test_admin_adds_a_user_issues_and_revokes_a_key(tenant) -> None:
     from tests.api.conftest import assert_problem
 
     user = tenant.ok(
@@ -131,7 +135,8 @@ def test_admin_adds_a_user_issues_and_revokes_a_key(tenant) -> None:  # type: ig
         ),
         201,
     )
-    assert user["role"] == "clerk" and user["privileges"] == []
+    assert user["role"] == "clerk"
+    assert user["privileges"] == []
     assert_problem(
         tenant.post("/v1/users", {"email": f"x@{tenant.slug}.test", "role": "clerk"}, role="controller"),
         403,

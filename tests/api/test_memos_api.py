@@ -9,19 +9,24 @@ from tests.api.conftest import Tenant, assert_problem
 
 
 def _lines(entries: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    return [(l["account"], l["debit"], l["credit"]) for e in entries for l in e["lines"]]
+    return [(line["account"], line["debit"], line["credit"]) for e in entries for line in e["lines"]]
 
 
 class TestCreate:
     def test_from_invoice_prepopulates_every_line(self, tenant: Tenant) -> None:
         inv = tenant.invoice()
         memo = tenant.memo_from(inv, memo="All of it")
-        assert memo["object"] == "credit_memo" and memo["number"] == "CM-000001" and memo["status"] == "draft"
-        assert [l["invoice_line_id"] for l in memo["lines"]] == [l["id"] for l in inv["lines"]]
+        assert memo["object"] == "credit_memo"
+        assert memo["number"] == "CM-000001"
+        assert memo["status"] == "draft"
+        assert [line["invoice_line_id"] for line in memo["lines"]] == [line["id"] for line in inv["lines"]]
         assert (memo["subtotal"], memo["tax_total"], memo["total"]) == ("300.00", "10.00", "310.00")
         assert memo["allowed_actions"] == ["submit", "post", "discard"]
-        assert memo["currency"] == "USD" and memo["exchange_rate"] == "1" and memo["memo"] == "All of it"
-        assert memo["amount_available"] == "0.00" and memo["settlement_status"] == "unapplied"
+        assert memo["currency"] == "USD"
+        assert memo["exchange_rate"] == "1"
+        assert memo["memo"] == "All of it"
+        assert memo["amount_available"] == "0.00"
+        assert memo["settlement_status"] == "unapplied"
 
     def test_fields_a_line_does_not_take_are_refused_not_ignored(self, tenant: Tenant) -> None:
         """Issue 17: a line from an invoice inherits description, price, tax rate and account; sending one is a
@@ -36,7 +41,8 @@ class TestCreate:
                 tenant.post("/v1/credit-memos", {**body, "invoice_id": inv["id"]}), 422, "validation_error", field
             )
         free = {"customer_id": inv["customer_id"], "currency": "USD", "reason_code": "goodwill"}
-        for extra in ({"amount": "5.00"}, {"restock": True}):
+        extras: tuple[dict[str, Any], ...] = ({"amount": "5.00"}, {"restock": True})
+        for extra in extras:
             line_in = {"description": "Goodwill", "quantity": "1", "unit_price": "10.00", **extra}
             body = {**free, "lines": [{"description": "Fine", "quantity": "1", "unit_price": "1.00"}, line_in]}
             field = f"lines[1].{next(iter(extra))}"
@@ -56,8 +62,9 @@ class TestCreate:
             ),
             201,
         )
-        assert memo["source"] == "invoice" and memo["invoice_id"] == inv["id"]
-        assert [(l["quantity"], l["net_amount"]) for l in memo["lines"]] == [("1", "50.00")]
+        assert memo["source"] == "invoice"
+        assert memo["invoice_id"] == inv["id"]
+        assert [(line["quantity"], line["net_amount"]) for line in memo["lines"]] == [("1", "50.00")]
 
     def test_standalone(self, tenant: Tenant) -> None:
         cust = tenant.customer()
@@ -73,7 +80,8 @@ class TestCreate:
             ),
             201,
         )
-        assert memo["source"] == "standalone" and memo["total"] == "27.06"
+        assert memo["source"] == "standalone"
+        assert memo["total"] == "27.06"
         assert_problem(
             tenant.post(
                 "/v1/credit-memos",
@@ -100,7 +108,9 @@ class TestCreate:
         preview = tenant.ok(
             tenant.post("/v1/credit-memos/preview", {"invoice_id": inv["id"], "reason_code": "billing_error"})
         )
-        assert preview["number"] is None and preview["total"] == "310.00" and preview["allowed_actions"] == []
+        assert preview["number"] is None
+        assert preview["total"] == "310.00"
+        assert preview["allowed_actions"] == []
         standalone = tenant.ok(
             tenant.post(
                 "/v1/credit-memos/preview",
@@ -134,7 +144,9 @@ class TestEditAndLifecycle:
                 {"memo": "second", "lines": [{"invoice_line_id": inv["lines"][0]["id"], "amount": "40.00"}]},
             )
         )
-        assert edited["memo"] == "second" and edited["reference"] == "R-1" and edited["total"] == "44.00"
+        assert edited["memo"] == "second"
+        assert edited["reference"] == "R-1"
+        assert edited["total"] == "44.00"
         assert edited["version"] == memo["version"] + 1
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
         assert_problem(tenant.patch(f"/v1/credit-memos/{memo['id']}", {"memo": "late"}), 409, "invalid_transition")
@@ -143,8 +155,10 @@ class TestEditAndLifecycle:
         inv = tenant.invoice()
         memo = tenant.memo_from(inv)
         posted = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post", {"date": "2026-03-10"}))
-        assert posted["status"] == "posted" and posted["allowed_actions"] == ["void"]
-        assert posted["amount_applied"] == "310.00" and posted["settlement_status"] == "applied"
+        assert posted["status"] == "posted"
+        assert posted["allowed_actions"] == ["void"]
+        assert posted["amount_applied"] == "310.00"
+        assert posted["settlement_status"] == "applied"
         entries = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
         assert entries[0]["date"] == "2026-03-10"
         assert _lines(entries) == [("4900", "300.00", "0.00"), ("2200", "10.00", "0.00"), ("1200", "0.00", "310.00")]
@@ -168,7 +182,8 @@ class TestEditAndLifecycle:
             tenant.ok(tenant.delete(f"/v1/credit-memos/{memo['id']}/applications/{app['id']}"))["status"] == "reversed"
         )
         voided = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {"reason": "Wrong customer"}))
-        assert voided["status"] == "void" and voided["allowed_actions"] == []
+        assert voided["status"] == "void"
+        assert voided["allowed_actions"] == []
         entries = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
         assert [e["kind"] for e in entries] == ["post", "void"]
         assert _lines(entries)[3:] == [
@@ -189,7 +204,8 @@ class TestEditAndLifecycle:
             ),
             201,
         )
-        assert apps[0]["credit_memo_id"] == memo["id"] and apps[0]["amount"] == "60.00"
+        assert apps[0]["credit_memo_id"] == memo["id"]
+        assert apps[0]["amount"] == "60.00"
         assert_problem(
             tenant.post(
                 f"/v1/credit-memos/{memo['id']}/applications",
@@ -239,7 +255,8 @@ class TestEditAndLifecycle:
             ),
             201,
         )
-        assert refund["credit_memo_id"] == memo["id"] and refund["amount"] == "50.00"
+        assert refund["credit_memo_id"] == memo["id"]
+        assert refund["amount"] == "50.00"
         assert [r["id"] for r in tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/refunds"))] == [refund["id"]]
         after = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))
         assert (after["amount_applied"], after["amount_refunded"], after["amount_available"]) == (
@@ -264,7 +281,9 @@ class TestEditAndLifecycle:
             tenant.post(f"/v1/credit-memos/{memo['id']}/discard", {}), 422, "validation_error", field="reason"
         )
         discarded = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/discard", {"reason": "duplicate"}))
-        assert discarded["status"] == "discarded" and discarded["lines"] == [] and discarded["number"] == memo["number"]
+        assert discarded["status"] == "discarded"
+        assert discarded["lines"] == []
+        assert discarded["number"] == memo["number"]
 
     def test_bulk_post_queues_for_the_worker(self, tenant: Tenant) -> None:
         a = tenant.memo_from(tenant.invoice())
@@ -320,12 +339,15 @@ class TestDebitMemos:
             ),
             201,
         )
-        assert debit["object"] == "debit_memo" and debit["number"] == "DM-000001" and debit["amount_due"] == "0.00"
+        assert debit["object"] == "debit_memo"
+        assert debit["number"] == "DM-000001"
+        assert debit["amount_due"] == "0.00"
         assert_problem(tenant.get(f"/v1/credit-memos/{debit['id']}"), 404, "not_found")
         edited = tenant.ok(tenant.patch(f"/v1/debit-memos/{debit['id']}", {"reference": "CB-9"}))
         assert edited["reference"] == "CB-9"
         posted = tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/post"))
-        assert posted["status"] == "posted" and posted["amount_due"] == "80.00"
+        assert posted["status"] == "posted"
+        assert posted["amount_due"] == "80.00"
         assert sorted(_lines(tenant.ok(tenant.get(f"/v1/debit-memos/{debit['id']}/journal-entries")))) == [
             ("1200", "80.00", "0.00"),
             ("4000", "0.00", "80.00"),
@@ -381,11 +403,14 @@ class TestReadsAndReports:
         cust = tenant.ok(tenant.get(f"/v1/customers/{inv['customer_id']}"))
         assert (cust["balance"], cust["available_credit"]) == ("110.00", "200.00")
         statement = tenant.ok(tenant.get(f"/v1/customers/{cust['id']}/statement?start=2026-01-01&end=2030-12-31"))
-        assert statement["closing_balance"] == "110.00" and len(statement["lines"]) == 2
+        assert statement["closing_balance"] == "110.00"
+        assert len(statement["lines"]) == 2
         tb = tenant.ok(tenant.get("/v1/reports/trial-balance", role="auditor"))
-        assert tb["balanced"] is True and tb["total_debit"] == tb["total_credit"]
+        assert tb["balanced"] is True
+        assert tb["total_debit"] == tb["total_credit"]
         aging = tenant.ok(tenant.get("/v1/reports/ar-aging?as_of=2030-12-31"))
-        assert aging["totals"][0]["total_due"] == "310.00" and aging["totals"][0]["unapplied_credit"] == "200.00"
+        assert aging["totals"][0]["total_due"] == "310.00"
+        assert aging["totals"][0]["unapplied_credit"] == "200.00"
         reg = tenant.ok(tenant.get("/v1/reports/credit-memo-register?status=posted"))
         assert [r["number"] for r in reg["rows"]] == [memo["number"]]
         assert_problem(tenant.get("/v1/reports/ar-aging?as_of=yesterday"), 422, "validation_error", field="as_of")
@@ -402,11 +427,13 @@ class TestDocument:
         memo = tenant.memo_from(tenant.invoice())
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
         r = tenant.get(f"/v1/credit-memos/{memo['id']}/document", role="auditor")
-        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/html")
         assert memo["number"] in r.text
         assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["print_status"] == "not_printed"
         r = tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=pdf")
-        assert r.status_code == 200 and r.content.startswith(b"%PDF")
+        assert r.status_code == 200
+        assert r.content.startswith(b"%PDF")
         assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["print_status"] == "printed"
         assert_problem(
             tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=docx"), 422, "validation_error", field="format"
@@ -443,7 +470,8 @@ class TestDocument:
             r = tenant.get(f"/v1/credit-memos/{memo['id']}/document?format={fmt}")
             assert r.status_code == 200, r.text
         html = tenant.get(f"/v1/credit-memos/{memo['id']}/document").text
-        assert 'data-testid="watermark"' in html and "DRAFT" in html
+        assert 'data-testid="watermark"' in html
+        assert "DRAFT" in html
         assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["print_status"] == "not_printed"
         events = tenant.ok(tenant.get(f"/v1/audit-events?entity_id={memo['id']}"))["data"]
         assert not [e for e in events if e["action"].endswith(".printed")]
@@ -470,7 +498,8 @@ class TestPaymentsAndEvents:
         everything = tenant.ok(tenant.get("/v1/payments?sort=received_on", role="auditor"))["data"]
         assert [p["received_on"] for p in everything] == ["2026-03-01", "2026-03-15", "2026-03-20"]
         first = tenant.ok(tenant.get(f"/v1/payments?customer_id={acme}&limit=1&sort=number"))
-        assert first["has_more"] and [p["number"] for p in first["data"]] == ["PAY-000001"]
+        assert first["has_more"]
+        assert [p["number"] for p in first["data"]] == ["PAY-000001"]
         rest = tenant.ok(
             tenant.get(f"/v1/payments?customer_id={acme}&sort=number&starting_after={first['next_cursor']}")
         )
@@ -521,7 +550,8 @@ class TestPaymentsAndEvents:
             ),
             201,
         )
-        assert apps[0]["payment_id"] == pay["id"] and apps[0]["credit_memo_id"] is None
+        assert apps[0]["payment_id"] == pay["id"]
+        assert apps[0]["credit_memo_id"] is None
         assert tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))["payment_status"] == "paid"
         assert [a["id"] for a in tenant.ok(tenant.get(f"/v1/payments/{pay['id']}/applications"))] == [apps[0]["id"]]
         reversed_ = tenant.ok(tenant.delete(f"/v1/payments/{pay['id']}/applications/{apps[0]['id']}"))
@@ -561,7 +591,8 @@ class TestPaymentsAndEvents:
         assert tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/approve", role="vp"))["status"] == "approved"
         assert tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/post"))["status"] == "posted"
         voided = tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/void", {"void_date": "2030-01-01"}))
-        assert voided["status"] == "void" and voided["void_date"] == "2030-01-01"
+        assert voided["status"] == "void"
+        assert voided["void_date"] == "2030-01-01"
         kinds = [e["kind"] for e in tenant.ok(tenant.get(f"/v1/debit-memos/{debit['id']}/journal-entries"))]
         assert kinds == ["post", "void"]
 
@@ -595,4 +626,5 @@ class TestSettingsApprovalsReconciliation:
             "ok",
         )
         rec = tenant.ok(tenant.get("/v1/reports/reconciliation", role="auditor"))
-        assert rec["ok"] is True and rec["problems"] == []
+        assert rec["ok"] is True
+        assert rec["problems"] == []

@@ -17,6 +17,7 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from schemathesis.core.result import Ok
 
 from creditmemo.store.uow import Database
 from tests.api.conftest import Tenant, make_tenant
@@ -67,7 +68,7 @@ def _seed(t: Tenant) -> dict[str, list[str]]:
         "credit": [draft["id"], posted["id"]],
         "debit": [debit["id"]],
         "payment_id": [pay["id"]],
-        "invoice_line_id": [l["id"] for l in inv["lines"]],
+        "invoice_line_id": [line["id"] for line in inv["lines"]],
     }
 
 
@@ -96,6 +97,9 @@ def test_api_conforms_to_its_openapi_document(db: Database, client: TestClient) 
     failures: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
+        if not isinstance(result, Ok):
+            failures.append(f"an operation the schema cannot describe: {result.err()}")
+            continue
         operation = result.ok()
         operations += 1
 

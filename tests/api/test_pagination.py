@@ -27,7 +27,8 @@ def test_pages_cover_every_item_once_in_order(tenant: Tenant) -> None:
         tenant.memo_from(inv, lines=[{"invoice_line_id": inv["lines"][1]["id"], "quantity": "1"}]) for _ in range(4)
     ]
     all_customers = _walk(tenant, "/v1/customers?limit=2")
-    assert len(all_customers) == 6 and all_customers == sorted(all_customers)
+    assert len(all_customers) == 6
+    assert all_customers == sorted(all_customers)
     newest_first = _walk(tenant, "/v1/credit-memos?limit=3")
     assert newest_first == [m["id"] for m in reversed(memos)]
     assert _walk(tenant, "/v1/credit-memos?limit=1&sort=number") == [m["id"] for m in memos]

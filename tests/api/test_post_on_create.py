@@ -10,7 +10,7 @@ from tests.api.conftest import Tenant, assert_problem
 
 
 def _lines(entries: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    return [(l["account"], l["debit"], l["credit"]) for e in entries for l in e["lines"]]
+    return [(line["account"], line["debit"], line["credit"]) for e in entries for line in e["lines"]]
 
 
 class TestFromInvoice:
@@ -19,9 +19,11 @@ class TestFromInvoice:
         memo = tenant.ok(
             tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", {"reason_code": "billing_error", "post": True}), 201
         )
-        assert memo["status"] == "posted" and memo["number"].startswith("CM-")
+        assert memo["status"] == "posted"
+        assert memo["number"].startswith("CM-")
         assert (memo["total"], memo["amount_applied"], memo["amount_available"]) == ("310.00", "310.00", "0.00")
-        assert memo["settlement_status"] == "applied" and memo["allowed_actions"] == ["void"]
+        assert memo["settlement_status"] == "applied"
+        assert memo["allowed_actions"] == ["void"]
         entries = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
         assert _lines(entries) == [("4900", "300.00", "0.00"), ("2200", "10.00", "0.00"), ("1200", "0.00", "310.00")]
         invoice = tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))
@@ -112,7 +114,8 @@ class TestFromInvoice:
         first = tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", body, key="post-once")
         again = tenant.post(f"/v1/invoices/{inv['id']}/credit-memos", body, key="post-once")
         assert first.status_code == again.status_code == 201
-        assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json() == first.json()
         assert len(tenant.ok(tenant.get(f"/v1/credit-memos?invoice_id={inv['id']}"))["data"]) == 1
 
 
@@ -153,5 +156,6 @@ class TestStandaloneAndDebit:
             ),
             201,
         )
-        assert debit["status"] == "posted" and debit["number"].startswith("DM-")
+        assert debit["status"] == "posted"
+        assert debit["number"].startswith("DM-")
         assert tenant.ok(tenant.get(f"/v1/customers/{cust['id']}"))["balance"] == "120.00"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 
 from tests.api.conftest import Tenant, assert_problem
 
 
-def _raw(tenant: Tenant, path: str, content: bytes, **headers: str) -> object:
+def _raw(tenant: Tenant, path: str, content: bytes, **headers: str) -> httpx.Response:
     return tenant.client.post(
         path, content=content, headers=tenant.h(**{"Content-Type": "application/json", **headers})
     )
@@ -64,14 +65,14 @@ class TestMalformedInput:
         assert_problem(tenant.post("/v1/invoices", body), 422, "validation_error", field="issue_date")
 
     def test_oversized_body_is_413(self, tenant: Tenant) -> None:
-        limit = tenant.client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+        limit = tenant.client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]  # the app is our FastAPI app
         r = _raw(tenant, "/v1/customers", b'{"name": "' + b"a" * (limit + 10) + b'"}')
         assert_problem(r, 413, "payload_too_large")
 
     def test_oversized_chunked_body_without_length_is_413(self, tenant: Tenant) -> None:
-        limit = tenant.client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]
+        limit = tenant.client.app.state.settings.max_body_bytes  # type: ignore[attr-defined]  # the app is our FastAPI app
 
-        def chunks():  # type: ignore[no-untyped-def]
+        def chunks():
             yield b'{"name": "'
             for _ in range(limit // 65536 + 2):
                 yield b"a" * 65536
@@ -131,7 +132,8 @@ class TestShapes:
         r = tenant.client.get("/v1/customers", headers=tenant.h(**{"X-Request-ID": "abc-123"}))
         assert r.headers["x-request-id"] == "abc-123"
         r = tenant.client.get("/v1/customers/nope", headers=tenant.h())
-        assert r.headers["x-request-id"].startswith("req_") and r.json()["request_id"] == r.headers["x-request-id"]
+        assert r.headers["x-request-id"].startswith("req_")
+        assert r.json()["request_id"] == r.headers["x-request-id"]
 
     def test_request_id_reaches_the_audit_trail(self, tenant: Tenant) -> None:
         r = tenant.client.post(

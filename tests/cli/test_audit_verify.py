@@ -62,7 +62,8 @@ def test_altered_row_exits_one_naming_the_first_broken_event(db):
     assert result.returncode == 1
     assert f"first broken event #4 id={target}" in result.stderr
     as_json = json.loads(cli(db, "audit", "verify", "--company", slug, "--json").stdout)
-    assert as_json[0]["break"]["seq"] == 4 and as_json[0]["break"]["event_id"] == target
+    assert as_json[0]["break"]["seq"] == 4
+    assert as_json[0]["break"]["event_id"] == target
 
 
 def test_deleted_row_exits_one(db):

@@ -47,7 +47,8 @@ def test_demo_prints_the_memo_table(demo_db):
 def test_demo_again_changes_nothing(demo_db):
     url, _ = demo_db
     result = run(url, "demo")
-    assert result.returncode == 0 and "already exists; nothing changed" in result.stdout
+    assert result.returncode == 0
+    assert "already exists; nothing changed" in result.stdout
 
 
 def test_demo_json(tmp_path):
@@ -64,7 +65,8 @@ def test_demo_json(tmp_path):
         "total": "974.25 USD",
         "customer": "Acme Corp",
     }
-    assert by_number["CM-000005"]["status"] == "discarded" and by_number["CM-000004"]["status"] == "void"
+    assert by_number["CM-000005"]["status"] == "discarded"
+    assert by_number["CM-000004"]["status"] == "void"
 
 
 def test_memo_show_json_returns_the_memo(demo_db):
@@ -100,21 +102,27 @@ def test_memo_show_table(demo_db):
     url, _ = demo_db
     result = run(url, "memo", "show", "CM-000001")
     assert result.returncode == 0, result.stderr
-    assert "CM-000001" in result.stdout and "status posted" in result.stdout and "974.25" in result.stdout
+    assert "CM-000001" in result.stdout
+    assert "status posted" in result.stdout
+    assert "974.25" in result.stdout
 
 
 def test_memo_journal(demo_db):
     url, _ = demo_db
     result = run(url, "memo", "journal", "CM-000004")
     assert result.returncode == 0, result.stderr
-    assert " post " in result.stdout and " void " in result.stdout
+    assert " post " in result.stdout
+    assert " void " in result.stdout
     data = json.loads(run(url, "memo", "journal", "CM-000004", "--json").stdout)
     assert [e["kind"] for e in data] == ["post", "void"]
-    rows = [(l["account"], l["debit"], l["credit"]) for l in data[0]["lines"]]
+    rows = [(line["account"], line["debit"], line["credit"]) for line in data[0]["lines"]]
     assert rows == [("4900", "500.00", "0.00"), ("2200", "41.25", "0.00"), ("1200", "0.00", "541.25")]
-    assert [(l["account"], l["debit"], l["credit"]) for l in data[1]["lines"]] == [(a, c, d) for a, d, c in rows]
+    assert [(line["account"], line["debit"], line["credit"]) for line in data[1]["lines"]] == [
+        (a, c, d) for a, d, c in rows
+    ]
     draft = run(url, "memo", "journal", "CM-000003")
-    assert draft.returncode == 0 and "not posted" in draft.stdout
+    assert draft.returncode == 0
+    assert "not posted" in draft.stdout
 
 
 def test_customer_balance_json(demo_db):

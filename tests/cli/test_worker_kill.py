@@ -60,7 +60,9 @@ def state(db, company_id, memo, inv):
     with db.uow(readonly=True) as uow:
         m = uow.memos.get(company_id, memo.id)
         entries = uow.journal.for_source(company_id, memo.id)
-        credited = sum(l.credited_net.amount for l in uow.invoices.get(company_id, inv.id).lines if l.credited_net)
+        credited = sum(
+            line.credited_net.amount for line in uow.invoices.get(company_id, inv.id).lines if line.credited_net
+        )
         events = [e.action for e in uow.audit.for_entity(company_id, memo.id)]
         cust = uow.customers.get(company_id, inv.customer_id)
         chain = verify_audit_chain(uow, company_id)
@@ -94,7 +96,8 @@ def test_killed_worker_leaves_nothing_half_written_and_the_memo_posts_once(db, c
         assert entries == [], f"seed {seed}"
         assert credited == 0, f"seed {seed}"
         assert "credit_memo.posted" not in events, f"seed {seed}"
-        assert cust.available_credit.amount == 0 and cust.balance == inv.total, f"seed {seed}"
+        assert cust.available_credit.amount == 0, f"seed {seed}"
+        assert cust.balance == inv.total, f"seed {seed}"
     assert kills_before_commit >= 1, f"seed {seed}: every kill landed after the commit"
     done = subprocess.run(
         [CREDITMEMO, "worker", "--once"], env=worker_env(db), capture_output=True, text=True, timeout=120
@@ -129,7 +132,7 @@ def test_three_worker_processes_post_each_memo_exactly_once(db, controller):
     ]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
-    posted_by = {}
+    posted_by: dict[str, int] = {}
     for i, (_out, err) in enumerate(outputs):
         for m in memos:
             if f"posted {m.number} {m.id}" in err:

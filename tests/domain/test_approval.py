@@ -51,7 +51,9 @@ class TestRequiredTier:
             }
         )
         assert [t.name for t in policy.tiers] == ["small", "big"]
-        assert required_tier(policy, D("50")).name == "small"
+        tier = required_tier(policy, D("50"))
+        assert tier is not None
+        assert tier.name == "small"
 
 
 class TestFunctionalTotal:
@@ -171,7 +173,7 @@ class TestPolicyValidation:
 
 class TestCleared:
     def _a(self, version: int, decision: Decision) -> Approval:
-        return Approval("apv", "cm", version, decision, None, "usr", None, None)  # type: ignore[arg-type]
+        return Approval("apv", "cm", version, decision, None, "usr", None, None)  # type: ignore[arg-type]  # an approval with no comment nor role, on purpose
 
     def test_only_a_clearing_decision_on_the_current_version_counts(self):
         assert is_cleared([self._a(3, Decision.APPROVED)], 3)

@@ -26,15 +26,15 @@ def m(amount: str, currency: str = "USD") -> Money:
 
 def sums(entry: JournalEntry) -> tuple[Decimal, Decimal, Decimal, Decimal]:
     return (
-        sum((l.debit.amount for l in entry.lines), D(0)),
-        sum((l.credit.amount for l in entry.lines), D(0)),
-        sum((l.functional_debit.amount for l in entry.lines), D(0)),
-        sum((l.functional_credit.amount for l in entry.lines), D(0)),
+        sum((line.debit.amount for line in entry.lines), D(0)),
+        sum((line.credit.amount for line in entry.lines), D(0)),
+        sum((line.functional_debit.amount for line in entry.lines), D(0)),
+        sum((line.functional_credit.amount for line in entry.lines), D(0)),
     )
 
 
 def entry_from(legs: list[Leg], currency: str, functional: str, rate: Decimal) -> JournalEntry:
-    net = sum((l.amount.amount if l.debit else -l.amount.amount for l in legs), D(0))
+    net = sum((line.amount.amount if line.debit else -line.amount.amount for line in legs), D(0))
     balancing = Leg("1200", Money(abs(net), currency), debit=net < 0, customer_id="cus_1")
     return build_entry(
         entry_id="je_1",
@@ -51,7 +51,7 @@ def entry_from(legs: list[Leg], currency: str, functional: str, rate: Decimal) -
 
 
 @st.composite
-def postings(draw):  # type: ignore[no-untyped-def]
+def postings(draw):
     currency = draw(st.sampled_from(CURRENCIES))
     functional = draw(st.sampled_from(["USD", "JPY", "KWD"]))
     rate = draw(
@@ -90,8 +90,9 @@ class TestBuildEntry:
             functional_amount = line.functional_debit if line.debit else line.functional_credit
             assert functional_amount == Money.rounded(amount.amount * rate, functional)
             assert not (line.debit and line.credit)
-        assert all(l.debit.currency == currency and l.functional_debit.currency == functional for l in entry.lines)
-        assert entry.lines[-1].account == "1200" and entry.lines[-1].customer_id == "cus_1"
+        assert all(ln.debit.currency == currency and ln.functional_debit.currency == functional for ln in entry.lines)
+        assert entry.lines[-1].account == "1200"
+        assert entry.lines[-1].customer_id == "cus_1"
 
     @settings(max_examples=200)
     @given(postings())
@@ -108,9 +109,11 @@ class TestBuildEntry:
             )
         back = reverse(reversed_, entry_id="je_3", on=date(2026, 5, 1))
         assert [
-            (l.account, l.debit, l.credit, l.functional_debit, l.functional_credit, l.customer_id) for l in back.lines
+            (line.account, line.debit, line.credit, line.functional_debit, line.functional_credit, line.customer_id)
+            for line in back.lines
         ] == [
-            (l.account, l.debit, l.credit, l.functional_debit, l.functional_credit, l.customer_id) for l in entry.lines
+            (line.account, line.debit, line.credit, line.functional_debit, line.functional_credit, line.customer_id)
+            for line in entry.lines
         ]
 
     def test_reverse_is_dated_the_void_date_and_keeps_the_source(self):
@@ -126,7 +129,7 @@ class TestBuildEntry:
             "USD",
             D(1),
         )
-        assert [(l.account, str(l.debit.amount), str(l.credit.amount)) for l in entry.lines] == [
+        assert [(line.account, str(line.debit.amount), str(line.credit.amount)) for line in entry.lines] == [
             ("4900", "15.00", "0.00"),
             ("1200", "0.00", "15.00"),
         ]
@@ -159,7 +162,8 @@ class TestUnbalanced:
             self._entry(
                 self._line("4900", "100.00", "0", "108.50", "0"), self._line("1200", "0", "99.99", "0", "108.50")
             )
-        assert err.value.code == "unbalanced_entry" and err.value.context == {"source_id": "cm_x"}
+        assert err.value.code == "unbalanced_entry"
+        assert err.value.context == {"source_id": "cm_x"}
 
     def test_functional_currency_unbalanced(self):
         with pytest.raises(UnbalancedEntryError):

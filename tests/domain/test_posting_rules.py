@@ -41,7 +41,7 @@ def company(functional: str = "USD") -> Company:
 
 def make_invoice(lines: list[InvoiceLineInput], currency: str = "USD", rate: str = "1") -> Invoice:
     built = build_invoice_lines(lines, currency, "4000", ids)
-    subtotal, tax, total = memo_totals(built, currency)  # type: ignore[arg-type]
+    subtotal, tax, total = memo_totals(built, currency)  # type: ignore[arg-type]  # a built memo is a sequence of lines
     zero = Money.zero(currency)
     return Invoice(
         "inv_1",
@@ -96,12 +96,16 @@ def make_memo(
 
 
 def functional_rows(entry: JournalEntry) -> list[tuple[str, str, str]]:
-    return [(l.account, str(l.functional_debit.amount), str(l.functional_credit.amount)) for l in entry.lines]
+    return [
+        (line.account, str(line.functional_debit.amount), str(line.functional_credit.amount)) for line in entry.lines
+    ]
 
 
 def assert_balanced(entry: JournalEntry) -> None:
-    assert sum(l.debit.amount for l in entry.lines) == sum(l.credit.amount for l in entry.lines)
-    assert sum(l.functional_debit.amount for l in entry.lines) == sum(l.functional_credit.amount for l in entry.lines)
+    assert sum(line.debit.amount for line in entry.lines) == sum(line.credit.amount for line in entry.lines)
+    assert sum(line.functional_debit.amount for line in entry.lines) == sum(
+        line.functional_credit.amount for line in entry.lines
+    )
 
 
 INVOICE = [
@@ -146,7 +150,8 @@ class TestWholeEntries:
     def test_return_with_restock_moves_inventory_at_unit_cost(self):
         inv = make_invoice(INVOICE)
         lines = build_credit_lines(inv, [CreditLineInput(inv.lines[1].id, quantity="2", restock=True)], ids)
-        assert lines[0].restock and lines[0].unit_cost == D("310.00")
+        assert lines[0].restock
+        assert lines[0].unit_cost == D("310.00")
         entry = memo_entry(make_memo(lines, source=MemoSource.RETURN, reason="return"), company(), ids, DAY)
         expect_journal(
             entry,
@@ -163,7 +168,7 @@ class TestWholeEntries:
         inv = make_invoice(INVOICE)
         lines = build_credit_lines(inv, [CreditLineInput(inv.lines[1].id, quantity="2")], ids)
         entry = memo_entry(make_memo(lines, source=MemoSource.RETURN, reason="return"), company(), ids, DAY)
-        assert {l.account for l in entry.lines} == {"4900", "2200", "1200"}
+        assert {line.account for line in entry.lines} == {"4900", "2200", "1200"}
 
     def test_standalone_goodwill_debits_the_reason_account(self):
         lines = build_free_lines([FreeLineInput("Goodwill", "1", "300.00")], "USD", ids)
@@ -204,7 +209,7 @@ class TestWholeEntries:
         )
         assert entry.source_type == "debit_memo"
         temporary = make_memo(lines, kind=MemoKind.DEBIT, source=MemoSource.STANDALONE, reason="temporary_credit")
-        assert [l.account for l in memo_entry(temporary, company(), ids, DAY).lines] == ["1150", "2200", "1200"]
+        assert [line.account for line in memo_entry(temporary, company(), ids, DAY).lines] == ["1150", "2200", "1200"]
 
     def test_eur_memo_converts_at_the_invoice_rate(self):
         inv = make_invoice([InvoiceLineInput("Retainer", "1", "8000.00", tax_rate="19")], "EUR", "1.0850")
@@ -251,9 +256,9 @@ def test_every_entry_posting_rules_produce_balances(currency_rate, lines, data):
     assert_balanced(invoice_entry(inv, co, ids))
     chosen = [
         CreditLineInput(
-            l.id, quantity=str(data.draw(st.integers(1, int(l.quantity)))), restock=data.draw(st.booleans())
+            line.id, quantity=str(data.draw(st.integers(1, int(line.quantity)))), restock=data.draw(st.booleans())
         )
-        for l in inv.lines
+        for line in inv.lines
     ]
     credit_lines = build_credit_lines(inv, chosen, ids)
     for source in (MemoSource.INVOICE, MemoSource.RETURN):
@@ -264,4 +269,5 @@ def test_every_entry_posting_rules_produce_balances(currency_rate, lines, data):
         entry = memo_entry(memo, co, ids, DAY)
         assert_balanced(entry)
         ar = entry.lines[-1]
-        assert ar.account == "1200" and (ar.debit if kind is MemoKind.DEBIT else ar.credit) == memo.total
+        assert ar.account == "1200"
+        assert (ar.debit if kind is MemoKind.DEBIT else ar.credit) == memo.total

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import assume, given, settings
@@ -176,6 +177,7 @@ class TestSlaCredit:
             {"tiers": [{"below_uptime": "99.5", "credit_percent": "5"}, {"below_uptime": "98", "credit_percent": "50"}]}
         )
         assert SlaPolicy.from_dict(policy.to_dict()) == policy
+        bad: dict[str, Any]
         for bad in (
             {"tiers": []},
             {"tiers": [{"below_uptime": "101", "credit_percent": "5"}]},

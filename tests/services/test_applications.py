@@ -10,9 +10,11 @@ import pytest
 from creditmemo.domain.errors import (
     CurrencyMismatchError,
     CustomerMismatchError,
+    ForbiddenError,
     InsufficientAvailableError,
     InvalidTransitionError,
     MemoSettledError,
+    NotFoundError,
     ValidationFailedError,
 )
 from creditmemo.domain.inputs import FreeLineInput
@@ -29,16 +31,16 @@ def usd(s: str) -> Money:
     return Money(Decimal(s), "USD")
 
 
-def to_invoice(inv, amount: str) -> AllocationInput:  # type: ignore[no-untyped-def]
+def to_invoice(inv, amount: str) -> AllocationInput:
     return AllocationInput("invoice", inv.id, amount)
 
 
-def apply(db, actor, memo, *allocs, source_type="credit_memo"):  # type: ignore[no-untyped-def]
+def apply(db, actor, memo, *allocs, source_type="credit_memo"):
     with db.uow() as uow:
         return apply_credit(uow, actor, source_type=source_type, source_id=memo.id, allocations=list(allocs), on=DAY)
 
 
-def read(db, actor, *, invoice_id=None, memo_id=None, customer_id=None):  # type: ignore[no-untyped-def]
+def read(db, actor, *, invoice_id=None, memo_id=None, customer_id=None):
     with db.uow(readonly=True) as uow:
         return (
             uow.invoices.get(actor.company_id, invoice_id) if invoice_id else None,
@@ -47,7 +49,7 @@ def read(db, actor, *, invoice_id=None, memo_id=None, customer_id=None):  # type
         )
 
 
-def credit_account(db, actor, price: str = "300.00"):  # type: ignore[no-untyped-def]
+def credit_account(db, actor, price: str = "300.00"):
     """A customer with a posted standalone credit memo of ``price`` and no invoices yet."""
     cus = customer(db, actor)
     memo = post(db, actor, standalone(db, actor, cus.id, price=price))
@@ -193,18 +195,18 @@ class TestBadApplications:
 
     def test_unknown_invoice_is_not_found(self, db, controller):
         _, memo = credit_account(db, controller)
-        with pytest.raises(Exception) as err:
+        with pytest.raises(NotFoundError) as err:
             apply(db, controller, memo, AllocationInput("invoice", "inv_nope", "1.00"))
-        assert getattr(err.value, "code", None) == "not_found"
+        assert err.value.code == "not_found"
 
     def test_auditor_may_not_apply(self, db, controller, company_id):
         from creditmemo.services.actors import Actor, Role
 
         cus, memo = credit_account(db, controller)
         inv = invoice(db, controller, customer_id=cus.id)
-        with pytest.raises(Exception) as err:
+        with pytest.raises(ForbiddenError) as err:
             apply(db, Actor("usr_aud", company_id, Role.AUDITOR), memo, to_invoice(inv, "1.00"))
-        assert getattr(err.value, "code", None) == "forbidden"
+        assert err.value.code == "forbidden"
 
 
 class TestCurrencyRule:
@@ -219,7 +221,7 @@ class TestCurrencyRule:
 
 
 class TestDebitMemoTarget:
-    def _debit(self, db, actor, customer_id, price="80.00", post_it=True):  # type: ignore[no-untyped-def]
+    def _debit(self, db, actor, customer_id, price="80.00", post_it=True):
         with db.uow() as uow:
             dm = create_debit_memo(
                 uow,
@@ -288,7 +290,7 @@ class TestTemporaryCreditOffsetByDebitMemo:
             entries = uow.journal.for_source(controller.company_id, dm.id) + uow.journal.for_source(
                 controller.company_id, temp.id
             )
-        assert [(l.account, str(l.debit.amount), str(l.credit.amount)) for e in entries for l in e.lines] == [
+        assert [(ln.account, str(ln.debit.amount), str(ln.credit.amount)) for e in entries for ln in e.lines] == [
             ("1150", "0.00", "120.00"),
             ("1200", "120.00", "0.00"),  # debit memo: Dr AR, Cr clearing
             ("1150", "120.00", "0.00"),

@@ -4,6 +4,7 @@ the creator rule, reject/recall, re-approval after an edit, debit memos, policy 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any, ClassVar
 
 import pytest
 
@@ -241,7 +242,7 @@ class TestDebitMemos:
 
 
 class TestPolicySettings:
-    NEW = {
+    NEW: ClassVar[dict[str, Any]] = {
         "tiers": [{"name": "any", "above": "100.00", "min_role": "manager"}],
         "role_limits": {"manager": "1000.00", "vp": None, "controller": None},
     }

@@ -190,10 +190,12 @@ class TestListEvents:
             recent = list_events(uow, auditor, start=now - timedelta(hours=1), end=now + timedelta(hours=1))
             future = list_events(uow, auditor, start=now + timedelta(hours=1))
         assert [e.action for e in memo_events] == ["credit_memo.created", "credit_memo.posted"]
-        assert {e.entity_id for e in by_clerk} == {history.id} and len(by_clerk) == 1
+        assert {e.entity_id for e in by_clerk} == {history.id}
+        assert len(by_clerk) == 1
         assert [e.seq for e in everything] == list(range(1, len(everything) + 1))
         assert [e.seq for e in page1 + page2] == [1, 2, 3, 4]
-        assert len(recent) == len(everything) and future == []
+        assert len(recent) == len(everything)
+        assert future == []
 
     def test_bad_cursor_and_limit_name_their_field(self, db, auditor):
         with db.uow(readonly=True) as uow:

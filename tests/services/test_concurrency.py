@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from creditmemo.domain.documents import Memo
 from creditmemo.domain.errors import OverCreditError
 from creditmemo.domain.inputs import FreeLineInput
 from creditmemo.domain.lifecycle import Status
@@ -53,11 +54,11 @@ def race(db: Database, calls: list[Callable[[UnitOfWork], object]], rounds: int 
     return results
 
 
-def poster(actor, memo_id):  # type: ignore[no-untyped-def]
+def poster(actor, memo_id):
     return lambda uow: post_memo(uow, actor, memo_id)
 
 
-def _race_full_line_posts(db: Database, actor) -> None:  # type: ignore[no-untyped-def]
+def _race_full_line_posts(db: Database, actor) -> None:
     inv = invoice(db, actor, [line("3", "33.33", "8.25")])
     drafts = [credit(db, actor, inv, [by_qty(inv, 0, "3")]) for _ in range(THREADS)]
     results = [r for (r,) in race(db, [poster(actor, d.id) for d in drafts])]
@@ -79,12 +80,16 @@ def _race_full_line_posts(db: Database, actor) -> None:  # type: ignore[no-untyp
         the_line.tax,
     )
     assert sorted(str(m.status) for m in memos) == ["draft"] * (THREADS - 1) + ["posted"]
-    assert len(entries) == 1 and entries[0].source_id == winners[0].id  # type: ignore[attr-defined]
-    assert inv_now.amount_credited == inv_now.total and inv_now.amount_due == Money.zero("USD")
-    assert cus.balance == Money.zero("USD") and cus.available_credit == Money.zero("USD")
+    assert len(entries) == 1
+    assert isinstance(winners[0], Memo)
+    assert entries[0].source_id == winners[0].id
+    assert inv_now.amount_credited == inv_now.total
+    assert inv_now.amount_due == Money.zero("USD")
+    assert cus.balance == Money.zero("USD")
+    assert cus.available_credit == Money.zero("USD")
 
 
-def _race_partial_posts(db: Database, actor) -> None:  # type: ignore[no-untyped-def]
+def _race_partial_posts(db: Database, actor) -> None:
     """Eight drafts of 3 units each on a line of 10: exactly three fit, whatever the order."""
     inv = invoice(db, actor, [line("10", "9.99", "7.5")])
     drafts = [credit(db, actor, inv, [by_qty(inv, 0, "3")], auto_apply=False) for _ in range(THREADS)]
@@ -95,10 +100,10 @@ def _race_partial_posts(db: Database, actor) -> None:  # type: ignore[no-untyped
         the_line = uow.invoices.get(actor.company_id, inv.id).lines[0]
     assert the_line.credited_quantity == Decimal(9)
     assert the_line.credited_net == Money(Decimal("89.91"), "USD")  # 3 x 29.97
-    assert the_line.credited_tax <= the_line.tax  # type: ignore[operator]
+    assert the_line.credited_tax <= the_line.tax  # type: ignore[operator]  # both are set on a credited line
 
 
-def _race_numbering(db: Database, actor) -> None:  # type: ignore[no-untyped-def]
+def _race_numbering(db: Database, actor) -> None:
     cus = customer(db, actor)
 
     def create(uow: UnitOfWork) -> str:
@@ -115,7 +120,7 @@ def _race_numbering(db: Database, actor) -> None:  # type: ignore[no-untyped-def
     flat = [r for per_thread in results for r in per_thread]
     assert not [r for r in flat if isinstance(r, Exception)], flat
     expected = [f"CM-{i:06d}" for i in range(1, THREADS * CREATES + 1)]
-    assert sorted(flat) == expected  # type: ignore[type-var]
+    assert sorted(flat) == expected  # type: ignore[type-var]  # a list of str, sortable
     with db.uow(readonly=True) as uow:
         stored = uow.conn.execute(
             select(t.memos.c.number, t.memos.c.status).where(t.memos.c.company_id == actor.company_id)
@@ -131,13 +136,13 @@ def _race_numbering(db: Database, actor) -> None:  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def postgres_only(db):  # type: ignore[no-untyped-def]
+def postgres_only(db):
     if not db.postgres:
         pytest.skip("row locks (SELECT ... FOR UPDATE) exist on PostgreSQL; the SQLite variant is below")
 
 
 @pytest.fixture
-def sqlite_only(db):  # type: ignore[no-untyped-def]
+def sqlite_only(db):
     if db.postgres:
         pytest.skip("the SQLite variant proves BEGIN IMMEDIATE; PostgreSQL runs the row-lock variant")
 

@@ -18,7 +18,7 @@ def usd(s: str) -> Money:
     return Money(Decimal(s), "USD")
 
 
-def pay(db, actor, customer_id, amount="100.00", **kw):  # type: ignore[no-untyped-def]
+def pay(db, actor, customer_id, amount="100.00", **kw):
     with db.uow() as uow:
         return record_payment(
             uow,
@@ -88,7 +88,7 @@ class TestRecordPayment:
         p = pay(db, controller, inv.customer_id, "100.00", currency="EUR", exchange_rate="1.20")
         with db.uow(readonly=True) as uow:
             [entry] = uow.journal.for_source(controller.company_id, p.id)
-        assert [(l.account, l.functional_debit.amount, l.functional_credit.amount) for l in entry.lines] == [
+        assert [(ln.account, ln.functional_debit.amount, ln.functional_credit.amount) for ln in entry.lines] == [
             ("1100", Decimal("120.00"), Decimal("0.00")),
             ("1200", Decimal("0.00"), Decimal("120.00")),
         ]

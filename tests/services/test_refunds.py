@@ -28,21 +28,21 @@ def usd(s: str) -> Money:
     return Money(Decimal(s), "USD")
 
 
-def do_refund(db, actor, source, amount, source_type="credit_memo", **kw):  # type: ignore[no-untyped-def]
+def do_refund(db, actor, source, amount, source_type="credit_memo", **kw):
     with db.uow() as uow:
         return refund(
             uow, actor, source_type=source_type, source_id=source.id, amount=amount, method="ach", refunded_on=DAY, **kw
         )
 
 
-def pay(db, actor, customer_id, amount):  # type: ignore[no-untyped-def]
+def pay(db, actor, customer_id, amount):
     with db.uow() as uow:
         return record_payment(
             uow, actor, customer_id=customer_id, amount=amount, currency="USD", received_on=DAY, method="wire"
         )
 
 
-def state(db, actor, memo_id, customer_id):  # type: ignore[no-untyped-def]
+def state(db, actor, memo_id, customer_id):
     with db.uow(readonly=True) as uow:
         return uow.memos.get(actor.company_id, memo_id), uow.customers.get(actor.company_id, customer_id)
 

@@ -9,14 +9,21 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import update
 
-from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.errors import NotFoundError, ValidationFailedError
 from creditmemo.domain.inputs import FreeLineInput
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import AllocationInput, bucket_for
 from creditmemo.services.invoices import issue_invoice
 from creditmemo.services.memos.create import create_debit_memo, create_standalone_credit_memo
 from creditmemo.services.memos.post import post_memo
-from creditmemo.services.reports import ar_aging, credit_memo_register, customer_statement, reconcile, trial_balance
+from creditmemo.services.reports import (
+    AgingRow,
+    ar_aging,
+    credit_memo_register,
+    customer_statement,
+    reconcile,
+    trial_balance,
+)
 from creditmemo.services.settlement.applications import apply_credit
 from creditmemo.services.settlement.payments import record_payment
 from creditmemo.services.settlement.refunds import refund
@@ -30,7 +37,7 @@ def usd(s: str) -> Money:
     return Money(Decimal(s), "USD")
 
 
-def issue(db, actor, customer_id, price, issued, due=None):  # type: ignore[no-untyped-def]
+def issue(db, actor, customer_id, price, issued, due=None):
     with db.uow() as uow:
         return issue_invoice(
             uow,
@@ -43,7 +50,7 @@ def issue(db, actor, customer_id, price, issued, due=None):  # type: ignore[no-u
         )
 
 
-def pay(db, actor, customer_id, amount, on, *allocs):  # type: ignore[no-untyped-def]
+def pay(db, actor, customer_id, amount, on, *allocs):
     with db.uow() as uow:
         p = record_payment(
             uow, actor, customer_id=customer_id, amount=amount, currency="USD", received_on=on, method="wire"
@@ -53,7 +60,7 @@ def pay(db, actor, customer_id, amount, on, *allocs):  # type: ignore[no-untyped
     return p
 
 
-def memo(db, actor, customer_id, price, issued, reason="goodwill", post_it=True):  # type: ignore[no-untyped-def]
+def memo(db, actor, customer_id, price, issued, reason="goodwill", post_it=True):
     with db.uow() as uow:
         m = create_standalone_credit_memo(
             uow,
@@ -98,7 +105,8 @@ class TestCustomerStatement:
             st = customer_statement(uow, controller, cus.id, start="2026-02-01", end="2026-02-28")
         assert st.opening_balance == usd("100.00")
         assert [
-            (l.kind, l.number, str(l.debit.amount), str(l.credit.amount), str(l.balance.amount)) for l in st.lines
+            (line.kind, line.number, str(line.debit.amount), str(line.credit.amount), str(line.balance.amount))
+            for line in st.lines
         ] == [
             ("invoice", i2.number, "200.00", "0.00", "300.00"),
             ("payment", "PAY-000001", "0.00", "150.00", "150.00"),
@@ -109,7 +117,7 @@ class TestCustomerStatement:
         ]
         assert st.closing_balance == usd("130.00")
         assert st.balance_now == usd("200.00")  # includes the March invoice
-        assert sorted(l.description for l in st.lines[2:4]) == [
+        assert sorted(line.description for line in st.lines[2:4]) == [
             f"PAY-000001 applied to {i1.number}: 100.00",
             f"PAY-000001 applied to {i2.number}: 50.00",
         ]
@@ -172,9 +180,9 @@ class TestArAging:
             aging = ar_aging(uow, controller, as_of=AS_OF)
         a, z = aging.rows
         assert (a.customer_name, z.customer_name) == ("Acme", "Zeta")
-        buckets = lambda r: [
-            str(x.amount) for x in (r.current, r.days_1_30, r.days_31_60, r.days_61_90, r.days_over_90)
-        ]
+        def buckets(r: AgingRow) -> list[str]:
+            return [str(x.amount) for x in (r.current, r.days_1_30, r.days_31_60, r.days_61_90, r.days_over_90)]
+
         assert buckets(a) == ["100.00", "200.00", "300.00", "400.00", "500.00"]
         assert (a.total_due, a.unapplied_credit, a.net, a.open_documents) == (
             usd("1500.00"),
@@ -224,7 +232,8 @@ class TestTrialBalance:
         with db.uow(readonly=True) as uow:
             tb = trial_balance(uow, controller)
             jan = trial_balance(uow, controller, as_of="2026-01-31")
-        assert tb.balanced and jan.balanced
+        assert tb.balanced
+        assert jan.balanced
         assert [(r.account, str(r.debit.amount), str(r.credit.amount)) for r in tb.rows] == [
             ("1100", "100.00", "0.00"),
             ("1200", "100.00", "100.00"),
@@ -234,7 +243,7 @@ class TestTrialBalance:
 
 
 class TestReconcile:
-    def _busy_company(self, db, controller):  # type: ignore[no-untyped-def]
+    def _busy_company(self, db, controller):
         cus = customer(db, controller)
         inv = issue(db, controller, cus.id, "300.00", date(2026, 1, 10))
         posted = post(
@@ -281,7 +290,7 @@ class TestReconcile:
         ]
 
     def test_reports_an_unbalanced_entry(self, db, controller):
-        _, inv, _ = self._busy_company(db, controller)
+        _, _inv, _ = self._busy_company(db, controller)
         with db.uow() as uow:
             uow.conn.execute(
                 update(journal_lines)
@@ -296,7 +305,7 @@ class TestReconcile:
 class TestReportsFromTheCli:
     """The reports and the reconciliation are reachable from the CLI; reconcile exits 1 on a problem."""
 
-    def _cli(self, db, controller, *args: str):  # type: ignore[no-untyped-def]
+    def _cli(self, db, controller, *args: str):
         from typer.testing import CliRunner
 
         from creditmemo.cli import app
@@ -360,10 +369,10 @@ class TestCompanyIsolation:
             register = credit_memo_register(uow, controller)
             tb = trial_balance(uow, controller)
             result = reconcile(uow, controller)
-            with pytest.raises(Exception) as err:
+            with pytest.raises(NotFoundError) as err:
                 customer_statement(uow, controller, theirs.id, start="2026-01-01", end="2026-12-31")
         assert [r.customer_name for r in aging.rows] == ["Mine"]
         assert (register.rows, register.totals) == ((), ())
         assert [(r.account, str(r.balance.amount)) for r in tb.rows] == [("1200", "100.00"), ("4000", "-100.00")]
         assert result.ok
-        assert getattr(err.value, "code", None) == "not_found"
+        assert err.value.code == "not_found"

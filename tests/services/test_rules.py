@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import TypeVar
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
+from creditmemo.domain.documents import Memo
 from creditmemo.domain.errors import (
     CurrencyMismatchError,
     DomainError,
@@ -84,9 +86,10 @@ def counts(db: Database, company_id: str) -> dict[str, object]:
     return result
 
 
-def fails_writing_nothing(
-    db: Database, company_id: str, call: Callable[[], object], error: type[DomainError]
-) -> DomainError:
+E = TypeVar("E", bound=DomainError)
+
+
+def fails_writing_nothing(db: Database, company_id: str, call: Callable[[], object], error: type[E]) -> E:
     before = counts(db, company_id)
     with pytest.raises(error) as err:
         call()
@@ -94,7 +97,7 @@ def fails_writing_nothing(
     return err.value
 
 
-def memo_state(db, actor, memo_id):  # type: ignore[no-untyped-def]
+def memo_state(db, actor, memo_id):
     with db.uow(readonly=True) as uow:
         return uow.memos.get(actor.company_id, memo_id), uow.journal.for_source(actor.company_id, memo_id)
 
@@ -153,19 +156,21 @@ class TestNoOverCredit:
         err = fails_writing_nothing(db, controller.company_id, lambda: post(db, controller, second), OverCreditError)
         assert (err.code, err.field) == ("over_credit", f"lines[0].{by}")
         memo, entries = memo_state(db, controller, second.id)
-        assert memo.status is Status.DRAFT and entries == []
+        assert memo.status is Status.DRAFT
+        assert entries == []
         with db.uow(readonly=True) as uow:
             inv_line = uow.invoices.get(controller.company_id, inv.id).lines[0]
             cus = uow.customers.get(controller.company_id, inv.customer_id)
         assert (inv_line.credited_net, inv_line.credited_tax) == (usd("100.00"), usd("8.25"))
-        assert cus.balance == usd("0.00") and cus.available_credit == usd("108.25")
+        assert cus.balance == usd("0.00")
+        assert cus.available_credit == usd("108.25")
 
     def test_editing_a_draft_beyond_what_is_left_is_refused(self, db, controller):
         inv = invoice(db, controller, [line("10", "10.00")])
         post(db, controller, credit(db, controller, inv, [by_qty(inv, 0, "7")]))
         draft = credit(db, controller, inv, [by_qty(inv, 0, "1")])
 
-        def edit():  # type: ignore[no-untyped-def]
+        def edit():
             with db.uow() as uow:
                 update_memo(uow, controller, draft.id, lines=[by_qty(inv, 0, "4")])
 
@@ -206,7 +211,8 @@ class TestTaxFollowsTheInvoice:
         posted = post(db, controller, b)
         assert (posted.subtotal, posted.tax_total, posted.total) == (usd("10.01"), usd("0.82"), usd("10.83"))
         memo, entries = memo_state(db, controller, b.id)
-        assert memo.lines[0].tax == usd("0.82") and memo.total == usd("10.83")
+        assert memo.lines[0].tax == usd("0.82")
+        assert memo.total == usd("10.83")
         expect_journal(
             entries[0],
             """
@@ -315,37 +321,39 @@ class TestCurrencyAndRateFollowTheInvoice:
             (inv_entry,) = uow.journal.for_source(controller.company_id, inv.id)
             (memo_entry,) = uow.journal.for_source(controller.company_id, memo.id)
 
-        def functional(entry, account):  # type: ignore[no-untyped-def]
+        def functional(entry, account):
             return sum(
-                l.functional_debit.amount - l.functional_credit.amount for l in entry.lines if l.account == account
+                line.functional_debit.amount - line.functional_credit.amount
+                for line in entry.lines
+                if line.account == account
             )
 
         assert functional(inv_entry, "1200") == -functional(memo_entry, "1200") != 0
         assert functional(inv_entry, "2200") == -functional(memo_entry, "2200") != 0
         assert functional(inv_entry, "4000") == -functional(memo_entry, "4900") != 0
         assert memo_entry.exchange_rate == inv_entry.exchange_rate == D("1.085")
-        assert all(l.functional_debit.currency == "USD" for l in memo_entry.lines)
+        assert all(ln.functional_debit.currency == "USD" for ln in memo_entry.lines)
 
 
 # rule 4 -------------------------------------------------------------------------------------------
 class TestPostedIsFinal:
     @pytest.fixture
-    def posted(self, db, controller):  # type: ignore[no-untyped-def]
+    def posted(self, db, controller):
         inv = invoice(db, controller, [line("2", "50.00", "10")])
         return post(db, controller, credit(db, controller, inv, auto_apply=False, issue_date="2026-03-02"))
 
-    def _assert_invalid(self, err: DomainError, action: str, status: str = "posted", allowed=("void",)) -> None:  # type: ignore[no-untyped-def]
+    def _assert_invalid(self, err: DomainError, action: str, status: str = "posted", allowed=("void",)) -> None:
         assert err.code == "invalid_transition"
         assert err.context == {"status": status, "action": action, "allowed_actions": list(allowed)}
 
     def test_edit_discard_and_post_are_refused_naming_status_and_allowed_actions(self, db, controller, posted):
         cid = controller.company_id
 
-        def edit():  # type: ignore[no-untyped-def]
+        def edit():
             with db.uow() as uow:
                 update_memo(uow, controller, posted.id, memo_text="changed")
 
-        def discard():  # type: ignore[no-untyped-def]
+        def discard():
             with db.uow() as uow:
                 discard_memo(uow, controller, posted.id, reason="no")
 
@@ -457,7 +465,8 @@ def test_trial_balance_balances_and_ar_equals_customer_balances(db, controller):
     assert {cur for cur, *_ in by_currency} == {"USD", "EUR"}
     assert all(int(d) == int(c) for _cur, d, c in by_currency)
     assert {k: int(v) for k, v in ar_by_customer.items()} == {c: cus.balance.to_minor() for c, cus in customers.items()}
-    assert tb.balanced and tb.total_debit.to_minor() == int(totals[2])
+    assert tb.balanced
+    assert tb.total_debit.to_minor() == int(totals[2])
     ar_row = next(r for r in tb.rows if r.account == "1200")
     assert ar_row.balance.to_minor() == int(ar_functional)
     assert rec.ok, rec.problems
@@ -521,7 +530,7 @@ class TestNothingIsDeleted:
         inv = invoice(db, controller)
         memo = credit(db, controller, inv)
 
-        def discard():  # type: ignore[no-untyped-def]
+        def discard():
             with db.uow() as uow:
                 discard_memo(uow, controller, memo.id, reason=reason)
 
@@ -542,7 +551,9 @@ class TestNothingIsDeleted:
             "price_correction",
             "Entered twice",
         )
-        assert kept.lines == () and kept.total == usd("0.00") and entries == []
+        assert kept.lines == ()
+        assert kept.total == usd("0.00")
+        assert entries == []
         with db.uow(readonly=True) as uow:
             assert (
                 uow.conn.execute(
@@ -576,7 +587,8 @@ class TestNothingIsDeleted:
             ("credit_memo.voided", "credit_memo", memo.id),
         ]
         created, updated, posted, voided = (e.changes for e in events)
-        assert created["number"] == [None, memo.number] and created["status"] == [None, "draft"]
+        assert created["number"] == [None, memo.number]
+        assert created["status"] == [None, "draft"]
         assert created["total"] == [None, "27.06"]
         assert updated == {"memo_text": [None, "Two units damaged"], "total": ["27.06", "54.13"], "lines": [1, 1]}
         assert posted == {"status": ["draft", "posted"]}
@@ -592,7 +604,8 @@ class TestNothingIsDeleted:
 # bad input ----------------------------------------------------------------------------------------
 class TestBadInput:
     def _field_codes(self, err: DomainError) -> list[tuple[str, str]]:
-        assert isinstance(err, ValidationFailedError) and err.code == "validation_error"
+        assert isinstance(err, ValidationFailedError)
+        assert err.code == "validation_error"
         return [(e.field, e.code) for e in err.errors]
 
     @pytest.mark.parametrize(
@@ -695,7 +708,7 @@ class TestBadInput:
     def test_tax_rate_outside_0_to_100_on_a_standalone_memo(self, db, controller):
         cus = customer(db, controller)
 
-        def create():  # type: ignore[no-untyped-def]
+        def create():
             with db.uow() as uow:
                 create_standalone_credit_memo(
                     uow,
@@ -713,7 +726,7 @@ class TestBadInput:
     def test_unknown_currency(self, db, controller, currency):
         cus = customer(db, controller)
 
-        def create():  # type: ignore[no-untyped-def]
+        def create():
             with db.uow() as uow:
                 create_standalone_credit_memo(
                     uow,
@@ -731,18 +744,17 @@ class TestBadInput:
             controller.company_id,
             lambda: invoice(db, controller, [line()], currency=currency, customer_id=cus.id),
             ValidationFailedError,
-        )  # type: ignore[arg-type]
+        )
         assert self._field_codes(err) == [("currency", "unknown_currency")]
 
     def test_memo_in_another_currency_than_its_invoice(self, db, controller):
         inv = invoice(db, controller, [line("1", "10.00")], currency="EUR", rate="1.1")
         for asked in ("USD", "JPY"):
-            err = fails_writing_nothing(
-                db,
-                controller.company_id,
-                lambda a=asked: credit(db, controller, inv, currency=a),
-                CurrencyMismatchError,
-            )
+
+            def credit_in(currency: str = asked) -> Memo:
+                return credit(db, controller, inv, currency=currency)
+
+            err = fails_writing_nothing(db, controller.company_id, credit_in, CurrencyMismatchError)
             assert (err.code, err.field) == ("currency_mismatch", "currency")
 
     def test_standalone_memo_in_another_currency_than_its_customer(self, db, controller):
@@ -755,7 +767,7 @@ class TestBadInput:
     def test_debit_memo_with_a_zero_price(self, db, controller):
         cus = customer(db, controller)
 
-        def create():  # type: ignore[no-untyped-def]
+        def create():
             with db.uow() as uow:
                 create_debit_memo(
                     uow,
@@ -782,7 +794,7 @@ class TestBadInput:
         )
         assert self._field_codes(err) == [("lines[1]", "too_large")]
 
-        def create():  # type: ignore[no-untyped-def]
+        def create():
             with db.uow() as uow:
                 create_standalone_credit_memo(
                     uow,
@@ -807,4 +819,5 @@ class TestBadInput:
             ),
             ValidationFailedError,
         )
-        assert err.field == "exchange_rate" and err.errors[0].code == "too_large"
+        assert err.field == "exchange_rate"
+        assert err.errors[0].code == "too_large"

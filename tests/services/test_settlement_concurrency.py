@@ -41,7 +41,7 @@ def race(db: Database, *calls: Callable[[UnitOfWork], object]) -> list[object]:
     return results
 
 
-def applier(actor, source_id, target_id, amount):  # type: ignore[no-untyped-def]
+def applier(actor, source_id, target_id, amount):
     return lambda uow: apply_credit(
         uow,
         actor,
@@ -60,7 +60,7 @@ def outcome(results: list[object]) -> tuple[int, list[str]]:
 
 
 @pytest.fixture
-def needs_postgres(db):  # type: ignore[no-untyped-def]
+def needs_postgres(db):
     if not db.postgres:
         pytest.skip("row-lock races are proven on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE)")
 
@@ -113,12 +113,12 @@ class TestRaces:
             memo = post(db, controller, standalone(db, controller, cus.id, price="100.00"))
             inv = invoice(db, controller, [line("1", "50.00")], customer_id=cus.id)  # balance -50: net credit 50
 
-            def refunder(uow: UnitOfWork) -> object:
+            def refunder(uow: UnitOfWork, memo_id: str = memo.id) -> object:
                 return refund(
                     uow,
                     controller,
                     source_type="credit_memo",
-                    source_id=memo.id,
+                    source_id=memo_id,
                     amount="60.00",
                     method="ach",
                     override_reason="race test",

@@ -52,8 +52,9 @@ class TestWorker:
             Cr 1200 235.00 USD
         """,
         )
-        assert [l.credited_net.amount for l in inv_after.lines] == [100, 100, 25]
-        assert cust.balance.amount == 0 and cust.available_credit == posted.total
+        assert [ln.credited_net.amount for ln in inv_after.lines] == [100, 100, 25]
+        assert cust.balance.amount == 0
+        assert cust.available_credit == posted.total
         with db.uow(readonly=True) as uow:
             events = memo_events(uow, controller, memo.id)
         assert [e.action for e in events][-2:] == ["credit_memo.queued_for_posting", "credit_memo.posted"]
@@ -76,7 +77,8 @@ class TestWorker:
         # Which of the two wins depends on queue order; exactly one posts and the other fails.
         winner, loser = (a, b) if a.status is Status.POSTED else (b, a)
         assert (winner.status, loser.status) == (Status.POSTED, Status.DRAFT)
-        assert loser.post_error is not None and loser.post_error.startswith("over_credit: ")
+        assert loser.post_error is not None
+        assert loser.post_error.startswith("over_credit: ")
         assert post_entries(db, controller.company_id, loser.id) == []
         assert inv_after.lines[0].credited_net == winner.subtotal
         if loser.id == second.id:
@@ -133,4 +135,4 @@ class TestWorkersSideBySide:
             assert len(post_entries(db, controller.company_id, m.id)) == 1
         with db.uow(readonly=True) as uow:
             assert {uow.memos.get(controller.company_id, m.id).status for m in memos} == {Status.POSTED}
-            assert sum(l.credited_net.amount for l in uow.invoices.get(controller.company_id, inv.id).lines) == 300
+            assert sum(ln.credited_net.amount for ln in uow.invoices.get(controller.company_id, inv.id).lines) == 300

@@ -97,7 +97,8 @@ def test_an_empty_database_upgrades_to_head_and_matches_tables_py(empty_url):
 def test_each_revision_upgrades_in_order(empty_url):
     script = ScriptDirectory.from_config(migrate.alembic_config(create_engine("sqlite://")))
     revisions = [r.revision for r in reversed(list(script.walk_revisions()))]
-    assert revisions[0] == "0001" and revisions[-1] == HEAD
+    assert revisions[0] == "0001"
+    assert revisions[-1] == HEAD
     engine = make_engine(empty_url)
     try:
         for revision in revisions:
@@ -136,7 +137,8 @@ def test_db_upgrade_on_a_database_with_data_keeps_the_data(empty_url):
     try:
         assert load_demo(db).created
         before = _row_counts(db.engine)
-        assert before["memos"] >= 7 and before["journal_lines"] > 0
+        assert before["memos"] >= 7
+        assert before["journal_lines"] > 0
         result = run_cli("db", "upgrade", url=empty_url)
         assert result.returncode == 0, result.stderr
         assert f"database at revision {HEAD} (was {HEAD})" in " ".join(result.stdout.split())

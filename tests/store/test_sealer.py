@@ -107,7 +107,8 @@ class TestCrashBetweenCommitAndSeal:
             [CREDITMEMO, "audit", "verify", "--company", slug], env=env, capture_output=True, text=True, timeout=60
         )
         assert result.returncode == 0, result.stderr
-        assert "sealed 1 events" in result.stdout and "chain intact" in result.stdout
+        assert "sealed 1 events" in result.stdout
+        assert "chain intact" in result.stdout
         assert _sealed_and_pending(db, company_id)[1] == 0
 
 
@@ -117,7 +118,8 @@ class TestBackgroundSealer:
         background = Database(_url(db), sealing="background")
         try:
             _customers(background, company_id, [f"C{i}" for i in range(20)])
-            assert background.sealer is not None and background.sealer.wait_idle(20)
+            assert background.sealer is not None
+            assert background.sealer.wait_idle(20)
         finally:
             background.dispose()
         assert _sealed_and_pending(db, company_id)[1] == 0
@@ -154,7 +156,8 @@ class TestBackgroundSealer:
                 d.dispose()
         seal_pending(db, [company_id])
         sealed, pending = _sealed_and_pending(db, company_id)
-        assert pending == 0 and sealed >= 80
+        assert pending == 0
+        assert sealed >= 80
         with db.uow(readonly=True) as uow:
             assert verify_audit_chain(uow, company_id) is None
             assert uow.audit.head(company_id)[0] == sealed
@@ -195,7 +198,8 @@ class TestReadingBeforeTheSeal:
                 ("credit_memo.posted", None, None),
             ]
             chain = client.get("/v1/audit-events", headers=headers)
-            assert chain.status_code == 200 and chain.json()["data"] == []  # the chain: sealed events only
+            assert chain.status_code == 200
+            assert chain.json()["data"] == []  # the chain: sealed events only
         finally:
             unsealed.dispose()
 

@@ -65,19 +65,24 @@ class Shape:
         return next((k.columns for k in self.keys if k.kind == "primary key"), ())
 
 
+def _named(name: object) -> str | None:
+    """A constraint's name; None for SQLAlchemy's marker of an unnamed one."""
+    return name if isinstance(name, str) else None
+
+
 def shapes_of_metadata(metadata: MetaData) -> dict[str, Shape]:
     shapes = {}
     for table in metadata.tables.values():
-        keys = [Key("primary key", table.primary_key.name, tuple(c.name for c in table.primary_key.columns))]
+        keys = [Key("primary key", _named(table.primary_key.name), tuple(c.name for c in table.primary_key.columns))]
         keys += [
-            Key("unique constraint", c.name, tuple(col.name for col in c.columns))
+            Key("unique constraint", _named(c.name), tuple(col.name for col in c.columns))
             for c in table.constraints
             if isinstance(c, UniqueConstraint)
         ]  # Column(unique=True) too
         keys += [Key("unique index", i.name, tuple(c.name for c in i.columns)) for i in table.indexes if i.unique]
         fks = [
             Reference(
-                fk.name,
+                _named(fk.name),
                 tuple(c.name for c in fk.columns),
                 fk.referred_table.name,
                 tuple(e.column.name for e in fk.elements),

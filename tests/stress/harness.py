@@ -565,10 +565,10 @@ class Books:
         for c in calls:
             docs = c.data if isinstance(c.data, list) else [c.data]
             for d in docs:
-                if c.ok and isinstance(d, dict) and d.get("number") and numbers.get(d.get("id")) != d["number"]:
+                if c.ok and isinstance(d, dict) and d.get("number") and numbers.get(d.get("id", "")) != d["number"]:
                     problems.append(
                         f"{c.op}: answered {d['number']} for {d.get('id')}, the database says "
-                        f"{numbers.get(d.get('id'))}"
+                        f"{numbers.get(d.get('id', ''))}"
                     )
         return problems
 

@@ -490,6 +490,7 @@ class Client:
         """The same create sent twice at once with one Idempotency-Key: both answered with one document."""
         key = new_key()
         inv = self.invoice()
+        body: dict[str, Any]
         if self.rng.random() < 0.5 or inv is None:
             path, body = (
                 "/v1/payments",

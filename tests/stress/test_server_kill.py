@@ -177,7 +177,7 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(
     setup.close()
     pools = [hot] * HOT_THREADS + [cold[i % COLD_CUSTOMERS] for i in range(COLD_THREADS)]
     clients = [
-        Client(None, None, random.Random(seed + i), pool, world)  # type: ignore[arg-type]
+        Client(None, None, random.Random(seed + i), pool, world)  # type: ignore[arg-type]  # this client only reads the world
         for i, pool in enumerate(pools)
     ]
 
@@ -253,7 +253,11 @@ def test_kill_9_mid_load_keeps_every_acknowledged_write(
                 retry_problems.append(f"{call.op} had no stored response, yet the retry was a replay (key {call.key})")
             elif not again.ok and again.code not in RACE_REFUSALS:
                 retry_problems.append(f"{call.op} retried: {again.describe()}")
-            if isinstance(call.body, dict) and call.key in (call.body.get("reference"), call.body.get("memo")):
+            if (
+                isinstance(call.body, dict)
+                and call.key is not None
+                and call.key in (call.body.get("reference"), call.body.get("memo"))
+            ):
                 n = books.documents_for(call.key)
                 if n != (1 if again.ok else 0):
                     retry_problems.append(

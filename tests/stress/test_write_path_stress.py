@@ -185,7 +185,8 @@ def test_every_write_at_once_keeps_the_books(
     summary = "\n".join(
         [
             f"write-path stress: seed {seed}, {len(clients)} threads ({HOT_THREADS} on the hot customer), "
-            f"load {load_seconds:.1f} s, {sum(recorder.counts.values())} requests, test {time.monotonic() - started:.1f} s",
+            f"load {load_seconds:.1f} s, {sum(recorder.counts.values())} requests, "
+            f"test {time.monotonic() - started:.1f} s",
             recorder.table(),
             "credit memos by status: " + ", ".join(f"{r['status']} {r['n']}" for r in statuses),
             f"bulk-queued {len(world.bulk_queued)}, posted by the worker {worker_posted}, still queued {left_queued}; "

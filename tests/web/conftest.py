@@ -151,7 +151,8 @@ def postgres_site() -> Iterator[Site]:
 @pytest.fixture(params=ENGINES)
 def engine_site(request: pytest.FixtureRequest) -> Site:
     """The site on each engine of CREDITMEMO_TEST_ENGINES."""
-    return request.getfixturevalue("site" if request.param == "sqlite" else "postgres_site")  # type: ignore[no-any-return]
+    site: Site = request.getfixturevalue("site" if request.param == "sqlite" else "postgres_site")
+    return site
 
 
 @pytest.fixture(scope="session")

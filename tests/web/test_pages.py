@@ -205,7 +205,8 @@ class TestReadOnlyAndIsolation:
             f"/invoices/{site.invoices['small'].id}/credit-memo",
         ):
             response = page.goto(path)
-            assert response is not None and response.status == 404, path
+            assert response is not None, path
+            assert response.status == 404, path
             expect(page.locator("h1")).to_have_text("Not found")
         response = page.request.post(f"/memos/{memo.id}/do/void", form={"reason": "x"})
         assert response.status == 403  # no CSRF token: refused before anything is looked up
@@ -283,7 +284,7 @@ class TestForms:
         expect(page.get_by_test_id("preview-total")).to_have_text("75.00 USD")
         page.get_by_role("button", name="Create draft debit memo").click()
         page.wait_for_url(re.compile(r"/memos/dm_"))
-        debit_number = re.search(r"DM-\d{6}", page.locator("h1").inner_text()).group(0)  # type: ignore[union-attr]
+        debit_number = re.search(r"DM-\d{6}", page.locator("h1").inner_text()).group(0)  # type: ignore[union-attr]  # the heading carries the number
         page.get_by_test_id("memo-actions").get_by_role("button", name="Post").click()
         confirm(page, "Post")
         expect(page.get_by_test_id("memo-status")).to_have_text("posted")
@@ -424,9 +425,11 @@ class TestListsAndSignIn:
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(re.compile(r"/credit-memos$"))
         cookie = next(c for c in page.context.cookies() if c["name"] == "cm_session")
-        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        assert cookie["httpOnly"]
+        assert cookie["sameSite"] == "Lax"
         response = page.reload()
-        assert response is not None and response.headers["x-frame-options"] == "DENY"
+        assert response is not None
+        assert response.headers["x-frame-options"] == "DENY"
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(re.compile(r"/sign-in"))
         page.goto("/")

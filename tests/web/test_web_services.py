@@ -41,6 +41,7 @@ def _user(db: Database, role: str = "clerk", slug: str | None = None) -> Actor:
 class TestWebSessions:
     def test_sign_in_keeps_only_a_hash_and_resolves_the_actor(self, db: Database) -> None:
         actor = _user(db, "manager")
+        assert actor.label is not None
         with db.uow() as uow:
             signed = sign_in(uow, email=actor.label.upper(), password=PASSWORD)
         assert signed is not None
@@ -56,8 +57,11 @@ class TestWebSessions:
                 .scalars()
                 .all()
             )
-        assert stored == [token_digest(signed.token)] and signed.token not in stored
-        assert session is not None and session.actor == actor and session.csrf_token == signed.session.csrf_token
+        assert stored == [token_digest(signed.token)]
+        assert signed.token not in stored
+        assert session is not None
+        assert session.actor == actor
+        assert session.csrf_token == signed.session.csrf_token
         assert "user.signed_in" in events
 
     def test_wrong_password_or_unknown_user_gets_nothing(self, db: Database) -> None:
@@ -92,7 +96,8 @@ class TestPrinting:
             stored = uow.memos.get(controller.company_id, memo.id)
             events = [e for e in uow.audit.for_entity(controller.company_id, memo.id) if e.action.endswith(".printed")]
         assert printed.print_status == stored.print_status == "printed"
-        assert stored.status == "posted" and stored.version == memo.version  # an approval stays valid
+        assert stored.status == "posted"
+        assert stored.version == memo.version  # an approval stays valid
         assert [e.changes for e in events] == [
             {"format": [None, "pdf"], "print_status": ["not_printed", "printed"]},
             {"format": [None, "html"]},

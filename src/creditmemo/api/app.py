@@ -107,7 +107,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
             app.openapi_schema = schema
         return app.openapi_schema
 
-    app.openapi = openapi  # type: ignore[method-assign]
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
     from creditmemo import web
 
     web.mount(app)

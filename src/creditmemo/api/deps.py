@@ -63,7 +63,7 @@ class KeyCache:
 
 
 def database(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
+    return request.app.state.db
 
 
 def request_id(request: Request) -> str:

@@ -58,7 +58,7 @@ class ApiError(DomainError):
         self, code: str, detail: str, *, field: str | None = None, headers: dict[str, str] | None = None
     ) -> None:
         super().__init__(detail, field=field)
-        self.code = code  # type: ignore[misc]
+        self.code = code  # type: ignore[misc]  # code is per instance here, a class constant elsewhere
         self.headers = headers or {}
 
 

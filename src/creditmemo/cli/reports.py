@@ -66,8 +66,16 @@ def register(app: typer.Typer) -> None:
             emit_json(plain(st))
             return
         rows = [
-            [l.date, l.kind, l.number, l.description, l.debit.amount or "", l.credit.amount or "", l.balance]
-            for l in st.lines
+            [
+                line.date,
+                line.kind,
+                line.number,
+                line.description,
+                line.debit.amount or "",
+                line.credit.amount or "",
+                line.balance,
+            ]
+            for line in st.lines
         ]
         out.print(f"{st.customer_name} ({st.currency}) {st.start} to {st.end}: opening {st.opening_balance.amount}")
         table("Statement", ["date", "kind", "number", "description", "debit", "credit", "balance"], rows)

@@ -59,17 +59,17 @@ def memo_dict(m: Memo) -> dict[str, Any]:
         "post_error": m.post_error,
         "lines": [
             {
-                "id": l.id,
-                "invoice_line_id": l.invoice_line_id,
-                "description": l.description,
-                "quantity": None if l.quantity is None else str(l.quantity),
-                "unit_price": None if l.unit_price is None else str(l.unit_price),
-                "net_amount": str(l.net.amount),
-                "tax_rate": str(l.tax_rate),
-                "tax_amount": str(l.tax.amount),
-                "total": str(l.total.amount),
+                "id": line.id,
+                "invoice_line_id": line.invoice_line_id,
+                "description": line.description,
+                "quantity": None if line.quantity is None else str(line.quantity),
+                "unit_price": None if line.unit_price is None else str(line.unit_price),
+                "net_amount": str(line.net.amount),
+                "tax_rate": str(line.tax_rate),
+                "tax_amount": str(line.tax.amount),
+                "total": str(line.total.amount),
             }
-            for l in m.lines
+            for line in m.lines
         ],
     }
 
@@ -84,13 +84,13 @@ def entry_dict(e: JournalEntry) -> dict[str, Any]:
         "currency": e.currency,
         "lines": [
             {
-                "account": l.account,
-                "debit": str(l.debit.amount),
-                "credit": str(l.credit.amount),
-                "functional_debit": str(l.functional_debit.amount),
-                "functional_credit": str(l.functional_credit.amount),
+                "account": line.account,
+                "debit": str(line.debit.amount),
+                "credit": str(line.credit.amount),
+                "functional_debit": str(line.functional_debit.amount),
+                "functional_credit": str(line.functional_credit.amount),
             }
-            for l in e.lines
+            for line in e.lines
         ],
     }
 
@@ -146,21 +146,21 @@ def register(app: typer.Typer) -> None:
         except DomainError as e:
             fail(e)
         if as_json:
-            emit_json([entry_dict(e) for e in entries])
+            emit_json([entry_dict(entry) for entry in entries])
             return
         if not entries:
             out.print("No journal entries (the memo is not posted).")
-        for e in entries:
-            table = Table(title=f"{e.date} {e.kind} {e.description}")
+        for entry in entries:
+            table = Table(title=f"{entry.date} {entry.kind} {entry.description}")
             for col in ("account", "debit", "credit", "functional debit", "functional credit"):
                 table.add_column(col, justify="left" if col == "account" else "right")
-            for l in e.lines:
+            for line in entry.lines:
                 table.add_row(
-                    l.account,
-                    str(l.debit.amount or ""),
-                    str(l.credit.amount or ""),
-                    str(l.functional_debit.amount or ""),
-                    str(l.functional_credit.amount or ""),
+                    line.account,
+                    str(line.debit.amount or ""),
+                    str(line.credit.amount or ""),
+                    str(line.functional_debit.amount or ""),
+                    str(line.functional_credit.amount or ""),
                 )
             out.print(table)
 

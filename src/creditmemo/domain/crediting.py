@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import ParamSpec, TypeVar
 
 from creditmemo.domain.documents import CreditBy, Invoice, InvoiceLine, MemoLine
 from creditmemo.domain.errors import FieldError, OverCreditError, ValidationFailedError
@@ -19,6 +20,8 @@ IdFactory = Callable[[str], str]
 
 QUANTITY_PLACES = 6
 PRICE_PLACES = 6
+P = ParamSpec("P")
+T = TypeVar("T")
 RATE_PLACES = 4
 MAX_LINES = 100_000
 MAX_DESCRIPTION = 500
@@ -48,9 +51,10 @@ class _Collector:
     def __init__(self) -> None:
         self.errors: list[FieldError] = []
 
-    def run(self, fn: Callable[[], object]) -> object:
+    def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """``fn(*args, **kwargs)``, or None with its field errors collected."""
         try:
-            return fn()
+            return fn(*args, **kwargs)
         except ValidationFailedError as err:
             self.errors.extend(err.errors)
             return None
@@ -89,27 +93,27 @@ def build_invoice_lines(
     lines: list[InvoiceLine] = []
     for i, raw in enumerate(inputs):
         p = f"lines[{i}]"
-        description = errors.run(lambda: parse_description(raw.description, f"{p}.description"))
-        quantity = errors.run(lambda: parse_quantity(raw.quantity, f"{p}.quantity"))
+        description = errors.run(parse_description, raw.description, f"{p}.description")
+        quantity = errors.run(parse_quantity, raw.quantity, f"{p}.quantity")
         unit_price = errors.run(
-            lambda: parse_decimal(raw.unit_price, f"{p}.unit_price", max_places=PRICE_PLACES, minimum=Decimal(0))
+            parse_decimal, raw.unit_price, f"{p}.unit_price", max_places=PRICE_PLACES, minimum=Decimal(0)
         )
-        discount = errors.run(
-            lambda: parse_amount("0" if raw.discount is None else raw.discount, currency, f"{p}.discount")
-        )
-        rate = errors.run(lambda: parse_tax_rate(raw.tax_rate, f"{p}.tax_rate"))
-        unit_cost = errors.run(
-            lambda: (
-                None
-                if raw.unit_cost is None
-                else parse_decimal(raw.unit_cost, f"{p}.unit_cost", max_places=PRICE_PLACES, minimum=Decimal(0))
+        discount = errors.run(parse_amount, "0" if raw.discount is None else raw.discount, currency, f"{p}.discount")
+        rate = errors.run(parse_tax_rate, raw.tax_rate, f"{p}.tax_rate")
+        unit_cost = (
+            None
+            if raw.unit_cost is None
+            else errors.run(
+                parse_decimal, raw.unit_cost, f"{p}.unit_cost", max_places=PRICE_PLACES, minimum=Decimal(0)
             )
         )
-        period = errors.run(lambda: parse_service_period(raw.service_start, raw.service_end, p))
+        period = errors.run(parse_service_period, raw.service_start, raw.service_end, p)
         if None in (description, quantity, unit_price, discount, rate, period):
             continue
-        assert isinstance(quantity, Decimal) and isinstance(unit_price, Decimal)
-        assert isinstance(discount, Money) and isinstance(rate, Decimal)
+        assert isinstance(quantity, Decimal)
+        assert isinstance(unit_price, Decimal)
+        assert isinstance(discount, Money)
+        assert isinstance(rate, Decimal)
         gross = Money.rounded(quantity * unit_price, currency)
         if gross.amount > MAX_AMOUNT:  # quantity x price must still fit the integer minor-unit columns
             errors.errors.append(FieldError(p, "too_large", f"The line amount must be at most {MAX_AMOUNT}."))
@@ -135,7 +139,7 @@ def build_invoice_lines(
                 credited_net=Money.zero(currency),
                 credited_tax=Money.zero(currency),
                 service_start=period[0],  # type: ignore[index]  # checked for None above
-                service_end=period[1],  # type: ignore[index]
+                service_end=period[1],  # type: ignore[index]  # checked for None above
             )
         )
     errors.raise_if_any()
@@ -225,11 +229,11 @@ def build_credit_lines(
         if raw.quantity is not None and raw.amount is not None:
             errors.errors.append(FieldError(p, "quantity_or_amount", "Give a quantity or an amount, not both."))
             continue
-        quantity = errors.run(lambda: None if raw.quantity is None else parse_quantity(raw.quantity, f"{p}.quantity"))
-        amount = errors.run(
-            lambda: (
-                None if raw.amount is None else parse_amount(raw.amount, invoice.currency, f"{p}.amount", positive=True)
-            )
+        quantity = None if raw.quantity is None else errors.run(parse_quantity, raw.quantity, f"{p}.quantity")
+        amount = (
+            None
+            if raw.amount is None
+            else errors.run(parse_amount, raw.amount, invoice.currency, f"{p}.amount", positive=True)
         )
         if (raw.quantity is not None and quantity is None) or (raw.amount is not None and amount is None):
             continue
@@ -310,14 +314,17 @@ def build_free_lines(
     lines: list[MemoLine] = []
     for i, raw in enumerate(inputs):
         p = f"lines[{i}]"
-        description = errors.run(lambda: parse_description(raw.description, f"{p}.description"))
-        quantity = errors.run(lambda: parse_quantity(raw.quantity, f"{p}.quantity"))
+        description = errors.run(parse_description, raw.description, f"{p}.description")
+        quantity = errors.run(parse_quantity, raw.quantity, f"{p}.quantity")
         unit_price = errors.run(
-            lambda: parse_decimal(
-                raw.unit_price, f"{p}.unit_price", max_places=PRICE_PLACES, minimum=Decimal(0), exclusive_minimum=True
-            )
+            parse_decimal,
+            raw.unit_price,
+            f"{p}.unit_price",
+            max_places=PRICE_PLACES,
+            minimum=Decimal(0),
+            exclusive_minimum=True,
         )
-        rate = errors.run(lambda: parse_tax_rate(raw.tax_rate, f"{p}.tax_rate"))
+        rate = errors.run(parse_tax_rate, raw.tax_rate, f"{p}.tax_rate")
         account = raw.account_code
         if account is not None and (
             not isinstance(account, str) or (known_accounts is not None and account not in known_accounts)
@@ -326,7 +333,9 @@ def build_free_lines(
             continue
         if None in (description, quantity, unit_price, rate):
             continue
-        assert isinstance(quantity, Decimal) and isinstance(unit_price, Decimal) and isinstance(rate, Decimal)
+        assert isinstance(quantity, Decimal)
+        assert isinstance(unit_price, Decimal)
+        assert isinstance(rate, Decimal)
         net = Money.rounded(quantity * unit_price, currency)
         if net.amount > MAX_AMOUNT:
             errors.errors.append(FieldError(p, "too_large", f"The line amount must be at most {MAX_AMOUNT}."))

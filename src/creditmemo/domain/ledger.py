@@ -106,7 +106,10 @@ def build_entry(
             )
         )
     f_balance = Money(abs(f_net), functional_currency)
-    if max([f_balance.amount, *(l.functional_debit.amount + l.functional_credit.amount for l in lines)]) > MAX_AMOUNT:
+    if (
+        max([f_balance.amount, *(line.functional_debit.amount + line.functional_credit.amount for line in lines)])
+        > MAX_AMOUNT
+    ):
         # the integer minor-unit columns would overflow: a client's absurd rate is an input error, not a crash
         raise ValidationFailedError.single(
             "exchange_rate",
@@ -144,8 +147,10 @@ def build_entry(
 def reverse(entry: JournalEntry, *, entry_id: str, on: date, kind: str = "void") -> JournalEntry:
     """Void = a mirror entry dated ``on`` (rule 4); the original is never touched."""
     lines = tuple(
-        JournalLine(l.account, l.credit, l.debit, l.functional_credit, l.functional_debit, l.customer_id)
-        for l in entry.lines
+        JournalLine(
+            line.account, line.credit, line.debit, line.functional_credit, line.functional_debit, line.customer_id
+        )
+        for line in entry.lines
     )
     return JournalEntry(
         entry_id,

@@ -225,7 +225,7 @@ def parse_decimal(
     exclusive_minimum: bool = False,
 ) -> Decimal:
     """Parse a decimal from text, int or Decimal (never float), naming ``field`` on failure."""
-    if isinstance(value, bool) or isinstance(value, float):
+    if isinstance(value, (bool, float)):
         raise ValidationFailedError.single(
             field, 'Send decimal numbers as strings, e.g. "12.50".', "not_a_decimal_string"
         )

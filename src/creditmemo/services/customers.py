@@ -44,7 +44,8 @@ def create_customer(
         cur = "USD"
     if errors:
         raise ValidationFailedError(errors)
-    assert isinstance(name, str) and isinstance(payment_terms_days, int)
+    assert isinstance(name, str)
+    assert isinstance(payment_terms_days, int)
     customer = Customer(
         id=new_id("cus"),
         company_id=actor.company_id,

@@ -58,8 +58,8 @@ def issue_invoice(
     built = build_invoice_lines(lines, cur, company.account(AccountRole.REVENUE), new_id)
     # Account credit that goes to this invoice on its own (issue 11), locked before the number (step 1).
     credit = account_credit.lock_for_new_invoice(uow, actor, customer.id, customer.auto_apply_credit, cur, issued)
-    subtotal = Money(sum((l.net.amount for l in built), Money.zero(cur).amount), cur)
-    tax_total = Money(sum((l.tax.amount for l in built), Money.zero(cur).amount), cur)
+    subtotal = Money(sum((line.net.amount for line in built), Money.zero(cur).amount), cur)
+    tax_total = Money(sum((line.tax.amount for line in built), Money.zero(cur).amount), cur)
     invoice = Invoice(
         id=new_id("inv"),
         company_id=actor.company_id,

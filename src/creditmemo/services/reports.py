@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.errors import ValidationFailedError
@@ -92,8 +93,12 @@ def customer_statement(uow: UnitOfWork, actor: Actor, customer_id: str, *, start
                 "",
             )
         )
+
+    def number_or_id(doc_id: str) -> str:
+        return numbers.get(doc_id, doc_id)
+
     for a in apps:
-        src, tgt = numbers.get(a["source_id"], a["source_id"]), numbers.get(a["target_id"], a["target_id"])
+        src, tgt = number_or_id(a["source_id"]), number_or_id(a["target_id"])
         rows.append(
             (
                 a["applied_on"],
@@ -109,7 +114,9 @@ def customer_statement(uow: UnitOfWork, actor: Actor, customer_id: str, *, start
         )
     rows.sort(key=lambda r: (r[0], r[1]))
     balances = running_balances(opening, [(r[6], r[7]) for r in rows])
-    lines = tuple(StatementLine(r[0], r[2], r[3], r[4], r[5], r[6], r[7], b, r[8]) for r, b in zip(rows, balances))
+    lines = tuple(
+        StatementLine(r[0], r[2], r[3], r[4], r[5], r[6], r[7], b, r[8]) for r, b in zip(rows, balances, strict=True)
+    )
     return Statement(
         customer.id,
         customer.name,
@@ -150,8 +157,21 @@ class Aging:
 
 def _aging_row(customer_id: str | None, name: str, cur: str, buckets: list[int], credit: int, n: int) -> AgingRow:
     due = sum(buckets)
-    parts = [money(b, cur) for b in buckets]
-    return AgingRow(customer_id, name, cur, *parts, money(due, cur), money(credit, cur), money(due - credit, cur), n)
+    current, days_1_30, days_31_60, days_61_90, days_over_90 = (money(b, cur) for b in buckets)
+    return AgingRow(
+        customer_id,
+        name,
+        cur,
+        current,
+        days_1_30,
+        days_31_60,
+        days_61_90,
+        days_over_90,
+        money(due, cur),
+        money(credit, cur),
+        money(due - credit, cur),
+        n,
+    )
 
 
 def ar_aging(uow: UnitOfWork, actor: Actor, *, as_of: object) -> Aging:
@@ -174,13 +194,14 @@ def ar_aging(uow: UnitOfWork, actor: Actor, *, as_of: object) -> Aging:
             counts[r["customer_id"]] = counts.get(r["customer_id"], 0) + int(r["n"])
     credits = uow.reports.unapplied_credit_by_customer(actor.company_id, day)
     who = uow.reports.customers_by_id(actor.company_id, set(per) | set(credits))
-    rows, totals = [], {}
+    rows: list[AgingRow] = []
+    totals: dict[str, list[Any]] = {}  # currency -> [buckets, credit, documents]
     for cid in sorted(who, key=lambda c: (who[c]["name"], c)):
         cur = who[cid]["currency"]
         buckets = per.get(cid, [0] * len(BUCKETS))
         rows.append(_aging_row(cid, who[cid]["name"], cur, buckets, credits.get(cid, 0), counts.get(cid, 0)))
         t = totals.setdefault(cur, [[0] * len(BUCKETS), 0, 0])
-        t[0] = [a + b for a, b in zip(t[0], buckets)]
+        t[0] = [a + b for a, b in zip(t[0], buckets, strict=True)]
         t[1] += credits.get(cid, 0)
         t[2] += counts.get(cid, 0)
     total_rows = tuple(_aging_row(None, "Total", cur, t[0], t[1], t[2]) for cur, t in sorted(totals.items()))

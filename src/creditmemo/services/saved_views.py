@@ -46,7 +46,9 @@ def save_view(uow: UnitOfWork, actor: Actor, *, page: object, name: object, quer
         errors.append(FieldError("query", "invalid", "A query string of at most 2000 characters."))
     if errors:
         raise ValidationFailedError(errors)
-    assert isinstance(page, str) and isinstance(name, str) and isinstance(query, str)
+    assert isinstance(page, str)
+    assert isinstance(name, str)
+    assert isinstance(query, str)
     if actor.user_id is None:
         raise ValidationFailedError.single("user", "Only a signed-in user has saved views.", "invalid")
     repo = SavedViewRepository(uow.conn)

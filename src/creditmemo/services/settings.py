@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any, Final
 
 from creditmemo.domain.approval import ApprovalPolicy
-from creditmemo.domain.proration import SlaPolicy
 from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.proration import SlaPolicy
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import DEFAULT_SETTINGS

@@ -22,7 +22,7 @@ from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
 from creditmemo.domain.returns import ReturnAuthorization, ReturnLine, ReturnStatus
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 
 
 def money(minor: int, currency: str) -> Money:
@@ -116,7 +116,7 @@ def invoice_from_row(row: Row, lines: Sequence[Row]) -> Invoice:
         exchange_rate=row["exchange_rate"],
         issue_date=row["issue_date"],
         due_date=row["due_date"],
-        lines=tuple(invoice_line_from_row(l, cur) for l in lines),
+        lines=tuple(invoice_line_from_row(line, cur) for line in lines),
         subtotal=money(row["subtotal_minor"], cur),
         tax_total=money(row["tax_total_minor"], cur),
         total=money(row["total_minor"], cur),
@@ -231,7 +231,7 @@ def memo_from_row(row: Row, lines: Sequence[Row]) -> Memo:
         exchange_rate=row["exchange_rate"],
         issue_date=row["issue_date"],
         status=Status(row["status"]),
-        lines=tuple(memo_line_from_row(l, cur) for l in lines),
+        lines=tuple(memo_line_from_row(line, cur) for line in lines),
         subtotal=money(row["subtotal_minor"], cur),
         tax_total=money(row["tax_total_minor"], cur),
         total=money(row["total_minor"], cur),
@@ -330,7 +330,7 @@ def journal_entry_from_row(row: Row, lines: Sequence[Row]) -> JournalEntry:
         currency=cur,
         functional_currency=fun,
         exchange_rate=row["exchange_rate"],
-        lines=tuple(journal_line_from_row(l, cur, fun) for l in lines),
+        lines=tuple(journal_line_from_row(line, cur, fun) for line in lines),
         description=row["description"],
     )
 

@@ -30,7 +30,7 @@ def migrating(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         if sqlite:
-            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]  # a live sqlite3 connection here
         try:
             with conn.begin():
                 yield conn
@@ -40,7 +40,7 @@ def migrating(engine: Engine) -> Iterator[Connection]:
                         raise RuntimeError(f"the migration broke foreign keys (table, rowid, parent): {broken[:5]}")
         finally:
             if sqlite:
-                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]  # a live sqlite3 connection here
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

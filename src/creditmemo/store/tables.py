@@ -7,7 +7,7 @@ carries it on both sides (tests/store/test_shard_ready.py checks)."""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
@@ -55,7 +55,7 @@ REFERENCE_TABLES: Final = {
 }
 
 
-def _money(name: str, **kw: object) -> Column:  # type: ignore[type-arg]
+def _money(name: str, **kw: Any) -> Column[int]:
     return Column(name, BigInteger, nullable=False, server_default="0", **kw)
 
 

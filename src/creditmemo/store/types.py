@@ -14,7 +14,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 def plain(value: Decimal) -> Decimal:
     """Strip trailing zeros without switching to exponent notation ("2.000" -> "2", "100" stays)."""
     normal = value.normalize()
-    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]
+    return normal.quantize(Decimal(1)) if normal.as_tuple().exponent > 0 else normal  # type: ignore[operator]  # a finite Decimal has an int exponent
 
 
 class ExactDecimal(TypeDecorator[Decimal]):

@@ -145,7 +145,7 @@ class UnitOfWork:
         self._pipeline: AbstractContextManager[Any] | None = None
         self._committed_events: set[str] = set()
         if self.postgres and not self.readonly:
-            self._pipeline = conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]
+            self._pipeline = conn.connection.dbapi_connection.pipeline()  # type: ignore[union-attr]  # a psycopg 3 connection here
             conn.info[PIPELINE] = self._pipeline.__enter__()
         locks = self.postgres  # SQLite serialises writers with BEGIN IMMEDIATE instead
         self.numbers = Numbers(conn)
@@ -211,7 +211,7 @@ class UnitOfWork:
             # A COMMIT that failed in pipeline mode (a queued statement's error surfaced there) leaves the
             # session in an aborted transaction that SQLAlchemy believes ended: roll it back here, or the
             # pool would hand the connection out still aborted.
-            self.conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+            self.conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]  # a live DB-API connection here
 
     def _leave_pipeline(self, exc: BaseException | None) -> None:
         if self._pipeline is not None:

@@ -109,7 +109,7 @@ class CsrfError(Exception):
 
 
 def db_of(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
+    return request.app.state.db
 
 
 def secure_cookies(request: Request) -> bool:

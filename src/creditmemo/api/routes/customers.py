@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
@@ -14,6 +15,7 @@ from creditmemo.api.schemas.reports import StatementOut, plain
 from creditmemo.services import customers as svc
 from creditmemo.services import lists, reports
 from creditmemo.store.repositories.listing import MAX_LIMIT
+from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 CustomerId = Annotated[str, Path(max_length=40)]
@@ -22,7 +24,7 @@ Cursor = Annotated[str | None, Query(max_length=40)]
 
 
 @router.post("", status_code=201, response_model=CustomerOut, responses=problems(403, 409, 413))
-def create_customer(body: CustomerCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def create_customer(body: CustomerCreate, ctx: Writer) -> Response:
     return ctx.write(
         lambda uow: CustomerOut.of(
             svc.create_customer(
@@ -41,8 +43,8 @@ def create_customer(body: CustomerCreate, ctx: Writer):  # type: ignore[no-untyp
 
 
 @router.get("", response_model=Page[CustomerOut], responses=problems(403))
-def list_customers(ctx: Reader, limit: Limit = 20, starting_after: Cursor = None):  # type: ignore[no-untyped-def]
-    def run(uow):  # type: ignore[no-untyped-def]
+def list_customers(ctx: Reader, limit: Limit = 20, starting_after: Cursor = None) -> Response:
+    def run(uow: UnitOfWork) -> Page[CustomerOut]:
         rows, more = lists.list_customers(uow, ctx.actor, starting_after=starting_after, limit=limit)
         return page(CustomerOut, [CustomerOut.of(c) for c in rows], more)
 
@@ -50,17 +52,17 @@ def list_customers(ctx: Reader, limit: Limit = 20, starting_after: Cursor = None
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, responses=problems(403, 404))
-def get_customer(customer_id: CustomerId, ctx: Reader):  # type: ignore[no-untyped-def]
+def get_customer(customer_id: CustomerId, ctx: Reader) -> Response:
     return ctx.read(lambda uow: CustomerOut.of(svc.get_customer(uow, ctx.actor, customer_id)))
 
 
 @router.get("/{customer_id}/statement", response_model=StatementOut, responses=problems(403, 404))
 def customer_statement(
     customer_id: CustomerId,
-    ctx: Reader,  # type: ignore[no-untyped-def]
+    ctx: Reader,
     start: Annotated[str, Query(max_length=10, examples=["2026-01-01"])],
     end: Annotated[str, Query(max_length=10, examples=["2026-03-31"])],
-):
+) -> Response:
     return ctx.read(
         lambda uow: StatementOut.model_validate(
             plain(reports.customer_statement(uow, ctx.actor, customer_id, start=start, end=end))
@@ -69,7 +71,7 @@ def customer_statement(
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut, responses=problems(403, 404, 413))
-def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Reader):  # type: ignore[no-untyped-def]
+def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Reader) -> Response:
     """Whether this customer's account credit goes to each new invoice automatically (null: the company's setting)."""
     if "auto_apply_credit" not in body.model_fields_set:
         return ctx.read(lambda uow: CustomerOut.of(svc.get_customer(uow, ctx.actor, customer_id)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
+from fastapi.responses import Response
 
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
@@ -14,6 +15,7 @@ from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.services import invoices as svc
 from creditmemo.services import lists
 from creditmemo.store.repositories.listing import MAX_LIMIT
+from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])
 InvoiceId = Annotated[str, Path(max_length=40)]
@@ -25,21 +27,21 @@ Sort = Literal[
 
 
 @router.post("", status_code=201, response_model=InvoiceOut, responses=problems(403, 404, 409, 413))
-def issue_invoice(body: InvoiceCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def issue_invoice(body: InvoiceCreate, ctx: Writer) -> Response:
     lines = [
         InvoiceLineInput(
-            l.description,
-            l.quantity,
-            l.unit_price,
-            discount=l.discount,
-            tax_rate=l.tax_rate,
-            unit_cost=l.unit_cost,
-            item=l.item,
-            revenue_account=l.revenue_account,
-            service_start=l.service_start,
-            service_end=l.service_end,
+            line.description,
+            line.quantity,
+            line.unit_price,
+            discount=line.discount,
+            tax_rate=line.tax_rate,
+            unit_cost=line.unit_cost,
+            item=line.item,
+            revenue_account=line.revenue_account,
+            service_start=line.service_start,
+            service_end=line.service_end,
         )
-        for l in body.lines
+        for line in body.lines
     ]
     return ctx.write(
         lambda uow: InvoiceOut.of(
@@ -63,15 +65,15 @@ def issue_invoice(body: InvoiceCreate, ctx: Writer):  # type: ignore[no-untyped-
 @router.get("", response_model=Page[InvoiceOut], responses=problems(403))
 def list_invoices(
     ctx: Reader,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,  # type: ignore[no-untyped-def]
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     starting_after: Q = None,
     customer_id: Q = None,
     number: Q = None,
     issued_from: DateQ = None,
     issued_to: DateQ = None,
     sort: Sort = "-id",
-):
-    def run(uow):  # type: ignore[no-untyped-def]
+) -> Response:
+    def run(uow: UnitOfWork) -> Page[InvoiceOut]:
         rows, more = lists.list_invoices(
             uow,
             ctx.actor,
@@ -89,5 +91,5 @@ def list_invoices(
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problems(403, 404))
-def get_invoice(invoice_id: InvoiceId, ctx: Reader):  # type: ignore[no-untyped-def]
+def get_invoice(invoice_id: InvoiceId, ctx: Reader) -> Response:
     return ctx.read(lambda uow: InvoiceOut.of(svc.get_invoice(uow, ctx.actor, invoice_id)))

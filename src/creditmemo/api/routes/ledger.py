@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
+from fastapi.responses import Response
 
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
@@ -23,7 +24,7 @@ DateQ = Annotated[str | None, Query(max_length=10, examples=["2026-03-01"])]
 @router.get("/journal-entries", response_model=Page[JournalEntryOut], responses=problems(403))
 def list_journal_entries(
     ctx: Reader,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,  # type: ignore[no-untyped-def]
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     starting_after: Q = None,
     source_type: Literal["invoice", "credit_memo", "debit_memo", "payment", "refund"] | None = None,
     source_id: Q = None,
@@ -31,7 +32,7 @@ def list_journal_entries(
     date_from: DateQ = None,
     date_to: DateQ = None,
     sort: Literal["id", "-id", "date", "-date", "created_at", "-created_at"] = "-id",
-):
+) -> Response:
     def run(uow: UnitOfWork) -> Any:
         rows, more = journal.list_journal_entries(
             uow,
@@ -54,12 +55,12 @@ def list_journal_entries(
 def list_audit_events(
     ctx: Reader,
     entity_id: Q = None,
-    actor_id: Q = None,  # type: ignore[no-untyped-def]
+    actor_id: Q = None,
     start: Annotated[datetime | None, Query(description="Inclusive (UTC if no offset).")] = None,
     end: Annotated[datetime | None, Query(description="Exclusive (UTC if no offset).")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     starting_after: Q = None,
-):
+) -> Response:
     def run(uow: UnitOfWork) -> Any:
         events = audit_trail.list_events(
             uow,

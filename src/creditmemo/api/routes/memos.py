@@ -148,7 +148,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
     @router.get("", response_model=Page[MemoOut], responses=problems(403), name=f"list_{kind}_memos")
     def list_memos(
         ctx: Reader,
-        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,  # type: ignore[no-untyped-def]
+        limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
         starting_after: Q = None,
         status: Status | None = None,
         customer_id: Q = None,
@@ -158,7 +158,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         issued_from: DateQ = None,
         issued_to: DateQ = None,
         sort: Sort = "-id",
-    ):
+    ) -> Response:
         def run(uow: UnitOfWork) -> Page[Any]:
             rows, more = lists.list_memos(
                 uow,
@@ -180,11 +180,11 @@ def memo_router(kind: MemoKind) -> APIRouter:
         return ctx.read(run)
 
     @router.get("/{memo_id}", response_model=MemoOut, responses=one, name=f"get_{kind}_memo")
-    def get_memo(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+    def get_memo(memo_id: MemoId, ctx: Reader) -> Response:
         return ctx.read(lambda uow: out(read.get_memo(uow, ctx.actor, memo_id, kind)))
 
     @router.patch("/{memo_id}", response_model=MemoOut, responses=verb, name=f"update_{kind}_memo")
-    def update_memo(memo_id: MemoId, body: MemoUpdate, ctx: Reader):  # type: ignore[no-untyped-def]
+    def update_memo(memo_id: MemoId, body: MemoUpdate, ctx: Reader) -> Response:
         sent = body.model_fields_set
         changes: dict[str, Any] = {
             name: getattr(body, field)
@@ -220,7 +220,11 @@ def memo_router(kind: MemoKind) -> APIRouter:
                 summary=summary,
                 name=f"{name}_{kind}_memo",
             )
-            def endpoint(memo_id: MemoId, body: body_model, ctx: Writer):  # type: ignore[no-untyped-def,valid-type]
+            def endpoint(
+                memo_id: MemoId,
+                body: body_model,  # type: ignore[valid-type]  # the verb's model, chosen at run time for FastAPI
+                ctx: Writer,
+            ) -> Response:
                 return ctx.write(lambda uow: out(fn(uow, ctx, memo_id, body)), body=body)
         else:
 
@@ -231,11 +235,11 @@ def memo_router(kind: MemoKind) -> APIRouter:
                 summary=summary,
                 name=f"{name}_{kind}_memo",
             )
-            def endpoint(
+            def endpoint_optional_body(
                 memo_id: MemoId,
-                ctx: Writer,  # type: ignore[no-untyped-def]
-                body: body_model | None = None,
-            ):  # type: ignore[valid-type]
+                ctx: Writer,
+                body: body_model | None = None,  # type: ignore[valid-type]  # as above
+            ) -> Response:
                 given = body if body is not None else body_model()
                 return ctx.write(lambda uow: out(fn(uow, ctx, memo_id, given)), body=given)
 
@@ -336,7 +340,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         response_class=Response,
         name=f"{kind}_memo_document",
     )
-    def document(memo_id: MemoId, ctx: Reader, format: Literal["html", "pdf"] = "html"):  # type: ignore[no-untyped-def]
+    def document(memo_id: MemoId, ctx: Reader, format: Literal["html", "pdf"] = "html") -> Response:
         from creditmemo.services.actors import Permission
         from creditmemo.services.memos.printing import open_document
         from creditmemo.web.routes.documents import _document
@@ -364,7 +368,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         responses=one,
         name=f"{kind}_memo_journal_entries",
     )
-    def journal(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+    def journal(memo_id: MemoId, ctx: Reader) -> Response:
         return ctx.read(
             lambda uow: _list(
                 JournalEntryOut, [JournalEntryOut.of(e) for e in read.memo_journal(uow, ctx.actor, memo_id, kind)]
@@ -372,7 +376,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         )
 
     @router.get("/{memo_id}/events", response_model=list[AuditEventOut], responses=one, name=f"{kind}_memo_events")
-    def events(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+    def events(memo_id: MemoId, ctx: Reader) -> Response:
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             return _list(AuditEventOut, [AuditEventOut.of(e) for e in read.memo_events(uow, ctx.actor, memo_id)])
@@ -380,7 +384,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         return ctx.read(run)
 
     @router.get("/{memo_id}/approvals", response_model=list[ApprovalOut], responses=one, name=f"{kind}_memo_approvals")
-    def approvals(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+    def approvals(memo_id: MemoId, ctx: Reader) -> Response:
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             return _list(ApprovalOut, [ApprovalOut.of(a) for a in approval.list_approvals(uow, ctx.actor, memo_id)])
@@ -390,7 +394,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
     @router.get(
         "/{memo_id}/applications", response_model=list[ApplicationOut], responses=one, name=f"{kind}_memo_applications"
     )
-    def list_apps(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+    def list_apps(memo_id: MemoId, ctx: Reader) -> Response:
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             by = {"source_id": memo_id} if kind is MemoKind.CREDIT else {"target_id": memo_id}
@@ -406,7 +410,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
 def _list(model: type[Any], items: list[Any]) -> Any:
     from pydantic import RootModel
 
-    return RootModel[list[model]](items)  # type: ignore[valid-type]
+    return RootModel[list[model]](items)  # type: ignore[valid-type]  # the item model is a run-time argument
 
 
 credit_router = memo_router(MemoKind.CREDIT)
@@ -415,7 +419,7 @@ extra = problems(403, 404, 409, 413)
 
 
 @credit_router.post("", status_code=201, response_model=MemoOut, responses=extra, name="create_credit_memo")
-def create_credit_memo(body: CreditMemoCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def create_credit_memo(body: CreditMemoCreate, ctx: Writer) -> Response:
     return ctx.write(lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=False)), status=201, body=body)
 
 
@@ -426,7 +430,7 @@ def create_credit_memo(body: CreditMemoCreate, ctx: Writer):  # type: ignore[no-
     name="preview_credit_memo",
     summary="The memo that would be created; nothing is written (no number is taken)",
 )
-def preview_credit_memo(body: CreditMemoCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def preview_credit_memo(body: CreditMemoCreate, ctx: Writer) -> Response:
     return ctx.preview(lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=True), preview=True))
 
 
@@ -456,7 +460,7 @@ _bulk_post_route(debit_router, MemoKind.DEBIT)
     responses=extra,
     name="apply_credit_memo",
 )
-def apply_credit_memo(memo_id: MemoId, body: ApplicationCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def apply_credit_memo(memo_id: MemoId, body: ApplicationCreate, ctx: Writer) -> Response:
     allocations = [
         AllocationInput(
             "invoice" if a.invoice_id is not None else "debit_memo",
@@ -502,9 +506,9 @@ def _check_allocations(body: ApplicationCreate) -> None:
 )
 def unapply_credit_memo(
     memo_id: MemoId,
-    application_id: Annotated[str, Path(max_length=40)],  # type: ignore[no-untyped-def]
+    application_id: Annotated[str, Path(max_length=40)],
     ctx: Reader,
-):
+) -> Response:
     def run(uow: UnitOfWork) -> ApplicationOut:
         app = applications.get_application(uow, ctx.actor, application_id)
         if app.source_id != memo_id:
@@ -517,7 +521,7 @@ def unapply_credit_memo(
 @credit_router.post(
     "/{memo_id}/refunds", status_code=201, response_model=RefundOut, responses=extra, name="refund_credit_memo"
 )
-def refund_credit_memo(memo_id: MemoId, body: RefundCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def refund_credit_memo(memo_id: MemoId, body: RefundCreate, ctx: Writer) -> Response:
     return ctx.write(
         lambda uow: RefundOut.of(
             refunds.refund(
@@ -540,7 +544,7 @@ def refund_credit_memo(memo_id: MemoId, body: RefundCreate, ctx: Writer):  # typ
 @credit_router.get(
     "/{memo_id}/refunds", response_model=list[RefundOut], responses=problems(403, 404), name="list_credit_memo_refunds"
 )
-def list_credit_memo_refunds(memo_id: MemoId, ctx: Reader):  # type: ignore[no-untyped-def]
+def list_credit_memo_refunds(memo_id: MemoId, ctx: Reader) -> Response:
     def run(uow: UnitOfWork) -> Any:
         read.get_memo(uow, ctx.actor, memo_id, MemoKind.CREDIT)
         return _list(RefundOut, [RefundOut.of(r) for r in refunds.list_refunds(uow, ctx.actor, memo_id)])
@@ -549,7 +553,7 @@ def list_credit_memo_refunds(memo_id: MemoId, ctx: Reader):  # type: ignore[no-u
 
 
 @debit_router.post("", status_code=201, response_model=MemoOut, responses=extra, name="create_debit_memo")
-def create_debit_memo(body: DebitMemoCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def create_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
     return ctx.write(
         lambda uow: MemoOut.of(
             create.create_debit_memo(
@@ -614,9 +618,9 @@ invoice_memos = APIRouter(prefix="/invoices", tags=["credit memos"])
 )
 def create_from_invoice(
     invoice_id: Annotated[str, Path(max_length=40)],
-    body: FromInvoiceCreate,  # type: ignore[no-untyped-def]
+    body: FromInvoiceCreate,
     ctx: Writer,
-):
+) -> Response:
     return ctx.write(
         lambda uow: MemoOut.of(
             create.create_credit_memo_from_invoice(

@@ -31,7 +31,7 @@ write = problems(403, 404, 409, 413)
 
 
 @router.post("", status_code=201, response_model=PaymentOut, responses=write)
-def record_payment(body: PaymentCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def record_payment(body: PaymentCreate, ctx: Writer) -> Response:
     return ctx.write(
         lambda uow: PaymentOut.of(
             payments.record_payment(
@@ -80,12 +80,12 @@ def list_payments(
 
 
 @router.get("/{payment_id}", response_model=PaymentOut, responses=problems(403, 404))
-def get_payment(payment_id: PaymentId, ctx: Reader):  # type: ignore[no-untyped-def]
+def get_payment(payment_id: PaymentId, ctx: Reader) -> Response:
     return ctx.read(lambda uow: PaymentOut.of(payments.get_payment(uow, ctx.actor, payment_id)))
 
 
 @router.post("/{payment_id}/applications", status_code=201, response_model=list[ApplicationOut], responses=write)
-def apply_payment(payment_id: PaymentId, body: ApplicationCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def apply_payment(payment_id: PaymentId, body: ApplicationCreate, ctx: Writer) -> Response:
     _check_allocations(body)
     allocations = [
         AllocationInput(
@@ -116,7 +116,7 @@ def apply_payment(payment_id: PaymentId, body: ApplicationCreate, ctx: Writer): 
 
 
 @router.get("/{payment_id}/applications", response_model=list[ApplicationOut], responses=problems(403, 404))
-def list_payment_applications(payment_id: PaymentId, ctx: Reader):  # type: ignore[no-untyped-def]
+def list_payment_applications(payment_id: PaymentId, ctx: Reader) -> Response:
     def run(uow: UnitOfWork) -> Any:
         payments.get_payment(uow, ctx.actor, payment_id)
         return _list(
@@ -130,9 +130,9 @@ def list_payment_applications(payment_id: PaymentId, ctx: Reader):  # type: igno
 @router.delete("/{payment_id}/applications/{application_id}", response_model=ApplicationOut, responses=write)
 def unapply_payment(
     payment_id: PaymentId,
-    application_id: Annotated[str, Path(max_length=40)],  # type: ignore[no-untyped-def]
+    application_id: Annotated[str, Path(max_length=40)],
     ctx: Reader,
-):
+) -> Response:
     def run(uow: UnitOfWork) -> ApplicationOut:
         app = applications.get_application(uow, ctx.actor, application_id)
         if app.source_id != payment_id:
@@ -145,7 +145,7 @@ def unapply_payment(
 
 
 @router.post("/{payment_id}/refunds", status_code=201, response_model=RefundOut, responses=write)
-def refund_payment(payment_id: PaymentId, body: RefundCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def refund_payment(payment_id: PaymentId, body: RefundCreate, ctx: Writer) -> Response:
     return ctx.write(
         lambda uow: RefundOut.of(
             refunds.refund(

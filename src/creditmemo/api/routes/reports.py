@@ -13,6 +13,7 @@ from creditmemo.api.schemas.common import Out, dec, money
 from creditmemo.api.schemas.reports import AgingOut, RegisterOut, TrialBalanceOut, plain
 from creditmemo.domain.money import Money
 from creditmemo.services import reports
+from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 DateQ = Annotated[str | None, Query(max_length=10, examples=["2026-03-31"])]
@@ -20,8 +21,8 @@ Q = Annotated[str | None, Query(max_length=40)]
 
 
 @router.get("/trial-balance", response_model=TrialBalanceOut, responses=problems(403))
-def trial_balance(ctx: Reader, as_of: DateQ = None):  # type: ignore[no-untyped-def]
-    def run(uow):  # type: ignore[no-untyped-def]
+def trial_balance(ctx: Reader, as_of: DateQ = None) -> Response:
+    def run(uow: UnitOfWork) -> TrialBalanceOut:
         tb = reports.trial_balance(uow, ctx.actor, as_of=as_of)
         return TrialBalanceOut.model_validate({**plain(tb), "balanced": tb.balanced})
 
@@ -29,7 +30,7 @@ def trial_balance(ctx: Reader, as_of: DateQ = None):  # type: ignore[no-untyped-
 
 
 @router.get("/ar-aging", response_model=AgingOut, responses=problems(403))
-def ar_aging(ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])]):  # type: ignore[no-untyped-def]
+def ar_aging(ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])]) -> Response:
     return ctx.read(lambda uow: AgingOut.model_validate(plain(reports.ar_aging(uow, ctx.actor, as_of=as_of))))
 
 
@@ -37,12 +38,12 @@ def ar_aging(ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["
 def credit_memo_register(
     ctx: Reader,
     start: DateQ = None,
-    end: DateQ = None,  # type: ignore[no-untyped-def]
+    end: DateQ = None,
     reason_code: Q = None,
     customer_id: Q = None,
     status: Literal["draft", "pending_approval", "approved", "ready_to_post", "posted", "void", "discarded"]
     | None = None,
-):
+) -> Response:
     return ctx.read(
         lambda uow: RegisterOut.model_validate(
             plain(
@@ -73,7 +74,7 @@ class ReconciliationOut(Out):
     responses=problems(403),
     summary="Entries balance; AR control = customer balances; running totals = their records",
 )
-def reconciliation(ctx: Reader):  # type: ignore[no-untyped-def]
+def reconciliation(ctx: Reader) -> Response:
     return ctx.read(lambda uow: ReconciliationOut.model_validate(plain(reports.reconcile(uow, ctx.actor))))
 
 

@@ -33,12 +33,12 @@ class ApprovalPolicyDoc(RootModel[dict[str, Any]]):
 
 
 @router.get("/approval-policy", response_model=ApprovalPolicyDoc, responses=problems(403))
-def get_approval_policy(ctx: Reader):  # type: ignore[no-untyped-def]
+def get_approval_policy(ctx: Reader) -> Response:
     return ctx.read(lambda uow: ApprovalPolicyDoc(svc.get_approval_policy(uow, ctx.actor)))
 
 
 @router.put("/approval-policy", response_model=ApprovalPolicyDoc, responses=problems(403, 413))
-def put_approval_policy(body: ApprovalPolicyDoc, ctx: Reader):  # type: ignore[no-untyped-def]
+def put_approval_policy(body: ApprovalPolicyDoc, ctx: Reader) -> Response:
     return ctx.write(
         lambda uow: ApprovalPolicyDoc(svc.update_approval_policy(uow, ctx.actor, body.root)), idempotent=False
     )
@@ -52,12 +52,12 @@ class LineLimit(BaseModel):
 
 
 @router.get("/background-line-limit", response_model=LineLimit, responses=problems(403))
-def get_line_limit(ctx: Reader):  # type: ignore[no-untyped-def]
+def get_line_limit(ctx: Reader) -> Response:
     return ctx.read(lambda uow: LineLimit(background_line_limit=svc.get_background_line_limit(uow, ctx.actor)))
 
 
 @router.put("/background-line-limit", response_model=LineLimit, responses=problems(403, 413))
-def put_line_limit(body: LineLimit, ctx: Reader):  # type: ignore[no-untyped-def]
+def put_line_limit(body: LineLimit, ctx: Reader) -> Response:
     return ctx.write(
         lambda uow: LineLimit(
             background_line_limit=svc.update_background_line_limit(uow, ctx.actor, body.background_line_limit)

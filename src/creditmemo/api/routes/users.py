@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
+from fastapi.responses import Response
 
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
@@ -18,7 +19,7 @@ Id = Annotated[str, Path(max_length=40)]
 
 
 @router.post("/users", status_code=201, response_model=UserOut, responses=problems(403, 409, 413))
-def create_user(body: UserCreate, ctx: Writer):  # type: ignore[no-untyped-def]
+def create_user(body: UserCreate, ctx: Writer) -> Response:
     return ctx.write(
         lambda uow: UserOut.of(
             svc.create_user(
@@ -37,7 +38,7 @@ def create_user(body: UserCreate, ctx: Writer):  # type: ignore[no-untyped-def]
 
 
 @router.get("/users", response_model=list[UserOut], responses=problems(403))
-def list_users(ctx: Reader):  # type: ignore[no-untyped-def]
+def list_users(ctx: Reader) -> Response:
     from pydantic import RootModel
 
     return ctx.read(lambda uow: RootModel[list[UserOut]]([UserOut.of(u) for u in svc.list_users(uow, ctx.actor)]))
@@ -50,7 +51,7 @@ def list_users(ctx: Reader):  # type: ignore[no-untyped-def]
     responses=problems(403, 404, 413),
     summary="Issue an API key for a user (shown once; Idempotency-Key is not honoured here)",
 )
-def create_api_key(user_id: Id, ctx: Reader, body: ApiKeyCreate | None = None):  # type: ignore[no-untyped-def]
+def create_api_key(user_id: Id, ctx: Reader, body: ApiKeyCreate | None = None) -> Response:
     return ctx.write(
         lambda uow: ApiKeyOut.of(svc.create_api_key(uow, ctx.actor, user_id, name=None if body is None else body.name)),
         status=201,
@@ -59,7 +60,7 @@ def create_api_key(user_id: Id, ctx: Reader, body: ApiKeyCreate | None = None): 
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=problems(403, 404))
-def revoke_api_key(key_id: Id, ctx: Reader):  # type: ignore[no-untyped-def]
+def revoke_api_key(key_id: Id, ctx: Reader) -> Response:
     def run(uow: UnitOfWork) -> Any:
         svc.revoke_api_key(uow, ctx.actor, key_id)
         ctx.request.app.state.key_cache.clear()  # this worker forgets at once; others within the cache TTL

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -47,6 +47,12 @@ def money(m: Money) -> str:
     return format(m.amount, "f")
 
 
+@overload
+def dec(d: Decimal) -> str: ...
+@overload
+def dec(d: None) -> None: ...
+@overload
+def dec(d: Decimal | None) -> str | None: ...
 def dec(d: Decimal | None) -> str | None:
     if d is None:
         return None
@@ -67,9 +73,9 @@ class Page(Out, Generic[T]):
 
 
 def page(model: type[Out], data: list[Any], has_more: bool) -> Page[Any]:
-    return Page[model](
+    return Page[model](  # type: ignore[valid-type]  # the item model is a run-time argument
         data=data,
-        has_more=has_more,  # type: ignore[valid-type]
+        has_more=has_more,
         next_cursor=data[-1].id if has_more and data else None,
     )
 

@@ -87,26 +87,28 @@ class InvoiceLineOut(Out):
     service_end: date | None = None
 
     @classmethod
-    def of(cls, l: InvoiceLine) -> InvoiceLineOut:
-        credited = (l.credited_net.amount if l.credited_net else 0) + (l.credited_tax.amount if l.credited_tax else 0)
+    def of(cls, line: InvoiceLine) -> InvoiceLineOut:
+        credited = (line.credited_net.amount if line.credited_net else 0) + (
+            line.credited_tax.amount if line.credited_tax else 0
+        )
         return cls(
-            id=l.id,
-            line_no=l.line_no,
-            description=l.description,
-            item=l.item,
-            quantity=dec(l.quantity),
-            unit_price=dec(l.unit_price),
-            discount=money(l.discount),
-            net_amount=money(l.net),
-            tax_rate=dec(l.tax_rate),
-            tax_amount=money(l.tax),
-            total=money(l.total),
-            revenue_account=l.revenue_account,
-            unit_cost=dec(l.unit_cost),
-            credited_quantity=dec(l.credited_quantity),
+            id=line.id,
+            line_no=line.line_no,
+            description=line.description,
+            item=line.item,
+            quantity=dec(line.quantity),
+            unit_price=dec(line.unit_price),
+            discount=money(line.discount),
+            net_amount=money(line.net),
+            tax_rate=dec(line.tax_rate),
+            tax_amount=money(line.tax),
+            total=money(line.total),
+            revenue_account=line.revenue_account,
+            unit_cost=dec(line.unit_cost),
+            credited_quantity=dec(line.credited_quantity),
             credited_amount=format(credited, "f"),
-            service_start=l.service_start,
-            service_end=l.service_end,
+            service_start=line.service_start,
+            service_end=line.service_end,
         )
 
 
@@ -151,5 +153,5 @@ class InvoiceOut(Out):
             payment_status=i.payment_status,
             memo=i.memo,
             created_at=i.created_at,
-            lines=[InvoiceLineOut.of(l) for l in i.lines],
+            lines=[InvoiceLineOut.of(line) for line in i.lines],
         )

@@ -21,14 +21,14 @@ class JournalLineOut(Out):
     customer_id: str | None
 
     @classmethod
-    def of(cls, l: JournalLine) -> JournalLineOut:
+    def of(cls, line: JournalLine) -> JournalLineOut:
         return cls(
-            account=l.account,
-            debit=money(l.debit),
-            credit=money(l.credit),
-            functional_debit=money(l.functional_debit),
-            functional_credit=money(l.functional_credit),
-            customer_id=l.customer_id,
+            account=line.account,
+            debit=money(line.debit),
+            credit=money(line.credit),
+            functional_debit=money(line.functional_debit),
+            functional_credit=money(line.functional_credit),
+            customer_id=line.customer_id,
         )
 
 
@@ -57,7 +57,7 @@ class JournalEntryOut(Out):
             functional_currency=e.functional_currency,
             exchange_rate=dec(e.exchange_rate),
             description=e.description,
-            lines=[JournalLineOut.of(l) for l in e.lines],
+            lines=[JournalLineOut.of(line) for line in e.lines],
         )
 
 

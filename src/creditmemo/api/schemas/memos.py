@@ -211,23 +211,23 @@ class MemoLineOut(Out):
     service_end: date | None = None
 
     @classmethod
-    def of(cls, l: MemoLine) -> MemoLineOut:
+    def of(cls, line: MemoLine) -> MemoLineOut:
         return cls(
-            id=l.id,
-            line_no=l.line_no,
-            invoice_line_id=l.invoice_line_id,
-            description=l.description,
-            quantity=dec(l.quantity),
-            unit_price=dec(l.unit_price),
-            credit_by=str(l.credit_by),
-            net_amount=money(l.net),
-            tax_rate=dec(l.tax_rate),
-            tax_amount=money(l.tax),
-            total=money(l.total),
-            account_code=l.account_code,
-            restock=l.restock,
-            service_start=l.service_start,
-            service_end=l.service_end,
+            id=line.id,
+            line_no=line.line_no,
+            invoice_line_id=line.invoice_line_id,
+            description=line.description,
+            quantity=dec(line.quantity),
+            unit_price=dec(line.unit_price),
+            credit_by=str(line.credit_by),
+            net_amount=money(line.net),
+            tax_rate=dec(line.tax_rate),
+            tax_amount=money(line.tax),
+            total=money(line.total),
+            account_code=line.account_code,
+            restock=line.restock,
+            service_start=line.service_start,
+            service_end=line.service_end,
         )
 
 
@@ -323,7 +323,7 @@ class MemoOut(Out):
             apply_to_next_invoice=m.apply_to_next_invoice,
             computation=dict(m.computation) if m.computation is not None else None,
             return_id=m.return_id,
-            lines=[MemoLineOut.of(l) for l in m.lines],
+            lines=[MemoLineOut.of(line) for line in m.lines],
         )
 
 

@@ -21,7 +21,7 @@ class UserCreate(In):
     email: Annotated[str, Field(max_length=254)]
     role: RoleName
     name: Annotated[str, Field(max_length=200)] | None = None
-    privileges: Annotated[list[Literal["create_multiline_memo"]], Field(max_length=10)] = []
+    privileges: Annotated[list[Literal["create_multiline_memo"]], Field(max_length=10)] = []  # noqa: RUF012  # pydantic copies it
     password: Annotated[str, Field(min_length=8, max_length=200)] | None = None
 
 

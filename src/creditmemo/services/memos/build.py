@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from creditmemo.domain.crediting import build_credit_lines, build_free_lines
@@ -130,7 +130,7 @@ def new_memo(
     rate: Decimal,
     lines: tuple[MemoLine, ...],
     invoice_id: str | None,
-    now_: object,
+    now_: datetime,
 ) -> Memo:
     subtotal, tax_total, total_ = memo_totals(lines, currency)
     zero = Money.zero(currency)
@@ -158,5 +158,5 @@ def new_memo(
         reference=head.reference,
         created_by=actor.user_id,
         created_at=now_,
-        updated_at=now_,  # type: ignore[arg-type]
+        updated_at=now_,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from creditmemo.domain.documents import Invoice, Memo, MemoKind, MemoSource
 from creditmemo.domain.errors import CustomerMismatchError, ValidationFailedError
@@ -259,11 +260,11 @@ def build_free_memo(
     )
 
 
-def create_standalone_credit_memo(uow: UnitOfWork, actor: Actor, *, post: bool = False, **kwargs: object) -> Memo:
+def create_standalone_credit_memo(uow: UnitOfWork, actor: Actor, *, post: bool = False, **kwargs: Any) -> Memo:
     """Free lines against no invoice: Dr the reason's account, Cr AR when posted."""
-    return create_new(uow, actor, build_free_memo(uow, actor, MemoKind.CREDIT, **kwargs), post=post)  # type: ignore[arg-type]
+    return create_new(uow, actor, build_free_memo(uow, actor, MemoKind.CREDIT, **kwargs), post=post)
 
 
-def create_debit_memo(uow: UnitOfWork, actor: Actor, *, post: bool = False, **kwargs: object) -> Memo:
+def create_debit_memo(uow: UnitOfWork, actor: Actor, *, post: bool = False, **kwargs: Any) -> Memo:
     """Raises what the customer owes: Dr AR, Cr the reason's account when posted."""
-    return create_new(uow, actor, build_free_memo(uow, actor, MemoKind.DEBIT, **kwargs), post=post)  # type: ignore[arg-type]
+    return create_new(uow, actor, build_free_memo(uow, actor, MemoKind.DEBIT, **kwargs), post=post)

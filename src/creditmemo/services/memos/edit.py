@@ -52,10 +52,10 @@ def update_memo(
                 "from_return",
             )
         if memo.source is MemoSource.STANDALONE:
-            new_lines = build.free_lines(uow, actor.company_id, lines, memo.currency, memo.kind)  # type: ignore[arg-type]
+            new_lines = build.free_lines(uow, actor.company_id, lines, memo.currency, memo.kind)  # type: ignore[arg-type]  # a standalone memo is edited with free lines
         else:
             invoice = uow.invoices.get(actor.company_id, memo.invoice_id or "")
-            new_lines = build.lines_from_invoice(invoice, lines, restock=memo.source is MemoSource.RETURN)  # type: ignore[arg-type]
+            new_lines = build.lines_from_invoice(invoice, lines, restock=memo.source is MemoSource.RETURN)  # type: ignore[arg-type]  # a memo from an invoice is edited with credit lines
         build.check_line_privilege(actor, len(new_lines))
     subtotal, tax_total, total = memo_totals(new_lines, memo.currency)
     updated = replace(

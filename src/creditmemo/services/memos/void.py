@@ -53,7 +53,7 @@ def void_memo(
         invoice_lines = {line.id: line for line in invoice.lines}
         uow.invoices.save_credited(
             actor.company_id,
-            (credited_after(invoice_lines[l.invoice_line_id], l, sign=-1) for l in memo.lines if l.invoice_line_id),
+            (credited_after(invoice_lines[ln.invoice_line_id], ln, sign=-1) for ln in memo.lines if ln.invoice_line_id),
         )
     now = uow.now()
     for entry in uow.journal.for_source(actor.company_id, memo.id):

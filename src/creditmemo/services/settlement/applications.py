@@ -88,7 +88,7 @@ def apply_credit(
     source_type: str,
     source_id: str,
     allocations: Sequence[AllocationInput],
-    on: date | None = None,
+    on: date | str | None = None,
 ) -> list[Application]:
     """Apply one source to one or more targets. Each allocation is checked against its own target's
     amount due; the request as a whole against the source's available amount. All or nothing."""

@@ -79,9 +79,9 @@ def record_payment(
         amount=money,
         amount_applied=zero,
         amount_refunded=zero,
-        received_on=values["received_on"],  # type: ignore[arg-type]
+        received_on=values["received_on"],  # type: ignore[arg-type]  # parsed to a date above
         method=str(values["method"]),
-        reference=values["reference"],  # type: ignore[arg-type]
+        reference=values["reference"],  # type: ignore[arg-type]  # parsed to text or None above
         created_by=actor.user_id,
         created_at=uow.now(),
     )

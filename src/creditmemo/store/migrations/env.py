@@ -24,7 +24,7 @@ def run() -> None:
 
 def _run_with(connection: object) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,  # type: ignore[arg-type]  # Alembic's stubs want a Connection, not None
         target_metadata=metadata,
         render_as_batch=True,  # SQLite ALTERs go through table copies
         compare_type=True,

@@ -16,7 +16,7 @@ from creditmemo.store.mapping import money
 from creditmemo.store.tables import applications, invoices, memos
 
 
-def application_from_row(r: Mapping[str, Any]) -> Application:
+def application_from_row(r: Mapping[Any, Any]) -> Application:
     return Application(
         id=r["id"],
         company_id=r["company_id"],
@@ -186,7 +186,7 @@ class ApplicationRepository:
         return [application_from_row(r) for r in rows.mappings()]
 
     # Lean, locked reads of both sides (headers only: no lines), in the caller's lock order.
-    def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[str, Any]:
+    def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[Any, Any]:
         row = (
             self.conn.execute(_LOCK_MEMO[self.row_locks], {"b_company": company_id, "b_id": memo_id, "b_kind": kind})
             .mappings()
@@ -196,27 +196,27 @@ class ApplicationRepository:
             raise NotFoundError(f"{kind}_memo", memo_id)
         return row
 
-    def lock_invoices(self, company_id: str, ids: list[str]) -> dict[str, Mapping[str, Any]]:
+    def lock_invoices(self, company_id: str, ids: Sequence[str]) -> dict[str, Mapping[Any, Any]]:
         return self._lock_many(_invoices_by_ids, company_id, ids, "invoice")
 
-    def lock_debit_memos(self, company_id: str, ids: list[str]) -> dict[str, Mapping[str, Any]]:
+    def lock_debit_memos(self, company_id: str, ids: Sequence[str]) -> dict[str, Mapping[Any, Any]]:
         return self._lock_many(_debit_memos_by_ids, company_id, ids, "debit_memo")
 
     def _lock_many(
-        self, stmts: tuple[Any, Any], company_id: str, ids: list[str], entity: str
-    ) -> dict[str, Mapping[str, Any]]:
+        self, stmts: tuple[Any, Any], company_id: str, ids: Sequence[str], entity: str
+    ) -> dict[str, Mapping[Any, Any]]:
         """Rows locked in id order, so two requests touching the same targets cannot deadlock."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
         result = self.conn.execute(stmts[self.row_locks], {"b_company": company_id, "b_ids": wanted})
-        rows = {r["id"]: r for r in result.mappings()}
+        rows: dict[str, Mapping[Any, Any]] = {r["id"]: r for r in result.mappings()}
         for target_id in wanted:
             if target_id not in rows:
                 raise NotFoundError(entity, target_id)
         return rows
 
-    def lock_credit_memos(self, company_id: str, ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
+    def lock_credit_memos(self, company_id: str, ids: Sequence[str]) -> dict[str, Mapping[Any, Any]]:
         return self._lock_many(_credit_memos_by_ids, company_id, [*ids], "credit_memo")
 
     # Account credit used automatically (services/settlement/account_credit.py): candidates, read without

@@ -23,7 +23,7 @@ class IdempotencyRepository:
         self.conn = conn
         self.numbers = numbers
 
-    def get(self, company_id: str, key: str) -> Mapping[str, Any] | None:
+    def get(self, company_id: str, key: str) -> Mapping[Any, Any] | None:
         return self.conn.execute(_get, {"b_company": company_id, "b_key": key}).mappings().first()
 
     def add(self, *, company_id: str, key: str, request_hash: str, status_code: int, body: str, now: datetime) -> None:

@@ -162,4 +162,4 @@ class InvoiceRepository:
         by_invoice = lines_by_parent(
             self.conn, invoice_lines, company_id, invoice_lines.c.invoice_id, [r["id"] for r in rows]
         )
-        return [invoice_from_row(r, by_invoice[r["id"]]) for r in rows], more  # type: ignore[arg-type]
+        return [invoice_from_row(r, by_invoice[r["id"]]) for r in rows], more

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -130,7 +131,7 @@ class JournalRepository:
         self,
         company_id: str,
         *,
-        filters: dict[str, object],
+        filters: Mapping[str, object],
         sort: str = "-id",
         starting_after: str | None = None,
         limit: int = 20,
@@ -165,4 +166,4 @@ class JournalRepository:
                 .order_by(journal_lines.c.entry_id, journal_lines.c.line_no)
             ).mappings():
                 lines[line["entry_id"]].append(line)
-        return [journal_entry_from_row(r, lines[r["id"]]) for r in rows], more  # type: ignore[arg-type]
+        return [journal_entry_from_row(r, lines[r["id"]]) for r in rows], more  # type: ignore[arg-type]  # result rows are mappings

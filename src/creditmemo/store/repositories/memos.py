@@ -158,7 +158,7 @@ class MemoRepository:
             ).mappings():
                 by_memo.setdefault(line["memo_id"], []).append(line)
             for r in rows:
-                found[r["id"]] = memo_from_row(r, by_memo.get(r["id"], []))  # type: ignore[arg-type]
+                found[r["id"]] = memo_from_row(r, by_memo.get(r["id"], []))  # type: ignore[arg-type]  # result rows are mappings
         return found
 
     def save_many(self, batch: list[Memo]) -> None:
@@ -245,9 +245,9 @@ class MemoRepository:
             },
         )
         by_memo = lines_by_parent(self.conn, memo_lines, company_id, memo_lines.c.memo_id, [r["id"] for r in rows])
-        return [memo_from_row(r, by_memo[r["id"]]) for r in rows], more  # type: ignore[arg-type]
+        return [memo_from_row(r, by_memo[r["id"]]) for r in rows], more
 
-    def ids_in_status(self, company_id: str | None, status: str, limit: int = 100) -> list[tuple[str, str]]:
+    def ids_in_status(self, company_id: str | None, status: str, limit: int = 100) -> Sequence[tuple[str, str]]:
         stmt = select(memos.c.company_id, memos.c.id).where(memos.c.status == status)
         if company_id:
             stmt = stmt.where(memos.c.company_id == company_id)

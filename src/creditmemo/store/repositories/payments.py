@@ -15,7 +15,7 @@ from creditmemo.store.repositories.listing import keyset_page
 from creditmemo.store.tables import payments
 
 
-def payment_from_row(r: Mapping[str, Any]) -> Payment:
+def payment_from_row(r: Mapping[Any, Any]) -> Payment:
     cur = r["currency"]
     return Payment(
         id=r["id"],

@@ -16,7 +16,7 @@ from creditmemo.store.mapping import money
 from creditmemo.store.tables import memos, refunds
 
 
-def refund_from_row(r: Mapping[str, Any]) -> Refund:
+def refund_from_row(r: Mapping[Any, Any]) -> Refund:
     return Refund(
         id=r["id"],
         company_id=r["company_id"],

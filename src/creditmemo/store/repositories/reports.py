@@ -21,7 +21,7 @@ from creditmemo.store.tables import (
     refunds,
 )
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 PROBLEM_LIMIT = 50
 # A journal line's entry (company_id first: one shard, and the entry's primary key).
 _LINE_ENTRY = (journal_entries.c.company_id == journal_lines.c.company_id) & (
@@ -323,7 +323,7 @@ class ReportQueries:
             .where(customers.c.company_id == company_id, customers.c.balance_minor != func.coalesce(ledger.c.ledger, 0))
             .limit(PROBLEM_LIMIT)
         )
-        rows = list(self.conn.execute(stmt).mappings())
+        rows: list[Row] = list(self.conn.execute(stmt).mappings())
         orphans = self.conn.execute(
             select(func.count()).where(
                 jl.c.company_id == company_id, jl.c.account_code == ar_account, jl.c.customer_id.is_(None)

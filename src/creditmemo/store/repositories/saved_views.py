@@ -11,7 +11,7 @@ from sqlalchemy import Connection, delete, insert, select
 from creditmemo.store.engine import ROWCOUNT
 from creditmemo.store.tables import saved_views
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 
 
 class SavedViewRepository:

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from creditmemo.store.engine import ROWCOUNT
 from creditmemo.store.tables import api_keys, users
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 
 _key_by_prefix = (
     select(

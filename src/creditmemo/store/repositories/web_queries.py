@@ -16,7 +16,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from creditmemo.domain.money import MINOR_UNITS
 from creditmemo.store.tables import customers, invoices, memos, users
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 PAGE_SIZE: Final = 25
 # A document's customer, within the document's company (one shard, and the customer's primary key).
 _MEMO_CUSTOMER = and_(customers.c.company_id == memos.c.company_id, customers.c.id == memos.c.customer_id)
@@ -44,7 +44,7 @@ class ListQuery:
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    rows: list[Row]
+    rows: Sequence[Row]
     total: int
     page: int
     page_size: int
@@ -393,7 +393,8 @@ class WebQueries:
                 .limit(limit)
             ).mappings()
         )
-        rows = [{**r, "target_type": "invoice"} for r in inv] + [{**r, "target_type": "debit_memo"} for r in dms]
+        rows: list[Row] = [{**r, "target_type": "invoice"} for r in inv]
+        rows += [{**r, "target_type": "debit_memo"} for r in dms]
         rows.sort(key=lambda r: (r["due_date"], r["issue_date"], r["number"]))
         return rows
 

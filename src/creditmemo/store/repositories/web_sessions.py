@@ -12,7 +12,7 @@ from sqlalchemy import Connection, delete, insert, select
 from creditmemo.store.engine import ROWCOUNT
 from creditmemo.store.tables import companies, users, web_sessions
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 
 _by_hash = (
     select(

@@ -65,13 +65,13 @@ def chart(rows: list[Any], months: list[date], currency: str) -> dict[str, Any]:
         sums[key] = sums.get(key, Money.zero(currency)) + amount
     reasons = sorted({reason for _, reason in sums})
     totals = [sum((sums.get((m, r), Money.zero(currency)).amount for r in reasons), Decimal(0)) for m in months]
-    peak = max(totals + [Decimal(1)])
+    peak = max([*totals, Decimal(1)])
     width, height, left, bottom = 640, 240, 70, 30
     bar_w = (width - left - 10) / len(months) * 0.6
     bars = []
     for i, month in enumerate(months):
         x = left + (i + 0.2) * (width - left - 10) / len(months)
-        y = height - bottom
+        y = float(height - bottom)
         segments = []
         for j, reason in enumerate(reasons):
             value = sums.get((month, reason))

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from creditmemo.domain.documents import CreditBy, Memo, MemoSource
 from creditmemo.domain.errors import DomainError
@@ -44,7 +44,7 @@ router = APIRouter(route_class=WebRoute)
 
 def _form_of(uow: UnitOfWork, memo: Memo) -> FormData:
     """The memo as the create form would have posted it."""
-    items: list[tuple[str, str]] = [("reason_code", memo.reason_code), ("memo_text", memo.memo_text or "")]
+    items: list[tuple[str, str | UploadFile]] = [("reason_code", memo.reason_code), ("memo_text", memo.memo_text or "")]
     if memo.auto_apply:
         items.append(("auto_apply", "1"))
     if memo.source is MemoSource.STANDALONE:
@@ -62,14 +62,14 @@ def _form_of(uow: UnitOfWork, memo: Memo) -> FormData:
     invoice = uow.invoices.get(memo.company_id, memo.invoice_id or "")
     by_line = {line.invoice_line_id: line for line in memo.lines}
     for pos, inv_line in enumerate(invoice.lines):
-        line = by_line.get(inv_line.id)
-        if line is None:
+        credit_line = by_line.get(inv_line.id)
+        if credit_line is None:
             continue
         items.append((f"include_{pos}", "1"))
-        if line.credit_by is CreditBy.AMOUNT:
-            items.append((f"amount_{pos}", f"{line.net.amount}"))
+        if credit_line.credit_by is CreditBy.AMOUNT:
+            items.append((f"amount_{pos}", f"{credit_line.net.amount}"))
         else:
-            items.append((f"qty_{pos}", fmt_decimal(line.quantity)))
+            items.append((f"qty_{pos}", fmt_decimal(credit_line.quantity)))
     return FormData(items)
 
 

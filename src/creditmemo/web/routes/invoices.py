@@ -125,7 +125,7 @@ def _invoice_build(uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData, cr
     inputs, positions = _credit_inputs(invoice, form)
     fn = create_credit_memo_from_invoice if create else build_credit_memo_from_invoice
     try:
-        return fn(uow, v.actor, invoice.id, lines=inputs, **_header_fields(form)), {}  # type: ignore[operator]
+        return fn(uow, v.actor, invoice.id, lines=inputs, **_header_fields(form)), {}
     except DomainError as e:
         return None, _map_errors(field_errors(e), lambda i: str(positions[i]))
 

@@ -220,7 +220,7 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         "can_print": actor.can(Permission.PRINT),
         "can_edit": memo.status is Status.DRAFT and actor.can(Permission.EDIT_MEMO),
         "accounts": {a["code"]: a["name"] for a in uow.companies.accounts(actor.company_id)},
-        "inv_line_no": {l.id: l.line_no for l in invoice.lines} if invoice else {},
+        "inv_line_no": {line.id: line.line_no for line in invoice.lines} if invoice else {},
     }
 
 
