@@ -6,6 +6,7 @@ test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -102,6 +103,19 @@ def _seed(db: Database) -> tuple[str, str, dict[str, str], dict[str, Any], str]:
     return company_id, other.company_id, users, {"small": small, "big": big}, customer.id
 
 
+def _require_chromium() -> None:
+    """A missing Chromium fails the browser tests (never a silent skip) unless CREDITMEMO_SKIP_BROWSER_TESTS=1."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("CREDITMEMO_SKIP_BROWSER_TESTS") == "1":
+        pytest.skip("CREDITMEMO_SKIP_BROWSER_TESTS=1 and Debian's Chromium is not installed")
+    pytest.fail(
+        "Debian's Chromium is not installed: apt-get install chromium (scripts/test does it as root), "
+        "or set CREDITMEMO_SKIP_BROWSER_TESTS=1 to skip the browser tests",
+        pytrace=False,
+    )
+
+
 @contextmanager
 def _serve(db: Database) -> Iterator[Site]:
     """Migrate and seed ``db``, and serve the app on it under uvicorn until the block ends."""
@@ -130,8 +144,7 @@ def _serve(db: Database) -> Iterator[Site]:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    _require_chromium()
     with _serve(Database(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")) as served:
         yield served
 
@@ -140,8 +153,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 def postgres_site() -> Iterator[Site]:
     """The same site on PostgreSQL (a database of its own beside the test database), for the browser tests
     whose subject is the database's part: double submits racing on the same rows."""
-    if not CHROMIUM.exists():
-        pytest.skip("Debian's Chromium is not installed (apt-get install chromium; .ci/run does it)")
+    _require_chromium()
     url = f"{PG_URL}_web"
     _fresh_postgres(url)
     with _serve(Database(url)) as served:
