@@ -11,7 +11,6 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
-    background_line_limit: int = 250
     max_body_bytes: int = 5_000_000
     secure_cookies: bool = False
     # How the API server's workers seal the audit trail (store/sealer.py): "background" (a thread in each

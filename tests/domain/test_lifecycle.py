@@ -6,7 +6,7 @@ from collections import deque
 
 import pytest
 
-from creditmemo.domain.errors import InvalidTransitionError, NotEditableError
+from creditmemo.domain.errors import InvalidTransitionError
 from creditmemo.domain.lifecycle import (
     EDITABLE,
     TERMINAL,
@@ -129,6 +129,3 @@ def test_only_drafts_are_editable(status):
     assert err.value.context["action"] == "edit"
     assert err.value.context["allowed_actions"] == [str(a) for a in allowed_actions(status)]
 
-
-def test_not_editable_keeps_the_invalid_transition_code():
-    assert NotEditableError.code == "invalid_transition"

@@ -28,7 +28,6 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
     "approval_required": (409, "Approval required"),
     "idempotency_conflict": (409, "Idempotency key reused with a different request"),
     "memo_settled": (409, "The memo is applied or refunded"),
-    "state_conflict": (409, "The document's state blocks this action"),
     "conflict": (409, "Conflicting concurrent request"),
     "payload_too_large": (413, "Request body too large"),
     "unsupported_media_type": (415, "Unsupported media type"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.lifecycle import Status
-from creditmemo.domain.money import Money
+from creditmemo.domain.money import Money, total
 
 
 class MemoKind(StrEnum):
@@ -229,8 +229,14 @@ def settlement_status(used: Money, total: Money) -> str:
     return "applied" if used == total else "part_applied"
 
 
-def memo_totals(lines: tuple[MemoLine, ...], currency: str) -> tuple[Money, Money, Money]:
-    """(subtotal, tax_total, total) as sums of rounded lines — totals are never re-rounded."""
-    subtotal = Money(sum((line.net.amount for line in lines), Decimal(0)), currency)
-    tax_total = Money(sum((line.tax.amount for line in lines), Decimal(0)), currency)
+def line_totals(lines: Sequence[InvoiceLine] | Sequence[MemoLine], currency: str) -> tuple[Money, Money, Money]:
+    """(subtotal, tax_total, total) of an invoice's or a memo's lines: sums of rounded lines, never
+    re-rounded (the one place for that rule)."""
+    subtotal = total((line.net for line in lines), currency)
+    tax_total = total((line.tax for line in lines), currency)
     return subtotal, tax_total, subtotal + tax_total
+
+
+def memo_totals(lines: tuple[MemoLine, ...], currency: str) -> tuple[Money, Money, Money]:
+    """(subtotal, tax_total, total) of a memo's lines (``line_totals``)."""
+    return line_totals(lines, currency)

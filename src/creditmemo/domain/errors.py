@@ -72,10 +72,6 @@ class InvalidTransitionError(DomainError):
         )
 
 
-class NotEditableError(InvalidTransitionError):
-    """Edits happen only in draft; the code stays invalid_transition so clients branch once."""
-
-
 class ApprovalRequiredError(DomainError):
     code = "approval_required"
 
@@ -107,12 +103,6 @@ class RateMissingError(DomainError):
 
 class InsufficientAvailableError(DomainError):
     code = "insufficient_available"
-
-
-class StateConflictError(DomainError):
-    """A rule about the document's settlement blocks the action (e.g. void while applied)."""
-
-    code = "state_conflict"
 
 
 class IdempotencyConflictError(DomainError):

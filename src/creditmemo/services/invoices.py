@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.crediting import build_invoice_lines
-from creditmemo.domain.documents import Invoice
+from creditmemo.domain.documents import Invoice, line_totals
 from creditmemo.domain.errors import CurrencyMismatchError, ValidationFailedError
 from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.domain.money import Money, parse_currency
@@ -58,8 +58,7 @@ def issue_invoice(
     built = build_invoice_lines(lines, cur, company.account(AccountRole.REVENUE), new_id)
     # Account credit that goes to this invoice on its own (issue 11), locked before the number (step 1).
     credit = account_credit.lock_for_new_invoice(uow, actor, customer.id, customer.auto_apply_credit, cur, issued)
-    subtotal = Money(sum((line.net.amount for line in built), Money.zero(cur).amount), cur)
-    tax_total = Money(sum((line.tax.amount for line in built), Money.zero(cur).amount), cur)
+    subtotal, tax_total, _ = line_totals(built, cur)
     invoice = Invoice(
         id=new_id("inv"),
         company_id=actor.company_id,

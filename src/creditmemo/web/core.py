@@ -259,10 +259,6 @@ def safe_path(target: object) -> str | None:
     return None
 
 
-def query_dict(request: Request) -> dict[str, str]:
-    return {k: v for k, v in request.query_params.items() if v}
-
-
 def today(request: Request) -> date:
     return db_of(request).clock().date()
 

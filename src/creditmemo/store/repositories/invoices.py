@@ -44,16 +44,6 @@ _touch_by_line = touch(
     invoices, invoices.c.status, invoices.c.company_id == bindparam("b_company"), invoices.c.id == _owner_of_line
 )
 _with_lines_by_line = _with_lines.where_id(_owner_of_line)
-_adjust_settlement = (
-    update(invoices)
-    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
-    .values(
-        amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
-        amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"),
-    )
-)
-
-
 def invoice_with_lines(rows: Sequence[Any]) -> Invoice:
     return invoice_from_row(*_with_lines.split(rows))
 
@@ -123,11 +113,6 @@ class InvoiceRepository:
         ]
         if params:
             self.conn.execute(_set_credited, params)
-
-    def adjust_settlement(self, company_id: str, invoice_id: str, *, credited: int = 0, paid: int = 0) -> None:
-        self.conn.execute(
-            _adjust_settlement, {"b_company": company_id, "b_id": invoice_id, "b_credited": credited, "b_paid": paid}
-        )
 
     def list(
         self,

@@ -246,9 +246,3 @@ class MemoRepository:
         )
         by_memo = lines_by_parent(self.conn, memo_lines, company_id, memo_lines.c.memo_id, [r["id"] for r in rows])
         return [memo_from_row(r, by_memo[r["id"]]) for r in rows], more
-
-    def ids_in_status(self, company_id: str | None, status: str, limit: int = 100) -> Sequence[tuple[str, str]]:
-        stmt = select(memos.c.company_id, memos.c.id).where(memos.c.status == status)
-        if company_id:
-            stmt = stmt.where(memos.c.company_id == company_id)
-        return [(r[0], r[1]) for r in self.conn.execute(stmt.order_by(memos.c.updated_at).limit(limit))]

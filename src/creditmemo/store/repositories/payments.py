@@ -71,22 +71,6 @@ class PaymentRepository:
             raise NotFoundError("payment", payment_id)
         return payment_from_row(row)
 
-    def list_for_customer(self, company_id: str, customer_id: str, limit: int = 1000) -> list[Payment]:
-        rows = (
-            self.conn.execute(
-                select(payments)
-                .where(
-                    payments.c.company_id == company_id,
-                    payments.c.customer_id == customer_id,
-                )
-                .order_by(payments.c.received_on, payments.c.id)
-                .limit(limit)
-            )
-            .mappings()
-            .all()
-        )
-        return [payment_from_row(r) for r in rows]
-
     def adjust(self, company_id: str, payment_id: str, *, applied: int = 0, refunded: int = 0) -> None:
         self.conn.execute(
             update(payments)
