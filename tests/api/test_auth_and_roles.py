@@ -113,7 +113,9 @@ class TestRoles:
         memo = tenant.memo_from(inv, role="clerk")
         submitted = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/submit", {"comment": "please"}, role="clerk"))
         assert submitted["status"] == "pending_approval"
-        assert submitted["allowed_actions"] == ["approve", "reject", "recall", "discard"]
+        assert submitted["allowed_actions"] == ["recall", "discard"]  # the clerk's view: approval is another's
+        as_manager = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}", role="manager"))
+        assert as_manager["allowed_actions"] == ["approve", "reject", "discard"]
         assert_problem(tenant.post(f"/v1/credit-memos/{memo['id']}/approve", role="clerk"), 403, "forbidden")
         approved = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/approve", role="manager"))
         assert approved["status"] == "approved"

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Final
 
-from creditmemo.domain.errors import FieldError, ForbiddenError, ValidationFailedError
+from creditmemo.domain.errors import FieldError, ValidationFailedError
 from creditmemo.domain.money import Money, parse_decimal
 
 # Roles that may sign off, lowest first. A tier's ``min_role`` is met by that role or any higher one.
@@ -145,33 +145,6 @@ def may_approve(policy: ApprovalPolicy, role: str, amount: Decimal, tier: Tier |
     if limit is not None and amount > limit:
         return False
     return tier is None or APPROVER_RANK.get(role, 0) >= APPROVER_RANK[tier.min_role]
-
-
-def ensure_may_approve(
-    policy: ApprovalPolicy,
-    *,
-    role: str,
-    actor_id: str | None,
-    creator_id: str | None,
-    amount: Money,
-    tier: Tier | None,
-    verb: str = "approve",
-) -> None:
-    """Raise ForbiddenError for the memo's creator or a role whose limit does not cover the amount."""
-    if actor_id is not None and actor_id == creator_id:
-        raise ForbiddenError(f"The creator of a memo may not {verb} it.", reason="own_memo")
-    if not may_approve(policy, role, amount.amount, tier):
-        limit = policy.role_limits.get(role)
-        raise ForbiddenError(
-            f"Role {role} may not {verb} a memo of {amount}"
-            + (f" (tier {tier.name} needs {tier.min_role} or above)" if tier else "")
-            + ".",
-            reason="approval_limit",
-            role=role,
-            amount=str(amount.amount),
-            limit=None if limit is None else str(limit),
-            tier=tier.name if tier else None,
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from pydantic import RootModel
 from creditmemo.api.deps import Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.automatic import ProrationCreate, SlaCreditCreate
-from creditmemo.api.schemas.memos import MemoOut
+from creditmemo.api.schemas.memos import MemoOut, memo_out
 from creditmemo.api.schemas.settlement import ApplicationOut
 from creditmemo.services.memos import automatic
 from creditmemo.services.settlement import account_credit
@@ -31,7 +31,9 @@ CREATE = problems(403, 404, 409, 413)
 )
 def create_proration_credit(invoice_id: Id, body: ProrationCreate, ctx: Writer) -> Response:
     return ctx.write(
-        lambda uow: MemoOut.of(
+        lambda uow: memo_out(
+            uow,
+            ctx.actor,
             automatic.create_proration_credit(
                 uow,
                 ctx.actor,
@@ -59,7 +61,9 @@ def create_proration_credit(invoice_id: Id, body: ProrationCreate, ctx: Writer) 
 )
 def create_sla_credit(customer_id: Id, body: SlaCreditCreate, ctx: Writer) -> Response:
     return ctx.write(
-        lambda uow: MemoOut.of(
+        lambda uow: memo_out(
+            uow,
+            ctx.actor,
             automatic.create_sla_credit(
                 uow,
                 ctx.actor,

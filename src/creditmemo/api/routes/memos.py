@@ -23,8 +23,10 @@ from creditmemo.api.schemas.memos import (
     PostBody,
     SentBody,
     VoidBody,
+    memo_out,
 )
 from creditmemo.api.schemas.settlement import ApplicationCreate, ApplicationOut, RefundCreate, RefundOut
+from creditmemo.domain.approval import ApprovalPolicy
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import FieldError, NotFoundError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
@@ -32,6 +34,7 @@ from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services import lists
 from creditmemo.services.invoices import parse_date
 from creditmemo.services.memos import approval, bulk, create, discard, edit, post, printing, read, reissue, void
+from creditmemo.services.settings import load_policy
 from creditmemo.services.settlement import applications, refunds
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
@@ -142,8 +145,8 @@ def memo_router(kind: MemoKind) -> APIRouter:
     one = problems(403, 404)
     verb = problems(403, 404, 409, 413)
 
-    def out(m: Memo) -> MemoOut:
-        return MemoOut.of(m)
+    def out(uow: UnitOfWork, ctx: Ctx, m: Memo, policy: ApprovalPolicy | None = None) -> MemoOut:
+        return memo_out(uow, ctx.actor, m, policy)
 
     @router.get("", response_model=Page[MemoOut], responses=problems(403), name=f"list_{kind}_memos")
     def list_memos(
@@ -175,13 +178,14 @@ def memo_router(kind: MemoKind) -> APIRouter:
                 starting_after=starting_after,
                 limit=limit,
             )
-            return page(MemoOut, [out(m) for m in rows], more)
+            policy = load_policy(uow, ctx.actor.company_id)  # read once for the page
+            return page(MemoOut, [out(uow, ctx, m, policy) for m in rows], more)
 
         return ctx.read(run)
 
     @router.get("/{memo_id}", response_model=MemoOut, responses=one, name=f"get_{kind}_memo")
     def get_memo(memo_id: MemoId, ctx: Reader) -> Response:
-        return ctx.read(lambda uow: out(read.get_memo(uow, ctx.actor, memo_id, kind)))
+        return ctx.read(lambda uow: out(uow, ctx, read.get_memo(uow, ctx.actor, memo_id, kind)))
 
     @router.patch("/{memo_id}", response_model=MemoOut, responses=verb, name=f"update_{kind}_memo")
     def update_memo(memo_id: MemoId, body: MemoUpdate, ctx: Reader) -> Response:
@@ -200,7 +204,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         if "lines" in sent and body.lines is not None:
             changes["lines"] = edit_lines(body.lines)
         return ctx.write(
-            lambda uow: out(edit.update_memo(uow, ctx.actor, memo_id, kind=kind, **changes)), idempotent=False
+            lambda uow: out(uow, ctx, edit.update_memo(uow, ctx.actor, memo_id, kind=kind, **changes)), idempotent=False
         )
 
     def action(
@@ -225,7 +229,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
                 body: body_model,  # type: ignore[valid-type]  # the verb's model, chosen at run time for FastAPI
                 ctx: Writer,
             ) -> Response:
-                return ctx.write(lambda uow: out(fn(uow, ctx, memo_id, body)), body=body)
+                return ctx.write(lambda uow: out(uow, ctx, fn(uow, ctx, memo_id, body)), body=body)
         else:
 
             @router.post(
@@ -241,7 +245,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
                 body: body_model | None = None,  # type: ignore[valid-type]  # as above
             ) -> Response:
                 given = body if body is not None else body_model()
-                return ctx.write(lambda uow: out(fn(uow, ctx, memo_id, given)), body=given)
+                return ctx.write(lambda uow: out(uow, ctx, fn(uow, ctx, memo_id, given)), body=given)
 
     def comment(body: ActionBody) -> str | None:
         return body.comment
@@ -293,7 +297,9 @@ def memo_router(kind: MemoKind) -> APIRouter:
     )
     def record_sent(memo_id: MemoId, body: SentBody, ctx: Writer) -> Response:
         return ctx.write(
-            lambda uow: out(printing.record_sent(uow, ctx.actor, memo_id, recipient=body.recipient, kind=kind)),
+            lambda uow: out(
+                uow, ctx, printing.record_sent(uow, ctx.actor, memo_id, recipient=body.recipient, kind=kind)
+            ),
             body=body,
         )
 
@@ -310,7 +316,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
             given = body if body is not None else VoidBody()
             return ctx.write(
                 lambda uow: out(
-                    reissue.reissue_memo(uow, ctx.actor, memo_id, reason=given.reason, on=given.void_date)[1]
+                    uow, ctx, reissue.reissue_memo(uow, ctx.actor, memo_id, reason=given.reason, on=given.void_date)[1]
                 ),
                 status=201,
                 body=given,
@@ -420,7 +426,9 @@ extra = problems(403, 404, 409, 413)
 
 @credit_router.post("", status_code=201, response_model=MemoOut, responses=extra, name="create_credit_memo")
 def create_credit_memo(body: CreditMemoCreate, ctx: Writer) -> Response:
-    return ctx.write(lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=False)), status=201, body=body)
+    return ctx.write(
+        lambda uow: memo_out(uow, ctx.actor, _create_credit(uow, ctx, body, build_only=False)), status=201, body=body
+    )
 
 
 @credit_router.post(
@@ -431,7 +439,9 @@ def create_credit_memo(body: CreditMemoCreate, ctx: Writer) -> Response:
     summary="The memo that would be created; nothing is written (no number is taken)",
 )
 def preview_credit_memo(body: CreditMemoCreate, ctx: Writer) -> Response:
-    return ctx.preview(lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=True), preview=True))
+    return ctx.preview(
+        lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=True), allowed=(), preview=True)
+    )
 
 
 def _bulk_post_route(router: APIRouter, kind: MemoKind) -> None:
@@ -444,7 +454,9 @@ def _bulk_post_route(router: APIRouter, kind: MemoKind) -> None:
     )
     def bulk_post(body: BulkPostBody, ctx: Writer) -> Response:
         return ctx.write(
-            lambda uow: _list(MemoOut, [MemoOut.of(m) for m in bulk.bulk_post(uow, ctx.actor, body.memo_ids, kind)]),
+            lambda uow: _list(
+                MemoOut, [memo_out(uow, ctx.actor, m) for m in bulk.bulk_post(uow, ctx.actor, body.memo_ids, kind)]
+            ),
             body=body,
         )
 
@@ -555,7 +567,9 @@ def list_credit_memo_refunds(memo_id: MemoId, ctx: Reader) -> Response:
 @debit_router.post("", status_code=201, response_model=MemoOut, responses=extra, name="create_debit_memo")
 def create_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
     return ctx.write(
-        lambda uow: MemoOut.of(
+        lambda uow: memo_out(
+            uow,
+            ctx.actor,
             create.create_debit_memo(
                 uow,
                 ctx.actor,
@@ -569,7 +583,7 @@ def create_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
                 issue_date=body.issue_date,
                 lines=free_lines(body.lines),
                 post=body.post,
-            )
+            ),
         ),
         status=201,
         body=body,
@@ -600,6 +614,7 @@ def preview_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
                 issue_date=body.issue_date,
                 lines=free_lines(body.lines),
             ),
+            allowed=(),
             preview=True,
         )
     )
@@ -622,7 +637,9 @@ def create_from_invoice(
     ctx: Writer,
 ) -> Response:
     return ctx.write(
-        lambda uow: MemoOut.of(
+        lambda uow: memo_out(
+            uow,
+            ctx.actor,
             create.create_credit_memo_from_invoice(
                 uow,
                 ctx.actor,
@@ -635,7 +652,7 @@ def create_from_invoice(
                 auto_apply=body.auto_apply,
                 source=body.source,
                 post=body.post,
-            )
+            ),
         ),
         status=201,
         body=body,

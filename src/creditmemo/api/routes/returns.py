@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Page, page
-from creditmemo.api.schemas.memos import MemoOut
+from creditmemo.api.schemas.memos import MemoOut, memo_out
 from creditmemo.api.schemas.returns import (
     CancelBody,
     ReceiveBody,
@@ -135,7 +135,9 @@ def receive_return(return_id: ReturnId, ctx: Writer, body: ReceiveBody | None = 
 def create_credit_memo(return_id: ReturnId, ctx: Writer, body: ReturnCreditMemoCreate | None = None) -> Response:
     given = body if body is not None else ReturnCreditMemoCreate()
     return ctx.write(
-        lambda uow: MemoOut.of(
+        lambda uow: memo_out(
+            uow,
+            ctx.actor,
             credit.create_credit_memo_from_return(
                 uow,
                 ctx.actor,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -20,10 +21,14 @@ from creditmemo.api.schemas.common import (
     dec,
     money,
 )
+from creditmemo.domain.approval import ApprovalPolicy
 from creditmemo.domain.documents import Memo, MemoKind, MemoLine
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
-from creditmemo.domain.lifecycle import allowed_actions
+from creditmemo.domain.lifecycle import Action
 from creditmemo.domain.money import Money
+from creditmemo.services.actors import Actor
+from creditmemo.services.memos.actions import allowed_actions_for
+from creditmemo.store.uow import UnitOfWork
 
 DateStr = Annotated[str, Field(max_length=10, examples=["2026-03-02"])]
 Lines = Annotated[list["MemoLineIn"], Field(min_length=1, max_length=1000)]
@@ -236,7 +241,10 @@ class MemoOut(Out):
     id: str
     number: str | None = Field(description="Null on a preview (numbers are taken at creation).")
     status: str
-    allowed_actions: list[str]
+    allowed_actions: list[str] = Field(
+        description="What the caller may do to the memo now: its role, the lifecycle, the approval policy and "
+        "the memo's settlement all agree (empty on a preview)."
+    )
     source: str
     customer_id: str
     invoice_id: str | None
@@ -280,13 +288,14 @@ class MemoOut(Out):
     lines: list[MemoLineOut]
 
     @classmethod
-    def of(cls, m: Memo, *, preview: bool = False) -> MemoOut:
+    def of(cls, m: Memo, *, allowed: Sequence[Action], preview: bool = False) -> MemoOut:
+        """``allowed``: what the asking actor may do to the memo now (services/memos/actions.py)."""
         return cls(
             object=f"{m.kind}_memo",
             id=m.id,
             number=None if preview else m.number,
             status=str(m.status),
-            allowed_actions=[] if preview else [str(a) for a in allowed_actions(m.status)],
+            allowed_actions=[] if preview else [str(a) for a in allowed],
             source=str(m.source),
             customer_id=m.customer_id,
             invoice_id=m.invoice_id,
@@ -332,3 +341,8 @@ FromInvoiceCreate.model_rebuild()
 CreditMemoCreate.model_rebuild()
 DebitMemoCreate.model_rebuild()
 MemoUpdate.model_rebuild()
+
+
+def memo_out(uow: UnitOfWork, actor: Actor, m: Memo, policy: ApprovalPolicy | None = None) -> MemoOut:
+    """The memo as ``actor`` sees it, with the actions that actor may take on it now."""
+    return MemoOut.of(m, allowed=allowed_actions_for(uow, actor, m, policy))

@@ -11,18 +11,17 @@ from creditmemo.domain.approval import (
     ApprovalPolicy,
     Decision,
     Tier,
-    ensure_may_approve,
     functional_total,
-    is_cleared,
     required_tier,
 )
 from creditmemo.domain.documents import Memo, MemoKind
-from creditmemo.domain.errors import ApprovalRequiredError, ForbiddenError, ValidationFailedError
+from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.lifecycle import Action, Status, next_status
 from creditmemo.domain.money import Money
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.settings import load_policy
 from creditmemo.store.uow import UnitOfWork
 
@@ -42,7 +41,7 @@ def submit_memo(
 def submit_draft(uow: UnitOfWork, actor: Actor, memo: Memo, *, comment: object = None) -> Memo:
     """Submit a draft this transaction holds (locked, or created with ``post: true``)."""
     authorize(actor, Permission.SUBMIT_MEMO)
-    next_status(memo.status, Action.SUBMIT, _entity(memo))
+    ensure_allowed(uow, actor, memo, Action.SUBMIT)
     text = _comment(comment)
     policy = load_policy(uow, actor.company_id)
     amount, tier = _tier_for(uow, policy, memo)
@@ -62,13 +61,11 @@ def approve_memo(
     """One approval from a role whose limit covers the amount; never the memo's creator."""
     authorize(actor, Permission.APPROVE_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    policy = load_policy(uow, actor.company_id)
+    ensure_allowed(uow, actor, memo, Action.APPROVE, policy)
     status = next_status(memo.status, Action.APPROVE, _entity(memo))
     text = _comment(comment)
-    policy = load_policy(uow, actor.company_id)
     amount, tier = _tier_for(uow, policy, memo)
-    ensure_may_approve(
-        policy, role=str(actor.role), actor_id=actor.user_id, creator_id=memo.created_by, amount=amount, tier=tier
-    )
     return _decide(uow, actor, memo, status, Decision.APPROVED, tier, text, "approved", amount)
 
 
@@ -78,21 +75,13 @@ def reject_memo(
     """Back to draft with a reason, by someone who could have approved it."""
     authorize(actor, Permission.APPROVE_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    policy = load_policy(uow, actor.company_id)
+    ensure_allowed(uow, actor, memo, Action.REJECT, policy)
     status = next_status(memo.status, Action.REJECT, _entity(memo))
     text = _comment(comment)
     if text is None:
         raise ValidationFailedError.single("comment", "Say why the memo is rejected.", "required")
-    policy = load_policy(uow, actor.company_id)
     amount, tier = _tier_for(uow, policy, memo)
-    ensure_may_approve(
-        policy,
-        role=str(actor.role),
-        actor_id=actor.user_id,
-        creator_id=memo.created_by,
-        amount=amount,
-        tier=tier,
-        verb="reject",
-    )
     return _decide(uow, actor, memo, status, Decision.REJECTED, tier, text, "rejected", amount)
 
 
@@ -103,9 +92,8 @@ def recall_memo(
     approval again)."""
     authorize(actor, Permission.SUBMIT_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    ensure_allowed(uow, actor, memo, Action.RECALL)
     status = next_status(memo.status, Action.RECALL, _entity(memo))
-    if actor.user_id is None or actor.user_id != memo.created_by:
-        raise ForbiddenError("Only the memo's creator may recall it.", reason="not_creator")
     return _decide(uow, actor, memo, status, Decision.RECALLED, None, _comment(comment), "recalled", None)
 
 
@@ -113,25 +101,6 @@ def list_approvals(uow: UnitOfWork, actor: Actor, memo_id: str) -> list[Approval
     authorize(actor, Permission.READ)
     memo = uow.memos.get(actor.company_id, memo_id)  # not_found for another company's memo
     return uow.approvals.for_memo(actor.company_id, memo.id)
-
-
-def ensure_cleared_for_posting(uow: UnitOfWork, memo: Memo, policy: ApprovalPolicy | None = None) -> None:
-    """Post guard: a draft that the policy sends to approval cannot be posted (approval_required);
-    an approved memo needs a clearing decision on its current version."""
-    if memo.status is Status.DRAFT:
-        policy = policy or load_policy(uow, memo.company_id)
-        amount, tier = _tier_for(uow, policy, memo)
-        if tier is not None:
-            raise ApprovalRequiredError(
-                f"{memo.number} ({amount} in company currency) needs approval (tier {tier.name}: "
-                f"{tier.min_role} or above); submit it first.",
-                tier=tier.name,
-                amount=str(amount.amount),
-            )
-    elif memo.status is Status.APPROVED and not is_cleared(
-        uow.approvals.for_memo(memo.company_id, memo.id), memo.version
-    ):
-        raise ApprovalRequiredError(f"{memo.number} changed after its approval; submit it again.")
 
 
 def _tier_for(uow: UnitOfWork, policy: ApprovalPolicy, memo: Memo) -> tuple[Money, Tier | None]:

@@ -10,7 +10,7 @@ from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFaile
 from creditmemo.domain.lifecycle import Action, next_status
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.memos.approval import ensure_cleared_for_posting
+from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.settings import load_policy
 from creditmemo.store.uow import UnitOfWork
 
@@ -42,7 +42,7 @@ def bulk_post(uow: UnitOfWork, actor: Actor, memo_ids: Sequence[str], kind: Memo
             memo = found.get(memo_id)
             if memo is None or (kind is not None and memo.kind is not kind):
                 raise NotFoundError("memo" if kind is None else f"{kind}_memo", memo_id)
-            ensure_cleared_for_posting(uow, memo, policy)
+            ensure_allowed(uow, actor, memo, Action.POST, policy)
             # The same transition and audit event as post.queue_post; the headers are written together below.
             status = next_status(memo.status, Action.QUEUE_POST, f"{memo.kind} memo")
         except DomainError as e:

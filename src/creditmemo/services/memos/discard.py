@@ -10,6 +10,7 @@ from creditmemo.domain.lifecycle import Action, next_status
 from creditmemo.domain.money import Money
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.returns.release import give_back
 from creditmemo.store.uow import UnitOfWork
 
@@ -19,6 +20,7 @@ def discard_memo(uow: UnitOfWork, actor: Actor, memo_id: str, *, reason: object,
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
         raise ValidationFailedError.single("reason", "A discard reason (1 to 2000 characters) is required.", "required")
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    ensure_allowed(uow, actor, memo, Action.DISCARD)
     status = next_status(memo.status, Action.DISCARD, f"{memo.kind} memo")
     give_back(uow, actor, memo, "discarded")  # a memo from a return: the return can be credited again
     zero = Money.zero(memo.currency)

@@ -20,7 +20,8 @@ from creditmemo.domain.settlement import Application, Party
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.memos.approval import approval_tier, ensure_cleared_for_posting, submit_draft
+from creditmemo.services.memos.actions import ensure_allowed
+from creditmemo.services.memos.approval import approval_tier, submit_draft
 from creditmemo.services.settlement import account_credit
 from creditmemo.services.settlement.applications import memo_source, plan_auto_apply, record_auto_apply
 from creditmemo.store.uow import UnitOfWork
@@ -40,7 +41,7 @@ def post_memo(
     """Post now, or queue to ready_to_post when the memo is longer than the company's line limit."""
     authorize(actor, Permission.POST_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
-    ensure_cleared_for_posting(uow, memo)  # approval_required for a draft the policy sends to approval
+    ensure_allowed(uow, actor, memo, Action.POST)  # e.g. approval_required for a draft the policy sends to approval
     if len(memo.lines) > uow.companies.background_line_limit(actor.company_id):  # fresh: a setting
         return queue_post(uow, actor, memo)
     next_status(memo.status, Action.POST, f"{memo.kind} memo")

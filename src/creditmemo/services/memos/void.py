@@ -8,13 +8,14 @@ from datetime import date
 
 from creditmemo.domain.crediting import credited_after
 from creditmemo.domain.documents import Memo, MemoKind
-from creditmemo.domain.errors import MemoSettledError, ValidationFailedError
+from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.ledger import reverse
 from creditmemo.domain.lifecycle import Action, next_status
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.invoices import parse_date
+from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.returns.release import give_back
 from creditmemo.store.uow import UnitOfWork
 
@@ -30,14 +31,8 @@ def void_memo(
 ) -> Memo:
     authorize(actor, Permission.VOID_MEMO)
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
+    ensure_allowed(uow, actor, memo, Action.VOID)  # e.g. memo_settled while part of it is applied or refunded
     status = next_status(memo.status, Action.VOID, f"{memo.kind} memo")
-    if memo.amount_applied.amount or memo.amount_refunded.amount:
-        raise MemoSettledError(
-            f"{memo.number} has {memo.amount_applied} applied and {memo.amount_refunded} refunded; "
-            "unapply and reverse those first.",
-            applied=str(memo.amount_applied.amount),
-            refunded=str(memo.amount_refunded.amount),
-        )
     void_date: date = uow.now().date() if on is None else parse_date(on, "void_date")
     if void_date < memo.issue_date:
         raise ValidationFailedError.single(

@@ -10,9 +10,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from creditmemo.domain.approval import functional_total, may_approve, required_tier
+from creditmemo.domain.approval import functional_total, required_tier
+from creditmemo.domain.lifecycle import Action, Status
+from creditmemo.domain.memo_actions import Facts, Standing, refusal
 from creditmemo.domain.money import Money
 from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.memos.actions import asker
 from creditmemo.services.settings import load_policy
 from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.web.core import ViewerDep, WebRoute, db_of, render, today
@@ -34,6 +37,7 @@ def queue_page(request: Request, v: Any, errors: dict[str, str] | None = None) -
         policy = load_policy(uow, actor.company_id)
         rows = WebQueries(uow.conn).pending_approval(actor.company_id)
     now = today(request)
+    who = asker(actor)
     for r in rows:
         total = Money.from_minor(int(r["total_minor"]), r["currency"])
         amount = functional_total(total, Decimal(r["exchange_rate"]), company.functional_currency)
@@ -45,14 +49,14 @@ def queue_page(request: Request, v: Any, errors: dict[str, str] | None = None) -
             "tier": tier.name if tier else None,
             "age": (now - r["updated_at"].date()).days,
         }
-        if not actor.can(Permission.APPROVE_MEMO):
-            others.append({**item, "why": "Your role does not approve memos."})
-        elif actor.user_id is not None and r["created_by"] == actor.user_id:
-            others.append({**item, "why": "You created it."})
-        elif not may_approve(policy, str(actor.role), amount.amount, tier):
-            others.append({**item, "why": "Above your approval limit."})
-        else:
+        # The same rule as the memo page, the API and approve_memo (domain/memo_actions.py).
+        zero = Money.zero(r["currency"])
+        facts = Facts(r["kind"], r["number"], Status.PENDING_APPROVAL, r["created_by"], zero, zero)
+        error = refusal(Action.APPROVE, facts, who, policy, Standing(amount, tier))
+        if error is None:
             mine.append(item)
+        else:
+            others.append({**item, "why": error.detail})
     status = 422 if errors else 200
     return render(
         request,

@@ -14,13 +14,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from creditmemo.domain.approval import functional_total, may_approve, required_tier
 from creditmemo.domain.documents import Memo, MemoKind
-from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
-from creditmemo.domain.lifecycle import Action, Status, allowed_actions
+from creditmemo.domain.errors import (
+    ApprovalRequiredError,
+    DomainError,
+    MemoSettledError,
+    NotFoundError,
+    ValidationFailedError,
+)
+from creditmemo.domain.lifecycle import Action, Status
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services.actors import Actor, Permission
+from creditmemo.services.memos.actions import refusals, standing
 from creditmemo.services.memos.approval import (
     approve_memo,
     list_approvals,
@@ -66,15 +72,6 @@ class Button:
     style: str = ""
 
 
-PERMISSION: Final = {
-    Action.SUBMIT: Permission.SUBMIT_MEMO,
-    Action.APPROVE: Permission.APPROVE_MEMO,
-    Action.REJECT: Permission.APPROVE_MEMO,
-    Action.RECALL: Permission.SUBMIT_MEMO,
-    Action.POST: Permission.POST_MEMO,
-    Action.VOID: Permission.VOID_MEMO,
-    Action.DISCARD: Permission.DISCARD_MEMO,
-}
 BUTTONS: Final = {
     Action.SUBMIT: Button("submit", "Submit for approval", "comment", style="primary"),
     Action.APPROVE: Button("approve", "Approve", "comment", style="primary"),
@@ -104,40 +101,31 @@ def _void_reason(form: FormData) -> str:
 REFUND_METHODS: Final = ("bank_transfer", "card", "check", "cash")
 
 
-def approval_view(uow: UnitOfWork, actor: Actor, memo: Memo) -> tuple[Money, str | None, bool, str | None]:
-    """(amount in company currency, tier name, may this actor approve, why not)."""
-    company = uow.companies.get(memo.company_id)
-    policy = load_policy(uow, memo.company_id)
-    amount = functional_total(memo.total, memo.exchange_rate, company.functional_currency)
-    tier = required_tier(policy, amount.amount)
-    if not actor.can(Permission.APPROVE_MEMO):
-        return amount, tier.name if tier else None, False, "Your role does not approve memos."
-    if actor.user_id is not None and actor.user_id == memo.created_by:
-        return amount, tier.name if tier else None, False, "You created this memo; someone else must approve it."
-    if not may_approve(policy, str(actor.role), amount.amount, tier):
-        return amount, tier.name if tier else None, False, "The amount is above your approval limit."
-    return amount, tier.name if tier else None, True, None
+def approval_view(uow: UnitOfWork, memo: Memo) -> tuple[Money, str | None]:
+    """(amount in company currency, the tier the policy puts the memo in)."""
+    view = standing(uow, memo, load_policy(uow, memo.company_id))
+    return view.amount, view.tier.name if view.tier else None
+
+
+def _worth_a_note(action: Action, error: DomainError) -> bool:
+    """A refusal the user can act on or should know about (not: their role, the status, another's recall)."""
+    if isinstance(error, (ApprovalRequiredError, MemoSettledError)):
+        return True
+    # Approve and reject are refused for the same reason: say it once.
+    return action is Action.APPROVE and error.context.get("reason") in ("own_memo", "approval_limit")
 
 
 def buttons(uow: UnitOfWork, actor: Actor, memo: Memo) -> tuple[list[Button], list[str]]:
-    """The actions this user may take now: the lifecycle table's edges, filtered by role and rules."""
+    """The actions this user may take now (services/memos/actions.py, as the API's allowed_actions), and
+    notes saying why an action the memo's status offers is refused."""
+    policy = load_policy(uow, memo.company_id)
     result, notes = [], []
-    amount, tier, may, why = approval_view(uow, actor, memo)
-    for action in allowed_actions(memo.status):
-        if not actor.can(PERMISSION[action]):
+    for action, error in refusals(uow, actor, memo, policy).items():
+        if error is not None:
+            if _worth_a_note(action, error):
+                notes.append(error.detail)
             continue
-        if action in (Action.APPROVE, Action.REJECT) and not may:
-            if why and why not in notes and actor.can(Permission.APPROVE_MEMO):
-                notes.append(why)
-            continue
-        if action is Action.RECALL and (actor.user_id is None or actor.user_id != memo.created_by):
-            continue
-        if action is Action.POST and memo.status is Status.DRAFT and tier is not None:
-            notes.append(f"{amount} needs approval (tier {tier}): submit it before posting.")
-            continue
-        if action is Action.VOID and (memo.amount_applied.amount or memo.amount_refunded.amount):
-            notes.append("Voiding needs the memo fully unapplied and unrefunded first.")
-        if action is Action.SUBMIT and memo.status is Status.DRAFT and tier is None:
+        if action is Action.SUBMIT and standing(uow, memo, policy).tier is None:
             result.append(Button("submit", "Mark ready (no approval needed)", "comment"))
             continue
         result.append(BUTTONS[action])
@@ -194,7 +182,7 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         memo.kind is MemoKind.CREDIT and memo.status is Status.POSTED and memo.amount_available.is_positive()
     )
     can_apply = posted_credit and actor.can(Permission.APPLY)
-    amount, tier, _, _ = approval_view(uow, actor, memo)
+    amount, tier = approval_view(uow, memo)
     return {
         "memo": memo,
         "customer": customer,
