@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Final
 
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.lifecycle import Status
@@ -29,6 +30,11 @@ class CreditBy(StrEnum):
     AMOUNT = "amount"
 
 
+# Memos with more lines than this are posted by the background worker (DESIGN §2); a company setting
+# (background_line_limit) overrides it. The one place for the default.
+DEFAULT_BACKGROUND_LINE_LIMIT: Final = 250
+
+
 @dataclass(frozen=True, slots=True)
 class Company:
     id: str
@@ -37,7 +43,7 @@ class Company:
     functional_currency: str
     accounts: Mapping[AccountRole, str]
     reason_accounts: Mapping[str, str]
-    background_line_limit: int = 250
+    background_line_limit: int = DEFAULT_BACKGROUND_LINE_LIMIT
 
     def account(self, role: AccountRole) -> str:
         return self.accounts[role]

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from creditmemo.domain.chart import DEFAULT_ACCOUNTS, DEFAULT_REASON_CODES, ReasonCode
-from creditmemo.domain.documents import Company
+from creditmemo.domain.documents import DEFAULT_BACKGROUND_LINE_LIMIT, Company
 from creditmemo.domain.errors import FieldError, RateMissingError, ValidationFailedError
 from creditmemo.domain.money import parse_currency
 from creditmemo.ids import new_id
@@ -20,7 +20,7 @@ from creditmemo.store.uow import UnitOfWork
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 
 DEFAULT_SETTINGS: dict[str, Any] = {
-    "background_line_limit": 250,
+    "background_line_limit": DEFAULT_BACKGROUND_LINE_LIMIT,
     "approval_policy": {
         "tiers": [
             {"name": "manager", "above": "5000.00", "min_role": "manager"},

@@ -51,7 +51,7 @@ def get_background_line_limit(uow: UnitOfWork, actor: Actor) -> int:
 
 
 def update_background_line_limit(uow: UnitOfWork, actor: Actor, value: object) -> int:
-    """Memos with more lines than this are posted by the worker (DESIGN §2; default 250)."""
+    """Memos with more lines than this are posted by the worker (DESIGN §2; default DEFAULT_BACKGROUND_LINE_LIMIT)."""
     authorize(actor, Permission.MANAGE)
     if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
         raise ValidationFailedError.single("background_line_limit", "A whole number of lines.", "invalid")

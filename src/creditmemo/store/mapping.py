@@ -7,6 +7,7 @@ from typing import Any
 
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.documents import (
+    DEFAULT_BACKGROUND_LINE_LIMIT,
     Company,
     CreditBy,
     Customer,
@@ -38,7 +39,7 @@ def company_from_row(row: Row, accounts: Sequence[Row], reasons: Sequence[Row]) 
         functional_currency=row["functional_currency"],
         accounts={AccountRole(a["role"]): a["code"] for a in accounts if a["role"]},
         reason_accounts={r["code"]: r["account_code"] for r in reasons},
-        background_line_limit=int(settings.get("background_line_limit", 250)),
+        background_line_limit=int(settings.get("background_line_limit", DEFAULT_BACKGROUND_LINE_LIMIT)),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.chart import Account, ReasonCode
-from creditmemo.domain.documents import Company
+from creditmemo.domain.documents import DEFAULT_BACKGROUND_LINE_LIMIT, Company
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.mapping import company_from_row
 from creditmemo.store.tables import accounts, companies, reason_codes
@@ -125,7 +125,7 @@ class CompanyRepository:
 
     def background_line_limit(self, company_id: str) -> int:
         """Memos longer than this go to the worker (a setting: read fresh, see ``settings``)."""
-        return int(self.settings(company_id).get("background_line_limit", 250))
+        return int(self.settings(company_id).get("background_line_limit", DEFAULT_BACKGROUND_LINE_LIMIT))
 
     def update_settings(self, company_id: str, settings: dict[str, Any]) -> None:
         """Replace the settings JSON (approval policy, background line limit) and drop the cached config."""
