@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
+from creditmemo.api.problems import status_for  # the one code -> HTTP status table
 from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.money import MINOR_UNITS, Money
@@ -188,13 +189,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-STATUS = {
-    "forbidden": 403,
-    "invalid_transition": 409,
-    "approval_required": 409,
-    "memo_settled": 409,
-    "state_conflict": 409,
-}
 
 
 class WebRoute(APIRoute):
@@ -229,7 +223,7 @@ class WebRoute(APIRoute):
         except NotFoundError:
             return render(request, "error.html", 404, title="Not found", message="There is no such page or document.")
         except DomainError as e:
-            status = STATUS.get(e.code, 422)
+            status = status_for(e.code)
             return render(
                 request,
                 "error.html",

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from creditmemo.api.problems import status_for
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import (
     ApprovalRequiredError,
@@ -44,7 +45,6 @@ from creditmemo.services.settlement.refunds import list_refunds, refund
 from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
-    STATUS,
     FormDep,
     ViewerDep,
     WebRoute,
@@ -264,7 +264,7 @@ def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form:
             from creditmemo.web.routes.approvals import queue_page
 
             return queue_page(request, v, errors={f"{memo_id}.{k}": m for k, m in _prefixed(action, e).items()})
-        return _page(request, v.actor, memo_id, errors=_prefixed(action, e), form=form, status=STATUS.get(e.code, 422))
+        return _page(request, v.actor, memo_id, errors=_prefixed(action, e), form=form, status=status_for(e.code))
 
 
 _TARGET = re.compile(r"^(invoice|debit_memo):([A-Za-z0-9_]{1,40})$")
