@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from creditmemo.domain.ledger import JournalEntry
+from creditmemo.domain.parsing import parse_date
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.invoices import parse_date
 from creditmemo.store.uow import UnitOfWork
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from creditmemo.domain.documents import Customer, Invoice, Memo, MemoKind
 from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import Payment
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.invoices import parse_date
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 

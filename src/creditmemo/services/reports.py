@@ -12,9 +12,9 @@ from typing import Any
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.money import Money
+from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import BUCKETS, bucket_bounds, running_balances
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.invoices import parse_date
 from creditmemo.store.mapping import money
 from creditmemo.store.uow import UnitOfWork
 

@@ -30,9 +30,9 @@ from creditmemo.domain.approval import ApprovalPolicy
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import FieldError, NotFoundError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
+from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services import lists
-from creditmemo.services.invoices import parse_date
 from creditmemo.services.memos import approval, bulk, create, discard, edit, post, printing, read, reissue, void
 from creditmemo.services.settings import load_policy
 from creditmemo.services.settlement import applications, refunds

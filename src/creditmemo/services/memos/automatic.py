@@ -18,10 +18,10 @@ from creditmemo.domain.documents import Invoice, InvoiceLine, Memo, MemoKind, Me
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput
 from creditmemo.domain.money import parse_decimal
+from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.proration import SlaPolicy, prorate_downgrade, sla_credit
 from creditmemo.domain.settlement import Party
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.invoices import parse_date
 from creditmemo.services.memos import build
 from creditmemo.services.memos.create import create_new
 from creditmemo.services.settings import load_sla_policy

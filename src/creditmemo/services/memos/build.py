@@ -13,10 +13,10 @@ from creditmemo.domain.errors import CurrencyMismatchError, ForbiddenError, Vali
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money, parse_currency
+from creditmemo.domain.parsing import parse_date
 from creditmemo.ids import new_id
 from creditmemo.services.actors import Actor, Permission
 from creditmemo.services.companies import rate_for
-from creditmemo.services.invoices import parse_date
 from creditmemo.store.uow import UnitOfWork
 
 MAX_TEXT = 5000

@@ -11,10 +11,10 @@ from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.ledger import reverse
 from creditmemo.domain.lifecycle import Action, next_status
+from creditmemo.domain.parsing import parse_date
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.invoices import parse_date
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.returns.release import give_back
 from creditmemo.store.uow import UnitOfWork

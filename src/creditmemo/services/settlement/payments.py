@@ -7,13 +7,13 @@ from datetime import date
 
 from creditmemo.domain.errors import CurrencyMismatchError, FieldError, ValidationFailedError
 from creditmemo.domain.money import Money, parse_amount, parse_currency
+from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import cash_entry
 from creditmemo.domain.settlement import Payment
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import rate_for
-from creditmemo.services.invoices import parse_date
 from creditmemo.store import numbering
 from creditmemo.store.uow import UnitOfWork
 

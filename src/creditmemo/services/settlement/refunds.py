@@ -10,12 +10,12 @@ from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedErr
 from creditmemo.domain.ledger import reverse
 from creditmemo.domain.lifecycle import Status, allowed_actions
 from creditmemo.domain.money import Money, parse_amount
+from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import cash_entry
 from creditmemo.domain.settlement import Refund, RefundLimits, SourceType, check_refund
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.invoices import parse_date
 from creditmemo.services.settlement import fx
 from creditmemo.services.settlement.payments import text_field
 from creditmemo.store import numbering

@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import parse_decimal
+from creditmemo.domain.parsing import parse_date
 from creditmemo.services.actors import Permission, authorize
-from creditmemo.services.invoices import parse_date
 from creditmemo.services.saved_views import delete_view, list_views, save_view
 from creditmemo.store.repositories.web_queries import ListQuery, Page, WebQueries
 from creditmemo.store.uow import UnitOfWork
