@@ -58,8 +58,7 @@ def post_next(db: Database) -> tuple[str, Memo | DomainError] | None:
         company_id, memo_id = found
         memo = uow.memos.get(company_id, memo_id, for_update=True)
         log.info("posting %s %s (%d lines)", memo.number, memo_id, len(memo.lines))
-        next_status(memo.status, Action.FINISH_POST, f"{memo.kind} memo")
-        return memo_id, finish_post(uow, system_actor(company_id, WORKER_LABEL), memo)
+        return memo_id, finish_post(uow, system_actor(company_id, WORKER_LABEL), memo, action=Action.FINISH_POST)
 
     try:
         return db.transact(claim_and_post)  # a deadlock is retried; the claim is taken again

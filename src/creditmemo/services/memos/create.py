@@ -13,7 +13,6 @@ from typing import Any
 from creditmemo.domain.documents import Invoice, Memo, MemoKind, MemoSource
 from creditmemo.domain.errors import CustomerMismatchError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
-from creditmemo.domain.lifecycle import Action, next_status
 from creditmemo.domain.settlement import Party
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
@@ -69,7 +68,6 @@ def create_new(
         return post_new(uow, actor, _store_new(uow, actor, memo), route)
     # Create and post: everything is worked out and the invoice side written before the number is taken,
     # so the counter is held only while the memo's own rows are queued and the transaction commits.
-    next_status(memo.status, Action.POST, f"{memo.kind} memo")
     plan = plan_post(uow, actor, memo, invoice=invoice, next_invoices=next_invoices)
     write_invoice_side(uow, plan)
     doc_type = f"{memo.kind}_memo"

@@ -13,7 +13,7 @@ from enum import StrEnum
 from creditmemo.domain.crediting import credited_after, reprice_for_post
 from creditmemo.domain.documents import Invoice, InvoiceLine, Memo, MemoKind, memo_totals
 from creditmemo.domain.ledger import JournalEntry
-from creditmemo.domain.lifecycle import Action, Status, next_status
+from creditmemo.domain.lifecycle import Action, next_status
 from creditmemo.domain.money import Money
 from creditmemo.domain.posting_rules import memo_description, memo_entry
 from creditmemo.domain.settlement import Application, Party
@@ -44,7 +44,6 @@ def post_memo(
     ensure_allowed(uow, actor, memo, Action.POST)  # e.g. approval_required for a draft the policy sends to approval
     if len(memo.lines) > uow.companies.background_line_limit(actor.company_id):  # fresh: a setting
         return queue_post(uow, actor, memo)
-    next_status(memo.status, Action.POST, f"{memo.kind} memo")
     return finish_post(uow, actor, memo, on=on)
 
 
@@ -67,7 +66,6 @@ def post_new(uow: UnitOfWork, actor: Actor, memo: Memo, route: Route, *, invoice
         return submit_draft(uow, actor, memo)
     if route is Route.QUEUE:
         return queue_post(uow, actor, memo)
-    next_status(memo.status, Action.POST, f"{memo.kind} memo")
     return finish_post(uow, actor, memo, invoice=invoice)
 
 
@@ -100,11 +98,17 @@ class PostPlan:
 
 
 def finish_post(
-    uow: UnitOfWork, actor: Actor, memo: Memo, *, on: date | None = None, invoice: Invoice | None = None
+    uow: UnitOfWork,
+    actor: Actor,
+    memo: Memo,
+    *,
+    on: date | None = None,
+    invoice: Invoice | None = None,
+    action: Action = Action.POST,
 ) -> Memo:
-    """The posting itself, shared by the direct path and the worker. ``memo`` is locked; ``invoice``,
-    when given, is its invoice under this transaction's lock."""
-    plan = plan_post(uow, actor, memo, on=on, invoice=invoice)
+    """The posting itself, shared by the direct path (``post``) and the worker (``finish_post``). ``memo`` is
+    locked; ``invoice``, when given, is its invoice under this transaction's lock."""
+    plan = plan_post(uow, actor, memo, on=on, invoice=invoice, action=action)
     write_invoice_side(uow, plan)
     return write_memo_side(uow, actor, plan)
 
@@ -117,10 +121,12 @@ def plan_post(
     on: date | None = None,
     invoice: Invoice | None = None,
     next_invoices: Sequence[Party] | None = None,
+    action: Action = Action.POST,
 ) -> PostPlan:
     """Work the posting out: lock the memo's invoice (unless given), re-check and re-price under that lock.
     A "next invoice" credit (issue 11) also locks the customer's open invoices it may go to (unless given,
     as ``next_invoices``) with its own, in id order, and is applied to them instead of its own invoice."""
+    status = next_status(memo.status, action, f"{memo.kind} memo")  # the table gives posted (or refuses)
     company = uow.companies.get(actor.company_id)
     lines = memo.lines
     credited: list[InvoiceLine] = []
@@ -145,7 +151,7 @@ def plan_post(
     now = uow.now()
     posted = replace(
         memo,
-        status=Status.POSTED,
+        status=status,
         lines=lines,
         subtotal=subtotal,
         tax_total=tax_total,
@@ -184,7 +190,7 @@ def write_memo_side(uow: UnitOfWork, actor: Actor, plan: PostPlan, *, inserted: 
         if posted.lines != memo.lines:
             uow.memos.save_line_amounts(posted)
     uow.journal.add(replace(plan.entry, description=memo_description(posted)), uow.now())
-    changes: dict[str, object] = {"status": [str(memo.status), str(Status.POSTED)]}
+    changes: dict[str, object] = {"status": [str(memo.status), str(posted.status)]}
     if posted.total != memo.total:
         changes["total"] = [str(memo.total.amount), str(posted.total.amount)]
     audit.record(uow, actor, f"{memo.kind}_memo.posted", f"{memo.kind}_memo", memo.id, changes)
