@@ -36,13 +36,13 @@ class TestRequestLog:
         page = client.get("/sign-in", headers={"X-Request-ID": "req-from-the-proxy"})
         [api_line] = _records(caplog, "/v1/customers")
         [page_line] = _records(caplog, "/sign-in")
-        assert (api_line.method, api_line.status) == ("GET", 401)  # type: ignore[attr-defined]
-        assert api_line.request_id == api.headers["x-request-id"]  # type: ignore[attr-defined]
-        assert isinstance(api_line.duration_ms, float)  # type: ignore[attr-defined]
-        assert api_line.duration_ms >= 0  # type: ignore[attr-defined]
+        assert (api_line.method, api_line.status) == ("GET", 401)  # type: ignore[attr-defined]  # a field the request log sets on the record
+        assert api_line.request_id == api.headers["x-request-id"]  # type: ignore[attr-defined]  # a field the request log sets on the record
+        assert isinstance(api_line.duration_ms, float)  # type: ignore[attr-defined]  # a field the request log sets on the record
+        assert api_line.duration_ms >= 0  # type: ignore[attr-defined]  # a field the request log sets on the record
         assert "not-in-the-log" not in api_line.getMessage()
-        assert page_line.status == 200  # type: ignore[attr-defined]
-        assert page_line.request_id == "req-from-the-proxy" == page.headers["x-request-id"]  # type: ignore[attr-defined]
+        assert page_line.status == 200  # type: ignore[attr-defined]  # a field the request log sets on the record
+        assert page_line.request_id == "req-from-the-proxy" == page.headers["x-request-id"]  # type: ignore[attr-defined]  # a field the request log sets on the record
         assert page_line.getMessage().startswith("GET /sign-in 200 ")
         assert page_line.getMessage().endswith(" ms req-from-the-proxy")
 
@@ -50,7 +50,7 @@ class TestRequestLog:
         caplog.set_level(logging.INFO, logger="creditmemo.request")
         client.post("/v1/customers", content=b"x" * 10, headers={"Content-Length": "999999999"})
         [line] = _records(caplog, "/v1/customers")
-        assert line.status == 413  # type: ignore[attr-defined]
+        assert line.status == 413  # type: ignore[attr-defined]  # a field the request log sets on the record
 
     def test_json_lines(self, client: TestClient) -> None:
         stream = io.StringIO()
