@@ -128,4 +128,3 @@ def test_only_drafts_are_editable(status):
     assert err.value.context["status"] == str(status)
     assert err.value.context["action"] == "edit"
     assert err.value.context["allowed_actions"] == [str(a) for a in allowed_actions(status)]
-

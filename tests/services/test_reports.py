@@ -180,6 +180,7 @@ class TestArAging:
             aging = ar_aging(uow, controller, as_of=AS_OF)
         a, z = aging.rows
         assert (a.customer_name, z.customer_name) == ("Acme", "Zeta")
+
         def buckets(r: AgingRow) -> list[str]:
             return [str(x.amount) for x in (r.current, r.days_1_30, r.days_31_60, r.days_61_90, r.days_over_90)]
 

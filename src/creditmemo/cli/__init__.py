@@ -42,9 +42,7 @@ def demo(database_url: DbUrl = None, as_json: Json = False) -> None:
             {
                 "company_id": summary.company_id,
                 "memos": [{"number": n, "status": s, "total": t, "customer": c} for n, s, t, c in summary.memos],
-                "returns": [
-                    {"number": n, "status": s, "invoice": i, "customer": c} for n, s, i, c in summary.returns
-                ],
+                "returns": [{"number": n, "status": s, "invoice": i, "customer": c} for n, s, i, c in summary.returns],
             }
         )
         return

@@ -103,9 +103,7 @@ def build_invoice_lines(
         unit_cost = (
             None
             if raw.unit_cost is None
-            else errors.run(
-                parse_decimal, raw.unit_cost, f"{p}.unit_cost", max_places=PRICE_PLACES, minimum=Decimal(0)
-            )
+            else errors.run(parse_decimal, raw.unit_cost, f"{p}.unit_cost", max_places=PRICE_PLACES, minimum=Decimal(0))
         )
         period = errors.run(parse_service_period, raw.service_start, raw.service_end, p)
         if None in (description, quantity, unit_price, discount, rate, period):

@@ -51,9 +51,7 @@ class Facts:
 
     @classmethod
     def of(cls, memo: Memo) -> Facts:
-        return cls(
-            str(memo.kind), memo.number, memo.status, memo.created_by, memo.amount_applied, memo.amount_refunded
-        )
+        return cls(str(memo.kind), memo.number, memo.status, memo.created_by, memo.amount_applied, memo.amount_refunded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +71,7 @@ def refusal(
     """None when ``asker`` may take ``action`` on ``memo`` now, else the error that says why not."""
     entity = f"{memo.kind} memo"
     if action not in asker.permitted:
-        return ForbiddenError(
-            f"Role {asker.role} may not {action} {entity}s.", permission=str(action), role=asker.role
-        )
+        return ForbiddenError(f"Role {asker.role} may not {action} {entity}s.", permission=str(action), role=asker.role)
     if (memo.status, action) not in TRANSITIONS:
         return InvalidTransitionError(memo.status, action, allowed_actions(memo.status), entity)
     if action in (Action.APPROVE, Action.REJECT):

@@ -77,9 +77,7 @@ def label(value: object) -> str:
     return str(value).replace("_", " ")
 
 
-env.filters.update(
-    money=fmt_money, minor=fmt_minor, dec=fmt_decimal, dt=fmt_datetime, label=label, change=change_text
-)
+env.filters.update(money=fmt_money, minor=fmt_minor, dec=fmt_decimal, dt=fmt_datetime, label=label, change=change_text)
 env.globals.update(urlencode=urlencode, quote=quote, change_labels=CHANGE_LABELS)
 
 

@@ -45,7 +45,7 @@ def create_proration_credit(invoice_id: Id, body: ProrationCreate, ctx: Writer) 
                 apply_to_next_invoice=body.apply_to_next_invoice,
                 post=body.post,
                 external_reference=body.external_reference,
-            )
+            ),
         ),
         status=201,
         body=body,
@@ -73,7 +73,7 @@ def create_sla_credit(customer_id: Id, body: SlaCreditCreate, ctx: Writer) -> Re
                 incident_reference=body.incident_reference,
                 apply_to_next_invoice=body.apply_to_next_invoice,
                 post=body.post,
-            )
+            ),
         ),
         status=201,
         body=body,

@@ -87,7 +87,6 @@ def edit_lines(lines: list[MemoLineIn]) -> list[CreditLineInput] | list[FreeLine
     return free_lines(lines)
 
 
-
 def _create_credit(uow: UnitOfWork, ctx: Ctx, body: CreditMemoCreate, *, build_only: bool) -> Memo:
     common: dict[str, Any] = {
         "reason_code": body.reason_code,
@@ -288,6 +287,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         VoidBody,
         "Void a posted memo (reversing entry dated the void date)",
     )
+
     @router.post(
         "/{memo_id}/sent",
         response_model=MemoOut,

@@ -147,7 +147,7 @@ def create_credit_memo(return_id: ReturnId, ctx: Writer, body: ReturnCreditMemoC
                 issue_date=given.issue_date,
                 auto_apply=given.auto_apply,
                 post=given.post,
-            )
+            ),
         ),
         status=201,
         body=given,

@@ -134,9 +134,7 @@ def invoice_target(invoice: Invoice) -> Party:
 
 def memo_source(memo: Memo, open_amount: Money) -> Party:
     """A credit memo as the source of applications, with what is open on it."""
-    return Party(
-        "credit_memo", memo.id, memo.number, memo.customer_id, memo.currency, open_amount, memo.exchange_rate
-    )
+    return Party("credit_memo", memo.id, memo.number, memo.customer_id, memo.currency, open_amount, memo.exchange_rate)
 
 
 def record_auto_apply(uow: UnitOfWork, actor: Actor, app: Application, *, source: Party) -> None:

@@ -44,6 +44,8 @@ _touch_by_line = touch(
     invoices, invoices.c.status, invoices.c.company_id == bindparam("b_company"), invoices.c.id == _owner_of_line
 )
 _with_lines_by_line = _with_lines.where_id(_owner_of_line)
+
+
 def invoice_with_lines(rows: Sequence[Any]) -> Invoice:
     return invoice_from_row(*_with_lines.split(rows))
 

@@ -90,6 +90,8 @@ SERVICES: Final[dict[str, Callable[..., Memo]]] = {
     "void": lambda uow, a, mid, f: void_memo(uow, a, mid, reason=_void_reason(f)),
     "discard": lambda uow, a, mid, f: discard_memo(uow, a, mid, reason=as_str(f, "reason")),
 }
+
+
 def _void_reason(form: FormData) -> str:
     """A void from the web says why (kept in the timeline and the audit trail)."""
     reason = as_str(form, "reason")
@@ -250,6 +252,7 @@ def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form:
     service = SERVICES.get(action)
     if service is None:
         raise NotFoundError("action", action)
+
     def run(uow: UnitOfWork) -> Response:
         memo = service(uow, v.actor, memo_id, form)
         return redirect(_safe_next(form.get("next")) or f"/memos/{memo.id}?done={action}", request)
@@ -283,6 +286,7 @@ def memo_apply(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> R
             continue
         allocations.append(AllocationInput(m.group(1), m.group(2), amount))
         fields.append(n)
+
     def run(uow: UnitOfWork) -> Response:
         apply_credit(uow, v.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations)
         return redirect(f"/memos/{memo_id}?done=apply", request)
@@ -309,6 +313,7 @@ def _is_zero(text: str) -> bool:
 @router.post("/applications/{application_id}/unapply", include_in_schema=False)
 def application_unapply(request: Request, application_id: str, v: WriterDep, form: FormDep) -> Response:
     memo_id = str(form.get("memo_id") or "")
+
     def run(uow: UnitOfWork) -> Response:
         unapply(uow, v.actor, application_id)
         return redirect(f"/memos/{memo_id}?done=unapply", request)

@@ -24,9 +24,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("reversed_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("reversal_reason", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("reversed_by", sa.String(length=40), nullable=True))
-        batch_op.add_column(
-            sa.Column("reversed_at", creditmemo.store.types.UTCDateTime(timezone=True), nullable=True)
-        )
+        batch_op.add_column(sa.Column("reversed_at", creditmemo.store.types.UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
