@@ -1,8 +1,10 @@
 """`creditmemo serve` (the API and web UI under uvicorn), `creditmemo apikey create`, `creditmemo user create`
 and `creditmemo user set-password`."""
 
+import ctypes
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -43,7 +45,9 @@ def _log_config(fmt: str | None = None) -> dict[str, Any]:
     return config
 
 
-def startup_lines(host: str, port: int, workers: int, sealer: str, database_url: str, fmt: str) -> list[str]:
+def startup_lines(
+    host: str, port: int, workers: int, sealer: str, database_url: str, fmt: str, posting_worker: bool = False
+) -> list[str]:
     """What `creditmemo serve` says before it listens: where to go, which database, how it logs."""
     from sqlalchemy.engine import make_url
 
@@ -60,31 +64,48 @@ def startup_lines(host: str, port: int, workers: int, sealer: str, database_url:
         f"  web UI    {base}/",
         f"  API       {base}/v1   OpenAPI {base}/openapi.json   docs {base}/docs",
         f"  database  {db}",
-        f"  workers   {workers} · audit sealer: {sealer}",
+        f"  workers   {workers} · audit sealer: {sealer} · posting worker: {'on' if posting_worker else 'off'}",
         f"  logs      one line per request on stderr, as {logs}",
         "Press Ctrl+C to stop.",
     ]
 
 
-class _SealerProcess:
-    """`creditmemo audit seal --watch` beside the server, restarted if it dies, stopped (after a last seal)
-    when the server stops."""
+def _libc() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
 
-    def __init__(self) -> None:
+
+_LIBC = _libc()  # loaded before any fork: the child may only make the C call, never import (threads)
+
+
+def _die_with_parent() -> None:
+    """In the companion, before it runs: SIGTERM it when the server process goes. uvicorn re-raises the SIGTERM
+    it handled once it has shut down, so the server's own clean-up may never run; without this the sealer and
+    the worker would outlive it (Linux: PR_SET_PDEATHSIG; elsewhere the server's clean-up is all there is)."""
+    if _LIBC is not None and hasattr(_LIBC, "prctl"):
+        _LIBC.prctl(1, int(signal.SIGTERM))  # 1 = PR_SET_PDEATHSIG
+
+
+class _Companion:
+    """A `creditmemo …` process beside the server (the audit sealer, the posting worker), restarted if it dies,
+    stopped when the server stops (the sealer seals once more on the way out)."""
+
+    def __init__(self, name: str, *args: str) -> None:
         import threading
 
+        self._args = [sys.executable, "-m", "creditmemo", *args]
         self._stopping = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
-        self._thread = threading.Thread(target=self._keep, name="creditmemo-sealer-process", daemon=True)
+        self._thread = threading.Thread(target=self._keep, name=f"creditmemo-{name}", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def _keep(self) -> None:
         while not self._stopping.is_set():
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "creditmemo", "audit", "seal", "--watch"], stdout=subprocess.DEVNULL
-            )
+            self._proc = subprocess.Popen(self._args, stdout=subprocess.DEVNULL, preexec_fn=_die_with_parent)
             while self._proc.poll() is None and not self._stopping.is_set():
                 self._stopping.wait(1.0)
             if not self._stopping.is_set():
@@ -124,6 +145,16 @@ def register(app: typer.Typer) -> None:
                 )
             ),
         ] = "process",
+        posting_worker: Annotated[
+            bool,
+            typer.Option(
+                "--posting-worker/--no-posting-worker",
+                help=(
+                    "Also run `creditmemo worker` beside the server (restarted if it dies), so memos queued to "
+                    "ready_to_post (long or bulk-posted) are posted. scripts/run turns it on."
+                ),
+            ),
+        ] = False,
     ) -> None:
         """Serve the REST API (/v1, /openapi.json, /docs) and the web UI (/) with uvicorn."""
         import uvicorn
@@ -132,12 +163,16 @@ def register(app: typer.Typer) -> None:
             os.environ["DATABASE_URL"] = database_url
         if sealer not in ("process", "thread"):
             raise typer.BadParameter("process or thread", param_hint="--sealer")
-        sealing = _SealerProcess() if sealer == "process" else None
-        if sealing is not None:
+        companions = []
+        if sealer == "process":
             os.environ["SEALING"] = "off"  # the workers leave it to the sealer process
-            sealing.start()
+            companions.append(_Companion("sealer", "audit", "seal", "--watch"))
+        if posting_worker:
+            companions.append(_Companion("worker", "worker"))
+        for companion in companions:
+            companion.start()
         fmt = log_format()
-        lines = startup_lines(host, port, workers, sealer, Settings().database_url, fmt)
+        lines = startup_lines(host, port, workers, sealer, Settings().database_url, fmt, posting_worker)
         if fmt == "json":  # a machine reads the log: the banner is one JSON line too
             print(json.dumps({"message": lines[0], "event": "startup", "lines": lines[1:-1]}), flush=True)
         else:
@@ -156,8 +191,8 @@ def register(app: typer.Typer) -> None:
                 log_config=_log_config(),
             )
         finally:
-            if sealing is not None:
-                sealing.stop()
+            for companion in companions:
+                companion.stop()
 
     @key_app.command("create")
     def apikey_create(
