@@ -40,7 +40,7 @@ def test_a_bulk_posted_memo_is_posted_by_the_worker_beside_the_server(db: Databa
     )
     try:
         deadline = time.monotonic() + 90
-        status = queued.status
+        status: Status = queued.status
         while status is not Status.POSTED:
             assert time.monotonic() < deadline, f"still {status} after 90 s"
             time.sleep(0.5)
