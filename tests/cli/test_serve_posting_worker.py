@@ -46,7 +46,13 @@ def test_a_bulk_posted_memo_is_posted_by_the_worker_beside_the_server(db: Databa
             time.sleep(0.5)
             with db.uow(readonly=True) as uow:
                 status = uow.memos.get(controller.company_id, memo.id).status
-        assert httpx.get(f"http://127.0.0.1:{port}/sign-in", timeout=5).status_code == 200  # the server runs too
+        while True:  # the server runs too (the worker may have been quicker to start than uvicorn)
+            assert time.monotonic() < deadline, "the server did not answer"
+            try:
+                assert httpx.get(f"http://127.0.0.1:{port}/sign-in", timeout=5).status_code == 200
+                break
+            except httpx.TransportError:
+                time.sleep(0.2)
     finally:
         proc.terminate()  # the companions must go with it: a survivor would hold the pipes and this would time out
         out, _ = proc.communicate(timeout=60)
