@@ -5,9 +5,14 @@ same document without any change."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from creditmemo.api.deps import CONTENT_SECURITY_POLICY
 from creditmemo.domain.documents import Memo
 from creditmemo.domain.lifecycle import Status
 from creditmemo.services.actors import Actor, Permission
@@ -47,10 +52,20 @@ def _render(request: Request, actor: Actor, memo_id: str, fmt: str) -> tuple[Mem
     return memo, html
 
 
+def _policy_for(html: str) -> str:
+    """The site's policy, plus the hash of each inline <style> of this document: the same HTML feeds WeasyPrint,
+    which reads no stylesheet by URL from a browser's session, so the style stays inline and only it is allowed."""
+    hashes = [
+        "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
+        for css in re.findall(r"<style>(.*?)</style>", html, flags=re.DOTALL)
+    ]
+    return CONTENT_SECURITY_POLICY.replace("style-src 'self'", " ".join(["style-src 'self'", *hashes]))
+
+
 @router.get("/memos/{memo_id}/print", include_in_schema=False)
 def memo_print(request: Request, memo_id: str, v: ViewerDep) -> Response:
     _, html = _render(request, v.actor, memo_id, "html")
-    return HTMLResponse(html)
+    return HTMLResponse(html, headers={"Content-Security-Policy": _policy_for(html)})
 
 
 @router.get("/memos/{memo_id}/pdf", include_in_schema=False)
