@@ -49,6 +49,17 @@ def test_demo_again_changes_nothing(demo_db):
     result = run(url, "demo")
     assert result.returncode == 0
     assert "already exists; nothing changed" in result.stdout
+    assert "CM-000001" in result.stdout  # and what it holds is shown again
+
+
+def test_demo_json_on_an_existing_database_prints_json(demo_db):
+    url, _ = demo_db
+    result = run(url, "demo", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)  # JSON only: nothing else on stdout
+    assert data["created"] is False
+    assert "CM-000001" in {m["number"] for m in data["memos"]}
+    assert {r["number"] for r in data["returns"]} >= {"RMA-000001"}
 
 
 def test_demo_json(tmp_path):
@@ -57,8 +68,18 @@ def test_demo_json(tmp_path):
     data = json.loads(result.stdout)
     assert data["company_id"].startswith("co_")
     by_number = {m["number"]: m for m in data["memos"]}
-    assert sorted(by_number) == [f"CM-{i:06d}" for i in range(1, 8)] + ["DM-000001"]
-    assert {m["status"] for m in data["memos"]} == {"posted", "draft", "void", "discarded"}
+    assert sorted(by_number) == [f"CM-{i:06d}" for i in range(1, 12)] + ["DM-000001"]
+    # Issue 18 item 10: every state a memo can be in, including both approval tiers waiting.
+    assert {m["status"] for m in data["memos"]} == {
+        "draft",
+        "pending_approval",
+        "approved",
+        "ready_to_post",
+        "posted",
+        "void",
+        "discarded",
+    }
+    assert data["created"] is True
     assert by_number["CM-000001"] == {
         "number": "CM-000001",
         "status": "posted",

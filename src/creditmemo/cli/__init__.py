@@ -25,8 +25,9 @@ def db_upgrade(database_url: DbUrl = None, revision: str = "head") -> None:
 
 @app.command()
 def demo(database_url: DbUrl = None, as_json: Json = False) -> None:
-    """Load the demo company (migrating first) and print a summary of its memos."""
-    from creditmemo.services.demo import load_demo
+    """Load the demo company (migrating first) and print its memos and returns; on a database that already has
+    it, change nothing and print them as they stand (--json: the same as JSON, with "created": false)."""
+    from creditmemo.services.demo import load_demo, summarize_demo
 
     db = database(database_url)
     migrate.upgrade(db.engine)
@@ -35,12 +36,12 @@ def demo(database_url: DbUrl = None, as_json: Json = False) -> None:
     except DomainError as e:
         fail(e)
     if not summary.created:
-        out.print("The demo company already exists; nothing changed.")
-        return
+        summary = summarize_demo(db, summary.company_id, created=False)
     if as_json:
         emit_json(
             {
                 "company_id": summary.company_id,
+                "created": summary.created,
                 "memos": [{"number": n, "status": s, "total": t, "customer": c} for n, s, t, c in summary.memos],
                 "returns": [{"number": n, "status": s, "invoice": i, "customer": c} for n, s, i, c in summary.returns],
             }
@@ -58,6 +59,8 @@ def demo(database_url: DbUrl = None, as_json: Json = False) -> None:
     for row in summary.returns:
         returns.add_row(*row)
     out.print(returns)
+    if not summary.created:
+        out.print("The demo company already exists; nothing changed (above: its memos and returns as they stand).")
 
 
 from creditmemo.cli.show import register as _register_show  # noqa: E402

@@ -12,17 +12,19 @@ from creditmemo.services.actors import Actor, system_actor
 from creditmemo.services.companies import create_company
 from creditmemo.services.customers import create_customer
 from creditmemo.services.invoices import issue_invoice
+from creditmemo.services.memos.approval import approve_memo, submit_memo
 from creditmemo.services.memos.create import (
     create_credit_memo_from_invoice,
     create_debit_memo,
     create_standalone_credit_memo,
 )
 from creditmemo.services.memos.discard import discard_memo
-from creditmemo.services.memos.post import post_memo
+from creditmemo.services.memos.post import post_memo, queue_post
 from creditmemo.services.memos.void import void_memo
 from creditmemo.services.returns.authorize import cancel_return, create_return
 from creditmemo.services.returns.credit import create_credit_memo_from_return
 from creditmemo.services.returns.receive import receive_return
+from creditmemo.services.users import User, actor_for, ensure_company_user, issue_api_key
 from creditmemo.store.uow import Database, UnitOfWork
 
 DEMO_SLUG = "demo"
@@ -152,29 +154,72 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
             lines=[FreeLineInput("Charge-back dispute lost by customer", "1", "1200.00")],
         )
         post_memo(uow, actor, d1.id)
-    summary = DemoSummary(company.id, created=True)
-    names = {acme.id: acme.name, globex.id: globex.name, initech.id: initech.name}
+    with db.uow() as uow:
+        _waiting_memos(uow, slug, acme.id, initech.id)
+    return summarize_demo(db, company.id, created=True)
+
+
+def summarize_demo(db: Database, company_id: str, *, created: bool) -> DemoSummary:
+    """The demo company's memos and returns as they stand now (the CLI prints it on every run)."""
+    summary = DemoSummary(company_id, created=created)
     with db.uow(readonly=True) as uow:
         from sqlalchemy import select
 
-        from creditmemo.store.tables import memos
+        from creditmemo.store.tables import customers, invoices, memos
 
-        rows = uow.conn.execute(
-            select(
-                memos.c.number, memos.c.status, memos.c.total_minor, memos.c.currency, memos.c.customer_id, memos.c.id
+        names: dict[str, str] = {
+            i: n
+            for i, n in uow.conn.execute(
+                select(customers.c.id, customers.c.name).where(customers.c.company_id == company_id)
             )
-            .where(memos.c.company_id == company.id)
+        }
+        invoice_numbers: dict[str, str] = {
+            i: n
+            for i, n in uow.conn.execute(
+                select(invoices.c.id, invoices.c.number).where(invoices.c.company_id == company_id)
+            )
+        }
+        rows = uow.conn.execute(
+            select(memos.c.number, memos.c.status, memos.c.customer_id, memos.c.id)
+            .where(memos.c.company_id == company_id)
             .order_by(memos.c.kind, memos.c.number)
         ).all()
-        for number, status, _total, _cur, customer_id, memo_id in rows:
-            memo = uow.memos.get(company.id, memo_id)
+        for number, status, customer_id, memo_id in rows:
+            memo = uow.memos.get(company_id, memo_id)
             summary.memos.append((number, status, str(memo.total), names[customer_id]))
-        invoice_numbers = {i.id: i.number for i in [*invoices, eur]}
-        for ret in uow.returns.list(company.id, filters={}, sort="number", limit=100)[0]:
+        for ret in uow.returns.list(company_id, filters={}, sort="number", limit=100)[0]:
             summary.returns.append(
                 (ret.number, str(ret.status), invoice_numbers[ret.invoice_id], names[ret.customer_id])
             )
     return summary
+
+
+def _waiting_memos(uow: UnitOfWork, slug: str, acme_id: str, initech_id: str) -> None:
+    """Memos on their way (issue 18 item 10), made by the demo clerk so that the demo manager and VP can decide
+    them: pending a manager's approval (above 5,000), pending a VP's (above 25,000), approved by the manager, and
+    approved and queued for the background worker (``ready_to_post``; `scripts/run` starts one, so it posts
+    within seconds of the server starting)."""
+    clerk = actor_for(demo_user(uow, slug, "clerk"))
+    manager = actor_for(demo_user(uow, slug, "manager"))
+
+    def standalone(customer_id: str, reason: str, text: str, amount: str) -> str:
+        memo = create_standalone_credit_memo(
+            uow,
+            clerk,
+            customer_id=customer_id,
+            currency="USD",
+            reason_code=reason,
+            lines=[FreeLineInput(text, "1", amount)],
+        )
+        return submit_memo(uow, clerk, memo.id).id
+
+    standalone(acme_id, "price_correction", "Volume discount missed on the Q1 order", "6200.00")  # a manager's
+    standalone(initech_id, "goodwill", "Early termination of the three-year support contract", "27500.00")  # a VP's
+    approved = standalone(acme_id, "billing_error", "Onboarding fee charged twice", "7500.00")
+    approve_memo(uow, manager, approved, comment="Checked against the contract.")
+    queued = standalone(initech_id, "promotion", "Partner promotion, second quarter", "5400.00")
+    approve_memo(uow, manager, queued, comment="Approved under the partner programme.")
+    queue_post(uow, manager, uow.memos.get(manager.company_id, queued, for_update=True))
 
 
 def _other_returns(uow: UnitOfWork, actor: Actor, invoices: list[Invoice]) -> None:
@@ -219,14 +264,22 @@ class DemoAccess:
 def demo_access(db: Database, *, slug: str = DEMO_SLUG) -> list[DemoAccess]:
     """One user per role in the demo company (created when missing, password reset to the demo one) and a
     fresh API key for each. The clerk has the create_multiline_memo privilege."""
-    from creditmemo.services.users import ensure_company_user, issue_api_key
-
     result = []
     with db.uow() as uow:
         for role in DEMO_ROLES:
-            email, password = f"{role}@{slug}.example", f"{slug}-{role}-password"
-            privileges = ["create_multiline_memo"] if role == "clerk" else []
-            user = ensure_company_user(uow, slug, email, role, privileges, password=password)
+            user = demo_user(uow, slug, role)
             key = issue_api_key(uow, system_actor(user.company_id, "demo loader"), user.id, name="demo")
-            result.append(DemoAccess(role, email, password, key.key))
+            result.append(DemoAccess(role, user.email, demo_password(slug, role), key.key))
     return result
+
+
+def demo_password(slug: str, role: str) -> str:
+    return f"{slug}-{role}-password"
+
+
+def demo_user(uow: UnitOfWork, slug: str, role: str) -> User:
+    """The demo company's user of ``role`` (created when missing; its password reset to the demo one)."""
+    privileges = ["create_multiline_memo"] if role == "clerk" else []
+    return ensure_company_user(
+        uow, slug, f"{role}@{slug}.example", role, privileges, password=demo_password(slug, role)
+    )
