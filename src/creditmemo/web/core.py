@@ -67,6 +67,14 @@ def fmt_decimal(value: Decimal | None) -> str:
     return text
 
 
+def fmt_price(value: Decimal | None, currency: str) -> str:
+    """A unit price: grouped, with at least the currency's decimals and any finer ones it has (12,000.00; 0.0125)."""
+    if value is None:
+        return ""
+    places = max(MINOR_UNITS.get(currency, 2), -int(value.normalize().as_tuple().exponent))
+    return f"{value:,.{places}f}"
+
+
 def fmt_datetime(value: datetime | None) -> str:
     if value is None:
         return ""
@@ -77,7 +85,9 @@ def label(value: object) -> str:
     return str(value).replace("_", " ")
 
 
-env.filters.update(money=fmt_money, minor=fmt_minor, dec=fmt_decimal, dt=fmt_datetime, label=label, change=change_text)
+env.filters.update(
+    money=fmt_money, minor=fmt_minor, dec=fmt_decimal, price=fmt_price, dt=fmt_datetime, label=label, change=change_text
+)
 env.globals.update(urlencode=urlencode, quote=quote, change_labels=CHANGE_LABELS)
 
 

@@ -8,6 +8,7 @@ import re
 import secrets
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -26,6 +27,8 @@ from creditmemo.services.memos.create import (
     create_debit_memo,
     create_standalone_credit_memo,
 )
+from creditmemo.services.settlement.history import settlements_of_source, settlements_of_target
+from creditmemo.services.settlement.payments import get_payment
 from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
@@ -55,18 +58,70 @@ def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
         customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
         memos = WebQueries(uow.conn).memos_of_invoice(v.actor.company_id, invoice.id)
         returns = uow.returns.of_invoice(v.actor.company_id, invoice.id)
-    return render(request, "invoice.html", invoice=invoice, customer=customer, memos=memos, returns=returns)
+        settlements = settlements_of_target(uow, v.actor, invoice.id)
+        today = uow.now().date()
+    # "Credited" is what credit memos from this invoice took off its lines (posted ones); credits and payments
+    # applied to it, from any memo, are its settlement, shown apart.
+    on_lines = sum((int(m["total_minor"]) for m in memos if m["status"] == "posted"), 0)
+    overdue_days = (today - invoice.due_date).days if invoice.amount_due.is_positive() else 0
+    return render(
+        request,
+        "invoice.html",
+        invoice=invoice,
+        customer=customer,
+        memos=memos,
+        returns=returns,
+        settlements=settlements,
+        credited_on_lines=on_lines,
+        overdue_days=max(overdue_days, 0),
+    )
+
+
+@router.get("/payments/{payment_id}", include_in_schema=False)
+def payment_page(request: Request, payment_id: str, v: ViewerDep) -> Response:
+    with db_of(request).uow(readonly=True) as uow:
+        payment = get_payment(uow, v.actor, payment_id)
+        customer = uow.customers.get(v.actor.company_id, payment.customer_id)
+        settlements = settlements_of_source(uow, v.actor, payment.id)
+    return render(request, "payment.html", payment=payment, customer=customer, settlements=settlements)
+
+
+CUSTOMER_PAGE_SIZE = 50
+
+
+def _page_number(request: Request, name: str) -> int:
+    """A 1-based page number from the query (anything else: the first page)."""
+    raw = request.query_params.get(name, "")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 1_000_000 else 1
 
 
 @router.get("/customers/{customer_id}", include_in_schema=False)
 def customer_page(request: Request, customer_id: str, v: ViewerDep) -> Response:
+    at = {name: _page_number(request, f"{name}_page") for name in ("invoices", "credit", "debit")}
     with db_of(request).uow(readonly=True) as uow:
         customer = get_customer(uow, v.actor, customer_id)
         q = WebQueries(uow.conn)
-        invoices = q.invoices(v.actor.company_id, ListQuery(customer_id=customer.id, page_size=50))
-        credit = q.memos(v.actor.company_id, "credit", ListQuery(customer_id=customer.id, page_size=50))
-        debit = q.memos(v.actor.company_id, "debit", ListQuery(customer_id=customer.id, page_size=50))
-    return render(request, "customer.html", customer=customer, invoices=invoices, credit=credit, debit=debit)
+
+        def query(name: str) -> ListQuery:
+            return ListQuery(customer_id=customer.id, page=at[name], page_size=CUSTOMER_PAGE_SIZE)
+
+        invoices = q.invoices(v.actor.company_id, query("invoices"))
+        credit = q.memos(v.actor.company_id, "credit", query("credit"))
+        debit = q.memos(v.actor.company_id, "debit", query("debit"))
+
+    def page_url(name: str, number: int) -> str:
+        params = {f"{k}_page": str(number if k == name else n) for k, n in at.items()}
+        return f"/customers/{customer.id}?" + urlencode({k: val for k, val in params.items() if val != "1"})
+
+    return render(
+        request,
+        "customer.html",
+        customer=customer,
+        invoices=invoices,
+        credit=credit,
+        debit=debit,
+        page_url=page_url,
+    )
 
 
 # memo from an invoice ---------------------------------------------------------------------------------

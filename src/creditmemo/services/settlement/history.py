@@ -1,0 +1,34 @@
+"""How a document was settled: its applications, each with the document on the other side by number, for the
+invoice and payment pages (issue 18 item 9). Reads only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from creditmemo.domain.settlement import Application
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.store.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    application: Application
+    other_type: str  # credit_memo | payment (of a target's settlement); invoice | debit_memo (of a source's)
+    other_id: str
+    other_number: str
+
+
+def settlements_of_target(uow: UnitOfWork, actor: Actor, target_id: str) -> list[Settlement]:
+    """The credits and payments applied to an invoice or debit memo, oldest first, reversed ones included."""
+    authorize(actor, Permission.READ)
+    found = uow.applications.list(actor.company_id, target_id=target_id)
+    numbers = uow.reports.document_numbers(actor.company_id, [a.source_id for a in found])
+    return [Settlement(a, str(a.source_type), a.source_id, numbers.get(a.source_id, a.source_id)) for a in found]
+
+
+def settlements_of_source(uow: UnitOfWork, actor: Actor, source_id: str) -> list[Settlement]:
+    """The invoices and debit memos a credit memo or payment was applied to, oldest first."""
+    authorize(actor, Permission.READ)
+    found = uow.applications.list(actor.company_id, source_id=source_id)
+    numbers = uow.reports.document_numbers(actor.company_id, [a.target_id for a in found])
+    return [Settlement(a, str(a.target_type), a.target_id, numbers.get(a.target_id, a.target_id)) for a in found]
