@@ -163,11 +163,13 @@ class TestCreateOnce:
         inv = invoice_of_new_customer(site)
         page = _page(new_page, site, "clerk")
         page.goto(f"/invoices/{inv.id}/credit-memo")
+        page.get_by_label("Reason").select_option("billing_error")
         page.get_by_role("button", name="Create draft credit memo").dblclick()
         page.wait_for_url(re.compile(r"/memos/cm_"))
         assert len(_memos_of(site, inv.id)) == 1
         inv2 = invoice_of_new_customer(site)
         page.goto(f"/invoices/{inv2.id}/credit-memo")
+        page.get_by_label("Reason").select_option("billing_error")
         answers = page.evaluate(TWICE, "#memo-form")
         assert [a[0] for a in answers] == [200, 200], answers
         assert answers[0][1] == answers[1][1], answers
@@ -183,6 +185,7 @@ class TestCreateOnce:
         page.get_by_label("Memo text").fill(text)
         page.get_by_label("Description").fill("Goodwill")
         page.get_by_label("Unit price").fill("12.00")
+        page.get_by_label("Reason").select_option("goodwill")
         answers = page.evaluate(TWICE, "form[action='/credit-memos/new']")
         assert [a[0] for a in answers] == [200, 200], answers
         assert answers[0][1] == answers[1][1], answers
@@ -267,6 +270,7 @@ class TestEveryOtherWriteFormOnce:
         page.get_by_label("Memo text").fill(text)
         page.get_by_label("Description").fill("Charge-back")
         page.get_by_label("Unit price").fill("3.00")
+        page.get_by_label("Reason").select_option("chargeback")
         answers = page.evaluate(TWICE, "form[action='/debit-memos/new']")
         assert answers[0][1] == answers[1][1], answers
         with site.db.uow(readonly=True) as uow:

@@ -45,6 +45,7 @@ class TestMemoTextOverTheLimit:
         box.evaluate("el => el.removeAttribute('maxlength')")  # a pasted text, an old browser, a hand-made POST
         box.fill("x" * 5001)
         expect(page.locator("#err-memo_text")).to_contain_text("at most 5000 characters")  # the live preview
+        page.get_by_label("Reason").select_option("goodwill")
         page.get_by_role("button", name="Create draft credit memo").click()
         expect(page.locator("#err-memo_text")).to_contain_text("at most 5000 characters")
         expect(page.locator("#memo_text")).to_have_attribute("aria-invalid", "true")
@@ -61,6 +62,7 @@ class TestMemoTextOverTheLimit:
         box = page.get_by_label("Memo text")
         box.evaluate("el => el.removeAttribute('maxlength')")
         box.fill("y" * 5001)
+        page.get_by_label("Reason").select_option("goodwill")
         page.get_by_role("button", name="Create draft credit memo").click()
         expect(page.locator("#err-memo_text")).to_contain_text("at most 5000 characters")
         with site.db.uow(readonly=True) as uow:

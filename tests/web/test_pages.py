@@ -229,6 +229,7 @@ class TestForms:
         page.get_by_label("Amount for line 1").fill("abc")
         expect(page.locator("#err-qty_1")).to_have_text("")
         expect(page.locator("#err-amount_0")).not_to_have_text("")
+        page.get_by_label("Reason").select_option("billing_error")
         page.get_by_role("button", name="Create draft credit memo").click()
         expect(page.locator("#amount_0")).to_have_attribute("aria-invalid", "true")
         expect(page.locator("#err-amount_0")).not_to_have_text("")

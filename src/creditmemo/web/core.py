@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
@@ -147,8 +148,32 @@ def viewer(request: Request) -> Viewer:
     return v
 
 
+# Numbers as people type them (issue 18 item 8): "1,000.00", the grouping of the en locale the UI speaks. Only
+# a well-formed grouping is undone, and only in the number fields; anything else reaches the parser as typed and
+# gets its error there ("1,00" is not read as one). The API stays strict: clients send plain decimal strings.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+NUMBER_FIELDS = re.compile(
+    r"^(amount|alloc|below|credit|price|qty|tax|received|edit_qty|new_quantity|new_unit_price|outage_minutes|min|max)"
+    r"(_\w+)?$"
+)
+
+
+def ungroup(text: str) -> str:
+    """'12,345.50' -> '12345.50'; anything that is not a well-grouped number is returned unchanged."""
+    stripped = text.strip()
+    return stripped.replace(",", "") if _GROUPED.match(stripped) else text
+
+
 async def form_data(request: Request) -> FormData:
-    return await request.form()
+    form = await request.form()
+    if not any(NUMBER_FIELDS.match(key) for key in form):
+        return form
+    return FormData(
+        [
+            (key, ungroup(value) if isinstance(value, str) and NUMBER_FIELDS.match(key) else value)
+            for key, value in form.multi_items()
+        ]
+    )
 
 
 def writer(

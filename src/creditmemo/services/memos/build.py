@@ -32,6 +32,8 @@ class Header:
 
 
 def check_reason(uow: UnitOfWork, company_id: str, code: object, kind: MemoKind) -> str:
+    if code is None or code == "":
+        raise ValidationFailedError.single("reason_code", "Choose a reason.", "required")
     reasons = {r["code"]: r for r in uow.companies.reason_codes(company_id) if r["active"]}
     if isinstance(code, str) and code not in reasons:  # the cache may predate another process's new code
         reasons = {r["code"]: r for r in uow.companies.reason_codes(company_id, fresh=True) if r["active"]}

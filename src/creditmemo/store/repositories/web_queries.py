@@ -151,8 +151,14 @@ def _common(
         stmt = stmt.where(_minor_condition(amount_col, currency_col, q.amount_min, ">="))
     if q.amount_max is not None:
         stmt = stmt.where(_minor_condition(amount_col, currency_col, q.amount_max, "<="))
-    if q.q:
-        stmt = stmt.where(func.upper(number_col).contains(q.q.strip().upper(), autoescape=True))
+    if q.q:  # a document's number or its customer's name (the customer is joined)
+        text = q.q.strip().upper()
+        stmt = stmt.where(
+            or_(
+                func.upper(number_col).contains(text, autoescape=True),
+                func.upper(customers.c.name).contains(text, autoescape=True),
+            )
+        )
     if q.currency:
         stmt = stmt.where(currency_col == q.currency)
     return stmt

@@ -95,7 +95,7 @@ def edit_form(request: Request, memo_id: str, v: ViewerDep) -> Response:
 def edit_save(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Response:
     def attempt(uow: UnitOfWork) -> Response:
         memo = get_memo(uow, v.actor, memo_id)
-        head = _header_fields(form)
+        head = _header_fields(form, uow, v, memo.kind, create=True)
         try:
             if memo.source is MemoSource.STANDALONE:
                 keys = _line_keys(form)

@@ -47,6 +47,7 @@ from creditmemo.web.messages import on_form
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
+OPEN_STATUSES = frozenset({"draft", "pending_approval", "approved", "ready_to_post"})  # not yet posted or ended
 _LINE_FIELD = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
 
 
@@ -165,9 +166,21 @@ def _map_errors(errors: dict[str, str], key_of: Callable[[int], str]) -> dict[st
     return result
 
 
-def _header_fields(form: FormData) -> dict[str, Any]:
+def _header_fields(form: FormData, uow: UnitOfWork, v: Any, kind: MemoKind, create: bool) -> dict[str, Any]:
+    reason = as_str(form, "reason_code")
+    if reason is None and not create:
+        # No reason is chosen for the user (issue 18 item 8); the live preview, which shows amounts only, uses
+        # the first one of the kind until they choose, and creating without one says "Choose a reason".
+        reason = next(
+            (
+                r["code"]
+                for r in uow.companies.reason_codes(v.actor.company_id)
+                if r["active"] and r["applies_to"] in ("both", str(kind))
+            ),
+            None,
+        )
     return {
-        "reason_code": as_str(form, "reason_code"),
+        "reason_code": reason,
         "memo_text": as_str(form, "memo_text"),
         "auto_apply": form.get("auto_apply") is not None,
     }
@@ -180,7 +193,7 @@ def _invoice_build(uow: UnitOfWork, v: Any, invoice: Invoice, form: FormData, cr
     inputs, positions = _credit_inputs(invoice, form)
     fn = create_credit_memo_from_invoice if create else build_credit_memo_from_invoice
     try:
-        return fn(uow, v.actor, invoice.id, lines=inputs, **_header_fields(form)), {}
+        return fn(uow, v.actor, invoice.id, lines=inputs, **_header_fields(form, uow, v, MemoKind.CREDIT, create)), {}
     except DomainError as e:
         return None, _map_errors(field_errors(e), lambda i: str(positions[i]))
 
@@ -198,6 +211,12 @@ def _invoice_form(
 ) -> HTMLResponse:
     customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
     reasons = [r for r in uow.companies.reason_codes(v.actor.company_id) if r["active"] and r["applies_to"] != "debit"]
+    # Another memo on its way for this invoice (issue 18 item 8): both might credit the same lines twice over.
+    on_the_way = [
+        m
+        for m in WebQueries(uow.conn).memos_of_invoice(v.actor.company_id, invoice.id)
+        if m["status"] in OPEN_STATUSES and (editing is None or m["id"] != editing.id)
+    ]
     return render(
         request,
         "memo_from_invoice.html",
@@ -205,6 +224,7 @@ def _invoice_form(
         invoice=invoice,
         customer=customer,
         reasons=reasons,
+        on_the_way=on_the_way,
         form=form,
         memo=memo,
         errors=on_form(errors, _error_ids(invoice, None)),
@@ -297,7 +317,10 @@ def _free_build(uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData, create:
             raise ValidationFailedError.single("customer_id", "Choose a customer.", "required")
         customer = uow.customers.get(v.actor.company_id, customer_id)
         kwargs: dict[str, Any] = dict(
-            customer_id=customer.id, currency=customer.currency, lines=lines, **_header_fields(form)
+            customer_id=customer.id,
+            currency=customer.currency,
+            lines=lines,
+            **_header_fields(form, uow, v, kind, create),
         )
         if create:
             fn = create_debit_memo if kind is MemoKind.DEBIT else create_standalone_credit_memo

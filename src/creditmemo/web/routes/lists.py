@@ -3,7 +3,8 @@ filter, search by number, page, and save the current filter as a named view per 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
@@ -20,7 +21,17 @@ from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.saved_views import delete_view, list_views, save_view
 from creditmemo.store.repositories.web_queries import ListQuery, Page, WebQueries
 from creditmemo.store.uow import UnitOfWork
-from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, db_of, field_errors, redirect, render
+from creditmemo.web.core import (
+    FormDep,
+    ViewerDep,
+    WebRoute,
+    WriterDep,
+    db_of,
+    field_errors,
+    redirect,
+    render,
+    ungroup,
+)
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
@@ -41,6 +52,7 @@ class ListPage:
     columns: tuple[Column, ...]
     filters: tuple[str, ...]
     statuses: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)  # this page's own names for shared filters
 
 
 MEMO_COLUMNS: Final = (
@@ -99,10 +111,11 @@ PAGES: Final = {
             Column("available_credit", "Available credit", "money"),
         ),
         ("q", "currency", "min", "max"),
+        labels={"q": "Name", "min": "Balance from", "max": "Balance to"},
     ),
 }
 FILTER_LABELS: Final = {
-    "q": "Number",
+    "q": "Number or customer",
     "status": "Status",
     "customer": "Customer",
     "reason": "Reason",
@@ -129,7 +142,7 @@ def parse_list_query(params: dict[str, str]) -> tuple[ListQuery, dict[str, str]]
             return None
 
     def amount(raw: str) -> Decimal:
-        return parse_decimal(raw, "amount", max_places=3)
+        return parse_decimal(ungroup(raw), "amount", max_places=3)
 
     def day(raw: str) -> date:
         return parse_date(raw, "date")
@@ -217,7 +230,7 @@ def _render_list(request: Request, v: Any, name: str, extra_errors: dict[str, st
         reasons=reasons,
         views=views,
         url=url,
-        labels=FILTER_LABELS,
+        labels={**FILTER_LABELS, **PAGES[name].labels},
         query=urlencode(base),
     )
 

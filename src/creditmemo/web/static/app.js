@@ -88,3 +88,31 @@
     });
   });
 })();
+
+// A line is credited by quantity or by amount, never both (issue 18 item 8): typing in one box clears and
+// disables its partner (data-exclusive-with); emptying it enables the partner again. A disabled box is not sent,
+// so the server and its live preview see exactly the one the user chose.
+(function () {
+  "use strict";
+
+  function sync(input) {
+    var name = input.dataset.exclusiveWith;
+    var other = name && input.form ? input.form.elements.namedItem(name) : null;
+    if (!(other instanceof HTMLInputElement)) return;
+    var typed = input.value.trim() !== "";
+    if (typed) other.value = "";
+    other.disabled = typed;
+  }
+
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target instanceof HTMLInputElement && target.dataset.exclusiveWith) sync(target);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // A form shown again with an amount typed (after an error): the amount holds and its quantity stays off.
+    document.querySelectorAll("input[data-exclusive-with^='qty_']").forEach(function (amount) {
+      if (amount.value.trim() !== "") sync(amount);
+    });
+  });
+})();
