@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from creditmemo.services.actors import system_actor
 from creditmemo.services.customers import create_customer
-from tests.web.conftest import Site, fresh_invoice, invoice_of_new_customer, shot, sign_in
+from tests.web.conftest import Site, invoice_of_new_customer, shot, sign_in
 
 
 def _clerk(site: Site, new_page: Any) -> Any:
@@ -24,7 +24,7 @@ def _clerk(site: Site, new_page: Any) -> Any:
 class TestNumbersAsTyped:
     def test_an_amount_with_thousand_separators_is_read_as_meant(self, site: Site, new_page: Any) -> None:
         page = _clerk(site, new_page)
-        invoice = fresh_invoice(site)
+        invoice = invoice_of_new_customer(site, "Friction Customer 1")
         page.goto(f"/invoices/{invoice.id}/credit-memo")
         page.get_by_label("Credit line 2: Implementation services (hours)").uncheck()
         page.get_by_label("Credit line 3: Hardware gateway").uncheck()
@@ -37,7 +37,7 @@ class TestNumbersAsTyped:
 
     def test_a_badly_grouped_number_is_refused_not_guessed(self, site: Site, new_page: Any) -> None:
         page = _clerk(site, new_page)
-        page.goto(f"/invoices/{fresh_invoice(site).id}/credit-memo")
+        page.goto(f"/invoices/{invoice_of_new_customer(site, 'Friction Customer 2').id}/credit-memo")
         page.get_by_label("Amount for line 1").fill("1,20")  # a decimal comma, or a typo: not read as 120 or 1.20
         expect(page.locator("#err-amount_0")).not_to_have_text("")
 
@@ -45,7 +45,7 @@ class TestNumbersAsTyped:
 class TestQuantityOrAmount:
     def test_typing_one_clears_and_disables_the_other(self, site: Site, new_page: Any) -> None:
         page = _clerk(site, new_page)
-        page.goto(f"/invoices/{fresh_invoice(site).id}/credit-memo")
+        page.goto(f"/invoices/{invoice_of_new_customer(site, 'Friction Customer 3').id}/credit-memo")
         qty, amount = page.get_by_label("Quantity for line 2"), page.get_by_label("Amount for line 2")
         expect(qty).to_have_value("40")
         amount.fill("300.00")

@@ -30,6 +30,7 @@ from creditmemo.domain.money import MINOR_UNITS, Money
 from creditmemo.services.actors import Actor
 from creditmemo.services.web_sessions import WebSession, session_for
 from creditmemo.store.uow import Database
+from creditmemo.web.locale import current_locale, format_number, negotiate, read_number
 from creditmemo.web.messages import CHANGE_LABELS, change_text, finance_words
 
 log = logging.getLogger("creditmemo.web")
@@ -48,10 +49,11 @@ env = Environment(
 
 
 def fmt_money(value: Money | None, with_currency: bool = True) -> str:
-    """1234.5 USD -> '1,234.50 USD' (grouping for reading; the amount itself is exact)."""
+    """1234.5 USD -> '1,234.50 USD' ('1.234,50 USD' for a German reader: web/locale.py); grouping for reading,
+    the amount itself is exact."""
     if value is None:
         return ""
-    text = f"{value.amount:,.{MINOR_UNITS.get(value.currency, 2)}f}"
+    text = format_number(value.amount, MINOR_UNITS.get(value.currency, 2))
     return f"{text} {value.currency}" if with_currency else text
 
 
@@ -73,7 +75,7 @@ def fmt_price(value: Decimal | None, currency: str) -> str:
     if value is None:
         return ""
     places = max(MINOR_UNITS.get(currency, 2), -int(value.normalize().as_tuple().exponent))
-    return f"{value:,.{places}f}"
+    return format_number(value, places)
 
 
 def fmt_datetime(value: datetime | None) -> str:
@@ -148,20 +150,13 @@ def viewer(request: Request) -> Viewer:
     return v
 
 
-# Numbers as people type them (issue 18 item 8): "1,000.00", the grouping of the en locale the UI speaks. Only
-# a well-formed grouping is undone, and only in the number fields; anything else reaches the parser as typed and
-# gets its error there ("1,00" is not read as one). The API stays strict: clients send plain decimal strings.
-_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+# Numbers as people type them (issue 18 item 8): "1,000.00", or "1.000,00" for a German reader (web/locale.py).
+# Only the number fields are read so, and only a well-formed number is rewritten; anything else reaches the parser
+# as typed and gets its error there. The API stays strict: clients send plain decimal strings.
 NUMBER_FIELDS = re.compile(
     r"^(amount|alloc|below|credit|price|qty|tax|received|edit_qty|new_quantity|new_unit_price|outage_minutes|min|max)"
     r"(_\w+)?$"
 )
-
-
-def ungroup(text: str) -> str:
-    """'12,345.50' -> '12345.50'; anything that is not a well-grouped number is returned unchanged."""
-    stripped = text.strip()
-    return stripped.replace(",", "") if _GROUPED.match(stripped) else text
 
 
 async def form_data(request: Request) -> FormData:
@@ -170,7 +165,7 @@ async def form_data(request: Request) -> FormData:
         return form
     return FormData(
         [
-            (key, ungroup(value) if isinstance(value, str) and NUMBER_FIELDS.match(key) else value)
+            (key, read_number(value) if isinstance(value, str) and NUMBER_FIELDS.match(key) else value)
             for key, value in form.multi_items()
         ]
     )
@@ -216,12 +211,9 @@ def new_csrf() -> str:
 
 
 # Pages are never framed (clickjacking), never sniffed, and do not leak their URLs (ids) to other sites.
-SECURITY_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
+# Pages are never cached (they show one user's data); the security headers of every answer are the edge's
+# (api/deps.py: CSP, nosniff, frame and referrer policy).
+PAGE_HEADERS = {"Cache-Control": "no-store"}
 
 
 class WebRoute(APIRoute):
@@ -232,8 +224,12 @@ class WebRoute(APIRoute):
         inner = super().get_route_handler()
 
         async def handler(request: Request) -> Response:
-            response = await self._handle(inner, request)
-            for name, value in SECURITY_HEADERS.items():
+            token = current_locale.set(negotiate(request.headers.get("accept-language")))
+            try:
+                response = await self._handle(inner, request)
+            finally:
+                current_locale.reset(token)
+            for name, value in PAGE_HEADERS.items():
                 response.headers.setdefault(name, value)
             return response
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from creditmemo.web.core import SECURITY_HEADERS, env, render
+from creditmemo.web.core import PAGE_HEADERS, env, render
 
 router = APIRouter()
 
@@ -35,7 +35,7 @@ def install_not_found_page(app: Any) -> None:
     async def handler(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404 and wants_html(request):
             response = render(request, "error.html", 404, title="Not found", message="There is no such page.")
-            response.headers.update(SECURITY_HEADERS)
+            response.headers.update(PAGE_HEADERS)
             return response
         result = api_handler(request, exc)
         if inspect.isawaitable(result):

@@ -30,8 +30,8 @@ from creditmemo.web.core import (
     field_errors,
     redirect,
     render,
-    ungroup,
 )
+from creditmemo.web.locale import read_number
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
@@ -142,7 +142,7 @@ def parse_list_query(params: dict[str, str]) -> tuple[ListQuery, dict[str, str]]
             return None
 
     def amount(raw: str) -> Decimal:
-        return parse_decimal(ungroup(raw), "amount", max_places=3)
+        return parse_decimal(read_number(raw), "amount", max_places=3)
 
     def day(raw: str) -> date:
         return parse_date(raw, "date")
