@@ -13,7 +13,7 @@ from creditmemo.domain.inputs import CreditLineInput
 from creditmemo.services.actors import system_actor
 from creditmemo.services.memos.create import create_credit_memo_from_invoice
 from creditmemo.services.memos.post import post_memo
-from tests.web.conftest import Site, sign_in
+from tests.web.conftest import Site, invoice_of_new_customer, sign_in
 
 # Records each violation the browser reports, before any of the page's own scripts run.
 LISTEN = """
@@ -31,7 +31,7 @@ def _violations(page: Any) -> list[str]:
 
 def _posted_memo_id(site: Site) -> str:
     actor = system_actor(site.company_id, "test seeder")
-    inv = site.invoices["small"]
+    inv = invoice_of_new_customer(site, "Policy Checked Ltd")  # not the shared customer: other tests count its credit
     with site.db.uow() as uow:
         memo = create_credit_memo_from_invoice(
             uow,
