@@ -554,6 +554,22 @@ audit_events = Table(
     ),
 )
 
+audit_anchors = Table(
+    "audit_anchors",
+    metadata,
+    # Signed chain heads (issue 13 item 5, domain/anchors.py), also published outside the database; kept here so
+    # the API can hand them out. Rewriting them is no use to a forger: the signature's key is not in the database.
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("id", ID, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("anchored_at", String(40), nullable=False),  # exactly as signed
+    Column("key_id", String(16), nullable=False),
+    Column("signature", String(100), nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    Index("ix_audit_anchors_company_seq", "company_id", "seq"),
+)
+
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,

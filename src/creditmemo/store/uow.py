@@ -26,7 +26,7 @@ from creditmemo.store.engine import PIPELINE, READONLY, is_postgres, make_engine
 from creditmemo.store.numbering import Numbers
 from creditmemo.store.repositories.applications import ApplicationRepository
 from creditmemo.store.repositories.approvals import ApprovalRepository
-from creditmemo.store.repositories.audit import AuditLog
+from creditmemo.store.repositories.audit import AnchorRepository, AuditLog
 from creditmemo.store.repositories.companies import CompanyCache, CompanyRepository
 from creditmemo.store.repositories.customers import CustomerRepository
 from creditmemo.store.repositories.invoices import InvoiceRepository
@@ -163,6 +163,7 @@ class UnitOfWork:
         self.approvals = ApprovalRepository(conn)
         self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id, numbers=self.numbers)
         self.audit.enabled = self.db.audit
+        self.anchors = AnchorRepository(conn)
         return self
 
     def now(self) -> datetime:

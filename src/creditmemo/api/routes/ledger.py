@@ -1,4 +1,5 @@
-"""/v1/journal-entries (the general journal, for ERP pulls) and /v1/audit-events (auditors read them)."""
+"""/v1/journal-entries (the general journal, for ERP pulls), /v1/audit-events (auditors read them) and
+/v1/audit-anchors (signed chain heads, services/anchoring.py)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from fastapi.responses import Response
 
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
-from creditmemo.api.schemas.common import Page, page
+from creditmemo.api.schemas.common import Out, Page, page
 from creditmemo.api.schemas.ledger import AuditEventOut, JournalEntryOut
-from creditmemo.services import audit_trail, journal
+from creditmemo.services import anchoring, audit_trail, journal
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
@@ -81,3 +82,35 @@ def _utc(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value
+
+
+class AuditAnchorOut(Out):
+    object: str = "audit_anchor"
+    company_id: str
+    seq: int
+    hash: str
+    anchored_at: str
+    key_id: str
+    signature: str
+
+
+class AuditAnchorList(Out):
+    object: str = "list"
+    data: list[AuditAnchorOut]
+
+
+@router.get(
+    "/audit-anchors",
+    response_model=AuditAnchorList,
+    responses=problems(403),
+    summary="Signed heads of the company's audit chain (`creditmemo audit anchor`), oldest first",
+)
+def list_audit_anchors(ctx: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
+    """The latest ``limit`` anchors. Each signs (company_id, seq, hash, anchored_at) as canonical JSON with the
+    Ed25519 key whose id is ``key_id``; keep copies outside this service and check them with
+    `creditmemo audit verify --anchors FILE --public-key KEY`."""
+    return ctx.read(
+        lambda uow: AuditAnchorList(
+            data=[AuditAnchorOut(**a.to_dict()) for a in anchoring.list_anchors(uow, ctx.actor, limit=limit)]
+        )
+    )

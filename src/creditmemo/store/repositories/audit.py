@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import JSON, Connection, bindparam, cast, func, insert, select, update
 
+from creditmemo.domain.anchors import Anchor
 from creditmemo.domain.audit import GENESIS, AuditEvent, Seal, jsonable_changes
 from creditmemo.ids import new_id, tx_order_key
 from creditmemo.store.locking import locked
 from creditmemo.store.numbering import Numbers
-from creditmemo.store.tables import audit_events, audit_heads
+from creditmemo.store.tables import audit_anchors, audit_events, audit_heads
 
 _insert_events = insert(audit_events)
 _read_head = select(audit_heads.c.last_seq, audit_heads.c.last_hash).where(
@@ -237,6 +238,31 @@ class AuditLog:
             .all()
         )
         return [_event_from_row(r) for r in rows]
+
+
+class AnchorRepository:
+    """Signed chain heads (domain/anchors.py) as published, newest last."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def add(self, anchor: Anchor) -> None:
+        self.conn.execute(insert(audit_anchors).values(id=new_id("anc"), **anchor.to_dict()))
+
+    def list(self, company_id: str, *, limit: int = 100) -> list[Anchor]:
+        c = audit_anchors.c
+        rows = self.conn.execute(
+            select(c.company_id, c.seq, c.hash, c.anchored_at, c.key_id, c.signature)
+            .where(c.company_id == company_id)
+            .order_by(c.seq.desc(), c.anchored_at.desc())
+            .limit(limit)
+        ).all()
+        return [Anchor(*r) for r in reversed(rows)]
+
+    def hash_at(self, company_id: str, seq: int) -> str | None:
+        return self.conn.execute(
+            select(audit_events.c.hash).where(audit_events.c.company_id == company_id, audit_events.c.seq == seq)
+        ).scalar_one_or_none()
 
 
 def _event_from_row(r: Any) -> AuditEvent:
