@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
@@ -98,6 +100,46 @@ def _fail(db: Database, company_id: str, memo_id: str, error: DomainError) -> No
     db.transact(back_to_draft)
 
 
+@dataclass
+class Periodic:
+    """A job the worker also runs every ``every`` seconds (the first time at start), e.g. audit anchoring; a
+    failure is logged and tried again at the next due time, never stopping the posting."""
+
+    name: str
+    every: float
+    run: Callable[[], object]
+    due: float = 0.0
+
+    def run_if_due(self) -> None:
+        now = time.monotonic()
+        if now < self.due:
+            return
+        self.due = now + self.every
+        try:
+            self.run()
+        except Exception:
+            log.exception("%s failed; next try in %.0f s", self.name, self.every)
+
+
+def anchor_audit_chains(
+    db: Database, key: Any, anchors_file: Path, company_ids: Sequence[str] | None = None
+) -> list[Any]:
+    """Seal pending events, sign each company's chain head and publish it (services/anchoring.py): one
+    transaction, then the file. What `creditmemo audit anchor` and the worker's hourly job run."""
+    from creditmemo.services.anchoring import anchor_heads, append_to_file
+    from creditmemo.store.sealer import seal_pending
+
+    if company_ids is None:
+        with db.uow(readonly=True) as uow:
+            company_ids = uow.audit.company_ids()
+    seal_pending(db, company_ids)
+    with db.uow() as uow:
+        made = anchor_heads(uow, key, company_ids)
+    append_to_file(anchors_file, made)
+    log.info("anchored %d audit chains in %s", len(made), anchors_file)
+    return made
+
+
 def run_worker(
     db: Database,
     *,
@@ -105,11 +147,14 @@ def run_worker(
     batch: int = 100,
     poll_interval: float = 1.0,
     should_stop: Callable[[], bool] = lambda: False,
+    periodic: Sequence[Periodic] = (),
 ) -> WorkerStats:
     """Post until the queue is empty (``once``) or forever, polling every ``poll_interval`` seconds
     when idle. ``batch`` bounds how many memos one round posts before checking ``should_stop``."""
     stats = WorkerStats()
     while not should_stop():
+        for job in periodic:
+            job.run_if_due()
         done_this_round = 0
         while done_this_round < batch:
             try:

@@ -154,3 +154,28 @@ def test_the_api_lists_the_company_anchors_to_auditors_only(db: Any, tmp_path: P
     assert [a["company_id"] for a in data] == [company_id]  # not the other company's
     assert other_slug != slug
     assert client.get("/v1/audit-anchors", headers={"Authorization": f"Bearer {keys['clerk']}"}).status_code == 403
+
+
+def test_the_worker_anchors_when_it_has_a_key(db: Any, tmp_path: Path) -> None:
+    """`creditmemo worker --once` with AUDIT_ANCHOR_KEY set anchors every chain once at start (then hourly)."""
+    import os
+    import subprocess
+
+    from tests.cli.test_audit_verify import CREDITMEMO
+
+    slug, company_id = company_with_history(db)
+    key, public = _keys(db, tmp_path)
+    anchors = tmp_path / "worker-anchors.jsonl"
+    env = {
+        **os.environ,
+        "DATABASE_URL": db.engine.url.render_as_string(hide_password=False),
+        "AUDIT_ANCHOR_KEY": key.read_text(),  # the PEM text itself, as a secret store would hand it over
+    }
+    done = subprocess.run(
+        [CREDITMEMO, "worker", "--once", "--anchors", str(anchors)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    published = [json.loads(x) for x in anchors.read_text().splitlines()]
+    assert company_id in {a["company_id"] for a in published}
+    verified = cli(db, "audit", "verify", "--company", slug, "--anchors", str(anchors), "--public-key", public)
+    assert verified.returncode == 0, verified.stderr

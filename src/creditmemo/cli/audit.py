@@ -81,16 +81,12 @@ def register(app: typer.Typer) -> None:
         """Seal pending events, then sign each company's chain head (sequence, hash, time) and publish it:
         appended to the anchors file and kept for GET /v1/audit-anchors. Keep the file where the database's
         writers cannot reach it; `audit verify --anchors` checks the chain against it."""
-        from creditmemo.services.anchoring import anchor_heads, append_to_file, load_private_key
+        from creditmemo.services.anchoring import load_private_key
+        from creditmemo.worker import anchor_audit_chains
 
         db = database(database_url)
         try:
-            signing_key = load_private_key(key)
-            ids = _company_ids(db, company)
-            seal_pending(db, ids)
-            with db.uow() as uow:
-                made = anchor_heads(uow, signing_key, ids)
-            append_to_file(anchors_file, made)
+            made = anchor_audit_chains(db, load_private_key(key), anchors_file, _company_ids(db, company))
         except DomainError as e:
             fail(e)
         finally:
