@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from creditmemo.domain.chart import AccountRole
+from creditmemo.domain.legal import LegalDetails
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money, total
 
@@ -61,6 +62,7 @@ class Customer:
     email: str | None = None
     created_at: datetime | None = None
     auto_apply_credit: bool | None = None  # None: the company's setting decides
+    legal: LegalDetails = field(default_factory=LegalDetails)  # for its documents (issue 18 item 5)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import FieldError, ValidationFailedError
+from creditmemo.domain.legal import LegalDetails, apply_legal_changes, legal_changes
 from creditmemo.domain.money import Money, parse_currency
 from creditmemo.ids import new_id
 from creditmemo.services import audit
@@ -22,9 +24,16 @@ def create_customer(
     payment_terms_days: object = 30,
     email: object = None,
     auto_apply_credit: object = None,
+    legal: Mapping[str, object] | None = None,
 ) -> Customer:
+    """``legal``: the legal name, address and tax ID its documents show (domain/legal.py; all optional)."""
     authorize(actor, Permission.CREATE_CUSTOMER)
-    errors = []
+    errors: list[FieldError] = []
+    try:
+        details = apply_legal_changes(LegalDetails(), legal or {})
+    except ValidationFailedError as err:
+        errors.extend(err.errors)
+        details = LegalDetails()
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
         errors.append(FieldError("name", "required", "A name of 1 to 200 characters is required."))
     if (
@@ -57,6 +66,7 @@ def create_customer(
         email=email if isinstance(email, str) else None,
         created_at=uow.now(),
         auto_apply_credit=auto_apply_credit if isinstance(auto_apply_credit, bool) else None,
+        legal=details,
     )
     uow.customers.add(customer)
     audit.record(
@@ -65,7 +75,7 @@ def create_customer(
         "customer.created",
         "customer",
         customer.id,
-        {"name": [None, customer.name], "currency": [None, cur]},
+        {"name": [None, customer.name], "currency": [None, cur], **legal_changes(LegalDetails(), details)},
     )
     return customer
 
@@ -92,3 +102,16 @@ def set_auto_apply_credit(uow: UnitOfWork, actor: Actor, customer_id: str, value
             {"auto_apply_credit": [customer.auto_apply_credit, value]},
         )
     return replace(customer, auto_apply_credit=value)
+
+
+def set_legal_details(uow: UnitOfWork, actor: Actor, customer_id: str, changes: Mapping[str, object]) -> Customer:
+    """Change the customer's legal name, address or tax ID (only the fields given; None or "" clears one).
+    Documents printed from now on show them; the change is audited field by field."""
+    authorize(actor, Permission.CREATE_CUSTOMER)
+    customer = uow.customers.get(actor.company_id, customer_id)
+    new = apply_legal_changes(customer.legal, changes)
+    diff = legal_changes(customer.legal, new)
+    if diff:
+        uow.customers.set_legal_details(actor.company_id, customer.id, new)
+        audit.record(uow, actor, "customer.updated", "customer", customer.id, diff)
+    return replace(customer, legal=new)

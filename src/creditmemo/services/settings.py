@@ -5,10 +5,12 @@ at once."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 from creditmemo.domain.approval import ApprovalPolicy
 from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.legal import LegalDetails, apply_legal_changes, legal_changes
 from creditmemo.domain.proration import SlaPolicy
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
@@ -113,3 +115,22 @@ def update_auto_apply_credit(uow: UnitOfWork, actor: Actor, value: object) -> bo
             uow, actor, "company.settings_updated", "company", actor.company_id, {"auto_apply_credit": [old, value]}
         )
     return value
+
+
+def get_legal_details(uow: UnitOfWork, actor: Actor) -> LegalDetails:
+    """The company's legal name, address and tax ID, as its documents show them."""
+    authorize(actor, Permission.READ)
+    return uow.companies.legal_details(actor.company_id)
+
+
+def update_legal_details(uow: UnitOfWork, actor: Actor, details: Mapping[str, object]) -> LegalDetails:
+    """Replace the company's legal details (admin only; a field left out or null is cleared; audited field by
+    field). Documents printed from now on show them; nothing already printed changes."""
+    authorize(actor, Permission.MANAGE)
+    old = uow.companies.legal_details(actor.company_id)
+    new = apply_legal_changes(LegalDetails(), details)
+    diff = legal_changes(old, new)
+    if diff:
+        uow.companies.set_legal_details(actor.company_id, new)
+        audit.record(uow, actor, "company.settings_updated", "company", actor.company_id, diff)
+    return new

@@ -19,6 +19,8 @@ from creditmemo.domain.documents import (
     MemoSource,
 )
 from creditmemo.domain.ledger import JournalEntry, JournalLine
+from creditmemo.domain.legal import FIELDS as LEGAL_FIELDS
+from creditmemo.domain.legal import LegalDetails
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
 from creditmemo.domain.returns import ReturnAuthorization, ReturnLine, ReturnStatus
@@ -56,7 +58,13 @@ def customer_from_row(row: Row) -> Customer:
         email=row["email"],
         created_at=row["created_at"],
         auto_apply_credit=row["auto_apply_credit"],
+        legal=legal_from_row(row),
     )
+
+
+def legal_from_row(row: Row) -> LegalDetails:
+    """The legal details columns of a company or customer row (migration 0017)."""
+    return LegalDetails(**{name: row[name] for name in LEGAL_FIELDS})
 
 
 def invoice_line_from_row(row: Row, currency: str) -> InvoiceLine:

@@ -59,6 +59,20 @@ def _money(name: str, **kw: Any) -> Column[int]:
     return Column(name, BigInteger, nullable=False, server_default="0", **kw)
 
 
+def _legal_details() -> list[Column[Any]]:
+    """The legal name, postal address and tax ID a customer's document shows for a party (all nullable;
+    migration 0017, issue 18 item 5). Lengths are domain/legal.py's MAX_LENGTHS."""
+    return [
+        Column("legal_name", String(200)),
+        Column("address_line1", String(200)),
+        Column("address_line2", String(200)),
+        Column("postal_code", String(20)),
+        Column("city", String(100)),
+        Column("country", String(2)),  # ISO 3166-1 alpha-2
+        Column("tax_id", String(50)),
+    ]
+
+
 companies = Table(
     "companies",
     metadata,
@@ -68,6 +82,7 @@ companies = Table(
     Column("functional_currency", String(3), nullable=False),
     Column("settings", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    *_legal_details(),
 )
 
 accounts = Table(
@@ -144,6 +159,7 @@ customers = Table(
     _money("balance_minor"),
     _money("available_credit_minor"),
     Column("created_at", UTCDateTime, nullable=False),
+    *_legal_details(),
     PrimaryKeyConstraint("company_id", "id"),
     Index("ix_customers_company_name", "company_id", "name"),
 )

@@ -35,6 +35,7 @@ def create_customer(body: CustomerCreate, ctx: Writer) -> Response:
                 payment_terms_days=body.payment_terms_days,
                 email=body.email,
                 auto_apply_credit=body.auto_apply_credit,
+                legal=body.legal_given(),
             )
         ),
         status=201,
@@ -72,10 +73,19 @@ def customer_statement(
 
 @router.patch("/{customer_id}", response_model=CustomerOut, responses=problems(403, 404, 413))
 def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Reader) -> Response:
-    """Whether this customer's account credit goes to each new invoice automatically (null: the company's setting)."""
-    if "auto_apply_credit" not in body.model_fields_set:
+    """Change what is sent: whether this customer's account credit goes to each new invoice automatically (null:
+    the company's setting), and its legal name, address and tax ID (null or "" clears one; the documents printed
+    from now on show them). Each change is audited."""
+    legal = body.legal_given()
+    if "auto_apply_credit" not in body.model_fields_set and not legal:
         return ctx.read(lambda uow: CustomerOut.of(svc.get_customer(uow, ctx.actor, customer_id)))
-    return ctx.write(
-        lambda uow: CustomerOut.of(svc.set_auto_apply_credit(uow, ctx.actor, customer_id, body.auto_apply_credit)),
-        idempotent=False,
-    )
+
+    def run(uow: UnitOfWork) -> CustomerOut:
+        customer = svc.get_customer(uow, ctx.actor, customer_id)
+        if "auto_apply_credit" in body.model_fields_set:
+            customer = svc.set_auto_apply_credit(uow, ctx.actor, customer_id, body.auto_apply_credit)
+        if legal:
+            customer = svc.set_legal_details(uow, ctx.actor, customer_id, legal)
+        return CustomerOut.of(customer)
+
+    return ctx.write(run, idempotent=False)

@@ -1,4 +1,5 @@
-"""/v1/settings: the approval policy (admins change it; everyone reads it)."""
+"""/v1/settings: the approval policy, line limit, SLA tiers, account credit and the company's legal details
+(admins change them; everyone reads them)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, Field, RootModel, StrictInt
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.automatic import AccountCreditOut, AccountCreditSetting, SlaPolicyDoc
+from creditmemo.api.schemas.customers import LegalDetailsIn, LegalDetailsOut
 from creditmemo.services import settings as svc
 
 router = APIRouter(prefix="/settings", tags=["settings"])
@@ -89,5 +91,38 @@ def put_account_credit(body: AccountCreditSetting, ctx: Reader) -> Response:
         lambda uow: AccountCreditOut(
             auto_apply_credit=svc.update_auto_apply_credit(uow, ctx.actor, body.auto_apply_credit)
         ),
+        idempotent=False,
+    )
+
+
+class CompanyLegalDetails(LegalDetailsIn):
+    model_config = LegalDetailsIn.model_config | {
+        "json_schema_extra": {
+            "examples": [
+                {
+                    "legal_name": "Acme Corporation Inc.",
+                    "address_line1": "1 Market Street",
+                    "postal_code": "94105",
+                    "city": "San Francisco",
+                    "country": "US",
+                    "tax_id": "US 12-3456789",
+                }
+            ]
+        }
+    }
+
+
+@router.get("/legal-details", response_model=LegalDetailsOut, responses=problems(403))
+def get_legal_details(ctx: Reader) -> Response:
+    """The company's legal name, address and tax ID, as its credit and debit memo documents show them."""
+    return ctx.read(lambda uow: LegalDetailsOut.of_legal(svc.get_legal_details(uow, ctx.actor)))
+
+
+@router.put("/legal-details", response_model=LegalDetailsOut, responses=problems(403, 413))
+def put_legal_details(body: CompanyLegalDetails, ctx: Reader) -> Response:
+    """Replace the company's legal details (admin; audited; a field left out or null is cleared). Documents
+    printed from now on show them."""
+    return ctx.write(
+        lambda uow: LegalDetailsOut.of_legal(svc.update_legal_details(uow, ctx.actor, body.model_dump())),
         idempotent=False,
     )

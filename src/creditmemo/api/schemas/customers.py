@@ -1,15 +1,60 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictInt, StringConstraints
 
 from creditmemo.api.schemas.common import Currency, In, MoneyStr, Out, ShortText, money
 from creditmemo.domain.documents import Customer
+from creditmemo.domain.legal import MAX_LENGTHS, LegalDetails
 
 
-class CustomerCreate(In):
+def _text(name: str, description: str) -> Any:
+    return Field(None, description=f"{description} At most {MAX_LENGTHS[name]} characters; null or empty clears it.")
+
+
+LegalName = Annotated[str, StringConstraints(max_length=MAX_LENGTHS["legal_name"])]
+AddressLine = Annotated[str, StringConstraints(max_length=MAX_LENGTHS["address_line1"])]
+PostalCode = Annotated[str, StringConstraints(max_length=MAX_LENGTHS["postal_code"])]
+City = Annotated[str, StringConstraints(max_length=MAX_LENGTHS["city"])]
+Country = Annotated[str, StringConstraints(max_length=MAX_LENGTHS["country"])]
+TaxId = Annotated[str, StringConstraints(max_length=MAX_LENGTHS["tax_id"])]
+
+
+class LegalDetailsIn(In):
+    """The legal name, postal address and tax ID the party's documents show (issue 18 item 5)."""
+
+    legal_name: LegalName | None = _text("legal_name", "The registered name, if not the account name.")
+    address_line1: AddressLine | None = _text("address_line1", "Street and number.")
+    address_line2: AddressLine | None = _text("address_line2", "Building, suite, c/o.")
+    postal_code: PostalCode | None = _text("postal_code", "Postal or ZIP code.")
+    city: City | None = _text("city", "City or town.")
+    country: Country | None = Field(
+        None, description="ISO 3166-1 alpha-2 country code (US, DE, JP; any case, stored upper case).", examples=["US"]
+    )
+    tax_id: TaxId | None = _text("tax_id", "VAT number, EIN or other tax registration.")
+
+    def legal_given(self) -> dict[str, object]:
+        """The legal fields the request sent (a PATCH changes only these)."""
+        return {name: getattr(self, name) for name in MAX_LENGTHS if name in self.model_fields_set}
+
+
+class LegalDetailsOut(Out):
+    legal_name: str | None = None
+    address_line1: str | None = None
+    address_line2: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    country: str | None = None
+    tax_id: str | None = None
+
+    @classmethod
+    def of_legal(cls, legal: LegalDetails) -> LegalDetailsOut:
+        return cls.model_validate(legal.as_dict())
+
+
+class CustomerCreate(LegalDetailsIn):
     model_config = In.model_config | {
         "json_schema_extra": {
             "examples": [{"name": "Acme Corp", "currency": "USD", "payment_terms_days": 30, "email": "ap@acme.example"}]
@@ -26,13 +71,13 @@ class CustomerCreate(In):
     )
 
 
-class CustomerUpdate(In):
+class CustomerUpdate(LegalDetailsIn):
     """PATCH: only what is sent changes."""
 
     auto_apply_credit: bool | None = Field(None, description="true, false, or null to follow the company's setting.")
 
 
-class CustomerOut(Out):
+class CustomerOut(LegalDetailsOut):
     object: str = "customer"
     id: str
     name: str
@@ -56,4 +101,11 @@ class CustomerOut(Out):
             email=c.email,
             created_at=c.created_at,
             auto_apply_credit=c.auto_apply_credit,
+            legal_name=c.legal.legal_name,
+            address_line1=c.legal.address_line1,
+            address_line2=c.legal.address_line2,
+            postal_code=c.legal.postal_code,
+            city=c.legal.city,
+            country=c.legal.country,
+            tax_id=c.legal.tax_id,
         )

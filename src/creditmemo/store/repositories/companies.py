@@ -11,11 +11,14 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from creditmemo.domain.chart import Account, ReasonCode
 from creditmemo.domain.documents import DEFAULT_BACKGROUND_LINE_LIMIT, Company
 from creditmemo.domain.errors import NotFoundError
-from creditmemo.store.mapping import company_from_row
+from creditmemo.domain.legal import FIELDS as LEGAL_FIELDS
+from creditmemo.domain.legal import LegalDetails
+from creditmemo.store.mapping import company_from_row, legal_from_row
 from creditmemo.store.tables import accounts, companies, reason_codes
 
 _company_by_id = select(companies).where(companies.c.id == bindparam("b_company"))
 _settings_of = select(companies.c.settings).where(companies.c.id == bindparam("b_company"))
+_legal_of = select(*(companies.c[name] for name in LEGAL_FIELDS)).where(companies.c.id == bindparam("b_company"))
 _accounts_of = select(accounts).where(accounts.c.company_id == bindparam("b_company")).order_by(accounts.c.code)
 _reasons_of = (
     select(reason_codes).where(reason_codes.c.company_id == bindparam("b_company")).order_by(reason_codes.c.code)
@@ -131,6 +134,18 @@ class CompanyRepository:
         """Replace the settings JSON (approval policy, background line limit) and drop the cached config."""
         self.conn.execute(update(companies).where(companies.c.id == company_id).values(settings=settings))
         self._settings[company_id] = dict(settings)
+        self.invalidate(company_id)
+
+    def legal_details(self, company_id: str) -> LegalDetails:
+        """The company's legal name, address and tax ID, read from the database (not the per-process cache: an
+        admin in another process may just have changed them, and every document must show the current ones)."""
+        row = self.conn.execute(_legal_of, {"b_company": company_id}).mappings().first()
+        if row is None:
+            raise NotFoundError("company", company_id)
+        return legal_from_row(row)
+
+    def set_legal_details(self, company_id: str, legal: LegalDetails) -> None:
+        self.conn.execute(update(companies).where(companies.c.id == company_id).values(**legal.as_dict()))
         self.invalidate(company_id)
 
     def reason_codes(self, company_id: str, *, fresh: bool = False) -> list[dict[str, Any]]:

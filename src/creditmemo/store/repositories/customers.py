@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import NotFoundError
+from creditmemo.domain.legal import LegalDetails
 from creditmemo.store.locking import locked
 from creditmemo.store.mapping import customer_from_row
 from creditmemo.store.tables import customers
@@ -43,6 +44,7 @@ class CustomerRepository:
                 balance_minor=0,
                 available_credit_minor=0,
                 created_at=customer.created_at,
+                **customer.legal.as_dict(),
             )
         )
 
@@ -88,4 +90,11 @@ class CustomerRepository:
             update(customers)
             .where(customers.c.company_id == company_id, customers.c.id == customer_id)
             .values(auto_apply_credit=value)
+        )
+
+    def set_legal_details(self, company_id: str, customer_id: str, legal: LegalDetails) -> None:
+        self.conn.execute(
+            update(customers)
+            .where(customers.c.company_id == company_id, customers.c.id == customer_id)
+            .values(**legal.as_dict())
         )
