@@ -14,8 +14,12 @@ from typing import Any
 
 import pypdfium2 as pdfium
 import pytest
+from fastapi.testclient import TestClient
 from PIL import Image
 
+from creditmemo.ids import new_id
+from creditmemo.services.demo import demo_access, load_demo
+from creditmemo.store.uow import Database
 from tests.api.conftest import Tenant, assert_problem
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "documents"
@@ -392,3 +396,24 @@ class TestLegalDetailsApi:
             tenant.client.put("/v1/settings/legal-details", json={"legal_name": "Acme"}, headers=tenant.h("admin"))
         )
         assert tenant.ok(tenant.get("/v1/settings/legal-details"))["city"] is None
+
+
+def test_the_demo_documents_carry_both_parties_legal_details(db: Database, client: TestClient) -> None:
+    """The demo company and its customers have legal details, so the demo's documents look real."""
+    slug = new_id("d").lower().replace("_", "-")[:30]
+    load_demo(db, slug=slug)
+    controller = next(a for a in demo_access(db, slug=slug) if a.role == "controller")
+    headers = {"Authorization": f"Bearer {controller.api_key}"}
+    memos = client.get("/v1/credit-memos?status=posted&limit=100", headers=headers).json()["data"]
+    assert memos
+    customers = {c["id"]: c for c in client.get("/v1/customers?limit=100", headers=headers).json()["data"]}
+    assert all(c["legal_name"] and c["country"] and c["tax_id"] for c in customers.values())
+    memo = memos[0]
+    pdf = client.get(f"/v1/credit-memos/{memo['id']}/document?format=pdf", headers=headers).content
+    pages = read_pdf(pdf)
+    render_png(pdf, "demo-posted")
+    text = re.sub(r"\s+", " ", " ".join(p.text for p in pages))
+    assert "Demo Trading Company, Inc." in text
+    assert "Tax ID: EIN 94-1234567" in text
+    assert customers[memo["customer_id"]]["legal_name"] in text
+    assert_within_page(pages, margins=True)

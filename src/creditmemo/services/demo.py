@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from creditmemo.domain.documents import Invoice
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput, InvoiceLineInput
 from creditmemo.domain.returns import ReceiptInput, ReturnLineInput
-from creditmemo.services.actors import Actor, system_actor
+from creditmemo.services.actors import Actor, Role, system_actor
 from creditmemo.services.companies import create_company
 from creditmemo.services.customers import create_customer
 from creditmemo.services.invoices import issue_invoice
@@ -24,10 +24,46 @@ from creditmemo.services.memos.void import void_memo
 from creditmemo.services.returns.authorize import cancel_return, create_return
 from creditmemo.services.returns.credit import create_credit_memo_from_return
 from creditmemo.services.returns.receive import receive_return
+from creditmemo.services.settings import update_legal_details
 from creditmemo.services.users import User, actor_for, ensure_company_user, issue_api_key
 from creditmemo.store.uow import Database, UnitOfWork
 
 DEMO_SLUG = "demo"
+DEMO_COMPANY_LEGAL: dict[str, object] = {
+    "legal_name": "Demo Trading Company, Inc.",
+    "address_line1": "1200 Harbor Boulevard, Suite 400",
+    "postal_code": "94065",
+    "city": "Redwood City",
+    "country": "US",
+    "tax_id": "EIN 94-1234567",
+}
+DEMO_CUSTOMER_LEGAL: dict[str, dict[str, object]] = {
+    "acme": {
+        "legal_name": "Acme Corporation",
+        "address_line1": "77 Massachusetts Avenue",
+        "postal_code": "02139",
+        "city": "Cambridge",
+        "country": "US",
+        "tax_id": "EIN 04-3456789",
+    },
+    "globex": {
+        "legal_name": "Globex Handelsgesellschaft mbH",
+        "address_line1": "Friedrichstraße 123",
+        "address_line2": "Aufgang B",
+        "postal_code": "10117",
+        "city": "Berlin",
+        "country": "DE",
+        "tax_id": "DE 123456789",
+    },
+    "initech": {
+        "legal_name": "Initech LLC",
+        "address_line1": "4120 Freidrich Lane",
+        "postal_code": "78744",
+        "city": "Austin",
+        "country": "US",
+        "tax_id": "EIN 74-2345678",
+    },
+}
 
 
 @dataclass
@@ -49,9 +85,17 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
     today = today or db.clock().date()
     start = today - timedelta(days=75)
     with db.uow() as uow:
-        acme = create_customer(uow, actor, name="Acme Corp", currency="USD", payment_terms_days=30)
-        globex = create_customer(uow, actor, name="Globex GmbH", currency="EUR", payment_terms_days=14)
-        initech = create_customer(uow, actor, name="Initech", currency="USD", payment_terms_days=45)
+        # Legal details, so the demo's documents look like real ones (issue 18 item 5).
+        update_legal_details(uow, Actor(None, company.id, Role.ADMIN, label="demo loader"), DEMO_COMPANY_LEGAL)
+        acme = create_customer(
+            uow, actor, name="Acme Corp", currency="USD", payment_terms_days=30, legal=DEMO_CUSTOMER_LEGAL["acme"]
+        )
+        globex = create_customer(
+            uow, actor, name="Globex GmbH", currency="EUR", payment_terms_days=14, legal=DEMO_CUSTOMER_LEGAL["globex"]
+        )
+        initech = create_customer(
+            uow, actor, name="Initech", currency="USD", payment_terms_days=45, legal=DEMO_CUSTOMER_LEGAL["initech"]
+        )
     lines = [
         InvoiceLineInput("Annual platform subscription", "1", "12000.00", tax_rate="8.25"),
         InvoiceLineInput("Implementation services (hours)", "40", "150.00", tax_rate="8.25"),
