@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from decimal import Decimal
 from functools import cache
 
 from babel import Locale
@@ -19,12 +18,11 @@ from fastapi.responses import HTMLResponse, Response
 from creditmemo.api.deps import CONTENT_SECURITY_POLICY
 from creditmemo.domain.documents import Memo
 from creditmemo.domain.lifecycle import Status
-from creditmemo.domain.money import MINOR_UNITS
 from creditmemo.services.actors import Actor, Permission
 from creditmemo.services.memos.document import DocumentFacts, document_facts
 from creditmemo.services.memos.printing import open_document
 from creditmemo.store.uow import UnitOfWork
-from creditmemo.web.core import HERE, ViewerDep, WebRoute, db_of, env, fmt_decimal, fmt_money
+from creditmemo.web.core import HERE, ViewerDep, WebRoute, db_of, env, fmt_decimal, fmt_money, fmt_price
 
 router = APIRouter(route_class=WebRoute)
 
@@ -60,18 +58,6 @@ def country_name(code: str | None) -> str:
 
 
 env.filters["country"] = country_name
-
-
-def fmt_price(value: Decimal | None, currency: str) -> str:
-    """A unit price with thousands separators and at least the currency's minor digits: 500 -> 500.00,
-    1234567.891 -> 1,234,567.891 (a price may be finer than the currency)."""
-    if value is None:
-        return ""
-    digits = max(MINOR_UNITS.get(currency, 2), -int(value.normalize().as_tuple().exponent))
-    return f"{value:,.{digits}f}"
-
-
-env.filters["price"] = fmt_price
 
 
 def _css_string(text: str) -> str:
