@@ -7,6 +7,8 @@ The pages are kept as PNG files in test-artifacts/documents/ (git-ignored) to lo
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,7 +204,7 @@ class TestLayout:
 
     def test_a_void_memo_shows_its_whole_void_date_under_its_watermark(self, tenant: Tenant) -> None:
         inv = long_invoice(tenant, tenant.customer()["id"])
-        memo = tenant.memo_from(inv, auto_apply=False)
+        memo = tenant.memo_from(inv, auto_apply=False, reference="R" * 200)  # a long reference in the details
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
         voided = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {"reason": "Raised in error"}))
         void_date = voided["void_date"]
@@ -258,8 +260,14 @@ class TestContent:
             201,
         )
 
-        html = tenant.get(f"/v1/credit-memos/{memo['id']}/document").text
+        r = tenant.get(f"/v1/credit-memos/{memo['id']}/document")
+        html = r.text
         assert "Applied 500.00 to INV-000004 on 2026-03-12; 41.25 available" in html
+        # Opened in a browser, its inline style applies: the policy allows exactly that style, by its hash.
+        style = re.search(r"<style>(.*?)</style>", html, flags=re.DOTALL)
+        assert style is not None
+        digest = base64.b64encode(hashlib.sha256(style.group(1).encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in r.headers["content-security-policy"]
         assert "Status:" not in html
         assert ">posted<" not in html.lower()
         assert "INV-000004 of 2026-03-02" in html
