@@ -38,13 +38,13 @@ _NUMERIC_COLUMNS = {
 }
 # Advance widths in em of DejaVu Sans (static/document.css), the font of the lines table (8.5pt; headers 7.5pt).
 _DIGIT_EM = 0.636
-_NARROW_EM = 0.318  # , . and space
+_NARROW_EM = 0.318  # group and decimal separators of every locale (, . spaces apostrophes)
 _HEADER_EM_PER_CHAR = 0.72 * 7.5 / 8.5  # bold capitals and letters, at the headers' size
 _PADDING_EM = 8 / 8.5 + 0.3  # 4pt each side, and a little air
 
 
 def _text_em(text: str) -> float:
-    return sum(_NARROW_EM if c in ",. " else _DIGIT_EM for c in text)
+    return sum(_NARROW_EM if c in ",. \u00a0\u202f'\u2019" else _DIGIT_EM for c in text)
 
 
 @cache
