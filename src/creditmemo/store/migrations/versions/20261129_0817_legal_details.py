@@ -1,7 +1,7 @@
 """legal details: the legal name, postal address and tax ID of the company and of each customer
 
 Revision ID: 0017_legal_details
-Revises: 0011_returns
+Revises: 0018_audit_anchors
 Create Date: 2026-11-29 08:17:00
 
 Seven nullable columns on companies and on customers (issue 18 item 5: the document a customer receives shows
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017_legal_details"
-down_revision = "0011_returns"
+down_revision = "0018_audit_anchors"
 branch_labels = None
 depends_on = None
 
