@@ -198,6 +198,9 @@ invoice_lines = Table(
     Column("service_start", Date),
     Column("service_end", Date),
     _money("credited_net_minor"),
+    # Where the line's net is deferred until recognized (issue 12; migration 0016): set on lines issued
+    # with a service period, NULL when recognized at once.
+    Column("deferred_revenue_account", String(20)),
     _money("credited_tax_minor"),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
@@ -359,6 +362,52 @@ return_lines = Table(
     ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
     Index("ix_return_lines_company_return", "company_id", "return_id"),
     Index("ix_return_lines_company_invoice_line", "company_id", "invoice_line_id"),
+)
+
+# Revenue schedules (ASC 606, issue 12; migration 0016): a line with a service period, by month. A recognition
+# run moves a due month's amount (less what credits took from deferred revenue) from deferred to revenue.
+revenue_schedules = Table(
+    "revenue_schedules",
+    metadata,
+    Column("company_id", ID, nullable=False),
+    Column("invoice_line_id", ID, nullable=False),
+    Column("month", Date, nullable=False),  # the first day of the month
+    Column("invoice_id", ID, nullable=False),
+    Column("customer_id", ID, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("exchange_rate", ExactDecimal, nullable=False),  # the invoice's: deferred revenue moves at its rate
+    Column("revenue_account", String(20), nullable=False),
+    Column("deferred_account", String(20), nullable=False),
+    Column("due_on", Date, nullable=False),  # the last day of the service period in this month
+    _money("amount_minor"),  # the month's share of the line's net (cumulative rounding: they sum to the net)
+    _money("recognized_minor"),  # moved to revenue by recognition runs so far
+    Column("recognized_on", Date),  # the ``through`` of the run that last recognized it; NULL: not yet
+    PrimaryKeyConstraint("company_id", "invoice_line_id", "month"),
+    ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
+    Index("ix_revenue_schedules_company_due", "company_id", "due_on"),
+    Index("ix_revenue_schedules_company_invoice", "company_id", "invoice_id"),
+)
+
+# What each posted (and voided) memo line took from a scheduled line, by month: ``recognized`` from revenue,
+# ``deferred`` from deferred revenue. Insert-only: a void adds the negated rows (issue 12; migration 0016).
+revenue_credits = Table(
+    "revenue_credits",
+    metadata,
+    Column("id", ID, nullable=False),
+    Column("company_id", ID, nullable=False),
+    Column("memo_id", ID, nullable=False),
+    Column("memo_line_id", ID, nullable=False),
+    Column("invoice_line_id", ID, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("kind", String(10), nullable=False),  # post | void
+    Column("on_date", Date, nullable=False),  # the memo's posting date, or its void date
+    Column("recognized_minor", BigInteger, nullable=False),
+    Column("deferred_minor", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
+    Index("ix_revenue_credits_company_line", "company_id", "invoice_line_id"),
+    Index("ix_revenue_credits_company_memo", "company_id", "memo_id"),
 )
 
 journal_entries = Table(

@@ -1,0 +1,251 @@
+"""Revenue schedules and per-line recognition reversal (issue 12, ASC 606) through the real app, on both
+engines: the worked example exactly as written, the split of partial and prorated credits, void, the
+recognition run's idempotency and its refusals."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tests.api.conftest import Tenant, assert_problem
+
+
+def annual(tenant: Tenant, *, amount: str = "1200.00", tax_rate: str | None = None, **line: Any) -> dict[str, Any]:
+    """1,200.00 for 2026-01-01..2026-12-31 (365 days), invoiced 2026-01-01."""
+    body_line = {
+        "description": "Annual subscription",
+        "quantity": "1",
+        "unit_price": amount,
+        "service_start": "2026-01-01",
+        "service_end": "2026-12-31",
+        **line,
+    }
+    if tax_rate is not None:
+        body_line["tax_rate"] = tax_rate
+    cid = tenant.customer()["id"]
+    body = {"customer_id": cid, "currency": "USD", "issue_date": "2026-01-01", "lines": [body_line]}
+    return tenant.ok(tenant.post("/v1/invoices", body), 201)
+
+
+def entries(tenant: Tenant, **query: str) -> list[dict[str, Any]]:
+    qs = "&".join(f"{k}={v}" for k, v in query.items())
+    return tenant.ok(tenant.get(f"/v1/journal-entries?limit=100&sort=id&{qs}"))["data"]
+
+
+def legs(entry: dict[str, Any]) -> set[tuple[str, str, str]]:
+    """(account, Dr|Cr, amount) of each line."""
+    return {
+        (ln["account"], "Dr" if ln["debit"] != "0.00" else "Cr", ln["debit"] if ln["debit"] != "0.00" else ln["credit"])
+        for ln in entry["lines"]
+    }
+
+
+def recognize(tenant: Tenant, through: str, role: str = "controller") -> dict[str, Any]:
+    return tenant.ok(tenant.post("/v1/revenue/recognize", {"through": through}, role=role))
+
+
+def balance(tenant: Tenant, account: str) -> str:
+    tb = tenant.ok(tenant.get("/v1/reports/trial-balance"))
+    assert tb["balanced"]
+    return next((r["balance"] for r in tb["rows"] if r["account"] == account), "0.00")
+
+
+def full_credit(tenant: Tenant, invoice: dict[str, Any], on: str) -> dict[str, Any]:
+    return tenant.memo_from(invoice, issue_date=on, post=True)
+
+
+class TestWorkedExample:
+    def test_recognized_through_march_then_a_full_credit_on_april_first(self, tenant: Tenant) -> None:
+        inv = annual(tenant)
+        (issued,) = entries(tenant, source_id=inv["id"])
+        assert legs(issued) == {("1200", "Dr", "1200.00"), ("2400", "Cr", "1200.00")}  # deferred, not revenue
+
+        run = recognize(tenant, "2026-03-31")
+        assert [(e["month"], e["amount"]) for e in run["entries"]] == [
+            ("2026-01", "101.92"),
+            ("2026-02", "92.05"),
+            ("2026-03", "101.92"),
+        ]
+        assert balance(tenant, "4000") == "-295.89"  # 1,200 x 90 / 365, credit balance
+        assert balance(tenant, "2400") == "-904.11"
+
+        memo = full_credit(tenant, inv, "2026-04-01")
+        assert (memo["status"], memo["total"]) == ("posted", "1200.00")
+        (posting,) = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
+        assert legs(posting) == {
+            ("4900", "Dr", "295.89"),  # recognized: from revenue (the sales-returns contra account)
+            ("2400", "Dr", "904.11"),  # deferred: from deferred revenue
+            ("1200", "Cr", "1200.00"),
+        }
+        assert balance(tenant, "2400") == "0.00"
+
+        later = recognize(tenant, "2026-12-31")
+        assert (later["run_id"], later["entries"]) == (None, [])  # nothing more is recognized afterwards
+        assert balance(tenant, "4000") == "-295.89"
+        assert balance(tenant, "4900") == "295.89"
+
+    def test_void_reverses_the_split_exactly_and_the_rest_is_recognized_again(self, tenant: Tenant) -> None:
+        inv = annual(tenant)
+        recognize(tenant, "2026-03-31")
+        memo = full_credit(tenant, inv, "2026-04-01")
+        tenant.ok(tenant.delete(f"/v1/credit-memos/{memo['id']}/applications/{_app(tenant, memo)}"))
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {"void_date": "2026-04-02"}))
+        _posting, reversal = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
+        assert legs(reversal) == {("4900", "Cr", "295.89"), ("2400", "Cr", "904.11"), ("1200", "Dr", "1200.00")}
+        assert balance(tenant, "2400") == "-904.11"
+        run = recognize(tenant, "2026-12-31")
+        assert sum(Decimal(e["amount"]) for e in run["entries"]) == Decimal("904.11")
+        assert balance(tenant, "2400") == "0.00"
+        assert balance(tenant, "4000") == "-1200.00"
+
+
+def _app(tenant: Tenant, memo: dict[str, Any]) -> str:
+    apps = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/applications"))
+    data = apps["data"] if isinstance(apps, dict) else apps
+    return str(data[0]["id"])
+
+
+class TestSplits:
+    def test_a_credit_before_any_run_takes_the_elapsed_days_from_revenue(self, tenant: Tenant) -> None:
+        inv = annual(tenant)
+        memo = full_credit(tenant, inv, "2026-04-01")
+        (posting,) = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
+        assert legs(posting) == {("4900", "Dr", "295.89"), ("2400", "Dr", "904.11"), ("1200", "Cr", "1200.00")}
+        run = recognize(tenant, "2026-12-31")  # January to March are still to move out of deferred revenue
+        assert [(e["month"], e["amount"]) for e in run["entries"]] == [
+            ("2026-01", "101.92"),
+            ("2026-02", "92.05"),
+            ("2026-03", "101.92"),
+        ]
+        assert (balance(tenant, "2400"), balance(tenant, "4000"), balance(tenant, "4900")) == (
+            "0.00",
+            "-295.89",
+            "295.89",
+        )
+
+    def test_a_memo_dated_before_recognized_months_takes_them_from_revenue(self, tenant: Tenant) -> None:
+        inv = annual(tenant)
+        recognize(tenant, "2026-06-30")
+        memo = full_credit(tenant, inv, "2026-02-01")  # dated before months already recognized
+        (posting,) = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
+        recognized = "595.07"  # January to June, recognized by the run: 1,200 x 181 / 365
+        assert legs(posting) == {("4900", "Dr", recognized), ("2400", "Dr", "604.93"), ("1200", "Cr", "1200.00")}
+        assert balance(tenant, "2400") == "0.00"
+        assert recognize(tenant, "2026-12-31")["entries"] == []
+
+    def test_tax_is_unaffected(self, tenant: Tenant) -> None:
+        inv = annual(tenant, tax_rate="10")
+        memo = full_credit(tenant, inv, "2026-04-01")
+        (posting,) = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
+        assert legs(posting) == {
+            ("4900", "Dr", "295.89"),
+            ("2400", "Dr", "904.11"),
+            ("2200", "Dr", "120.00"),
+            ("1200", "Cr", "1320.00"),
+        }
+
+    def test_a_prorated_credit_takes_the_days_it_covers(self, tenant: Tenant) -> None:
+        cid = tenant.customer()["id"]
+        line = {
+            "description": "Seats",
+            "quantity": "12",
+            "unit_price": "100.00",
+            "service_start": "2026-01-01",
+            "service_end": "2026-01-31",
+        }
+        body = {"customer_id": cid, "currency": "USD", "issue_date": "2026-01-01", "lines": [line]}
+        inv = tenant.ok(tenant.post("/v1/invoices", body), 201)
+        memo = tenant.ok(
+            tenant.post(
+                f"/v1/invoices/{inv['id']}/proration-credits",
+                {
+                    "invoice_line_id": inv["lines"][0]["id"],
+                    "effective_date": "2026-01-17",
+                    "new_quantity": "6",
+                },
+            ),
+            201,
+        )
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post", {"date": "2026-01-17"}))
+        (posting,) = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
+        # 290.32 covers 2026-01-17..31, none of it elapsed on the 17th: all from deferred revenue
+        assert legs(posting) == {("2400", "Dr", "290.32"), ("1200", "Cr", "290.32")}
+        run = recognize(tenant, "2026-01-31")
+        assert [(e["month"], e["amount"]) for e in run["entries"]] == [("2026-01", "909.68")]
+        assert balance(tenant, "2400") == "0.00"
+
+    def test_a_line_without_a_period_is_recognized_at_issue_as_before(self, tenant: Tenant) -> None:
+        inv = tenant.invoice()
+        (issued,) = entries(tenant, source_id=inv["id"])
+        assert ("4000", "Cr", "300.00") in legs(issued)
+        memo = tenant.memo_from(inv, post=True)
+        (posting,) = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
+        assert ("4900", "Dr", "300.00") in legs(posting)
+
+    def test_reasons_set_to_the_line_account_reverse_to_its_revenue_account(self, tenant: Tenant) -> None:
+        tenant.ok(
+            tenant.client.put(
+                "/v1/settings/line-account-reasons",
+                json={"reasons": ["billing_error"]},
+                headers=tenant.h("admin"),
+            )
+        )
+        inv = annual(tenant, revenue_account="4100")
+        memo = full_credit(tenant, inv, "2026-04-01")
+        (posting,) = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
+        assert legs(posting) == {("4100", "Dr", "295.89"), ("2400", "Dr", "904.11"), ("1200", "Cr", "1200.00")}
+
+
+class TestRecognitionRun:
+    def test_running_twice_posts_nothing_the_second_time(self, tenant: Tenant) -> None:
+        annual(tenant)
+        first = recognize(tenant, "2026-01-31")
+        assert [(e["month"], e["amount"]) for e in first["entries"]] == [("2026-01", "101.92")]
+        again = recognize(tenant, "2026-01-31")
+        assert (again["run_id"], again["entries"]) == (None, [])
+        assert len(entries(tenant, source_type="revenue_run")) == 1
+
+    def test_through_a_date_before_the_last_run_is_nothing_to_do(self, tenant: Tenant) -> None:
+        annual(tenant)
+        recognize(tenant, "2026-06-30")
+        earlier = recognize(tenant, "2026-02-28")
+        assert (earlier["run_id"], earlier["entries"]) == (None, [])
+
+    def test_one_entry_per_month_balanced_per_account(self, tenant: Tenant) -> None:
+        annual(tenant)
+        annual(tenant, amount="365.00", revenue_account="4100")
+        run = recognize(tenant, "2026-01-31")
+        (entry,) = entries(tenant, source_type="revenue_run")
+        assert run["entries"][0]["journal_entry_id"] == entry["id"]
+        assert legs(entry) == {("2400", "Dr", "132.92"), ("4000", "Cr", "101.92"), ("4100", "Cr", "31.00")}
+
+    def test_only_a_controller_runs_it_and_it_is_audited(self, tenant: Tenant) -> None:
+        annual(tenant)
+        for role in ("clerk", "auditor", "admin"):
+            assert_problem(tenant.post("/v1/revenue/recognize", {"through": "2026-01-31"}, role=role), 403, "forbidden")
+        run = recognize(tenant, "2026-01-31")
+        events = tenant.ok(tenant.get(f"/v1/audit-events?entity_id={run['run_id']}"))["data"]
+        assert [e["action"] for e in events] == ["revenue.recognized"]
+
+    def test_a_bad_date_names_the_field(self, tenant: Tenant) -> None:
+        assert_problem(tenant.post("/v1/revenue/recognize", {"through": "2026-02-30"}), 422, "validation_error")
+
+    def test_another_company_is_untouched(self, tenant: Tenant, other: Tenant) -> None:
+        annual(tenant)
+        assert recognize(other, "2026-12-31")["entries"] == []
+        assert len(recognize(tenant, "2026-12-31")["entries"]) == 12
+
+
+class TestBadInput:
+    def test_a_period_that_ends_before_it_starts_names_the_field(self, tenant: Tenant) -> None:
+        cid = tenant.customer()["id"]
+        line = {
+            "description": "Backwards",
+            "quantity": "1",
+            "unit_price": "10.00",
+            "service_start": "2026-02-01",
+            "service_end": "2026-01-31",
+        }
+        body = {"customer_id": cid, "currency": "USD", "issue_date": "2026-01-01", "lines": [line]}
+        problem = assert_problem(tenant.post("/v1/invoices", body), 422, "validation_error")
+        assert [e["field"] for e in problem["errors"]] == ["lines[0].service_end"]
