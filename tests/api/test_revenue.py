@@ -4,9 +4,13 @@ recognition run's idempotency and its refusals."""
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
+from creditmemo.store.uow import Database
 from tests.api.conftest import Tenant, assert_problem
 
 
@@ -227,8 +231,37 @@ class TestRecognitionRun:
         events = tenant.ok(tenant.get(f"/v1/audit-events?entity_id={run['run_id']}"))["data"]
         assert [e["action"] for e in events] == ["revenue.recognized"]
 
+    def test_concurrent_runs_one_posts_the_others_do_nothing(self, db: Database, tenant: Tenant) -> None:
+        """Four clients at once (PostgreSQL: real concurrency; the session fails on any deadlock)."""
+        if not db.postgres:
+            pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
+        for _ in range(3):
+            annual(tenant)
+        results: list[Any] = []
+        barrier = threading.Barrier(4)
+
+        def go() -> None:
+            barrier.wait(10)
+            results.append(tenant.post("/v1/revenue/recognize", {"through": "2026-12-31"}))
+
+        threads = [threading.Thread(target=go) for _ in range(4)]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        assert [r.status_code for r in results] == [200, 200, 200, 200]
+        posted = [r.json() for r in results if r.json()["run_id"] is not None]
+        assert len(posted) == 1
+        assert len(posted[0]["entries"]) == 12
+        assert len(entries(tenant, source_type="revenue_run")) == 12
+        assert balance(tenant, "2400") == "0.00"
+        assert balance(tenant, "4000") == "-3600.00"
+
     def test_a_bad_date_names_the_field(self, tenant: Tenant) -> None:
-        assert_problem(tenant.post("/v1/revenue/recognize", {"through": "2026-02-30"}), 422, "validation_error")
+        problem = assert_problem(
+            tenant.post("/v1/revenue/recognize", {"through": "2026-02-30"}), 422, "validation_error"
+        )
+        assert problem["field"] == "through"
 
     def test_another_company_is_untouched(self, tenant: Tenant, other: Tenant) -> None:
         annual(tenant)
