@@ -37,8 +37,9 @@ class TestWorkedExample:
         assert sum(c.deferred_minor for c in split) == 90411
 
     def test_months_already_recognized_come_from_revenue_whatever_the_memo_date(self) -> None:
-        done = [date(2026, m, 1) for m in range(1, 7)]
-        split = split_credit(120000, YEAR, covers=None, memo_date=date(2026, 2, 1), recognized_months=done)
+        split = split_credit(
+            120000, YEAR, covers=None, memo_date=date(2026, 2, 1), recognized_through=date(2026, 6, 30)
+        )
         assert sum(c.recognized_minor for c in split) == cumulative(120000, YEAR, date(2026, 6, 30))
 
     def test_a_period_that_ends_before_it_starts_names_the_field(self) -> None:
@@ -101,11 +102,13 @@ class Line:
         self.recognized: dict[date, int] = {}
         self.credits: list[CreditMonth] = []
         self.credited = 0
+        self.through: date | None = None
 
     def run(self, through: date) -> int:
         moved = 0
+        self.through = through if self.through is None else max(through, self.through)
         for m in self.months:
-            if m.due_on > through:
+            if m.due_on > self.through:
                 continue
             target = to_recognize(m.amount_minor, sum(c.deferred_minor for c in self.credits if c.month == m.month))
             if self.recognized.get(m.month) != target:
@@ -119,7 +122,7 @@ class Line:
             self.period,
             covers=covers,
             memo_date=on,
-            recognized_months=self.recognized.keys(),
+            recognized_through=self.through,
             credited_before_minor=self.credited if covers is None else 0,
         )
         self.credits.extend(split)

@@ -121,13 +121,14 @@ def split_credit(
     *,
     covers: Period | None,
     memo_date: date,
-    recognized_months: Iterable[date] = (),
+    recognized_through: date | None = None,
     credited_before_minor: int = 0,
 ) -> tuple[CreditMonth, ...]:
     """Split a credit of ``credit_minor`` on a scheduled line by month into recognized and deferred parts.
 
     ``covers``: the days the credit is for (None or the whole period: the credit is spread like the line);
-    ``recognized_months``: months a recognition run has already recognized (their share is from revenue);
+    ``recognized_through``: the company's latest recognition run: a month due on or before it is recognized
+    (its share is from revenue, whatever the memo date);
     ``credited_before_minor``: the line's credit posted before this one (used when ``covers`` is the whole
     period, so successive credits sum exactly to the schedule). The parts sum exactly to ``credit_minor``."""
     if credit_minor < 0:
@@ -142,7 +143,6 @@ def split_credit(
     def share(through: date) -> int:
         return cumulative(base + credit_minor, span, through) - cumulative(base, span, through)
 
-    done = set(recognized_months)
     before_memo = memo_date - timedelta(days=1)
     out = []
     for m in line_period.months():
@@ -151,7 +151,8 @@ def split_credit(
             continue
         opening = share(first - timedelta(days=1))
         in_month = share(last) - opening
-        if m in done or before_memo >= last:
+        recognized_by_run = recognized_through is not None and line_period.due_on(m) <= recognized_through
+        if recognized_by_run or before_memo >= last:
             recognized = in_month
         elif before_memo < first:
             recognized = 0

@@ -80,12 +80,8 @@ def split_memo(
 ) -> CreditSplit:
     """Each memo line against its invoice line as it was before this memo (``invoice_lines``): a scheduled
     line splits between recognized and deferred as of ``on``; any other reverses from revenue in full."""
-    scheduled = {
-        ln.invoice_line_id
-        for ln in lines
-        if ln.invoice_line_id is not None and invoice_lines[ln.invoice_line_id].scheduled
-    }
-    done = uow.revenue.recognized_months(company_id, scheduled)
+    scheduled = any(ln.invoice_line_id is not None and invoice_lines[ln.invoice_line_id].scheduled for ln in lines)
+    done = uow.revenue.recognized_through(company_id) if scheduled else None
     reversals: dict[str, LineReversal] = {}
     months: dict[str, tuple[CreditMonth, ...]] = {}
     for ln in lines:
@@ -107,7 +103,7 @@ def split_memo(
             Period(inv.service_start, inv.service_end),
             covers=covers,
             memo_date=on,
-            recognized_months=done.get(inv.id, ()),
+            recognized_through=done,
             credited_before_minor=inv.credited_net.to_minor() if inv.credited_net else 0,
         )
         cur = ln.net.currency
@@ -180,17 +176,18 @@ class RecognitionRun:
 def recognize(uow: UnitOfWork, actor: Actor, *, through: object) -> RecognitionRun:
     """Recognize everything due on or before ``through`` and not yet recognized: one journal entry per month
     (per currency and rate), Dr deferred revenue, Cr the lines' revenue accounts. Running it again, or through
-    an earlier date, posts nothing (not an error)."""
+    an earlier date, posts nothing (not an error); a month whose credits changed since it was recognized (a
+    void gives its deferred part back) is set right by the next run."""
     authorize(actor, Permission.RECOGNIZE_REVENUE)
     day = parse_date(through, "through")
     company = uow.companies.get(actor.company_id)
     locking.lock_revenue_run(uow.conn, actor.company_id)
-    groups = uow.revenue.recognize(actor.company_id, day)
+    last = uow.revenue.recognized_through(actor.company_id)
+    upto = day if last is None else max(day, last)  # months already recognized are only ever corrected
+    groups = [g for g in uow.revenue.recognition_due(actor.company_id, upto) if g.delta_minor]
     batches: dict[tuple[date, str, str], list[Recognition]] = {}
     rates = {}
     for g in groups:
-        if g.delta_minor == 0:
-            continue
         key = (g.month, g.currency, str(g.exchange_rate))
         rates[key] = g.exchange_rate
         batches.setdefault(key, []).append(
@@ -202,7 +199,7 @@ def recognize(uow: UnitOfWork, actor: Actor, *, through: object) -> RecognitionR
     out: list[RecognizedMonth] = []
     for key in sorted(batches):
         month, currency, _ = key
-        on = min(month_end(month), day)
+        on = min(month_end(month), upto)
         entry = recognition_entry(
             entry_id=new_id("je"),
             company=company,
@@ -215,6 +212,17 @@ def recognize(uow: UnitOfWork, actor: Actor, *, through: object) -> RecognitionR
         uow.journal.add(entry, uow.now())
         moved = sum((p.amount.amount for p in batches[key]), Money.zero(currency).amount)
         out.append(RecognizedMonth(entry.id, on, month, Money(moved, currency)))
+    uow.revenue.mark_recognized(actor.company_id, groups)
+    uow.revenue.add_run(
+        {
+            "id": run_id,
+            "company_id": actor.company_id,
+            "through": upto,
+            "entries": len(out),
+            "created_by": actor.user_id,
+            "created_at": uow.now(),
+        }
+    )
     audit.record(
         uow,
         actor,

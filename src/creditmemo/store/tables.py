@@ -365,7 +365,8 @@ return_lines = Table(
 )
 
 # Revenue schedules (ASC 606, issue 12; migration 0016): a line with a service period, by month. A recognition
-# run moves a due month's amount (less what credits took from deferred revenue) from deferred to revenue.
+# run moves the due months' amounts (less what credits took from deferred revenue) from deferred to revenue,
+# summed by month and accounts (revenue_recognized): set-based, no schedule row is ever updated.
 revenue_schedules = Table(
     "revenue_schedules",
     metadata,
@@ -380,8 +381,6 @@ revenue_schedules = Table(
     Column("deferred_account", String(20), nullable=False),
     Column("due_on", Date, nullable=False),  # the last day of the service period in this month
     _money("amount_minor"),  # the month's share of the line's net (cumulative rounding: they sum to the net)
-    _money("recognized_minor"),  # moved to revenue by recognition runs so far
-    Column("recognized_on", Date),  # the ``through`` of the run that last recognized it; NULL: not yet
     PrimaryKeyConstraint("company_id", "invoice_line_id", "month"),
     ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
     Index("ix_revenue_schedules_company_due", "company_id", "due_on"),
@@ -408,6 +407,36 @@ revenue_credits = Table(
     ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
     Index("ix_revenue_credits_company_line", "company_id", "invoice_line_id"),
     Index("ix_revenue_credits_company_memo", "company_id", "memo_id"),
+)
+
+# What recognition runs have moved to revenue so far, by month, currency, rate and pair of accounts: a run
+# posts the difference between what the due schedule rows (less the credits' deferred parts) say and this.
+revenue_recognized = Table(
+    "revenue_recognized",
+    metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("exchange_rate", ExactDecimal, nullable=False),
+    Column("revenue_account", String(20), nullable=False),
+    Column("deferred_account", String(20), nullable=False),
+    Column("recognized_minor", BigInteger, nullable=False),
+    PrimaryKeyConstraint("company_id", "month", "currency", "exchange_rate", "revenue_account", "deferred_account"),
+)
+
+# Each recognition run that posted: through which date (the company's months due on or before the latest
+# ``through`` count as recognized), by whom, and how many journal entries.
+revenue_runs = Table(
+    "revenue_runs",
+    metadata,
+    Column("id", ID, nullable=False),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("through", Date, nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("created_by", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    Index("ix_revenue_runs_company_through", "company_id", "through"),
 )
 
 journal_entries = Table(

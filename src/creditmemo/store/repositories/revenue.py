@@ -1,9 +1,9 @@
 """Revenue schedules and the credits' splits (issue 12), and the set-based recognition run.
 
 Locks (docs/CONCURRENCY.md): a recognition run takes the company's revenue-run lock first (store/locking.py,
-step 0) and then updates due schedule rows in one statement; nothing else updates schedule rows. Issuing an
-invoice inserts its rows; posting and voiding a memo insert credit rows (insert-only), so they never wait for
-a run nor a run for them."""
+step 0), reads the due months in one aggregate and writes only its own rows (revenue_recognized, revenue_runs).
+Issuing an invoice inserts its schedule rows; posting and voiding a memo insert credit rows (insert-only), so
+they never wait for a run nor a run for them."""
 
 from __future__ import annotations
 
@@ -13,47 +13,27 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Date, bindparam, func, insert, select, text
+from sqlalchemy import Connection, Date, bindparam, func, insert, select, text, update
 
-from creditmemo.store.tables import revenue_credits, revenue_schedules
+from creditmemo.store.tables import revenue_credits, revenue_recognized, revenue_runs, revenue_schedules
+from creditmemo.store.types import plain
 
 _insert_schedule = insert(revenue_schedules)
 _insert_credit = insert(revenue_credits)
 
-# What credits took from deferred revenue, by line and month, for one company.
-_CREDITED = (
+# What each due month, currency, rate and pair of accounts should have recognized in all: the schedule rows due
+# on or before :through, less what credits took from deferred revenue on them. One aggregate, no row updated.
+_TARGETS = text(
+    "SELECT s.month, s.currency, s.exchange_rate, s.revenue_account, s.deferred_account, "
+    "SUM(s.amount_minor) - COALESCE(SUM(cr.deferred), 0) AS target "
+    "FROM revenue_schedules s LEFT JOIN ("
     "SELECT invoice_line_id, month, SUM(deferred_minor) AS deferred FROM revenue_credits "
     "WHERE company_id = :company GROUP BY invoice_line_id, month"
-)
-# Due months whose recognition is not what it should be: never recognized, or a credit (or its void) changed
-# what is left of them since. ``target`` is what the month should have recognized in all.
-_DUE = (
-    "SELECT s.invoice_line_id, s.month, s.amount_minor - COALESCE(cr.deferred, 0) AS target, "
-    "s.recognized_minor AS done, s.currency, s.exchange_rate, s.revenue_account, s.deferred_account "
-    f"FROM revenue_schedules s LEFT JOIN ({_CREDITED}) cr "
-    "ON cr.invoice_line_id = s.invoice_line_id AND cr.month = s.month "
+    ") cr ON cr.invoice_line_id = s.invoice_line_id AND cr.month = s.month "
     "WHERE s.company_id = :company AND s.due_on <= :through "
-    "AND (s.recognized_on IS NULL OR s.recognized_minor <> s.amount_minor - COALESCE(cr.deferred, 0))"
-)
-_GROUPS = "month, currency, exchange_rate, revenue_account, deferred_account"
-# PostgreSQL: one statement, one snapshot: the rows updated are exactly the rows summed.
-_RECOGNIZE_PG = text(
-    f"WITH due AS ({_DUE}), upd AS ("
-    "UPDATE revenue_schedules s SET recognized_minor = due.target, recognized_on = :through FROM due "
-    "WHERE s.company_id = :company AND s.invoice_line_id = due.invoice_line_id AND s.month = due.month "
-    "RETURNING due.month, due.currency, due.exchange_rate, due.revenue_account, due.deferred_account, "
-    "due.target - due.done AS delta) "
-    f"SELECT {_GROUPS}, SUM(delta) AS delta, COUNT(*) AS months FROM upd GROUP BY {_GROUPS}"
+    "GROUP BY s.month, s.currency, s.exchange_rate, s.revenue_account, s.deferred_account"
 ).bindparams(bindparam("through", type_=Date))
-# SQLite: the writer holds the database lock, so the sum and the update see the same rows.
-_SUM_SQLITE = text(
-    f"SELECT {_GROUPS}, SUM(target - done) AS delta, COUNT(*) AS months FROM ({_DUE}) due GROUP BY {_GROUPS}"
-).bindparams(bindparam("through", type_=Date))
-_UPDATE_SQLITE = text(
-    "UPDATE revenue_schedules SET recognized_minor = due.target, recognized_on = :through "
-    f"FROM ({_DUE}) AS due WHERE revenue_schedules.company_id = :company "
-    "AND revenue_schedules.invoice_line_id = due.invoice_line_id AND revenue_schedules.month = due.month"
-).bindparams(bindparam("through", type_=Date))
+_GROUP = ("month", "currency", "exchange_rate", "revenue_account", "deferred_account")
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +47,8 @@ class DueGroup:
     revenue_account: str
     deferred_account: str
     delta_minor: int
-    months: int
+    target_minor: int
+    known: bool  # already in revenue_recognized
 
 
 def _as_date(value: Any) -> date:
@@ -85,22 +66,6 @@ class RevenueRepository:
     def add_credits(self, rows: Sequence[Mapping[str, Any]]) -> None:
         if rows:
             self.conn.execute(_insert_credit, list(rows))
-
-    def recognized_months(self, company_id: str, line_ids: Iterable[str]) -> dict[str, set[date]]:
-        """The months a run has recognized, per scheduled line."""
-        ids = list(line_ids)
-        if not ids:
-            return {}
-        s = revenue_schedules.c
-        out: dict[str, set[date]] = {}
-        rows = self.conn.execute(
-            select(s.invoice_line_id, s.month).where(
-                s.company_id == company_id, s.invoice_line_id.in_(ids), s.recognized_on.is_not(None)
-            )
-        )
-        for line_id, month in rows:
-            out.setdefault(line_id, set()).add(month)
-        return out
 
     def credits_for_memo(self, company_id: str, memo_id: str) -> list[dict[str, Any]]:
         c = revenue_credits.c
@@ -130,32 +95,61 @@ class RevenueRepository:
         ).mappings()
         return [dict(r) for r in rows]
 
-    def recognize(self, company_id: str, through: date) -> list[DueGroup]:
-        """Move every due month to what it should have recognized (set-based: no row comes to Python) and
-        return the sums to post. The caller holds the company's revenue-run lock."""
-        params = {"company": company_id, "through": through}
-        if self.conn.dialect.name == "postgresql":
-            rows = list(self.conn.execute(_RECOGNIZE_PG, params))
-        else:
-            rows = list(self.conn.execute(_SUM_SQLITE, params))
-            if rows:
-                self.conn.execute(_UPDATE_SQLITE, params)
-        return [
-            DueGroup(
-                _as_date(r.month),
-                r.currency,
-                Decimal(str(r.exchange_rate)),
-                r.revenue_account,
-                r.deferred_account,
-                int(r.delta),
-                int(r.months),
-            )
-            for r in rows
-        ]
+    def recognition_due(self, company_id: str, through: date) -> list[DueGroup]:
+        """What a run through ``through`` must post, by month, currency, rate and accounts: what the due months
+        should have recognized less what runs already moved (set-based: one aggregate over the schedule)."""
+        r = revenue_recognized.c
+        done = {
+            (
+                _as_date(row.month),
+                row.currency,
+                plain(row.exchange_rate),
+                row.revenue_account,
+                row.deferred_account,
+            ): int(row.recognized_minor)
+            for row in self.conn.execute(select(revenue_recognized).where(r.company_id == company_id))
+        }
+        out = []
+        for row in self.conn.execute(_TARGETS, {"company": company_id, "through": through}):
+            rate = plain(Decimal(str(row.exchange_rate)))
+            key = (_as_date(row.month), row.currency, rate, row.revenue_account, row.deferred_account)
+            target = int(row.target)
+            out.append(DueGroup(key[0], key[1], rate, key[3], key[4], target - done.get(key, 0), target, key in done))
+        return out
 
-    def last_recognized_through(self, company_id: str) -> date | None:
-        s = revenue_schedules.c
+    def mark_recognized(self, company_id: str, groups: Sequence[DueGroup]) -> None:
+        r = revenue_recognized.c
+        for g in groups:
+            values = {"recognized_minor": g.target_minor}
+            where = (
+                r.company_id == company_id,
+                r.month == g.month,
+                r.currency == g.currency,
+                r.exchange_rate == g.exchange_rate,
+                r.revenue_account == g.revenue_account,
+                r.deferred_account == g.deferred_account,
+            )
+            if g.known:
+                self.conn.execute(update(revenue_recognized).where(*where).values(values))
+            else:
+                self.conn.execute(
+                    insert(revenue_recognized).values(
+                        company_id=company_id,
+                        month=g.month,
+                        currency=g.currency,
+                        exchange_rate=g.exchange_rate,
+                        revenue_account=g.revenue_account,
+                        deferred_account=g.deferred_account,
+                        **values,
+                    )
+                )
+
+    def add_run(self, row: Mapping[str, Any]) -> None:
+        self.conn.execute(insert(revenue_runs).values(**row))
+
+    def recognized_through(self, company_id: str) -> date | None:
+        """The latest ``through`` of a run that posted: months due on or before it count as recognized."""
         value = self.conn.execute(
-            select(func.max(s.recognized_on)).where(s.company_id == company_id)
+            select(func.max(revenue_runs.c.through)).where(revenue_runs.c.company_id == company_id)
         ).scalar_one_or_none()
         return None if value is None else _as_date(value)

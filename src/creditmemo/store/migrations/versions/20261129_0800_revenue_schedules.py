@@ -6,7 +6,8 @@ Create Date: 2026-11-29 08:00:00
 
 Issue 12 (ASC 606). invoice_lines.deferred_revenue_account (nullable: lines issued before this migration
 were recognized at issue and stay so); two new tables, revenue_schedules (a scheduled line by month) and
-revenue_credits (what each memo line took from revenue and from deferred revenue, by month); and a
+revenue_credits (what each memo line took from revenue and from deferred revenue, by month),
+revenue_recognized (what runs moved, by month and accounts) and revenue_runs; and a
 "2400 Deferred revenue" account with the deferred_revenue role for every company that has none. Going down
 drops the tables and the column and keeps the account (journal lines may name it).
 """
@@ -40,8 +41,6 @@ def upgrade() -> None:
         sa.Column("deferred_account", sa.String(length=20), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), server_default="0", nullable=False),
-        sa.Column("recognized_minor", sa.BigInteger(), server_default="0", nullable=False),
-        sa.Column("recognized_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("company_id", "invoice_line_id", "month", name="pk_revenue_schedules"),
         sa.ForeignKeyConstraint(
             ["company_id", "invoice_line_id"],
@@ -73,6 +72,38 @@ def upgrade() -> None:
     )
     op.create_index("ix_revenue_credits_company_line", "revenue_credits", ["company_id", "invoice_line_id"])
     op.create_index("ix_revenue_credits_company_memo", "revenue_credits", ["company_id", "memo_id"])
+    op.create_table(
+        "revenue_recognized",
+        sa.Column("company_id", ID, nullable=False),
+        sa.Column("month", sa.Date(), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("exchange_rate", ExactDecimal(length=40), nullable=False),
+        sa.Column("revenue_account", sa.String(length=20), nullable=False),
+        sa.Column("deferred_account", sa.String(length=20), nullable=False),
+        sa.Column("recognized_minor", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "company_id",
+            "month",
+            "currency",
+            "exchange_rate",
+            "revenue_account",
+            "deferred_account",
+            name="pk_revenue_recognized",
+        ),
+        sa.ForeignKeyConstraint(["company_id"], ["companies.id"], name="fk_revenue_recognized_company_id_companies"),
+    )
+    op.create_table(
+        "revenue_runs",
+        sa.Column("id", ID, nullable=False),
+        sa.Column("company_id", ID, nullable=False),
+        sa.Column("through", sa.Date(), nullable=False),
+        sa.Column("entries", sa.Integer(), nullable=False),
+        sa.Column("created_by", ID, nullable=True),
+        sa.Column("created_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("company_id", "id", name="pk_revenue_runs"),
+        sa.ForeignKeyConstraint(["company_id"], ["companies.id"], name="fk_revenue_runs_company_id_companies"),
+    )
+    op.create_index("ix_revenue_runs_company_through", "revenue_runs", ["company_id", "through"])
     # Every company gets a deferred revenue account (new companies get it from the default chart).
     op.execute(
         sa.text(
@@ -85,6 +116,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_revenue_runs_company_through", table_name="revenue_runs")
+    op.drop_table("revenue_runs")
+    op.drop_table("revenue_recognized")
     op.drop_index("ix_revenue_credits_company_memo", table_name="revenue_credits")
     op.drop_index("ix_revenue_credits_company_line", table_name="revenue_credits")
     op.drop_table("revenue_credits")
