@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from creditmemo.services.actors import system_actor
+from creditmemo.services.reports import reconcile
 from creditmemo.store.uow import Database
 from tests.api.conftest import Tenant, assert_problem
 
@@ -282,3 +284,46 @@ class TestBadInput:
         body = {"customer_id": cid, "currency": "USD", "issue_date": "2026-01-01", "lines": [line]}
         problem = assert_problem(tenant.post("/v1/invoices", body), 422, "validation_error")
         assert [e["field"] for e in problem["errors"]] == ["lines[0].service_end"]
+
+
+class TestReports:
+    def test_deferred_revenue_per_customer_and_account_reconciles_to_the_ledger(self, tenant: Tenant) -> None:
+        inv = annual(tenant)
+        annual(tenant, amount="365.00", deferred_revenue_account="2400")
+        recognize(tenant, "2026-03-31")
+        full_credit(tenant, inv, "2026-04-01")
+        report = tenant.ok(tenant.get("/v1/reports/deferred-revenue?as_of=2026-04-30"))
+        assert report["reconciled"] is True
+        assert report["recognized_through"] == "2026-03-31"
+        assert [(r["account"], r["amount"]) for r in report["rows"]] == [("2400", "0.00"), ("2400", "275.00")]
+        assert report["totals"] == [{"account": "2400", "currency": "USD", "schedules": "275.00", "ledger": "275.00"}]
+
+    def test_the_waterfall_shows_recognized_and_the_credits_effect_per_month(self, tenant: Tenant) -> None:
+        inv = annual(tenant)
+        recognize(tenant, "2026-03-31")
+        full_credit(tenant, inv, "2026-04-01")
+        recognize(tenant, "2026-12-31")
+        rows = tenant.ok(tenant.get("/v1/reports/revenue-waterfall?from=2026-01-01&to=2026-04-30"))["rows"]
+        assert [(r["month"], r["recognized"], r["credits"], r["net"], r["deferred_end"]) for r in rows] == [
+            ("2026-01", "101.92", "0.00", "101.92", "1098.08"),
+            ("2026-02", "92.05", "0.00", "92.05", "1006.03"),
+            ("2026-03", "101.92", "0.00", "101.92", "904.11"),
+            ("2026-04", "0.00", "-295.89", "-295.89", "0.00"),
+        ]
+        assert rows[3]["credits_deferred"] == "-904.11"
+
+    def test_a_range_that_ends_before_it_starts_names_the_field(self, tenant: Tenant) -> None:
+        problem = assert_problem(
+            tenant.get("/v1/reports/revenue-waterfall?from=2026-05-01&to=2026-04-30"), 422, "validation_error"
+        )
+        assert problem["field"] == "to"
+
+    def test_reconcile_checks_deferred_revenue_against_the_schedules(self, db: Database, tenant: Tenant) -> None:
+        inv = annual(tenant)
+        recognize(tenant, "2026-03-31")
+        memo = full_credit(tenant, inv, "2026-04-01")
+        with db.uow(readonly=True) as uow:
+            result = reconcile(uow, system_actor(tenant.company_id))
+        assert result.ok, result.problems
+        assert any("deferred revenue" in c for c in result.checks)
+        assert memo["status"] == "posted"

@@ -1,20 +1,23 @@
-"""/v1/revenue (issue 12): the recognition run, a controller's action. Revenue reports are under /v1/reports."""
+"""Revenue schedules (issue 12): /v1/revenue/recognize (the recognition run, a controller's action), and the
+reports /v1/reports/deferred-revenue and /v1/reports/revenue-waterfall (anyone who reads)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import Field
 
-from creditmemo.api.deps import Writer
+from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import In, MoneyStr, Out, money
 from creditmemo.services import revenue as svc
+from creditmemo.services import revenue_reports as reports
 
-router = APIRouter(prefix="/revenue", tags=["revenue"])
+router = APIRouter(tags=["revenue"])
+DateQ = Annotated[str, Query(max_length=10, examples=["2026-03-31"])]
 
 
 class RecognizeIn(In):
@@ -56,7 +59,7 @@ class RecognitionOut(Out):
 
 
 @router.post(
-    "/recognize",
+    "/revenue/recognize",
     response_model=RecognitionOut,
     responses=problems(403, 409, 413),
     summary="Recognize deferred revenue due through a date (controller); idempotent",
@@ -66,3 +69,113 @@ def recognize(body: RecognizeIn, ctx: Writer) -> Response:
     through a date before the last run, posts nothing. Two runs at once: one posts, the other finds nothing
     left. 409: the Idempotency-Key was used with a different body."""
     return ctx.write(lambda uow: RecognitionOut.of(svc.recognize(uow, ctx.actor, through=body.through)), body=body)
+
+
+class DeferredRowOut(Out):
+    customer_id: str
+    customer_name: str
+    account: str
+    currency: str
+    amount: MoneyStr
+
+
+class DeferredTotalOut(Out):
+    account: str
+    currency: str
+    schedules: MoneyStr
+    ledger: MoneyStr
+
+
+class DeferredRevenueOut(Out):
+    object: str = "deferred_revenue"
+    as_of: date
+    recognized_through: date | None = Field(description="The latest recognition run's date.")
+    rows: list[DeferredRowOut]
+    totals: list[DeferredTotalOut]
+    reconciled: bool = Field(description="Each account's total equals its ledger balance as of the date.")
+
+    @classmethod
+    def of(cls, r: reports.DeferredRevenueReport) -> DeferredRevenueOut:
+        return cls(
+            as_of=r.as_of,
+            recognized_through=r.recognized_through,
+            rows=[
+                DeferredRowOut(
+                    customer_id=x.customer_id,
+                    customer_name=x.customer_name,
+                    account=x.account,
+                    currency=x.amount.currency,
+                    amount=money(x.amount),
+                )
+                for x in r.rows
+            ],
+            totals=[
+                DeferredTotalOut(
+                    account=t.account, currency=t.ledger.currency, schedules=money(t.schedules), ledger=money(t.ledger)
+                )
+                for t in r.totals
+            ],
+            reconciled=r.reconciled,
+        )
+
+
+@router.get(
+    "/reports/deferred-revenue",
+    response_model=DeferredRevenueOut,
+    responses=problems(403),
+    summary="Deferred revenue as of a date, per customer and account, beside the ledger",
+)
+def deferred_revenue(ctx: Reader, as_of: DateQ) -> Response:
+    return ctx.read(lambda uow: DeferredRevenueOut.of(reports.deferred_revenue(uow, ctx.actor, as_of=as_of)))
+
+
+class WaterfallRowOut(Out):
+    month: str
+    currency: str
+    recognized: MoneyStr
+    credits: MoneyStr
+    net: MoneyStr
+    credits_deferred: MoneyStr
+    deferred_end: MoneyStr
+
+
+class WaterfallOut(Out):
+    object: str = "revenue_waterfall"
+    start: date = Field(description="The range asked for (from).")
+    end: date = Field(description="... and to.")
+    rows: list[WaterfallRowOut]
+
+    @classmethod
+    def of(cls, w: reports.Waterfall) -> WaterfallOut:
+        return cls.model_validate(
+            {
+                "start": w.start,
+                "end": w.end,
+                "rows": [
+                    WaterfallRowOut(
+                        month=r.month,
+                        currency=r.recognized.currency,
+                        recognized=money(r.recognized),
+                        credits=money(r.credits),
+                        net=money(r.net),
+                        credits_deferred=money(r.credits_deferred),
+                        deferred_end=money(r.deferred_end),
+                    )
+                    for r in w.rows
+                ],
+            }
+        )
+
+
+@router.get(
+    "/reports/revenue-waterfall",
+    response_model=WaterfallOut,
+    responses=problems(403),
+    summary="Revenue recognized per month, the credits' effect as its own column, deferred revenue at month end",
+)
+def revenue_waterfall(
+    ctx: Reader,
+    start: Annotated[str, Query(alias="from", max_length=10, examples=["2026-01-01"])],
+    end: Annotated[str, Query(alias="to", max_length=10, examples=["2026-12-31"])],
+) -> Response:
+    return ctx.read(lambda uow: WaterfallOut.of(reports.revenue_waterfall(uow, ctx.actor, start=start, end=end)))

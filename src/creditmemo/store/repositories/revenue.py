@@ -15,7 +15,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Date, bindparam, func, insert, select, text, update
 
-from creditmemo.store.tables import revenue_credits, revenue_recognized, revenue_runs, revenue_schedules
+from creditmemo.store.tables import (
+    journal_entries,
+    journal_lines,
+    revenue_credits,
+    revenue_recognized,
+    revenue_runs,
+    revenue_schedules,
+)
 from creditmemo.store.types import plain
 
 _insert_schedule = insert(revenue_schedules)
@@ -153,3 +160,109 @@ class RevenueRepository:
             select(func.max(revenue_runs.c.through)).where(revenue_runs.c.company_id == company_id)
         ).scalar_one_or_none()
         return None if value is None else _as_date(value)
+
+    # reports and reconciliation ---------------------------------------------------------------------------
+    def unrecognized_by_account(self, company_id: str) -> dict[tuple[str, str], int]:
+        """(deferred account, currency) -> what the schedules hold unrecognized: their amounts, less what credits
+        took from deferred revenue, less what runs moved."""
+        out: dict[tuple[str, str], int] = {}
+        rows = self.conn.execute(
+            text(
+                "SELECT deferred_account, currency, SUM(amount_minor) FROM revenue_schedules "
+                "WHERE company_id = :c GROUP BY deferred_account, currency "
+                "UNION ALL SELECT s.deferred_account, s.currency, -SUM(cr.deferred_minor) FROM revenue_credits cr "
+                "JOIN revenue_schedules s ON s.company_id = cr.company_id AND s.invoice_line_id = cr.invoice_line_id "
+                "AND s.month = cr.month WHERE cr.company_id = :c GROUP BY s.deferred_account, s.currency "
+                "UNION ALL SELECT deferred_account, currency, -SUM(recognized_minor) FROM revenue_recognized "
+                "WHERE company_id = :c GROUP BY deferred_account, currency"
+            ),
+            {"c": company_id},
+        )
+        for account, currency, amount in rows:
+            out[(account, currency)] = out.get((account, currency), 0) + int(amount or 0)
+        return out
+
+    def ledger_by_account(
+        self, company_id: str, accounts: Iterable[str], *, as_of: date | None = None
+    ) -> dict[tuple[str, str], int]:
+        """(account, currency) -> credit less debit in the document currency, from the journal."""
+        wanted = sorted(set(accounts))
+        if not wanted:
+            return {}
+        je, jl = journal_entries.c, journal_lines.c
+        stmt = (
+            select(jl.account_code, je.currency, func.sum(jl.credit_minor - jl.debit_minor))
+            .select_from(journal_lines.join(journal_entries, (je.company_id == jl.company_id) & (je.id == jl.entry_id)))
+            .where(jl.company_id == company_id, jl.account_code.in_(wanted))
+            .group_by(jl.account_code, je.currency)
+        )
+        if as_of is not None:
+            stmt = stmt.where(je.date <= as_of)
+        return {(a, c): int(v or 0) for a, c, v in self.conn.execute(stmt)}
+
+    def deferred_accounts(self, company_id: str) -> set[str]:
+        s = revenue_schedules.c
+        return set(self.conn.execute(select(s.deferred_account).where(s.company_id == company_id).distinct()).scalars())
+
+    def deferred_by_customer(self, company_id: str, as_of: date, recognized: date | None) -> list[Any]:
+        """Per customer, deferred account and currency: what is deferred as of ``as_of`` (invoices issued by then,
+        credits by then; months due on or before ``recognized`` count as recognized)."""
+        return list(
+            self.conn.execute(
+                text(
+                    "SELECT s.customer_id, c.name, s.deferred_account, s.currency, "
+                    "SUM(CASE WHEN s.due_on <= :recognized THEN 0 "
+                    "ELSE s.amount_minor - COALESCE(cr.deferred, 0) END) AS deferred "
+                    "FROM revenue_schedules s "
+                    "JOIN invoices i ON i.company_id = s.company_id AND i.id = s.invoice_id "
+                    "JOIN customers c ON c.company_id = s.company_id AND c.id = s.customer_id "
+                    "LEFT JOIN (SELECT invoice_line_id, month, SUM(deferred_minor) AS deferred FROM revenue_credits "
+                    "WHERE company_id = :c AND on_date <= :as_of GROUP BY invoice_line_id, month) cr "
+                    "ON cr.invoice_line_id = s.invoice_line_id AND cr.month = s.month "
+                    "WHERE s.company_id = :c AND i.issue_date <= :as_of "
+                    "GROUP BY s.customer_id, c.name, s.deferred_account, s.currency "
+                    "ORDER BY c.name, s.customer_id, s.deferred_account, s.currency"
+                ).bindparams(bindparam("as_of", type_=Date), bindparam("recognized", type_=Date)),
+                {"c": company_id, "as_of": as_of, "recognized": recognized or date(1, 1, 1)},
+            )
+        )
+
+    def recognized_by_month(self, company_id: str, start: date, end: date, deferred: Iterable[str]) -> list[Any]:
+        """(month's first day, currency, moved out of deferred revenue by recognition runs) for entries dated in
+        ``start..end``."""
+        wanted = sorted(set(deferred))
+        if not wanted:
+            return []
+        je, jl = journal_entries.c, journal_lines.c
+        rows = self.conn.execute(
+            select(je.date, je.currency, func.sum(jl.debit_minor - jl.credit_minor))
+            .select_from(journal_lines.join(journal_entries, (je.company_id == jl.company_id) & (je.id == jl.entry_id)))
+            .where(
+                jl.company_id == company_id,
+                je.source_type == "revenue_run",
+                je.date >= start,
+                je.date <= end,
+                jl.account_code.in_(wanted),
+            )
+            .group_by(je.date, je.currency)
+        )
+        return list(rows)
+
+    def credits_by_day(self, company_id: str, start: date, end: date) -> list[Any]:
+        """(day, currency, taken from revenue, taken from deferred revenue) of the credits' splits (voids negative)."""
+        cr, s = revenue_credits.c, revenue_schedules.c
+        return list(
+            self.conn.execute(
+                select(cr.on_date, s.currency, func.sum(cr.recognized_minor), func.sum(cr.deferred_minor))
+                .select_from(
+                    revenue_credits.join(
+                        revenue_schedules,
+                        (s.company_id == cr.company_id)
+                        & (s.invoice_line_id == cr.invoice_line_id)
+                        & (s.month == cr.month),
+                    )
+                )
+                .where(cr.company_id == company_id, cr.on_date >= start, cr.on_date <= end)
+                .group_by(cr.on_date, s.currency)
+            )
+        )
