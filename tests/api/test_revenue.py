@@ -327,3 +327,23 @@ class TestReports:
         assert result.ok, result.problems
         assert any("deferred revenue" in c for c in result.checks)
         assert memo["status"] == "posted"
+
+    def test_the_invoice_schedule_shows_each_month_recognized_deferred_and_credited(
+        self, tenant: Tenant, other: Tenant
+    ) -> None:
+        inv = annual(tenant)
+        recognize(tenant, "2026-03-31")
+        tenant.memo_from(
+            inv,
+            issue_date="2026-04-01",
+            post=True,
+            lines=[{"invoice_line_id": inv["lines"][0]["id"], "amount": "600.00"}],
+        )
+        (line,) = tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}/revenue-schedule"))["lines"]
+        assert (line["net_amount"], line["deferred_account"], len(line["months"])) == ("1200.00", "2400", 12)
+        assert Decimal(line["recognized"]) + Decimal(line["deferred"]) + Decimal(line["credited"]) == Decimal("1200.00")
+        assert line["credited"] == "600.00"
+        jan, apr = line["months"][0], line["months"][3]
+        assert (jan["amount"], jan["recognized"]) == ("101.92", "50.96")  # half credited from revenue
+        assert (apr["recognized"], apr["deferred"]) == ("0.00", "49.32")
+        assert_problem(other.get(f"/v1/invoices/{inv['id']}/revenue-schedule"), 404, "not_found")

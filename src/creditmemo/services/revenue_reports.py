@@ -148,3 +148,100 @@ def deferred_mismatches(uow: UnitOfWork, company_id: str) -> list[str]:
                 f"leave {Money.from_minor(s, cur)} unrecognized"
             )
     return problems
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleMonthView:
+    month: str  # YYYY-MM
+    due_on: date
+    amount: Money  # the month's share of the line's net
+    credited: Money  # what credits took of it (from revenue and from deferred revenue)
+    recognized: Money  # moved to revenue (months due on or before the latest run), less credits from revenue
+    deferred: Money  # still deferred
+
+
+@dataclass(frozen=True, slots=True)
+class LineSchedule:
+    invoice_line_id: str
+    line_no: int
+    description: str
+    deferred_account: str
+    months: tuple[ScheduleMonthView, ...]
+    net: Money
+    recognized: Money
+    deferred: Money
+    credited: Money
+
+
+def invoice_schedule(uow: UnitOfWork, actor: Actor, invoice_id: str) -> tuple[LineSchedule, ...]:
+    """Each scheduled line of an invoice by month: recognized / deferred to date (the latest run) and credited.
+    recognized + deferred + credited = the line's net, month by month."""
+    authorize(actor, Permission.READ)
+    invoice = uow.invoices.get(actor.company_id, invoice_id)
+    cid, cur = actor.company_id, invoice.currency
+    last = uow.revenue.recognized_through(cid)
+    rows = uow.revenue.schedules_for_invoice(cid, invoice.id)
+    credits: dict[tuple[str, date], tuple[int, int]] = {}
+    for c in uow.revenue.credits_for_lines(cid, {r["invoice_line_id"] for r in rows}):
+        key = (c["invoice_line_id"], _day(c["month"]))
+        rev, dfr = credits.get(key, (0, 0))
+        credits[key] = (rev + int(c["recognized_minor"]), dfr + int(c["deferred_minor"]))
+    out = []
+    for line in invoice.lines:
+        mine = [r for r in rows if r["invoice_line_id"] == line.id]
+        if not mine:
+            continue
+        months = []
+        for r in mine:
+            month = _day(r["month"])
+            rev, dfr = credits.get((line.id, month), (0, 0))
+            amount = int(r["amount_minor"])
+            run = amount - dfr if last is not None and _day(r["due_on"]) <= last else 0
+            months.append(
+                ScheduleMonthView(
+                    f"{month:%Y-%m}",
+                    _day(r["due_on"]),
+                    Money.from_minor(amount, cur),
+                    Money.from_minor(rev + dfr, cur),
+                    Money.from_minor(run - rev, cur),
+                    Money.from_minor(amount - dfr - run, cur),
+                )
+            )
+        zero = Money.zero(cur)
+        out.append(
+            LineSchedule(
+                line.id,
+                line.line_no,
+                line.description,
+                str(mine[0]["deferred_account"]),
+                tuple(months),
+                line.net,
+                sum((m.recognized for m in months), zero),
+                sum((m.deferred for m in months), zero),
+                sum((m.credited for m in months), zero),
+            )
+        )
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class LineSplit:
+    memo_line_id: str
+    recognized: Money  # reversed from revenue
+    deferred: Money  # reversed from deferred revenue
+
+
+def memo_split(uow: UnitOfWork, actor: Actor, memo_id: str, currency: str) -> dict[str, LineSplit]:
+    """How a posted memo's lines credited scheduled invoice lines (its posting split, not its void)."""
+    authorize(actor, Permission.READ)
+    out: dict[str, LineSplit] = {}
+    for c in uow.revenue.credits_for_memo(actor.company_id, memo_id):
+        if c["kind"] != "post":
+            continue
+        prev = out.get(c["memo_line_id"]) or LineSplit(c["memo_line_id"], Money.zero(currency), Money.zero(currency))
+        out[c["memo_line_id"]] = LineSplit(
+            prev.memo_line_id,
+            prev.recognized + Money.from_minor(int(c["recognized_minor"]), currency),
+            prev.deferred + Money.from_minor(int(c["deferred_minor"]), currency),
+        )
+    return out

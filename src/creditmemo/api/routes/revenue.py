@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import Field
 
@@ -15,6 +15,7 @@ from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import In, MoneyStr, Out, money
 from creditmemo.services import revenue as svc
 from creditmemo.services import revenue_reports as reports
+from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(tags=["revenue"])
 DateQ = Annotated[str, Query(max_length=10, examples=["2026-03-31"])]
@@ -179,3 +180,72 @@ def revenue_waterfall(
     end: Annotated[str, Query(alias="to", max_length=10, examples=["2026-12-31"])],
 ) -> Response:
     return ctx.read(lambda uow: WaterfallOut.of(reports.revenue_waterfall(uow, ctx.actor, start=start, end=end)))
+
+
+class ScheduleMonthOut(Out):
+    month: str
+    due_on: date
+    amount: MoneyStr
+    credited: MoneyStr
+    recognized: MoneyStr
+    deferred: MoneyStr
+
+
+class LineScheduleOut(Out):
+    invoice_line_id: str
+    line_no: int
+    description: str
+    deferred_account: str
+    currency: str
+    net_amount: MoneyStr
+    recognized: MoneyStr
+    deferred: MoneyStr
+    credited: MoneyStr
+    months: list[ScheduleMonthOut]
+
+
+class InvoiceScheduleOut(Out):
+    object: str = "revenue_schedule"
+    invoice_id: str
+    lines: list[LineScheduleOut]
+
+
+@router.get(
+    "/invoices/{invoice_id}/revenue-schedule",
+    response_model=InvoiceScheduleOut,
+    responses=problems(403, 404),
+    summary="Each scheduled line by month: recognized, deferred and credited to date",
+)
+def invoice_revenue_schedule(invoice_id: Annotated[str, Path(max_length=40)], ctx: Reader) -> Response:
+    def run(uow: UnitOfWork) -> InvoiceScheduleOut:
+        lines = reports.invoice_schedule(uow, ctx.actor, invoice_id)
+        return InvoiceScheduleOut(
+            invoice_id=invoice_id,
+            lines=[
+                LineScheduleOut(
+                    invoice_line_id=s.invoice_line_id,
+                    line_no=s.line_no,
+                    description=s.description,
+                    deferred_account=s.deferred_account,
+                    currency=s.net.currency,
+                    net_amount=money(s.net),
+                    recognized=money(s.recognized),
+                    deferred=money(s.deferred),
+                    credited=money(s.credited),
+                    months=[
+                        ScheduleMonthOut(
+                            month=m.month,
+                            due_on=m.due_on,
+                            amount=money(m.amount),
+                            credited=money(m.credited),
+                            recognized=money(m.recognized),
+                            deferred=money(m.deferred),
+                        )
+                        for m in s.months
+                    ],
+                )
+                for s in lines
+            ],
+        )
+
+    return ctx.read(run)
