@@ -140,6 +140,8 @@ def record_split(uow: UnitOfWork, memo: Memo, split: CreditSplit, on: date) -> N
 def reverse_split(uow: UnitOfWork, memo: Memo, on: date) -> None:
     """Void: the memo's split, negated (its journal entry is mirrored the same way), so the months it took from
     deferred revenue are deferred again and the next run recognizes those already due."""
+    if memo.invoice_id is None:
+        return  # only a memo from an invoice credits scheduled lines
     rows = [
         {
             **{k: v for k, v in row.items() if k not in ("id", "kind", "on_date", "created_at")},
