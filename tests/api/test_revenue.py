@@ -259,6 +259,64 @@ class TestRecognitionRun:
         assert balance(tenant, "2400") == "0.00"
         assert balance(tenant, "4000") == "-3600.00"
 
+    def test_memos_posted_while_runs_recognize_leave_the_books_reconciled(self, db: Database, tenant: Tenant) -> None:
+        """Credits and runs at once (PostgreSQL): no deadlock, no error; after every commit deferred revenue agrees
+        with the schedules, and once a last run is made nothing is left deferred."""
+        if not db.postgres:
+            pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
+        invoices = [annual(tenant) for _ in range(4)]
+        drafts = [tenant.memo_from(inv, issue_date="2026-04-01") for inv in invoices]
+        results: list[Any] = []
+        barrier = threading.Barrier(6)
+
+        def post(memo_id: str) -> None:
+            barrier.wait(10)
+            results.append(tenant.post(f"/v1/credit-memos/{memo_id}/post"))
+
+        def run(through: str) -> None:
+            barrier.wait(10)
+            results.append(tenant.post("/v1/revenue/recognize", {"through": through}))
+
+        threads = [threading.Thread(target=post, args=(m["id"],)) for m in drafts]
+        threads += [threading.Thread(target=run, args=(d,)) for d in ("2026-06-30", "2026-12-31")]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join(60)
+        assert sorted(r.status_code for r in results) == [200] * 6, [r.text for r in results if r.status_code != 200]
+        with db.uow(readonly=True) as uow:
+            assert reconcile(uow, system_actor(tenant.company_id)).ok
+        recognize(tenant, "2026-12-31")
+        assert balance(tenant, "2400") == "0.00"
+        with db.uow(readonly=True) as uow:
+            assert reconcile(uow, system_actor(tenant.company_id)).ok
+
+    def test_a_foreign_currency_line_moves_at_the_invoice_rate(self, db: Database, tenant: Tenant) -> None:
+        cid = tenant.customer("EUR")["id"]
+        line = {
+            "description": "Annual subscription",
+            "quantity": "1",
+            "unit_price": "1200.00",
+            "service_start": "2026-01-01",
+            "service_end": "2026-12-31",
+        }
+        body = {
+            "customer_id": cid,
+            "currency": "EUR",
+            "issue_date": "2026-01-01",
+            "exchange_rate": "1.1",
+            "lines": [line],
+        }
+        tenant.ok(tenant.post("/v1/invoices", body), 201)
+        run = recognize(tenant, "2026-01-31")
+        (entry,) = entries(tenant, source_type="revenue_run")
+        assert (run["entries"][0]["currency"], entry["currency"], entry["exchange_rate"]) == ("EUR", "EUR", "1.1")
+        assert {
+            (ln["account"], ln["debit"], ln["functional_debit"]) for ln in entry["lines"] if ln["debit"] != "0.00"
+        } == {("2400", "101.92", "112.11")}
+        with db.uow(readonly=True) as uow:
+            assert reconcile(uow, system_actor(tenant.company_id)).ok
+
     def test_a_bad_date_names_the_field(self, tenant: Tenant) -> None:
         problem = assert_problem(
             tenant.post("/v1/revenue/recognize", {"through": "2026-02-30"}), 422, "validation_error"
