@@ -30,15 +30,21 @@ _insert_credit = insert(revenue_credits)
 
 # What each due month, currency, rate and pair of accounts should have recognized in all: the schedule rows due
 # on or before :through, less what credits took from deferred revenue on them. One aggregate, no row updated.
+_CREDITED_SQL = (
+    "SELECT revenue_credits.invoice_line_id, revenue_credits.month, SUM(revenue_credits.deferred_minor) AS deferred "
+    "FROM revenue_credits WHERE revenue_credits.company_id = :company{extra} "
+    "GROUP BY revenue_credits.invoice_line_id, revenue_credits.month"
+)
+_SCHEDULE_KEYS = (
+    "revenue_schedules.month, revenue_schedules.currency, revenue_schedules.exchange_rate, "
+    "revenue_schedules.revenue_account, revenue_schedules.deferred_account"
+)
 _TARGETS = text(
-    "SELECT s.month, s.currency, s.exchange_rate, s.revenue_account, s.deferred_account, "
-    "SUM(s.amount_minor) - COALESCE(SUM(cr.deferred), 0) AS target "
-    "FROM revenue_schedules s LEFT JOIN ("
-    "SELECT invoice_line_id, month, SUM(deferred_minor) AS deferred FROM revenue_credits "
-    "WHERE company_id = :company GROUP BY invoice_line_id, month"
-    ") cr ON cr.invoice_line_id = s.invoice_line_id AND cr.month = s.month "
-    "WHERE s.company_id = :company AND s.due_on <= :through "
-    "GROUP BY s.month, s.currency, s.exchange_rate, s.revenue_account, s.deferred_account"
+    f"SELECT {_SCHEDULE_KEYS}, SUM(revenue_schedules.amount_minor) - COALESCE(SUM(cr.deferred), 0) AS target "
+    f"FROM revenue_schedules LEFT JOIN ({_CREDITED_SQL.format(extra='')}) cr "
+    "ON cr.invoice_line_id = revenue_schedules.invoice_line_id AND cr.month = revenue_schedules.month "
+    "WHERE revenue_schedules.company_id = :company AND revenue_schedules.due_on <= :through "
+    f"GROUP BY {_SCHEDULE_KEYS}"
 ).bindparams(bindparam("through", type_=Date))
 _GROUP = ("month", "currency", "exchange_rate", "revenue_account", "deferred_account")
 
@@ -168,13 +174,20 @@ class RevenueRepository:
         out: dict[tuple[str, str], int] = {}
         rows = self.conn.execute(
             text(
-                "SELECT deferred_account, currency, SUM(amount_minor) FROM revenue_schedules "
-                "WHERE company_id = :c GROUP BY deferred_account, currency "
-                "UNION ALL SELECT s.deferred_account, s.currency, -SUM(cr.deferred_minor) FROM revenue_credits cr "
-                "JOIN revenue_schedules s ON s.company_id = cr.company_id AND s.invoice_line_id = cr.invoice_line_id "
-                "AND s.month = cr.month WHERE cr.company_id = :c GROUP BY s.deferred_account, s.currency "
-                "UNION ALL SELECT deferred_account, currency, -SUM(recognized_minor) FROM revenue_recognized "
-                "WHERE company_id = :c GROUP BY deferred_account, currency"
+                "SELECT revenue_schedules.deferred_account, revenue_schedules.currency, "
+                "SUM(revenue_schedules.amount_minor) FROM revenue_schedules "
+                "WHERE revenue_schedules.company_id = :c "
+                "GROUP BY revenue_schedules.deferred_account, revenue_schedules.currency "
+                "UNION ALL SELECT revenue_schedules.deferred_account, revenue_schedules.currency, "
+                "-SUM(revenue_credits.deferred_minor) FROM revenue_credits JOIN revenue_schedules "
+                "ON revenue_schedules.company_id = revenue_credits.company_id "
+                "AND revenue_schedules.invoice_line_id = revenue_credits.invoice_line_id "
+                "AND revenue_schedules.month = revenue_credits.month WHERE revenue_credits.company_id = :c "
+                "GROUP BY revenue_schedules.deferred_account, revenue_schedules.currency "
+                "UNION ALL SELECT revenue_recognized.deferred_account, revenue_recognized.currency, "
+                "-SUM(revenue_recognized.recognized_minor) FROM revenue_recognized "
+                "WHERE revenue_recognized.company_id = :c "
+                "GROUP BY revenue_recognized.deferred_account, revenue_recognized.currency"
             ),
             {"c": company_id},
         )
@@ -210,20 +223,25 @@ class RevenueRepository:
         return list(
             self.conn.execute(
                 text(
-                    "SELECT s.customer_id, c.name, s.deferred_account, s.currency, "
-                    "SUM(CASE WHEN s.due_on <= :recognized THEN 0 "
-                    "ELSE s.amount_minor - COALESCE(cr.deferred, 0) END) AS deferred "
-                    "FROM revenue_schedules s "
-                    "JOIN invoices i ON i.company_id = s.company_id AND i.id = s.invoice_id "
-                    "JOIN customers c ON c.company_id = s.company_id AND c.id = s.customer_id "
-                    "LEFT JOIN (SELECT invoice_line_id, month, SUM(deferred_minor) AS deferred FROM revenue_credits "
-                    "WHERE company_id = :c AND on_date <= :as_of GROUP BY invoice_line_id, month) cr "
-                    "ON cr.invoice_line_id = s.invoice_line_id AND cr.month = s.month "
-                    "WHERE s.company_id = :c AND i.issue_date <= :as_of "
-                    "GROUP BY s.customer_id, c.name, s.deferred_account, s.currency "
-                    "ORDER BY c.name, s.customer_id, s.deferred_account, s.currency"
+                    "SELECT revenue_schedules.customer_id, customers.name, revenue_schedules.deferred_account, "
+                    "revenue_schedules.currency, "
+                    "SUM(CASE WHEN revenue_schedules.due_on <= :recognized THEN 0 "
+                    "ELSE revenue_schedules.amount_minor - COALESCE(cr.deferred, 0) END) AS deferred "
+                    "FROM revenue_schedules "
+                    "JOIN invoices ON invoices.company_id = revenue_schedules.company_id "
+                    "AND invoices.id = revenue_schedules.invoice_id "
+                    "JOIN customers ON customers.company_id = revenue_schedules.company_id "
+                    "AND customers.id = revenue_schedules.customer_id "
+                    f"LEFT JOIN ({_CREDITED_SQL.format(extra=' AND revenue_credits.on_date <= :as_of')}) cr "
+                    "ON cr.invoice_line_id = revenue_schedules.invoice_line_id AND cr.month = revenue_schedules.month "
+                    "WHERE revenue_schedules.company_id = :c AND invoices.company_id = :c "
+                    "AND customers.company_id = :c AND invoices.issue_date <= :as_of "
+                    "GROUP BY revenue_schedules.customer_id, customers.name, revenue_schedules.deferred_account, "
+                    "revenue_schedules.currency "
+                    "ORDER BY customers.name, revenue_schedules.customer_id, revenue_schedules.deferred_account, "
+                    "revenue_schedules.currency"
                 ).bindparams(bindparam("as_of", type_=Date), bindparam("recognized", type_=Date)),
-                {"c": company_id, "as_of": as_of, "recognized": recognized or date(1, 1, 1)},
+                {"c": company_id, "company": company_id, "as_of": as_of, "recognized": recognized or date(1, 1, 1)},
             )
         )
 
