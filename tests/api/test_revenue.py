@@ -405,3 +405,17 @@ class TestReports:
         assert (jan["amount"], jan["recognized"]) == ("101.92", "50.96")  # half credited from revenue
         assert (apr["recognized"], apr["deferred"]) == ("0.00", "49.32")
         assert_problem(other.get(f"/v1/invoices/{inv['id']}/revenue-schedule"), 404, "not_found")
+
+    def test_an_unknown_deferred_revenue_account_names_the_field(self, tenant: Tenant) -> None:
+        cid = tenant.customer()["id"]
+        line = {
+            "description": "Annual subscription",
+            "quantity": "1",
+            "unit_price": "1200.00",
+            "service_start": "2026-01-01",
+            "service_end": "2026-12-31",
+            "deferred_revenue_account": "9999",
+        }
+        body = {"customer_id": cid, "currency": "USD", "issue_date": "2026-01-01", "lines": [line]}
+        problem = assert_problem(tenant.post("/v1/invoices", body), 422, "validation_error")
+        assert problem["field"] == "lines[0].deferred_revenue_account"

@@ -59,6 +59,7 @@ def issue_invoice(
     built = build_invoice_lines(
         lines, cur, company.account(AccountRole.REVENUE), new_id, company.accounts.get(AccountRole.DEFERRED_REVENUE)
     )
+    revenue.check_deferred_accounts(uow, actor.company_id, lines, built)
     # Account credit that goes to this invoice on its own (issue 11), locked before the number (step 1).
     credit = account_credit.lock_for_new_invoice(uow, actor, customer.id, customer.auto_apply_credit, cur, issued)
     subtotal, tax_total, _ = line_totals(built, cur)

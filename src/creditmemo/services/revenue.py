@@ -13,6 +13,8 @@ from datetime import date
 from typing import Any
 
 from creditmemo.domain.documents import Invoice, InvoiceLine, Memo, MemoLine
+from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.domain.money import Money
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import LineReversal, Recognition, recognition_entry
@@ -54,6 +56,23 @@ def schedule_invoice(uow: UnitOfWork, invoice: Invoice) -> None:
                 }
             )
     uow.revenue.add_schedules(rows)
+
+
+def check_deferred_accounts(
+    uow: UnitOfWork, company_id: str, inputs: Sequence[InvoiceLineInput], lines: Sequence[InvoiceLine]
+) -> None:
+    """A deferred revenue account given on a line must be one of the company's accounts (422 naming the field)."""
+    given = [i for i, raw in enumerate(inputs) if raw.deferred_revenue_account is not None]
+    if not given:
+        return
+    known = {a["code"] for a in uow.companies.accounts(company_id)}
+    for i in given:
+        if lines[i].deferred_revenue_account not in known and lines[i].deferred_revenue_account is not None:
+            raise ValidationFailedError.single(
+                f"lines[{i}].deferred_revenue_account",
+                f"No account {lines[i].deferred_revenue_account!r} in the chart of accounts.",
+                "unknown_account",
+            )
 
 
 def reverses_to_line_account(uow: UnitOfWork, company_id: str, reason_code: str) -> bool:
