@@ -408,6 +408,24 @@ def _returns(tenant: Tenant) -> None:
     tenant.ok(tenant.post(f"/v1/returns/{other['id']}/cancel", {"reason": "kept"}))
     tenant.ok(tenant.get(f"/v1/returns?invoice_id={goods['id']}&status=cancelled"))
     tenant.ok(tenant.get(f"/v1/returns/{rma['id']}"))
+    # revenue schedules (issue 12): a deferred line, a run, a split credit and its void, the reports
+    sub = tenant.invoice(
+        lines=[
+            {
+                "description": "Annual plan",
+                "quantity": "1",
+                "unit_price": "1200.00",
+                "service_start": "2026-01-01",
+                "service_end": "2026-12-31",
+            }
+        ]
+    )
+    tenant.ok(tenant.post("/v1/revenue/recognize", {"through": "2026-03-31"}))
+    split = tenant.memo_from(sub, post=True, auto_apply=False)
+    tenant.ok(tenant.post(f"/v1/credit-memos/{split['id']}/void", {"reason": "wrong"}))
+    tenant.ok(tenant.get(f"/v1/invoices/{sub['id']}/revenue-schedule"))
+    tenant.ok(tenant.get("/v1/reports/deferred-revenue?as_of=2026-06-30"))
+    tenant.ok(tenant.get("/v1/reports/revenue-waterfall?from=2026-01-01&to=2026-06-30"))
 
 
 def _the_web_pages_queries(db: Database, tenant: Tenant) -> None:

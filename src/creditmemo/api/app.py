@@ -26,6 +26,7 @@ from creditmemo.api.routes import (
     refunds,
     reports,
     returns,
+    revenue,
     settings,
     users,
 )
@@ -95,6 +96,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         automatic.router,
         exchange_rates.router,
         returns.router,
+        revenue.router,
         users.router,
     ):
         v1.include_router(router)

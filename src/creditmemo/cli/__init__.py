@@ -83,12 +83,14 @@ _register_policy(app)
 
 from creditmemo.cli.rates import register as _register_rates  # noqa: E402
 from creditmemo.cli.returns import register as _register_returns  # noqa: E402
+from creditmemo.cli.revenue import register as _register_revenue  # noqa: E402
 from creditmemo.cli.serve import register as _register_serve  # noqa: E402
 from creditmemo.cli.sla import register as _register_sla  # noqa: E402
 
 _register_sla(app)
 _register_rates(app)
 _register_returns(app)
+_register_revenue(app)
 
 _register_serve(app)
 

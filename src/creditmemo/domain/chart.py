@@ -16,6 +16,7 @@ class AccountRole(StrEnum):
     INVENTORY = "inventory"
     TAX_PAYABLE = "tax_payable"
     REVENUE = "revenue"
+    DEFERRED_REVENUE = "deferred_revenue"  # a line with a service period is issued here (issue 12)
     SALES_RETURNS = "sales_returns_allowances"
     COGS = "cogs"
     GOODWILL = "goodwill_expense"
@@ -38,6 +39,7 @@ DEFAULT_ACCOUNTS: Final[tuple[Account, ...]] = (
     Account("1200", "Accounts receivable", "asset", AccountRole.AR),
     Account("1300", "Inventory", "asset", AccountRole.INVENTORY),
     Account("2200", "Sales tax payable", "liability", AccountRole.TAX_PAYABLE),
+    Account("2400", "Deferred revenue", "liability", AccountRole.DEFERRED_REVENUE),
     Account("4000", "Revenue", "revenue", AccountRole.REVENUE),
     Account("4900", "Sales returns and allowances", "revenue", AccountRole.SALES_RETURNS),
     Account("5000", "Cost of goods sold", "expense", AccountRole.COGS),

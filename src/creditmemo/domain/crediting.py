@@ -86,8 +86,14 @@ def parse_service_period(start: object, end: object, prefix: str) -> tuple[date 
 
 
 def build_invoice_lines(
-    inputs: Sequence[InvoiceLineInput], currency: str, default_revenue_account: str, ids: IdFactory
+    inputs: Sequence[InvoiceLineInput],
+    currency: str,
+    default_revenue_account: str,
+    ids: IdFactory,
+    default_deferred_account: str | None = None,
 ) -> tuple[InvoiceLine, ...]:
+    """A line with a service period is deferred (issue 12): it carries its deferred revenue account, the
+    company's unless given."""
     _check_line_count(len(inputs))
     errors = _Collector()
     lines: list[InvoiceLine] = []
@@ -138,10 +144,18 @@ def build_invoice_lines(
                 credited_tax=Money.zero(currency),
                 service_start=period[0],  # type: ignore[index]  # checked for None above
                 service_end=period[1],  # type: ignore[index]  # checked for None above
+                deferred_revenue_account=_deferred_account(raw, period, default_deferred_account),
             )
         )
     errors.raise_if_any()
     return tuple(lines)
+
+
+def _deferred_account(raw: InvoiceLineInput, period: object, default: str | None) -> str | None:
+    """Issue 12: a line with a service period is deferred, to its own account or the company's."""
+    has_period = isinstance(period, tuple) and period[0] is not None
+    account = raw.deferred_revenue_account or default
+    return str(account) if has_period and account else None
 
 
 # credit from an invoice ------------------------------------------------------------------------

@@ -86,10 +86,18 @@ class InvoiceLine:
     # The period a subscription line bills for (inclusive), when it has one: prorations and SLA credits.
     service_start: date | None = None
     service_end: date | None = None
+    # Where the line's net waits until recognized (issue 12): set on a line issued with a service period.
+    # None: recognized at once (no period, or issued before revenue schedules existed).
+    deferred_revenue_account: str | None = None
 
     @property
     def total(self) -> Money:
         return self.net + self.tax
+
+    @property
+    def scheduled(self) -> bool:
+        """Recognized ratably over its service period from a revenue schedule (issue 12)."""
+        return self.deferred_revenue_account is not None and self.service_start is not None
 
     @property
     def remaining_net(self) -> Money:

@@ -15,6 +15,7 @@ class InvoiceLineInput:
     unit_cost: object = None
     item: object = None
     revenue_account: object = None
+    deferred_revenue_account: object = None  # default: the company's deferred revenue account (issue 12)
     service_start: object = None  # the period a subscription line bills for, inclusive: both or neither
     service_end: object = None
 

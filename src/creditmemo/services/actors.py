@@ -38,6 +38,7 @@ class Permission(StrEnum):
     MANAGE = "manage"  # users, keys, settings
     SET_RATES = "set_rates"  # the exchange-rate table
     VERIFY_AUDIT = "verify_audit"
+    RECOGNIZE_REVENUE = "recognize_revenue"  # run revenue recognition (issue 12): a controller's action
 
 
 P = Permission
@@ -69,6 +70,7 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.OVERRIDE_REFUND_LIMIT,
             P.SET_RATES,
             P.VERIFY_AUDIT,
+            P.RECOGNIZE_REVENUE,
         }
     ),
     Role.AUDITOR: frozenset({P.READ, P.VERIFY_AUDIT}),

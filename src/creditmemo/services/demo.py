@@ -24,6 +24,7 @@ from creditmemo.services.memos.void import void_memo
 from creditmemo.services.returns.authorize import cancel_return, create_return
 from creditmemo.services.returns.credit import create_credit_memo_from_return
 from creditmemo.services.returns.receive import receive_return
+from creditmemo.services.revenue import recognize
 from creditmemo.services.settings import update_legal_details
 from creditmemo.services.users import User, actor_for, ensure_company_user, issue_api_key
 from creditmemo.store.uow import Database, UnitOfWork
@@ -198,6 +199,27 @@ def load_demo(db: Database, *, slug: str = DEMO_SLUG, today: date | None = None)
             lines=[FreeLineInput("Charge-back dispute lost by customer", "1", "1200.00")],
         )
         post_memo(uow, actor, d1.id)
+    with db.uow() as uow:
+        # A yearly subscription billed in advance (issue 12): deferred, recognized month by month; the run
+        # recognizes every month that has ended.
+        issue_invoice(
+            uow,
+            actor,
+            customer_id=initech.id,
+            currency="USD",
+            issue_date=start,
+            lines=[
+                InvoiceLineInput(
+                    "Analytics subscription, 12 months",
+                    "1",
+                    "6000.00",
+                    tax_rate="8.25",
+                    service_start=start,
+                    service_end=start + timedelta(days=364),
+                )
+            ],
+        )
+        recognize(uow, actor, through=today.replace(day=1) - timedelta(days=1))
     with db.uow() as uow:
         _waiting_memos(uow, slug, acme.id, initech.id)
     return summarize_demo(db, company.id, created=True)

@@ -15,7 +15,7 @@ from creditmemo.domain.money import Money, parse_currency
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import invoice_entry
 from creditmemo.ids import new_id
-from creditmemo.services import audit
+from creditmemo.services import audit, revenue
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import rate_for
 from creditmemo.services.settlement import account_credit
@@ -35,7 +35,8 @@ def issue_invoice(
     due_date: object = None,
     memo: str | None = None,
 ) -> Invoice:
-    """Issue an invoice: numbered, journalised (Dr AR, Cr revenue and tax), on the customer's balance."""
+    """Issue an invoice: numbered, journalised (Dr AR, Cr revenue and tax; a line with a service period Cr
+    deferred revenue, with its revenue schedule), on the customer's balance."""
     authorize(actor, Permission.ISSUE_INVOICE)
     company = uow.companies.get(actor.company_id)
     customer = uow.customers.get(actor.company_id, customer_id)
@@ -55,7 +56,10 @@ def issue_invoice(
     if due < issued:
         raise ValidationFailedError.single("due_date", "The due date is before the issue date.", "out_of_range")
     rate = rate_for(cur, company, exchange_rate, uow=uow, on=issued)
-    built = build_invoice_lines(lines, cur, company.account(AccountRole.REVENUE), new_id)
+    built = build_invoice_lines(
+        lines, cur, company.account(AccountRole.REVENUE), new_id, company.accounts.get(AccountRole.DEFERRED_REVENUE)
+    )
+    revenue.check_deferred_accounts(uow, actor.company_id, lines, built)
     # Account credit that goes to this invoice on its own (issue 11), locked before the number (step 1).
     credit = account_credit.lock_for_new_invoice(uow, actor, customer.id, customer.auto_apply_credit, cur, issued)
     subtotal, tax_total, _ = line_totals(built, cur)
@@ -80,6 +84,7 @@ def issue_invoice(
     )
     uow.invoices.add(invoice, actor.user_id)
     uow.journal.add(invoice_entry(invoice, company, new_id), uow.now())
+    revenue.schedule_invoice(uow, invoice)  # lines with a service period: deferred, recognized by month
     uow.customers.adjust(actor.company_id, customer.id, balance=invoice.total.to_minor())
     applied = account_credit.apply_to_new_invoice(uow, actor, invoice, credit)
     audit.record(

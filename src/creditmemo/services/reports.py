@@ -15,6 +15,7 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import BUCKETS, bucket_bounds, running_balances
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.revenue_reports import deferred_mismatches
 from creditmemo.store.mapping import money
 from creditmemo.store.uow import UnitOfWork
 
@@ -436,11 +437,13 @@ def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
             f"{money(r['functional'], functional)} of functional AR is left (an unrealized exchange difference)"
         )
     problems += uow.reports.running_total_mismatches(cid)
+    problems += deferred_mismatches(uow, cid)
     checks = (
         "journal entries balance",
         "AR control = sum of customer balances (per currency)",
         "AR sub-ledger = balance (per customer)",
         "no functional AR left on a customer with nothing open (realized exchange differences)",
         "running totals = records",
+        "deferred revenue = the revenue schedules' unrecognized amounts (per account and currency)",
     )
     return Reconciliation(not problems, tuple(problems), checks)

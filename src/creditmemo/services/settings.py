@@ -15,6 +15,7 @@ from creditmemo.domain.proration import SlaPolicy
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import DEFAULT_SETTINGS
+from creditmemo.services.revenue import LINE_ACCOUNT_REASONS
 from creditmemo.store.uow import UnitOfWork
 
 MAX_LINE_LIMIT: Final = 100_000
@@ -133,4 +134,30 @@ def update_legal_details(uow: UnitOfWork, actor: Actor, details: Mapping[str, ob
     if diff:
         uow.companies.set_legal_details(actor.company_id, new)
         audit.record(uow, actor, "company.settings_updated", "company", actor.company_id, diff)
+    return new
+
+
+def get_line_account_reasons(uow: UnitOfWork, actor: Actor) -> list[str]:
+    """Issue 12 item 6: the reasons whose invoice credits reverse the recognized part to each invoice line's own
+    revenue account; every other reason uses the sales-returns contra account (4900, the default)."""
+    authorize(actor, Permission.READ)
+    return sorted(uow.companies.settings(actor.company_id).get(LINE_ACCOUNT_REASONS) or [])
+
+
+def update_line_account_reasons(uow: UnitOfWork, actor: Actor, reasons: object) -> list[str]:
+    authorize(actor, Permission.MANAGE)
+    if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):
+        raise ValidationFailedError.single("reasons", "A list of reason codes.", "invalid")
+    known = uow.companies.get(actor.company_id).reason_accounts
+    for i, code in enumerate(reasons):
+        if code not in known:
+            raise ValidationFailedError.single(f"reasons[{i}]", f"No reason code {code!r}.", "unknown_reason")
+    new = sorted(set(reasons))
+    settings = uow.companies.settings(actor.company_id)
+    old = sorted(settings.get(LINE_ACCOUNT_REASONS) or [])
+    if new != old:
+        uow.companies.update_settings(actor.company_id, {**settings, LINE_ACCOUNT_REASONS: new})
+        audit.record(
+            uow, actor, "company.settings_updated", "company", actor.company_id, {LINE_ACCOUNT_REASONS: [old, new]}
+        )
     return new

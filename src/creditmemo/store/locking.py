@@ -43,3 +43,11 @@ def lock_key(conn: Connection, *parts: str) -> None:
     if conn.dialect.name == "postgresql":
         # Queued (pipeline mode): sent with the next read, which the server runs once the lock is granted.
         conn.execute(_advisory, {"b_key": "\x1f".join(parts)}, execution_options=QUEUED)
+
+
+def lock_revenue_run(conn: Connection, company_id: str) -> None:
+    """A recognition run (issue 12) holds its company's revenue-run lock from before its first read to its
+    commit (step 0, docs/CONCURRENCY.md): two runs at once run one after the other, and the second reads what
+    the first committed, so it finds nothing left to recognize. No other transaction takes this lock; the
+    run then updates only revenue schedule rows, which no other transaction updates."""
+    lock_key(conn, "revenue_run", company_id)

@@ -86,6 +86,7 @@ def invoice_line_from_row(row: Row, currency: str) -> InvoiceLine:
         credited_tax=money(row["credited_tax_minor"], currency),
         service_start=row["service_start"],
         service_end=row["service_end"],
+        deferred_revenue_account=row["deferred_revenue_account"],
     )
 
 
@@ -110,6 +111,7 @@ def invoice_line_to_row(line: InvoiceLine, invoice_id: str, company_id: str) -> 
         "credited_tax_minor": line.credited_tax.to_minor() if line.credited_tax else 0,
         "service_start": line.service_start,
         "service_end": line.service_end,
+        "deferred_revenue_account": line.deferred_revenue_account,
     }
 
 

@@ -214,6 +214,9 @@ invoice_lines = Table(
     Column("service_start", Date),
     Column("service_end", Date),
     _money("credited_net_minor"),
+    # Where the line's net is deferred until recognized (issue 12; migration 0016): set on lines issued
+    # with a service period, NULL when recognized at once.
+    Column("deferred_revenue_account", String(20)),
     _money("credited_tax_minor"),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
@@ -375,6 +378,81 @@ return_lines = Table(
     ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
     Index("ix_return_lines_company_return", "company_id", "return_id"),
     Index("ix_return_lines_company_invoice_line", "company_id", "invoice_line_id"),
+)
+
+# Revenue schedules (ASC 606, issue 12; migration 0016): a line with a service period, by month. A recognition
+# run moves the due months' amounts (less what credits took from deferred revenue) from deferred to revenue,
+# summed by month and accounts (revenue_recognized): set-based, no schedule row is ever updated.
+revenue_schedules = Table(
+    "revenue_schedules",
+    metadata,
+    Column("company_id", ID, nullable=False),
+    Column("invoice_line_id", ID, nullable=False),
+    Column("month", Date, nullable=False),  # the first day of the month
+    Column("invoice_id", ID, nullable=False),
+    Column("customer_id", ID, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("exchange_rate", ExactDecimal, nullable=False),  # the invoice's: deferred revenue moves at its rate
+    Column("revenue_account", String(20), nullable=False),
+    Column("deferred_account", String(20), nullable=False),
+    Column("due_on", Date, nullable=False),  # the last day of the service period in this month
+    _money("amount_minor"),  # the month's share of the line's net (cumulative rounding: they sum to the net)
+    PrimaryKeyConstraint("company_id", "invoice_line_id", "month"),
+    ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
+    Index("ix_revenue_schedules_company_due", "company_id", "due_on"),
+    Index("ix_revenue_schedules_company_invoice", "company_id", "invoice_id"),
+)
+
+# What each posted (and voided) memo line took from a scheduled line, by month: ``recognized`` from revenue,
+# ``deferred`` from deferred revenue. Insert-only: a void adds the negated rows (issue 12; migration 0016).
+revenue_credits = Table(
+    "revenue_credits",
+    metadata,
+    Column("id", ID, nullable=False),
+    Column("company_id", ID, nullable=False),
+    Column("memo_id", ID, nullable=False),
+    Column("memo_line_id", ID, nullable=False),
+    Column("invoice_line_id", ID, nullable=False),
+    Column("month", Date, nullable=False),
+    Column("kind", String(10), nullable=False),  # post | void
+    Column("on_date", Date, nullable=False),  # the memo's posting date, or its void date
+    Column("recognized_minor", BigInteger, nullable=False),
+    Column("deferred_minor", BigInteger, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    ForeignKeyConstraint(["company_id", "invoice_line_id"], ["invoice_lines.company_id", "invoice_lines.id"]),
+    Index("ix_revenue_credits_company_line", "company_id", "invoice_line_id"),
+    Index("ix_revenue_credits_company_memo", "company_id", "memo_id"),
+)
+
+# What recognition runs have moved to revenue so far, by month, currency, rate and pair of accounts: a run
+# posts the difference between what the due schedule rows (less the credits' deferred parts) say and this.
+revenue_recognized = Table(
+    "revenue_recognized",
+    metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("month", Date, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("exchange_rate", ExactDecimal, nullable=False),
+    Column("revenue_account", String(20), nullable=False),
+    Column("deferred_account", String(20), nullable=False),
+    Column("recognized_minor", BigInteger, nullable=False),
+    PrimaryKeyConstraint("company_id", "month", "currency", "exchange_rate", "revenue_account", "deferred_account"),
+)
+
+# Each recognition run that posted: through which date (the company's months due on or before the latest
+# ``through`` count as recognized), by whom, and how many journal entries.
+revenue_runs = Table(
+    "revenue_runs",
+    metadata,
+    Column("id", ID, nullable=False),
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("through", Date, nullable=False),
+    Column("entries", Integer, nullable=False),
+    Column("created_by", ID),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    Index("ix_revenue_runs_company_through", "company_id", "through"),
 )
 
 journal_entries = Table(

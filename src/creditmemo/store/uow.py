@@ -37,6 +37,7 @@ from creditmemo.store.repositories.rates import ExchangeRateRepository
 from creditmemo.store.repositories.refunds import RefundRepository
 from creditmemo.store.repositories.reports import ReportQueries
 from creditmemo.store.repositories.returns import ReturnRepository
+from creditmemo.store.repositories.revenue import RevenueRepository
 from creditmemo.store.sealer import BackgroundSealer, seal_pending
 
 Clock = Callable[[], datetime]
@@ -160,6 +161,7 @@ class UnitOfWork:
         self.rates = ExchangeRateRepository(conn)
         self.returns = ReturnRepository(conn, row_locks=locks, numbers=self.numbers)
         self.reports = ReportQueries(conn)
+        self.revenue = RevenueRepository(conn)
         self.approvals = ApprovalRepository(conn)
         self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id, numbers=self.numbers)
         self.audit.enabled = self.db.audit

@@ -22,9 +22,23 @@ def mount(app: Any) -> None:
         lists,
         memos,
         returns,
+        revenue,
     )
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, dashboard, lists, invoices, automatic, returns, edit, memos, documents, approvals, site):
+    for module in (
+        auth,
+        dashboard,
+        lists,
+        invoices,
+        automatic,
+        returns,
+        revenue,
+        edit,
+        memos,
+        documents,
+        approvals,
+        site,
+    ):
         app.include_router(module.router)
     site.install_not_found_page(app)

@@ -38,6 +38,7 @@ def issue_invoice(body: InvoiceCreate, ctx: Writer) -> Response:
             unit_cost=line.unit_cost,
             item=line.item,
             revenue_account=line.revenue_account,
+            deferred_revenue_account=line.deferred_revenue_account,
             service_start=line.service_start,
             service_end=line.service_end,
         )

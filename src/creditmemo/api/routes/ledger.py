@@ -27,7 +27,7 @@ def list_journal_entries(
     ctx: Reader,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     starting_after: Q = None,
-    source_type: Literal["invoice", "credit_memo", "debit_memo", "payment", "refund"] | None = None,
+    source_type: Literal["invoice", "credit_memo", "debit_memo", "payment", "refund", "revenue_run"] | None = None,
     source_id: Q = None,
     kind: Q = None,
     date_from: DateQ = None,

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -124,5 +124,28 @@ def put_legal_details(body: CompanyLegalDetails, ctx: Reader) -> Response:
     printed from now on show them."""
     return ctx.write(
         lambda uow: LegalDetailsOut.of_legal(svc.update_legal_details(uow, ctx.actor, body.model_dump())),
+        idempotent=False,
+    )
+
+
+class LineAccountReasons(BaseModel):
+    model_config = {"extra": "forbid"}
+    reasons: list[Annotated[str, Field(max_length=40)]] = Field(
+        max_length=200,
+        description="Reason codes whose credits on an invoice reverse the recognized part to each invoice line's "
+        "own revenue account; every other reason uses the sales-returns contra account (4900).",
+    )
+
+
+@router.get("/line-account-reasons", response_model=LineAccountReasons, responses=problems(403))
+def get_line_account_reasons(ctx: Reader) -> Response:
+    return ctx.read(lambda uow: LineAccountReasons(reasons=svc.get_line_account_reasons(uow, ctx.actor)))
+
+
+@router.put("/line-account-reasons", response_model=LineAccountReasons, responses=problems(403, 413))
+def put_line_account_reasons(body: LineAccountReasons, ctx: Reader) -> Response:
+    """Route the credits of chosen reasons to the invoice lines' revenue accounts (admin; audited; issue 12)."""
+    return ctx.write(
+        lambda uow: LineAccountReasons(reasons=svc.update_line_account_reasons(uow, ctx.actor, body.reasons)),
         idempotent=False,
     )

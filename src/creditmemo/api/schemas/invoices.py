@@ -30,6 +30,11 @@ class InvoiceLineIn(In):
     unit_cost: DecimalStr | None = None
     item: ShortText | None = None
     revenue_account: Annotated[str, Field(max_length=20)] | None = None
+    deferred_revenue_account: Annotated[str, Field(max_length=20)] | None = Field(
+        None,
+        description="A line with a service period is issued to deferred revenue and recognized ratably by day; "
+        "default: the company's deferred revenue account (2400).",
+    )
     service_start: Annotated[str, Field(max_length=10, examples=["2026-01-01"])] | None = Field(
         None, description="First day of the period a subscription line bills for (with service_end)."
     )
@@ -80,6 +85,7 @@ class InvoiceLineOut(Out):
     tax_amount: MoneyStr
     total: MoneyStr
     revenue_account: str
+    deferred_revenue_account: str | None = None
     unit_cost: DecimalStr | None
     credited_quantity: DecimalStr
     credited_amount: MoneyStr
@@ -104,6 +110,7 @@ class InvoiceLineOut(Out):
             tax_amount=money(line.tax),
             total=money(line.total),
             revenue_account=line.revenue_account,
+            deferred_revenue_account=line.deferred_revenue_account,
             unit_cost=dec(line.unit_cost),
             credited_quantity=dec(line.credited_quantity),
             credited_amount=format(credited, "f"),

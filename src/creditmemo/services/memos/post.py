@@ -18,7 +18,7 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.posting_rules import memo_description, memo_entry
 from creditmemo.domain.settlement import Application, Party
 from creditmemo.ids import new_id
-from creditmemo.services import audit
+from creditmemo.services import audit, revenue
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.memos.approval import approval_tier, submit_draft
@@ -95,6 +95,7 @@ class PostPlan:
     credited: tuple[InvoiceLine, ...]  # the invoice lines with this memo's credit added
     applications: tuple[Application, ...]  # the auto-apply to its invoice, or to the customer's next invoices
     on: date
+    split: revenue.CreditSplit | None = None  # issue 12: each line's recognized / deferred reversal
 
 
 def finish_post(
@@ -130,6 +131,7 @@ def plan_post(
     company = uow.companies.get(actor.company_id)
     lines = memo.lines
     credited: list[InvoiceLine] = []
+    before: dict[str, InvoiceLine] = {}
     next_invoice = memo.kind is MemoKind.CREDIT and memo.apply_to_next_invoice
     if next_invoice and next_invoices is None:
         invoice, targets = account_credit.lock_next_invoices(
@@ -140,6 +142,7 @@ def plan_post(
         if invoice is None:
             invoice = uow.invoices.get(actor.company_id, memo.invoice_id, for_update=True)
         invoice_lines = {line.id: line for line in invoice.lines}
+        before = dict(invoice_lines)
         lines = reprice_for_post(memo.lines, invoice_lines)  # raises OverCreditError
         for line in lines:
             if line.invoice_line_id:
@@ -172,8 +175,16 @@ def plan_post(
         posted = replace(
             posted, amount_applied=posted.amount_applied + sum((a.amount for a in apps), Money.zero(posted.currency))
         )
-    entry = memo_entry(posted, company, new_id, posted_on)
-    return PostPlan(memo, posted, entry, tuple(credited), tuple(apps), posted_on)
+    split = revenue.split_memo(uow, memo.company_id, lines, before, posted_on) if before else None
+    entry = memo_entry(
+        posted,
+        company,
+        new_id,
+        posted_on,
+        None if split is None else split.reversals,
+        to_line_accounts=revenue.reverses_to_line_account(uow, memo.company_id, memo.reason_code),
+    )
+    return PostPlan(memo, posted, entry, tuple(credited), tuple(apps), posted_on, split)
 
 
 def write_invoice_side(uow: UnitOfWork, plan: PostPlan) -> None:
@@ -190,6 +201,8 @@ def write_memo_side(uow: UnitOfWork, actor: Actor, plan: PostPlan, *, inserted: 
         if posted.lines != memo.lines:
             uow.memos.save_line_amounts(posted)
     uow.journal.add(replace(plan.entry, description=memo_description(posted)), uow.now())
+    if plan.split is not None:
+        revenue.record_split(uow, posted, plan.split, plan.on)
     changes: dict[str, object] = {"status": [str(memo.status), str(posted.status)]}
     if posted.total != memo.total:
         changes["total"] = [str(memo.total.amount), str(posted.total.amount)]

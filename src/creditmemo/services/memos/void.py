@@ -13,7 +13,7 @@ from creditmemo.domain.ledger import reverse
 from creditmemo.domain.lifecycle import Action, next_status
 from creditmemo.domain.parsing import parse_date
 from creditmemo.ids import new_id
-from creditmemo.services import audit
+from creditmemo.services import audit, revenue
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.returns.release import give_back
@@ -55,6 +55,7 @@ def void_memo(
         if entry.kind == "post":
             reversal = reverse(entry, entry_id=new_id("je"), on=void_date)
             uow.journal.add(replace(reversal, description=f"Reversal of {memo.number}"), now)  # not of je_…
+    revenue.reverse_split(uow, memo, void_date)  # issue 12: the months it took from deferred revenue come back
     amount = memo.total.to_minor()
     if memo.kind is MemoKind.CREDIT:
         uow.customers.adjust(actor.company_id, memo.customer_id, balance=amount, available_credit=-amount)

@@ -39,6 +39,7 @@ from creditmemo.services.memos.discard import discard_memo
 from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.read import get_memo, memo_events, memo_journal
 from creditmemo.services.memos.void import void_memo
+from creditmemo.services.revenue_reports import memo_split
 from creditmemo.services.settings import load_policy
 from creditmemo.services.settlement.applications import apply_credit, list_applications, unapply
 from creditmemo.services.settlement.refunds import list_refunds, refund
@@ -211,6 +212,8 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         "can_edit": memo.status is Status.DRAFT and actor.can(Permission.EDIT_MEMO),
         "accounts": {a["code"]: a["name"] for a in uow.companies.accounts(actor.company_id)},
         "inv_line_no": {line.id: line.line_no for line in invoice.lines} if invoice else {},
+        # issue 12: how each line's credit was split between revenue and deferred revenue
+        "revenue_split": memo_split(uow, actor, memo.id, memo.currency) if invoice else {},
     }
 
 
