@@ -23,6 +23,7 @@ from creditmemo.api.routes import (
     ledger,
     memos,
     payments,
+    periods,
     refunds,
     reports,
     returns,
@@ -95,6 +96,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         automatic.router,
         exchange_rates.router,
         returns.router,
+        periods.router,
         users.router,
     ):
         v1.include_router(router)

@@ -38,6 +38,7 @@ class Permission(StrEnum):
     MANAGE = "manage"  # users, keys, settings
     SET_RATES = "set_rates"  # the exchange-rate table
     VERIFY_AUDIT = "verify_audit"
+    CLOSE_PERIOD = "close_period"  # close and reopen a month (issue 17)
 
 
 P = Permission
@@ -69,10 +70,11 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.OVERRIDE_REFUND_LIMIT,
             P.SET_RATES,
             P.VERIFY_AUDIT,
+            P.CLOSE_PERIOD,
         }
     ),
     Role.AUDITOR: frozenset({P.READ, P.VERIFY_AUDIT}),
-    Role.ADMIN: frozenset({P.READ, P.MANAGE, P.VERIFY_AUDIT, P.SET_RATES}),
+    Role.ADMIN: frozenset({P.READ, P.MANAGE, P.VERIFY_AUDIT, P.SET_RATES, P.CLOSE_PERIOD}),
 }
 PRIVILEGES: Final = frozenset({"create_multiline_memo"})
 

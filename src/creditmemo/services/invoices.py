@@ -15,7 +15,7 @@ from creditmemo.domain.money import Money, parse_currency
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import invoice_entry
 from creditmemo.ids import new_id
-from creditmemo.services import audit
+from creditmemo.services import audit, periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import rate_for
 from creditmemo.services.settlement import account_credit
@@ -54,6 +54,7 @@ def issue_invoice(
     )
     if due < issued:
         raise ValidationFailedError.single("due_date", "The due date is before the issue date.", "out_of_range")
+    periods.check(uow, actor.company_id, "issue_date", issued, what="issue date")
     rate = rate_for(cur, company, exchange_rate, uow=uow, on=issued)
     built = build_invoice_lines(lines, cur, company.account(AccountRole.REVENUE), new_id)
     # Account credit that goes to this invoice on its own (issue 11), locked before the number (step 1).

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field, RootModel, StrictInt
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.automatic import AccountCreditOut, AccountCreditSetting, SlaPolicyDoc
+from creditmemo.domain.dating import MAX_FUTURE_DAYS_LIMIT
+from creditmemo.services import periods
 from creditmemo.services import settings as svc
 
 router = APIRouter(prefix="/settings", tags=["settings"])
@@ -89,5 +91,26 @@ def put_account_credit(body: AccountCreditSetting, ctx: Reader) -> Response:
         lambda uow: AccountCreditOut(
             auto_apply_credit=svc.update_auto_apply_credit(uow, ctx.actor, body.auto_apply_credit)
         ),
+        idempotent=False,
+    )
+
+
+class MaxFutureDays(BaseModel):
+    model_config = {"extra": "forbid"}
+    max_future_days: StrictInt = Field(
+        ge=0, le=MAX_FUTURE_DAYS_LIMIT, description="How many days after today a document may be dated."
+    )
+
+
+@router.get("/max-future-days", response_model=MaxFutureDays, responses=problems(403))
+def get_max_future_days(ctx: Reader) -> Response:
+    return ctx.read(lambda uow: MaxFutureDays(max_future_days=periods.get_max_future_days(uow, ctx.actor)))
+
+
+@router.put("/max-future-days", response_model=MaxFutureDays, responses=problems(403, 413))
+def put_max_future_days(body: MaxFutureDays, ctx: Reader) -> Response:
+    """No document may be dated more than this many days after today (admin; audited; default 30)."""
+    return ctx.write(
+        lambda uow: MaxFutureDays(max_future_days=periods.update_max_future_days(uow, ctx.actor, body.max_future_days)),
         idempotent=False,
     )

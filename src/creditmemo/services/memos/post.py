@@ -18,7 +18,7 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.posting_rules import memo_description, memo_entry
 from creditmemo.domain.settlement import Application, Party
 from creditmemo.ids import new_id
-from creditmemo.services import audit
+from creditmemo.services import audit, periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.memos.approval import approval_tier, submit_draft
@@ -162,7 +162,14 @@ def plan_post(
         post_error=None,
         version=memo.version + 1,
     )
-    posted_on = on or posted.issue_date
+    posted_on = periods.check(
+        uow,
+        actor.company_id,
+        "date",
+        on or posted.issue_date,
+        what="posting date",
+        not_before=[periods.Bound(posted.issue_date, f"{posted.number or 'the memo'}'s issue date")],
+    )
     if next_invoice:
         apps = account_credit.plan_next_invoice(uow, actor, posted, next_invoices or (), on=posted_on)
     else:
