@@ -21,10 +21,24 @@ def mount(app: Any) -> None:
         invoices,
         lists,
         memos,
+        periods,
         returns,
     )
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, dashboard, lists, invoices, automatic, returns, edit, memos, documents, approvals, site):
+    for module in (
+        auth,
+        dashboard,
+        lists,
+        invoices,
+        automatic,
+        returns,
+        edit,
+        memos,
+        documents,
+        approvals,
+        periods,
+        site,
+    ):
         app.include_router(module.router)
     site.install_not_found_page(app)
