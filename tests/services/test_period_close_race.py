@@ -61,7 +61,7 @@ def test_posts_racing_a_close_either_committed_before_it_or_are_refused(db: Data
         ids = _drafts(db, controller, cus.id, month)
         seen: list[int] = []
 
-        def close(uow: UnitOfWork, month: str = month, ids: list[str] = ids) -> object:
+        def close(uow: UnitOfWork, month: str = month, ids: list[str] = ids, seen: list[int] = seen) -> object:
             closed = close_period(uow, controller, month)
             seen.append(_posted_in(uow, controller.company_id, ids))  # under the lock: what committed before
             return closed
