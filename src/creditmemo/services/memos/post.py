@@ -70,8 +70,10 @@ def post_new(uow: UnitOfWork, actor: Actor, memo: Memo, route: Route, *, invoice
 
 
 def queue_post(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
-    """Hand the memo to the background worker (DESIGN §2: > line limit, or a bulk post)."""
+    """Hand the memo to the background worker (DESIGN §2: > line limit, or a bulk post). The worker posts it on
+    its issue date: refused now if that is in a closed period (the worker checks again when it posts)."""
     status = next_status(memo.status, Action.QUEUE_POST, f"{memo.kind} memo")
+    periods.check(uow, actor.company_id, "date", memo.issue_date, what="posting date", future_ok=True)
     queued = replace(memo, status=status, post_error=None, updated_at=uow.now())
     uow.memos.save(queued)
     audit.record(
