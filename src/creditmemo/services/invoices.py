@@ -54,11 +54,11 @@ def issue_invoice(
     )
     if due < issued:
         raise ValidationFailedError.single("due_date", "The due date is before the issue date.", "out_of_range")
-    periods.check(uow, actor.company_id, "issue_date", issued, what="issue date")
     rate = rate_for(cur, company, exchange_rate, uow=uow, on=issued)
     built = build_invoice_lines(lines, cur, company.account(AccountRole.REVENUE), new_id)
     # Account credit that goes to this invoice on its own (issue 11), locked before the number (step 1).
     credit = account_credit.lock_for_new_invoice(uow, actor, customer.id, customer.auto_apply_credit, cur, issued)
+    periods.check(uow, actor.company_id, "issue_date", issued, what="issue date")  # step 4b, after the memos
     subtotal, tax_total, _ = line_totals(built, cur)
     invoice = Invoice(
         id=new_id("inv"),

@@ -12,11 +12,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from creditmemo.domain.dating import (
-    DEFAULT_MAX_FUTURE_DAYS,
     Bound,
     Calendar,
     check_date,
-    check_max_future_days,
     first_open_on_or_after,
     parse_period,
     period_of,
@@ -24,14 +22,10 @@ from creditmemo.domain.dating import (
 from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.settings import max_future_days
 from creditmemo.store.uow import UnitOfWork
 
 __all__ = ["Bound", "check", "close_period", "list_periods", "reopen_period", "void_date"]
-
-
-def max_future_days(uow: UnitOfWork, company_id: str) -> int:
-    value = uow.companies.settings(company_id).get("max_future_days")
-    return int(value if value is not None else DEFAULT_MAX_FUTURE_DAYS)
 
 
 def calendar(uow: UnitOfWork, company_id: str) -> Calendar:
@@ -138,22 +132,3 @@ def reopen_period(uow: UnitOfWork, actor: Actor, period: object, *, reason: obje
     audit.record(uow, actor, "period.reopened", "period", key, {"status": ["closed", "open"], "reason": [None, why]})
     row = uow.periods.get(actor.company_id, key)
     return _view(row) if row is not None else PeriodView(key, "open", None, None, now, actor.user_id, why)
-
-
-def get_max_future_days(uow: UnitOfWork, actor: Actor) -> int:
-    authorize(actor, Permission.READ)
-    return max_future_days(uow, actor.company_id)
-
-
-def update_max_future_days(uow: UnitOfWork, actor: Actor, value: object) -> int:
-    """How many days after today a document may be dated (admin; audited)."""
-    authorize(actor, Permission.MANAGE)
-    days = check_max_future_days(value)
-    settings = uow.companies.settings(actor.company_id)
-    old = max_future_days(uow, actor.company_id)
-    if days != old:
-        uow.companies.update_settings(actor.company_id, {**settings, "max_future_days": days})
-        audit.record(
-            uow, actor, "company.settings_updated", "company", actor.company_id, {"max_future_days": [old, days]}
-        )
-    return days

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from creditmemo.domain.approval import ApprovalPolicy
+from creditmemo.domain.dating import DEFAULT_MAX_FUTURE_DAYS, check_max_future_days
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.proration import SlaPolicy
 from creditmemo.services import audit
@@ -113,3 +114,27 @@ def update_auto_apply_credit(uow: UnitOfWork, actor: Actor, value: object) -> bo
             uow, actor, "company.settings_updated", "company", actor.company_id, {"auto_apply_credit": [old, value]}
         )
     return value
+
+
+def max_future_days(uow: UnitOfWork, company_id: str) -> int:
+    value = uow.companies.settings(company_id).get("max_future_days")
+    return int(value if value is not None else DEFAULT_MAX_FUTURE_DAYS)
+
+
+def get_max_future_days(uow: UnitOfWork, actor: Actor) -> int:
+    authorize(actor, Permission.READ)
+    return max_future_days(uow, actor.company_id)
+
+
+def update_max_future_days(uow: UnitOfWork, actor: Actor, value: object) -> int:
+    """How many days after today a document may be dated (admin; audited)."""
+    authorize(actor, Permission.MANAGE)
+    days = check_max_future_days(value)
+    settings = uow.companies.settings(actor.company_id)
+    old = max_future_days(uow, actor.company_id)
+    if days != old:
+        uow.companies.update_settings(actor.company_id, {**settings, "max_future_days": days})
+        audit.record(
+            uow, actor, "company.settings_updated", "company", actor.company_id, {"max_future_days": [old, days]}
+        )
+    return days

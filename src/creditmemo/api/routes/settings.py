@@ -12,7 +12,6 @@ from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.automatic import AccountCreditOut, AccountCreditSetting, SlaPolicyDoc
 from creditmemo.domain.dating import MAX_FUTURE_DAYS_LIMIT
-from creditmemo.services import periods
 from creditmemo.services import settings as svc
 
 router = APIRouter(prefix="/settings", tags=["settings"])
@@ -104,13 +103,13 @@ class MaxFutureDays(BaseModel):
 
 @router.get("/max-future-days", response_model=MaxFutureDays, responses=problems(403))
 def get_max_future_days(ctx: Reader) -> Response:
-    return ctx.read(lambda uow: MaxFutureDays(max_future_days=periods.get_max_future_days(uow, ctx.actor)))
+    return ctx.read(lambda uow: MaxFutureDays(max_future_days=svc.get_max_future_days(uow, ctx.actor)))
 
 
 @router.put("/max-future-days", response_model=MaxFutureDays, responses=problems(403, 413))
 def put_max_future_days(body: MaxFutureDays, ctx: Reader) -> Response:
     """No document may be dated more than this many days after today (admin; audited; default 30)."""
     return ctx.write(
-        lambda uow: MaxFutureDays(max_future_days=periods.update_max_future_days(uow, ctx.actor, body.max_future_days)),
+        lambda uow: MaxFutureDays(max_future_days=svc.update_max_future_days(uow, ctx.actor, body.max_future_days)),
         idempotent=False,
     )

@@ -35,10 +35,7 @@ def void_memo(
     entries = uow.journal.for_source(actor.company_id, memo.id)
     bounds = [periods.Bound(memo.issue_date, f"{memo.number}'s issue date")]
     bounds += [periods.Bound(e.date, f"{memo.number}'s posting date") for e in entries if e.kind == "post"]
-    # No date given and today's period closed: the first day of the first open period (and the entry says so).
-    void_date, skipped = periods.void_date(
-        uow, actor.company_id, None if on is None else parse_date(on, "void_date"), field="void_date", not_before=bounds
-    )
+    given = None if on is None else parse_date(on, "void_date")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
         raise ValidationFailedError.single("reason", "Text of at most 2000 characters.", "invalid")
     reason = reason.strip() or None if isinstance(reason, str) else None
@@ -51,6 +48,9 @@ def void_memo(
             actor.company_id,
             (credited_after(invoice_lines[ln.invoice_line_id], ln, sign=-1) for ln in memo.lines if ln.invoice_line_id),
         )
+    # After the documents' locks (docs/CONCURRENCY.md, step 4b). No date given and today's period closed: the
+    # first day of the first open period, and the entry says so.
+    void_date, skipped = periods.void_date(uow, actor.company_id, given, field="void_date", not_before=bounds)
     now = uow.now()
     text = f"Reversal of {memo.number}"  # not of je_…
     if skipped is not None:
