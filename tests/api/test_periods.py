@@ -296,6 +296,18 @@ class TestDateRules:
         void = t.post(f"/v1/credit-memos/{memo['id']}/void", {"void_date": "2026-03-09"})
         assert_problem(void, 422, "validation_error", "void_date")
         assert snapshot(t) == before
+        (app,) = t.ok(
+            t.post(
+                f"/v1/credit-memos/{memo['id']}/applications",
+                {"allocations": [{"invoice_id": inv["id"], "amount": "1.00"}], "applied_on": "2026-03-15"},
+            ),
+            201,
+        )
+        early = t.delete(f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on=2026-03-14")
+        problem = assert_problem(early, 422, "validation_error", "unapplied_on")
+        assert "before the application's date 2026-03-15" in problem["detail"]
+        back = t.delete(f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on=2026-03-15")
+        assert t.ok(back)["status"] == "reversed"
 
     def test_a_date_far_in_the_future_is_refused_and_the_limit_is_a_setting(self, tenant: Tenant) -> None:
         t = tenant
