@@ -382,3 +382,15 @@ class TestPeriods:
         assert_problem(
             t.get("/v1/reports/trial-balance?period=2026-03&as_of=2026-03-31"), 422, "validation_error", "period"
         )
+
+
+def test_a_bulk_post_of_a_memo_dated_in_a_closed_month_is_refused_before_it_is_queued(tenant: Tenant) -> None:
+    t = tenant
+    inv = t.invoice()
+    memo = t.memo_from(inv, issue_date="2026-03-10")
+    t.ok(t.post("/v1/periods/2026-03/close"))
+    body = assert_problem(
+        t.post("/v1/credit-memos/bulk-post", {"memo_ids": [memo["id"]]}), 422, "period_closed", "memo_ids[0]"
+    )
+    assert body["period"] == "2026-03"
+    assert t.ok(t.get(f"/v1/credit-memos/{memo['id']}"))["status"] == "draft"
