@@ -1,8 +1,8 @@
 """periods: a company closes months; nothing is dated in a closed one (issue 17 item 2)
 
 Revision ID: 0012_periods
-Revises: 0011_returns
-Create Date: 2026-11-29 08:30:00
+Revises: 0018_audit_anchors
+Create Date: 2026-11-29 09:30:00
 
 Two new tables: period_states (one row per company: its closed months, the row dated writes lock) seeded
 for every existing company with nothing closed, and periods (each month ever closed, who closed or reopened
@@ -15,7 +15,7 @@ from alembic import op
 from creditmemo.store.types import UTCDateTime
 
 revision = "0012_periods"
-down_revision = "0011_returns"
+down_revision = "0018_audit_anchors"
 branch_labels = None
 depends_on = None
 
