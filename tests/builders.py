@@ -58,6 +58,7 @@ def credit(
     reason: str = "billing_error",
     **kw: Any,
 ) -> Memo:
+    kw.setdefault("issue_date", inv.issue_date)  # issued with its invoice: settlements on DAY come after it
     with db.uow() as uow:
         return create_credit_memo_from_invoice(uow, actor, inv.id, reason_code=reason, lines=lines, **kw)
 
@@ -86,6 +87,7 @@ def standalone(
             currency=currency,
             reason_code=reason,
             lines=[FreeLineInput("Credit", "1", price)],
+            issue_date=DAY,
         )
 
 

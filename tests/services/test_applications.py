@@ -230,6 +230,7 @@ class TestDebitMemoTarget:
                 currency="USD",
                 reason_code="chargeback",
                 lines=[FreeLineInput("Charge-back", "1", price)],
+                issue_date=DAY,
             )
         return post(db, actor, dm) if post_it else dm
 
@@ -284,6 +285,7 @@ class TestTemporaryCreditOffsetByDebitMemo:
                 reason_code="temporary_credit",
                 invoice_id=inv.id,
                 lines=[FreeLineInput("Temporary credit withdrawn", "1", "120.00")],
+                issue_date=DAY,
             )
         dm = post(db, controller, dm)
         with db.uow(readonly=True) as uow:

@@ -23,6 +23,7 @@ from creditmemo.api.routes import (
     ledger,
     memos,
     payments,
+    periods,
     refunds,
     reports,
     returns,
@@ -97,6 +98,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         exchange_rates.router,
         returns.router,
         revenue.router,
+        periods.router,
         users.router,
     ):
         v1.include_router(router)

@@ -41,6 +41,7 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
     "over_refund": (422, "Refund exceeds what is available"),
     "refund_limit": (422, "Refund beyond where the money came in"),
     "no_credit_due": (422, "No credit is due"),
+    "period_closed": (422, "The date is in a closed period"),
     "duplicate_incident": (409, "This incident is already credited"),
     "internal_error": (500, "Internal error"),
     "unbalanced_entry": (500, "Internal error"),
@@ -238,7 +239,7 @@ _DESCRIPTIONS: Final = {
     409: "State conflict (`invalid_transition`, `approval_required`, `idempotency_conflict`, `memo_settled`)",
     413: "Body larger than the limit (`payload_too_large`)",
     422: "Invalid input or amount rule (`validation_error`, `over_credit`, `over_return`, `insufficient_available`, "
-    "`currency_mismatch`, `rate_missing`)",
+    "`currency_mismatch`, `rate_missing`, `period_closed`)",
     500: "Internal error (with a request id, never a stack trace)",
 }
 

@@ -81,6 +81,7 @@ _register_worker(app)
 _register_audit(app)
 _register_policy(app)
 
+from creditmemo.cli.periods import register as _register_periods  # noqa: E402
 from creditmemo.cli.rates import register as _register_rates  # noqa: E402
 from creditmemo.cli.returns import register as _register_returns  # noqa: E402
 from creditmemo.cli.revenue import register as _register_revenue  # noqa: E402
@@ -89,6 +90,7 @@ from creditmemo.cli.sla import register as _register_sla  # noqa: E402
 
 _register_sla(app)
 _register_rates(app)
+_register_periods(app)
 _register_returns(app)
 _register_revenue(app)
 

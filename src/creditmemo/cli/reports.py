@@ -125,17 +125,25 @@ def register(app: typer.Typer) -> None:
         reason: Annotated[str | None, Opt()] = None,
         status: Annotated[str | None, Opt()] = None,
         customer: Annotated[str | None, Opt()] = None,
+        period: Annotated[str | None, Opt(help="A month, YYYY-MM, instead of --start/--end.")] = None,
         company: Company = "demo",
         database_url: DbUrl = None,
         as_json: Json = False,
     ) -> None:
-        """Credit memo register by period, reason, status and customer, with totals."""
+        """Credit memo register by dates or period, reason, status and customer, with totals."""
         try:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
                 cid = customer_id_for(uow, actor.company_id, customer) if customer else None
                 result = credit_memo_register(
-                    uow, actor, start=start, end=end, reason_code=reason, status=status, customer_id=cid
+                    uow,
+                    actor,
+                    start=start,
+                    end=end,
+                    reason_code=reason,
+                    status=status,
+                    customer_id=cid,
+                    period=period,
                 )
         except DomainError as e:
             fail(e)
@@ -166,6 +174,7 @@ def register(app: typer.Typer) -> None:
     @report_app.command("trial-balance")
     def trial_balance_cmd(
         as_of: Annotated[str | None, Opt()] = None,
+        period: Annotated[str | None, Opt(help="A month, YYYY-MM: the balances at its close.")] = None,
         company: Company = "demo",
         database_url: DbUrl = None,
         as_json: Json = False,
@@ -173,7 +182,7 @@ def register(app: typer.Typer) -> None:
         """Debits and credits per account in the company currency, from the journal."""
         try:
             with database(database_url).uow(readonly=True) as uow:
-                tb = trial_balance(uow, reader(uow, company), as_of=as_of)
+                tb = trial_balance(uow, reader(uow, company), as_of=as_of, period=period)
         except DomainError as e:
             fail(e)
         if as_json:

@@ -132,3 +132,10 @@ class RefundLimitError(DomainError):
     override it with a recorded reason."""
 
     code = "refund_limit"
+
+
+class PeriodClosedError(DomainError):
+    """A date in a period (month) the company has closed (issue 17): nothing is dated there until it is
+    reopened. Carries ``field`` and ``period``."""
+
+    code = "period_closed"

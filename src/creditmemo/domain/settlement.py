@@ -135,6 +135,7 @@ class Party:
     currency: str
     open_amount: Money  # source: available to apply; target: amount due
     exchange_rate: Decimal = Decimal(1)  # the document's booked rate to the company currency
+    dated: date | None = None  # its issue (or receipt) date: what an application may not be dated before
 
 
 @dataclass(frozen=True, slots=True)

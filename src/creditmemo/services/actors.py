@@ -39,6 +39,7 @@ class Permission(StrEnum):
     SET_RATES = "set_rates"  # the exchange-rate table
     VERIFY_AUDIT = "verify_audit"
     RECOGNIZE_REVENUE = "recognize_revenue"  # run revenue recognition (issue 12): a controller's action
+    CLOSE_PERIOD = "close_period"  # close and reopen a month (issue 17)
 
 
 P = Permission
@@ -71,10 +72,11 @@ ROLE_PERMISSIONS: Final[dict[Role, frozenset[Permission]]] = {
             P.SET_RATES,
             P.VERIFY_AUDIT,
             P.RECOGNIZE_REVENUE,
+            P.CLOSE_PERIOD,
         }
     ),
     Role.AUDITOR: frozenset({P.READ, P.VERIFY_AUDIT}),
-    Role.ADMIN: frozenset({P.READ, P.MANAGE, P.VERIFY_AUDIT, P.SET_RATES}),
+    Role.ADMIN: frozenset({P.READ, P.MANAGE, P.VERIFY_AUDIT, P.SET_RATES, P.CLOSE_PERIOD}),
 }
 PRIVILEGES: Final = frozenset({"create_multiline_memo"})
 

@@ -57,6 +57,7 @@ def create_company(
         now=uow.now(),
     )
     numbering.seed_sequences(uow.conn, company_id)
+    uow.periods.seed(company_id)
     uow.audit.start_chain(company_id)
     audit.record(
         uow,

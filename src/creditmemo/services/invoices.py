@@ -15,7 +15,7 @@ from creditmemo.domain.money import Money, parse_currency
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import invoice_entry
 from creditmemo.ids import new_id
-from creditmemo.services import audit, revenue
+from creditmemo.services import audit, periods, revenue
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import rate_for
 from creditmemo.services.settlement import account_credit
@@ -62,6 +62,7 @@ def issue_invoice(
     revenue.check_deferred_accounts(uow, actor.company_id, lines, built)
     # Account credit that goes to this invoice on its own (issue 11), locked before the number (step 1).
     credit = account_credit.lock_for_new_invoice(uow, actor, customer.id, customer.auto_apply_credit, cur, issued)
+    periods.check(uow, actor.company_id, "issue_date", issued, what="issue date")  # step 4b, after the memos
     subtotal, tax_total, _ = line_totals(built, cur)
     invoice = Invoice(
         id=new_id("inv"),

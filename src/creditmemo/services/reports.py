@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from creditmemo.domain.chart import AccountRole
+from creditmemo.domain.dating import parse_period, period_bounds
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.money import Money
 from creditmemo.domain.parsing import parse_date
@@ -255,9 +256,15 @@ def credit_memo_register(
     status: str | None = None,
     customer_id: str | None = None,
     limit: int = REGISTER_LIMIT,
+    period: object = None,
 ) -> Register:
-    """Credit memos by issue date with filters; totals per currency over every matching memo."""
+    """Credit memos by issue date with filters; totals per currency over every matching memo. ``period``
+    (YYYY-MM) is its first and last day, instead of ``start`` and ``end``."""
     authorize(actor, Permission.READ)
+    if period is not None:
+        if start is not None or end is not None:
+            raise ValidationFailedError.single("period", "Give a period or start/end, not both.", "conflict")
+        start, end = period_bounds(parse_period(period))
     filters = {
         "start": None if start is None else parse_date(start, "start"),
         "end": None if end is None else parse_date(end, "end"),
@@ -328,9 +335,14 @@ class TrialBalance:
         return self.total_debit == self.total_credit
 
 
-def trial_balance(uow: UnitOfWork, actor: Actor, *, as_of: object = None) -> TrialBalance:
-    """Every account's functional debits and credits from the journal lines (entries dated ≤ as_of)."""
+def trial_balance(uow: UnitOfWork, actor: Actor, *, as_of: object = None, period: object = None) -> TrialBalance:
+    """Every account's functional debits and credits from the journal lines (entries dated ≤ as_of). A period
+    (YYYY-MM) gives the balances at its close: as of its last day."""
     authorize(actor, Permission.READ)
+    if period is not None:
+        if as_of is not None:
+            raise ValidationFailedError.single("period", "Give a period or as_of, not both.", "conflict")
+        as_of = period_bounds(parse_period(period))[1]
     day = None if as_of is None else parse_date(as_of, "as_of")
     cur = uow.companies.get(actor.company_id).functional_currency
     names = uow.reports.accounts(actor.company_id)

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from creditmemo.domain.approval import ApprovalPolicy
+from creditmemo.domain.dating import DEFAULT_MAX_FUTURE_DAYS, check_max_future_days
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.legal import LegalDetails, apply_legal_changes, legal_changes
 from creditmemo.domain.proration import SlaPolicy
@@ -161,3 +162,27 @@ def update_line_account_reasons(uow: UnitOfWork, actor: Actor, reasons: object) 
             uow, actor, "company.settings_updated", "company", actor.company_id, {LINE_ACCOUNT_REASONS: [old, new]}
         )
     return new
+
+
+def max_future_days(uow: UnitOfWork, company_id: str) -> int:
+    value = uow.companies.settings(company_id).get("max_future_days")
+    return int(value if value is not None else DEFAULT_MAX_FUTURE_DAYS)
+
+
+def get_max_future_days(uow: UnitOfWork, actor: Actor) -> int:
+    authorize(actor, Permission.READ)
+    return max_future_days(uow, actor.company_id)
+
+
+def update_max_future_days(uow: UnitOfWork, actor: Actor, value: object) -> int:
+    """How many days after today a document may be dated (admin; audited)."""
+    authorize(actor, Permission.MANAGE)
+    days = check_max_future_days(value)
+    settings = uow.companies.settings(actor.company_id)
+    old = max_future_days(uow, actor.company_id)
+    if days != old:
+        uow.companies.update_settings(actor.company_id, {**settings, "max_future_days": days})
+        audit.record(
+            uow, actor, "company.settings_updated", "company", actor.company_id, {"max_future_days": [old, days]}
+        )
+    return days

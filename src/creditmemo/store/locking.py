@@ -27,6 +27,16 @@ def locked(stmt: Select[Any]) -> Select[Any]:
     return stmt.with_for_update(key_share=True)
 
 
+def shared(stmt: Select[Any]) -> Select[Any]:
+    """FOR SHARE: the lock every dated write takes on its company's period state (``period_states``), so that
+    closing a period (which locks that row with ``locked``, FOR NO KEY UPDATE) waits for the writes in flight,
+    and writes that come after the close wait for it and then read the closed month. Share locks do not
+    conflict with each other, and PostgreSQL grants one at once while only other share locks are held, even
+    when a close is already waiting: so a write never queues behind a waiting close, and the close (which
+    holds no other lock) can never be part of a deadlock (docs/CONCURRENCY.md, the period step)."""
+    return stmt.with_for_update(read=True)
+
+
 def touch(table: Table, column: Column[Any], *where: ColumnElement[bool]) -> Update:
     """A no-op UPDATE that locks the matching rows FOR NO KEY UPDATE without reading them back."""
     return update(table).where(*where).values({column: column})

@@ -699,4 +699,29 @@ saved_views = Table(
     ForeignKeyConstraint(["company_id", "user_id"], ["users.company_id", "users.id"]),
 )
 
+# Periods (issue 17 item 2). One row per company, always there (seeded with the company): the months it has
+# closed, and the row every dated write locks FOR SHARE and a close locks FOR NO KEY UPDATE (store/locking.py,
+# docs/CONCURRENCY.md). ``closed`` is the closed months, "YYYY-MM" comma-separated and sorted.
+period_states = Table(
+    "period_states",
+    metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
+    Column("closed", Text, nullable=False, server_default=""),
+    Column("version", Integer, nullable=False, server_default="1"),
+)
+
+# Each month a company has ever closed: its status and who closed or reopened it, when, and why.
+periods = Table(
+    "periods",
+    metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), primary_key=True),
+    Column("period", String(7), primary_key=True),  # YYYY-MM
+    Column("status", String(10), nullable=False),  # closed | open (reopened)
+    Column("closed_at", UTCDateTime, nullable=False),
+    Column("closed_by", ID),
+    Column("reopened_at", UTCDateTime),
+    Column("reopened_by", ID),
+    Column("reopen_reason", Text),
+)
+
 __all__ = ["DISTRIBUTION_COLUMN", "REFERENCE_TABLES", "metadata"]

@@ -33,6 +33,7 @@ from creditmemo.store.repositories.invoices import InvoiceRepository
 from creditmemo.store.repositories.journal import JournalRepository
 from creditmemo.store.repositories.memos import MemoRepository
 from creditmemo.store.repositories.payments import PaymentRepository
+from creditmemo.store.repositories.periods import PeriodRepository
 from creditmemo.store.repositories.rates import ExchangeRateRepository
 from creditmemo.store.repositories.refunds import RefundRepository
 from creditmemo.store.repositories.reports import ReportQueries
@@ -158,6 +159,7 @@ class UnitOfWork:
         self.applications = ApplicationRepository(conn, row_locks=locks)
         self.payments = PaymentRepository(conn, row_locks=locks)
         self.refunds = RefundRepository(conn)
+        self.periods = PeriodRepository(conn, row_locks=locks and not self.readonly)
         self.rates = ExchangeRateRepository(conn)
         self.returns = ReturnRepository(conn, row_locks=locks, numbers=self.numbers)
         self.reports = ReportQueries(conn)

@@ -21,6 +21,7 @@ def mount(app: Any) -> None:
         invoices,
         lists,
         memos,
+        periods,
         returns,
         revenue,
     )
@@ -38,6 +39,7 @@ def mount(app: Any) -> None:
         memos,
         documents,
         approvals,
+        periods,
         site,
     ):
         app.include_router(module.router)

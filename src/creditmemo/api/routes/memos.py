@@ -522,12 +522,15 @@ def unapply_credit_memo(
     memo_id: MemoId,
     application_id: Annotated[str, Path(max_length=40)],
     ctx: Reader,
+    unapplied_on: Annotated[
+        str | None, Query(max_length=10, description="The unapplication's date (default today).")
+    ] = None,
 ) -> Response:
     def run(uow: UnitOfWork) -> ApplicationOut:
         app = applications.get_application(uow, ctx.actor, application_id)
         if app.source_id != memo_id:
             raise NotFoundError("application", application_id)
-        return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id))
+        return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id, on=unapplied_on))
 
     return ctx.write(run, idempotent=False)
 

@@ -132,6 +132,9 @@ def unapply_payment(
     payment_id: PaymentId,
     application_id: Annotated[str, Path(max_length=40)],
     ctx: Reader,
+    unapplied_on: Annotated[
+        str | None, Query(max_length=10, description="The unapplication's date (default today).")
+    ] = None,
 ) -> Response:
     def run(uow: UnitOfWork) -> ApplicationOut:
         app = applications.get_application(uow, ctx.actor, application_id)
@@ -139,7 +142,7 @@ def unapply_payment(
             from creditmemo.domain.errors import NotFoundError
 
             raise NotFoundError("application", application_id)
-        return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id))
+        return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id, on=unapplied_on))
 
     return ctx.write(run, idempotent=False)
 

@@ -18,12 +18,15 @@ from creditmemo.store.uow import UnitOfWork
 router = APIRouter(prefix="/reports", tags=["reports"])
 DateQ = Annotated[str | None, Query(max_length=10, examples=["2026-03-31"])]
 Q = Annotated[str | None, Query(max_length=40)]
+PeriodQ = Annotated[str | None, Query(max_length=7, examples=["2026-03"], description="A month, YYYY-MM.")]
 
 
 @router.get("/trial-balance", response_model=TrialBalanceOut, responses=problems(403))
-def trial_balance(ctx: Reader, as_of: DateQ = None) -> Response:
+def trial_balance(ctx: Reader, as_of: DateQ = None, period: PeriodQ = None) -> Response:
+    """`period` (YYYY-MM): the balances at the period's close (as of its last day); not with `as_of`."""
+
     def run(uow: UnitOfWork) -> TrialBalanceOut:
-        tb = reports.trial_balance(uow, ctx.actor, as_of=as_of)
+        tb = reports.trial_balance(uow, ctx.actor, as_of=as_of, period=period)
         return TrialBalanceOut.model_validate({**plain(tb), "balanced": tb.balanced})
 
     return ctx.read(run)
@@ -41,6 +44,7 @@ def credit_memo_register(
     end: DateQ = None,
     reason_code: Q = None,
     customer_id: Q = None,
+    period: PeriodQ = None,
     status: Literal["draft", "pending_approval", "approved", "ready_to_post", "posted", "void", "discarded"]
     | None = None,
 ) -> Response:
@@ -55,6 +59,7 @@ def credit_memo_register(
                     reason_code=reason_code,
                     status=status,
                     customer_id=customer_id,
+                    period=period,
                 )
             )
         )

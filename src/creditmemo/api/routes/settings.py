@@ -13,6 +13,7 @@ from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.automatic import AccountCreditOut, AccountCreditSetting, SlaPolicyDoc
 from creditmemo.api.schemas.customers import LegalDetailsIn, LegalDetailsOut
+from creditmemo.domain.dating import MAX_FUTURE_DAYS_LIMIT
 from creditmemo.services import settings as svc
 
 router = APIRouter(prefix="/settings", tags=["settings"])
@@ -147,5 +148,26 @@ def put_line_account_reasons(body: LineAccountReasons, ctx: Reader) -> Response:
     """Route the credits of chosen reasons to the invoice lines' revenue accounts (admin; audited; issue 12)."""
     return ctx.write(
         lambda uow: LineAccountReasons(reasons=svc.update_line_account_reasons(uow, ctx.actor, body.reasons)),
+        idempotent=False,
+    )
+
+
+class MaxFutureDays(BaseModel):
+    model_config = {"extra": "forbid"}
+    max_future_days: StrictInt = Field(
+        ge=0, le=MAX_FUTURE_DAYS_LIMIT, description="How many days after today a document may be dated."
+    )
+
+
+@router.get("/max-future-days", response_model=MaxFutureDays, responses=problems(403))
+def get_max_future_days(ctx: Reader) -> Response:
+    return ctx.read(lambda uow: MaxFutureDays(max_future_days=svc.get_max_future_days(uow, ctx.actor)))
+
+
+@router.put("/max-future-days", response_model=MaxFutureDays, responses=problems(403, 413))
+def put_max_future_days(body: MaxFutureDays, ctx: Reader) -> Response:
+    """No document may be dated more than this many days after today (admin; audited; default 30)."""
+    return ctx.write(
+        lambda uow: MaxFutureDays(max_future_days=svc.update_max_future_days(uow, ctx.actor, body.max_future_days)),
         idempotent=False,
     )

@@ -96,6 +96,7 @@ def _credit(
         reference=reference,
         issue_date=None,
         auto_apply=not apply_to_next_invoice,
+        not_before=[build.invoice_bound(invoice)],
     )
     (memo_line,) = build.lines_from_invoice(invoice, [CreditLineInput(line.id, amount=str(net.amount))], restock=False)
     memo_line = replace(memo_line, service_start=covers[0], service_end=covers[1])

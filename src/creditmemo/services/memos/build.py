@@ -15,6 +15,7 @@ from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money, parse_currency
 from creditmemo.domain.parsing import parse_date
 from creditmemo.ids import new_id
+from creditmemo.services import periods
 from creditmemo.services.actors import Actor, Permission
 from creditmemo.services.companies import rate_for
 from creditmemo.store.uow import UnitOfWork
@@ -29,6 +30,27 @@ class Header:
     reference: str | None
     issue_date: date
     auto_apply: bool
+
+
+def invoice_bound(invoice: Invoice) -> periods.Bound:
+    """A memo from (or referring to) an invoice is issued on or after it."""
+    return periods.Bound(invoice.issue_date, f"{invoice.number}'s issue date")
+
+
+def return_bound(received_at: datetime | None, number: str) -> list[periods.Bound]:
+    """A memo from a return is issued on or after the return's receipt."""
+    return [] if received_at is None else [periods.Bound(received_at.date(), f"{number}'s receipt date")]
+
+
+def memo_bounds(uow: UnitOfWork, memo: Memo) -> list[periods.Bound]:
+    """What a memo's issue date may not be before: its invoice's issue date, its return's receipt."""
+    bounds = []
+    if memo.invoice_id is not None:
+        bounds.append(invoice_bound(uow.invoices.get(memo.company_id, memo.invoice_id)))
+    if memo.return_id is not None:
+        ret = uow.returns.get(memo.company_id, memo.return_id)
+        bounds.extend(return_bound(ret.received_at, ret.number))
+    return bounds
 
 
 def check_reason(uow: UnitOfWork, company_id: str, code: object, kind: MemoKind) -> str:
@@ -56,12 +78,21 @@ def header(
     reference: object,
     issue_date: object,
     auto_apply: object,
+    not_before: Sequence[periods.Bound] = (),
+    check_date: bool = True,
 ) -> Header:
+    """The header fields, parsed. The issue date (default today, but not before ``not_before``: the invoice's
+    issue date, the return's receipt) follows the date rules (services/periods.py)."""
     text = _text(memo_text, "memo", MAX_TEXT)
     ref = _text(reference, "reference", 200)
     if not isinstance(auto_apply, bool):
         raise ValidationFailedError.single("auto_apply", "Must be true or false.", "invalid")
-    issued = uow.now().date() if issue_date is None else parse_date(issue_date, "issue_date")
+    if issue_date is None:
+        issued = max([uow.now().date(), *(b.on for b in not_before)])
+    else:
+        issued = parse_date(issue_date, "issue_date")
+    if check_date:  # an edit that leaves the date as it was does not re-check it
+        periods.check(uow, actor.company_id, "issue_date", issued, what="issue date", not_before=not_before)
     return Header(check_reason(uow, actor.company_id, reason_code, kind), text, ref, issued, auto_apply)
 
 

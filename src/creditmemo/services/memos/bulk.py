@@ -8,7 +8,7 @@ from dataclasses import replace
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.lifecycle import Action, next_status
-from creditmemo.services import audit
+from creditmemo.services import audit, periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.settings import load_policy
@@ -45,6 +45,8 @@ def bulk_post(uow: UnitOfWork, actor: Actor, memo_ids: Sequence[str], kind: Memo
             ensure_allowed(uow, actor, memo, Action.POST, policy)
             # The same transition and audit event as post.queue_post; the headers are written together below.
             status = next_status(memo.status, Action.QUEUE_POST, f"{memo.kind} memo")
+            # The worker posts it on its issue date: not in a closed period (it checks again when it posts).
+            periods.check(uow, actor.company_id, "date", memo.issue_date, what="posting date", future_ok=True)
         except DomainError as e:
             e.field = f"memo_ids[{index[memo_id]}]"
             raise

@@ -127,6 +127,7 @@ def _from_invoice(
     currency: object,
     customer_id: object,
     lock: bool,
+    not_before: Sequence[build.periods.Bound] = (),
 ) -> tuple[Memo, Invoice]:
     authorize(actor, Permission.CREATE_MEMO)
     if source not in ("invoice", "return"):
@@ -144,6 +145,7 @@ def _from_invoice(
         reference=reference,
         issue_date=issue_date,
         auto_apply=auto_apply,
+        not_before=[build.invoice_bound(invoice), *not_before],
     )
     built = build.lines_from_invoice(invoice, lines, restock=source == "return")
     build.check_line_privilege(actor, len(built))
@@ -179,6 +181,7 @@ def create_credit_memo_from_invoice(
     currency: object = None,
     customer_id: object = None,
     return_id: str | None = None,
+    not_before: Sequence[build.periods.Bound] = (),
 ) -> Memo:
     """A draft with every line of the invoice pre-populated, or the chosen lines narrowed by
     quantity or amount. Currency and exchange rate are the invoice's (rule 3). ``post``: see the module.
@@ -199,6 +202,7 @@ def create_credit_memo_from_invoice(
         currency=currency,
         customer_id=customer_id,
         lock=post,
+        not_before=not_before,
     )
     if return_id is not None:
         memo = replace(memo, return_id=return_id)
@@ -224,8 +228,10 @@ def build_free_memo(
     authorize(actor, Permission.CREATE_MEMO)
     company = uow.companies.get(actor.company_id)
     customer = uow.customers.get(actor.company_id, customer_id)
+    bounds = []
     if invoice_id is not None:  # a debit memo may refer to an invoice it corrects
         invoice = uow.invoices.get(actor.company_id, invoice_id)
+        bounds.append(build.invoice_bound(invoice))
         if invoice.customer_id != customer.id:
             raise CustomerMismatchError("The invoice belongs to another customer.", field="invoice_id")
         build.check_invoice_currency(invoice, currency)
@@ -239,6 +245,7 @@ def build_free_memo(
         reference=reference,
         issue_date=issue_date,
         auto_apply=auto_apply,
+        not_before=bounds,
     )
     cur, rate = build.standalone_currency(uow, company, customer.currency, currency, exchange_rate, head.issue_date)
     built = build.free_lines(uow, actor.company_id, lines, cur, kind)

@@ -42,6 +42,8 @@ def update_memo(
         reference=memo.reference if reference is _UNSET else reference,
         issue_date=memo.issue_date if issue_date is _UNSET else issue_date,
         auto_apply=memo.auto_apply if auto_apply is _UNSET else auto_apply,
+        not_before=build.memo_bounds(uow, memo) if issue_date is not _UNSET else (),
+        check_date=issue_date is not _UNSET,
     )
     new_lines = memo.lines
     if lines is not None:

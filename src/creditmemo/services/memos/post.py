@@ -18,7 +18,7 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.posting_rules import memo_description, memo_entry
 from creditmemo.domain.settlement import Application, Party
 from creditmemo.ids import new_id
-from creditmemo.services import audit, revenue
+from creditmemo.services import audit, periods, revenue
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.memos.approval import approval_tier, submit_draft
@@ -70,8 +70,10 @@ def post_new(uow: UnitOfWork, actor: Actor, memo: Memo, route: Route, *, invoice
 
 
 def queue_post(uow: UnitOfWork, actor: Actor, memo: Memo) -> Memo:
-    """Hand the memo to the background worker (DESIGN §2: > line limit, or a bulk post)."""
+    """Hand the memo to the background worker (DESIGN §2: > line limit, or a bulk post). The worker posts it on
+    its issue date: refused now if that is in a closed period (the worker checks again when it posts)."""
     status = next_status(memo.status, Action.QUEUE_POST, f"{memo.kind} memo")
+    periods.check(uow, actor.company_id, "date", memo.issue_date, what="posting date", future_ok=True)
     queued = replace(memo, status=status, post_error=None, updated_at=uow.now())
     uow.memos.save(queued)
     audit.record(
@@ -165,7 +167,14 @@ def plan_post(
         post_error=None,
         version=memo.version + 1,
     )
-    posted_on = on or posted.issue_date
+    posted_on = periods.check(
+        uow,
+        actor.company_id,
+        "date",
+        on or posted.issue_date,
+        what="posting date",
+        not_before=[periods.Bound(posted.issue_date, f"{posted.number or 'the memo'}'s issue date")],
+    )
     if next_invoice:
         apps = account_credit.plan_next_invoice(uow, actor, posted, next_invoices or (), on=posted_on)
     else:

@@ -21,8 +21,9 @@ def reissue_memo(
     uow: UnitOfWork, actor: Actor, memo_id: str, *, reason: object, on: object = None
 ) -> tuple[Memo, Memo]:
     """Returns (the voided memo, the new draft). The draft keeps the reason code, text, reference and
-    auto-apply of the original, is dated today, and credits the same invoice lines by the same quantity or
-    amount (what the void gave back), or repeats the free lines of a standalone memo."""
+    auto-apply of the original, is dated today (or with its void, when today's period is closed), and
+    credits the same invoice lines by the same quantity or amount (what the void gave back), or repeats
+    the free lines of a standalone memo."""
     authorize(actor, Permission.VOID_MEMO)
     authorize(actor, Permission.CREATE_MEMO)
     original = uow.memos.get(actor.company_id, memo_id, MemoKind.CREDIT)
@@ -33,6 +34,8 @@ def reissue_memo(
             "from_return",
         )
     voided = void_memo(uow, actor, memo_id, kind=MemoKind.CREDIT, on=on, reason=reason)
+    # Dated today, or with the void when that went to the first open period (today's being closed).
+    issue_date = voided.void_date if voided.void_date and voided.void_date > uow.now().date() else None
     if voided.invoice_id is not None:
         draft = create.create_credit_memo_from_invoice(
             uow,
@@ -43,6 +46,7 @@ def reissue_memo(
             memo_text=voided.memo_text,
             reference=voided.reference,
             auto_apply=voided.auto_apply,
+            issue_date=issue_date,
         )
     else:
         draft = create.create_standalone_credit_memo(
@@ -65,6 +69,7 @@ def reissue_memo(
             memo_text=voided.memo_text,
             reference=voided.reference,
             auto_apply=voided.auto_apply,
+            issue_date=issue_date,
         )
     uow.memos.link_reissue(actor.company_id, voided.id, draft.id)
     audit.record(uow, actor, "credit_memo.reissued", "credit_memo", voided.id, {"replaced_by_id": [None, draft.id]})

@@ -4,7 +4,6 @@ of it is applied or refunded."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 from creditmemo.domain.crediting import credited_after
 from creditmemo.domain.documents import Memo, MemoKind
@@ -13,7 +12,7 @@ from creditmemo.domain.ledger import reverse
 from creditmemo.domain.lifecycle import Action, next_status
 from creditmemo.domain.parsing import parse_date
 from creditmemo.ids import new_id
-from creditmemo.services import audit, revenue
+from creditmemo.services import audit, periods, revenue
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.returns.release import give_back
@@ -33,11 +32,10 @@ def void_memo(
     memo = uow.memos.get(actor.company_id, memo_id, kind, for_update=True)
     ensure_allowed(uow, actor, memo, Action.VOID)  # e.g. memo_settled while part of it is applied or refunded
     status = next_status(memo.status, Action.VOID, f"{memo.kind} memo")
-    void_date: date = uow.now().date() if on is None else parse_date(on, "void_date")
-    if void_date < memo.issue_date:
-        raise ValidationFailedError.single(
-            "void_date", "A memo cannot be voided before its issue date.", "out_of_range"
-        )
+    entries = uow.journal.for_source(actor.company_id, memo.id)
+    bounds = [periods.Bound(memo.issue_date, f"{memo.number}'s issue date")]
+    bounds += [periods.Bound(e.date, f"{memo.number}'s posting date") for e in entries if e.kind == "post"]
+    given = None if on is None else parse_date(on, "void_date")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
         raise ValidationFailedError.single("reason", "Text of at most 2000 characters.", "invalid")
     reason = reason.strip() or None if isinstance(reason, str) else None
@@ -50,11 +48,17 @@ def void_memo(
             actor.company_id,
             (credited_after(invoice_lines[ln.invoice_line_id], ln, sign=-1) for ln in memo.lines if ln.invoice_line_id),
         )
+    # After the documents' locks (docs/CONCURRENCY.md, step 4b). No date given and today's period closed: the
+    # first day of the first open period, and the entry says so.
+    void_date, skipped = periods.void_date(uow, actor.company_id, given, field="void_date", not_before=bounds)
     now = uow.now()
-    for entry in uow.journal.for_source(actor.company_id, memo.id):
+    text = f"Reversal of {memo.number}"  # not of je_…
+    if skipped is not None:
+        text += f", dated {void_date}: {skipped} is closed"
+    for entry in entries:
         if entry.kind == "post":
             reversal = reverse(entry, entry_id=new_id("je"), on=void_date)
-            uow.journal.add(replace(reversal, description=f"Reversal of {memo.number}"), now)  # not of je_…
+            uow.journal.add(replace(reversal, description=text), now)
     revenue.reverse_split(uow, memo, void_date)  # issue 12: the months it took from deferred revenue come back
     amount = memo.total.to_minor()
     if memo.kind is MemoKind.CREDIT:

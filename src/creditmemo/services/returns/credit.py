@@ -17,6 +17,7 @@ from creditmemo.domain.inputs import CreditLineInput
 from creditmemo.domain.returns import credited, status_after, to_credit
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.memos import build
 from creditmemo.services.memos.create import create_credit_memo_from_invoice
 from creditmemo.store.uow import UnitOfWork
 
@@ -55,6 +56,7 @@ def create_credit_memo_from_return(
         auto_apply=auto_apply,
         source="return",
         return_id=ret.id,
+        not_before=build.return_bound(ret.received_at, ret.number),
     )
     audit.record(
         uow,

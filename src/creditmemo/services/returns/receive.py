@@ -14,7 +14,7 @@ from creditmemo.domain.returns import (
     receive_lines,
     status_after,
 )
-from creditmemo.services import audit
+from creditmemo.services import audit, periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.store.uow import UnitOfWork
 
@@ -38,6 +38,8 @@ def receive_return(
         stockable = frozenset(line.id for line in invoice.lines if line.unit_cost is not None)
     received_lines = receive_lines(ret, lines, cancel_rest=cancel_rest, stockable=stockable)
     now = uow.now()
+    # A receipt is dated today (its time is received_at): not in a closed period.
+    periods.check(uow, actor.company_id, "date", now.date(), what="receipt date")
     received = replace(
         ret,
         status=status_after(received_lines),

@@ -17,6 +17,7 @@ from typing import Any
 
 from creditmemo.domain.documents import Invoice, Memo
 from creditmemo.domain.settlement import Application, ParsedAllocation, Party, SourceType, TargetType, oldest_first
+from creditmemo.services import periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.settings import auto_apply_credit
 from creditmemo.services.settlement.applications import (
@@ -134,6 +135,11 @@ def plan_next_invoice(
     return new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)
 
 
+def _dated_by(party: Party, day: date) -> bool:
+    """An application dated ``day`` may touch only documents dated on or before it (domain/dating.py)."""
+    return party.dated is None or party.dated <= day
+
+
 # on demand ----------------------------------------------------------------------------------------------------
 def apply_account_credit(
     uow: UnitOfWork, actor: Actor, customer_id: str, *, on: date | None = None
@@ -147,6 +153,7 @@ def apply_account_credit(
     sources = _lock_sources(uow, actor.company_id, customer.id, customer.currency, auto=True, for_invoice_issued=None)
     if not sources.parties:
         return []
+    periods.check(uow, actor.company_id, "on", applied_on, what="application date")
     target_ids = uow.applications.open_invoice_ids(actor.company_id, customer.id, customer.currency)
     rows = uow.applications.lock_invoices(actor.company_id, target_ids)  # step 2, id order
     targets = [
@@ -161,7 +168,9 @@ def apply_account_credit(
         allowed = [
             t
             for t in targets
-            if not memo_row["apply_to_next_invoice"] or rows[t.id]["issue_date"] >= apply_from(memo_row)
+            if (not memo_row["apply_to_next_invoice"] or rows[t.id]["issue_date"] >= apply_from(memo_row))
+            and _dated_by(t, applied_on)
+            and _dated_by(source, applied_on)
         ]
         done = _record_oldest_first(uow, actor, [source], allowed, applied_on)
         for app in done:  # what this source used is no longer due for the next one

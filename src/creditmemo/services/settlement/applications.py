@@ -27,7 +27,7 @@ from creditmemo.domain.settlement import (
     parse_allocations,
 )
 from creditmemo.ids import new_id
-from creditmemo.services import audit
+from creditmemo.services import audit, periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.settlement import fx
 from creditmemo.store.mapping import money
@@ -51,6 +51,7 @@ def memo_party(row: Row, role: str) -> Party:
         cur,
         money(row["total_minor"] - used, cur),
         row["exchange_rate"],
+        row["issue_date"],
     )
 
 
@@ -59,7 +60,16 @@ def invoice_party(row: Row) -> Party:
         raise InvalidTransitionError(row["status"], "apply", [], "invoice")
     cur = row["currency"]
     due = row["total_minor"] - row["amount_credited_minor"] - row["amount_paid_minor"]
-    return Party("invoice", row["id"], row["number"], row["customer_id"], cur, money(due, cur), row["exchange_rate"])
+    return Party(
+        "invoice",
+        row["id"],
+        row["number"],
+        row["customer_id"],
+        cur,
+        money(due, cur),
+        row["exchange_rate"],
+        row["issue_date"],
+    )
 
 
 def lock_source(uow: UnitOfWork, company_id: str, source_type: object, source_id: str) -> Party:
@@ -67,7 +77,9 @@ def lock_source(uow: UnitOfWork, company_id: str, source_type: object, source_id
         return memo_party(uow.applications.lock_memo(company_id, source_id, "credit"), "source")
     if source_type == SourceType.PAYMENT:
         p = uow.payments.get(company_id, source_id, for_update=True)
-        return Party("payment", p.id, p.number, p.customer_id, p.currency, p.amount_available, p.exchange_rate)
+        return Party(
+            "payment", p.id, p.number, p.customer_id, p.currency, p.amount_available, p.exchange_rate, p.received_on
+        )
     raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
 
 
@@ -93,12 +105,29 @@ def apply_credit(
     """Apply one source to one or more targets. Each allocation is checked against its own target's
     amount due; the request as a whole against the source's available amount. All or nothing."""
     authorize(actor, Permission.APPLY)
-    applied_on = uow.now().date() if on is None else parse_date(on, "on")
+    day = uow.now().date() if on is None else parse_date(on, "applied_on")
     source = lock_source(uow, actor.company_id, source_type, source_id)
     parsed = parse_allocations(allocations, source.currency)
     targets = lock_targets(uow, actor.company_id, [(a.target_type, a.target_id) for a in parsed])
+    applied_on = check_application_date(uow, actor.company_id, day, [source, *targets.values()])
     check_allocations(source, parsed, targets)
     return record_applications(uow, actor, SourceType(source.type), source, parsed, applied_on, targets=targets)
+
+
+def party_bound(party: Party) -> periods.Bound | None:
+    """What an application of (or to) this document may not be dated before."""
+    if party.dated is None:
+        return None
+    words = {"payment": "receipt date"}.get(party.type, "issue date")
+    return periods.Bound(party.dated, f"{party.number}'s {words}")
+
+
+def check_application_date(
+    uow: UnitOfWork, company_id: str, day: date, parties: Sequence[Party], *, field: str = "applied_on"
+) -> date:
+    """An application is dated on or after its source and every target (and by the other date rules)."""
+    bounds = [b for b in map(party_bound, parties) if b is not None]
+    return periods.check(uow, company_id, field, day, what="application date", not_before=bounds)
 
 
 def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice, *, on: date) -> Application | None:
@@ -129,12 +158,22 @@ def invoice_target(invoice: Invoice) -> Party:
         invoice.currency,
         invoice.amount_due,
         invoice.exchange_rate,
+        invoice.issue_date,
     )
 
 
 def memo_source(memo: Memo, open_amount: Money) -> Party:
     """A credit memo as the source of applications, with what is open on it."""
-    return Party("credit_memo", memo.id, memo.number, memo.customer_id, memo.currency, open_amount, memo.exchange_rate)
+    return Party(
+        "credit_memo",
+        memo.id,
+        memo.number,
+        memo.customer_id,
+        memo.currency,
+        open_amount,
+        memo.exchange_rate,
+        memo.issue_date,
+    )
 
 
 def record_auto_apply(uow: UnitOfWork, actor: Actor, app: Application, *, source: Party) -> None:
@@ -251,8 +290,9 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
     uow.applications.add_to_debit_memos(cid, debit_memos)
 
 
-def unapply(uow: UnitOfWork, actor: Actor, application_id: str) -> Application:
-    """Mark an application reversed (never deleted, rule 7) and restore both sides."""
+def unapply(uow: UnitOfWork, actor: Actor, application_id: str, *, on: object = None) -> Application:
+    """Mark an application reversed (never deleted, rule 7) and restore both sides. Dated ``on`` (default
+    today): on or after the application's date, in an open period (its exchange difference is reversed then)."""
     authorize(actor, Permission.APPLY)
     app = uow.applications.get(actor.company_id, application_id)
     # Same lock order as applying (docs/CONCURRENCY.md): source, target, then the application itself.
@@ -267,9 +307,17 @@ def unapply(uow: UnitOfWork, actor: Actor, application_id: str) -> Application:
     app = uow.applications.get(actor.company_id, application_id, for_update=True)
     if app.status is ApplicationStatus.REVERSED:
         raise InvalidTransitionError(str(app.status), "unapply", [], "application")
+    day = periods.check(
+        uow,
+        actor.company_id,
+        "unapplied_on",
+        uow.now().date() if on is None else parse_date(on, "unapplied_on"),
+        what="unapplication date",
+        not_before=[periods.Bound(app.applied_on, "the application's date")],
+    )
     now = uow.now()
     uow.applications.mark_reversed(app, by=actor.user_id, at=now)
-    fx.reverse(uow, app, target_rate=target["exchange_rate"])
+    fx.reverse(uow, app, target_rate=target["exchange_rate"], on=day)
     _move_totals(uow, [app], sign=-1)
     audit.record(
         uow,

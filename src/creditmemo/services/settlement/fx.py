@@ -83,7 +83,7 @@ def realize(
     return result
 
 
-def reverse(uow: UnitOfWork, app: Application, *, target_rate: Decimal) -> None:
+def reverse(uow: UnitOfWork, app: Application, *, target_rate: Decimal, on: date) -> None:
     """An unapplication books the mirror of the application's exchange difference (if it had one), dated
     the day of the unapplication."""
     if app.functional_source_minor is None or app.functional_target_minor is None:
@@ -95,7 +95,7 @@ def reverse(uow: UnitOfWork, app: Application, *, target_rate: Decimal) -> None:
     entry = realized_entry(
         entry_id=new_id("je"),
         company_id=company.id,
-        on=uow.now().date(),
+        on=on,
         application_id=app.id,
         customer_id=app.customer_id,
         amount=app.amount,

@@ -11,7 +11,7 @@ from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import cash_entry
 from creditmemo.domain.settlement import Payment
 from creditmemo.ids import new_id
-from creditmemo.services import audit
+from creditmemo.services import audit, periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import rate_for
 from creditmemo.store import numbering
@@ -67,6 +67,7 @@ def record_payment(
     money = parse_amount(amount, cur, "amount", positive=True)
     received = values["received_on"]
     assert isinstance(received, date)  # parsed above
+    periods.check(uow, actor.company_id, "received_on", received, what="receipt date")
     rate = rate_for(cur, company, exchange_rate, uow=uow, on=received)
     zero = Money.zero(cur)
     payment = Payment(

@@ -14,7 +14,7 @@ from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import cash_entry
 from creditmemo.domain.settlement import Refund, RefundLimits, SourceType, check_refund
 from creditmemo.ids import new_id
-from creditmemo.services import audit
+from creditmemo.services import audit, periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.settlement import fx
 from creditmemo.services.settlement.payments import text_field
@@ -51,13 +51,16 @@ def refund(
         cur, number, customer_id, rate = row["currency"], row["number"], row["customer_id"], row["exchange_rate"]
         available = money(row["total_minor"] - row["amount_applied_minor"] - row["amount_refunded_minor"], cur)
         invoice_id = row["invoice_id"]
+        bound = periods.Bound(row["issue_date"], f"{number}'s issue date")
     elif source_type == SourceType.PAYMENT:
         p = uow.payments.get(actor.company_id, source_id, for_update=True)
         cur, number, customer_id, rate = p.currency, p.number, p.customer_id, p.exchange_rate
         available, invoice_id = p.amount_available, None
+        bound = periods.Bound(p.received_on, f"{number}'s receipt date")
     else:
         raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
     value = parse_amount(amount, cur, "amount", positive=True)
+    on = periods.check(uow, actor.company_id, "refunded_on", on, what="refund date", not_before=[bound])
     refund_number = numbering.next_number(uow.conn, actor.company_id, "refund")
     # Refunds of one customer serialise on its row: what is read after this lock is what the previous
     # refund committed (READ COMMITTED: each statement sees the latest commits).
@@ -163,11 +166,14 @@ def reverse_refund(uow: UnitOfWork, actor: Actor, refund_id: str, *, reason: obj
     refund = uow.refunds.get(actor.company_id, refund_id, for_update=True)
     if refund.status != "completed":
         raise InvalidTransitionError(refund.status, "reverse", [], "refund")
-    day = uow.now().date() if on is None else parse_date(on, "reversed_on")
-    if day < refund.refunded_on:
-        raise ValidationFailedError.single(
-            "reversed_on", f"The refund was made on {refund.refunded_on}; it cannot come back before.", "out_of_range"
-        )
+    day = periods.check(
+        uow,
+        actor.company_id,
+        "reversed_on",
+        uow.now().date() if on is None else parse_date(on, "reversed_on"),
+        what="reversal date",
+        not_before=[periods.Bound(refund.refunded_on, f"refund {refund.number}'s date")],
+    )
     for entry in uow.journal.for_source(actor.company_id, refund.id):
         if entry.kind in ("post", "fx"):
             back = reverse(entry, entry_id=new_id("je"), on=day, kind="reversal")
