@@ -319,6 +319,7 @@ class TestContent:
                     "customer_id": cid,
                     "currency": "USD",
                     "reason_code": "other",
+                    "issue_date": "2026-03-02",  # before the payment applied to it (a date rule of issue 17)
                     "lines": [{"description": "Late fee", "quantity": "1", "unit_price": "100.00"}],
                 },
             ),

@@ -168,6 +168,7 @@ class TestSplits:
                     "invoice_line_id": inv["lines"][0]["id"],
                     "effective_date": "2026-01-17",
                     "new_quantity": "6",
+                    "issue_date": "2026-01-17",  # credited on the day of the downgrade
                 },
             ),
             201,

@@ -45,6 +45,7 @@ def create_proration_credit(invoice_id: Id, body: ProrationCreate, ctx: Writer) 
                 apply_to_next_invoice=body.apply_to_next_invoice,
                 post=body.post,
                 external_reference=body.external_reference,
+                issue_date=body.issue_date,
             ),
         ),
         status=201,

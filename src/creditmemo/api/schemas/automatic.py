@@ -45,6 +45,9 @@ class ProrationCreate(In):
     apply_to_next_invoice: NextInvoice = False
     post: PostFlag = False
     external_reference: ShortText | None = Field(None, description="The subscription change in the billing system.")
+    issue_date: Annotated[str | None, Field(max_length=10, examples=["2026-01-17"])] = Field(
+        None, description="The memo's date (default today, or the invoice's date when later)."
+    )
 
 
 class SlaCreditCreate(In):

@@ -86,6 +86,7 @@ def _credit(
     post: bool,
     next_invoices: list[Party] | None,
     preview: bool = False,
+    issue_date: object = None,
 ) -> Memo:
     head = build.header(
         uow,
@@ -94,7 +95,7 @@ def _credit(
         reason_code=reason_code,
         memo_text=memo_text,
         reference=reference,
-        issue_date=None,
+        issue_date=issue_date,
         auto_apply=not apply_to_next_invoice,
         not_before=[build.invoice_bound(invoice)],
     )
@@ -159,9 +160,11 @@ def create_proration_credit(
     post: object = False,
     external_reference: object = None,
     preview: bool = False,
+    issue_date: object = None,
 ) -> Memo:
     """A credit for the unused days of a downgraded subscription line (reason downgrade_proration).
-    ``preview``: the memo that would be created, nothing written (the web form shows it as the user types)."""
+    ``preview``: the memo that would be created, nothing written (the web form shows it as the user types).
+    ``issue_date``: the memo's date (default today, or the invoice's when later), e.g. the downgrade's own day."""
     authorize(actor, Permission.CREATE_MEMO)
     posting, next_invoice = _flag(post, "post"), _flag(apply_to_next_invoice, "apply_to_next_invoice")
     posting = posting and not preview
@@ -201,6 +204,7 @@ def create_proration_credit(
             f"Downgrade of {line.description} ({change}) from {effective}: {proration.unused_days} of "
             f"{proration.days_in_period} days unused."
         ),
+        issue_date=issue_date,
     )
 
 
