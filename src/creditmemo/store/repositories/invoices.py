@@ -61,6 +61,27 @@ class InvoiceRepository:
             _insert_lines, [invoice_line_to_row(line, invoice.id, invoice.company_id) for line in invoice.lines]
         )
 
+    def add_many(self, invoices: Sequence[tuple[Invoice, str | None]], created_by: str | None) -> None:
+        """Invoices with their external ids (a bulk import, issue 13): one multi-row statement per table."""
+        if not invoices:
+            return
+        self.conn.execute(
+            _insert_invoice, [{**invoice_to_row(inv, created_by), "external_id": ext} for inv, ext in invoices]
+        )
+        self.conn.execute(
+            _insert_lines,
+            [invoice_line_to_row(line, inv.id, inv.company_id) for inv, _ in invoices for line in inv.lines],
+        )
+
+    def external_ids_present(self, company_id: str, external_ids: Iterable[str]) -> set[str]:
+        """Which of these external ids the company's invoices already carry (an earlier import)."""
+        wanted = sorted(set(external_ids))
+        if not wanted:
+            return set()
+        c = invoices.c
+        stmt = select(c.external_id).where(c.company_id == company_id, c.external_id.in_(wanted))
+        return {str(x) for x in self.conn.execute(stmt).scalars()}
+
     def get(self, company_id: str, invoice_id: str, *, for_update: bool = False) -> Invoice:
         """The invoice with its lines (and their posted credit), one round trip. ``for_update`` locks the
         invoice, which guards its lines (rule 1): posting and voiding re-check credit under this lock."""
