@@ -5,15 +5,17 @@ flight; a re-run skips what an earlier run created (``external_id``, unique per 
 The rules are issue_invoice's (services/invoices.py): the domain builds the lines (tax, rounding, totals),
 ``invoice_entry`` journalises, the customer's balance moves by the total, an ``invoice.issued`` event is
 audited. Only the writing is done in bulk: one multi-row statement per table per chunk, one number range per
-chunk. Lock order (docs/CONCURRENCY.md): a chunk locks no document; it reads, then takes the invoice counter
-(step 5a) for the whole range, and the customers' balances are written at commit (step 5b). Unlike a single
+chunk. Lock order (docs/CONCURRENCY.md): a chunk locks no document; it reads, writes the invoices, lines and
+journal entries with placeholder numbers, then takes the invoice counter (step 5a) for the whole range and
+writes the numbers in, then locks and moves the customers' balances (step 5b) and commits: the hot rows are
+held for the last few statements only, not while the bulk of the rows is written. Unlike a single
 issue, an imported invoice takes no account credit automatically (the import is history from another system,
 and applying credit would lock memos, step 1, in a bulk path)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
@@ -241,16 +243,15 @@ def _chunk(uow: UnitOfWork, *, actor: Actor, company: Company, checked: list[_Ch
     fresh = [(c, ext) for c, ext in new_customers if c.id in used]
     uow.customers.add_many(fresh)
     result.customers_created = len(fresh)
-    # Step 5a, after every read: the chunk's whole number range in one statement.
-    numbers = numbering.reserve(uow.conn, company.id, "invoice", len(accepted))
     invoices: list[tuple[Invoice, str | None]] = []
-    for (item, customer, rate, due), number in zip(accepted, numbers, strict=True):
+    for item, customer, rate, due in accepted:
         subtotal, tax_total, total = line_totals(item.lines, item.currency)
+        invoice_id = new_id("inv")
         invoice = Invoice(
-            id=new_id("inv"),
+            id=invoice_id,
             company_id=company.id,
             customer_id=customer.id,
-            number=number,
+            number=f"#{invoice_id}",  # a placeholder, unique like the number it becomes below
             status="issued",
             currency=item.currency,
             exchange_rate=rate,
@@ -266,10 +267,20 @@ def _chunk(uow: UnitOfWork, *, actor: Actor, company: Company, checked: list[_Ch
             created_at=now,
         )
         invoices.append((invoice, item.source.external_id))
-        result.created.append(Imported(item.source.row, item.source.external_id, invoice.id, number))
-        result.lines += len(item.lines)
+    entries = [invoice_entry(inv, company, new_id) for inv, _ in invoices]
     uow.invoices.add_many(invoices, actor.user_id)
-    uow.journal.add_many([invoice_entry(inv, company, new_id) for inv, _ in invoices], now)
+    uow.journal.add_many(entries, now)
+    # Step 5a, after every read and the bulk of the writes: the chunk's whole number range in one statement,
+    # then the numbers into the few texts that carry them. The counter is held from here to the commit.
+    numbers = numbering.reserve(uow.conn, company.id, "invoice", len(invoices))
+    invoices = [(replace(inv, number=number), ext) for (inv, ext), number in zip(invoices, numbers, strict=True)]
+    uow.invoices.set_numbers(company.id, {inv.id: inv.number for inv, _ in invoices})
+    uow.journal.set_descriptions(
+        company.id, {e.id: f"Invoice {inv.number}" for e, (inv, _) in zip(entries, invoices, strict=True)}
+    )
+    for (inv, ext), (item, _, _, _) in zip(invoices, accepted, strict=True):
+        result.created.append(Imported(item.source.row, str(ext), inv.id, inv.number))
+        result.lines += len(inv.lines)
     for customer, ext in fresh:
         audit.record(
             uow,
@@ -279,8 +290,9 @@ def _chunk(uow: UnitOfWork, *, actor: Actor, company: Company, checked: list[_Ch
             customer.id,
             {"name": [None, customer.name], "currency": [None, customer.currency], "external_id": [None, ext]},
         )
+    balances: dict[str, int] = {}
     for inv, external_id in invoices:
-        uow.customers.adjust(company.id, inv.customer_id, balance=inv.total.to_minor())  # step 5b, at commit
+        balances[inv.customer_id] = balances.get(inv.customer_id, 0) + inv.total.to_minor()
         audit.record(
             uow,
             actor,
@@ -296,6 +308,7 @@ def _chunk(uow: UnitOfWork, *, actor: Actor, company: Company, checked: list[_Ch
                 "source": [None, "import"],
             },
         )
+    uow.customers.add_balances(company.id, balances)  # step 5b: the last write before the commit
     if dry_run:
         uow.rollback()
     return result

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, func, insert, or_, select, text
 
 from creditmemo.domain.ledger import JournalEntry
 from creditmemo.domain.money import Money
+from creditmemo.store.bulk import insert_rows, set_column
 from creditmemo.store.mapping import journal_entry_from_row
 from creditmemo.store.numbering import Numbers
 from creditmemo.store.tables import (
@@ -123,8 +124,12 @@ class JournalRepository:
         """Many entries, one multi-row statement per table (a bulk import, issue 13)."""
         if not entries:
             return
-        self.conn.execute(_insert_entry, [_entry_row(e, now) for e in entries])
-        self.conn.execute(_insert_lines, [row for e in entries for row in _line_rows(e)])
+        insert_rows(self.conn, journal_entries, [_entry_row(e, now) for e in entries])
+        insert_rows(self.conn, journal_lines, [row for e in entries for row in _line_rows(e)])
+
+    def set_descriptions(self, company_id: str, descriptions: Mapping[str, str]) -> None:
+        """Entry id -> description, one statement (a bulk import's numbers, issue 13)."""
+        set_column(self.conn, journal_entries, company_id, "description", descriptions)
 
     def sequence_pending(self, company_id: str) -> None:
         """Give the company's committed, unsequenced entries their export numbers (the sealer, under the head)."""

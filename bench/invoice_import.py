@@ -1,0 +1,136 @@
+"""Invoices in bulk (issue 13 item 1): `creditmemo import invoices FILE.csv` on PostgreSQL, 100,000 invoice lines.
+
+    .venv/bin/python bench/invoice_import.py                       # database creditmemo_import_bench, 100,000 lines
+    .venv/bin/python bench/invoice_import.py --lines 20000 --lines-per-invoice 4
+
+Set-up (not timed): a fresh database with one company (the demo chart) and a CSV of ``--lines`` rows, 5 lines per
+invoice (20,000 invoices), 2,000 customers named by customer_external_id (created on the fly by the import), two
+tax rates. Timed: the console script as a user runs it, from start to exit (read, validate, write in chunks of
+500 invoices per transaction, the audit events sealed and the journal entries sequenced by the background sealer
+before the command exits). Reported: lines/s, wall time, the load average before and after, the counts in the
+database, and a second run of the same file (everything already present: nothing created)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from creditmemo.services.companies import create_company  # noqa: E402
+from creditmemo.store import migrate  # noqa: E402
+from creditmemo.store.uow import Database  # noqa: E402
+
+PG_URL = os.environ.get(
+    "BENCH_IMPORT_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_import_bench"
+)
+CREDITMEMO = str(ROOT / ".venv" / "bin" / "creditmemo")
+COLUMNS = [
+    "external_id",
+    "customer_external_id",
+    "customer_name",
+    "currency",
+    "issue_date",
+    "description",
+    "quantity",
+    "unit_price",
+    "tax_rate",
+]
+
+
+def fresh(url: str) -> None:
+    base, name = url.rsplit("/", 1)
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+
+
+def prepare(url: str, lines: int, per_invoice: int, path: Path) -> None:
+    db = Database(url)
+    migrate.upgrade(db.engine)
+    with db.uow() as uow:
+        create_company(uow, slug="bench", name="Northwind Billing")
+    db.dispose()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        out = csv.writer(handle)
+        out.writerow(COLUMNS)
+        for i in range(lines):
+            invoice = i // per_invoice
+            customer = invoice % 2000
+            out.writerow(
+                [
+                    f"BILL-{invoice:07d}",
+                    f"CRM-{customer:05d}",
+                    f"Customer {customer}",
+                    "USD",
+                    f"2026-03-{1 + invoice % 28:02d}",
+                    f"Service {i % per_invoice + 1}",
+                    str(1 + i % 3),
+                    f"{19 + i % 50}.{i % 100:02d}",
+                    "8.25" if i % 2 else "0",
+                ]
+            )
+
+
+def run(url: str, path: Path) -> tuple[float, str, int]:
+    env = {**os.environ, "DATABASE_URL": url}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [CREDITMEMO, "import", "invoices", str(path), "--company", "bench"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    lines = (result.stdout.strip() or result.stderr.strip()).splitlines()
+    return time.perf_counter() - started, lines[-1] if lines else "", result.returncode
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, default=100_000)
+    ap.add_argument("--lines-per-invoice", type=int, default=5)
+    args = ap.parse_args()
+    fresh(PG_URL)
+    path = Path(tempfile.mkdtemp(prefix="cm_import_bench_")) / "invoices.csv"
+    t = time.perf_counter()
+    prepare(PG_URL, args.lines, args.lines_per_invoice, path)
+    print(f"prepared the company and a CSV of {args.lines} lines in {time.perf_counter() - t:.0f} s", flush=True)
+    load = os.getloadavg()
+    seconds, summary, code = run(PG_URL, path)
+    after = os.getloadavg()
+    print(
+        f"import of {args.lines} lines: {seconds:.1f} s = {args.lines / seconds:.0f} lines/s (exit {code}; load "
+        f"before {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, after {after[0]:.2f}; cores {os.cpu_count()})"
+    )
+    print(f"  {summary}")
+    engine = create_engine(PG_URL)
+    with engine.connect() as conn:
+        counts = conn.execute(
+            text(
+                "SELECT (SELECT count(*) FROM invoices), (SELECT count(*) FROM invoice_lines),"
+                " (SELECT count(*) FROM customers), (SELECT count(*) FROM journal_entries WHERE export_seq IS NULL),"
+                " (SELECT count(*) FROM audit_events WHERE seq IS NULL)"
+            )
+        ).one()
+    engine.dispose()
+    print(
+        f"  in the database: {counts[0]} invoices, {counts[1]} lines, {counts[2]} customers; "
+        f"{counts[3]} journal entries not sequenced, {counts[4]} audit events not sealed"
+    )
+    seconds, summary, code = run(PG_URL, path)
+    print(f"second run of the same file: {seconds:.1f} s, exit {code}: {summary}")
+
+
+if __name__ == "__main__":
+    main()
