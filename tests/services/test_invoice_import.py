@@ -70,8 +70,9 @@ def test_imported_invoices_are_issued_like_single_ones(db: Database, controller:
         # one gapless range, in file order, then the single issue
         assert [i.number for i in report.invoices] == ["INV-000001", "INV-000002", "INV-000003"]
         assert by_hand.number == "INV-000004"
-        balances = dict(
-            uow.conn.execute(
+        balances: dict[str, int] = dict(
+            (str(r[0]), int(r[1]))
+            for r in uow.conn.execute(
                 select(customers.c.external_id, customers.c.balance_minor).where(
                     customers.c.company_id == controller.company_id
                 )
