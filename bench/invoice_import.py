@@ -1,7 +1,7 @@
 """Invoices in bulk (issue 13 item 1): `creditmemo import invoices FILE.csv` on PostgreSQL, 100,000 invoice lines.
 
     .venv/bin/python bench/invoice_import.py                       # database creditmemo_import_bench, 100,000 lines
-    .venv/bin/python bench/invoice_import.py --lines 20000 --lines-per-invoice 4
+    .venv/bin/python bench/invoice_import.py --lines 20000 --lines-per-invoice 4 --jobs 2
 
 Set-up (not timed): a fresh database with one company (the demo chart) and a CSV of ``--lines`` rows, 5 lines per
 invoice (20,000 invoices), 2,000 customers named by customer_external_id (created on the fly by the import), two
@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -83,23 +84,48 @@ def prepare(url: str, lines: int, per_invoice: int, path: Path) -> None:
             )
 
 
-def run(url: str, path: Path) -> tuple[float, str, int]:
+def run(url: str, path: Path, jobs: int) -> tuple[float, float, str, int]:
+    """Wall seconds, CPU seconds of the command (its processes and threads: parsing, the domain, the driver, the
+    sealer), its summary line and exit status."""
     env = {**os.environ, "DATABASE_URL": url}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(
-        [CREDITMEMO, "import", "invoices", str(path), "--company", "bench"],
+        [CREDITMEMO, "import", "invoices", str(path), "--company", "bench", "--jobs", str(jobs)],
         env=env,
         capture_output=True,
         text=True,
     )
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     lines = (result.stdout.strip() or result.stderr.strip()).splitlines()
-    return time.perf_counter() - started, lines[-1] if lines else "", result.returncode
+    return wall, cpu, lines[-1] if lines else "", result.returncode
+
+
+def postgres_cpu() -> float:
+    """CPU seconds used so far by every PostgreSQL process of this machine (other sessions' too: the machine is
+    shared, so read it as an upper bound of the import's share)."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        if name.startswith("postgres"):
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=100_000)
     ap.add_argument("--lines-per-invoice", type=int, default=5)
+    ap.add_argument("--jobs", type=int, default=1)
     args = ap.parse_args()
     fresh(PG_URL)
     path = Path(tempfile.mkdtemp(prefix="cm_import_bench_")) / "invoices.csv"
@@ -107,12 +133,16 @@ def main() -> None:
     prepare(PG_URL, args.lines, args.lines_per_invoice, path)
     print(f"prepared the company and a CSV of {args.lines} lines in {time.perf_counter() - t:.0f} s", flush=True)
     load = os.getloadavg()
-    seconds, summary, code = run(PG_URL, path)
+    pg_before = postgres_cpu()
+    seconds, cpu, summary, code = run(PG_URL, path, args.jobs)
+    pg_cpu = postgres_cpu() - pg_before
     after = os.getloadavg()
     print(
-        f"import of {args.lines} lines: {seconds:.1f} s = {args.lines / seconds:.0f} lines/s (exit {code}; load "
-        f"before {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, after {after[0]:.2f}; cores {os.cpu_count()})"
+        f"import of {args.lines} lines, --jobs {args.jobs}: {seconds:.1f} s = {args.lines / seconds:.0f} lines/s "
+        f"(exit {code}; load before {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, after {after[0]:.2f}; "
+        f"cores {os.cpu_count()})"
     )
+    print(f"  CPU: the command {cpu:.1f} s, every PostgreSQL process of the machine {pg_cpu:.1f} s")
     print(f"  {summary}")
     engine = create_engine(PG_URL)
     with engine.connect() as conn:
@@ -128,8 +158,8 @@ def main() -> None:
         f"  in the database: {counts[0]} invoices, {counts[1]} lines, {counts[2]} customers; "
         f"{counts[3]} journal entries not sequenced, {counts[4]} audit events not sealed"
     )
-    seconds, summary, code = run(PG_URL, path)
-    print(f"second run of the same file: {seconds:.1f} s, exit {code}: {summary}")
+    seconds, cpu, summary, code = run(PG_URL, path, args.jobs)
+    print(f"second run of the same file: {seconds:.1f} s ({cpu:.1f} s CPU), exit {code}: {summary}")
 
 
 if __name__ == "__main__":

@@ -240,3 +240,21 @@ def test_a_database_failure_mid_file_keeps_the_first_chunk_and_a_rerun_finishes(
         ).scalars()
         assert sorted(sequenced) == list(range(1, 8))
         assert reconcile(uow, controller).ok
+
+
+def test_several_processes_import_whole_customers_each(db: Database, controller: Actor) -> None:
+    """``jobs`` on PostgreSQL (ignored on SQLite): every invoice once, numbers gapless, books and chain intact."""
+    text = HEADER + "".join(
+        f"P-{i:03d},CUST-{i % 5},Customer {i % 5},USD,2026-03-02,Plan,1,10.00,8.25\n" for i in range(24)
+    )
+    report = run(db, controller, text, chunk_size=3, jobs=2)
+    assert (report.created, report.rejected, report.customers_created) == (24, 0, 5)
+    again = run(db, controller, text, chunk_size=3, jobs=2)
+    assert (again.created, again.already_present) == (0, 24)
+    with db.uow(readonly=True) as uow:
+        numbers = sorted(
+            uow.conn.execute(select(invoices.c.number).where(invoices.c.company_id == controller.company_id)).scalars()
+        )
+        assert numbers == [f"INV-{n:06d}" for n in range(1, 25)]
+        assert reconcile(uow, controller).ok
+        assert verify_audit_chain(uow, controller.company_id) is None

@@ -40,6 +40,15 @@ def register(app: typer.Typer) -> None:
         chunk_size: Annotated[int, typer.Option("--chunk-size", min=1, max=5000, help="Invoices per transaction.")] = (
             CHUNK
         ),
+        jobs: Annotated[
+            int,
+            typer.Option(
+                "--jobs",
+                min=1,
+                max=16,
+                help="Processes (PostgreSQL): each takes whole customers; numbers then follow no single file order.",
+            ),
+        ] = 1,
         database_url: DbUrl = None,
         as_json: Json = False,
     ) -> None:
@@ -68,6 +77,7 @@ def register(app: typer.Typer) -> None:
                     invoices,
                     dry_run=dry_run,
                     chunk_size=chunk_size,
+                    jobs=jobs,
                     progress=lambda done: bar.update(task, completed=done),
                 )
         except DomainError as e:
@@ -141,7 +151,7 @@ def _print(report: ImportReport, *, as_json: bool) -> None:
             }
         )
         return
-    out.print(report.summary(), highlight=False)
+    out.print(report.summary(), highlight=False, soft_wrap=True)
     if report.errors:
         table = Table("row", "field", "code", "message", title="Rejected rows (their invoices were not imported)")
         for e in report.errors:

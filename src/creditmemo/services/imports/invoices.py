@@ -61,6 +61,15 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     invoices: list[Imported] = field(default_factory=list)
 
+    def add(self, chunk: ChunkResult) -> None:
+        self.created += len(chunk.created)
+        self.invoices += chunk.created
+        self.lines += chunk.lines
+        self.already_present += chunk.already_present
+        self.customers_created += chunk.customers_created
+        self.rejected += chunk.rejected
+        self.errors += chunk.errors
+
     def summary(self) -> str:
         verb = "would be created" if self.dry_run else "created"
         return (
@@ -73,7 +82,7 @@ class ImportInterruptedError(Exception):
     """The database failed mid-file (not a row's fault). Every chunk before it is committed; running the same
     file again resumes (what is there is skipped by external id)."""
 
-    def __init__(self, report: ImportReport, cause: BaseException) -> None:
+    def __init__(self, report: ImportReport, cause: BaseException | str) -> None:
         self.report = report
         super().__init__(
             f"The import stopped after {report.created} invoices were committed: {cause}. "
@@ -94,13 +103,22 @@ class _Checked:
 
 
 @dataclass
-class _ChunkResult:
+class ChunkResult:
+    rows: int = 0  # the file's rows the chunk covered
     created: list[Imported] = field(default_factory=list)
     lines: int = 0
     already_present: int = 0
     customers_created: int = 0
-    rejected: list[SourceInvoice] = field(default_factory=list)
+    rejected: int = 0
     errors: list[RowError] = field(default_factory=list)
+
+    def merge(self, other: ChunkResult) -> None:
+        self.created += other.created
+        self.lines += other.lines
+        self.already_present += other.already_present
+        self.customers_created += other.customers_created
+        self.rejected += other.rejected
+        self.errors += other.errors
 
 
 def import_invoices(
@@ -110,40 +128,70 @@ def import_invoices(
     *,
     dry_run: bool = False,
     chunk_size: int = CHUNK,
+    jobs: int = 1,
     progress: Callable[[int], None] = lambda rows: None,
 ) -> ImportReport:
     """Import ``invoices`` (services/imports/sources.py reads them from a file). ``progress`` gets the number of
     rows done so far after each chunk. ``dry_run``: every check, including the database's, and nothing kept
-    (each chunk is rolled back). Raises ImportInterruptedError when the database fails mid-file."""
+    (each chunk is rolled back). ``jobs`` > 1 on PostgreSQL: that many processes share the invoices, all of one
+    customer in one process (services/imports/parallel.py). Raises ImportInterruptedError when the database
+    fails mid-file."""
     authorize(actor, Permission.ISSUE_INVOICE)
     authorize(actor, Permission.CREATE_CUSTOMER)
+    report = ImportReport(dry_run=dry_run)
+    rows_done = 0
+
+    def done(result: ChunkResult) -> None:
+        nonlocal rows_done
+        report.add(result)
+        rows_done += result.rows
+        progress(rows_done)
+
+    try:
+        if jobs > 1 and db.postgres and len(invoices) > chunk_size:
+            from creditmemo.services.imports.parallel import import_in_processes
+
+            import_in_processes(db, actor, invoices, dry_run=dry_run, chunk_size=chunk_size, jobs=jobs, done=done)
+        else:
+            import_share(db, actor, invoices, dry_run=dry_run, chunk_size=chunk_size, done=done)
+    except ChunkFailedError as e:
+        raise ImportInterruptedError(report, e.cause) from e
+    report.errors.sort(key=lambda e: (e.row, e.field or ""))
+    return report
+
+
+class ChunkFailedError(Exception):
+    def __init__(self, cause: BaseException | str) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def import_share(
+    db: Database,
+    actor: Actor,
+    invoices: Sequence[SourceInvoice],
+    *,
+    dry_run: bool,
+    chunk_size: int,
+    done: Callable[[ChunkResult], None],
+) -> None:
+    """Import ``invoices`` chunk by chunk in this process; ``done`` gets each chunk's result."""
     with db.uow(readonly=True) as uow:
         company = uow.companies.get(actor.company_id)
         chart = {str(a["code"]) for a in uow.companies.accounts(actor.company_id)}
-    report = ImportReport(dry_run=dry_run)
-    rows_done = 0
     for chunk in _chunks(invoices, max(1, chunk_size)):
+        result = ChunkResult(rows=sum(len(s.rows) for s in chunk))
         checked: list[_Checked] = []
         for source in chunk:
             item = _check(source, company, chart)
             if isinstance(item, _Checked):
                 checked.append(item)
             else:
-                report.rejected += 1
-                report.errors.extend(item)
+                result.rejected += 1
+                result.errors.extend(item)
         if checked:
-            result = _write_chunk(db, actor, company, checked, dry_run=dry_run, report=report)
-            report.created += len(result.created)
-            report.invoices.extend(result.created)
-            report.lines += result.lines
-            report.already_present += result.already_present
-            report.customers_created += result.customers_created
-            report.rejected += len(result.rejected)
-            report.errors.extend(result.errors)
-        rows_done += sum(len(s.rows) for s in chunk)
-        progress(rows_done)
-    report.errors.sort(key=lambda e: (e.row, e.field or ""))
-    return report
+            _write_chunk(db, actor, company, checked, dry_run=dry_run, result=result)
+        done(result)
 
 
 def _chunks(items: Sequence[SourceInvoice], size: int) -> Iterator[Sequence[SourceInvoice]]:
@@ -152,20 +200,20 @@ def _chunks(items: Sequence[SourceInvoice], size: int) -> Iterator[Sequence[Sour
 
 
 def _write_chunk(
-    db: Database, actor: Actor, company: Company, checked: list[_Checked], *, dry_run: bool, report: ImportReport
-) -> _ChunkResult:
+    db: Database, actor: Actor, company: Company, checked: list[_Checked], *, dry_run: bool, result: ChunkResult
+) -> None:
     """One transaction (retried on a deadlock by ``transact``). A unique violation means a concurrent import
     created some of these first: the chunk runs once more and finds them present."""
     run = partial(_chunk, actor=actor, company=company, checked=checked, dry_run=dry_run)
     for attempt in (1, 2):
         try:
-            return db.transact(run)
+            result.merge(db.transact(run))
+            return
         except IntegrityError as e:
             if attempt == 2:
-                raise ImportInterruptedError(report, e.orig or e) from e
+                raise ChunkFailedError(e.orig or e) from e
         except DBAPIError as e:
-            raise ImportInterruptedError(report, e.orig or e) from e
-    raise AssertionError("unreachable")
+            raise ChunkFailedError(e.orig or e) from e
 
 
 def _fail(source: SourceInvoice, name: str, code: str, message: str) -> list[RowError]:
@@ -228,8 +276,8 @@ def _check(source: SourceInvoice, company: Company, chart: set[str]) -> _Checked
     return _Checked(source, currency, issued, due, rate, lines)
 
 
-def _chunk(uow: UnitOfWork, *, actor: Actor, company: Company, checked: list[_Checked], dry_run: bool) -> _ChunkResult:
-    result = _ChunkResult()
+def _chunk(uow: UnitOfWork, *, actor: Actor, company: Company, checked: list[_Checked], dry_run: bool) -> ChunkResult:
+    result = ChunkResult()
     present = uow.invoices.external_ids_present(company.id, (c.source.external_id for c in checked))
     todo = [c for c in checked if c.source.external_id not in present]
     result.already_present = len(checked) - len(todo)
@@ -318,7 +366,7 @@ _Accepted = tuple[_Checked, Customer, Decimal, date]
 
 
 def _resolve(
-    uow: UnitOfWork, actor: Actor, company: Company, todo: list[_Checked], result: _ChunkResult
+    uow: UnitOfWork, actor: Actor, company: Company, todo: list[_Checked], result: ChunkResult
 ) -> tuple[list[_Accepted], list[tuple[Customer, str]]]:
     """Each invoice's customer (found by id or external id, or new), rate and due date; the checks that need
     the database. Rejected invoices go to ``result``."""
@@ -378,12 +426,12 @@ def _resolve(
             detail = rate.errors[0].message if isinstance(rate, ValidationFailedError) else rate.detail
             errors += _fail(src, "exchange_rate", rate.code, detail)
         if errors or customer is None or not isinstance(rate, Decimal):
-            result.rejected.append(src)
+            result.rejected += 1
             result.errors.extend(errors)
             continue
         due = item.due or item.issued + timedelta(days=customer.payment_terms_days)
         if due < item.issued:
-            result.rejected.append(src)
+            result.rejected += 1
             result.errors += _fail(src, "due_date", "out_of_range", "The due date is before the issue date.")
             continue
         accepted.append((item, customer, rate, due))
