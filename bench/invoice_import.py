@@ -103,24 +103,6 @@ def run(url: str, path: Path, jobs: int) -> tuple[float, float, str, int]:
     return wall, cpu, lines[-1] if lines else "", result.returncode
 
 
-def postgres_cpu() -> float:
-    """CPU seconds used so far by every PostgreSQL process of this machine (other sessions' too: the machine is
-    shared, so read it as an upper bound of the import's share)."""
-    total = 0
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
-        if name.startswith("postgres"):
-            fields = stat[stat.rindex(")") + 2 :].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
-    return total / os.sysconf("SC_CLK_TCK")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=100_000)
@@ -133,16 +115,14 @@ def main() -> None:
     prepare(PG_URL, args.lines, args.lines_per_invoice, path)
     print(f"prepared the company and a CSV of {args.lines} lines in {time.perf_counter() - t:.0f} s", flush=True)
     load = os.getloadavg()
-    pg_before = postgres_cpu()
     seconds, cpu, summary, code = run(PG_URL, path, args.jobs)
-    pg_cpu = postgres_cpu() - pg_before
     after = os.getloadavg()
     print(
         f"import of {args.lines} lines, --jobs {args.jobs}: {seconds:.1f} s = {args.lines / seconds:.0f} lines/s "
         f"(exit {code}; load before {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}, after {after[0]:.2f}; "
         f"cores {os.cpu_count()})"
     )
-    print(f"  CPU: the command {cpu:.1f} s, every PostgreSQL process of the machine {pg_cpu:.1f} s")
+    print(f"  CPU of the command (all its processes and threads): {cpu:.1f} s")
     print(f"  {summary}")
     engine = create_engine(PG_URL)
     with engine.connect() as conn:
