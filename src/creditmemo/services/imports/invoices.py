@@ -181,8 +181,14 @@ def import_share(
         chart = {str(a["code"]) for a in uow.companies.accounts(actor.company_id)}
     for chunk in _chunks(invoices, max(1, chunk_size)):
         result = ChunkResult(rows=sum(len(s.rows) for s in chunk))
+        # What an earlier run created is skipped before any parsing: a re-run costs one read per chunk.
+        with db.uow(readonly=True) as uow:
+            present = uow.invoices.external_ids_present(actor.company_id, (s.external_id for s in chunk))
         checked: list[_Checked] = []
         for source in chunk:
+            if source.external_id in present and not source.errors:
+                result.already_present += 1
+                continue
             item = _check(source, company, chart)
             if isinstance(item, _Checked):
                 checked.append(item)
