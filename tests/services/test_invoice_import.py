@@ -258,3 +258,19 @@ def test_several_processes_import_whole_customers_each(db: Database, controller:
         assert numbers == [f"INV-{n:06d}" for n in range(1, 25)]
         assert reconcile(uow, controller).ok
         assert verify_audit_chain(uow, controller.company_id) is None
+
+
+def test_nul_characters_are_row_errors_not_database_failures(db: Database, controller: Actor) -> None:
+    text = (
+        HEADER
+        + "N-1,C\x00,One,USD,2026-03-02,Bad\x00,1,1.00,\n"
+        + "N\x00,C1,One,USD,2026-03-02,Id,1,1.00,\n"
+        + "N-2,C1,One,USD,2026-03-02,Good,1,1.00,\n"
+    )
+    report = run(db, controller, text)
+    assert report.created == 1
+    assert {(e.row, e.field, e.code) for e in report.errors} == {
+        (1, "customer_external_id", "invalid"),
+        (1, "description", "invalid"),
+        (2, "external_id", "invalid"),
+    }

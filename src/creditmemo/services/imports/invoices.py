@@ -183,7 +183,9 @@ def import_share(
         result = ChunkResult(rows=sum(len(s.rows) for s in chunk))
         # What an earlier run created is skipped before any parsing: a re-run costs one read per chunk.
         with db.uow(readonly=True) as uow:
-            present = uow.invoices.external_ids_present(actor.company_id, (s.external_id for s in chunk))
+            present = uow.invoices.external_ids_present(
+                actor.company_id, (s.external_id for s in chunk if "\x00" not in s.external_id)
+            )
         checked: list[_Checked] = []
         for source in chunk:
             if source.external_id in present and not source.errors:
@@ -226,6 +228,19 @@ def _fail(source: SourceInvoice, name: str, code: str, message: str) -> list[Row
     return [source.locate(FieldError(name, code, message))]
 
 
+def _nul_characters(source: SourceInvoice) -> list[RowError]:
+    """A NUL character is refused here, per field: PostgreSQL refuses it in text, and a database error would stop
+    the whole import instead of rejecting one invoice."""
+    found: list[tuple[str, object]] = [("external_id", source.external_id), *source.header.items()]
+    for i, line in enumerate(source.lines):
+        found += [(f"lines[{i}].{name}", getattr(line.values, name)) for name in line.values.__slots__]
+    return [
+        source.locate(FieldError(name, "invalid", "Contains a NUL character."))
+        for name, value in found
+        if isinstance(value, str) and "\x00" in value
+    ]
+
+
 def _check(source: SourceInvoice, company: Company, chart: set[str]) -> _Checked | list[RowError]:
     """Everything that needs no database, every error collected."""
     errors: list[RowError] = list(source.errors)
@@ -240,6 +255,7 @@ def _check(source: SourceInvoice, company: Company, chart: set[str]) -> _Checked
             errors.extend(_fail(source, e.field or "", e.code, e.detail))
         return None
 
+    errors.extend(_nul_characters(source))
     if not source.external_id:
         errors.extend(_fail(source, "external_id", "required", "The invoice's id in your system is required."))
     elif len(source.external_id) > MAX_ID:
