@@ -1,8 +1,8 @@
 """invoice import and GL export: external ids on invoices and customers, the journal's export sequence
 
 Revision ID: 0015_invoice_import
-Revises: 0018_audit_anchors
-Create Date: 2026-11-29 09:15:00
+Revises: 0012_periods
+Create Date: 2026-11-29 10:15:00
 
 Issue 13 items 1 and 2. ``invoices.external_id`` and ``customers.external_id`` (nullable; unique per company
 when set): an import matches what it already created by them, so re-running a file creates nothing twice.
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_invoice_import"
-down_revision = "0018_audit_anchors"
+down_revision = "0012_periods"
 branch_labels = None
 depends_on = None
 
