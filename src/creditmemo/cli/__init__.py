@@ -89,6 +89,10 @@ from creditmemo.cli.serve import register as _register_serve  # noqa: E402
 from creditmemo.cli.sla import register as _register_sla  # noqa: E402
 
 _register_sla(app)
+
+from creditmemo.cli.integrations import register as _register_integrations  # noqa: E402
+
+_register_integrations(app)
 _register_rates(app)
 _register_periods(app)
 _register_returns(app)

@@ -74,6 +74,20 @@ def next_number(conn: Connection, company_id: str, doc_type: str) -> str:
     return format_number(doc_type, value - 1)
 
 
+def reserve(conn: Connection, company_id: str, doc_type: str, count: int) -> list[str]:
+    """``count`` consecutive numbers in one statement (a bulk import's chunk, issue 13): the counter moves once.
+    Take them last, as any number (docs/CONCURRENCY.md step 5a); a rollback gives the whole range back."""
+    if count <= 0:
+        return []
+    after = conn.execute(
+        update(number_sequences)
+        .where(number_sequences.c.company_id == company_id, number_sequences.c.doc_type == doc_type)
+        .values(next_value=number_sequences.c.next_value + count)
+        .returning(number_sequences.c.next_value)
+    ).scalar_one()
+    return [format_number(doc_type, value) for value in range(after - count, after)]
+
+
 @dataclass(frozen=True, slots=True)
 class Reservation:
     token: str

@@ -35,8 +35,9 @@ GATHER_SECONDS = 0.05  # after a commit asks, wait this long for more: one seal 
 
 
 def seal_company(db: Database, company_id: str, *, wait: bool = True) -> int | None:
-    """Chain up to ``BATCH`` unsealed events of one company. How many were sealed, or None when another
-    sealer holds the head and ``wait`` is False."""
+    """Chain up to ``BATCH`` unsealed events of one company, and give its committed journal entries their
+    export sequence (the GL export's cursor, issue 13) under the same lock. How many events were sealed, or
+    None when another sealer holds the head and ``wait`` is False."""
 
     def run(uow: UnitOfWork) -> int | None:
         head = uow.audit.lock_head(company_id, skip_locked=not wait)
@@ -45,16 +46,23 @@ def seal_company(db: Database, company_id: str, *, wait: bool = True) -> int | N
         events = uow.audit.unsealed(company_id, BATCH)
         if events:
             uow.audit.write_seals(company_id, seal(events, *head))
+        # Under the head's lock, after every earlier run committed: the numbers grow in commit order.
+        uow.journal.sequence_pending(company_id)
         return len(events)
 
     return db.transact(run)
+
+
+def _pending_companies(uow: UnitOfWork) -> list[str]:
+    """Companies with unsealed events or journal entries not sequenced for the GL export yet."""
+    return sorted(set(uow.audit.companies_with_unsealed()) | set(uow.journal.companies_unsequenced()))
 
 
 def seal_pending(db: Database, company_ids: Iterable[str] | None = None, *, wait: bool = True) -> int:
     """Seal everything pending for these companies (default: every company with unsealed events)."""
     if company_ids is None:
         with db.uow(readonly=True) as uow:
-            company_ids = uow.audit.companies_with_unsealed()
+            company_ids = _pending_companies(uow)
     total = 0
     for company_id in sorted(set(company_ids)):
         while True:
@@ -135,7 +143,7 @@ class BackgroundSealer:
                 if time.monotonic() >= next_scan:
                     next_scan = time.monotonic() + self._scan_seconds
                     with self._db.uow(readonly=True) as uow:
-                        todo.update(uow.audit.companies_with_unsealed())
+                        todo.update(_pending_companies(uow))
                 busy = [cid for cid in sorted(todo) if self._seal(cid) is None]
             except Exception:  # the database is away: keep the work, try again at the next scan
                 log.exception("sealing the audit trail failed; will retry")

@@ -156,11 +156,15 @@ customers = Table(
     # Apply account credit to each new invoice automatically: true/false for this customer, NULL to follow
     # the company's setting (migration 0006).
     Column("auto_apply_credit", Boolean),
+    # The customer's id in the system invoices are imported from (issue 13, migration 0015): an import finds
+    # or creates the customer by it. Unique per company when set.
+    Column("external_id", String(200)),
     _money("balance_minor"),
     _money("available_credit_minor"),
     Column("created_at", UTCDateTime, nullable=False),
     *_legal_details(),
     PrimaryKeyConstraint("company_id", "id"),
+    UniqueConstraint("company_id", "external_id", name="uq_customers_company_external_id"),
     Index("ix_customers_company_name", "company_id", "name"),
 )
 
@@ -182,11 +186,15 @@ invoices = Table(
     _money("amount_credited_minor"),
     _money("amount_paid_minor"),
     Column("memo", Text),
+    # The invoice's id in the billing system it was imported from (issue 13, migration 0015): a re-import of
+    # the same file finds it and creates nothing. Unique per company when set.
+    Column("external_id", String(200)),
     Column("created_by", ID),
     Column("created_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     UniqueConstraint("company_id", "number", name="uq_invoices_company_number"),
+    UniqueConstraint("company_id", "external_id", name="uq_invoices_company_external_id"),
     CheckConstraint("amount_credited_minor + amount_paid_minor <= total_minor", name="not_overpaid"),
     Index("ix_invoices_company_customer_due", "company_id", "customer_id", "due_date"),
     Index("ix_invoices_company_due", "company_id", "due_date"),
@@ -469,9 +477,22 @@ journal_entries = Table(
     Column("exchange_rate", ExactDecimal, nullable=False),
     Column("description", String(500), nullable=False, server_default=""),
     Column("created_at", UTCDateTime, nullable=False),
+    # The GL export's order (issue 13, migration 0015): NULL when written, assigned after commit by the sealer
+    # (store/sealer.py) under the company's chain head, so it grows in commit order and a cursor over it never
+    # skips an entry that a slower transaction committed late.
+    Column("export_seq", BigInteger),
     PrimaryKeyConstraint("company_id", "id"),
+    UniqueConstraint("company_id", "export_seq", name="uq_journal_entries_company_export_seq"),
     Index("ix_journal_entries_company_source", "company_id", "source_id"),
     Index("ix_journal_entries_company_date", "company_id", "date"),
+    # The sealer's queue of entries not sequenced yet.
+    Index(
+        "ix_journal_entries_unsequenced",
+        "company_id",
+        "created_at",
+        postgresql_where=text("export_seq IS NULL"),
+        sqlite_where=text("export_seq IS NULL"),
+    ),
 )
 
 journal_lines = Table(

@@ -18,6 +18,7 @@ def mount(app: Any) -> None:
         dashboard,
         documents,
         edit,
+        integrations,
         invoices,
         lists,
         memos,
@@ -40,6 +41,7 @@ def mount(app: Any) -> None:
         documents,
         approvals,
         periods,
+        integrations,
         site,
     ):
         app.include_router(module.router)

@@ -43,6 +43,16 @@ def _key(v: Viewer, form: FormData) -> str:
     return f"web:{v.actor.user_id or '-'}:{token}"
 
 
+def token_is_valid(v: Viewer, form: FormData) -> bool:
+    """Whether the form carries a well-formed one-time token (for a form whose request is idempotent by itself,
+    e.g. an invoice import, which skips what it already created, and so needs no stored first answer)."""
+    try:
+        _key(v, form)
+    except FormTokenError:
+        return False
+    return True
+
+
 def _fingerprint(request: Request, form: FormData) -> str:
     """The path and the form's values (not its tokens): the same token with other values is a conflict."""
     fields = sorted(

@@ -33,8 +33,34 @@ def list_journal_entries(
     date_from: DateQ = None,
     date_to: DateQ = None,
     sort: Literal["id", "-id", "date", "-date", "created_at", "-created_at"] = "-id",
+    after: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description=(
+                "The GL export feed: entries in posting order after this cursor (`start` for the first page; then "
+                "the `next_cursor` of the previous page, which is given even when the page is empty: poll with "
+                "it). Never skips or repeats an entry, even while others post. `sort` and `starting_after` do "
+                "not apply."
+            ),
+        ),
+    ] = None,
 ) -> Response:
     def run(uow: UnitOfWork) -> Any:
+        if after is not None:
+            entries, cursor, more = journal.journal_feed(
+                uow,
+                ctx.actor,
+                after=after,
+                limit=limit,
+                source_type=source_type,
+                source_id=source_id,
+                kind=kind,
+                date_from=date_from,
+                date_to=date_to,
+            )
+            data = [JournalEntryOut.of(e, sequence=seq) for e, seq in entries]
+            return Page[JournalEntryOut](data=data, has_more=more, next_cursor=cursor)
         rows, more = journal.list_journal_entries(
             uow,
             ctx.actor,

@@ -44,10 +44,14 @@ class JournalEntryOut(Out):
     exchange_rate: DecimalStr
     description: str
     lines: list[JournalLineOut]
+    sequence: int | None = Field(
+        None, description="Its place in the company's posting order (the `after` feed only; null elsewhere)."
+    )
 
     @classmethod
-    def of(cls, e: JournalEntry) -> JournalEntryOut:
+    def of(cls, e: JournalEntry, *, sequence: int | None = None) -> JournalEntryOut:
         return cls(
+            sequence=sequence,
             id=e.id,
             date=e.date,
             kind=e.kind,

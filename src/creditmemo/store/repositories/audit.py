@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Connection, bindparam, cast, func, insert, select, 
 from creditmemo.domain.anchors import Anchor
 from creditmemo.domain.audit import GENESIS, AuditEvent, Seal, jsonable_changes
 from creditmemo.ids import new_id, tx_order_key
+from creditmemo.store.bulk import insert_rows
 from creditmemo.store.locking import locked
 from creditmemo.store.numbering import Numbers
 from creditmemo.store.tables import audit_anchors, audit_events, audit_heads
@@ -125,7 +126,7 @@ class AuditLog:
                 self.conn.execute(insert(audit_events).values(r))
         plain = [r for r in rows if not any(r is n for n in numbered)]
         if plain:
-            self.conn.execute(_insert_events, plain)
+            insert_rows(self.conn, audit_events, plain)  # one statement on PostgreSQL (store/bulk.py)
         self.written.update(e.company_id for e in events)
 
     # sealing ------------------------------------------------------------------------------------------

@@ -4,11 +4,14 @@ written at commit, in customer id order, just before the audit head (docs/CONCUR
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from collections.abc import Iterable, Mapping, Sequence
+
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.legal import LegalDetails
+from creditmemo.store.bulk import insert_rows
 from creditmemo.store.locking import locked
 from creditmemo.store.mapping import customer_from_row
 from creditmemo.store.tables import customers
@@ -23,6 +26,13 @@ _ADJUST = {  # (balance moves, available credit moves) -> statement
     (False, True): update(customers).where(*_where).values(available_credit_minor=_available),
     (True, True): update(customers).where(*_where).values(balance_minor=_balance, available_credit_minor=_available),
 }
+
+# PostgreSQL: many balance moves in one statement (rows already locked in id order by add_balances).
+_add_balances = text(
+    "UPDATE customers SET balance_minor = customers.balance_minor + d.delta"
+    " FROM unnest(CAST(:b_ids AS VARCHAR(40)[]), CAST(:b_deltas AS BIGINT[])) AS d(id, delta)"
+    " WHERE customers.company_id = :b_company AND customers.id = d.id"
+)
 
 
 class CustomerRepository:
@@ -47,6 +57,69 @@ class CustomerRepository:
                 **customer.legal.as_dict(),
             )
         )
+
+    def add_many(self, new: Sequence[tuple[Customer, str | None]]) -> None:
+        """Customers with their external ids (created by a bulk import, issue 13), one statement."""
+        if new:
+            insert_rows(
+                self.conn,
+                customers,
+                [
+                    {
+                        "id": c.id,
+                        "company_id": c.company_id,
+                        "name": c.name,
+                        "email": c.email,
+                        "currency": c.currency,
+                        "payment_terms_days": c.payment_terms_days,
+                        "auto_apply_credit": c.auto_apply_credit,
+                        "external_id": ext,
+                        "balance_minor": 0,
+                        "available_credit_minor": 0,
+                        "created_at": c.created_at,
+                    }
+                    for c, ext in new
+                ],
+            )
+
+    def add_balances(self, company_id: str, deltas: Mapping[str, int]) -> None:
+        """Move many customers' balances at once (a bulk import's chunk, issue 13), as the last write before the
+        commit (docs/CONCURRENCY.md step 5b): on PostgreSQL the rows are locked in id order by one statement,
+        then moved by one statement; SQLite runs one update per customer."""
+        ids = sorted(cid for cid, delta in deltas.items() if delta)
+        if not ids:
+            return
+        if not self.row_locks:
+            self.conn.execute(
+                _ADJUST[True, False],
+                [{"b_company": company_id, "b_id": cid, "b_balance": deltas[cid], "b_available": 0} for cid in ids],
+            )
+            return
+        self.conn.execute(
+            locked(
+                select(customers.c.id)
+                .where(customers.c.company_id == company_id, customers.c.id.in_(ids))
+                .order_by(customers.c.id)
+            )
+        ).all()
+        self.conn.execute(
+            _add_balances, {"b_company": company_id, "b_ids": ids, "b_deltas": [deltas[cid] for cid in ids]}
+        )
+
+    def by_ids(self, company_id: str, ids: Iterable[str]) -> dict[str, Customer]:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        stmt = select(customers).where(customers.c.company_id == company_id, customers.c.id.in_(wanted))
+        return {r["id"]: customer_from_row(r) for r in self.conn.execute(stmt).mappings()}
+
+    def by_external_ids(self, company_id: str, external_ids: Iterable[str]) -> dict[str, Customer]:
+        """The company's customers with these external ids, by external id."""
+        wanted = sorted(set(external_ids))
+        if not wanted:
+            return {}
+        stmt = select(customers).where(customers.c.company_id == company_id, customers.c.external_id.in_(wanted))
+        return {r["external_id"]: customer_from_row(r) for r in self.conn.execute(stmt).mappings()}
 
     def get(self, company_id: str, customer_id: str, *, for_update: bool = False) -> Customer:
         """``for_update`` locks the row (a hot row: take it only where docs/CONCURRENCY.md allows, i.e. after

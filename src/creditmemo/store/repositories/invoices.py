@@ -4,13 +4,14 @@ lines themselves are never locked (docs/CONCURRENCY.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.domain.documents import Invoice, InvoiceLine
 from creditmemo.domain.errors import NotFoundError
+from creditmemo.store.bulk import insert_rows, set_column
 from creditmemo.store.locking import touch
 from creditmemo.store.mapping import invoice_from_row, invoice_line_to_row, invoice_to_row
 from creditmemo.store.repositories.listing import WithLines, filter_conditions, keyset_page, lines_by_parent
@@ -60,6 +61,34 @@ class InvoiceRepository:
         self.conn.execute(
             _insert_lines, [invoice_line_to_row(line, invoice.id, invoice.company_id) for line in invoice.lines]
         )
+
+    def add_many(self, docs: Sequence[tuple[Invoice, str | None]], created_by: str | None) -> None:
+        """Invoices with their external ids (a bulk import, issue 13): one multi-row statement per table."""
+        if not docs:
+            return
+        insert_rows(
+            self.conn,
+            invoices,
+            [{**invoice_to_row(inv, created_by), "external_id": ext} for inv, ext in docs],
+        )
+        insert_rows(
+            self.conn,
+            invoice_lines,
+            [invoice_line_to_row(line, inv.id, inv.company_id) for inv, _ in docs for line in inv.lines],
+        )
+
+    def set_numbers(self, company_id: str, numbers: Mapping[str, str]) -> None:
+        """Invoice id -> number, one statement (a bulk import writes placeholders first, issue 13)."""
+        set_column(self.conn, invoices, company_id, "number", numbers)
+
+    def external_ids_present(self, company_id: str, external_ids: Iterable[str]) -> set[str]:
+        """Which of these external ids the company's invoices already carry (an earlier import)."""
+        wanted = sorted(set(external_ids))
+        if not wanted:
+            return set()
+        c = invoices.c
+        stmt = select(c.external_id).where(c.company_id == company_id, c.external_id.in_(wanted))
+        return {str(x) for x in self.conn.execute(stmt).scalars()}
 
     def get(self, company_id: str, invoice_id: str, *, for_update: bool = False) -> Invoice:
         """The invoice with its lines (and their posted credit), one round trip. ``for_update`` locks the

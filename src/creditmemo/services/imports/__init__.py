@@ -1,0 +1,1 @@
+"""Bulk imports from other systems (issue 13): invoices from a billing platform, CSV or JSON."""
