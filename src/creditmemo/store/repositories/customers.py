@@ -41,6 +41,7 @@ class CustomerRepository:
                 currency=customer.currency,
                 payment_terms_days=customer.payment_terms_days,
                 auto_apply_credit=customer.auto_apply_credit,
+                credit_terms=None if customer.credit_terms is None else customer.credit_terms.to_dict(),
                 balance_minor=0,
                 available_credit_minor=0,
                 created_at=customer.created_at,
@@ -84,6 +85,15 @@ class CustomerRepository:
                     _ADJUST[bool(balance), bool(available)],
                     {"b_company": company_id, "b_id": customer_id, "b_balance": balance, "b_available": available},
                 )
+
+    def update_fields(self, company_id: str, customer_id: str, values: dict[str, object]) -> None:
+        """Write changed profile fields (name, email, payment terms, credit terms as a dict or None)."""
+        if values:
+            self.conn.execute(
+                update(customers)
+                .where(customers.c.company_id == company_id, customers.c.id == customer_id)
+                .values(**values)
+            )
 
     def set_auto_apply_credit(self, company_id: str, customer_id: str, value: bool | None) -> None:
         self.conn.execute(

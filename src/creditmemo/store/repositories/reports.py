@@ -113,7 +113,7 @@ class ReportQueries:
 
     def open_invoices_by_customer(self, company_id: str, as_of: date, bounds: Sequence[date]) -> list[Row]:
         i = invoices
-        due = i.c.total_minor - i.c.amount_credited_minor - i.c.amount_paid_minor
+        due = i.c.total_minor - i.c.amount_credited_minor - i.c.amount_paid_minor - i.c.discount_taken_minor
         stmt = (
             select(i.c.customer_id, func.count().label("n"), *self._bucketed(due, i.c.due_date, bounds))
             .where(i.c.company_id == company_id, i.c.status == "issued", i.c.issue_date <= as_of, due > 0)
@@ -341,14 +341,14 @@ class ReportQueries:
         parts = [
             select(
                 i.currency,
-                (i.total_minor - i.amount_credited_minor - i.amount_paid_minor).label("open"),
+                (i.total_minor - i.amount_credited_minor - i.amount_paid_minor - i.discount_taken_minor).label("open"),
                 i.exchange_rate,
             ).where(
                 i.company_id == company_id,
                 i.status == "issued",
                 i.issue_date <= as_of,
                 i.currency != functional_currency,
-                i.total_minor > i.amount_credited_minor + i.amount_paid_minor,
+                i.total_minor > i.amount_credited_minor + i.amount_paid_minor + i.discount_taken_minor,
             ),
             select(m.currency, (m.total_minor - m.amount_applied_minor).label("open"), m.exchange_rate).where(
                 m.company_id == company_id,
@@ -397,7 +397,7 @@ class ReportQueries:
             i.company_id == mine[0],
             i.customer_id == mine[1],
             i.status == "issued",
-            i.total_minor > i.amount_credited_minor + i.amount_paid_minor,
+            i.total_minor > i.amount_credited_minor + i.amount_paid_minor + i.discount_taken_minor,
         )
         open_memo = select(m.id).where(
             m.company_id == mine[0],
