@@ -301,8 +301,10 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
         if app.target_type is TargetType.INVOICE:
             credited_paid = invoices.setdefault(app.target_id, [0, 0])
             credited_paid[0 if app.source_type is SourceType.CREDIT_MEMO else 1] += minor
-            if app.discount_taken:
-                discounts[app.target_id] = discounts.get(app.target_id, 0) + sign * app.discount_taken.to_minor()
+            if app.discount_taken:  # a settlement discount: the invoice settled, the customer owes that less
+                discount = sign * app.discount_taken.to_minor()
+                discounts[app.target_id] = discounts.get(app.target_id, 0) + discount
+                uow.customers.adjust(cid, app.customer_id, balance=-discount)
         else:
             debit_memos[app.target_id] = debit_memos.get(app.target_id, 0) + minor
     for (source_type, source_id, customer_id), minor in sources.items():
