@@ -328,7 +328,8 @@ def test_reports_show_the_discount_available_and_taken(db: Database, tenant: Ten
     open_inv = invoice(tenant, customer["id"])
     paid_inv = invoice(tenant, customer["id"])
     pay = payment(tenant, customer["id"], "490.00", "2026-03-05")
-    tenant.ok(apply(tenant, pay["id"], paid_inv["id"], "490.00"), 201)
+    body = {"allocations": [{"invoice_id": paid_inv["id"], "amount": "490.00"}], "applied_on": "2026-03-05"}
+    tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications", body), 201)
     aging = tenant.ok(tenant.get("/v1/reports/ar-aging?as_of=2026-03-06&detail=true"))
     rows = {r["number"]: r for r in aging["invoices"]}
     assert rows[open_inv["number"]]["discount_available"] == "10.00"
@@ -341,3 +342,5 @@ def test_reports_show_the_discount_available_and_taken(db: Database, tenant: Ten
         (paid_inv["number"], pay["number"], "10.00")
     ]
     assert register["totals"] == [{"currency": "USD", "count": 1, "discount": "10.00", "functional_discount": "10.00"}]
+    memo_register = tenant.ok(tenant.get("/v1/reports/credit-memo-register?start=2026-03-01&end=2026-03-31"))
+    assert memo_register["discounts_taken"] == register["totals"]

@@ -32,9 +32,12 @@ def realize(
     company = uow.companies.get(apps[0].company_id)
     functional = company.functional_currency
     if source.currency == functional:
+        result = []
         for app in apps:  # only a settlement discount books anything (Dr discounts allowed, Cr AR)
             _add(uow, _home_entry(company, app))
-        return list(apps)
+            discount = app.discount_taken.to_minor() or None
+            result.append(replace(app, functional_discount_minor=discount))
+        return result
     accounts = _accounts(company)
     opened = {source.id: source.open_amount, **{t.id: t.open_amount for t in targets.values()}}
     taken: dict[str, Money] = {}  # functional reliefs of this request's earlier applications, per document

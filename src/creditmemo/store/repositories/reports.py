@@ -13,6 +13,7 @@ from creditmemo.store.tables import (
     accounts,
     applications,
     customers,
+    invoice_lines,
     invoices,
     journal_entries,
     journal_lines,
@@ -118,6 +119,104 @@ class ReportQueries:
             select(i.c.customer_id, func.count().label("n"), *self._bucketed(due, i.c.due_date, bounds))
             .where(i.c.company_id == company_id, i.c.status == "issued", i.c.issue_date <= as_of, due > 0)
             .group_by(i.c.customer_id)
+        )
+        return list(self.conn.execute(stmt).mappings())
+
+    def open_invoices_detail(self, company_id: str, as_of: date, limit: int) -> list[Row]:
+        """Open invoices issued on or before ``as_of``, one row each (the aging's detail), with what is due, the
+        settlement discount stored at issue, what was taken of it and the posted credit of memos from it (which
+        reduces the discount in proportion: domain/terms.py)."""
+        i, il = invoices.c, invoice_lines.c
+        due = i.total_minor - i.amount_credited_minor - i.amount_paid_minor - i.discount_taken_minor
+        credited = (
+            select(func.coalesce(func.sum(il.credited_net_minor + il.credited_tax_minor), 0))
+            .where(il.company_id == i.company_id, il.invoice_id == i.id)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                i.id,
+                i.number,
+                i.customer_id,
+                customers.c.name.label("customer_name"),
+                i.currency,
+                i.issue_date,
+                i.due_date,
+                i.total_minor,
+                due.label("due_minor"),
+                i.settlement_discount_minor,
+                i.settlement_discount_date,
+                i.discount_taken_minor,
+                case((i.settlement_discount_minor.is_(None), literal(0)), else_=credited).label("credited_minor"),
+            )
+            .select_from(
+                invoices.join(customers, (customers.c.company_id == i.company_id) & (customers.c.id == i.customer_id))
+            )
+            .where(i.company_id == company_id, i.status == "issued", i.issue_date <= as_of, due > 0)
+            .order_by(customers.c.name, i.due_date, i.number)
+            .limit(limit)
+        )
+        return list(self.conn.execute(stmt).mappings())
+
+    def discounts_taken(
+        self, company_id: str, start: date | None, end: date | None, customer_id: str | None, limit: int
+    ) -> list[Row]:
+        """Active applications that took a settlement discount, applied in the period (issue 15 item 9)."""
+        a, i, p = applications.c, invoices.c, payments.c
+        where = [a.company_id == company_id, a.status == "active", a.discount_minor > 0]
+        if start is not None:
+            where.append(a.applied_on >= start)
+        if end is not None:
+            where.append(a.applied_on <= end)
+        if customer_id is not None:
+            where.append(a.customer_id == customer_id)
+        stmt = (
+            select(
+                a.id,
+                a.applied_on,
+                a.customer_id,
+                customers.c.name.label("customer_name"),
+                a.target_id,
+                i.number.label("invoice_number"),
+                a.source_id,
+                p.number.label("payment_number"),
+                a.currency,
+                a.amount_minor,
+                a.discount_minor,
+                a.functional_discount_minor,
+            )
+            .select_from(
+                applications.join(invoices, (i.company_id == a.company_id) & (i.id == a.target_id))
+                .join(payments, (p.company_id == a.company_id) & (p.id == a.source_id))
+                .join(customers, (customers.c.company_id == a.company_id) & (customers.c.id == a.customer_id))
+            )
+            .where(*where)
+            .order_by(a.applied_on, i.number, a.id)
+            .limit(limit)
+        )
+        return list(self.conn.execute(stmt).mappings())
+
+    def discounts_taken_totals(
+        self, company_id: str, start: date | None, end: date | None, customer_id: str | None = None
+    ) -> list[Row]:
+        a = applications.c
+        where = [a.company_id == company_id, a.status == "active", a.discount_minor > 0]
+        if start is not None:
+            where.append(a.applied_on >= start)
+        if end is not None:
+            where.append(a.applied_on <= end)
+        if customer_id is not None:
+            where.append(a.customer_id == customer_id)
+        stmt = (
+            select(
+                a.currency,
+                func.count().label("n"),
+                func.sum(a.discount_minor).label("discount"),
+                func.sum(func.coalesce(a.functional_discount_minor, a.discount_minor)).label("functional"),
+            )
+            .where(*where)
+            .group_by(a.currency)
+            .order_by(a.currency)
         )
         return list(self.conn.execute(stmt).mappings())
 
