@@ -5,8 +5,15 @@ reversing it exactly, credit memos from the invoice reducing it in proportion, a
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import update
+
+from creditmemo.domain.ledger import JournalEntry, JournalLine
+from creditmemo.domain.money import Money
+from creditmemo.store.tables import applications
 from creditmemo.store.uow import Database
 from tests.api.conftest import Tenant, assert_problem
 
@@ -344,3 +351,43 @@ def test_reports_show_the_discount_available_and_taken(db: Database, tenant: Ten
     assert register["totals"] == [{"currency": "USD", "count": 1, "discount": "10.00", "functional_discount": "10.00"}]
     memo_register = tenant.ok(tenant.get("/v1/reports/credit-memo-register?start=2026-03-01&end=2026-03-31"))
     assert memo_register["discounts_taken"] == register["totals"]
+
+
+# item 4 (the gap): functional AR = open items at booked rates, per customer, even with open items ----------
+def test_reconciliation_finds_a_functional_residual_beside_open_items(db: Database, tenant: Tenant) -> None:
+    """A customer with an open EUR invoice and a settled one: a stray functional amount on AR (an entry no
+    document explains) and a settled invoice still holding functional AR are both found, although something
+    is open (the check before looked only at customers with nothing open)."""
+    customer = tenant.customer("EUR", name="Ironclad GmbH")
+    settled = invoice(tenant, customer["id"], "1000.00", currency="EUR", exchange_rate="1.10")
+    invoice(tenant, customer["id"], "300.00", currency="EUR", exchange_rate="1.20")  # stays open
+    pay = payment(tenant, customer["id"], "1000.00", "2026-03-20", currency="EUR", exchange_rate="1.05")
+    (app,) = tenant.ok(apply(tenant, pay["id"], settled["id"], "1000.00"), 201)
+    reconciled(tenant)
+    eur, usd, stray = Money.zero("EUR"), Money.zero("USD"), Money(Decimal("0.03"), "USD")
+    with db.uow() as uow:  # balanced, but on AR of a customer with an open item
+        uow.journal.add(
+            JournalEntry(
+                "je_stray_" + app["id"][-8:],
+                tenant.company_id,
+                date(2026, 3, 2),
+                "manual",
+                "x",
+                "post",
+                "EUR",
+                "USD",
+                Decimal(1),
+                (JournalLine(AR, eur, eur, stray, usd, customer["id"]), JournalLine(LOSS, eur, eur, usd, stray)),
+            ),
+            uow.now(),
+        )
+    problems = tenant.ok(tenant.get("/v1/reports/reconciliation"))["problems"]
+    assert any("Ironclad GmbH" in p and "residual of 0.03 USD" in p for p in problems), problems
+    with db.uow() as uow:  # the application's record says it relieved a cent less than its entry did
+        uow.conn.execute(
+            update(applications)
+            .where(applications.c.company_id == tenant.company_id, applications.c.id == app["id"])
+            .values(functional_target_minor=applications.c.functional_target_minor - 1)
+        )
+    problems = tenant.ok(tenant.get("/v1/reports/reconciliation"))["problems"]
+    assert any(settled["number"] in p and "holds 0.01 USD" in p for p in problems), problems

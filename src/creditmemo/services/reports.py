@@ -564,6 +564,53 @@ class Reconciliation:
     checks: tuple[str, ...]
 
 
+def functional_open_items(uow: UnitOfWork, company_id: str, ar: str, functional: str) -> list[str]:
+    """Issue 15 item 4, per customer: the functional AR of its foreign-currency business equals the sum of its
+    open items at their booked rates. An open item's functional amount is what its document booked (its own
+    entries and its refunds') less what its active applications relieved at its rate; a settled document must
+    hold none. Anything else on AR in a foreign currency (an entry no document or application explains, an
+    application whose entry disagrees with its record) is a residual, and fails."""
+    docs = {r["id"]: r for r in uow.reports.foreign_documents(company_id, functional)}
+    booked = uow.reports.foreign_booked_by_document(company_id, ar, functional)
+    open_f: dict[str, int] = {doc_id: booked.get(doc_id, ("", 0))[1] for doc_id in docs}
+
+    def at_rate(doc_id: str, minor: int) -> int:
+        doc = docs.get(doc_id)
+        if doc is None:
+            return 0
+        amount = Money.from_minor(minor, doc["currency"]).amount * doc["exchange_rate"]
+        return Money.rounded(amount, functional).to_minor()
+
+    for a in uow.reports.foreign_active_applications(company_id, functional):
+        settles = a["amount_minor"] + (a["discount_minor"] or 0)
+        source = a["functional_source_minor"]
+        target = a["functional_target_minor"]
+        if a["source_id"] in open_f:
+            open_f[a["source_id"]] += at_rate(a["source_id"], a["amount_minor"]) if source is None else source
+        if a["target_id"] in open_f:
+            open_f[a["target_id"]] -= at_rate(a["target_id"], settles) if target is None else target
+    problems: list[str] = []
+    expected: dict[str, int] = {}
+    for doc_id, doc in docs.items():
+        expected[doc["customer_id"]] = expected.get(doc["customer_id"], 0) + open_f[doc_id]
+        if doc["open"] == 0 and open_f[doc_id] != 0 and len(problems) < 50:
+            problems.append(
+                f"{doc['number']} is settled in {doc['currency']} yet holds {money(open_f[doc_id], functional)} "
+                "of functional AR"
+            )
+    actual = uow.reports.foreign_ar_by_customer(company_id, ar, functional)
+    wrong = sorted(c for c in set(actual) | set(expected) if actual.get(c, 0) != expected.get(c, 0))
+    names = uow.reports.customers_by_id(company_id, wrong[:50])
+    for c in wrong[:50]:
+        residual = actual.get(c, 0) - expected.get(c, 0)
+        problems.append(
+            f"customer {names[c]['name'] if c in names else c}: functional AR {money(actual.get(c, 0), functional)}, "
+            f"open items at booked rates {money(expected.get(c, 0), functional)}: a residual of "
+            f"{money(residual, functional)}"
+        )
+    return problems
+
+
 def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
     """Rule 5 and the running totals: every journal entry balances (document and functional); the AR
     control account equals the sum of customer balances per currency and per customer; stored running
@@ -597,6 +644,7 @@ def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
             f"customer {r['name']}: nothing is open in the document currency, yet "
             f"{money(r['functional'], functional)} of functional AR is left (an unrealized exchange difference)"
         )
+    problems += functional_open_items(uow, cid, ar, functional)
     problems += uow.reports.running_total_mismatches(cid)
     problems += deferred_mismatches(uow, cid)
     checks = (
@@ -604,6 +652,7 @@ def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
         "AR control = sum of customer balances (per currency)",
         "AR sub-ledger = balance (per customer)",
         "no functional AR left on a customer with nothing open (realized exchange differences)",
+        "functional AR = open items at booked rates (per customer; a settled document holds none)",
         "running totals = records",
         "deferred revenue = the revenue schedules' unrecognized amounts (per account and currency)",
     )
