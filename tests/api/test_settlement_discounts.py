@@ -5,10 +5,12 @@ reversing it exactly, credit memos from the invoice reducing it in proportion, a
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 
 from creditmemo.domain.ledger import JournalEntry, JournalLine
@@ -391,3 +393,45 @@ def test_reconciliation_finds_a_functional_residual_beside_open_items(db: Databa
         )
     problems = tenant.ok(tenant.get("/v1/reports/reconciliation"))["problems"]
     assert any(settled["number"] in p and "holds 0.01 USD" in p for p in problems), problems
+
+
+def test_discounted_payments_racing_for_one_invoice_never_over_settle_it(db: Database, tenant: Tenant) -> None:
+    """PostgreSQL, real concurrency: six payments apply to one 2 % 10 invoice of 500.00 at the same moment,
+    four of them 490.00 taking the discount and two plain 250.00. The invoice's lock (docs/CONCURRENCY.md step
+    2) serialises them: whatever order they commit in, the invoice is never settled beyond its total, at most
+    one discount is taken, every refusal is a 422, the books reconcile, and no deadlock is counted."""
+    if not db.postgres:
+        pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
+    set_company_terms(tenant)
+    customer = tenant.customer()
+    inv = invoice(tenant, customer["id"])
+    plan = [("490.00", True)] * 4 + [("250.00", None)] * 2
+    payments = [payment(tenant, customer["id"], amount, "2026-03-05") for amount, _ in plan]
+    results: list[Any] = []
+    barrier = threading.Barrier(len(plan))
+
+    def go(pay: dict[str, Any], take: bool | None) -> None:
+        barrier.wait(10)
+        extra = {} if take is None else {"take_discount": take}
+        results.append(apply(tenant, pay["id"], inv["id"], pay["amount"], **extra))
+
+    threads = [threading.Thread(target=go, args=(p, take)) for p, (_, take) in zip(payments, plan, strict=True)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(30)
+    assert len(results) == len(plan)
+    assert {r.status_code for r in results} <= {201, 422}, [r.text for r in results]
+    won = [r.json()[0] for r in results if r.status_code == 201]
+    assert won
+    discounts = [Decimal(a["discount"]) for a in won]
+    settled = sum(Decimal(a["amount"]) for a in won) + sum(discounts)
+    assert sum(1 for d in discounts if d) <= 1
+    after = tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))
+    assert Decimal(after["amount_due"]) >= 0
+    assert settled == Decimal("500.00") - Decimal(after["amount_due"])
+    assert Decimal(after["discount_taken"]) == sum(discounts)
+    for r in results:
+        if r.status_code == 422:
+            assert r.json()["code"] in ("insufficient_available", "validation_error"), r.text
+    reconciled(tenant)
