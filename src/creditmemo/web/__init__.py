@@ -22,6 +22,7 @@ def mount(app: Any) -> None:
         lists,
         memos,
         periods,
+        rates,
         returns,
         revenue,
     )
@@ -40,6 +41,7 @@ def mount(app: Any) -> None:
         documents,
         approvals,
         periods,
+        rates,
         site,
     ):
         app.include_router(module.router)
