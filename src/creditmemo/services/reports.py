@@ -109,7 +109,8 @@ def customer_statement(uow: UnitOfWork, actor: Actor, customer_id: str, *, start
                 "application",
                 a["id"],
                 src,
-                f"{src} applied to {tgt}: {money(a['amount_minor'], cur).amount}",
+                f"{src} applied to {tgt}: {money(a['amount_minor'], cur).amount}"
+                + (f", settlement discount {money(a['discount_minor'], cur).amount}" if a["discount_minor"] else ""),
                 zero,
                 zero,
                 a["status"],
