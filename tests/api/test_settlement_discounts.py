@@ -267,6 +267,10 @@ def test_a_credit_memo_from_the_invoice_reduces_its_discount_in_proportion(tenan
         "functional_amount": "2.00",
         "discount_date": "2026-03-11",
     }
+    document = tenant.get(f"/v1/credit-memos/{memo['id']}/document?format=html")
+    assert document.status_code == 200, document.text
+    assert "Settlement discount:" in document.text
+    assert "2.00 USD" in document.text
     after = tenant.ok(tenant.get(f"/v1/invoices/{inv['id']}"))
     assert (after["amount_due"], after["discount_available"]) == ("400.00", "8.00")
     pay = payment(tenant, customer["id"], "392.00", "2026-03-11")  # the last day

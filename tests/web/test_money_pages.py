@@ -77,6 +77,8 @@ class TestMoneyPages:
         expect(row).to_contain_text("490.00 USD")
         expect(row).to_contain_text("10.00 USD")
         shot(page, "40-invoice-discount")
+        page.get_by_role("link", name="Prompt Payer Ltd").first.click()
+        expect(page.get_by_test_id("customer-credit-terms")).to_have_text("2 % 10, net 30")
 
     def test_a_controller_sets_a_rate_and_a_clerk_reads_the_table(self, site: Site, new_page: Any) -> None:
         page = new_page()
