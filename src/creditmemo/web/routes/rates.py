@@ -11,6 +11,7 @@ from creditmemo.services.actors import Permission
 from creditmemo.services.exchange_rates import list_rates, set_rate
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
+from creditmemo.web.locale import read_number
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
@@ -48,6 +49,7 @@ def rates_page(request: Request, v: ViewerDep) -> Response:
 @router.post("/exchange-rates", include_in_schema=False)
 def rates_save(request: Request, v: WriterDep, form: FormDep) -> Response:
     values = {name: as_str(form, name) or "" for name in ("currency", "date", "rate")}
+    values["rate"] = read_number(values["rate"])  # as typed in the reader's locale ("1,1275" in German)
 
     def run(uow: UnitOfWork) -> Response:
         saved = set_rate(uow, v.actor, values["currency"].upper(), values["date"], values["rate"])
