@@ -77,6 +77,11 @@ class TestMoneyPages:
         expect(row).to_contain_text("490.00 USD")
         expect(row).to_contain_text("10.00 USD")
         shot(page, "40-invoice-discount")
+        row.get_by_role("link").click()  # the payment that took it
+        payment_row = page.get_by_test_id("payment-settlement").locator("tbody tr").first
+        expect(payment_row).to_contain_text(paid.number)
+        expect(payment_row).to_contain_text("10.00 USD")
+        page.goto(f"/invoices/{paid.id}")
         page.get_by_role("link", name="Prompt Payer Ltd").first.click()
         expect(page.get_by_test_id("customer-credit-terms")).to_have_text("2 % 10, net 30")
 
