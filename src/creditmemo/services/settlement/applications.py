@@ -1,7 +1,9 @@
 """Applying a credit source (posted credit memo or payment) to debit documents (open invoices, posted
-debit memos), and unapplying. No journal entry (both sides are AR); running totals move in the same
-transaction. Locks in the order of docs/CONCURRENCY.md: the source, invoices by id, debit memos by id,
-the application (unapply); the customer's available credit is a delta written at commit."""
+debit memos), and unapplying. No journal entry when both sides are AR at one rate; an exchange difference or a
+settlement discount a payment takes (services/settlement/discounts.py) is booked in an entry of the application
+(services/settlement/fx.py). Running totals move in the same transaction. Locks in the order of
+docs/CONCURRENCY.md: the source, invoices by id, debit memos by id, the application (unapply); the customer's
+available credit is a delta written at commit."""
 
 from __future__ import annotations
 

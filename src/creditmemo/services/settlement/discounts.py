@@ -89,8 +89,8 @@ def for_memo(uow: UnitOfWork, company: Company, memo: Memo, invoice: Invoice | N
             return None
         functional = Money.rounded(amount.amount * memo.exchange_rate, company.functional_currency)
         return SettlementDiscount(amount, functional.to_minor(), base.until)
-    customer = uow.customers.get(company.id, memo.customer_id)
-    terms = terms_for(uow, company.id, customer)
+    own = uow.customers.credit_terms(company.id, memo.customer_id)  # no flush of the posting's balance deltas
+    terms = own if own is not None else company_terms(uow, company.id)
     return potential_discount(memo.total, terms, memo.issue_date, memo.exchange_rate, company.functional_currency)
 
 

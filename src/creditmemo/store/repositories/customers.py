@@ -9,6 +9,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.legal import LegalDetails
+from creditmemo.domain.terms import CreditTerms
 from creditmemo.store.locking import locked
 from creditmemo.store.mapping import customer_from_row
 from creditmemo.store.tables import customers
@@ -59,6 +60,14 @@ class CustomerRepository:
         if row is None:
             raise NotFoundError("customer", customer_id)
         return customer_from_row(row)
+
+    def credit_terms(self, company_id: str, customer_id: str) -> CreditTerms | None:
+        """The customer's own credit terms, read alone: no lock, and no flush of the balance deltas collected
+        so far (a posting reads them mid-transaction; its customer row is written at commit, docs/CONCURRENCY.md)."""
+        stored = self.conn.execute(
+            select(customers.c.credit_terms).where(customers.c.company_id == company_id, customers.c.id == customer_id)
+        ).scalar_one_or_none()
+        return CreditTerms.stored(stored)
 
     def list(self, company_id: str, *, limit: int = 100, after: str | None = None) -> list[Customer]:
         stmt = select(customers).where(customers.c.company_id == company_id)
