@@ -1,8 +1,8 @@
 """credit terms and settlement discounts (issue 15 items 6-9)
 
 Revision ID: 0013_credit_terms
-Revises: 0018_audit_anchors
-Create Date: 2026-11-29 09:30:00
+Revises: 0012_periods
+Create Date: 2026-11-29 10:30:00
 
 Customers get a nullable credit_terms (JSON; NULL: the company's terms, kept in companies.settings).
 Invoices get the potential settlement discount stored at issue (nullable: existing invoices have none), its
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_credit_terms"
-down_revision = "0018_audit_anchors"
+down_revision = "0012_periods"
 branch_labels = None
 depends_on = None
 
