@@ -172,12 +172,14 @@ def _every_row(engine: Engine, columns: dict[str, list[str]] | None = None) -> t
 
 
 FX_ACCOUNTS = {"7100", "7200"}  # 0007 gives every company its realized exchange gain and loss accounts
+DISCOUNT_ACCOUNTS = {"4950"}  # 0013 gives every company its settlement discounts allowed account
 
 
 def _without_fx_accounts(columns: dict[str, list[str]], rows: dict) -> dict:
-    """``rows`` without the accounts 0007 adds (going below 0007 removes them again)."""
+    """``rows`` without the accounts 0007 and 0013 add (going below them removes them again)."""
     code = columns["accounts"].index("code")
-    return {**rows, "accounts": [r for r in rows["accounts"] if r[code] not in FX_ACCOUNTS]}
+    added = FX_ACCOUNTS | DISCOUNT_ACCOUNTS
+    return {**rows, "accounts": [r for r in rows["accounts"] if r[code] not in added]}
 
 
 def _every_row_of(rows: dict[str, list[Any]], columns: dict[str, list[str]], keep: dict[str, list[str]]) -> dict:
@@ -269,6 +271,7 @@ def test_a_database_with_data_from_0003_upgrades_keeps_every_row_and_works(empty
         assert _without_fx_accounts(columns, after) == before
         code = columns["accounts"].index("code")
         assert len([r for r in after["accounts"] if r[code] in FX_ACCOUNTS]) == 2 * len(after["companies"])
+        assert len([r for r in after["accounts"] if r[code] in DISCOUNT_ACCOUNTS]) == len(after["companies"])
         assert schema_diffs(db.engine) == []
         assert shard_problems(shapes_of_database(db), t.REFERENCE_TABLES) == []
         _works(db, company_id, controller_key, vp_key)

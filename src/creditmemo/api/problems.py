@@ -37,6 +37,7 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
     "insufficient_available": (422, "Not enough available"),
     "currency_mismatch": (422, "Currencies differ"),
     "rate_missing": (422, "No exchange rate for the date"),
+    "discount_expired": (422, "The settlement discount date has passed"),
     "customer_mismatch": (422, "Documents belong to different customers"),
     "over_refund": (422, "Refund exceeds what is available"),
     "refund_limit": (422, "Refund beyond where the money came in"),

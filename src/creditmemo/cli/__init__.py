@@ -87,8 +87,10 @@ from creditmemo.cli.returns import register as _register_returns  # noqa: E402
 from creditmemo.cli.revenue import register as _register_revenue  # noqa: E402
 from creditmemo.cli.serve import register as _register_serve  # noqa: E402
 from creditmemo.cli.sla import register as _register_sla  # noqa: E402
+from creditmemo.cli.terms import register as _register_terms  # noqa: E402
 
 _register_sla(app)
+_register_terms(app)
 
 from creditmemo.cli.integrations import register as _register_integrations  # noqa: E402
 

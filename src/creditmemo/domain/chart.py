@@ -23,6 +23,7 @@ class AccountRole(StrEnum):
     PROMOTION = "promotion_expense"
     FX_GAIN = "realized_fx_gain"
     FX_LOSS = "realized_fx_loss"
+    SETTLEMENT_DISCOUNT = "settlement_discounts_allowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +43,7 @@ DEFAULT_ACCOUNTS: Final[tuple[Account, ...]] = (
     Account("2400", "Deferred revenue", "liability", AccountRole.DEFERRED_REVENUE),
     Account("4000", "Revenue", "revenue", AccountRole.REVENUE),
     Account("4900", "Sales returns and allowances", "revenue", AccountRole.SALES_RETURNS),
+    Account("4950", "Settlement discounts allowed", "revenue", AccountRole.SETTLEMENT_DISCOUNT),
     Account("5000", "Cost of goods sold", "expense", AccountRole.COGS),
     Account("6100", "Goodwill expense", "expense", AccountRole.GOODWILL),
     Account("6200", "Promotion expense", "expense", AccountRole.PROMOTION),

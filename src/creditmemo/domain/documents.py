@@ -13,6 +13,7 @@ from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.legal import LegalDetails
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money, total
+from creditmemo.domain.terms import CreditTerms, SettlementDiscount
 
 
 class MemoKind(StrEnum):
@@ -63,6 +64,7 @@ class Customer:
     created_at: datetime | None = None
     auto_apply_credit: bool | None = None  # None: the company's setting decides
     legal: LegalDetails = field(default_factory=LegalDetails)  # for its documents (issue 18 item 5)
+    credit_terms: CreditTerms | None = None  # None: the company's terms apply (issue 15)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +133,27 @@ class Invoice:
     amount_paid: Money
     memo: str | None = None
     created_at: datetime | None = None
+    # The potential settlement discount stored at issue (domain/terms.py), and what payments took of it.
+    settlement_discount: SettlementDiscount | None = None
+    discount_taken: Money | None = None
 
     @property
     def amount_due(self) -> Money:
-        return self.total - self.amount_credited - self.amount_paid
+        return self.total - self.amount_credited - self.amount_paid - self.taken
+
+    @property
+    def taken(self) -> Money:
+        return self.discount_taken or Money.zero(self.currency)
+
+    @property
+    def credited_by_memos(self) -> Money:
+        """Posted credit of the memos from this invoice (its lines' credited totals)."""
+        zero = Money.zero(self.currency)
+        return total(((line.credited_net or zero) + (line.credited_tax or zero) for line in self.lines), self.currency)
 
     @property
     def payment_status(self) -> str:
-        settled = self.amount_credited + self.amount_paid
+        settled = self.amount_credited + self.amount_paid + self.taken
         if settled.amount == 0:
             return "unpaid"
         return "paid" if self.amount_due.amount == 0 else "part_paid"
@@ -214,6 +229,7 @@ class Memo:
     replaces_id: str | None = None  # void and reissue (seed 001): the voided memo this draft replaces
     replaced_by_id: str | None = None  # ... and, on the voided memo, the draft that replaces it
     return_id: str | None = None  # the return authorization a credit memo from a return credits (issue 10)
+    settlement_discount: SettlementDiscount | None = None  # computed at posting (issue 15 item 7)
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

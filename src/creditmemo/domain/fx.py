@@ -58,6 +58,7 @@ class FxAccounts:
     ar: str
     gain: str
     loss: str
+    discount: str | None = None  # settlement discounts allowed (issue 15 item 8)
 
 
 def realized_entry(
@@ -74,24 +75,41 @@ def realized_entry(
     rate: Decimal,
     reverse: bool = False,
     description: str = "",
+    discount: Money | None = None,
+    discount_functional: Money | None = None,
+    foreign: bool = True,
 ) -> JournalEntry | None:
-    """The application's entry when the two reliefs differ (None when they agree: nothing to book).
-    AR is debited for the source's relief (its credit balance goes) and credited for the target's (its debit
-    balance goes): ``amount`` each side in the document currency, which nets to zero. The functional
-    difference is a loss (target relieved for more than the source was worth) or a gain. ``reverse`` books
-    the mirror, for an unapplication."""
-    if source_relief == target_relief:
-        return None
+    """The application's entry when the two reliefs differ or a settlement discount was taken (None when
+    neither: nothing to book). AR is debited for the source's relief (its credit balance goes) and credited
+    for the target's (its debit balance goes): ``amount`` each side in the document currency, which nets to
+    zero. A settlement discount (issue 15 item 8) is part of the target's relief: the target's AR line is
+    amount + discount, and the discount is debited to settlement discounts allowed (at the target's booked
+    rate). The functional difference left is a loss (target relieved for more than the source and the
+    discount were worth) or a gain. In the company currency (``foreign`` False) only the discount is booked:
+    Dr discounts allowed, Cr AR. ``reverse`` books the mirror, for an unapplication."""
     currency, functional = amount.currency, source_relief.currency
     zero, f_zero = Money.zero(currency), Money.zero(functional)
-    difference = target_relief - source_relief
-    lines = [
-        (accounts.ar, amount, source_relief, True, customer_id),
-        (accounts.ar, amount, target_relief, False, customer_id),
-        (accounts.loss, zero, difference, True, None)
-        if difference.is_positive()
-        else (accounts.gain, zero, -difference, False, None),
-    ]
+    disc = discount if discount is not None and discount.is_positive() else zero
+    disc_f = discount_functional if disc.is_positive() and discount_functional is not None else f_zero
+    if source_relief == target_relief and not disc.is_positive():
+        return None
+    if disc.is_positive() and accounts.discount is None:
+        raise ValueError("a settlement discount needs the settlement discounts allowed account")
+    lines: list[tuple[str, Money, Money, bool, str | None]]
+    if not foreign:
+        lines = [(str(accounts.discount), disc, disc_f, True, None), (accounts.ar, disc, disc_f, False, customer_id)]
+    else:
+        difference = target_relief - source_relief - disc_f
+        lines = [
+            (accounts.ar, amount, source_relief, True, customer_id),
+            (accounts.ar, amount + disc, target_relief, False, customer_id),
+        ]
+        if disc.is_positive():
+            lines.append((str(accounts.discount), disc, disc_f, True, None))
+        if difference.is_positive():
+            lines.append((accounts.loss, zero, difference, True, None))
+        elif difference:
+            lines.append((accounts.gain, zero, -difference, False, None))
     journal_lines = []
     for account, doc_amount, functional_amount, debit, customer in lines:
         debit = debit != reverse

@@ -48,6 +48,7 @@ class AllocationInput:
     target_type: object
     target_id: object
     amount: object
+    take_discount: object = None  # True: take the settlement discount; None: when the amount is exact
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +71,23 @@ class Application:
     # before realized exchange differences existed (read as the amount at the document's rate).
     functional_source_minor: int | None = None
     functional_target_minor: int | None = None
+    # The settlement discount this application took (issue 15 item 8): the target is settled by amount +
+    # discount; the functional discount is at the target's booked rate (None before discounts existed).
+    discount: Money | None = None
+    functional_discount_minor: int | None = None
 
     @property
     def currency(self) -> str:
         return self.amount.currency
+
+    @property
+    def discount_taken(self) -> Money:
+        return self.discount or Money.zero(self.amount.currency)
+
+    @property
+    def settles(self) -> Money:
+        """What the application takes off its target: the amount and any discount taken."""
+        return self.amount + self.discount_taken
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +149,9 @@ class Party:
     currency: str
     open_amount: Money  # source: available to apply; target: amount due
     exchange_rate: Decimal = Decimal(1)  # the document's booked rate to the company currency
-    dated: date | None = None  # its issue (or receipt) date: what an application may not be dated before
+    # Its issue (or receipt) date: what an application may not be dated before; a payment's also decides
+    # whether it earns a settlement discount (issue 15).
+    dated: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +159,7 @@ class ParsedAllocation:
     target_type: TargetType
     target_id: str
     amount: Money
+    take_discount: bool | None = None
 
 
 def parse_allocations(allocations: Sequence[AllocationInput], currency: str) -> list[ParsedAllocation]:
@@ -159,13 +176,16 @@ def parse_allocations(allocations: Sequence[AllocationInput], currency: str) -> 
             errors.append(FieldError(f"{where}.target_type", "invalid", "One of invoice, debit_memo."))
         if not isinstance(alloc.target_id, str) or not alloc.target_id:
             errors.append(FieldError(f"{where}.target_id", "required", "A target id is required."))
+        if alloc.take_discount is not None and not isinstance(alloc.take_discount, bool):
+            errors.append(FieldError(f"{where}.take_discount", "invalid", "true, false or null."))
         try:
             amount = parse_amount(alloc.amount, currency, f"{where}.amount", positive=True)
         except ValidationFailedError as err:
             errors.extend(err.errors)
             continue
         if not errors:
-            parsed.append(ParsedAllocation(TargetType(str(alloc.target_type)), str(alloc.target_id), amount))
+            take = alloc.take_discount if isinstance(alloc.take_discount, bool) else None
+            parsed.append(ParsedAllocation(TargetType(str(alloc.target_type)), str(alloc.target_id), amount, take))
     if errors:
         raise ValidationFailedError(errors)
     return parsed

@@ -14,11 +14,12 @@ from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.domain.money import Money, parse_currency
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import invoice_entry
+from creditmemo.domain.terms import potential_discount
 from creditmemo.ids import new_id
 from creditmemo.services import audit, periods, revenue
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import rate_for
-from creditmemo.services.settlement import account_credit
+from creditmemo.services.settlement import account_credit, discounts
 from creditmemo.store import numbering
 from creditmemo.store.uow import UnitOfWork
 
@@ -48,10 +49,11 @@ def issue_invoice(
             expected=customer.currency,
         )
     issued = parse_date(issue_date, "issue_date")
+    terms = discounts.terms_for(uow, actor.company_id, customer)  # credit terms: the net days set the due date
     due = (
         parse_date(due_date, "due_date")
         if due_date is not None
-        else issued + timedelta(days=customer.payment_terms_days)
+        else issued + timedelta(days=customer.payment_terms_days if terms is None else terms.net_days)
     )
     if due < issued:
         raise ValidationFailedError.single("due_date", "The due date is before the issue date.", "out_of_range")
@@ -82,6 +84,7 @@ def issue_invoice(
         amount_paid=Money.zero(cur),
         memo=memo,
         created_at=uow.now(),
+        settlement_discount=potential_discount(subtotal + tax_total, terms, issued, rate, company.functional_currency),
     )
     uow.invoices.add(invoice, actor.user_id)
     uow.journal.add(invoice_entry(invoice, company, new_id), uow.now())

@@ -14,7 +14,8 @@ from creditmemo.domain.dating import parse_period, period_bounds
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.money import Money
 from creditmemo.domain.parsing import parse_date
-from creditmemo.domain.settlement import BUCKETS, bucket_bounds, running_balances
+from creditmemo.domain.settlement import BUCKETS, bucket_bounds, bucket_for, running_balances
+from creditmemo.domain.terms import discount_offer
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.revenue_reports import deferred_mismatches
 from creditmemo.store.mapping import money
@@ -108,7 +109,8 @@ def customer_statement(uow: UnitOfWork, actor: Actor, customer_id: str, *, start
                 "application",
                 a["id"],
                 src,
-                f"{src} applied to {tgt}: {money(a['amount_minor'], cur).amount}",
+                f"{src} applied to {tgt}: {money(a['amount_minor'], cur).amount}"
+                + (f", settlement discount {money(a['discount_minor'], cur).amount}" if a["discount_minor"] else ""),
                 zero,
                 zero,
                 a["status"],
@@ -210,6 +212,148 @@ def ar_aging(uow: UnitOfWork, actor: Actor, *, as_of: object) -> Aging:
     return Aging(day, tuple(rows), total_rows)
 
 
+@dataclass(frozen=True, slots=True)
+class AgingInvoice:
+    """One open invoice of the aging's detail, with the settlement discount a payment on the as-of date may
+    still take (issue 15 item 9: 0 after its date, once taken, or without terms)."""
+
+    invoice_id: str
+    number: str
+    customer_id: str
+    customer_name: str
+    currency: str
+    issue_date: date
+    due_date: date
+    bucket: str
+    amount_due: Money
+    discount_available: Money
+    discount_date: date | None
+
+
+AGING_DETAIL_LIMIT = 10_000
+
+
+def aging_detail(
+    uow: UnitOfWork, actor: Actor, *, as_of: object, limit: int = AGING_DETAIL_LIMIT
+) -> tuple[list[AgingInvoice], bool]:
+    """The open invoices behind the aging, one by one (at most ``limit``; the flag says more were left)."""
+    authorize(actor, Permission.READ)
+    day = parse_date(as_of, "as_of")
+    raw = uow.reports.open_invoices_detail(actor.company_id, day, limit + 1)
+    result = []
+    for r in raw[:limit]:
+        cur = r["currency"]
+        due = money(r["due_minor"], cur)
+        until = r["settlement_discount_date"]
+        offer = Money.zero(cur)
+        if r["settlement_discount_minor"] is not None and until is not None and day <= until:
+            offer = discount_offer(
+                potential=money(r["settlement_discount_minor"], cur),
+                total=money(r["total_minor"], cur),
+                credited=money(int(r["credited_minor"]), cur),
+                taken=money(r["discount_taken_minor"], cur),
+                due=due,
+            )
+        result.append(
+            AgingInvoice(
+                r["id"],
+                r["number"],
+                r["customer_id"],
+                r["customer_name"],
+                cur,
+                r["issue_date"],
+                r["due_date"],
+                bucket_for(r["due_date"], day),
+                due,
+                offer,
+                until,
+            )
+        )
+    return result, len(raw) > limit
+
+
+# settlement discounts taken -------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class DiscountTaken:
+    application_id: str
+    applied_on: date
+    customer_id: str
+    customer_name: str
+    invoice_id: str
+    invoice_number: str
+    payment_id: str
+    payment_number: str
+    currency: str
+    amount: Money  # paid
+    discount: Money
+    functional_discount_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountTotal:
+    currency: str
+    count: int
+    discount: Money
+    functional_discount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class DiscountsTaken:
+    rows: tuple[DiscountTaken, ...]
+    totals: tuple[DiscountTotal, ...]
+    functional_currency: str
+    truncated: bool
+
+
+def _discount_totals(uow: UnitOfWork, company_id: str, functional: str, **filters: Any) -> tuple[DiscountTotal, ...]:
+    return tuple(
+        DiscountTotal(
+            t["currency"],
+            int(t["n"]),
+            money(int(t["discount"]), t["currency"]),
+            money(int(t["functional"]), functional),
+        )
+        for t in uow.reports.discounts_taken_totals(company_id, **filters)
+    )
+
+
+def settlement_discounts(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    start: object = None,
+    end: object = None,
+    customer_id: str | None = None,
+    limit: int = REGISTER_LIMIT,
+) -> DiscountsTaken:
+    """Settlement discounts taken by payments (active applications), by application date; totals per currency
+    in the document and the company currency (issue 15 item 9)."""
+    authorize(actor, Permission.READ)
+    first = None if start is None else parse_date(start, "start")
+    last = None if end is None else parse_date(end, "end")
+    functional = uow.companies.get(actor.company_id).functional_currency
+    raw = uow.reports.discounts_taken(actor.company_id, first, last, customer_id, limit + 1)
+    rows = tuple(
+        DiscountTaken(
+            r["id"],
+            r["applied_on"],
+            r["customer_id"],
+            r["customer_name"],
+            r["target_id"],
+            r["invoice_number"],
+            r["source_id"],
+            r["payment_number"],
+            r["currency"],
+            money(r["amount_minor"], r["currency"]),
+            money(r["discount_minor"], r["currency"]),
+            int(r["functional_discount_minor"] if r["functional_discount_minor"] is not None else r["discount_minor"]),
+        )
+        for r in raw[:limit]
+    )
+    totals = _discount_totals(uow, actor.company_id, functional, start=first, end=last, customer_id=customer_id)
+    return DiscountsTaken(rows, totals, functional, len(raw) > limit)
+
+
 # credit memo register -------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class RegisterRow:
@@ -244,6 +388,8 @@ class Register:
     rows: tuple[RegisterRow, ...]
     totals: tuple[RegisterTotal, ...]
     truncated: bool
+    # Settlement discounts payments took in the same dates (issue 15 item 9; detail: settlement_discounts).
+    discounts_taken: tuple[DiscountTotal, ...] = ()
 
 
 def credit_memo_register(
@@ -308,7 +454,11 @@ def credit_memo_register(
         )
         for t in uow.reports.register_totals(actor.company_id, **filters)
     )
-    return Register(tuple(rows), totals, len(raw) > limit)
+    functional = uow.companies.get(actor.company_id).functional_currency
+    taken = _discount_totals(
+        uow, actor.company_id, functional, start=filters["start"], end=filters["end"], customer_id=customer_id
+    )
+    return Register(tuple(rows), totals, len(raw) > limit, taken)
 
 
 # trial balance --------------------------------------------------------------------------------
@@ -415,6 +565,53 @@ class Reconciliation:
     checks: tuple[str, ...]
 
 
+def functional_open_items(uow: UnitOfWork, company_id: str, ar: str, functional: str) -> list[str]:
+    """Issue 15 item 4, per customer: the functional AR of its foreign-currency business equals the sum of its
+    open items at their booked rates. An open item's functional amount is what its document booked (its own
+    entries and its refunds') less what its active applications relieved at its rate; a settled document must
+    hold none. Anything else on AR in a foreign currency (an entry no document or application explains, an
+    application whose entry disagrees with its record) is a residual, and fails."""
+    docs = {r["id"]: r for r in uow.reports.foreign_documents(company_id, functional)}
+    booked = uow.reports.foreign_booked_by_document(company_id, ar, functional)
+    open_f: dict[str, int] = {doc_id: booked.get(doc_id, ("", 0))[1] for doc_id in docs}
+
+    def at_rate(doc_id: str, minor: int) -> int:
+        doc = docs.get(doc_id)
+        if doc is None:
+            return 0
+        amount = Money.from_minor(minor, doc["currency"]).amount * doc["exchange_rate"]
+        return Money.rounded(amount, functional).to_minor()
+
+    for a in uow.reports.foreign_active_applications(company_id, functional):
+        settles = a["amount_minor"] + (a["discount_minor"] or 0)
+        source = a["functional_source_minor"]
+        target = a["functional_target_minor"]
+        if a["source_id"] in open_f:
+            open_f[a["source_id"]] += at_rate(a["source_id"], a["amount_minor"]) if source is None else source
+        if a["target_id"] in open_f:
+            open_f[a["target_id"]] -= at_rate(a["target_id"], settles) if target is None else target
+    problems: list[str] = []
+    expected: dict[str, int] = {}
+    for doc_id, doc in docs.items():
+        expected[doc["customer_id"]] = expected.get(doc["customer_id"], 0) + open_f[doc_id]
+        if doc["open"] == 0 and open_f[doc_id] != 0 and len(problems) < 50:
+            problems.append(
+                f"{doc['number']} is settled in {doc['currency']} yet holds {money(open_f[doc_id], functional)} "
+                "of functional AR"
+            )
+    actual = uow.reports.foreign_ar_by_customer(company_id, ar, functional)
+    wrong = sorted(c for c in set(actual) | set(expected) if actual.get(c, 0) != expected.get(c, 0))
+    names = uow.reports.customers_by_id(company_id, wrong[:50])
+    for c in wrong[:50]:
+        residual = actual.get(c, 0) - expected.get(c, 0)
+        problems.append(
+            f"customer {names[c]['name'] if c in names else c}: functional AR {money(actual.get(c, 0), functional)}, "
+            f"open items at booked rates {money(expected.get(c, 0), functional)}: a residual of "
+            f"{money(residual, functional)}"
+        )
+    return problems
+
+
 def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
     """Rule 5 and the running totals: every journal entry balances (document and functional); the AR
     control account equals the sum of customer balances per currency and per customer; stored running
@@ -448,6 +645,7 @@ def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
             f"customer {r['name']}: nothing is open in the document currency, yet "
             f"{money(r['functional'], functional)} of functional AR is left (an unrealized exchange difference)"
         )
+    problems += functional_open_items(uow, cid, ar, functional)
     problems += uow.reports.running_total_mismatches(cid)
     problems += deferred_mismatches(uow, cid)
     checks = (
@@ -455,6 +653,7 @@ def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
         "AR control = sum of customer balances (per currency)",
         "AR sub-ledger = balance (per customer)",
         "no functional AR left on a customer with nothing open (realized exchange differences)",
+        "functional AR = open items at booked rates (per customer; a settled document holds none)",
         "running totals = records",
         "deferred revenue = the revenue schedules' unrecognized amounts (per account and currency)",
     )

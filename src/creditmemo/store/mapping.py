@@ -24,6 +24,7 @@ from creditmemo.domain.legal import LegalDetails
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
 from creditmemo.domain.returns import ReturnAuthorization, ReturnLine, ReturnStatus
+from creditmemo.domain.terms import CreditTerms, SettlementDiscount
 
 Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 
@@ -59,12 +60,32 @@ def customer_from_row(row: Row) -> Customer:
         created_at=row["created_at"],
         auto_apply_credit=row["auto_apply_credit"],
         legal=legal_from_row(row),
+        credit_terms=CreditTerms.stored(row["credit_terms"]),
     )
 
 
 def legal_from_row(row: Row) -> LegalDetails:
     """The legal details columns of a company or customer row (migration 0017)."""
     return LegalDetails(**{name: row[name] for name in LEGAL_FIELDS})
+
+
+def discount_from_row(row: Row, currency: str) -> SettlementDiscount | None:
+    """The settlement discount columns of an invoice or a memo (NULL: none)."""
+    if row["settlement_discount_minor"] is None or row["settlement_discount_date"] is None:
+        return None
+    return SettlementDiscount(
+        money(row["settlement_discount_minor"], currency),
+        int(row["settlement_discount_functional_minor"] or 0),
+        row["settlement_discount_date"],
+    )
+
+
+def discount_to_row(discount: SettlementDiscount | None) -> dict[str, Any]:
+    return {
+        "settlement_discount_minor": None if discount is None else discount.amount.to_minor(),
+        "settlement_discount_functional_minor": None if discount is None else discount.functional_minor,
+        "settlement_discount_date": None if discount is None else discount.until,
+    }
 
 
 def invoice_line_from_row(row: Row, currency: str) -> InvoiceLine:
@@ -135,6 +156,8 @@ def invoice_from_row(row: Row, lines: Sequence[Row]) -> Invoice:
         amount_paid=money(row["amount_paid_minor"], cur),
         memo=row["memo"],
         created_at=row["created_at"],
+        settlement_discount=discount_from_row(row, cur),
+        discount_taken=money(row["discount_taken_minor"], cur),
     )
 
 
@@ -157,6 +180,8 @@ def invoice_to_row(inv: Invoice, created_by: str | None) -> dict[str, Any]:
         "memo": inv.memo,
         "created_by": created_by,
         "created_at": inv.created_at,
+        **discount_to_row(inv.settlement_discount),
+        "discount_taken_minor": inv.taken.to_minor(),
     }
 
 
@@ -225,6 +250,9 @@ MEMO_HEADER_FIELDS = (
     "voided_at",
     "voided_by",
     "version",
+    "settlement_discount_minor",
+    "settlement_discount_functional_minor",
+    "settlement_discount_date",
 )
 
 
@@ -270,6 +298,7 @@ def memo_from_row(row: Row, lines: Sequence[Row]) -> Memo:
         apply_to_next_invoice=bool(row["apply_to_next_invoice"]),
         computation=row["computation"],
         return_id=row["return_id"],
+        settlement_discount=discount_from_row(row, cur),
         extra={"line_count": row["line_count"]},
     )
 
@@ -315,6 +344,7 @@ def memo_to_row(m: Memo) -> dict[str, Any]:
         "apply_to_next_invoice": m.apply_to_next_invoice,
         "computation": m.computation,
         "return_id": m.return_id,
+        **discount_to_row(m.settlement_discount),
     }
 
 

@@ -159,6 +159,8 @@ customers = Table(
     # The customer's id in the system invoices are imported from (issue 13, migration 0015): an import finds
     # or creates the customer by it. Unique per company when set.
     Column("external_id", String(200)),
+    # Credit terms {net_days, discount_percent, discount_days}; NULL: the company's (migration 0013).
+    Column("credit_terms", JSON),
     _money("balance_minor"),
     _money("available_credit_minor"),
     Column("created_at", UTCDateTime, nullable=False),
@@ -191,11 +193,20 @@ invoices = Table(
     Column("external_id", String(200)),
     Column("created_by", ID),
     Column("created_at", UTCDateTime, nullable=False),
+    # Settlement discount (migration 0013): the potential discount stored at issue (document and company
+    # currency, NULL: none) and its last day; what payments took of it (part of what settles the invoice).
+    Column("settlement_discount_minor", BigInteger),
+    Column("settlement_discount_functional_minor", BigInteger),
+    Column("settlement_discount_date", Date),
+    _money("discount_taken_minor"),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     UniqueConstraint("company_id", "number", name="uq_invoices_company_number"),
     UniqueConstraint("company_id", "external_id", name="uq_invoices_company_external_id"),
     CheckConstraint("amount_credited_minor + amount_paid_minor <= total_minor", name="not_overpaid"),
+    CheckConstraint(
+        "amount_credited_minor + amount_paid_minor + discount_taken_minor <= total_minor", name="not_over_settled"
+    ),
     Index("ix_invoices_company_customer_due", "company_id", "customer_id", "due_date"),
     Index("ix_invoices_company_due", "company_id", "due_date"),
 )
@@ -286,6 +297,10 @@ memos = Table(
     Column("replaced_by_id", ID),
     # The return authorization a credit memo credits (source "return", migration 0011).
     Column("return_id", ID),
+    # The potential settlement discount computed at posting (migration 0013; NULL: none).
+    Column("settlement_discount_minor", BigInteger),
+    Column("settlement_discount_functional_minor", BigInteger),
+    Column("settlement_discount_date", Date),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
@@ -568,6 +583,9 @@ applications = Table(
     # The functional AR each side relieved (domain/fx.py); NULL before realized exchange differences existed.
     Column("functional_source_minor", BigInteger),
     Column("functional_target_minor", BigInteger),
+    # The settlement discount the application took (migration 0013): the target is settled by amount + discount.
+    _money("discount_minor"),
+    Column("functional_discount_minor", BigInteger),
     Column("status", String(20), nullable=False),  # active | reversed
     Column("applied_on", Date, nullable=False),
     Column("created_by", ID),

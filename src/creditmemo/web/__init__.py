@@ -23,6 +23,7 @@ def mount(app: Any) -> None:
         lists,
         memos,
         periods,
+        rates,
         returns,
         revenue,
     )
@@ -42,6 +43,7 @@ def mount(app: Any) -> None:
         approvals,
         periods,
         integrations,
+        rates,
         site,
     ):
         app.include_router(module.router)

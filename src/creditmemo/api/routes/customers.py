@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
-from creditmemo.api.schemas.common import Page, page
+from creditmemo.api.schemas.common import CreditTermsDoc, Page, page
 from creditmemo.api.schemas.customers import CustomerCreate, CustomerOut, CustomerUpdate
 from creditmemo.api.schemas.reports import StatementOut, plain
 from creditmemo.services import customers as svc
@@ -36,6 +36,7 @@ def create_customer(body: CustomerCreate, ctx: Writer) -> Response:
                 email=body.email,
                 auto_apply_credit=body.auto_apply_credit,
                 legal=body.legal_given(),
+                credit_terms=None if body.credit_terms is None else body.credit_terms.model_dump(),
             )
         ),
         status=201,
@@ -73,17 +74,24 @@ def customer_statement(
 
 @router.patch("/{customer_id}", response_model=CustomerOut, responses=problems(403, 404, 413))
 def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Reader) -> Response:
-    """Change what is sent: whether this customer's account credit goes to each new invoice automatically (null:
-    the company's setting), and its legal name, address and tax ID (null or "" clears one; the documents printed
-    from now on show them). Each change is audited."""
+    """Change what is sent: the customer's name, e-mail, payment terms, credit terms (null: the company's apply),
+    whether its account credit goes to each new invoice automatically (null: the company's setting), and its legal
+    name, address and tax ID (null or "" clears one; the documents printed from now on show them). Each change is
+    audited."""
     legal = body.legal_given()
-    if "auto_apply_credit" not in body.model_fields_set and not legal:
+    fields: dict[str, object] = {}
+    for name in sorted(
+        body.model_fields_set & {"name", "email", "payment_terms_days", "credit_terms", "auto_apply_credit"}
+    ):
+        value = getattr(body, name)
+        fields[name] = value.model_dump() if isinstance(value, CreditTermsDoc) else value
+    if not fields and not legal:
         return ctx.read(lambda uow: CustomerOut.of(svc.get_customer(uow, ctx.actor, customer_id)))
 
     def run(uow: UnitOfWork) -> CustomerOut:
         customer = svc.get_customer(uow, ctx.actor, customer_id)
-        if "auto_apply_credit" in body.model_fields_set:
-            customer = svc.set_auto_apply_credit(uow, ctx.actor, customer_id, body.auto_apply_credit)
+        if fields:
+            customer = svc.update_customer(uow, ctx.actor, customer_id, **fields)
         if legal:
             customer = svc.set_legal_details(uow, ctx.actor, customer_id, legal)
         return CustomerOut.of(customer)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.deps import Ctx, Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Page, page
 from creditmemo.api.schemas.invoices import InvoiceCreate, InvoiceOut
@@ -24,6 +24,11 @@ DateQ = Annotated[str | None, Query(max_length=10)]
 Sort = Literal[
     "id", "-id", "number", "-number", "issue_date", "-issue_date", "due_date", "-due_date", "total", "-total"
 ]
+
+
+def _functional(uow: UnitOfWork, ctx: Ctx) -> str:
+    """The company currency (a settlement discount's functional amount is shown in it)."""
+    return uow.companies.get(ctx.actor.company_id).functional_currency
 
 
 @router.post("", status_code=201, response_model=InvoiceOut, responses=problems(403, 404, 409, 413))
@@ -56,7 +61,8 @@ def issue_invoice(body: InvoiceCreate, ctx: Writer) -> Response:
                 exchange_rate=body.exchange_rate,
                 memo=body.memo,
                 lines=lines,
-            )
+            ),
+            functional_currency=_functional(uow, ctx),
         ),
         status=201,
         body=body,
@@ -86,11 +92,15 @@ def list_invoices(
             starting_after=starting_after,
             limit=limit,
         )
-        return page(InvoiceOut, [InvoiceOut.of(i) for i in rows], more)
+        return page(InvoiceOut, [InvoiceOut.of(i, functional_currency=_functional(uow, ctx)) for i in rows], more)
 
     return ctx.read(run)
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problems(403, 404))
 def get_invoice(invoice_id: InvoiceId, ctx: Reader) -> Response:
-    return ctx.read(lambda uow: InvoiceOut.of(svc.get_invoice(uow, ctx.actor, invoice_id)))
+    return ctx.read(
+        lambda uow: InvoiceOut.of(
+            svc.get_invoice(uow, ctx.actor, invoice_id), functional_currency=_functional(uow, ctx)
+        )
+    )

@@ -92,6 +92,7 @@ def apply_payment(payment_id: PaymentId, body: ApplicationCreate, ctx: Writer) -
             "invoice" if a.invoice_id is not None else "debit_memo",
             a.invoice_id if a.invoice_id is not None else a.debit_memo_id,
             a.amount,
+            a.take_discount,
         )
         for a in body.allocations
     ]

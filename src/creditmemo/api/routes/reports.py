@@ -10,7 +10,15 @@ from fastapi.responses import Response
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Out, dec, money
-from creditmemo.api.schemas.reports import AgingOut, RegisterOut, TrialBalanceOut, plain
+from creditmemo.api.schemas.reports import (
+    AgingOut,
+    DiscountsTakenOut,
+    DiscountTakenOut,
+    DiscountTotalOut,
+    RegisterOut,
+    TrialBalanceOut,
+    plain,
+)
 from creditmemo.domain.money import Money
 from creditmemo.services import reports
 from creditmemo.store.uow import UnitOfWork
@@ -33,8 +41,45 @@ def trial_balance(ctx: Reader, as_of: DateQ = None, period: PeriodQ = None) -> R
 
 
 @router.get("/ar-aging", response_model=AgingOut, responses=problems(403))
-def ar_aging(ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])]) -> Response:
-    return ctx.read(lambda uow: AgingOut.model_validate(plain(reports.ar_aging(uow, ctx.actor, as_of=as_of))))
+def ar_aging(
+    ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])], detail: bool = False
+) -> Response:
+    """Per customer and currency; ``detail=true`` adds each open invoice with the settlement discount
+    still available on the as-of date."""
+
+    def run(uow: UnitOfWork) -> AgingOut:
+        body = plain(reports.ar_aging(uow, ctx.actor, as_of=as_of))
+        if detail:
+            invoices, truncated = reports.aging_detail(uow, ctx.actor, as_of=as_of)
+            body |= {"invoices": plain(invoices), "invoices_truncated": truncated}
+        return AgingOut.model_validate(body)
+
+    return ctx.read(run)
+
+
+@router.get("/settlement-discounts", response_model=DiscountsTakenOut, responses=problems(403))
+def settlement_discounts(ctx: Reader, start: DateQ = None, end: DateQ = None, customer_id: Q = None) -> Response:
+    """Settlement discounts taken by payments (active applications), by application date, with totals per
+    currency in the document and the company currency."""
+
+    def run(uow: UnitOfWork) -> DiscountsTakenOut:
+        report = reports.settlement_discounts(uow, ctx.actor, start=start, end=end, customer_id=customer_id)
+        functional = report.functional_currency
+        return DiscountsTakenOut(
+            data=[
+                DiscountTakenOut.model_validate(
+                    {
+                        **{k: v for k, v in plain(r).items() if k != "functional_discount_minor"},
+                        "functional_discount": money(Money.from_minor(r.functional_discount_minor, functional)),
+                    }
+                )
+                for r in report.rows
+            ],
+            totals=[DiscountTotalOut.model_validate(plain(t)) for t in report.totals],
+            truncated=report.truncated,
+        )
+
+    return ctx.read(run)
 
 
 @router.get("/credit-memo-register", response_model=RegisterOut, responses=problems(403))

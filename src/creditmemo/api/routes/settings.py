@@ -12,9 +12,11 @@ from pydantic import BaseModel, Field, RootModel, StrictInt
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.automatic import AccountCreditOut, AccountCreditSetting, SlaPolicyDoc
+from creditmemo.api.schemas.common import CreditTermsDoc
 from creditmemo.api.schemas.customers import LegalDetailsIn, LegalDetailsOut
 from creditmemo.domain.dating import MAX_FUTURE_DAYS_LIMIT
 from creditmemo.services import settings as svc
+from creditmemo.services.settlement import discounts
 
 router = APIRouter(prefix="/settings", tags=["settings"])
 
@@ -169,5 +171,37 @@ def put_max_future_days(body: MaxFutureDays, ctx: Reader) -> Response:
     """No document may be dated more than this many days after today (admin; audited; default 30)."""
     return ctx.write(
         lambda uow: MaxFutureDays(max_future_days=svc.update_max_future_days(uow, ctx.actor, body.max_future_days)),
+        idempotent=False,
+    )
+
+
+class CreditTermsSetting(BaseModel):
+    """The company's credit terms (null: none); a customer's own terms win (PATCH /v1/customers/{id})."""
+
+    model_config = {
+        "extra": "forbid",
+        "json_schema_extra": {
+            "examples": [{"credit_terms": {"net_days": 30, "discount_percent": "2.00", "discount_days": 10}}]
+        },
+    }
+    credit_terms: CreditTermsDoc | None
+
+
+@router.get("/credit-terms", response_model=CreditTermsSetting, responses=problems(403))
+def get_credit_terms(ctx: Reader) -> Response:
+    return ctx.read(
+        lambda uow: CreditTermsSetting(credit_terms=CreditTermsDoc.of(discounts.get_credit_terms(uow, ctx.actor)))
+    )
+
+
+@router.put("/credit-terms", response_model=CreditTermsSetting, responses=problems(403, 413))
+def put_credit_terms(body: CreditTermsSetting, ctx: Reader) -> Response:
+    """Set the company's credit terms, e.g. 2 % 10, net 30 (admin; audited). Invoices and memos posted from
+    now on store their settlement discount from these (or the customer's own) terms."""
+    value = None if body.credit_terms is None else body.credit_terms.model_dump()
+    return ctx.write(
+        lambda uow: CreditTermsSetting(
+            credit_terms=CreditTermsDoc.of(discounts.update_credit_terms(uow, ctx.actor, value))
+        ),
         idempotent=False,
     )

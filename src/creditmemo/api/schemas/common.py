@@ -9,6 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar, overload
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from creditmemo.domain.money import Money
+from creditmemo.domain.terms import CreditTerms, SettlementDiscount
 
 DECIMAL_PATTERN = r"^-?[0-9]{1,15}(\.[0-9]{1,10})?$"
 # Money and other exact numbers travel as strings: "100.00". JSON numbers are refused (no float).
@@ -89,3 +90,43 @@ def iso(value: date | datetime | None) -> str | None:
 
 
 JsonObject = dict[str, Any]
+
+
+class SettlementDiscountOut(Out):
+    """The potential settlement discount a document stored when it was issued or posted (issue 15 item 7):
+    in its currency and the company's, and the last day a payment earns it."""
+
+    amount: MoneyStr
+    functional_amount: MoneyStr | None = Field(None, description="In the company currency, at the booked rate.")
+    discount_date: date
+
+    @classmethod
+    def of(cls, d: SettlementDiscount | None, functional_currency: str | None) -> SettlementDiscountOut | None:
+        if d is None:
+            return None
+        return cls(
+            amount=money(d.amount),
+            functional_amount=None if functional_currency is None else money(d.functional(functional_currency)),
+            discount_date=d.until,
+        )
+
+
+class CreditTermsDoc(BaseModel):
+    """Credit terms, e.g. 2 % 10, net 30: due ``net_days`` after the document date; a payment within
+    ``discount_days`` may take ``discount_percent`` off the total."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"net_days": 30, "discount_percent": "2.00", "discount_days": 10}]},
+    )
+    net_days: Annotated[int, Field(strict=True, description="Whole days, 0 or more.")]
+    discount_percent: Annotated[
+        str, StringConstraints(max_length=27), Field(examples=["2.00"], description="0 to 100, at most 2 decimals.")
+    ] = "0"
+    discount_days: Annotated[int, Field(strict=True, description="Whole days, 0 to net_days.")] = 0
+
+    @classmethod
+    def of(cls, terms: CreditTerms | None) -> CreditTermsDoc | None:
+        if terms is None:
+            return None
+        return cls.model_validate(terms.to_dict())

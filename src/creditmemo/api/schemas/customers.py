@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt, StringConstraints
 
-from creditmemo.api.schemas.common import Currency, In, MoneyStr, Out, ShortText, money
+from creditmemo.api.schemas.common import CreditTermsDoc, Currency, In, MoneyStr, Out, ShortText, money
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.legal import MAX_LENGTHS, LegalDetails
 
@@ -69,11 +69,18 @@ class CustomerCreate(LegalDetailsIn):
         description="Apply this customer's account credit to each new invoice: true, false, or null to follow "
         "the company's setting (/v1/settings/account-credit).",
     )
+    credit_terms: CreditTermsDoc | None = Field(
+        None, description="The customer's own credit terms (null: the company's, /v1/settings/credit-terms)."
+    )
 
 
 class CustomerUpdate(LegalDetailsIn):
     """PATCH: only what is sent changes."""
 
+    name: ShortText | None = None
+    email: Annotated[str, Field(max_length=254)] | None = None
+    payment_terms_days: Annotated[StrictInt, Field(ge=0, le=365)] | None = None
+    credit_terms: CreditTermsDoc | None = Field(None, description="null: the company's credit terms apply again.")
     auto_apply_credit: bool | None = Field(None, description="true, false, or null to follow the company's setting.")
 
 
@@ -88,6 +95,7 @@ class CustomerOut(LegalDetailsOut):
     email: str | None
     created_at: datetime | None
     auto_apply_credit: bool | None = None
+    credit_terms: CreditTermsDoc | None = None
 
     @classmethod
     def of(cls, c: Customer) -> CustomerOut:
@@ -108,4 +116,5 @@ class CustomerOut(LegalDetailsOut):
             city=c.legal.city,
             country=c.legal.country,
             tax_id=c.legal.tax_id,
+            credit_terms=CreditTermsDoc.of(c.credit_terms),
         )

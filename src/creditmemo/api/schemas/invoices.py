@@ -13,12 +13,14 @@ from creditmemo.api.schemas.common import (
     MoneyStr,
     Out,
     RateStr,
+    SettlementDiscountOut,
     ShortText,
     Text,
     dec,
     money,
 )
 from creditmemo.domain.documents import Invoice, InvoiceLine
+from creditmemo.domain.terms import discount_offer
 
 
 class InvoiceLineIn(In):
@@ -139,9 +141,19 @@ class InvoiceOut(Out):
     memo: str | None
     created_at: datetime | None
     lines: list[InvoiceLineOut]
+    settlement_discount: SettlementDiscountOut | None = Field(
+        None, description="The potential settlement discount stored at issue (credit terms), and its last day."
+    )
+    discount_available: MoneyStr = Field(
+        "0",
+        description="What a payment on or before the discount date may still take off (credit memos from "
+        "the invoice reduce it in proportion; none once taken).",
+    )
+    discount_taken: MoneyStr = Field("0", description="Settlement discount taken by payments.")
 
     @classmethod
-    def of(cls, i: Invoice) -> InvoiceOut:
+    def of(cls, i: Invoice, *, functional_currency: str | None = None) -> InvoiceOut:
+        d = i.settlement_discount
         return cls(
             id=i.id,
             number=i.number,
@@ -161,4 +173,15 @@ class InvoiceOut(Out):
             memo=i.memo,
             created_at=i.created_at,
             lines=[InvoiceLineOut.of(line) for line in i.lines],
+            settlement_discount=SettlementDiscountOut.of(d, functional_currency),
+            discount_available=money(
+                discount_offer(
+                    potential=None if d is None else d.amount,
+                    total=i.total,
+                    credited=i.credited_by_memos,
+                    taken=i.taken,
+                    due=i.amount_due,
+                )
+            ),
+            discount_taken=money(i.taken),
         )

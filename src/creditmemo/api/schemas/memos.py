@@ -16,6 +16,7 @@ from creditmemo.api.schemas.common import (
     MoneyStr,
     Out,
     RateStr,
+    SettlementDiscountOut,
     ShortText,
     Text,
     dec,
@@ -285,10 +286,17 @@ class MemoOut(Out):
         None, description="Automatic credits: how the amount was computed (proration days, SLA uptime and tier)."
     )
     return_id: str | None = Field(None, description="A credit memo from a return: the return authorization.")
+    settlement_discount: SettlementDiscountOut | None = Field(
+        None,
+        description="The potential settlement discount computed at posting (credit terms; a credit memo from a "
+        "discounted invoice: its share of the invoice's discount), and its date.",
+    )
     lines: list[MemoLineOut]
 
     @classmethod
-    def of(cls, m: Memo, *, allowed: Sequence[Action], preview: bool = False) -> MemoOut:
+    def of(
+        cls, m: Memo, *, allowed: Sequence[Action], preview: bool = False, functional_currency: str | None = None
+    ) -> MemoOut:
         """``allowed``: what the asking actor may do to the memo now (services/memos/actions.py)."""
         return cls(
             object=f"{m.kind}_memo",
@@ -333,6 +341,7 @@ class MemoOut(Out):
             computation=dict(m.computation) if m.computation is not None else None,
             return_id=m.return_id,
             lines=[MemoLineOut.of(line) for line in m.lines],
+            settlement_discount=SettlementDiscountOut.of(m.settlement_discount, functional_currency),
         )
 
 
@@ -345,4 +354,5 @@ MemoUpdate.model_rebuild()
 
 def memo_out(uow: UnitOfWork, actor: Actor, m: Memo, policy: ApprovalPolicy | None = None) -> MemoOut:
     """The memo as ``actor`` sees it, with the actions that actor may take on it now."""
-    return MemoOut.of(m, allowed=allowed_actions_for(uow, actor, m, policy))
+    functional = uow.companies.get(actor.company_id).functional_currency
+    return MemoOut.of(m, allowed=allowed_actions_for(uow, actor, m, policy), functional_currency=functional)

@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from pydantic import Field
+
 from creditmemo.api.schemas.common import MoneyStr, Out, dec, money
 from creditmemo.domain.money import Money
 
@@ -65,11 +67,60 @@ class AgingRowOut(Out):
     open_documents: int
 
 
+class AgingInvoiceOut(Out):
+    invoice_id: str
+    number: str
+    customer_id: str
+    customer_name: str
+    currency: str
+    issue_date: date
+    due_date: date
+    bucket: str
+    amount_due: MoneyStr
+    discount_available: MoneyStr
+    discount_date: date | None
+
+
 class AgingOut(Out):
     object: str = "ar_aging"
     as_of: date
     rows: list[AgingRowOut]
     totals: list[AgingRowOut]
+    invoices: list[AgingInvoiceOut] | None = Field(
+        None,
+        description="With detail=true: each open invoice, with the settlement discount a payment on the as-of "
+        "date may still take and its last day.",
+    )
+    invoices_truncated: bool | None = None
+
+
+class DiscountTotalOut(Out):
+    currency: str
+    count: int
+    discount: MoneyStr
+    functional_discount: MoneyStr
+
+
+class DiscountTakenOut(Out):
+    application_id: str
+    applied_on: date
+    customer_id: str
+    customer_name: str
+    invoice_id: str
+    invoice_number: str
+    payment_id: str
+    payment_number: str
+    currency: str
+    amount: MoneyStr
+    discount: MoneyStr
+    functional_discount: MoneyStr
+
+
+class DiscountsTakenOut(Out):
+    object: str = "settlement_discounts"
+    data: list[DiscountTakenOut]
+    totals: list[DiscountTotalOut]
+    truncated: bool
 
 
 class RegisterRowOut(Out):
@@ -103,6 +154,9 @@ class RegisterOut(Out):
     rows: list[RegisterRowOut]
     totals: list[RegisterTotalOut]
     truncated: bool
+    discounts_taken: list[DiscountTotalOut] = Field(
+        default_factory=list, description="Settlement discounts payments took in the same dates, per currency."
+    )
 
 
 class TrialBalanceRowOut(Out):

@@ -18,6 +18,12 @@ class AllocationIn(In):
     invoice_id: Id | None = None
     debit_memo_id: Id | None = None
     amount: MoneyStr
+    take_discount: bool | None = Field(
+        None,
+        description="A payment to an invoice on or before its discount date: true takes the settlement discount "
+        "(the amount must be exactly the amount due less the discount; after the date: 422 discount_expired); "
+        "omitted: taken when the amount is exactly that; false: never.",
+    )
 
 
 class ApplicationCreate(In):
@@ -37,6 +43,9 @@ class ApplicationOut(Out):
     debit_memo_id: str | None
     customer_id: str
     amount: MoneyStr
+    discount: MoneyStr = Field(
+        "0", description="Settlement discount taken: the target is settled by amount + discount."
+    )
     currency: str
     status: str
     applied_on: date
@@ -54,6 +63,7 @@ class ApplicationOut(Out):
             debit_memo_id=a.target_id if tgt == "debit_memo" else None,
             customer_id=a.customer_id,
             amount=money(a.amount),
+            discount=money(a.discount_taken),
             currency=a.currency,
             status=str(a.status),
             applied_on=a.applied_on,

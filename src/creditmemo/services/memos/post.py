@@ -22,7 +22,7 @@ from creditmemo.services import audit, periods, revenue
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.memos.approval import approval_tier, submit_draft
-from creditmemo.services.settlement import account_credit
+from creditmemo.services.settlement import account_credit, discounts
 from creditmemo.services.settlement.applications import memo_source, plan_auto_apply, record_auto_apply
 from creditmemo.store.uow import UnitOfWork
 
@@ -184,6 +184,8 @@ def plan_post(
         posted = replace(
             posted, amount_applied=posted.amount_applied + sum((a.amount for a in apps), Money.zero(posted.currency))
         )
+    # the potential settlement discount, stored with the posting (issue 15 item 7)
+    posted = replace(posted, settlement_discount=discounts.for_memo(uow, company, posted, invoice))
     split = revenue.split_memo(uow, memo.company_id, lines, before, posted_on) if before else None
     entry = memo_entry(
         posted,

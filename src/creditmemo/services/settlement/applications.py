@@ -1,7 +1,9 @@
 """Applying a credit source (posted credit memo or payment) to debit documents (open invoices, posted
-debit memos), and unapplying. No journal entry (both sides are AR); running totals move in the same
-transaction. Locks in the order of docs/CONCURRENCY.md: the source, invoices by id, debit memos by id,
-the application (unapply); the customer's available credit is a delta written at commit."""
+debit memos), and unapplying. No journal entry when both sides are AR at one rate; an exchange difference or a
+settlement discount a payment takes (services/settlement/discounts.py) is booked in an entry of the application
+(services/settlement/fx.py). Running totals move in the same transaction. Locks in the order of
+docs/CONCURRENCY.md: the source, invoices by id, debit memos by id, the application (unapply); the customer's
+available credit is a delta written at commit."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from creditmemo.domain.settlement import (
 from creditmemo.ids import new_id
 from creditmemo.services import audit, periods
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.settlement import discounts as settlement_discounts
 from creditmemo.services.settlement import fx
 from creditmemo.store.mapping import money
 from creditmemo.store.uow import UnitOfWork
@@ -59,7 +62,7 @@ def invoice_party(row: Row) -> Party:
     if row["status"] != "issued":
         raise InvalidTransitionError(row["status"], "apply", [], "invoice")
     cur = row["currency"]
-    due = row["total_minor"] - row["amount_credited_minor"] - row["amount_paid_minor"]
+    due = row["total_minor"] - row["amount_credited_minor"] - row["amount_paid_minor"] - row["discount_taken_minor"]
     return Party(
         "invoice",
         row["id"],
@@ -83,10 +86,20 @@ def lock_source(uow: UnitOfWork, company_id: str, source_type: object, source_id
     raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
 
 
-def lock_targets(uow: UnitOfWork, company_id: str, refs: Sequence[tuple[TargetType, str]]) -> dict[str, Party]:
+def lock_targets(
+    uow: UnitOfWork,
+    company_id: str,
+    refs: Sequence[tuple[TargetType, str]],
+    invoice_rows: dict[str, Row] | None = None,
+) -> dict[str, Party]:
+    """The targets, locked in the order of docs/CONCURRENCY.md; ``invoice_rows`` (when given) receives the
+    invoices' locked rows (their settlement discount, issue 15)."""
     invoice_ids = [tid for ttype, tid in refs if ttype is TargetType.INVOICE]
     debit_ids = [tid for ttype, tid in refs if ttype is TargetType.DEBIT_MEMO]
-    parties = {i: invoice_party(r) for i, r in uow.applications.lock_invoices(company_id, invoice_ids).items()}
+    rows = uow.applications.lock_invoices(company_id, invoice_ids)
+    if invoice_rows is not None:
+        invoice_rows.update(rows)
+    parties = {i: invoice_party(r) for i, r in rows.items()}
     parties.update(
         {i: memo_party(r, "target") for i, r in uow.applications.lock_debit_memos(company_id, debit_ids).items()}
     )
@@ -108,10 +121,14 @@ def apply_credit(
     day = uow.now().date() if on is None else parse_date(on, "applied_on")
     source = lock_source(uow, actor.company_id, source_type, source_id)
     parsed = parse_allocations(allocations, source.currency)
-    targets = lock_targets(uow, actor.company_id, [(a.target_type, a.target_id) for a in parsed])
+    rows: dict[str, Row] = {}
+    targets = lock_targets(uow, actor.company_id, [(a.target_type, a.target_id) for a in parsed], rows)
     applied_on = check_application_date(uow, actor.company_id, day, [source, *targets.values()])
     check_allocations(source, parsed, targets)
-    return record_applications(uow, actor, SourceType(source.type), source, parsed, applied_on, targets=targets)
+    taken = settlement_discounts.decide(uow, actor.company_id, source, parsed, rows, targets)  # settlement discounts
+    return record_applications(
+        uow, actor, SourceType(source.type), source, parsed, applied_on, targets=targets, discounts=taken
+    )
 
 
 def party_bound(party: Party) -> periods.Bound | None:
@@ -195,8 +212,10 @@ def new_applications(
     source: Party,
     parsed: Sequence[ParsedAllocation],
     applied_on: date,
+    discounts: Sequence[Money] | None = None,
 ) -> list[Application]:
     now = uow.now()
+    taken = list(discounts) if discounts is not None else [None] * len(parsed)
     return [
         Application(
             id=new_id("app"),
@@ -211,8 +230,9 @@ def new_applications(
             applied_on=applied_on,
             created_by=actor.user_id,
             created_at=now,
+            discount=d if d else None,
         )
-        for a in parsed
+        for a, d in zip(parsed, taken, strict=True)
     ]
 
 
@@ -239,6 +259,7 @@ def _audit_created(
             "currency": [None, app.currency],
             "applied_on": [None, str(applied_on)],
             "auto": [None, auto],
+            **({"discount": [None, str(app.discount_taken.amount)]} if app.discount_taken else {}),
         },
     )
 
@@ -253,10 +274,13 @@ def record_applications(
     *,
     targets: Mapping[str, Party],
     auto: bool = False,
+    discounts: Sequence[Money] | None = None,
 ) -> list[Application]:
-    """Write applications of one source: each one's exchange difference (services/settlement/fx.py), the
-    records, both sides' running totals, the events. ``targets`` hold what was open before."""
-    apps = fx.realize(uow, source, new_applications(uow, actor, source_type, source, parsed, applied_on), targets)
+    """Write applications of one source: each one's exchange difference and settlement discount
+    (services/settlement/fx.py), the records, both sides' running totals, the events. ``targets`` hold what
+    was open before; ``discounts`` the settlement discount each allocation takes (discounts.decide)."""
+    apps = new_applications(uow, actor, source_type, source, parsed, applied_on, discounts)
+    apps = fx.realize(uow, source, apps, targets)
     uow.applications.add_many(apps)
     _move_totals(uow, apps, sign=1)
     for app in apps:
@@ -271,6 +295,7 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
     sources: dict[tuple[SourceType, str, str], int] = {}
     invoices: dict[str, list[int]] = {}
     debit_memos: dict[str, int] = {}
+    discounts: dict[str, int] = {}
     for app in apps:
         minor = sign * app.amount.to_minor()
         key = (app.source_type, app.source_id, app.customer_id)
@@ -278,6 +303,10 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
         if app.target_type is TargetType.INVOICE:
             credited_paid = invoices.setdefault(app.target_id, [0, 0])
             credited_paid[0 if app.source_type is SourceType.CREDIT_MEMO else 1] += minor
+            if app.discount_taken:  # a settlement discount: the invoice settled, the customer owes that less
+                discount = sign * app.discount_taken.to_minor()
+                discounts[app.target_id] = discounts.get(app.target_id, 0) + discount
+                uow.customers.adjust(cid, app.customer_id, balance=-discount)
         else:
             debit_memos[app.target_id] = debit_memos.get(app.target_id, 0) + minor
     for (source_type, source_id, customer_id), minor in sources.items():
@@ -287,6 +316,7 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
         else:
             uow.payments.adjust(cid, source_id, applied=minor)
     uow.applications.add_to_invoices(cid, {i: (c, p) for i, (c, p) in invoices.items()})
+    uow.applications.add_discounts_to_invoices(cid, discounts)
     uow.applications.add_to_debit_memos(cid, debit_memos)
 
 

@@ -34,6 +34,8 @@ def application_from_row(r: Mapping[Any, Any]) -> Application:
         reversed_by=r["reversed_by"],
         functional_source_minor=r["functional_source_minor"],
         functional_target_minor=r["functional_target_minor"],
+        discount=money(r["discount_minor"], r["currency"]) if r["discount_minor"] else None,
+        functional_discount_minor=r["functional_discount_minor"],
     )
 
 
@@ -44,6 +46,11 @@ _add_to_invoice = (
         amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
         amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"),
     )
+)
+_add_discount_to_invoice = (
+    update(invoices)
+    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
+    .values(discount_taken_minor=invoices.c.discount_taken_minor + bindparam("b_discount"))
 )
 _add_to_debit_memo = (
     update(memos)
@@ -112,6 +119,8 @@ class ApplicationRepository:
                     "amount_minor": a.amount.to_minor(),
                     "functional_source_minor": a.functional_source_minor,
                     "functional_target_minor": a.functional_target_minor,
+                    "discount_minor": a.discount_taken.to_minor(),
+                    "functional_discount_minor": a.functional_discount_minor,
                     "status": str(a.status),
                     "applied_on": a.applied_on,
                     "created_by": a.created_by,
@@ -130,6 +139,15 @@ class ApplicationRepository:
                     {"b_company": company_id, "b_id": i, "b_credited": c, "b_paid": p}
                     for i, (c, p) in sorted(deltas.items())
                 ],
+            )
+
+    def add_discounts_to_invoices(self, company_id: str, deltas: Mapping[str, int]) -> None:
+        """Add to invoices' settlement discounts taken (minor units; negative when unapplied)."""
+        wanted = {i: d for i, d in deltas.items() if d}
+        if wanted:
+            self.conn.execute(
+                _add_discount_to_invoice,
+                [{"b_company": company_id, "b_id": i, "b_discount": d} for i, d in sorted(wanted.items())],
             )
 
     def add_to_memos_applied(self, company_id: str, deltas: Mapping[str, int]) -> None:
@@ -250,7 +268,7 @@ class ApplicationRepository:
     ) -> Sequence[str]:
         """Issued invoices of a customer in a currency with something due, oldest first."""
         c = invoices.c
-        due = c.total_minor - c.amount_credited_minor - c.amount_paid_minor
+        due = c.total_minor - c.amount_credited_minor - c.amount_paid_minor - c.discount_taken_minor
         stmt = (
             select(c.id)
             .where(

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, insert, select, text, update
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.legal import LegalDetails
+from creditmemo.domain.terms import CreditTerms
 from creditmemo.store.bulk import insert_rows
 from creditmemo.store.locking import locked
 from creditmemo.store.mapping import customer_from_row
@@ -51,6 +52,7 @@ class CustomerRepository:
                 currency=customer.currency,
                 payment_terms_days=customer.payment_terms_days,
                 auto_apply_credit=customer.auto_apply_credit,
+                credit_terms=None if customer.credit_terms is None else customer.credit_terms.to_dict(),
                 balance_minor=0,
                 available_credit_minor=0,
                 created_at=customer.created_at,
@@ -132,6 +134,14 @@ class CustomerRepository:
             raise NotFoundError("customer", customer_id)
         return customer_from_row(row)
 
+    def credit_terms(self, company_id: str, customer_id: str) -> CreditTerms | None:
+        """The customer's own credit terms, read alone: no lock, and no flush of the balance deltas collected
+        so far (a posting reads them mid-transaction; its customer row is written at commit, docs/CONCURRENCY.md)."""
+        stored = self.conn.execute(
+            select(customers.c.credit_terms).where(customers.c.company_id == company_id, customers.c.id == customer_id)
+        ).scalar_one_or_none()
+        return CreditTerms.stored(stored)
+
     def list(self, company_id: str, *, limit: int = 100, after: str | None = None) -> list[Customer]:
         stmt = select(customers).where(customers.c.company_id == company_id)
         if after:
@@ -157,6 +167,15 @@ class CustomerRepository:
                     _ADJUST[bool(balance), bool(available)],
                     {"b_company": company_id, "b_id": customer_id, "b_balance": balance, "b_available": available},
                 )
+
+    def update_fields(self, company_id: str, customer_id: str, values: dict[str, object]) -> None:
+        """Write changed profile fields (name, email, payment terms, credit terms as a dict or None)."""
+        if values:
+            self.conn.execute(
+                update(customers)
+                .where(customers.c.company_id == company_id, customers.c.id == customer_id)
+                .values(**values)
+            )
 
     def set_auto_apply_credit(self, company_id: str, customer_id: str, value: bool | None) -> None:
         self.conn.execute(

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from creditmemo.domain.documents import Invoice, InvoiceLine
 from creditmemo.domain.errors import NotFoundError
@@ -130,6 +130,18 @@ class InvoiceRepository:
                 invoice_lines.c.company_id == company_id, invoice_lines.c.id == line_id
             )
         ).scalar_one_or_none()
+
+    def credited_total(self, company_id: str, invoice_id: str) -> int:
+        """Posted credit of the memos from an invoice (its lines' credited net and tax, minor units). Read
+        under the invoice's lock, which guards these totals."""
+        il = invoice_lines.c
+        return int(
+            self.conn.execute(
+                select(func.coalesce(func.sum(il.credited_net_minor + il.credited_tax_minor), 0)).where(
+                    il.company_id == company_id, il.invoice_id == invoice_id
+                )
+            ).scalar_one()
+        )
 
     def save_credited(self, company_id: str, lines: Iterable[InvoiceLine]) -> None:
         params = [

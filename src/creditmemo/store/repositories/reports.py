@@ -13,6 +13,7 @@ from creditmemo.store.tables import (
     accounts,
     applications,
     customers,
+    invoice_lines,
     invoices,
     journal_entries,
     journal_lines,
@@ -113,11 +114,109 @@ class ReportQueries:
 
     def open_invoices_by_customer(self, company_id: str, as_of: date, bounds: Sequence[date]) -> list[Row]:
         i = invoices
-        due = i.c.total_minor - i.c.amount_credited_minor - i.c.amount_paid_minor
+        due = i.c.total_minor - i.c.amount_credited_minor - i.c.amount_paid_minor - i.c.discount_taken_minor
         stmt = (
             select(i.c.customer_id, func.count().label("n"), *self._bucketed(due, i.c.due_date, bounds))
             .where(i.c.company_id == company_id, i.c.status == "issued", i.c.issue_date <= as_of, due > 0)
             .group_by(i.c.customer_id)
+        )
+        return list(self.conn.execute(stmt).mappings())
+
+    def open_invoices_detail(self, company_id: str, as_of: date, limit: int) -> list[Row]:
+        """Open invoices issued on or before ``as_of``, one row each (the aging's detail), with what is due, the
+        settlement discount stored at issue, what was taken of it and the posted credit of memos from it (which
+        reduces the discount in proportion: domain/terms.py)."""
+        i, il = invoices.c, invoice_lines.c
+        due = i.total_minor - i.amount_credited_minor - i.amount_paid_minor - i.discount_taken_minor
+        credited = (
+            select(func.coalesce(func.sum(il.credited_net_minor + il.credited_tax_minor), 0))
+            .where(il.company_id == i.company_id, il.invoice_id == i.id)
+            .scalar_subquery()
+        )
+        stmt = (
+            select(
+                i.id,
+                i.number,
+                i.customer_id,
+                customers.c.name.label("customer_name"),
+                i.currency,
+                i.issue_date,
+                i.due_date,
+                i.total_minor,
+                due.label("due_minor"),
+                i.settlement_discount_minor,
+                i.settlement_discount_date,
+                i.discount_taken_minor,
+                case((i.settlement_discount_minor.is_(None), literal(0)), else_=credited).label("credited_minor"),
+            )
+            .select_from(
+                invoices.join(customers, (customers.c.company_id == i.company_id) & (customers.c.id == i.customer_id))
+            )
+            .where(i.company_id == company_id, i.status == "issued", i.issue_date <= as_of, due > 0)
+            .order_by(customers.c.name, i.due_date, i.number)
+            .limit(limit)
+        )
+        return list(self.conn.execute(stmt).mappings())
+
+    def discounts_taken(
+        self, company_id: str, start: date | None, end: date | None, customer_id: str | None, limit: int
+    ) -> list[Row]:
+        """Active applications that took a settlement discount, applied in the period (issue 15 item 9)."""
+        a, i, p = applications.c, invoices.c, payments.c
+        where = [a.company_id == company_id, a.status == "active", a.discount_minor > 0]
+        if start is not None:
+            where.append(a.applied_on >= start)
+        if end is not None:
+            where.append(a.applied_on <= end)
+        if customer_id is not None:
+            where.append(a.customer_id == customer_id)
+        stmt = (
+            select(
+                a.id,
+                a.applied_on,
+                a.customer_id,
+                customers.c.name.label("customer_name"),
+                a.target_id,
+                i.number.label("invoice_number"),
+                a.source_id,
+                p.number.label("payment_number"),
+                a.currency,
+                a.amount_minor,
+                a.discount_minor,
+                a.functional_discount_minor,
+            )
+            .select_from(
+                applications.join(invoices, (i.company_id == a.company_id) & (i.id == a.target_id))
+                .join(payments, (p.company_id == a.company_id) & (p.id == a.source_id))
+                .join(customers, (customers.c.company_id == a.company_id) & (customers.c.id == a.customer_id))
+            )
+            .where(*where)
+            .order_by(a.applied_on, i.number, a.id)
+            .limit(limit)
+        )
+        return list(self.conn.execute(stmt).mappings())
+
+    def discounts_taken_totals(
+        self, company_id: str, start: date | None, end: date | None, customer_id: str | None = None
+    ) -> list[Row]:
+        a = applications.c
+        where = [a.company_id == company_id, a.status == "active", a.discount_minor > 0]
+        if start is not None:
+            where.append(a.applied_on >= start)
+        if end is not None:
+            where.append(a.applied_on <= end)
+        if customer_id is not None:
+            where.append(a.customer_id == customer_id)
+        stmt = (
+            select(
+                a.currency,
+                func.count().label("n"),
+                func.sum(a.discount_minor).label("discount"),
+                func.sum(func.coalesce(a.functional_discount_minor, a.discount_minor)).label("functional"),
+            )
+            .where(*where)
+            .group_by(a.currency)
+            .order_by(a.currency)
         )
         return list(self.conn.execute(stmt).mappings())
 
@@ -341,14 +440,14 @@ class ReportQueries:
         parts = [
             select(
                 i.currency,
-                (i.total_minor - i.amount_credited_minor - i.amount_paid_minor).label("open"),
+                (i.total_minor - i.amount_credited_minor - i.amount_paid_minor - i.discount_taken_minor).label("open"),
                 i.exchange_rate,
             ).where(
                 i.company_id == company_id,
                 i.status == "issued",
                 i.issue_date <= as_of,
                 i.currency != functional_currency,
-                i.total_minor > i.amount_credited_minor + i.amount_paid_minor,
+                i.total_minor > i.amount_credited_minor + i.amount_paid_minor + i.discount_taken_minor,
             ),
             select(m.currency, (m.total_minor - m.amount_applied_minor).label("open"), m.exchange_rate).where(
                 m.company_id == company_id,
@@ -397,7 +496,7 @@ class ReportQueries:
             i.company_id == mine[0],
             i.customer_id == mine[1],
             i.status == "issued",
-            i.total_minor > i.amount_credited_minor + i.amount_paid_minor,
+            i.total_minor > i.amount_credited_minor + i.amount_paid_minor + i.discount_taken_minor,
         )
         open_memo = select(m.id).where(
             m.company_id == mine[0],
@@ -427,6 +526,94 @@ class ReportQueries:
         )
         return list(self.conn.execute(stmt).mappings())
 
+    # functional open items (issue 15 item 4) -----------------------------------------------------
+    def foreign_ar_by_customer(self, company_id: str, ar_account: str, functional_currency: str) -> dict[str, int]:
+        """Functional AR per customer on the entries of foreign-currency documents (every source: documents,
+        applications, exchange clearing, anything else written to AR in a foreign currency)."""
+        jl, je = journal_lines.c, journal_entries.c
+        stmt = (
+            select(jl.customer_id, func.sum(jl.functional_debit_minor - jl.functional_credit_minor))
+            .select_from(journal_lines.join(journal_entries, _LINE_ENTRY))
+            .where(jl.company_id == company_id, jl.account_code == ar_account, je.currency != functional_currency)
+            .group_by(jl.customer_id)
+        )
+        return {r[0]: int(r[1]) for r in self.conn.execute(stmt) if r[0] is not None}
+
+    def foreign_booked_by_document(
+        self, company_id: str, ar_account: str, functional_currency: str
+    ) -> dict[str, tuple[str, int]]:
+        """Functional AR each foreign-currency document booked itself: its own entries (post, void) and, for a
+        credit source, its refunds' entries. document id -> (customer id, minor units)."""
+        jl, je, r = journal_lines.c, journal_entries.c, refunds.c
+        doc = func.coalesce(r.source_id, je.source_id)
+        stmt = (
+            select(doc.label("doc"), jl.customer_id, func.sum(jl.functional_debit_minor - jl.functional_credit_minor))
+            .select_from(
+                journal_lines.join(journal_entries, _LINE_ENTRY).outerjoin(
+                    refunds, (r.company_id == je.company_id) & (r.id == je.source_id) & (je.source_type == "refund")
+                )
+            )
+            .where(
+                jl.company_id == company_id,
+                jl.account_code == ar_account,
+                je.currency != functional_currency,
+                je.source_type.in_(("invoice", "credit_memo", "debit_memo", "payment", "refund")),
+            )
+            .group_by(doc, jl.customer_id)
+        )
+        return {row[0]: (row[1], int(row[2])) for row in self.conn.execute(stmt)}
+
+    def foreign_active_applications(self, company_id: str, functional_currency: str) -> list[Row]:
+        a = applications.c
+        stmt = select(
+            a.source_id,
+            a.target_id,
+            a.amount_minor,
+            a.discount_minor,
+            a.functional_source_minor,
+            a.functional_target_minor,
+        ).where(a.company_id == company_id, a.status == "active", a.currency != functional_currency)
+        return list(self.conn.execute(stmt).mappings())
+
+    def foreign_documents(self, company_id: str, functional_currency: str) -> list[Row]:
+        """Every foreign-currency invoice, posted or void memo and payment: id, customer, number, currency,
+        booked rate and what is open on it (signed as AR: + receivable, - credit)."""
+        i, m, p = invoices.c, memos.c, payments.c
+        parts = [
+            select(
+                i.id,
+                i.customer_id,
+                i.number,
+                i.currency,
+                i.exchange_rate,
+                (i.total_minor - i.amount_credited_minor - i.amount_paid_minor - i.discount_taken_minor).label("open"),
+            ).where(i.company_id == company_id, i.currency != functional_currency, i.status == "issued"),
+            select(
+                m.id,
+                m.customer_id,
+                m.number,
+                m.currency,
+                m.exchange_rate,
+                case(
+                    (m.status != "posted", literal(0)),
+                    (m.kind == "debit", m.total_minor - m.amount_applied_minor),
+                    else_=m.amount_applied_minor + m.amount_refunded_minor - m.total_minor,
+                ).label("open"),
+            ).where(m.company_id == company_id, m.currency != functional_currency, m.status.in_(("posted", "void"))),
+            select(
+                p.id,
+                p.customer_id,
+                p.number,
+                p.currency,
+                p.exchange_rate,
+                (p.amount_applied_minor + p.amount_refunded_minor - p.amount_minor).label("open"),
+            ).where(p.company_id == company_id, p.currency != functional_currency),
+        ]
+        rows: list[Row] = []
+        for part in parts:
+            rows += self.conn.execute(part).mappings().all()
+        return rows
+
     def _applied(self, company_id: str, key: Any, **where: Any) -> Any:
         a = applications
         conds = [a.c.company_id == company_id, a.c.status == "active"]
@@ -437,6 +624,7 @@ class ReportQueries:
                 func.sum(case((a.c.source_type == "credit_memo", a.c.amount_minor), else_=literal(0))).label("by_memo"),
                 func.sum(case((a.c.source_type == "payment", a.c.amount_minor), else_=literal(0))).label("by_payment"),
                 func.sum(a.c.amount_minor).label("amount"),
+                func.sum(a.c.discount_minor).label("discount"),
             )
             .where(*conds)
             .group_by(key)
@@ -458,18 +646,38 @@ class ReportQueries:
         i, m, p, c = invoices, memos, payments, customers
         to_inv = self._applied(company_id, applications.c.target_id, target_type="invoice")
         credited, paid = func.coalesce(to_inv.c.by_memo, 0), func.coalesce(to_inv.c.by_payment, 0)
+        discount = func.coalesce(to_inv.c.discount, 0)
         for r in self.conn.execute(
-            select(i.c.number, i.c.amount_credited_minor, i.c.amount_paid_minor, credited.label("c"), paid.label("p"))
+            select(
+                i.c.number,
+                i.c.amount_credited_minor,
+                i.c.amount_paid_minor,
+                i.c.discount_taken_minor,
+                credited.label("c"),
+                paid.label("p"),
+                discount.label("d"),
+            )
             .select_from(i.outerjoin(to_inv, to_inv.c.doc_id == i.c.id))
             .where(
-                i.c.company_id == company_id, or_(i.c.amount_credited_minor != credited, i.c.amount_paid_minor != paid)
+                i.c.company_id == company_id,
+                or_(
+                    i.c.amount_credited_minor != credited,
+                    i.c.amount_paid_minor != paid,
+                    i.c.discount_taken_minor != discount,
+                ),
             )
             .limit(PROBLEM_LIMIT)
         ).mappings():
-            problems.append(
-                f"invoice {r['number']}: stored credited/paid {r['amount_credited_minor']}/"
-                f"{r['amount_paid_minor']}, records say {r['c']}/{r['p']} (minor units)"
-            )
+            if (r["amount_credited_minor"], r["amount_paid_minor"]) != (r["c"], r["p"]):
+                problems.append(
+                    f"invoice {r['number']}: stored credited/paid {r['amount_credited_minor']}/"
+                    f"{r['amount_paid_minor']}, records say {r['c']}/{r['p']} (minor units)"
+                )
+            if r["discount_taken_minor"] != r["d"]:
+                problems.append(
+                    f"invoice {r['number']}: stored settlement discount taken {r['discount_taken_minor']}, "
+                    f"applications say {r['d']} (minor units)"
+                )
         from_src = self._applied(company_id, applications.c.source_id)
         to_dm = self._applied(company_id, applications.c.target_id, target_type="debit_memo")
         refunded = self._refunded(company_id)

@@ -97,7 +97,7 @@ MEMO_SORTS: Final[dict[str, Any]] = {
     "print_status": memos.c.print_status,
     "applied": _by_major(memos.c.amount_applied_minor, memos.c.currency),
 }
-_invoice_settled = invoices.c.amount_credited_minor + invoices.c.amount_paid_minor
+_invoice_settled = invoices.c.amount_credited_minor + invoices.c.amount_paid_minor + invoices.c.discount_taken_minor
 _invoice_due = invoices.c.total_minor - _invoice_settled
 _payment_status = case((_invoice_settled == 0, "unpaid"), (_invoice_due == 0, "paid"), else_="part_paid")
 INVOICE_SORTS: Final[dict[str, Any]] = {

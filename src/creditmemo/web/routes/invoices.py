@@ -28,6 +28,7 @@ from creditmemo.services.memos.create import (
     create_standalone_credit_memo,
 )
 from creditmemo.services.revenue_reports import invoice_schedule
+from creditmemo.services.settlement import discounts
 from creditmemo.services.settlement.history import settlements_of_source, settlements_of_target
 from creditmemo.services.settlement.payments import get_payment
 from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
@@ -63,6 +64,8 @@ def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
         settlements = settlements_of_target(uow, v.actor, invoice.id)
         today = uow.now().date()
         schedules = invoice_schedule(uow, v.actor, invoice.id)  # issue 12: lines with a revenue schedule
+        # settlement discounts (issue 15): the terms that apply, what a payment in time may still take
+        terms = discounts.terms_for(uow, v.actor.company_id, customer)
     # "Credited" is what credit memos from this invoice took off its lines (posted ones); credits and payments
     # applied to it, from any memo, are its settlement, shown apart.
     on_lines = sum((int(m["total_minor"]) for m in memos if m["status"] == "posted"), 0)
@@ -78,6 +81,8 @@ def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
         credited_on_lines=on_lines,
         overdue_days=max(overdue_days, 0),
         schedules=schedules,
+        terms=terms,
+        discount_available=discounts.invoice_offer(invoice),
     )
 
 

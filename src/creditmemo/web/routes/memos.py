@@ -162,6 +162,10 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         refunds = list_refunds(uow, actor, memo.id)
     else:
         apps, refunds = list_applications(uow, actor, target_id=memo.id), []
+    # The journal: the memo's own entries and those of its applications (realized exchange differences and
+    # settlement discounts are booked by the application, issue 15), oldest first.
+    for a in apps[:200]:
+        journal = [*journal, *uow.journal.for_source(actor.company_id, a.id)]
     # The timeline: the memo's own events and those of its applications and refunds, in chain order.
     for related in [*(a.id for a in apps if a.source_id == memo.id), *(r.id for r in refunds)][:200]:
         events = [*events, *uow.audit.for_entity(actor.company_id, related)]
