@@ -333,24 +333,41 @@ def memo_router(kind: MemoKind) -> APIRouter:
     @router.get(
         "/{memo_id}/document",
         responses={
-            **one,
+            **problems(403, 404, 409),
             200: {
                 "description": "The memo document (seed 004) as HTML or PDF. A posted or void memo is printed "
-                "(print status printed, an event); any other status is a watermarked preview, nothing recorded.",
+                "(print status printed, an event); any other status is a watermarked preview, nothing recorded. "
+                "`format=ubl`: the e-invoice, a UBL 2.1 CreditNote (credit memo, type 381) or Invoice of type 383 "
+                "(debit memo) in the EN 16931 / Peppol BIS 3.0 shape; only a posted or void memo (409 otherwise); "
+                "it records nothing.",
                 "content": {
                     "text/html": {"schema": {"type": "string"}},
                     "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                    "application/xml": {"schema": {"type": "string"}},
                 },
             },
         },
         response_class=Response,
         name=f"{kind}_memo_document",
     )
-    def document(memo_id: MemoId, ctx: Reader, format: Literal["html", "pdf"] = "html") -> Response:
+    def document(memo_id: MemoId, ctx: Reader, format: Literal["html", "pdf", "ubl"] = "html") -> Response:
         from creditmemo.services.actors import Permission
         from creditmemo.services.memos.printing import open_document
         from creditmemo.web.routes.documents import _document, _policy_for
 
+        if format == "ubl":
+            from creditmemo.services.memos.document import document_facts
+            from creditmemo.services.memos.read import get_memo
+            from creditmemo.services.memos.ubl import ubl_document
+
+            with ctx.db.uow(readonly=True, request_id=ctx.request_id) as uow:
+                memo = get_memo(uow, ctx.actor, memo_id, kind)
+                xml = ubl_document(document_facts(uow, ctx.actor, memo))
+            return Response(
+                xml,
+                media_type="application/xml",
+                headers={"Content-Disposition": f'attachment; filename="{memo.number}.xml"'},
+            )
         readonly = not ctx.actor.can(Permission.PRINT)
         with ctx.db.uow(readonly=readonly, request_id=ctx.request_id) as uow:
             memo = open_document(uow, ctx.actor, memo_id, fmt=format, kind=kind)
