@@ -150,7 +150,11 @@ class TestEditAndLifecycle:
         assert edited["total"] == "44.00"
         assert edited["version"] == memo["version"] + 1
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/post"))
-        assert_problem(tenant.patch(f"/v1/credit-memos/{memo['id']}", {"memo": "late"}), 409, "invalid_transition")
+        # Past draft only the text and the metadata change (issue 17); the amounts are final (rule 4).
+        assert tenant.ok(tenant.patch(f"/v1/credit-memos/{memo['id']}", {"memo": "late"}))["memo"] == "late"
+        assert_problem(
+            tenant.patch(f"/v1/credit-memos/{memo['id']}", {"reference": "R-2"}), 409, "posted_is_final", "reference"
+        )
 
     def test_post_writes_the_whole_entry_and_auto_applies(self, tenant: Tenant) -> None:
         inv = tenant.invoice()

@@ -18,6 +18,7 @@ from creditmemo.domain.errors import (
     DomainError,
     InvalidTransitionError,
     OverCreditError,
+    PostedIsFinalError,
     ValidationFailedError,
 )
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
@@ -349,15 +350,16 @@ class TestPostedIsFinal:
     def test_edit_discard_and_post_are_refused_naming_status_and_allowed_actions(self, db, controller, posted):
         cid = controller.company_id
 
-        def edit():
+        def edit():  # past draft only the text and metadata change (issue 17): a new reference is refused
             with db.uow() as uow:
-                update_memo(uow, controller, posted.id, memo_text="changed")
+                update_memo(uow, controller, posted.id, reference="changed")
 
         def discard():
             with db.uow() as uow:
                 discard_memo(uow, controller, posted.id, reason="no")
 
-        self._assert_invalid(fails_writing_nothing(db, cid, edit, InvalidTransitionError), "edit")
+        final = fails_writing_nothing(db, cid, edit, PostedIsFinalError)
+        assert (final.code, final.field, final.context["status"]) == ("posted_is_final", "reference", "posted")
         self._assert_invalid(fails_writing_nothing(db, cid, discard, InvalidTransitionError), "discard")
         self._assert_invalid(
             fails_writing_nothing(db, cid, lambda: post(db, controller, posted), InvalidTransitionError), "post"

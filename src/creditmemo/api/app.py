@@ -17,6 +17,7 @@ from creditmemo.api.deps import EdgeMiddleware, KeyCache
 from creditmemo.api.request_log import RequestLogMiddleware
 from creditmemo.api.routes import (
     automatic,
+    chart,
     customers,
     exchange_rates,
     imports,
@@ -102,6 +103,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         revenue.router,
         periods.router,
         users.router,
+        chart.router,
     ):
         v1.include_router(router)
     app.include_router(v1)

@@ -28,6 +28,8 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
     "approval_required": (409, "Approval required"),
     "idempotency_conflict": (409, "Idempotency key reused with a different request"),
     "memo_settled": (409, "The memo is applied or refunded"),
+    "posted_is_final": (409, "Only the text and metadata of a memo past draft can change"),
+    "account_in_use": (409, "The account is in use"),
     "conflict": (409, "Conflicting concurrent request"),
     "payload_too_large": (413, "Request body too large"),
     "unsupported_media_type": (415, "Unsupported media type"),

@@ -136,6 +136,7 @@ class Invoice:
     # The potential settlement discount stored at issue (domain/terms.py), and what payments took of it.
     settlement_discount: SettlementDiscount | None = None
     discount_taken: Money | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)  # the caller's key-value map (domain/metadata.py)
 
     @property
     def amount_due(self) -> Money:
@@ -230,6 +231,7 @@ class Memo:
     replaced_by_id: str | None = None  # ... and, on the voided memo, the draft that replaces it
     return_id: str | None = None  # the return authorization a credit memo from a return credits (issue 10)
     settlement_discount: SettlementDiscount | None = None  # computed at posting (issue 15 item 7)
+    metadata: Mapping[str, str] = field(default_factory=dict)  # the caller's key-value map (domain/metadata.py)
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

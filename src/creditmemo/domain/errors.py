@@ -139,3 +139,15 @@ class PeriodClosedError(DomainError):
     reopened. Carries ``field`` and ``period``."""
 
     code = "period_closed"
+
+
+class PostedIsFinalError(DomainError):
+    """Rule 4: a memo past draft keeps its amounts and header; only its text and metadata may change."""
+
+    code = "posted_is_final"
+
+
+class AccountInUseError(DomainError):
+    """An account a posting role or a reason code maps to cannot be deactivated (issue 17)."""
+
+    code = "account_in_use"

@@ -4,7 +4,7 @@ statement arithmetic (DESIGN §2 Applications, Refunds, Payments; issue 3)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -107,6 +107,7 @@ class Payment:
     status: str = "received"
     created_by: str | None = None
     created_at: datetime | None = None
+    metadata: Mapping[str, str] = field(default_factory=dict)  # the caller's key-value map (domain/metadata.py)
 
     @property
     def amount_available(self) -> Money:

@@ -13,7 +13,7 @@ from creditmemo.domain.errors import FieldError, RateMissingError, ValidationFai
 from creditmemo.domain.money import parse_currency
 from creditmemo.ids import new_id
 from creditmemo.services import audit
-from creditmemo.services.actors import Actor, Permission, authorize, system_actor
+from creditmemo.services.actors import Actor, system_actor
 from creditmemo.store import numbering
 from creditmemo.store.uow import UnitOfWork
 
@@ -73,31 +73,20 @@ def create_company(
 def add_reason_code(
     uow: UnitOfWork, actor: Actor, *, code: str, label: str, account_code: str, applies_to: str = "both"
 ) -> ReasonCode:
-    """Companies may add their own reason codes, each mapped to one of their accounts."""
-    authorize(actor, Permission.MANAGE)
-    errors = []
-    if not isinstance(code, str) or not re.match(r"^[a-z][a-z0-9_]{1,39}$", code):
-        errors.append(FieldError("code", "invalid", "snake_case, 2 to 40 characters."))
-    known = {a["code"] for a in uow.companies.accounts(actor.company_id)}
-    if account_code not in known:
-        errors.append(FieldError("account_code", "unknown_account", f"No account {account_code!r}."))
-    if applies_to not in ("credit", "debit", "both"):
-        errors.append(FieldError("applies_to", "invalid", "One of credit, debit, both."))
-    if errors:
-        raise ValidationFailedError(errors)
-    if code in {r["code"] for r in uow.companies.reason_codes(actor.company_id, fresh=True)}:
-        raise ValidationFailedError.single("code", f"Reason code {code!r} already exists.", "taken")
-    reason = ReasonCode(code, label or code, account_code, applies_to)
-    uow.companies.add_reason_code(actor.company_id, reason)
-    audit.record(
+    """Companies may add their own reason codes, each mapped to one of their active accounts
+    (services/chart.py, which the API, the CLI and the web UI call)."""
+    from creditmemo.services.chart import add_reason_code as add
+
+    added = add(
         uow,
         actor,
-        "reason_code.created",
-        "reason_code",
-        code,
-        {"label": [None, reason.label], "account_code": [None, account_code]},
+        code=code,
+        description=label,
+        account=account_code,
+        applies_to=applies_to,
+        account_field="account_code",
     )
-    return reason
+    return ReasonCode(added["code"], added["label"], added["account_code"], added["applies_to"])
 
 
 def rate_for(

@@ -11,6 +11,7 @@ from creditmemo.domain.crediting import build_invoice_lines
 from creditmemo.domain.documents import Invoice, line_totals
 from creditmemo.domain.errors import CurrencyMismatchError, ValidationFailedError
 from creditmemo.domain.inputs import InvoiceLineInput
+from creditmemo.domain.metadata import parse_metadata
 from creditmemo.domain.money import Money, parse_currency
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import invoice_entry
@@ -35,6 +36,7 @@ def issue_invoice(
     exchange_rate: object = None,
     due_date: object = None,
     memo: str | None = None,
+    metadata: object = None,
 ) -> Invoice:
     """Issue an invoice: numbered, journalised (Dr AR, Cr revenue and tax; a line with a service period Cr
     deferred revenue, with its revenue schedule), on the customer's balance."""
@@ -50,6 +52,7 @@ def issue_invoice(
         )
     issued = parse_date(issue_date, "issue_date")
     terms = discounts.terms_for(uow, actor.company_id, customer)  # credit terms: the net days set the due date
+    meta = parse_metadata(metadata)
     due = (
         parse_date(due_date, "due_date")
         if due_date is not None
@@ -85,6 +88,7 @@ def issue_invoice(
         memo=memo,
         created_at=uow.now(),
         settlement_discount=potential_discount(subtotal + tax_total, terms, issued, rate, company.functional_currency),
+        metadata=meta,
     )
     uow.invoices.add(invoice, actor.user_id)
     uow.journal.add(invoice_entry(invoice, company, new_id), uow.now())

@@ -42,6 +42,12 @@ def touch(table: Table, column: Column[Any], *where: ColumnElement[bool]) -> Upd
     return update(table).where(*where).values({column: column})
 
 
+def bump(table: Table, column: Column[int], *where: ColumnElement[bool]) -> Update:
+    """An UPDATE that adds one to a version column: it locks the matching rows (FOR NO KEY UPDATE, as
+    ``touch``) and tells every reader that caches what the version guards to read it again."""
+    return update(table).where(*where).values({column: column + 1})
+
+
 _advisory = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("b_key", type_=Text), 0)))
 
 

@@ -158,6 +158,7 @@ def invoice_from_row(row: Row, lines: Sequence[Row]) -> Invoice:
         created_at=row["created_at"],
         settlement_discount=discount_from_row(row, cur),
         discount_taken=money(row["discount_taken_minor"], cur),
+        metadata=dict(row["metadata"] or {}),
     )
 
 
@@ -178,6 +179,7 @@ def invoice_to_row(inv: Invoice, created_by: str | None) -> dict[str, Any]:
         "amount_credited_minor": inv.amount_credited.to_minor(),
         "amount_paid_minor": inv.amount_paid.to_minor(),
         "memo": inv.memo,
+        "metadata": dict(inv.metadata),
         "created_by": created_by,
         "created_at": inv.created_at,
         **discount_to_row(inv.settlement_discount),
@@ -299,6 +301,7 @@ def memo_from_row(row: Row, lines: Sequence[Row]) -> Memo:
         computation=row["computation"],
         return_id=row["return_id"],
         settlement_discount=discount_from_row(row, cur),
+        metadata=dict(row["metadata"] or {}),
         extra={"line_count": row["line_count"]},
     )
 
@@ -345,6 +348,7 @@ def memo_to_row(m: Memo) -> dict[str, Any]:
         "computation": m.computation,
         "return_id": m.return_id,
         **discount_to_row(m.settlement_discount),
+        "metadata": dict(m.metadata),
     }
 
 

@@ -83,6 +83,9 @@ companies = Table(
     Column("settings", JSON, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     *_legal_details(),
+    # Bumped in the transaction of every change to the company's accounts or reason codes: each process
+    # compares it with the config it cached (store/repositories/companies.py; migration 0014).
+    Column("config_version", Integer, nullable=False, server_default="1"),
 )
 
 accounts = Table(
@@ -93,6 +96,8 @@ accounts = Table(
     Column("name", String(200), nullable=False),
     Column("kind", String(20), nullable=False),
     Column("role", String(40)),
+    # Deactivated, never deleted (issue 17): an inactive account takes no new reason code or free line.
+    Column("active", Boolean, nullable=False, server_default="1"),
 )
 
 reason_codes = Table(
@@ -199,6 +204,8 @@ invoices = Table(
     Column("settlement_discount_functional_minor", BigInteger),
     Column("settlement_discount_date", Date),
     _money("discount_taken_minor"),
+    # A small key-value map of the caller's (issue 17, migration 0014): at most 50 string values.
+    Column("metadata", JSON, nullable=False, server_default=text("'{}'")),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     UniqueConstraint("company_id", "number", name="uq_invoices_company_number"),
@@ -301,6 +308,8 @@ memos = Table(
     Column("settlement_discount_minor", BigInteger),
     Column("settlement_discount_functional_minor", BigInteger),
     Column("settlement_discount_date", Date),
+    # A small key-value map of the caller's (issue 17, migration 0014): at most 50 string values.
+    Column("metadata", JSON, nullable=False, server_default=text("'{}'")),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
@@ -548,6 +557,8 @@ payments = Table(
     Column("status", String(20), nullable=False),
     Column("created_by", ID),
     Column("created_at", UTCDateTime, nullable=False),
+    # A small key-value map of the caller's (issue 17, migration 0014): at most 50 string values.
+    Column("metadata", JSON, nullable=False, server_default=text("'{}'")),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     UniqueConstraint("company_id", "number", name="uq_payments_company_number"),

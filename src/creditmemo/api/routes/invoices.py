@@ -9,11 +9,11 @@ from fastapi.responses import Response
 
 from creditmemo.api.deps import Ctx, Reader, Writer
 from creditmemo.api.problems import problems
-from creditmemo.api.schemas.common import Page, page
+from creditmemo.api.schemas.common import MetadataUpdate, Page, page
 from creditmemo.api.schemas.invoices import InvoiceCreate, InvoiceOut
 from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.services import invoices as svc
-from creditmemo.services import lists
+from creditmemo.services import lists, metadata
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
@@ -61,6 +61,7 @@ def issue_invoice(body: InvoiceCreate, ctx: Writer) -> Response:
                 exchange_rate=body.exchange_rate,
                 memo=body.memo,
                 lines=lines,
+                metadata=body.metadata,
             ),
             functional_currency=_functional(uow, ctx),
         ),
@@ -103,4 +104,22 @@ def get_invoice(invoice_id: InvoiceId, ctx: Reader) -> Response:
         lambda uow: InvoiceOut.of(
             svc.get_invoice(uow, ctx.actor, invoice_id), functional_currency=_functional(uow, ctx)
         )
+    )
+
+
+@router.patch(
+    "/{invoice_id}",
+    response_model=InvoiceOut,
+    responses=problems(403, 404, 409, 413),
+    summary="Change an issued invoice's metadata (the only part that changes); audited",
+)
+def update_invoice_metadata(
+    invoice_id: Annotated[str, Path(max_length=40)], body: MetadataUpdate, ctx: Reader
+) -> Response:
+    return ctx.write(
+        lambda uow: InvoiceOut.of(
+            metadata.update_invoice_metadata(uow, ctx.actor, invoice_id, body.metadata),
+            functional_currency=_functional(uow, ctx),
+        ),
+        idempotent=False,
     )

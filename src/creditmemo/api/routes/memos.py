@@ -94,6 +94,7 @@ def _create_credit(uow: UnitOfWork, ctx: Ctx, body: CreditMemoCreate, *, build_o
         "reference": body.reference,
         "issue_date": body.issue_date,
         "auto_apply": body.auto_apply,
+        "metadata": body.metadata,
     }
     if body.invoice_id is not None:
         if body.source == "standalone":
@@ -186,7 +187,13 @@ def memo_router(kind: MemoKind) -> APIRouter:
     def get_memo(memo_id: MemoId, ctx: Reader) -> Response:
         return ctx.read(lambda uow: out(uow, ctx, read.get_memo(uow, ctx.actor, memo_id, kind)))
 
-    @router.patch("/{memo_id}", response_model=MemoOut, responses=verb, name=f"update_{kind}_memo")
+    @router.patch(
+        "/{memo_id}",
+        response_model=MemoOut,
+        responses=verb,
+        name=f"update_{kind}_memo",
+        summary="Edit a draft; past draft only memo (the text) and metadata change (else 409 posted_is_final)",
+    )
     def update_memo(memo_id: MemoId, body: MemoUpdate, ctx: Reader) -> Response:
         sent = body.model_fields_set
         changes: dict[str, Any] = {
@@ -202,6 +209,8 @@ def memo_router(kind: MemoKind) -> APIRouter:
         }
         if "lines" in sent and body.lines is not None:
             changes["lines"] = edit_lines(body.lines)
+        if "metadata" in sent and body.metadata is not None:
+            changes["metadata"] = body.metadata
         return ctx.write(
             lambda uow: out(uow, ctx, edit.update_memo(uow, ctx.actor, memo_id, kind=kind, **changes)), idempotent=False
         )
@@ -606,6 +615,7 @@ def create_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
                 issue_date=body.issue_date,
                 lines=free_lines(body.lines),
                 post=body.post,
+                metadata=body.metadata,
             ),
         ),
         status=201,
@@ -636,6 +646,7 @@ def preview_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
                 reference=body.reference,
                 issue_date=body.issue_date,
                 lines=free_lines(body.lines),
+                metadata=body.metadata,
             ),
             allowed=(),
             preview=True,
@@ -675,6 +686,7 @@ def create_from_invoice(
                 auto_apply=body.auto_apply,
                 source=body.source,
                 post=body.post,
+                metadata=body.metadata,
             ),
         ),
         status=201,

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.routes.memos import _check_allocations, _list
-from creditmemo.api.schemas.common import Page, page
+from creditmemo.api.schemas.common import MetadataUpdate, Page, page
 from creditmemo.api.schemas.settlement import (
     ApplicationCreate,
     ApplicationOut,
@@ -20,7 +20,7 @@ from creditmemo.api.schemas.settlement import (
     RefundOut,
 )
 from creditmemo.domain.settlement import AllocationInput
-from creditmemo.services import lists
+from creditmemo.services import lists, metadata
 from creditmemo.services.settlement import applications, payments, refunds
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
@@ -44,6 +44,7 @@ def record_payment(body: PaymentCreate, ctx: Writer) -> Response:
                 method=body.method,
                 reference=body.reference,
                 exchange_rate=body.exchange_rate,
+                metadata=body.metadata,
             )
         ),
         status=201,
@@ -166,4 +167,17 @@ def refund_payment(payment_id: PaymentId, body: RefundCreate, ctx: Writer) -> Re
         ),
         status=201,
         body=body,
+    )
+
+
+@router.patch(
+    "/{payment_id}",
+    response_model=PaymentOut,
+    responses=write,
+    summary="Change a payment's metadata (the only part that changes); audited",
+)
+def update_payment_metadata(payment_id: PaymentId, body: MetadataUpdate, ctx: Reader) -> Response:
+    return ctx.write(
+        lambda uow: PaymentOut.of(metadata.update_payment_metadata(uow, ctx.actor, payment_id, body.metadata)),
+        idempotent=False,
     )

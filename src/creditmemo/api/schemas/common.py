@@ -32,6 +32,28 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Text = Annotated[str, StringConstraints(max_length=5000)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 Currency = Annotated[str, StringConstraints(min_length=3, max_length=3), Field(examples=["USD"])]
+Metadata = Annotated[
+    dict[str, str],
+    Field(
+        description="Your key-value map: at most 50 keys of at most 40 characters, text values of at most 500.",
+        examples=[{"region": "emea", "case": "SR-1042"}],
+    ),
+]
+MetadataPatch = Annotated[
+    dict[str, str | None],
+    Field(
+        description="Changes to the metadata (a JSON merge patch): each key sent is set, a key sent as null is "
+        "removed, keys not sent stay.",
+        examples=[{"region": "apac", "case": None}],
+    ),
+]
+
+
+class MetadataUpdate(BaseModel):
+    """PATCH of a document whose only editable part is its metadata (invoices, payments)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    metadata: MetadataPatch
 
 
 class In(BaseModel):

@@ -10,6 +10,7 @@ from creditmemo.api.schemas.common import (
     DecimalStr,
     Id,
     In,
+    Metadata,
     MoneyStr,
     Out,
     RateStr,
@@ -72,6 +73,7 @@ class InvoiceCreate(In):
     exchange_rate: DecimalStr | None = None
     memo: Text | None = None
     lines: Annotated[list[InvoiceLineIn], Field(min_length=1, max_length=1000)]
+    metadata: Metadata | None = None
 
 
 class InvoiceLineOut(Out):
@@ -140,6 +142,7 @@ class InvoiceOut(Out):
     payment_status: str
     memo: str | None
     created_at: datetime | None
+    metadata: dict[str, str] = Field(default_factory=dict, description="Your key-value map.")
     lines: list[InvoiceLineOut]
     settlement_discount: SettlementDiscountOut | None = Field(
         None, description="The potential settlement discount stored at issue (credit terms), and its last day."
@@ -172,6 +175,7 @@ class InvoiceOut(Out):
             payment_status=i.payment_status,
             memo=i.memo,
             created_at=i.created_at,
+            metadata=dict(i.metadata),
             lines=[InvoiceLineOut.of(line) for line in i.lines],
             settlement_discount=SettlementDiscountOut.of(d, functional_currency),
             discount_available=money(

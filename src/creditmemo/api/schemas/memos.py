@@ -13,6 +13,8 @@ from creditmemo.api.schemas.common import (
     DecimalStr,
     Id,
     In,
+    Metadata,
+    MetadataPatch,
     MoneyStr,
     Out,
     RateStr,
@@ -100,6 +102,7 @@ class FromInvoiceCreate(In):
     auto_apply: bool = True
     lines: Lines | None = None
     post: PostFlag = False
+    metadata: Metadata | None = None
 
 
 class CreditMemoCreate(In):
@@ -137,6 +140,7 @@ class CreditMemoCreate(In):
     auto_apply: bool = True
     lines: Lines | None = None
     post: PostFlag = False
+    metadata: Metadata | None = None
 
 
 class DebitMemoCreate(In):
@@ -162,6 +166,7 @@ class DebitMemoCreate(In):
     issue_date: DateStr | None = None
     lines: Lines
     post: PostFlag = False
+    metadata: Metadata | None = None
 
 
 class MemoUpdate(In):
@@ -174,6 +179,11 @@ class MemoUpdate(In):
     issue_date: DateStr | None = None
     auto_apply: bool | None = None
     lines: Lines | None = None
+    metadata: MetadataPatch | None = Field(
+        None,
+        description="Changes to the metadata (a JSON merge patch: null removes a key). With memo, the only field "
+        "that changes past draft, in every status.",
+    )
 
 
 class PostBody(In):
@@ -291,6 +301,7 @@ class MemoOut(Out):
         description="The potential settlement discount computed at posting (credit terms; a credit memo from a "
         "discounted invoice: its share of the invoice's discount), and its date.",
     )
+    metadata: dict[str, str] = Field(default_factory=dict, description="Your key-value map.")
     lines: list[MemoLineOut]
 
     @classmethod
@@ -340,6 +351,7 @@ class MemoOut(Out):
             apply_to_next_invoice=m.apply_to_next_invoice,
             computation=dict(m.computation) if m.computation is not None else None,
             return_id=m.return_id,
+            metadata=dict(m.metadata),
             lines=[MemoLineOut.of(line) for line in m.lines],
             settlement_discount=SettlementDiscountOut.of(m.settlement_discount, functional_currency),
         )

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from creditmemo.api.schemas.common import Currency, DecimalStr, Id, In, MoneyStr, Out, ShortText, dec, money
+from creditmemo.api.schemas.common import Currency, DecimalStr, Id, In, Metadata, MoneyStr, Out, ShortText, dec, money
 from creditmemo.api.schemas.memos import DateStr
 from creditmemo.domain.settlement import Application, Payment, Refund
 
@@ -155,6 +155,7 @@ class PaymentCreate(In):
     method: Annotated[str, Field(max_length=40)]
     reference: ShortText | None = None
     exchange_rate: DecimalStr | None = None
+    metadata: Metadata | None = None
 
 
 class PaymentOut(Out):
@@ -173,6 +174,7 @@ class PaymentOut(Out):
     method: str
     reference: str | None
     created_at: datetime | None
+    metadata: dict[str, str] = Field(default_factory=dict, description="Your key-value map.")
 
     @classmethod
     def of(cls, p: Payment) -> PaymentOut:
@@ -191,4 +193,5 @@ class PaymentOut(Out):
             method=p.method,
             reference=p.reference,
             created_at=p.created_at,
+            metadata=dict(p.metadata),
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -12,6 +12,7 @@ from creditmemo.domain.documents import Company, Invoice, Memo, MemoKind, MemoLi
 from creditmemo.domain.errors import CurrencyMismatchError, ForbiddenError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.lifecycle import Status
+from creditmemo.domain.metadata import parse_metadata
 from creditmemo.domain.money import Money, parse_currency
 from creditmemo.domain.parsing import parse_date
 from creditmemo.ids import new_id
@@ -30,6 +31,7 @@ class Header:
     reference: str | None
     issue_date: date
     auto_apply: bool
+    metadata: dict[str, str] = field(default_factory=dict)
 
 
 def invoice_bound(invoice: Invoice) -> periods.Bound:
@@ -54,16 +56,21 @@ def memo_bounds(uow: UnitOfWork, memo: Memo) -> list[periods.Bound]:
 
 
 def check_reason(uow: UnitOfWork, company_id: str, code: object, kind: MemoKind) -> str:
+    """A new or changed memo takes an active reason code of its kind. A deactivated code stays on the memos
+    that have it and is refused here (issue 17)."""
     if code is None or code == "":
         raise ValidationFailedError.single("reason_code", "Choose a reason.", "required")
-    reasons = {r["code"]: r for r in uow.companies.reason_codes(company_id) if r["active"]}
-    if isinstance(code, str) and code not in reasons:  # the cache may predate another process's new code
-        reasons = {r["code"]: r for r in uow.companies.reason_codes(company_id, fresh=True) if r["active"]}
-    if not isinstance(code, str) or code not in reasons:
+    known = {r["code"]: r for r in uow.companies.reason_codes(company_id)}
+    active = sorted(c for c, r in known.items() if r["active"])
+    if not isinstance(code, str) or code not in known:
         raise ValidationFailedError.single(
-            "reason_code", f"Unknown reason code {code!r}; known: {', '.join(sorted(reasons))}.", "unknown_reason"
+            "reason_code", f"Unknown reason code {code!r}; known: {', '.join(active)}.", "unknown_reason"
         )
-    if reasons[code]["applies_to"] not in ("both", str(kind)):
+    if not known[code]["active"]:
+        raise ValidationFailedError.single(
+            "reason_code", f"Reason code {code!r} is inactive; active codes: {', '.join(active)}.", "inactive_reason"
+        )
+    if known[code]["applies_to"] not in ("both", str(kind)):
         raise ValidationFailedError.single("reason_code", f"{code!r} is not a {kind} memo reason.", "wrong_kind")
     return code
 
@@ -80,11 +87,14 @@ def header(
     auto_apply: object,
     not_before: Sequence[periods.Bound] = (),
     check_date: bool = True,
+    current_reason: str | None = None,
+    metadata: object = None,
 ) -> Header:
     """The header fields, parsed. The issue date (default today, but not before ``not_before``: the invoice's
-    issue date, the return's receipt) follows the date rules (services/periods.py)."""
-    text = _text(memo_text, "memo", MAX_TEXT)
-    ref = _text(reference, "reference", 200)
+    issue date, the return's receipt) follows the date rules (services/periods.py). ``current_reason``: the code
+    the memo has (an edit); kept, it is not checked again (it may have been deactivated since)."""
+    body = text(memo_text, "memo", MAX_TEXT)
+    ref = text(reference, "reference", 200)
     if not isinstance(auto_apply, bool):
         raise ValidationFailedError.single("auto_apply", "Must be true or false.", "invalid")
     if issue_date is None:
@@ -93,10 +103,12 @@ def header(
         issued = parse_date(issue_date, "issue_date")
     if check_date:  # an edit that leaves the date as it was does not re-check it
         periods.check(uow, actor.company_id, "issue_date", issued, what="issue date", not_before=not_before)
-    return Header(check_reason(uow, actor.company_id, reason_code, kind), text, ref, issued, auto_apply)
+    if current_reason is None or reason_code != current_reason:
+        reason_code = check_reason(uow, actor.company_id, reason_code, kind)
+    return Header(str(reason_code), body, ref, issued, auto_apply, parse_metadata(metadata))
 
 
-def _text(value: object, field: str, limit: int) -> str | None:
+def text(value: object, field: str, limit: int) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > limit:
@@ -123,7 +135,7 @@ def lines_from_invoice(
 def free_lines(
     uow: UnitOfWork, company_id: str, lines: Sequence[FreeLineInput], currency: str, kind: MemoKind
 ) -> tuple[MemoLine, ...]:
-    accounts = frozenset(a["code"] for a in uow.companies.accounts(company_id))
+    accounts = frozenset(a["code"] for a in uow.companies.accounts(company_id) if a["active"])
     return build_free_lines(
         lines, currency, new_id, id_prefix="dml" if kind is MemoKind.DEBIT else "cml", known_accounts=accounts
     )
@@ -189,6 +201,7 @@ def new_memo(
         memo_text=head.memo_text,
         auto_apply=head.auto_apply,
         reference=head.reference,
+        metadata=head.metadata,
         created_by=actor.user_id,
         created_at=now_,
         updated_at=now_,

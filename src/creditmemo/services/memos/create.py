@@ -93,6 +93,7 @@ def build_credit_memo_from_invoice(
     currency: object = None,
     customer_id: object = None,
     lock: bool = False,
+    metadata: object = None,
 ) -> Memo:
     """The draft that would be created (unnumbered, unsaved): create and preview share it."""
     return _from_invoice(
@@ -109,6 +110,7 @@ def build_credit_memo_from_invoice(
         currency=currency,
         customer_id=customer_id,
         lock=lock,
+        metadata=metadata,
     )[0]
 
 
@@ -128,6 +130,7 @@ def _from_invoice(
     customer_id: object,
     lock: bool,
     not_before: Sequence[build.periods.Bound] = (),
+    metadata: object = None,
 ) -> tuple[Memo, Invoice]:
     authorize(actor, Permission.CREATE_MEMO)
     if source not in ("invoice", "return"):
@@ -146,6 +149,7 @@ def _from_invoice(
         issue_date=issue_date,
         auto_apply=auto_apply,
         not_before=[build.invoice_bound(invoice), *not_before],
+        metadata=metadata,
     )
     built = build.lines_from_invoice(invoice, lines, restock=source == "return")
     build.check_line_privilege(actor, len(built))
@@ -182,6 +186,7 @@ def create_credit_memo_from_invoice(
     customer_id: object = None,
     return_id: str | None = None,
     not_before: Sequence[build.periods.Bound] = (),
+    metadata: object = None,
 ) -> Memo:
     """A draft with every line of the invoice pre-populated, or the chosen lines narrowed by
     quantity or amount. Currency and exchange rate are the invoice's (rule 3). ``post``: see the module.
@@ -203,6 +208,7 @@ def create_credit_memo_from_invoice(
         customer_id=customer_id,
         lock=post,
         not_before=not_before,
+        metadata=metadata,
     )
     if return_id is not None:
         memo = replace(memo, return_id=return_id)
@@ -224,6 +230,7 @@ def build_free_memo(
     issue_date: object = None,
     invoice_id: str | None = None,
     auto_apply: object = True,
+    metadata: object = None,
 ) -> Memo:
     authorize(actor, Permission.CREATE_MEMO)
     company = uow.companies.get(actor.company_id)
@@ -246,6 +253,7 @@ def build_free_memo(
         issue_date=issue_date,
         auto_apply=auto_apply,
         not_before=bounds,
+        metadata=metadata,
     )
     cur, rate = build.standalone_currency(uow, company, customer.currency, currency, exchange_rate, head.issue_date)
     built = build.free_lines(uow, actor.company_id, lines, cur, kind)

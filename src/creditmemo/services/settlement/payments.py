@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from creditmemo.domain.errors import CurrencyMismatchError, FieldError, ValidationFailedError
+from creditmemo.domain.metadata import parse_metadata
 from creditmemo.domain.money import Money, parse_amount, parse_currency
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import cash_entry
@@ -39,6 +40,7 @@ def record_payment(
     method: object,
     reference: object = None,
     exchange_rate: object = None,
+    metadata: object = None,
 ) -> Payment:
     authorize(actor, Permission.RECORD_PAYMENT)
     company = uow.companies.get(actor.company_id)
@@ -65,6 +67,7 @@ def record_payment(
             expected=customer.currency,
         )
     money = parse_amount(amount, cur, "amount", positive=True)
+    meta = parse_metadata(metadata)
     received = values["received_on"]
     assert isinstance(received, date)  # parsed above
     periods.check(uow, actor.company_id, "received_on", received, what="receipt date")
@@ -85,6 +88,7 @@ def record_payment(
         reference=values["reference"],  # type: ignore[arg-type]  # parsed to text or None above
         created_by=actor.user_id,
         created_at=uow.now(),
+        metadata=meta,
     )
     uow.payments.add(payment)
     uow.journal.add(

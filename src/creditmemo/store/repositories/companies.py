@@ -1,4 +1,10 @@
-"""Companies with their chart of accounts and reason codes."""
+"""Companies with their chart of accounts and reason codes.
+
+The accounts and reason codes are cached per process (``CompanyCache``, shared by a Database's units of
+work), tagged with the company's ``config_version``. Every change to them (and to the settings) bumps that
+version in its own transaction, and each unit of work reads the version once (with the settings, one
+statement) and re-reads the config when it differs: a change committed by any process is seen by the next
+unit of work of every other process (tests/store/test_company_cache.py)."""
 
 from __future__ import annotations
 
@@ -13,38 +19,46 @@ from creditmemo.domain.documents import DEFAULT_BACKGROUND_LINE_LIMIT, Company
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.legal import FIELDS as LEGAL_FIELDS
 from creditmemo.domain.legal import LegalDetails
+from creditmemo.store.engine import ROWCOUNT
+from creditmemo.store.locking import bump
 from creditmemo.store.mapping import company_from_row, legal_from_row
 from creditmemo.store.tables import accounts, companies, reason_codes
 
 _company_by_id = select(companies).where(companies.c.id == bindparam("b_company"))
-_settings_of = select(companies.c.settings).where(companies.c.id == bindparam("b_company"))
+_version_of = select(companies.c.settings, companies.c.config_version).where(companies.c.id == bindparam("b_company"))
 _legal_of = select(*(companies.c[name] for name in LEGAL_FIELDS)).where(companies.c.id == bindparam("b_company"))
 _accounts_of = select(accounts).where(accounts.c.company_id == bindparam("b_company")).order_by(accounts.c.code)
 _reasons_of = (
     select(reason_codes).where(reason_codes.c.company_id == bindparam("b_company")).order_by(reason_codes.c.code)
 )
+_bump = bump(companies, companies.c.config_version, companies.c.id == bindparam("b_company"))
 
 
 @dataclass(frozen=True, slots=True)
 class CompanyConfig:
-    """What posting and validation read on every request: the company, its accounts, its reason codes."""
+    """What posting and validation read on every request: the company, its accounts, its reason codes, and
+    the ``config_version`` they were read at."""
 
     company: Company
     accounts: tuple[dict[str, Any], ...]
     reason_codes: tuple[dict[str, Any], ...]
+    version: int = 0
 
 
 class CompanyCache(dict[str, CompanyConfig]):
-    """Per Database (shared by its units of work): company config changes rarely, and is re-read when
-    this process changes it (``CompanyRepository.invalidate``). Another process's new reason code is
-    found by the ``fresh`` re-read validation does before rejecting an unknown code."""
+    """Per Database (shared by its units of work): company config changes rarely. An entry is used only while
+    its version is the company's current ``config_version`` (read once per unit of work)."""
 
 
 class CompanyRepository:
     def __init__(self, conn: Connection, cache: CompanyCache | None = None) -> None:
         self.conn = conn
         self._cache: CompanyCache = CompanyCache() if cache is None else cache
-        self._settings: dict[str, dict[str, Any]] = {}  # read fresh once per unit of work
+        # Read fresh once per unit of work: the settings and the config version.
+        self._settings: dict[str, dict[str, Any]] = {}
+        self._versions: dict[str, int] = {}
+        # Companies whose config this unit of work changed: their config is not cached until it commits.
+        self._changed: dict[str, CompanyConfig | None] = {}
 
     def add(
         self,
@@ -66,54 +80,65 @@ class CompanyRepository:
                 functional_currency=functional_currency,
                 settings=settings,
                 created_at=now,
+                config_version=1,
             )
         )
-        self.conn.execute(
-            insert(accounts),
-            [
-                {
-                    "company_id": company_id,
-                    "code": a.code,
-                    "name": a.name,
-                    "kind": a.kind,
-                    "role": str(a.role) if a.role else None,
-                }
-                for a in chart
-            ],
-        )
-        self.conn.execute(
-            insert(reason_codes),
-            [
-                {
-                    "company_id": company_id,
-                    "code": r.code,
-                    "label": r.label,
-                    "account_code": r.account_code,
-                    "applies_to": r.applies_to,
-                }
-                for r in reasons
-            ],
-        )
+        self.conn.execute(insert(accounts), [_account_row(company_id, a) for a in chart])
+        self.conn.execute(insert(reason_codes), [_reason_row(company_id, r) for r in reasons])
 
     def get(self, company_id: str) -> Company:
         return self._config(company_id).company
 
+    def _read_version(self, company_id: str) -> int:
+        if company_id not in self._versions:
+            row = self.conn.execute(_version_of, {"b_company": company_id}).first()
+            if row is None:
+                raise NotFoundError("company", company_id)
+            self._settings[company_id] = dict(row.settings or {})
+            self._versions[company_id] = int(row.config_version)
+        return self._versions[company_id]
+
     def _config(self, company_id: str, *, fresh: bool = False) -> CompanyConfig:
+        if company_id in self._changed:  # changed here, not committed: never from (or into) the shared cache
+            config = self._changed[company_id] or self._load(company_id, self._read_version(company_id))
+            self._changed[company_id] = config
+            return config
+        # The version is read before the config: a config newer than its tag only costs a re-read later.
+        version = self._read_version(company_id)
         cached = None if fresh else self._cache.get(company_id)
-        if cached is not None:
+        if cached is not None and cached.version == version:
             return cached
+        config = self._load(company_id, version)
+        self._cache[company_id] = config
+        return config
+
+    def _load(self, company_id: str, version: int) -> CompanyConfig:
         row = self.conn.execute(_company_by_id, {"b_company": company_id}).mappings().first()
         if row is None:
             raise NotFoundError("company", company_id)
         accts = [dict(r) for r in self.conn.execute(_accounts_of, {"b_company": company_id}).mappings()]
         reasons = [dict(r) for r in self.conn.execute(_reasons_of, {"b_company": company_id}).mappings()]
-        config = CompanyConfig(company_from_row(row, accts, reasons), tuple(accts), tuple(reasons))
-        self._cache[company_id] = config
-        return config
+        return CompanyConfig(company_from_row(row, accts, reasons), tuple(accts), tuple(reasons), version)
+
+    def change_config(self, company_id: str) -> None:
+        """Before any change to a company's accounts, reason codes or settings: bump its ``config_version``,
+        which locks the company's row (config writers run one at a time; docs/CONCURRENCY.md) and makes every
+        process re-read the config after this commits. What this unit of work reads of the config from now
+        on is read again from the database."""
+        if company_id in self._changed:
+            return
+        result = self.conn.execute(_bump, {"b_company": company_id}, execution_options=ROWCOUNT)
+        if result.rowcount == 0:
+            raise NotFoundError("company", company_id)
+        self._changed[company_id] = None
+        self._settings.pop(company_id, None)
+        self._versions.pop(company_id, None)
 
     def invalidate(self, company_id: str) -> None:
-        """Every write to a company's row, accounts or reason codes must call this."""
+        """Drop this process's cached config (others see the change through ``config_version``)."""
         self._cache.pop(company_id, None)
+        if company_id in self._changed:
+            self._changed[company_id] = None
 
     def id_for_slug(self, slug: str) -> str | None:
         return self.conn.execute(select(companies.c.id).where(companies.c.slug == slug)).scalar_one_or_none()
@@ -122,8 +147,10 @@ class CompanyRepository:
         """Settings change while processes run (an admin in another process), so they are not taken
         from the per-Database cache: read from the database once per unit of work."""
         if company_id not in self._settings:
-            value = self.conn.execute(_settings_of, {"b_company": company_id}).scalar_one()
-            self._settings[company_id] = dict(value or {})
+            value = self.conn.execute(_version_of, {"b_company": company_id}).first()
+            if value is None:
+                raise NotFoundError("company", company_id)
+            self._settings[company_id] = dict(value.settings or {})
         return dict(self._settings[company_id])
 
     def background_line_limit(self, company_id: str) -> int:
@@ -131,7 +158,8 @@ class CompanyRepository:
         return int(self.settings(company_id).get("background_line_limit", DEFAULT_BACKGROUND_LINE_LIMIT))
 
     def update_settings(self, company_id: str, settings: dict[str, Any]) -> None:
-        """Replace the settings JSON (approval policy, background line limit) and drop the cached config."""
+        """Replace the settings JSON (approval policy, background line limit); the config version moves."""
+        self.change_config(company_id)
         self.conn.execute(update(companies).where(companies.c.id == company_id).values(settings=settings))
         self._settings[company_id] = dict(settings)
         self.invalidate(company_id)
@@ -149,21 +177,57 @@ class CompanyRepository:
         self.invalidate(company_id)
 
     def reason_codes(self, company_id: str, *, fresh: bool = False) -> list[dict[str, Any]]:
-        """Ordered by code. ``fresh`` re-reads them (e.g. before rejecting a code another process may
-        just have added)."""
+        """Ordered by code, active or not. ``fresh`` re-reads them even when the version matches."""
         return [dict(r) for r in self._config(company_id, fresh=fresh).reason_codes]
 
     def accounts(self, company_id: str) -> list[dict[str, Any]]:
+        """Ordered by number, active or not."""
         return [dict(a) for a in self._config(company_id).accounts]
 
     def add_reason_code(self, company_id: str, reason: ReasonCode) -> None:
+        self.change_config(company_id)
+        self.conn.execute(insert(reason_codes).values(**_reason_row(company_id, reason)))
+        self.invalidate(company_id)
+
+    def update_reason_code(self, company_id: str, code: str, values: dict[str, Any]) -> None:
+        self.change_config(company_id)
         self.conn.execute(
-            insert(reason_codes).values(
-                company_id=company_id,
-                code=reason.code,
-                label=reason.label,
-                account_code=reason.account_code,
-                applies_to=reason.applies_to,
-            )
+            update(reason_codes)
+            .where(reason_codes.c.company_id == company_id, reason_codes.c.code == code)
+            .values(**values)
         )
         self.invalidate(company_id)
+
+    def add_account(self, company_id: str, account: Account) -> None:
+        self.change_config(company_id)
+        self.conn.execute(insert(accounts).values(**_account_row(company_id, account)))
+        self.invalidate(company_id)
+
+    def update_account(self, company_id: str, code: str, values: dict[str, Any]) -> None:
+        self.change_config(company_id)
+        self.conn.execute(
+            update(accounts).where(accounts.c.company_id == company_id, accounts.c.code == code).values(**values)
+        )
+        self.invalidate(company_id)
+
+
+def _account_row(company_id: str, a: Account) -> dict[str, Any]:
+    return {
+        "company_id": company_id,
+        "code": a.code,
+        "name": a.name,
+        "kind": a.kind,
+        "role": str(a.role) if a.role else None,
+        "active": a.active,
+    }
+
+
+def _reason_row(company_id: str, r: ReasonCode) -> dict[str, Any]:
+    return {
+        "company_id": company_id,
+        "code": r.code,
+        "label": r.label,
+        "account_code": r.account_code,
+        "applies_to": r.applies_to,
+        "active": r.active,
+    }

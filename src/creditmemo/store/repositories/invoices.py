@@ -90,6 +90,14 @@ class InvoiceRepository:
         stmt = select(c.external_id).where(c.company_id == company_id, c.external_id.in_(wanted))
         return {str(x) for x in self.conn.execute(stmt).scalars()}
 
+    def save_metadata(self, company_id: str, doc_id: str, metadata: dict[str, str]) -> None:
+        """The metadata alone (issue 17): nothing else of an issued document changes."""
+        self.conn.execute(
+            update(invoices)
+            .where(invoices.c.company_id == company_id, invoices.c.id == doc_id)
+            .values(metadata=metadata)
+        )
+
     def get(self, company_id: str, invoice_id: str, *, for_update: bool = False) -> Invoice:
         """The invoice with its lines (and their posted credit), one round trip. ``for_update`` locks the
         invoice, which guards its lines (rule 1): posting and voiding re-check credit under this lock."""

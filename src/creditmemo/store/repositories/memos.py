@@ -104,6 +104,15 @@ class MemoRepository:
             )
             self._insert_lines(memo)
 
+    def save_notes(self, memo: Memo) -> None:
+        """Only the text and the metadata (issue 17): what may change in any status. Nothing else is written, so
+        a ready_to_post memo keeps its place in the worker's queue."""
+        self.conn.execute(
+            update(memos)
+            .where(memos.c.company_id == memo.company_id, memos.c.id == memo.id)
+            .values(memo_text=memo.memo_text, metadata=dict(memo.metadata))
+        )
+
     def link_reissue(self, company_id: str, voided_id: str, draft_id: str) -> None:
         """Void and reissue: the voided memo and its replacement point at each other (links, no amounts: the
         voided memo's figures never change, rule 4)."""

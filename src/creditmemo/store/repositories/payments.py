@@ -33,6 +33,7 @@ def payment_from_row(r: Mapping[Any, Any]) -> Payment:
         status=r["status"],
         created_by=r["created_by"],
         created_at=r["created_at"],
+        metadata=dict(r["metadata"] or {}),
     )
 
 
@@ -59,7 +60,16 @@ class PaymentRepository:
                 status=p.status,
                 created_by=p.created_by,
                 created_at=p.created_at,
+                metadata=dict(p.metadata),
             )
+        )
+
+    def save_metadata(self, company_id: str, doc_id: str, metadata: dict[str, str]) -> None:
+        """The metadata alone (issue 17): nothing else of an issued document changes."""
+        self.conn.execute(
+            update(payments)
+            .where(payments.c.company_id == company_id, payments.c.id == doc_id)
+            .values(metadata=metadata)
         )
 
     def get(self, company_id: str, payment_id: str, *, for_update: bool = False) -> Payment:
