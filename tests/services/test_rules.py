@@ -359,7 +359,7 @@ class TestPostedIsFinal:
                 discard_memo(uow, controller, posted.id, reason="no")
 
         final = fails_writing_nothing(db, cid, edit, PostedIsFinalError)
-        assert (final.code, final.field, final.context["status"]) == ("posted_is_final", "reference", "posted")
+        assert (final.code, final.field, final.context["memo_status"]) == ("posted_is_final", "reference", "posted")
         self._assert_invalid(fails_writing_nothing(db, cid, discard, InvalidTransitionError), "discard")
         self._assert_invalid(
             fails_writing_nothing(db, cid, lambda: post(db, controller, posted), InvalidTransitionError), "post"

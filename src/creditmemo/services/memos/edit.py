@@ -143,7 +143,7 @@ def _refuse_final(memo: Memo, sent: dict[str, object], lines: object) -> None:
             f"{memo.number} is {memo.status}: its amounts and header are final (rule 4); only memo and metadata "
             f"can change (refused: {', '.join(changed)}). To correct it, void it and issue a new one.",
             field=changed[0],
-            status=str(memo.status),
+            memo_status=str(memo.status),
             editable=["memo", "metadata"],
         )
 

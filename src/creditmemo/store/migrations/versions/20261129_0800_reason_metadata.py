@@ -41,18 +41,25 @@ def upgrade() -> None:
         sa.text(
             "INSERT INTO accounts (company_id, code, name, kind, role, active) "
             "SELECT c.id, :code, :name, :kind, :role, :active FROM companies c WHERE NOT EXISTS "
-            "(SELECT 1 FROM accounts a WHERE a.company_id = c.id AND a.code = :code)"
+            "(SELECT 1 FROM accounts a WHERE a.company_id = c.id AND a.code = :existing)"
         ),
-        {"code": code, "name": name, "kind": kind, "role": role, "active": True},
+        {"code": code, "existing": code, "name": name, "kind": kind, "role": role, "active": True},
     )
     reason, label, account, applies_to = WRITE_OFF
     conn.execute(
         sa.text(
             "INSERT INTO reason_codes (company_id, code, label, account_code, applies_to, active) "
             "SELECT c.id, :code, :label, :account, :applies_to, :active FROM companies c WHERE NOT EXISTS "
-            "(SELECT 1 FROM reason_codes r WHERE r.company_id = c.id AND r.code = :code)"
+            "(SELECT 1 FROM reason_codes r WHERE r.company_id = c.id AND r.code = :existing)"
         ),
-        {"code": reason, "label": label, "account": account, "applies_to": applies_to, "active": True},
+        {
+            "code": reason,
+            "existing": reason,
+            "label": label,
+            "account": account,
+            "applies_to": applies_to,
+            "active": True,
+        },
     )
 
 
