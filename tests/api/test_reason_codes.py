@@ -214,3 +214,16 @@ def test_another_companys_codes_and_accounts_are_invisible(tenant: Tenant, other
     assert_problem(other.get("/v1/reason-codes/only_here"), 404, "not_found")
     assert_problem(other.get("/v1/accounts/6900"), 404, "not_found")
     assert_problem(other.patch("/v1/accounts/6900", {"name": "Mine"}, "admin"), 404, "not_found")
+
+
+def test_the_register_totals_by_reason(tenant: Tenant) -> None:
+    cust = tenant.customer()
+    for reason, amount in (("write_off", "40.00"), ("write_off", "10.00"), ("goodwill", "5.00")):
+        tenant.ok(_standalone(tenant, cust["id"], reason, amount, post=True), 201)
+    register = tenant.ok(tenant.get("/v1/reports/credit-memo-register", role="auditor"))
+    assert [(t["reason_code"], t["description"], t["count"], t["total"]) for t in register["by_reason"]] == [
+        ("goodwill", "Goodwill", 1, "5.00"),
+        ("write_off", "Write-off of an uncollectible balance", 2, "50.00"),
+    ]
+    only = tenant.ok(tenant.get("/v1/reports/credit-memo-register?reason_code=write_off"))
+    assert [(t["reason_code"], t["total"]) for t in only["by_reason"]] == [("write_off", "50.00")]

@@ -81,6 +81,10 @@ _register_worker(app)
 _register_audit(app)
 _register_policy(app)
 
+from creditmemo.cli.chart import register as _register_chart  # noqa: E402
+
+_register_chart(app)
+
 from creditmemo.cli.periods import register as _register_periods  # noqa: E402
 from creditmemo.cli.rates import register as _register_rates  # noqa: E402
 from creditmemo.cli.returns import register as _register_returns  # noqa: E402

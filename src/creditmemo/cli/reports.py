@@ -170,6 +170,14 @@ def register(app: typer.Typer) -> None:
         )
         for t in result.totals:
             out.print(f"{t.count} memos: total {t.total}, applied {t.amount_applied}, refunded {t.amount_refunded}")
+        table(
+            "By reason",
+            ["reason", "description", "memos", "total", "applied", "refunded"],
+            [
+                [t.reason_code, t.description, t.count, t.total, t.amount_applied, t.amount_refunded]
+                for t in result.by_reason
+            ],
+        )
 
     @report_app.command("trial-balance")
     def trial_balance_cmd(

@@ -384,12 +384,26 @@ class RegisterTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class RegisterReasonTotal:
+    """The register totalled by reason (issue 17): one row per reason code and currency."""
+
+    reason_code: str
+    description: str
+    currency: str
+    count: int
+    total: Money
+    amount_applied: Money
+    amount_refunded: Money
+
+
+@dataclass(frozen=True, slots=True)
 class Register:
     rows: tuple[RegisterRow, ...]
     totals: tuple[RegisterTotal, ...]
     truncated: bool
     # Settlement discounts payments took in the same dates (issue 15 item 9; detail: settlement_discounts).
     discounts_taken: tuple[DiscountTotal, ...] = ()
+    by_reason: tuple[RegisterReasonTotal, ...] = ()
 
 
 def credit_memo_register(
@@ -458,7 +472,20 @@ def credit_memo_register(
     taken = _discount_totals(
         uow, actor.company_id, functional, start=filters["start"], end=filters["end"], customer_id=customer_id
     )
-    return Register(tuple(rows), totals, len(raw) > limit, taken)
+    labels: dict[str, str] = {r["code"]: r["label"] for r in uow.companies.reason_codes(actor.company_id)}
+    by_reason = tuple(
+        RegisterReasonTotal(
+            t["reason_code"],
+            labels.get(t["reason_code"]) or str(t["reason_code"]),
+            t["currency"],
+            int(t["n"]),
+            money(int(t["total"]), t["currency"]),
+            money(int(t["applied"]), t["currency"]),
+            money(int(t["refunded"]), t["currency"]),
+        )
+        for t in uow.reports.register_totals(actor.company_id, by_reason=True, **filters)
+    )
+    return Register(tuple(rows), totals, len(raw) > limit, taken, by_reason)
 
 
 # trial balance --------------------------------------------------------------------------------

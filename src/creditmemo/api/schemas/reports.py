@@ -149,6 +149,16 @@ class RegisterTotalOut(Out):
     amount_refunded: MoneyStr
 
 
+class RegisterReasonTotalOut(Out):
+    reason_code: str
+    description: str
+    currency: str
+    count: int
+    total: MoneyStr
+    amount_applied: MoneyStr
+    amount_refunded: MoneyStr
+
+
 class RegisterOut(Out):
     object: str = "credit_memo_register"
     rows: list[RegisterRowOut]
@@ -156,6 +166,9 @@ class RegisterOut(Out):
     truncated: bool
     discounts_taken: list[DiscountTotalOut] = Field(
         default_factory=list, description="Settlement discounts payments took in the same dates, per currency."
+    )
+    by_reason: list[RegisterReasonTotalOut] = Field(
+        default_factory=list, description="Totals per reason code and currency over every matching memo."
     )
 
 

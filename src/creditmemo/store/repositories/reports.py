@@ -323,11 +323,13 @@ class ReportQueries:
         )
         return list(self.conn.execute(stmt).mappings())
 
-    def register_totals(self, company_id: str, **filters: Any) -> list[Row]:
+    def register_totals(self, company_id: str, *, by_reason: bool = False, **filters: Any) -> list[Row]:
+        """Per currency (``by_reason``: per reason code and currency) over every matching memo."""
         m = memos
+        keys = [m.c.reason_code, m.c.currency] if by_reason else [m.c.currency]
         stmt = (
             select(
-                m.c.currency,
+                *keys,
                 func.count().label("n"),
                 func.sum(m.c.subtotal_minor).label("subtotal"),
                 func.sum(m.c.tax_total_minor).label("tax_total"),
@@ -336,8 +338,8 @@ class ReportQueries:
                 func.sum(m.c.amount_refunded_minor).label("refunded"),
             )
             .where(*self._register_filter(company_id, **filters))
-            .group_by(m.c.currency)
-            .order_by(m.c.currency)
+            .group_by(*keys)
+            .order_by(*keys)
         )
         return list(self.conn.execute(stmt).mappings())
 
