@@ -323,7 +323,7 @@ class ReportQueries:
         )
         return list(self.conn.execute(stmt).mappings())
 
-    def register_totals(self, company_id: str, *, by_reason: bool = False, **filters: Any) -> list[Row]:
+    def register_totals(self, company_id: str, by_reason: Any = False, **filters: Any) -> list[Row]:
         """Per currency (``by_reason``: per reason code and currency) over every matching memo."""
         m = memos
         keys = [m.c.reason_code, m.c.currency] if by_reason else [m.c.currency]

@@ -93,15 +93,11 @@ def chart(rows: list[Any], months: list[date], currency: str) -> dict[str, Any]:
         {"y": round(height - bottom - float(f) * (height - bottom - 20), 1), "value": f"{peak * f:,.0f}"}
         for f in (Decimal(0), Decimal("0.5"), Decimal(1))
     ]
-    table = [
-        {
-            "reason": r,
-            "values": [sums.get((m, r)) for m in months],
-            "total": sum((sums.get((m, r), Money.zero(currency)) for m in months), Money.zero(currency)),
-        }
-        for r in reasons
-    ]
-    by_reason = sorted(table, key=lambda row: (-row["total"].amount, row["reason"]))
+    reason_totals = {
+        r: sum((sums.get((m, r), Money.zero(currency)) for m in months), Money.zero(currency)) for r in reasons
+    }
+    table = [{"reason": r, "values": [sums.get((m, r)) for m in months], "total": reason_totals[r]} for r in reasons]
+    by_reason = sorted(reasons, key=lambda r: (-reason_totals[r].amount, r))
     return {
         "width": width,
         "height": height,
@@ -112,8 +108,8 @@ def chart(rows: list[Any], months: list[date], currency: str) -> dict[str, Any]:
         "legend": [(r, COLOURS[j % len(COLOURS)]) for j, r in enumerate(reasons)],
         "months": months,
         "table": table,
-        "by_reason": [{"reason": row["reason"], "total": row["total"]} for row in by_reason],
-        "grand_total": sum((row["total"] for row in table), Money.zero(currency)),
+        "by_reason": [{"reason": r, "total": reason_totals[r]} for r in by_reason],
+        "grand_total": sum(reason_totals.values(), Money.zero(currency)),
         "currency": currency,
         "baseline": height - bottom,
     }
