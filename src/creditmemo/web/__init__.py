@@ -15,6 +15,7 @@ def mount(app: Any) -> None:
         approvals,
         auth,
         automatic,
+        chart,
         dashboard,
         documents,
         edit,
@@ -44,6 +45,7 @@ def mount(app: Any) -> None:
         periods,
         integrations,
         rates,
+        chart,
         site,
     ):
         app.include_router(module.router)

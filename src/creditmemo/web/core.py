@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException
 from creditmemo.api.problems import status_for  # the one code -> HTTP status table
 from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
-from creditmemo.domain.money import MINOR_UNITS, Money
+from creditmemo.domain.money import MINOR_UNITS, Money, minor_units
 from creditmemo.services.actors import Actor
 from creditmemo.services.web_sessions import WebSession, session_for
 from creditmemo.store.uow import Database
@@ -91,6 +91,7 @@ def label(value: object) -> str:
 env.filters.update(
     money=fmt_money, minor=fmt_minor, dec=fmt_decimal, price=fmt_price, dt=fmt_datetime, label=label, change=change_text
 )
+env.filters["exponent"] = minor_units  # digits after the point of a currency (the bulk post total, app.js)
 env.globals.update(urlencode=urlencode, quote=quote, change_labels=CHANGE_LABELS)
 
 

@@ -95,6 +95,9 @@ def success_notice(done: str, context: Mapping[str, Any]) -> str | None:
             if str(a.status) == "active" and a.source_id == memo.id
         ]
         return f"{n} posted" + (f"; {'; '.join(applied)}" if applied else "") + "."
+    if done == "reissue" and memo.replaces_id:
+        old = numbers.get(memo.replaces_id) or context.get("link_numbers", {}).get(memo.replaces_id, "the memo")
+        return f"{old} voided and reissued as {n}, a draft of {fmt_money(memo.total)}: edit it, then post it."
     if done == "void":
         return f"{n} voided: a reversing entry of {fmt_money(memo.total)} dated {memo.void_date}."
     if done == "apply":

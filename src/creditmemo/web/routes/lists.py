@@ -3,21 +3,25 @@ filter, search by number, page, and save the current filter as a named view per 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from creditmemo.domain.documents import MemoKind
 from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import parse_decimal
 from creditmemo.domain.parsing import parse_date
 from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.memos.bulk import bulk_post
+from creditmemo.services.memos.read import get_memo
 from creditmemo.services.saved_views import delete_view, list_views, save_view
 from creditmemo.store.repositories.web_queries import ListQuery, Page, WebQueries
 from creditmemo.store.uow import UnitOfWork
@@ -211,8 +215,19 @@ def _render_list(request: Request, v: Any, name: str, extra_errors: dict[str, st
         customers = queries.customer_choices(actor.company_id) if "customer" in spec.filters else []
         reasons = uow.companies.reason_codes(actor.company_id) if "reason" in spec.filters else []
         views = list_views(uow, actor, name)
-    base = {k: val for k, val in params.items() if k not in ("page",)}
-    rows = [{"cells": [cell(r, c, name) for c in spec.columns], "id": r["id"]} for r in result.rows]
+    base = {k: val for k, val in params.items() if k not in ("page", "queued")}
+    rows = [
+        {
+            "cells": [cell(r, c, name) for c in spec.columns],
+            "id": r["id"],
+            "number": r.get("number"),
+            "status": r.get("status"),
+            "total_minor": r.get("total_minor"),
+            "currency": r.get("currency"),
+        }
+        for r in result.rows
+    ]
+    bulk = name in MEMO_PAGES and actor.can(Permission.POST_MEMO)
 
     def url(**changes: Any) -> str:
         merged = {**base, **{k: str(val) for k, val in changes.items() if val is not None}}
@@ -232,6 +247,9 @@ def _render_list(request: Request, v: Any, name: str, extra_errors: dict[str, st
         url=url,
         labels={**FILTER_LABELS, **PAGES[name].labels},
         query=urlencode(base),
+        bulk=bulk,
+        postable=POSTABLE,
+        queued=params.get("queued"),
     )
 
 
@@ -247,6 +265,56 @@ def _list_route(name: str) -> None:
 
 for _name in PAGES:
     _list_route(_name)
+
+
+MEMO_PAGES: Final = {"credit_memos": MemoKind.CREDIT, "debit_memos": MemoKind.DEBIT}
+POSTABLE: Final = ("draft", "approved")  # what "Post selected" offers; the server checks each memo again
+
+
+def _bulk_route(name: str) -> None:
+    """Post selected (issue 17 item 8): the ticked memos are queued in one transaction (all or nothing, the
+    API's bulk post) and the worker posts them; the list comes back with their statuses polled until posted."""
+    spec = PAGES[name]
+
+    def handler(request: Request, v: WriterDep, form: FormDep) -> Response:
+        ids = [str(i) for i in form.getlist("memo_id")]
+        back = {k: val for k, val in parse_qsl(str(form.get("query") or "")) if k not in ("status", "page", "queued")}
+
+        def run(uow: UnitOfWork) -> Response:
+            if not ids:
+                raise ValidationFailedError.single("memo_ids", "Tick the memos to post first.", "required")
+            queued = bulk_post(uow, v.actor, ids, MEMO_PAGES[name])
+            return redirect(f"{spec.path}?{urlencode({**back, 'queued': str(len(queued))})}", request)
+
+        try:
+            return submit_once(request, v, form, run)
+        except ValidationFailedError as e:
+            return _render_list(request, v, name, {"bulk": e.errors[0].message})
+        except DomainError as e:
+            return _render_list(request, v, name, {"bulk": _bulk_refusal(e, ids)})
+
+    handler.__name__ = f"bulk_post_{name}"
+    router.add_api_route(f"{spec.path}/bulk-post", handler, methods=["POST"], include_in_schema=False)
+
+
+def _bulk_refusal(error: DomainError, ids: list[str]) -> str:
+    """The refusal of the first memo that cannot be posted, said with its number (nothing was queued)."""
+    m = re.match(r"^memo_ids\[(\d+)\]$", error.field or "")
+    memo_id = ids[int(m.group(1))] if m and int(m.group(1)) < len(ids) else None
+    prefix = f"Nothing was queued: {memo_id} cannot be posted. " if memo_id else "Nothing was queued. "
+    return prefix + error.detail
+
+
+for _name in MEMO_PAGES:
+    _bulk_route(_name)
+
+
+@router.get("/memos/{memo_id}/status-cell", include_in_schema=False)
+def status_cell(request: Request, memo_id: str, v: ViewerDep) -> Response:
+    """The status cell of a list row (htmx): polled while the memo waits for the worker."""
+    with db_of(request).uow(readonly=True) as uow:
+        memo = get_memo(uow, v.actor, memo_id)
+    return render(request, "_status_cell.html", row={"id": memo.id, "number": memo.number, "status": str(memo.status)})
 
 
 @router.post("/views", include_in_schema=False)

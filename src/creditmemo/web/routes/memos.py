@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from starlette.datastructures import FormData
 
 from creditmemo.api.problems import status_for
-from creditmemo.domain.documents import Memo, MemoKind
+from creditmemo.domain.documents import Memo, MemoKind, MemoSource
 from creditmemo.domain.errors import (
     ApprovalRequiredError,
     DomainError,
@@ -38,6 +38,7 @@ from creditmemo.services.memos.approval import (
 from creditmemo.services.memos.discard import discard_memo
 from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.read import get_memo, memo_events, memo_journal
+from creditmemo.services.memos.reissue import reissue_memo
 from creditmemo.services.memos.void import void_memo
 from creditmemo.services.revenue_reports import memo_split
 from creditmemo.services.settings import load_policy
@@ -82,6 +83,8 @@ BUTTONS: Final = {
     Action.VOID: Button("void", "Void", "reason", required=True, style="danger"),
     Action.DISCARD: Button("discard", "Discard", "reason", required=True, style="danger"),
 }
+# Void and reissue (seed 001, issue 17): offered beside Void on a posted credit memo not from a return.
+REISSUE: Final = Button("reissue", "Void and reissue", "reason", required=True, style="danger")
 SERVICES: Final[dict[str, Callable[..., Memo]]] = {
     "submit": lambda uow, a, mid, f: submit_memo(uow, a, mid, comment=as_str(f, "comment")),
     "approve": lambda uow, a, mid, f: approve_memo(uow, a, mid, comment=as_str(f, "comment")),
@@ -90,6 +93,8 @@ SERVICES: Final[dict[str, Callable[..., Memo]]] = {
     "post": lambda uow, a, mid, f: post_memo(uow, a, mid),
     "void": lambda uow, a, mid, f: void_memo(uow, a, mid, reason=_void_reason(f)),
     "discard": lambda uow, a, mid, f: discard_memo(uow, a, mid, reason=as_str(f, "reason")),
+    # The new draft: the page it leads to links back to the voided memo.
+    "reissue": lambda uow, a, mid, f: reissue_memo(uow, a, mid, reason=_void_reason(f))[1],
 }
 
 
@@ -132,7 +137,18 @@ def buttons(uow: UnitOfWork, actor: Actor, memo: Memo) -> tuple[list[Button], li
             result.append(Button("submit", "Mark ready (no approval needed)", "comment"))
             continue
         result.append(BUTTONS[action])
+        if action is Action.VOID and _reissuable(actor, memo):
+            result.append(REISSUE)
     return result, notes
+
+
+def _reissuable(actor: Actor, memo: Memo) -> bool:
+    return (
+        memo.kind is MemoKind.CREDIT
+        and memo.source is not MemoSource.RETURN
+        and memo.replaced_by_id is None
+        and actor.can(Permission.CREATE_MEMO)
+    )
 
 
 def apply_suggestions(uow: UnitOfWork, memo: Memo) -> list[dict[str, Any]]:
@@ -195,6 +211,7 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         "customer": customer,
         "invoice": invoice,
         "return_number": uow.returns.get(actor.company_id, memo.return_id).number if memo.return_id else None,
+        "link_numbers": q.numbers(actor.company_id, [i for i in (memo.replaces_id, memo.replaced_by_id) if i]),
         "events": events,
         "approvals": approvals,
         "journal": journal,

@@ -3,7 +3,8 @@
 // Confirmation before an irreversible action: a form, or the button that submits it, with a data-confirm
 // message opens a modal dialog saying what will change; only "confirm" sends the form. {name} in the message
 // is replaced by the form's field of that name as typed (a select by its option's text), so a refund says
-// the amount about to leave. The dialog's text is set as text, never as HTML.
+// the amount about to leave; {selected_count} and {selected_total} are the ticked boxes of the form and their
+// total (bulk post). The dialog's text is set as text, never as HTML.
 (function () {
   "use strict";
 
@@ -17,8 +18,35 @@
     return String(field.value || "").trim();
   }
 
+  // The ticked boxes of a form (a box belongs to it by its form attribute) that carry an amount
+  // (data-minor, data-currency, data-exponent): how many, and their total per currency ("1,234.50 USD").
+  function selected(form) {
+    var boxes = Array.prototype.filter.call(form.elements, function (el) {
+      return el instanceof HTMLInputElement && el.type === "checkbox" && el.checked && el.dataset.minor;
+    });
+    var sums = {};
+    var exponents = {};
+    boxes.forEach(function (box) {
+      var currency = box.dataset.currency || "";
+      sums[currency] = (sums[currency] || 0) + Number(box.dataset.minor);
+      exponents[currency] = Number(box.dataset.exponent || 0);
+    });
+    var totals = Object.keys(sums).sort().map(function (currency) {
+      var places = exponents[currency];
+      var amount = sums[currency] / Math.pow(10, places);
+      var text = amount.toLocaleString("en-US", { minimumFractionDigits: places, maximumFractionDigits: places });
+      return text + " " + currency;
+    });
+    return { count: String(boxes.length), total: totals.length ? totals.join(" + ") : "nothing" };
+  }
+
   function fill(message, form) {
+    var picked = null;
     return message.replace(/\{([a-z_]+)\}/g, function (_, name) {
+      if (name === "selected_count" || name === "selected_total") {
+        picked = picked || selected(form);
+        return name === "selected_count" ? picked.count : picked.total;
+      }
       return fieldText(form, name);
     });
   }
