@@ -60,7 +60,7 @@ class TestVoid:
         # The server refuses a void without a reason too (the browser's check is only a convenience).
         page.locator("#void-reason").evaluate("el => el.removeAttribute('required')")
         page.locator("#void-reason").fill("  ")
-        actions.get_by_role("button", name="Void").click()
+        actions.get_by_role("button", name="Void", exact=True).click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_contain_text(
             f"Void {memo.number}: a reversing entry of 541.25 USD dated today ({today_of(site)}); "
@@ -70,12 +70,12 @@ class TestVoid:
         dialog.get_by_role("button", name="Cancel").click()
         expect(dialog).to_be_hidden()
         assert len(_journal(site, memo.id)) == 1
-        actions.get_by_role("button", name="Void").click()
+        actions.get_by_role("button", name="Void", exact=True).click()
         confirm(page, "Void")
         expect(page.locator("#err-void-reason")).to_contain_text("Say why")
         expect(page.get_by_test_id("memo-status")).to_have_text("posted")
         page.locator("#void-reason").fill("Issued to the wrong customer")
-        actions.get_by_role("button", name="Void").click()
+        actions.get_by_role("button", name="Void", exact=True).click()
         confirm(page, "Void")
         expect(page.get_by_test_id("memo-status")).to_have_text("void")
         timeline = page.get_by_test_id("timeline")

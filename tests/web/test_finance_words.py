@@ -88,7 +88,7 @@ class TestMemoPage:
         page.get_by_test_id("applications").get_by_role("button", name="Unapply").click()
         confirm(page, "Unapply")
         page.locator("#void-reason").fill("Wrong customer")
-        page.get_by_test_id("memo-actions").get_by_role("button", name="Void").click()
+        page.get_by_test_id("memo-actions").get_by_role("button", name="Void", exact=True).click()
         confirm(page, "Void")
         expect(page.get_by_test_id("memo-status")).to_have_text("void")
         timeline = page.get_by_test_id("timeline").inner_text()
