@@ -13,7 +13,11 @@ from playwright.sync_api import expect
 from creditmemo.domain.documents import MemoKind
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.services.actors import system_actor
-from creditmemo.services.memos.create import create_credit_memo_from_invoice, create_debit_memo
+from creditmemo.services.memos.create import (
+    create_credit_memo_from_invoice,
+    create_debit_memo,
+    create_standalone_credit_memo,
+)
 from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.read import get_memo
 from creditmemo.worker import post_next
@@ -235,3 +239,26 @@ class TestReasonCodesPage:
         assert page.request.post("/settings/accounts", form=no_token, max_redirects=0).status == 400
         page.reload()
         expect(page.get_by_test_id("account-6461")).to_have_count(0)
+
+
+class TestDashboardByReason:
+    def test_the_dashboard_totals_posted_credit_by_reason(self, site: Site, new_page: Any) -> None:
+        inv = invoice_of_new_customer(site, "Bad Debt Co")
+        with site.db.uow() as uow:
+            memo = create_standalone_credit_memo(
+                uow,
+                _actor(site),
+                customer_id=inv.customer_id,
+                currency="USD",
+                reason_code="write_off",
+                lines=[FreeLineInput("Uncollectible balance", "1", "321.00")],
+            )
+            post_memo(uow, _actor(site), memo.id)
+        page = new_page()
+        sign_in(page, site.users["auditor"])
+        page.goto("/")
+        row = page.get_by_test_id("by-reason").get_by_role("row", name=re.compile("write off"))
+        expect(row).to_contain_text("321.00")
+        row.get_by_role("link").click()
+        expect(page).to_have_url(re.compile(r"/credit-memos\?reason=write_off&status=posted"))
+        expect(page.get_by_test_id(f"status-{memo.number}")).to_have_text("posted")
