@@ -45,7 +45,10 @@ def test_a_reason_maps_only_to_an_existing_active_account() -> None:
 
 
 def test_what_keeps_an_account_active() -> None:
-    reasons = [{"code": "goodwill", "account_code": "6100", "active": False}, {"code": "x", "account_code": "4900"}]
+    reasons: list[dict[str, object]] = [
+        {"code": "goodwill", "account_code": "6100", "active": False},
+        {"code": "x", "account_code": "4900"},
+    ]
     assert account_uses("6100", None, reasons) == ["reason code goodwill"]  # an inactive code still maps to it
     assert account_uses("1200", "accounts_receivable", reasons) == ["posting role accounts_receivable"]
     assert account_uses("6400", None, reasons) == []
