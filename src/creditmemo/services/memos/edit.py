@@ -122,7 +122,6 @@ def update_notes(uow: UnitOfWork, actor: Actor, memo: Memo, *, memo_text: object
     )
     if changes:
         uow.memos.save_notes(updated)
-        changes["status"] = [str(memo.status), str(memo.status)]
         audit.record(uow, actor, f"{memo.kind}_memo.notes_updated", f"{memo.kind}_memo", memo.id, changes)
     return updated
 

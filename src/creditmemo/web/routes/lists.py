@@ -291,17 +291,20 @@ def _bulk_route(name: str) -> None:
         except ValidationFailedError as e:
             return _render_list(request, v, name, {"bulk": e.errors[0].message})
         except DomainError as e:
-            return _render_list(request, v, name, {"bulk": _bulk_refusal(e, ids)})
+            with db_of(request).uow(readonly=True) as uow:
+                numbers = WebQueries(uow.conn).numbers(v.actor.company_id, ids)
+            return _render_list(request, v, name, {"bulk": _bulk_refusal(e, ids, numbers)})
 
     handler.__name__ = f"bulk_post_{name}"
     router.add_api_route(f"{spec.path}/bulk-post", handler, methods=["POST"], include_in_schema=False)
 
 
-def _bulk_refusal(error: DomainError, ids: list[str]) -> str:
+def _bulk_refusal(error: DomainError, ids: list[str], numbers: Mapping[str, str]) -> str:
     """The refusal of the first memo that cannot be posted, said with its number (nothing was queued)."""
     m = re.match(r"^memo_ids\[(\d+)\]$", error.field or "")
     memo_id = ids[int(m.group(1))] if m and int(m.group(1)) < len(ids) else None
-    prefix = f"Nothing was queued: {memo_id} cannot be posted. " if memo_id else "Nothing was queued. "
+    name = numbers.get(memo_id, memo_id) if memo_id else None
+    prefix = f"Nothing was queued: {name} cannot be posted. " if name else "Nothing was queued. "
     return prefix + error.detail
 
 
