@@ -120,6 +120,16 @@ class TestBulkPost:
         _drain(site, {debits[0].id})
         expect(page.get_by_test_id(f"status-{debits[0].number}")).to_have_text("posted", timeout=15_000)
 
+    def test_the_total_is_written_as_the_reader_writes_numbers(self, site: Site, new_page: Any) -> None:
+        customer_id, memos = _drafts(site, ["1000.00"], "Lokal GmbH")
+        page = new_page()
+        page.set_extra_http_headers({"Accept-Language": "de-DE"})
+        sign_in(page, site.users["controller"])
+        page.goto(f"/credit-memos?customer={customer_id}")
+        page.get_by_label(f"Select {memos[0].number}").check()
+        page.get_by_test_id("post-selected").click()
+        expect(page.get_by_role("dialog")).to_contain_text("Post 1 selected memo(s) totalling 1.082,50 USD")
+
     def test_only_those_who_post_see_the_boxes(self, site: Site, new_page: Any) -> None:
         page = new_page()
         sign_in(page, site.users["clerk"])

@@ -93,6 +93,8 @@ env.filters.update(
 )
 env.filters["exponent"] = minor_units  # digits after the point of a currency (the bulk post total, app.js)
 env.globals.update(urlencode=urlencode, quote=quote, change_labels=CHANGE_LABELS)
+# The reader's locale as a BCP 47 tag ("de-DE"), for what the browser formats itself (the bulk post total).
+env.globals["reader_locale"] = lambda: current_locale.get().replace("_", "-")
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,10 @@
     var totals = Object.keys(sums).sort().map(function (currency) {
       var places = exponents[currency];
       var amount = sums[currency] / Math.pow(10, places);
-      var text = amount.toLocaleString("en-US", { minimumFractionDigits: places, maximumFractionDigits: places });
+      var text = amount.toLocaleString(form.dataset.locale || "en-US", {
+        minimumFractionDigits: places,
+        maximumFractionDigits: places,
+      });
       return text + " " + currency;
     });
     return { count: String(boxes.length), total: totals.length ? totals.join(" + ") : "nothing" };
