@@ -90,7 +90,7 @@ class CompanyRepository:
         return self._config(company_id).company
 
     def _read_version(self, company_id: str) -> int:
-        if company_id not in self._versions:
+        if company_id not in self._versions or company_id not in self._settings:
             row = self.conn.execute(_version_of, {"b_company": company_id}).first()
             if row is None:
                 raise NotFoundError("company", company_id)
@@ -147,10 +147,7 @@ class CompanyRepository:
         """Settings change while processes run (an admin in another process), so they are not taken
         from the per-Database cache: read from the database once per unit of work."""
         if company_id not in self._settings:
-            value = self.conn.execute(_version_of, {"b_company": company_id}).first()
-            if value is None:
-                raise NotFoundError("company", company_id)
-            self._settings[company_id] = dict(value.settings or {})
+            self._read_version(company_id)  # one statement reads both
         return dict(self._settings[company_id])
 
     def background_line_limit(self, company_id: str) -> int:
