@@ -61,16 +61,17 @@ def schedule_invoice(uow: UnitOfWork, invoice: Invoice) -> None:
 def check_deferred_accounts(
     uow: UnitOfWork, company_id: str, inputs: Sequence[InvoiceLineInput], lines: Sequence[InvoiceLine]
 ) -> None:
-    """A deferred revenue account given on a line must be one of the company's accounts (422 naming the field)."""
+    """A deferred revenue account given on a line must be one of the company's active accounts (422 naming the
+    field; an inactive account takes no new line, issue 17)."""
     given = [i for i, raw in enumerate(inputs) if raw.deferred_revenue_account is not None]
     if not given:
         return
-    known = {a["code"] for a in uow.companies.accounts(company_id)}
+    known = {a["code"] for a in uow.companies.accounts(company_id) if a["active"]}
     for i in given:
         if lines[i].deferred_revenue_account not in known and lines[i].deferred_revenue_account is not None:
             raise ValidationFailedError.single(
                 f"lines[{i}].deferred_revenue_account",
-                f"No account {lines[i].deferred_revenue_account!r} in the chart of accounts.",
+                f"No active account {lines[i].deferred_revenue_account!r} in the chart of accounts.",
                 "unknown_account",
             )
 
