@@ -1,8 +1,8 @@
 """reason codes and accounts managed by admins, metadata on every document
 
 Revision ID: 0014_reason_metadata
-Revises: 0012_periods
-Create Date: 2026-11-29 10:30:00
+Revises: 0013_credit_terms
+Create Date: 2026-11-29 10:45:00
 
 - ``accounts.active`` (true for every existing account): accounts are deactivated, never deleted.
 - ``companies.config_version`` (1): bumped in the transaction of every change to a company's accounts or
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_reason_metadata"
-down_revision = "0012_periods"
+down_revision = "0013_credit_terms"
 branch_labels = None
 depends_on = None
 
