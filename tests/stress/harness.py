@@ -41,6 +41,9 @@ RACE_REFUSALS = frozenset(
         "over_refund",
         "refund_limit",
         "state_conflict",
+        # A draft's edit that lands after another client posted it: its lines are final now (issue 17 item 6b
+        # made text and metadata editable past draft, so the refusal names what is final instead of the status).
+        "posted_is_final",
     }
 )
 
