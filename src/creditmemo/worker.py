@@ -127,12 +127,11 @@ def anchor_audit_chains(
     """Seal pending events, sign each company's chain head and publish it (services/anchoring.py): one
     transaction, then the file. What `creditmemo audit anchor` and the worker's hourly job run."""
     from creditmemo.services.anchoring import anchor_heads, append_to_file
-    from creditmemo.store.sealer import seal_pending
 
     if company_ids is None:
         with db.uow(readonly=True) as uow:
             company_ids = uow.audit.company_ids()
-    seal_pending(db, company_ids)
+    db.seal(company_ids)
     with db.uow() as uow:
         made = anchor_heads(uow, key, company_ids)
     append_to_file(anchors_file, made)

@@ -27,9 +27,7 @@ from creditmemo.ids import new_id
 from creditmemo.services import idempotency
 from creditmemo.services.actors import Actor
 from creditmemo.services.users import authenticate_api_key
-from creditmemo.store import numbering
-from creditmemo.store.numbering import Numbers
-from creditmemo.store.uow import Database, UnitOfWork, is_retryable
+from creditmemo.store.uow import Database, Numbers, UnitOfWork, is_retryable
 
 JSON = "application/json"
 KEY_CACHE_SECONDS = 30.0
@@ -177,7 +175,7 @@ class Ctx:
             raise
         if numbers and numbers[0].taken:  # committed: the numbers the documents got
             response = Response(
-                numbering.resolve(bytes(response.body).decode(), numbers[0].taken),
+                numbers[0].fill_in(bytes(response.body).decode()),
                 status_code=response.status_code,
                 media_type=JSON,
             )

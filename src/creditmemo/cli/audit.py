@@ -14,7 +14,6 @@ import typer
 from creditmemo.cli.common import DbUrl, Json, database, emit_json, err, fail, out
 from creditmemo.domain.errors import DomainError, NotFoundError
 from creditmemo.services.audit_trail import pending_events, verify_audit_chain
-from creditmemo.store.sealer import seal_pending, watch
 from creditmemo.store.uow import Database
 
 
@@ -40,7 +39,7 @@ def register(app: typer.Typer) -> None:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: stop.append(1))
         try:
-            sealed = watch(db, interval=interval, should_stop=lambda: bool(stop)) if watch_ else seal_pending(db)
+            sealed = db.seal_until(lambda: bool(stop), interval=interval) if watch_ else db.seal()
         finally:
             db.dispose()
         out.print(f"sealed {sealed} events")
@@ -134,7 +133,7 @@ def register(app: typer.Typer) -> None:
                     ids = [company_id]
                 else:
                     ids = uow.audit.company_ids()
-            sealed = 0 if read_only else seal_pending(db, ids)
+            sealed = 0 if read_only else db.seal(ids)
             with db.uow(readonly=True) as uow:
                 for company_id in ids:
                     seq, _ = uow.audit.head(company_id)

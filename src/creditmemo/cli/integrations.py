@@ -21,7 +21,6 @@ from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.services import journal
 from creditmemo.services.imports.invoices import CHUNK, ImportInterruptedError, ImportReport, import_invoices
 from creditmemo.services.imports.sources import read_file
-from creditmemo.store.sealer import seal_pending
 
 Company = Annotated[str, typer.Option("--company", help="Company slug.")]
 
@@ -109,7 +108,7 @@ def register(app: typer.Typer) -> None:
             fail(ValidationFailedError.single("format", "csv or json.", "invalid"))
         db = database(database_url)
         try:
-            seal_pending(db)  # entries committed but not yet in the posting order get their place first
+            db.seal()  # entries committed but not yet in the posting order get their place first
             with db.uow(readonly=True) as uow:
                 actor = reader(uow, company)
                 rows = journal.export_journal(uow, actor, date_from=date_from, date_to=date_to)

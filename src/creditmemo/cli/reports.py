@@ -9,10 +9,10 @@ import typer
 from rich.table import Table
 
 from creditmemo.cli.common import DbUrl, Json, database, emit_json, err, fail, out
-from creditmemo.cli.settlement import customer_id_for
 from creditmemo.cli.show import Company, reader
 from creditmemo.domain.errors import DomainError
 from creditmemo.domain.money import Money
+from creditmemo.services import references
 from creditmemo.services.reports import ar_aging, credit_memo_register, customer_statement, reconcile, trial_balance
 
 Opt = typer.Option
@@ -57,9 +57,7 @@ def register(app: typer.Typer) -> None:
         try:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
-                st = customer_statement(
-                    uow, actor, customer_id_for(uow, actor.company_id, customer), start=start, end=end
-                )
+                st = customer_statement(uow, actor, references.customer_id(uow, actor, customer), start=start, end=end)
         except DomainError as e:
             fail(e)
         if as_json:
@@ -134,7 +132,7 @@ def register(app: typer.Typer) -> None:
         try:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
-                cid = customer_id_for(uow, actor.company_id, customer) if customer else None
+                cid = references.customer_id(uow, actor, customer) if customer else None
                 result = credit_memo_register(
                     uow,
                     actor,

@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from creditmemo.cli.common import DbUrl, Json, database, emit_json, fail, out
 from creditmemo.cli.settlement import writer
 from creditmemo.domain.errors import DomainError
 from creditmemo.services.revenue import RecognitionRun, recognize
-from creditmemo.store.tables import companies
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -33,7 +31,7 @@ def register(app: typer.Typer) -> None:
         results: list[tuple[str, RecognitionRun]] = []
         try:
             with db.uow(readonly=True) as uow:
-                slugs = [company] if company else list(uow.conn.execute(select(companies.c.slug)).scalars())
+                slugs = [company] if company else uow.companies.slugs()
             for slug in sorted(slugs):
 
                 def run_one(uow: UnitOfWork, slug: str = slug) -> RecognitionRun:

@@ -267,19 +267,16 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Migrate; with --load-if-empty load the demo company into an empty database; then print the URL, a
         fresh API key per demo role and the demo users' e-mails and passwords."""
-        from sqlalchemy import func, select
-
         from creditmemo.services.demo import DEMO_SLUG, demo_access, load_demo
         from creditmemo.store import migrate
-        from creditmemo.store.tables import companies
 
         db = database(database_url)
         migrate.upgrade(db.engine)
         try:
             with db.uow(readonly=True) as uow:
-                count = uow.conn.execute(select(func.count()).select_from(companies)).scalar_one()
+                empty = not uow.companies.slugs()
                 has_demo = uow.companies.id_for_slug(DEMO_SLUG) is not None
-            if load_if_empty and count == 0:
+            if load_if_empty and empty:
                 load_demo(db)
                 has_demo = True
                 out.print("Loaded the demo company (customers, invoices, memos in every state).")

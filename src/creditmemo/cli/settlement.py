@@ -4,17 +4,16 @@ refund. Documents are named by number (CM-000001, PAY-000001, INV-000001, DM-000
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy import or_, select
 
 from creditmemo.cli.common import DbUrl, Json, database, emit_json, fail, out
 from creditmemo.cli.show import Company
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.settlement import AllocationInput, Application, Payment, Refund
+from creditmemo.services import references
 from creditmemo.services.actors import Actor, system_actor
 from creditmemo.services.settlement.applications import apply_credit, unapply
 from creditmemo.services.settlement.payments import record_payment
 from creditmemo.services.settlement.refunds import refund
-from creditmemo.store.tables import customers, invoices, memos, payments
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -23,29 +22,6 @@ def writer(uow: UnitOfWork, slug: str) -> Actor:
     if company_id is None:
         raise NotFoundError("company", slug)
     return system_actor(company_id, "cli")
-
-
-def resolve(uow: UnitOfWork, company_id: str, ref: str) -> tuple[str, str]:
-    """(document type, id) of a memo, payment or invoice named by number or id."""
-    for table, kind in ((memos, None), (payments, "payment"), (invoices, "invoice")):
-        cols = [table.c.id] + ([table.c.kind] if kind is None else [])
-        row = uow.conn.execute(
-            select(*cols).where(table.c.company_id == company_id, or_(table.c.id == ref, table.c.number == ref))
-        ).first()
-        if row is not None:
-            return (f"{row[1]}_memo" if kind is None else kind), row[0]
-    raise NotFoundError("document", ref)
-
-
-def customer_id_for(uow: UnitOfWork, company_id: str, name_or_id: str) -> str:
-    cid = uow.conn.execute(
-        select(customers.c.id).where(
-            customers.c.company_id == company_id, or_(customers.c.id == name_or_id, customers.c.name == name_or_id)
-        )
-    ).scalar()
-    if cid is None:
-        raise NotFoundError("customer", name_or_id)
-    return str(cid)
 
 
 def application_dict(a: Application) -> dict[str, Any]:
@@ -117,7 +93,7 @@ def register(app: typer.Typer) -> None:
                 return record_payment(
                     uow,
                     actor,
-                    customer_id=customer_id_for(uow, actor.company_id, customer),
+                    customer_id=references.customer_id(uow, actor, customer),
                     amount=amount,
                     currency=currency,
                     received_on=received_on,
@@ -148,13 +124,13 @@ def register(app: typer.Typer) -> None:
 
             def run(uow: UnitOfWork) -> list[Application]:
                 actor = writer(uow, company)
-                source_type, source_id = resolve(uow, actor.company_id, source)
+                source_type, source_id = references.settlement_document(uow, actor, source)
                 allocations = []
                 for i, spec in enumerate(to):
                     ref, sep, amount = spec.partition("=")
                     if not sep:
                         raise ValidationFailedError.single(f"to[{i}]", "Write TARGET=AMOUNT.", "invalid")
-                    target_type, target_id = resolve(uow, actor.company_id, ref)
+                    target_type, target_id = references.settlement_document(uow, actor, ref)
                     allocations.append(AllocationInput(target_type, target_id, amount))
                 return apply_credit(
                     uow, actor, source_type=source_type, source_id=source_id, allocations=allocations, on=on
@@ -200,7 +176,7 @@ def register(app: typer.Typer) -> None:
 
             def run(uow: UnitOfWork) -> Refund:
                 actor = writer(uow, company)
-                source_type, source_id = resolve(uow, actor.company_id, source)
+                source_type, source_id = references.settlement_document(uow, actor, source)
                 return refund(
                     uow,
                     actor,

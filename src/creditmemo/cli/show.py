@@ -4,15 +4,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import or_, select
 
 from creditmemo.cli.common import DbUrl, Json, database, emit_json, fail, out
 from creditmemo.domain.documents import Memo
 from creditmemo.domain.errors import DomainError, NotFoundError
 from creditmemo.domain.ledger import JournalEntry
+from creditmemo.services import references
 from creditmemo.services.actors import Actor, Role
 from creditmemo.services.memos.read import get_memo, memo_journal
-from creditmemo.store.tables import customers, memos
 from creditmemo.store.uow import UnitOfWork
 
 Company = Annotated[str, typer.Option("--company", help="Company slug.")]
@@ -23,15 +22,6 @@ def reader(uow: UnitOfWork, slug: str) -> Actor:
     if company_id is None:
         raise NotFoundError("company", slug)
     return Actor(None, company_id, Role.AUDITOR, label="cli")
-
-
-def find_memo_id(uow: UnitOfWork, company_id: str, ref: str) -> str:
-    memo_id = uow.conn.execute(
-        select(memos.c.id).where(memos.c.company_id == company_id, or_(memos.c.id == ref, memos.c.number == ref))
-    ).scalar()
-    if memo_id is None:
-        raise NotFoundError("memo", ref)
-    return str(memo_id)
 
 
 def memo_dict(m: Memo) -> dict[str, Any]:
@@ -107,7 +97,7 @@ def register(app: typer.Typer) -> None:
         try:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
-                memo = get_memo(uow, actor, find_memo_id(uow, actor.company_id, ref))
+                memo = get_memo(uow, actor, references.memo_id(uow, actor, ref))
         except DomainError as e:
             fail(e)
         data = memo_dict(memo)
@@ -142,7 +132,7 @@ def register(app: typer.Typer) -> None:
         try:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
-                entries = memo_journal(uow, actor, find_memo_id(uow, actor.company_id, ref))
+                entries = memo_journal(uow, actor, references.memo_id(uow, actor, ref))
         except DomainError as e:
             fail(e)
         if as_json:
@@ -170,14 +160,7 @@ def register(app: typer.Typer) -> None:
         try:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
-                cid = uow.conn.execute(
-                    select(customers.c.id).where(
-                        customers.c.company_id == actor.company_id,
-                        or_(customers.c.id == name_or_id, customers.c.name == name_or_id),
-                    )
-                ).scalar()
-                if cid is None:
-                    raise NotFoundError("customer", name_or_id)
+                cid = references.customer_id(uow, actor, name_or_id)
                 customer = uow.customers.get(actor.company_id, cid)
         except DomainError as e:
             fail(e)

@@ -8,7 +8,7 @@ from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import Payment
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.store.repositories.listing import MAX_LIMIT
+from creditmemo.store.repositories.listing import MAX_LIMIT as MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
 

@@ -122,6 +122,10 @@ class Numbers:
         self.reserved[token] = Reservation(token, company_id, doc_type, doc_id)
         return token
 
+    def fill_in(self, text: str) -> str:
+        """``text`` (a response written before the commit) with the numbers the commit gave its tokens."""
+        return resolve(text, self.taken)
+
     def reservation(self, value: str | None) -> Reservation | None:
         return self.reserved.get(value) if value and self.reserved else None
 
@@ -166,6 +170,7 @@ class Numbers:
 
 
 def resolve(text: str, numbers: Mapping[str, str]) -> str:
+    """``text`` with each deferred number's token replaced by the number it got."""
     for token, number in numbers.items():
         text = text.replace(token, number)
     return text

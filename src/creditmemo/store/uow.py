@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from types import TracebackType
@@ -39,7 +39,7 @@ from creditmemo.store.repositories.refunds import RefundRepository
 from creditmemo.store.repositories.reports import ReportQueries
 from creditmemo.store.repositories.returns import ReturnRepository
 from creditmemo.store.repositories.revenue import RevenueRepository
-from creditmemo.store.sealer import BackgroundSealer, seal_pending
+from creditmemo.store.sealer import BackgroundSealer, seal_pending, watch
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -97,6 +97,14 @@ class Database:
             seal_pending(self, company_ids)
         except Exception:
             log.exception("sealing the audit trail after a commit failed; the events stay pending")
+
+    def seal(self, company_ids: Iterable[str] | None = None) -> int:
+        """Chain the committed audit events still waiting (every company's, or these); how many were sealed."""
+        return seal_pending(self, company_ids)
+
+    def seal_until(self, should_stop: Callable[[], bool], *, interval: float = 0.05) -> int:
+        """Keep sealing every ``interval`` seconds until ``should_stop()``; how many were sealed in all."""
+        return watch(self, interval=interval, should_stop=should_stop)
 
     def uow(self, *, readonly: bool = False, request_id: str | None = None) -> UnitOfWork:
         return UnitOfWork(self, readonly=readonly, request_id=request_id)

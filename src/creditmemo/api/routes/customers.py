@@ -14,7 +14,7 @@ from creditmemo.api.schemas.customers import CustomerCreate, CustomerOut, Custom
 from creditmemo.api.schemas.reports import StatementOut, plain
 from creditmemo.services import customers as svc
 from creditmemo.services import lists, reports
-from creditmemo.store.repositories.listing import MAX_LIMIT
+from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/customers", tags=["customers"])

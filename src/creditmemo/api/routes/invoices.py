@@ -14,7 +14,7 @@ from creditmemo.api.schemas.invoices import InvoiceCreate, InvoiceOut
 from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.services import invoices as svc
 from creditmemo.services import lists, metadata
-from creditmemo.store.repositories.listing import MAX_LIMIT
+from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/invoices", tags=["invoices"])

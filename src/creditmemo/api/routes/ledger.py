@@ -14,7 +14,7 @@ from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Out, Page, page
 from creditmemo.api.schemas.ledger import AuditEventOut, JournalEntryOut
 from creditmemo.services import anchoring, audit_trail, journal
-from creditmemo.store.repositories.listing import MAX_LIMIT
+from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(tags=["ledger and audit"])

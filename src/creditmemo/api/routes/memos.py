@@ -33,10 +33,10 @@ from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services import lists
+from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.services.memos import approval, bulk, create, discard, edit, post, printing, read, reissue, void
 from creditmemo.services.settings import load_policy
 from creditmemo.services.settlement import applications, refunds
-from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
 MemoId = Annotated[str, Path(max_length=40)]

@@ -21,8 +21,8 @@ from creditmemo.api.schemas.settlement import (
 )
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services import lists, metadata
+from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.services.settlement import applications, payments, refunds
-from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/payments", tags=["payments"])

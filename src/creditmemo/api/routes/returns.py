@@ -22,8 +22,8 @@ from creditmemo.api.schemas.returns import (
     ReturnUpdate,
 )
 from creditmemo.domain.returns import ReturnAuthorization
+from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.services.returns import authorize, credit, read, receive
-from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/returns", tags=["returns"])

@@ -201,7 +201,7 @@ def record_auto_apply(uow: UnitOfWork, actor: Actor, app: Application, *, source
         row = uow.applications.lock_invoices(actor.company_id, [app.target_id])[app.target_id]  # held already
         app = fx.realize(uow, source, [app], {app.target_id: invoice_party(row)})[0]
     uow.applications.add_many([app])
-    uow.applications.add_to_invoices(actor.company_id, {app.target_id: (app.amount.to_minor(), 0)})
+    uow.invoices.add_settlement(actor.company_id, {app.target_id: (app.amount.to_minor(), 0)})
     _audit_created(uow, actor, SourceType.CREDIT_MEMO, source, app, app.applied_on, auto=True)
 
 
@@ -311,13 +311,12 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
             debit_memos[app.target_id] = debit_memos.get(app.target_id, 0) + minor
     for (source_type, source_id, customer_id), minor in sources.items():
         if source_type is SourceType.CREDIT_MEMO:
-            uow.applications.add_to_memos_applied(cid, {source_id: minor})
+            uow.memos.add_applied(cid, {source_id: minor})
             uow.customers.adjust(cid, customer_id, available_credit=-minor)
         else:
             uow.payments.adjust(cid, source_id, applied=minor)
-    uow.applications.add_to_invoices(cid, {i: (c, p) for i, (c, p) in invoices.items()})
-    uow.applications.add_discounts_to_invoices(cid, discounts)
-    uow.applications.add_to_debit_memos(cid, debit_memos)
+    uow.invoices.add_settlement(cid, {i: (c, p) for i, (c, p) in invoices.items()}, discounts)
+    uow.memos.add_applied(cid, debit_memos)
 
 
 def unapply(uow: UnitOfWork, actor: Actor, application_id: str, *, on: object = None) -> Application:

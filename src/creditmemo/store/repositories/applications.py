@@ -39,26 +39,6 @@ def application_from_row(r: Mapping[Any, Any]) -> Application:
     )
 
 
-_add_to_invoice = (
-    update(invoices)
-    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
-    .values(
-        amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
-        amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"),
-    )
-)
-_add_discount_to_invoice = (
-    update(invoices)
-    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
-    .values(discount_taken_minor=invoices.c.discount_taken_minor + bindparam("b_discount"))
-)
-_add_to_debit_memo = (
-    update(memos)
-    .where(memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"))
-    .values(amount_applied_minor=memos.c.amount_applied_minor + bindparam("b_applied"))
-)
-
-
 _insert_applications = insert(applications)
 _memo = select(memos).where(
     memos.c.company_id == bindparam("b_company"), memos.c.id == bindparam("b_id"), memos.c.kind == bindparam("b_kind")
@@ -129,41 +109,6 @@ class ApplicationRepository:
                 for a in items
             ],
         )
-
-    def add_to_invoices(self, company_id: str, deltas: Mapping[str, tuple[int, int]]) -> None:
-        """Add (credited, paid) minor units to each invoice's running totals, in one round of statements."""
-        if deltas:
-            self.conn.execute(
-                _add_to_invoice,
-                [
-                    {"b_company": company_id, "b_id": i, "b_credited": c, "b_paid": p}
-                    for i, (c, p) in sorted(deltas.items())
-                ],
-            )
-
-    def add_discounts_to_invoices(self, company_id: str, deltas: Mapping[str, int]) -> None:
-        """Add to invoices' settlement discounts taken (minor units; negative when unapplied)."""
-        wanted = {i: d for i, d in deltas.items() if d}
-        if wanted:
-            self.conn.execute(
-                _add_discount_to_invoice,
-                [{"b_company": company_id, "b_id": i, "b_discount": d} for i, d in sorted(wanted.items())],
-            )
-
-    def add_to_memos_applied(self, company_id: str, deltas: Mapping[str, int]) -> None:
-        """Add to memos' applied totals (a credit memo as source, a debit memo as target)."""
-        if deltas:
-            self.conn.execute(
-                _add_to_debit_memo,
-                [{"b_company": company_id, "b_id": i, "b_applied": a} for i, a in sorted(deltas.items())],
-            )
-
-    def add_to_debit_memos(self, company_id: str, deltas: Mapping[str, int]) -> None:
-        if deltas:
-            self.conn.execute(
-                _add_to_debit_memo,
-                [{"b_company": company_id, "b_id": i, "b_applied": a} for i, a in sorted(deltas.items())],
-            )
 
     def get(self, company_id: str, application_id: str, *, for_update: bool = False) -> Application:
         stmt = select(applications).where(applications.c.company_id == company_id, applications.c.id == application_id)

@@ -143,6 +143,10 @@ class CompanyRepository:
     def id_for_slug(self, slug: str) -> str | None:
         return self.conn.execute(select(companies.c.id).where(companies.c.slug == slug)).scalar_one_or_none()
 
+    def slugs(self) -> list[str]:
+        """Every company's slug, in order."""
+        return list(self.conn.execute(select(companies.c.slug).order_by(companies.c.slug)).scalars())
+
     def settings(self, company_id: str) -> dict[str, Any]:
         """Settings change while processes run (an admin in another process), so they are not taken
         from the per-Database cache: read from the database once per unit of work."""

@@ -15,6 +15,7 @@ from creditmemo.domain.terms import CreditTerms
 from creditmemo.store.bulk import insert_rows
 from creditmemo.store.locking import locked
 from creditmemo.store.mapping import customer_from_row
+from creditmemo.store.repositories.lookup import by_id_or
 from creditmemo.store.tables import customers
 
 _by_id = select(customers).where(customers.c.company_id == bindparam("b_company"), customers.c.id == bindparam("b_id"))
@@ -122,6 +123,11 @@ class CustomerRepository:
             return {}
         stmt = select(customers).where(customers.c.company_id == company_id, customers.c.external_id.in_(wanted))
         return {r["external_id"]: customer_from_row(r) for r in self.conn.execute(stmt).mappings()}
+
+    def find(self, company_id: str, ref: str) -> str | None:
+        """The id of the customer named ``ref`` or with that id."""
+        row = by_id_or(self.conn, customers, company_id, ref, customers.c.name)
+        return None if row is None else str(row[0])
 
     def get(self, company_id: str, customer_id: str, *, for_update: bool = False) -> Customer:
         """``for_update`` locks the row (a hot row: take it only where docs/CONCURRENCY.md allows, i.e. after

@@ -15,8 +15,18 @@ from creditmemo.store.bulk import insert_rows, set_column
 from creditmemo.store.locking import touch
 from creditmemo.store.mapping import invoice_from_row, invoice_line_to_row, invoice_to_row
 from creditmemo.store.repositories.listing import WithLines, filter_conditions, keyset_page, lines_by_parent
+from creditmemo.store.repositories.lookup import by_id_or
 from creditmemo.store.tables import invoice_lines, invoices
 
+_add_settlement = (
+    update(invoices)
+    .where(invoices.c.company_id == bindparam("b_company"), invoices.c.id == bindparam("b_id"))
+    .values(
+        amount_credited_minor=invoices.c.amount_credited_minor + bindparam("b_credited"),
+        amount_paid_minor=invoices.c.amount_paid_minor + bindparam("b_paid"),
+        discount_taken_minor=invoices.c.discount_taken_minor + bindparam("b_discount"),
+    )
+)
 _set_credited = (
     update(invoice_lines)
     .where(invoice_lines.c.company_id == bindparam("b_company"), invoice_lines.c.id == bindparam("b_id"))
@@ -97,6 +107,32 @@ class InvoiceRepository:
             .where(invoices.c.company_id == company_id, invoices.c.id == doc_id)
             .values(metadata=metadata)
         )
+
+    def add_settlement(
+        self,
+        company_id: str,
+        deltas: Mapping[str, tuple[int, int]],
+        discounts: Mapping[str, int] | None = None,
+    ) -> None:
+        """Add (credited, paid) minor units, and settlement discounts taken, to invoices' running totals
+        (negative when unapplied), in one round of statements."""
+        discounts = discounts or {}
+        rows = [
+            {"b_company": company_id, "b_id": i, "b_credited": c, "b_paid": p, "b_discount": discounts.get(i, 0)}
+            for i, (c, p) in sorted(deltas.items())
+        ]
+        rows += [
+            {"b_company": company_id, "b_id": i, "b_credited": 0, "b_paid": 0, "b_discount": d}
+            for i, d in sorted(discounts.items())
+            if i not in deltas and d
+        ]
+        if rows:
+            self.conn.execute(_add_settlement, rows)
+
+    def find(self, company_id: str, ref: str) -> str | None:
+        """The id of the invoice numbered ``ref`` (INV-000001) or with that id."""
+        row = by_id_or(self.conn, invoices, company_id, ref, invoices.c.number)
+        return None if row is None else str(row[0])
 
     def get(self, company_id: str, invoice_id: str, *, for_update: bool = False) -> Invoice:
         """The invoice with its lines (and their posted credit), one round trip. ``for_update`` locks the

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, literal_column, select, tuple_, update
@@ -13,6 +13,7 @@ from creditmemo.store.locking import locked, touch
 from creditmemo.store.mapping import MEMO_HEADER_FIELDS, memo_from_row, memo_line_to_row, memo_to_row
 from creditmemo.store.numbering import Numbers, numbered_insert
 from creditmemo.store.repositories.listing import WithLines, filter_conditions, keyset_page, lines_by_parent
+from creditmemo.store.repositories.lookup import by_id_or
 from creditmemo.store.tables import memo_lines, memos
 
 # Statements built once (their compiled form and cache key are reused): the hot path runs them per request.
@@ -80,6 +81,11 @@ class MemoRepository:
     def _insert_lines(self, memo: Memo) -> None:
         if memo.lines:
             self.conn.execute(_insert_lines, [memo_line_to_row(line, memo.id, memo.company_id) for line in memo.lines])
+
+    def find(self, company_id: str, ref: str) -> tuple[str, MemoKind] | None:
+        """(id, kind) of the memo numbered ``ref`` (CM-000001, DM-000001) or with that id."""
+        row = by_id_or(self.conn, memos, company_id, ref, memos.c.number, memos.c.kind)
+        return None if row is None else (row[0], MemoKind(row[1]))
 
     def get(self, company_id: str, memo_id: str, kind: MemoKind | None = None, *, for_update: bool = False) -> Memo:
         """The memo with its lines, one round trip; ``for_update`` locks it first (store/locking.py)."""
@@ -197,6 +203,17 @@ class MemoRepository:
                     for line in memo.lines
                 ],
             )
+
+    def add_applied(self, company_id: str, deltas: Mapping[str, int]) -> None:
+        """Add to memos' applied totals (a credit memo as source, a debit memo as target; negative when
+        unapplied), in one round of statements."""
+        rows = [
+            {"b_company": company_id, "b_id": i, "b_applied": a, "b_refunded": 0}
+            for i, a in sorted(deltas.items())
+            if a
+        ]
+        if rows:
+            self.conn.execute(_adjust_settlement, rows)
 
     def adjust_settlement(self, company_id: str, memo_id: str, *, applied: int = 0, refunded: int = 0) -> None:
         self.conn.execute(

@@ -12,6 +12,7 @@ from creditmemo.domain.settlement import Payment
 from creditmemo.store.locking import locked
 from creditmemo.store.mapping import money
 from creditmemo.store.repositories.listing import keyset_page
+from creditmemo.store.repositories.lookup import by_id_or
 from creditmemo.store.tables import payments
 
 
@@ -71,6 +72,11 @@ class PaymentRepository:
             .where(payments.c.company_id == company_id, payments.c.id == doc_id)
             .values(metadata=metadata)
         )
+
+    def find(self, company_id: str, ref: str) -> str | None:
+        """The id of the payment numbered ``ref`` (PAY-000001) or with that id."""
+        row = by_id_or(self.conn, payments, company_id, ref, payments.c.number)
+        return None if row is None else str(row[0])
 
     def get(self, company_id: str, payment_id: str, *, for_update: bool = False) -> Payment:
         stmt = select(payments).where(payments.c.company_id == company_id, payments.c.id == payment_id)
