@@ -8,11 +8,10 @@ from typing import Annotated, Any
 
 import typer
 
-from creditmemo.cli.common import DbUrl, Json, database, emit_json, fail
+from creditmemo.cli.common import DbUrl, Json, emit_json, in_uow
 from creditmemo.cli.policy import _actor
 from creditmemo.cli.reports import table
 from creditmemo.cli.show import Company
-from creditmemo.domain.errors import DomainError
 from creditmemo.services import chart
 from creditmemo.services.actors import Role
 
@@ -61,11 +60,11 @@ def register(app: typer.Typer) -> None:
         active: ActiveFilter = None, company: Company = "demo", database_url: DbUrl = None, as_json: Json = False
     ) -> None:
         """The company's reason codes: code, description, account, credit/debit/both, active."""
-        try:
-            with database(database_url).uow(readonly=True) as uow:
-                rows = chart.list_reason_codes(uow, _actor(uow, company, Role.AUDITOR), active=active)
-        except DomainError as e:
-            fail(e)
+        rows = in_uow(
+            database_url,
+            lambda uow: chart.list_reason_codes(uow, _actor(uow, company, Role.AUDITOR), active=active),
+            readonly=True,
+        )
         _show("Reason codes", [_reason_row(r) for r in rows], as_json)
 
     @reasons_app.command("add")
@@ -79,18 +78,17 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Add a reason code (admin, audited)."""
-        try:
-            with database(database_url).uow() as uow:
-                added = chart.add_reason_code(
-                    uow,
-                    _actor(uow, company, Role.ADMIN),
-                    code=code,
-                    description=description,
-                    account=account,
-                    applies_to=applies_to,
-                )
-        except DomainError as e:
-            fail(e)
+        added = in_uow(
+            database_url,
+            lambda uow: chart.add_reason_code(
+                uow,
+                _actor(uow, company, Role.ADMIN),
+                code=code,
+                description=description,
+                account=account,
+                applies_to=applies_to,
+            ),
+        )
         _show("Reason code added", [_reason_row(added)], as_json)
 
     @reasons_app.command("update")
@@ -113,11 +111,9 @@ def register(app: typer.Typer) -> None:
             changes["account"] = account
         if activate is not None:
             changes["active"] = activate
-        try:
-            with database(database_url).uow() as uow:
-                updated = chart.update_reason_code(uow, _actor(uow, company, Role.ADMIN), code, **changes)
-        except DomainError as e:
-            fail(e)
+        updated = in_uow(
+            database_url, lambda uow: chart.update_reason_code(uow, _actor(uow, company, Role.ADMIN), code, **changes)
+        )
         _show("Reason code", [_reason_row(updated)], as_json)
 
     @accounts_app.command("list")
@@ -125,11 +121,11 @@ def register(app: typer.Typer) -> None:
         active: ActiveFilter = None, company: Company = "demo", database_url: DbUrl = None, as_json: Json = False
     ) -> None:
         """The chart of accounts: number, name, kind, posting role, active."""
-        try:
-            with database(database_url).uow(readonly=True) as uow:
-                rows = chart.list_accounts(uow, _actor(uow, company, Role.AUDITOR), active=active)
-        except DomainError as e:
-            fail(e)
+        rows = in_uow(
+            database_url,
+            lambda uow: chart.list_accounts(uow, _actor(uow, company, Role.AUDITOR), active=active),
+            readonly=True,
+        )
         _show("Accounts", [_account_row(a) for a in rows], as_json)
 
     @accounts_app.command("add")
@@ -142,11 +138,10 @@ def register(app: typer.Typer) -> None:
         as_json: Json = False,
     ) -> None:
         """Add an account to the chart (admin, audited)."""
-        try:
-            with database(database_url).uow() as uow:
-                added = chart.add_account(uow, _actor(uow, company, Role.ADMIN), number=number, name=name, kind=kind)
-        except DomainError as e:
-            fail(e)
+        added = in_uow(
+            database_url,
+            lambda uow: chart.add_account(uow, _actor(uow, company, Role.ADMIN), number=number, name=name, kind=kind),
+        )
         _show("Account added", [_account_row(added)], as_json)
 
     @accounts_app.command("update")
@@ -166,9 +161,7 @@ def register(app: typer.Typer) -> None:
             changes["name"] = name
         if activate is not None:
             changes["active"] = activate
-        try:
-            with database(database_url).uow() as uow:
-                updated = chart.update_account(uow, _actor(uow, company, Role.ADMIN), number, **changes)
-        except DomainError as e:
-            fail(e)
+        updated = in_uow(
+            database_url, lambda uow: chart.update_account(uow, _actor(uow, company, Role.ADMIN), number, **changes)
+        )
         _show("Account", [_account_row(updated)], as_json)

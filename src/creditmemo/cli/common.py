@@ -2,14 +2,17 @@
 
 import json
 import sys
-from typing import Annotated, Any, NoReturn
+from collections.abc import Callable
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 
 from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError, ValidationFailedError
-from creditmemo.store.uow import Database
+from creditmemo.store.uow import Database, UnitOfWork
+
+T = TypeVar("T")
 
 out = Console()
 err = Console(stderr=True)
@@ -35,6 +38,19 @@ def fail(error: DomainError) -> NoReturn:
         for e in error.errors[1:]:
             err.print(f"      {e.code} ({e.field}): {e.message}", highlight=False)
     raise typer.Exit(1)
+
+
+def in_uow(database_url: str | None, fn: Callable[[UnitOfWork], T], *, readonly: bool = False) -> T:
+    """``fn`` in one unit of work (a transaction retried on a deadlock when it writes); a domain error
+    ends the command with its one line (``fail``)."""
+    try:
+        db = database(database_url)
+        if readonly:
+            with db.uow(readonly=True) as uow:
+                return fn(uow)
+        return db.transact(fn)
+    except DomainError as e:
+        fail(e)
 
 
 def emit_json(data: Any) -> None:

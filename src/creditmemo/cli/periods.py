@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from creditmemo.cli.common import DbUrl, Json, database, emit_json, fail, out
+from creditmemo.cli.common import DbUrl, Json, database, emit_json, fail, in_uow, out
 from creditmemo.cli.settlement import writer
 from creditmemo.cli.show import Company, reader
 from creditmemo.domain.errors import DomainError
@@ -38,11 +38,7 @@ def register(app: typer.Typer) -> None:
     @periods_app.command("list")
     def list_cmd(company: Company = "demo", database_url: DbUrl = None, as_json: Json = False) -> None:
         """The last twelve months and every month ever closed, newest first, with who closed each and when."""
-        try:
-            with database(database_url).uow(readonly=True) as uow:
-                rows = list_periods(uow, reader(uow, company))
-        except DomainError as e:
-            fail(e)
+        rows = in_uow(database_url, lambda uow: list_periods(uow, reader(uow, company)), readonly=True)
         if as_json:
             emit_json([_json(p) for p in rows])
             return

@@ -5,9 +5,9 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from creditmemo.cli.common import DbUrl, Json, database, emit_json, fail, out
+from creditmemo.cli.common import DbUrl, Json, emit_json, in_uow, out
 from creditmemo.cli.show import Company, reader
-from creditmemo.domain.errors import DomainError, NotFoundError
+from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.returns import ReturnAuthorization, allowed_return_actions
 from creditmemo.services.returns.read import get_return, get_return_by_number, return_memos
 from creditmemo.store.uow import UnitOfWork
@@ -63,11 +63,7 @@ def register(app: typer.Typer) -> None:
     @return_app.command("show")
     def show(ref: str, company: Company = "demo", database_url: DbUrl = None, as_json: Json = False) -> None:
         """Show a return by number (RMA-000001) or id."""
-        try:
-            with database(database_url).uow(readonly=True) as uow:
-                ret, memos, names = _find(uow, company, ref)
-        except DomainError as e:
-            fail(e)
+        ret, memos, names = in_uow(database_url, lambda uow: _find(uow, company, ref), readonly=True)
         data = return_dict(ret, memos)
         if as_json:
             emit_json(data)

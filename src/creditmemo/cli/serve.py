@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from creditmemo.api.request_log import log_format
-from creditmemo.cli.common import DbUrl, database, emit_json, fail, out
+from creditmemo.cli.common import DbUrl, database, emit_json, fail, in_uow, out
 from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError
 from creditmemo.services.actors import system_actor
@@ -237,11 +237,9 @@ def register(app: typer.Typer) -> None:
         """Create a user (and the company when missing) who can sign in to the web UI."""
         if password is None:
             password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-        try:
-            with database(database_url).uow() as uow:
-                found = ensure_company_user(uow, company, email, role, privilege or [], password=password)
-        except DomainError as e:
-            fail(e)
+        found = in_uow(
+            database_url, lambda uow: ensure_company_user(uow, company, email, role, privilege or [], password=password)
+        )
         out.print(f"user {found.email} ({found.role}) in company {company}: {found.id}")
 
     @user_app.command("set-password")
