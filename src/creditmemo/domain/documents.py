@@ -252,9 +252,6 @@ class Memo:
     def settlement_status(self) -> str:
         return settlement_status(self.amount_applied + self.amount_refunded, self.total)
 
-    def invoice_line_ids(self) -> list[str]:
-        return [line.invoice_line_id for line in self.lines if line.invoice_line_id]
-
 
 def settlement_status(used: Money, total: Money) -> str:
     """unapplied | part_applied | applied, from what of ``total`` is applied or refunded (memos, payments)."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from creditmemo.domain.documents import Company, Customer, Invoice, Memo, MemoKind
@@ -66,14 +65,6 @@ def update_credit_terms(uow: UnitOfWork, actor: Actor, value: object) -> CreditT
             {SETTING: [None if old is None else old.to_dict(), None if new is None else new.to_dict()]},
         )
     return new
-
-
-def for_invoice(
-    uow: UnitOfWork, company: Company, customer: Customer, total: Money, issued: date, rate: Decimal
-) -> SettlementDiscount | None:
-    """The potential discount an invoice stores at issue."""
-    terms = terms_for(uow, company.id, customer)
-    return potential_discount(total, terms, issued, rate, company.functional_currency)
 
 
 def for_memo(uow: UnitOfWork, company: Company, memo: Memo, invoice: Invoice | None) -> SettlementDiscount | None:

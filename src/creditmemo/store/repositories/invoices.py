@@ -167,14 +167,6 @@ class InvoiceRepository:
         )
         return [str(i) for i in self.conn.execute(stmt).scalars()]
 
-    def id_of_line(self, company_id: str, line_id: str) -> str | None:
-        """The invoice an invoice line belongs to."""
-        return self.conn.execute(
-            select(invoice_lines.c.invoice_id).where(
-                invoice_lines.c.company_id == company_id, invoice_lines.c.id == line_id
-            )
-        ).scalar_one_or_none()
-
     def credited_total(self, company_id: str, invoice_id: str) -> int:
         """Posted credit of the memos from an invoice (its lines' credited net and tax, minor units). Read
         under the invoice's lock, which guards these totals."""
