@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
+from creditmemo.api import csv_export
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import CreditTermsDoc, Page, page
@@ -45,7 +46,13 @@ def create_customer(body: CustomerCreate, ctx: Writer) -> Response:
 
 
 @router.get("", response_model=Page[CustomerOut], responses=problems(403))
-def list_customers(ctx: Reader, limit: Limit = 20, starting_after: Cursor = None) -> Response:
+def list_customers(
+    ctx: Reader, limit: Limit = 20, starting_after: Cursor = None, fmt: csv_export.Format = "json"
+) -> Response:
+    if fmt == "csv":
+        q = csv_export.api_list_query("name")
+        return csv_export.list_csv(ctx.db, ctx.actor, "customers", q, request_id=ctx.request_id)
+
     def run(uow: UnitOfWork) -> Page[CustomerOut]:
         rows, more = lists.list_customers(uow, ctx.actor, starting_after=starting_after, limit=limit)
         return page(CustomerOut, [CustomerOut.of(c) for c in rows], more)
@@ -64,7 +71,12 @@ def customer_statement(
     ctx: Reader,
     start: Annotated[str, Query(max_length=10, examples=["2026-01-01"])],
     end: Annotated[str, Query(max_length=10, examples=["2026-03-31"])],
+    fmt: csv_export.Format = "json",
 ) -> Response:
+    if fmt == "csv":
+        with ctx.db.uow(readonly=True, request_id=ctx.request_id) as uow:
+            st = reports.customer_statement(uow, ctx.actor, customer_id, start=start, end=end)
+        return csv_export.statement_csv(st)
     return ctx.read(
         lambda uow: StatementOut.model_validate(
             plain(reports.customer_statement(uow, ctx.actor, customer_id, start=start, end=end))

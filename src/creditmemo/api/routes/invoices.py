@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
+from creditmemo.api import csv_export
 from creditmemo.api.deps import Ctx, Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import MetadataUpdate, Page, page
@@ -80,7 +81,14 @@ def list_invoices(
     issued_from: DateQ = None,
     issued_to: DateQ = None,
     sort: Sort = "-id",
+    fmt: csv_export.Format = "json",
 ) -> Response:
+    if fmt == "csv":
+        q = csv_export.api_list_query(
+            sort, customer_id=customer_id, number=number, issued_from=issued_from, issued_to=issued_to
+        )
+        return csv_export.list_csv(ctx.db, ctx.actor, "invoices", q, request_id=ctx.request_id)
+
     def run(uow: UnitOfWork) -> Page[InvoiceOut]:
         rows, more = lists.list_invoices(
             uow,

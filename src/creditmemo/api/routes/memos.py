@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
+from creditmemo.api import csv_export
 from creditmemo.api.deps import Ctx, Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import ActionBody, Page, page
@@ -161,7 +162,22 @@ def memo_router(kind: MemoKind) -> APIRouter:
         issued_from: DateQ = None,
         issued_to: DateQ = None,
         sort: Sort = "-id",
+        fmt: csv_export.Format = "json",
     ) -> Response:
+        if fmt == "csv":
+            q = csv_export.api_list_query(
+                sort,
+                status=status,
+                customer_id=customer_id,
+                invoice_id=invoice_id,
+                reason_code=reason_code,
+                number=number,
+                issued_from=issued_from,
+                issued_to=issued_to,
+            )
+            name = "credit_memos" if kind is MemoKind.CREDIT else "debit_memos"
+            return csv_export.list_csv(ctx.db, ctx.actor, name, q, request_id=ctx.request_id)
+
         def run(uow: UnitOfWork) -> Page[Any]:
             rows, more = lists.list_memos(
                 uow,

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from creditmemo.api import csv_export
 from creditmemo.api.deps import Reader
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Out, dec, money
@@ -30,8 +31,14 @@ PeriodQ = Annotated[str | None, Query(max_length=7, examples=["2026-03"], descri
 
 
 @router.get("/trial-balance", response_model=TrialBalanceOut, responses=problems(403))
-def trial_balance(ctx: Reader, as_of: DateQ = None, period: PeriodQ = None) -> Response:
+def trial_balance(
+    ctx: Reader, as_of: DateQ = None, period: PeriodQ = None, fmt: csv_export.ReportFormat = "json"
+) -> Response:
     """`period` (YYYY-MM): the balances at the period's close (as of its last day); not with `as_of`."""
+    if fmt == "csv":
+        with ctx.db.uow(readonly=True, request_id=ctx.request_id) as uow:
+            tb = reports.trial_balance(uow, ctx.actor, as_of=as_of, period=period)
+        return csv_export.trial_balance_csv(tb)
 
     def run(uow: UnitOfWork) -> TrialBalanceOut:
         tb = reports.trial_balance(uow, ctx.actor, as_of=as_of, period=period)
@@ -42,10 +49,17 @@ def trial_balance(ctx: Reader, as_of: DateQ = None, period: PeriodQ = None) -> R
 
 @router.get("/ar-aging", response_model=AgingOut, responses=problems(403))
 def ar_aging(
-    ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])], detail: bool = False
+    ctx: Reader,
+    as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])],
+    detail: bool = False,
+    fmt: csv_export.ReportFormat = "json",
 ) -> Response:
     """Per customer and currency; ``detail=true`` adds each open invoice with the settlement discount
     still available on the as-of date."""
+    if fmt == "csv":
+        with ctx.db.uow(readonly=True, request_id=ctx.request_id) as uow:
+            aging = reports.ar_aging(uow, ctx.actor, as_of=as_of)
+        return csv_export.aging_csv(aging)
 
     def run(uow: UnitOfWork) -> AgingOut:
         body = plain(reports.ar_aging(uow, ctx.actor, as_of=as_of))
@@ -92,7 +106,22 @@ def credit_memo_register(
     period: PeriodQ = None,
     status: Literal["draft", "pending_approval", "approved", "ready_to_post", "posted", "void", "discarded"]
     | None = None,
+    fmt: csv_export.ReportFormat = "json",
 ) -> Response:
+    if fmt == "csv":
+        with ctx.db.uow(readonly=True, request_id=ctx.request_id) as uow:
+            register = reports.credit_memo_register(
+                uow,
+                ctx.actor,
+                start=start,
+                end=end,
+                reason_code=reason_code,
+                status=status,
+                customer_id=customer_id,
+                period=period,
+                limit=csv_export.REGISTER_CSV_LIMIT,
+            )
+        return csv_export.register_csv(register)
     return ctx.read(
         lambda uow: RegisterOut.model_validate(
             plain(

@@ -3,7 +3,7 @@ Every query is scoped by company; a cursor from another company is simply unknow
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement, Connection, Select, Table, and_, bindparam, or_, select
@@ -49,6 +49,73 @@ def keyset_page(
     order = (col.desc(), id_col.desc()) if desc else (col.asc(), id_col.asc())
     rows = list(conn.execute(stmt.order_by(*order).limit(limit + 1)).mappings())
     return rows[:limit], len(rows) > limit
+
+
+def after_key(col: Any, tie: Any, value: Any, tie_value: Any, *, descending: bool) -> ColumnElement[bool]:
+    """Rows strictly after (``value``, ``tie_value``) in the order ``col, tie`` (both descending or both
+    ascending): the keyset condition, for any sort expression (not only a table column)."""
+    if descending:
+        return or_(col < value, and_(col == value, tie < tie_value))
+    return or_(col > value, and_(col == value, tie > tie_value))
+
+
+def keyset_window(
+    conn: Connection,
+    stmt: Select[Any],
+    col: Any,
+    tie: Any,
+    *,
+    descending: bool,
+    limit: int,
+    after: str | None = None,
+    before: str | None = None,
+) -> tuple[list[Any], bool, bool]:
+    """One page of ``stmt`` sorted by ``col`` then ``tie`` (the row id), after the row whose id is ``after``
+    or before the row whose id is ``before`` (the cursor's sort value is read through ``stmt`` itself, so a
+    cursor of another company, or one the filters no longer match, gives the first page). No OFFSET, no
+    COUNT: the cost of a page does not grow with its depth. Returns the rows, whether a page comes before
+    them and whether one comes after."""
+    cursor = after or before
+    key = None
+    if cursor is not None:
+        found = conn.execute(stmt.add_columns(col.label("_keyset_value")).where(tie == cursor).limit(1)).first()
+        key = None if found is None else (found[-1],)
+    if key is None:  # the first page
+        rows = list(conn.execute(_ordered(stmt, col, tie, descending).limit(limit + 1)).mappings())
+        return rows[:limit], False, len(rows) > limit
+    forward = after is not None
+    # Backwards: the rows before the cursor, read in the reverse order and turned round.
+    order_desc = descending if forward else not descending
+    cond = after_key(col, tie, key[0], cursor, descending=order_desc)
+    rows = list(conn.execute(_ordered(stmt.where(cond), col, tie, order_desc).limit(limit + 1)).mappings())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if forward:
+        return rows, True, more
+    rows.reverse()
+    return rows, more, True
+
+
+def keyset_chunks(
+    conn: Connection, stmt: Select[Any], col: Any, tie: Any, *, descending: bool, chunk: int
+) -> Iterator[list[Any]]:
+    """Every row of ``stmt`` in the order ``col, tie``, ``chunk`` rows per query, each query starting after
+    the last row of the one before (keyset): an export of any size holds one chunk in memory at a time."""
+    keyed = stmt.add_columns(col.label("_keyset_value"), tie.label("_keyset_id"))
+    where: ColumnElement[bool] | None = None
+    while True:
+        page = keyed if where is None else keyed.where(where)
+        rows = list(conn.execute(_ordered(page, col, tie, descending).limit(chunk)).mappings())
+        if rows:
+            yield rows
+        if len(rows) < chunk:
+            return
+        last = rows[-1]
+        where = after_key(col, tie, last["_keyset_value"], last["_keyset_id"], descending=descending)
+
+
+def _ordered(stmt: Select[Any], col: Any, tie: Any, descending: bool) -> Select[Any]:
+    return stmt.order_by(col.desc(), tie.desc()) if descending else stmt.order_by(col.asc(), tie.asc())
 
 
 def filter_conditions(filters: Mapping[str, Any], equal: Mapping[str, Any], issue_date: Any) -> list[Any]:

@@ -4,7 +4,7 @@ Every query is scoped by company_id. Sums are grouped by currency and rate here 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, case, func, or_, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from creditmemo.domain.money import MINOR_UNITS
+from creditmemo.store.repositories.listing import keyset_chunks, keyset_window
 from creditmemo.store.tables import customers, invoices, memos, users
 
 Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
@@ -40,6 +41,13 @@ class ListQuery:
     q: str | None = None
     currency: str | None = None
     page_size: int = PAGE_SIZE
+    # Keyset paging (the lists): the page after the row ``after`` or before the row ``before``, no count.
+    # Without ``keyset`` the page is the ``page``-th by OFFSET with an exact total (a customer's documents).
+    keyset: bool = False
+    after: str | None = None
+    before: str | None = None
+    invoice_id: str | None = None  # the API's filters (CSV export): a memo's invoice, an exact number
+    number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +59,17 @@ class Page:
     sort: str
     descending: bool
     columns: tuple[str, ...] = field(default_factory=tuple)
+    keyset: bool = False
+    has_prev: bool = False
+    has_next: bool = False
+
+    @property
+    def first_id(self) -> str | None:
+        return str(self.rows[0]["id"]) if self.rows else None
+
+    @property
+    def last_id(self) -> str | None:
+        return str(self.rows[-1]["id"]) if self.rows else None
 
     @property
     def pages(self) -> int:
@@ -96,6 +115,7 @@ MEMO_SORTS: Final[dict[str, Any]] = {
     "created_at": memos.c.created_at,
     "print_status": memos.c.print_status,
     "applied": _by_major(memos.c.amount_applied_minor, memos.c.currency),
+    "id": memos.c.id,
 }
 _invoice_settled = invoices.c.amount_credited_minor + invoices.c.amount_paid_minor + invoices.c.discount_taken_minor
 _invoice_due = invoices.c.total_minor - _invoice_settled
@@ -110,6 +130,7 @@ INVOICE_SORTS: Final[dict[str, Any]] = {
     "credited": _by_major(invoices.c.amount_credited_minor, invoices.c.currency),
     "currency": invoices.c.currency,
     "payment_status": _payment_status,
+    "id": invoices.c.id,
 }
 CUSTOMER_SORTS: Final[dict[str, Any]] = {
     "name": customers.c.name,
@@ -118,12 +139,32 @@ CUSTOMER_SORTS: Final[dict[str, Any]] = {
     "available_credit": _by_major(customers.c.available_credit_minor, customers.c.currency),
     "terms": customers.c.payment_terms_days,
     "created_at": customers.c.created_at,
+    "id": customers.c.id,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A list's filtered query before paging: its sort keys, the default one and the tie-breaking id."""
+
+    stmt: Select[Any]
+    sorts: Mapping[str, Any]
+    default: str
+    tie: Any
+
+    def sort_of(self, q: ListQuery) -> tuple[str, Any]:
+        sort = q.sort if q.sort in self.sorts else self.default
+        return sort, self.sorts[sort]
 
 
 def _page(conn: Connection, stmt: Select[Any], sorts: Mapping[str, Any], default: str, q: ListQuery, tie: Any) -> Page:
     sort = q.sort if q.sort in sorts else default
     col = sorts[sort]
+    if q.keyset:
+        rows, has_prev, has_next = keyset_window(
+            conn, stmt, col, tie, descending=q.descending, limit=q.page_size, after=q.after, before=q.before
+        )
+        return Page(rows, -1, 1, q.page_size, sort, q.descending, tuple(sorts), True, has_prev, has_next)
     total = int(conn.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one())
     page = max(1, q.page)
     ordered = stmt.order_by(col.desc() if q.descending else col.asc(), tie.desc() if q.descending else tie.asc())
@@ -169,7 +210,36 @@ class WebQueries:
         self.conn = conn
 
     # lists ---------------------------------------------------------------------------------------
+    def listing(self, name: str, company_id: str, q: ListQuery) -> Listing:
+        """The filtered query of the list ``name`` (credit_memos, debit_memos, invoices, customers)."""
+        if name in ("credit_memos", "debit_memos"):
+            return self._memo_listing(company_id, "credit" if name == "credit_memos" else "debit", q)
+        if name == "invoices":
+            return self._invoice_listing(company_id, q)
+        if name == "customers":
+            return self._customer_listing(company_id, q)
+        raise KeyError(name)
+
+    def page(self, name: str, company_id: str, q: ListQuery) -> Page:
+        lst = self.listing(name, company_id, q)
+        return _page(self.conn, lst.stmt, lst.sorts, lst.default, q, lst.tie)
+
+    def chunks(self, name: str, company_id: str, q: ListQuery, chunk: int = 2000) -> Iterator[list[Row]]:
+        """Every row of the list in its sort order, ``chunk`` rows per query (keyset): for exports."""
+        lst = self.listing(name, company_id, q)
+        _, col = lst.sort_of(q)
+        return keyset_chunks(self.conn, lst.stmt, col, lst.tie, descending=q.descending, chunk=chunk)
+
     def memos(self, company_id: str, kind: str, q: ListQuery) -> Page:
+        return self.page("credit_memos" if kind == "credit" else "debit_memos", company_id, q)
+
+    def invoices(self, company_id: str, q: ListQuery) -> Page:
+        return self.page("invoices", company_id, q)
+
+    def customers(self, company_id: str, q: ListQuery) -> Page:
+        return self.page("customers", company_id, q)
+
+    def _memo_listing(self, company_id: str, kind: str, q: ListQuery) -> Listing:
         stmt = (
             select(
                 memos.c.id,
@@ -194,6 +264,10 @@ class WebQueries:
             stmt = stmt.where(memos.c.status == q.status)
         if q.reason:
             stmt = stmt.where(memos.c.reason_code == q.reason)
+        if q.invoice_id:
+            stmt = stmt.where(memos.c.invoice_id == q.invoice_id)
+        if q.number:
+            stmt = stmt.where(memos.c.number == q.number)
         stmt = _common(
             stmt,
             q,
@@ -203,9 +277,9 @@ class WebQueries:
             number_col=memos.c.number,
             customer_col=memos.c.customer_id,
         )
-        return _page(self.conn, stmt, MEMO_SORTS, "number", q, memos.c.id)
+        return Listing(stmt, MEMO_SORTS, "number", memos.c.id)
 
-    def invoices(self, company_id: str, q: ListQuery) -> Page:
+    def _invoice_listing(self, company_id: str, q: ListQuery) -> Listing:
         stmt = (
             select(
                 invoices.c.id,
@@ -227,6 +301,8 @@ class WebQueries:
         )
         if q.status:
             stmt = stmt.where(_payment_status == q.status)
+        if q.number:
+            stmt = stmt.where(invoices.c.number == q.number)
         stmt = _common(
             stmt,
             q,
@@ -236,9 +312,9 @@ class WebQueries:
             number_col=invoices.c.number,
             customer_col=invoices.c.customer_id,
         )
-        return _page(self.conn, stmt, INVOICE_SORTS, "number", q, invoices.c.id)
+        return Listing(stmt, INVOICE_SORTS, "number", invoices.c.id)
 
-    def customers(self, company_id: str, q: ListQuery) -> Page:
+    def _customer_listing(self, company_id: str, q: ListQuery) -> Listing:
         stmt = select(customers).where(customers.c.company_id == company_id)
         if q.q:
             stmt = stmt.where(func.upper(customers.c.name).contains(q.q.strip().upper(), autoescape=True))
@@ -250,7 +326,7 @@ class WebQueries:
             stmt = stmt.where(_minor_condition(customers.c.balance_minor, customers.c.currency, q.amount_min, ">="))
         if q.amount_max is not None:
             stmt = stmt.where(_minor_condition(customers.c.balance_minor, customers.c.currency, q.amount_max, "<="))
-        return _page(self.conn, stmt, CUSTOMER_SORTS, "name", q, customers.c.id)
+        return Listing(stmt, CUSTOMER_SORTS, "name", customers.c.id)
 
     def customer_choices(self, company_id: str, limit: int = 500) -> list[Row]:
         return list(
