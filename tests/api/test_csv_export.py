@@ -127,7 +127,7 @@ class TestStreamedInChunks:
         response = csv_export.list_csv(db, actor, "credit_memos", ListQuery(), chunk=1)
 
         async def pieces() -> list[bytes]:
-            return [p if isinstance(p, bytes) else p.encode() async for p in response.body_iterator]
+            return [bytes(p) if not isinstance(p, str) else p.encode() async for p in response.body_iterator]
 
         got = anyio.run(pieces)
         assert len(got) == 3  # the header, then one write per chunk of one row

@@ -53,7 +53,8 @@ def test_forward_and_back_visit_every_row_once(db: Database, controller: Actor, 
                     after = got.last_id
                 assert [len(p) for p in pages] == [3, 3, 1]
                 assert [i for p in pages for i in p] == whole, (sort, descending)
-                back, before = [], pages[-1][0]
+                back: list[list[str]] = []
+                before: str | None = pages[-1][0]
                 while before is not None:
                     got = q.page(
                         "credit_memos",
