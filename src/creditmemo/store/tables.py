@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 
@@ -175,6 +176,18 @@ customers = Table(
     Index("ix_customers_company_name", "company_id", "name"),
 )
 
+
+def _number_trigram(table: Table, name: str) -> None:
+    """PostgreSQL only (migration 0022): a GIN trigram index on upper(number), so the lists' search (a substring
+    of the number) does not read every row; SQLite has no such index and reads the table."""
+    Index(
+        name,
+        func.upper(table.c.number).label("upper_number"),
+        postgresql_using="gin",
+        postgresql_ops={"upper_number": "gin_trgm_ops"},
+    ).ddl_if(dialect="postgresql")
+
+
 invoices = Table(
     "invoices",
     metadata,
@@ -216,7 +229,10 @@ invoices = Table(
     ),
     Index("ix_invoices_company_customer_due", "company_id", "customer_id", "due_date"),
     Index("ix_invoices_company_due", "company_id", "due_date"),
+    # The invoices list sorted by issue date, a page at a time (keyset, issue 16 item 8; migration 0022).
+    Index("ix_invoices_company_issue_date", "company_id", "issue_date", "id"),
 )
+_number_trigram(invoices, "ix_invoices_number_trgm")
 
 invoice_lines = Table(
     "invoice_lines",
@@ -332,6 +348,7 @@ memos = Table(
         sqlite_where=text("status = 'ready_to_post'"),
     ),
 )
+_number_trigram(memos, "ix_memos_number_trgm")
 
 memo_lines = Table(
     "memo_lines",
