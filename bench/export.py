@@ -60,8 +60,15 @@ async def download(app: Any, path: str, headers: dict[str, str]) -> tuple[int, f
     started = time.perf_counter()
     state: dict[str, Any] = {"status": 0, "first": None, "size": 0, "lines": 0, "pieces": 0}
 
+    asked = asyncio.Event()
+    done = asyncio.Event()
+
     async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
+        if not asked.is_set():
+            asked.set()
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()  # the client stays connected until the answer is complete
+        return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
@@ -74,6 +81,7 @@ async def download(app: Any, path: str, headers: dict[str, str]) -> tuple[int, f
             state["pieces"] += 1
 
     await app(scope, receive, send)
+    done.set()
     return state["status"], state["first"], state["size"], state["lines"], state["pieces"]
 
 

@@ -214,7 +214,7 @@ def pages_to_time(db: Database, company: str) -> list[str]:
         n = int(conn.execute(text("SELECT count(*) FROM invoices WHERE company_id = :c"), {"c": company}).scalar_one())
 
         def one(sql: str) -> str:
-            return str(conn.execute(text(sql), {"c": company, "o": min(5000, n // 2), "p": min(7, n - 1)}).scalar_one())
+            return str(conn.execute(text(sql), {"c": company, "o": min(5000, n // 2), "p": n // 2}).scalar_one())
 
         busy_customer = one(
             "SELECT customer_id FROM invoices WHERE company_id = :c GROUP BY customer_id ORDER BY count(*) DESC LIMIT 1"

@@ -54,9 +54,11 @@ def keyset_page(
 def after_key(col: Any, tie: Any, value: Any, tie_value: Any, *, descending: bool) -> ColumnElement[bool]:
     """Rows strictly after (``value``, ``tie_value``) in the order ``col, tie`` (both descending or both
     ascending): the keyset condition, for any sort expression (not only a table column)."""
+    # The first comparison is implied by the second; it is there so the database reads an index on ``col``
+    # from ``value`` on (a range), rather than testing the OR on every row from the index's start.
     if descending:
-        return or_(col < value, and_(col == value, tie < tie_value))
-    return or_(col > value, and_(col == value, tie > tie_value))
+        return and_(col <= value, or_(col < value, and_(col == value, tie < tie_value)))
+    return and_(col >= value, or_(col > value, and_(col == value, tie > tie_value)))
 
 
 def keyset_window(
