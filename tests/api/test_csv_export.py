@@ -75,6 +75,30 @@ class TestListsThroughTheApi:
         customers = rows_of(tenant.get("/v1/customers?format=csv"))
         assert [(r["name"], r["balance"], r["currency"]) for r in customers] == [("Acme", "565.00", "USD")]
 
+    def test_payments_csv(self, tenant: Tenant, other: Tenant) -> None:
+        books = _books(tenant)
+        other_books = _books(other, name="Other Co")
+        for t, cid in ((tenant, books["customer"]["id"]), (other, other_books["customer"]["id"])):
+            t.ok(
+                t.post(
+                    "/v1/payments",
+                    {
+                        "customer_id": cid,
+                        "amount": "60.00",
+                        "currency": "USD",
+                        "received_on": "2026-03-05",
+                        "method": "wire",
+                    },
+                ),
+                201,
+            )
+        pays = rows_of(tenant.get("/v1/payments?format=csv&received_from=2026-03-01"))
+        assert [(r["customer"], r["amount"], r["received_on"], r["method"]) for r in pays] == [
+            ("Acme", "60.00", "2026-03-05", "wire")
+        ]
+        assert rows_of(tenant.get("/v1/payments?format=csv&received_from=2026-03-06")) == []
+        assert_problem(tenant.get("/v1/payments?format=csv&received_to=soon"), 422, "validation_error", "received_to")
+
     def test_every_role_may_export_and_nobody_signed_out(self, tenant: Tenant) -> None:
         _books(tenant)
         for role in ("clerk", "manager", "controller", "auditor", "admin"):

@@ -107,8 +107,10 @@ def api_list_query(
     number: str | None = None,
     issued_from: str | None = None,
     issued_to: str | None = None,
+    date_fields: tuple[str, str] = ("issued_from", "issued_to"),
 ) -> ListQuery:
-    """The API list's filters and sort (``-id``, ``number``, …) as the list engine's query."""
+    """The API list's filters and sort (``-id``, ``number``, …) as the list engine's query; ``date_fields``
+    name the date range's parameters in errors."""
     return ListQuery(
         sort=sort.lstrip("-"),
         descending=sort.startswith("-"),
@@ -117,8 +119,8 @@ def api_list_query(
         invoice_id=invoice_id,
         reason=reason_code,
         number=number,
-        date_from=None if issued_from is None else parse_date(issued_from, "issued_from"),
-        date_to=None if issued_to is None else parse_date(issued_to, "issued_to"),
+        date_from=None if issued_from is None else parse_date(issued_from, date_fields[0]),
+        date_to=None if issued_to is None else parse_date(issued_to, date_fields[1]),
     )
 
 
@@ -179,12 +181,27 @@ LIST_COLUMNS: Final[dict[str, tuple[tuple[str, Getter], ...]]] = {
         ("created_at", _field("created_at")),
         ("id", _field("id")),
     ),
+    "payments": (
+        ("number", _field("number")),
+        ("customer", _field("customer")),
+        ("customer_id", _field("customer_id")),
+        ("received_on", _field("received_on")),
+        ("method", _field("method")),
+        ("reference", _field("reference")),
+        ("status", _field("status")),
+        ("currency", _field("currency")),
+        ("amount", _amount("amount_minor")),
+        ("amount_applied", _amount("amount_applied_minor")),
+        ("amount_refunded", _amount("amount_refunded_minor")),
+        ("id", _field("id")),
+    ),
 }
 FILE_NAMES: Final = {
     "credit_memos": "credit-memos",
     "debit_memos": "debit-memos",
     "invoices": "invoices",
     "customers": "customers",
+    "payments": "payments",
 }
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
+from creditmemo.api import csv_export
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.routes.memos import _check_allocations, _list
@@ -62,7 +63,19 @@ def list_payments(
     received_from: Annotated[str | None, Query(max_length=10, examples=["2026-03-01"])] = None,
     received_to: Annotated[str | None, Query(max_length=10, examples=["2026-03-31"])] = None,
     sort: Literal["id", "-id", "number", "-number", "received_on", "-received_on", "amount", "-amount"] = "-id",
+    fmt: csv_export.Format = "json",
 ) -> Response:
+    if fmt == "csv":
+        q = csv_export.api_list_query(
+            sort,
+            customer_id=customer_id,
+            number=number,
+            issued_from=received_from,
+            issued_to=received_to,
+            date_fields=("received_from", "received_to"),
+        )
+        return csv_export.list_csv(ctx.db, ctx.actor, "payments", q, request_id=ctx.request_id)
+
     def run(uow: UnitOfWork) -> Any:
         rows, more = lists.list_payments(
             uow,

@@ -15,7 +15,7 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from creditmemo.domain.money import MINOR_UNITS
 from creditmemo.store.repositories.listing import keyset_chunks, keyset_window
-from creditmemo.store.tables import customers, invoices, memos, users
+from creditmemo.store.tables import customers, invoices, memos, payments, users
 
 Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 PAGE_SIZE: Final = 25
@@ -157,6 +157,18 @@ class Listing:
         return sort, self.sorts[sort]
 
 
+PAYMENT_SORTS: Final[dict[str, Any]] = {
+    "number": payments.c.number,
+    "customer": customers.c.name,
+    "received_on": payments.c.received_on,
+    "amount": _by_major(payments.c.amount_minor, payments.c.currency),
+    "status": payments.c.status,
+    "method": payments.c.method,
+    "id": payments.c.id,
+}
+_PAYMENT_CUSTOMER = and_(customers.c.company_id == payments.c.company_id, customers.c.id == payments.c.customer_id)
+
+
 def _page(conn: Connection, stmt: Select[Any], sorts: Mapping[str, Any], default: str, q: ListQuery, tie: Any) -> Page:
     sort = q.sort if q.sort in sorts else default
     col = sorts[sort]
@@ -218,6 +230,8 @@ class WebQueries:
             return self._invoice_listing(company_id, q)
         if name == "customers":
             return self._customer_listing(company_id, q)
+        if name == "payments":
+            return self._payment_listing(company_id, q)
         raise KeyError(name)
 
     def page(self, name: str, company_id: str, q: ListQuery) -> Page:
@@ -315,6 +329,28 @@ class WebQueries:
             named=self._named(company_id, q),
         )
         return Listing(stmt, INVOICE_SORTS, "number", invoices.c.id)
+
+    def _payment_listing(self, company_id: str, q: ListQuery) -> Listing:
+        stmt = (
+            select(payments, customers.c.name.label("customer"))
+            .join(customers, _PAYMENT_CUSTOMER)
+            .where(payments.c.company_id == company_id)
+        )
+        if q.status:
+            stmt = stmt.where(payments.c.status == q.status)
+        if q.number:
+            stmt = stmt.where(payments.c.number == q.number)
+        stmt = _common(
+            stmt,
+            q,
+            date_col=payments.c.received_on,
+            amount_col=payments.c.amount_minor,
+            currency_col=payments.c.currency,
+            number_col=payments.c.number,
+            customer_col=payments.c.customer_id,
+            named=self._named(company_id, q),
+        )
+        return Listing(stmt, PAYMENT_SORTS, "number", payments.c.id)
 
     NAMED_LIMIT: Final = 200
 
