@@ -91,6 +91,11 @@ Format = Annotated[
     ),
 ]
 
+# The OpenAPI document names both answers of a route with ``format``: JSON (its response model) and this.
+CSV_RESPONSE: Final[dict[int | str, dict[str, Any]]] = {
+    200: {"content": {"text/csv": {"schema": {"type": "string"}}}, "description": "JSON, or CSV with format=csv"}
+}
+
 ReportFormat = Annotated[
     Literal["json", "csv"],
     Query(alias="format", description="`csv`: the report as text/csv with a header row (a file to download)."),

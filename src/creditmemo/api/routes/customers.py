@@ -45,7 +45,7 @@ def create_customer(body: CustomerCreate, ctx: Writer) -> Response:
     )
 
 
-@router.get("", response_model=Page[CustomerOut], responses=problems(403))
+@router.get("", response_model=Page[CustomerOut], responses={**problems(403), **csv_export.CSV_RESPONSE})
 def list_customers(
     ctx: Reader, limit: Limit = 20, starting_after: Cursor = None, fmt: csv_export.Format = "json"
 ) -> Response:
@@ -65,7 +65,11 @@ def get_customer(customer_id: CustomerId, ctx: Reader) -> Response:
     return ctx.read(lambda uow: CustomerOut.of(svc.get_customer(uow, ctx.actor, customer_id)))
 
 
-@router.get("/{customer_id}/statement", response_model=StatementOut, responses=problems(403, 404))
+@router.get(
+    "/{customer_id}/statement",
+    response_model=StatementOut,
+    responses={**problems(403, 404), **csv_export.CSV_RESPONSE},
+)
 def customer_statement(
     customer_id: CustomerId,
     ctx: Reader,

@@ -71,7 +71,7 @@ def issue_invoice(body: InvoiceCreate, ctx: Writer) -> Response:
     )
 
 
-@router.get("", response_model=Page[InvoiceOut], responses=problems(403))
+@router.get("", response_model=Page[InvoiceOut], responses={**problems(403), **csv_export.CSV_RESPONSE})
 def list_invoices(
     ctx: Reader,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,

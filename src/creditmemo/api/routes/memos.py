@@ -149,7 +149,12 @@ def memo_router(kind: MemoKind) -> APIRouter:
     def out(uow: UnitOfWork, ctx: Ctx, m: Memo, policy: ApprovalPolicy | None = None) -> MemoOut:
         return memo_out(uow, ctx.actor, m, policy)
 
-    @router.get("", response_model=Page[MemoOut], responses=problems(403), name=f"list_{kind}_memos")
+    @router.get(
+        "",
+        response_model=Page[MemoOut],
+        responses={**problems(403), **csv_export.CSV_RESPONSE},
+        name=f"list_{kind}_memos",
+    )
     def list_memos(
         ctx: Reader,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,

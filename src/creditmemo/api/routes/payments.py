@@ -53,7 +53,12 @@ def record_payment(body: PaymentCreate, ctx: Writer) -> Response:
     )
 
 
-@router.get("", response_model=Page[PaymentOut], responses=problems(403), summary="Payments, newest first")
+@router.get(
+    "",
+    response_model=Page[PaymentOut],
+    responses={**problems(403), **csv_export.CSV_RESPONSE},
+    summary="Payments, newest first",
+)
 def list_payments(
     ctx: Reader,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,

@@ -30,7 +30,7 @@ Q = Annotated[str | None, Query(max_length=40)]
 PeriodQ = Annotated[str | None, Query(max_length=7, examples=["2026-03"], description="A month, YYYY-MM.")]
 
 
-@router.get("/trial-balance", response_model=TrialBalanceOut, responses=problems(403))
+@router.get("/trial-balance", response_model=TrialBalanceOut, responses={**problems(403), **csv_export.CSV_RESPONSE})
 def trial_balance(
     ctx: Reader, as_of: DateQ = None, period: PeriodQ = None, fmt: csv_export.ReportFormat = "json"
 ) -> Response:
@@ -47,7 +47,7 @@ def trial_balance(
     return ctx.read(run)
 
 
-@router.get("/ar-aging", response_model=AgingOut, responses=problems(403))
+@router.get("/ar-aging", response_model=AgingOut, responses={**problems(403), **csv_export.CSV_RESPONSE})
 def ar_aging(
     ctx: Reader,
     as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])],
@@ -96,7 +96,7 @@ def settlement_discounts(ctx: Reader, start: DateQ = None, end: DateQ = None, cu
     return ctx.read(run)
 
 
-@router.get("/credit-memo-register", response_model=RegisterOut, responses=problems(403))
+@router.get("/credit-memo-register", response_model=RegisterOut, responses={**problems(403), **csv_export.CSV_RESPONSE})
 def credit_memo_register(
     ctx: Reader,
     start: DateQ = None,
