@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -69,7 +68,7 @@ class Site:
 
 
 @pytest.fixture
-def site(db: Database) -> Iterator[Site]:
+def site(db: Database) -> Site:
     clock = Clock()
     clocked = Database(db.engine, clock=clock)
     slug = new_id("t").lower().replace("_", "-")[:40]
@@ -79,7 +78,7 @@ def site(db: Database) -> Iterator[Site]:
         actor = system_actor(admin.company_id)
         admin_key = issue_api_key(uow, actor, admin.id).key
         clerk_key = issue_api_key(uow, actor, clerk.id).key
-    yield Site(clocked, clock, create_app(clocked), slug, admin.company_id, admin_key, clerk_key)
+    return Site(clocked, clock, create_app(clocked), slug, admin.company_id, admin_key, clerk_key)
 
 
 def _address() -> str:

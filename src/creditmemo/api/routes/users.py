@@ -45,7 +45,7 @@ def list_users(ctx: Reader) -> Response:
     return ctx.read(lambda uow: RootModel[list[UserOut]]([UserOut.of(u) for u in svc.list_users(uow, ctx.actor)]))
 
 
-@router.patch("/users/{user_id}", response_model=UserOut, responses=problems(403, 404))
+@router.patch("/users/{user_id}", response_model=UserOut, responses=problems(403, 404, 409))
 def update_user(user_id: Id, body: UserUpdate, ctx: Writer) -> Response:
     """Change a user's role, privileges or active flag (fields left out stay): the user's API keys and web
     sessions carry the change from their next request, in every server process."""
