@@ -111,8 +111,8 @@ class TestMemoStory:
         controller.get_by_role("button", name="Apply", exact=True).click()
         expect(controller.get_by_test_id("memo-available")).to_have_text("6,232.09 USD")
         expect(controller.get_by_test_id("applications").locator("tbody tr")).to_have_count(2)
-        with controller.expect_download() as download_info:
-            controller.get_by_test_id("pdf-link").click()
+        with controller.expect_download(timeout=30_000) as download_info:  # WeasyPrint's first PDF is slow
+            controller.get_by_test_id("pdf-link").click(timeout=30_000)
         pdf = tmp_path / "memo.pdf"
         download_info.value.save_as(pdf)
         assert pdf.read_bytes().startswith(b"%PDF")
