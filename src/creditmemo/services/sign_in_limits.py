@@ -22,6 +22,7 @@ from typing import Any
 from creditmemo.domain.errors import TooManyAttemptsError
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize, system_actor
+from creditmemo.store.locking import lock_key
 from creditmemo.store.repositories.sign_in_limits import SignInLimitRepository
 from creditmemo.store.uow import UnitOfWork
 
@@ -75,7 +76,12 @@ def record_failure(uow: UnitOfWork, email: object, address: str | None, company_
     now = uow.now()
     since = now - WINDOW
     mail = email.strip().lower()[:254] if isinstance(email, str) else None
-    for scope, subject, limit in _subjects(email, address):
+    subjects = _subjects(email, address)
+    # Step 0 of the lock order (docs/CONCURRENCY.md), in a fixed order: failures of one subject are counted one
+    # transaction at a time, so exactly one of them reaches the limit and records the lockout.
+    for scope, subject, _ in sorted(subjects):
+        lock_key(uow.conn, "sign_in", scope, subject)
+    for scope, subject, limit in subjects:
         repo.forget(scope, subject, before=since)  # what left the window is no longer needed
         repo.add_failure(scope, subject, company_id, now)
         count, _ = repo.window(scope, subject, since)
