@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -181,3 +183,32 @@ def test_a_right_password_clears_the_emails_count_not_the_addresss(site: Site) -
     # domain: no company, so no audit event for it; the e-mail lockout is this company's.
     actions = [e["changes"]["scope"][1] for e in _lockout_events(site.db, site.company_id)]
     assert actions == ["email"]
+
+
+def test_wrong_passwords_racing_record_one_lockout(site: Site) -> None:
+    """Six wrong passwords at once for an e-mail with four failures: the failures are counted one transaction at
+    a time (a named lock per e-mail and per address), so exactly one brings the count to five and records the
+    lockout, whatever the interleaving; each racing attempt is answered 401 or 429, never an error."""
+    email = site.user("raced")
+    address = _address()
+    for _ in range(EMAIL_LIMIT - 1):
+        assert site.sign_in(site.browser(address), email, "wrong password!").status_code == 401
+    forms = []
+    for _ in range(6):
+        browser = site.browser(address)
+        token = _CSRF.search(browser.get("/sign-in").text)
+        assert token
+        forms.append((browser, token.group(1)))
+    barrier = threading.Barrier(len(forms))
+
+    def attempt(browser: TestClient, token: str) -> int:
+        barrier.wait()
+        data = {"email": email, "password": "wrong password!", "csrf_token": token}
+        return int(browser.post("/sign-in", data=data).status_code)
+
+    with ThreadPoolExecutor(len(forms)) as pool:
+        statuses = list(pool.map(lambda form: attempt(*form), forms))
+    assert set(statuses) <= {401, 429}, statuses
+    assert 401 in statuses
+    assert len(_lockout_events(site.db, site.company_id)) == 1
+    assert site.sign_in(site.browser(address), email, PASSWORD).status_code == 429
