@@ -405,6 +405,88 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
     db.dispose()
 
 
+def reads(url: str, n: int) -> None:
+    """The cost of authenticating a cached key (issue 16 item 7: the company's auth_version read in each
+    request's unit of work): N ``GET /v1/invoices/{id}`` and N ``GET /v1/customers`` through the ASGI app in
+    this thread, the key in the worker's cache after the first; per request mean, p50, p95 and the number of
+    SQL statements (the figure that does not depend on the machine's load)."""
+
+    import fastapi.dependencies.utils
+    import fastapi.routing
+    from sqlalchemy import event
+
+    from creditmemo.api.app import create_app
+
+    key, _, ids = prepare(url, 1, 50, 0.0)[0]
+    db = Database(url, sealing="off")
+    statements = [0]
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    async def inline(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    fastapi.routing.run_in_threadpool = inline
+    fastapi.dependencies.utils.run_in_threadpool = inline
+    app = create_app(db)
+
+    async def get(path: str) -> tuple[int, bytes]:
+        scope = {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "headers": [(b"authorization", f"Bearer {key}".encode())],
+            "http_version": "1.1",
+            "scheme": "http",
+            "server": ("bench", 80),
+            "client": ("bench", 1),
+            "root_path": "",
+        }
+        status: list[int] = []
+        parts: list[bytes] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            else:
+                parts.append(message.get("body", b""))
+
+        await app(scope, receive, send)
+        return status[0], b"".join(parts)
+
+    async def run(path_of: Callable[[str], str]) -> list[float]:
+        times = []
+        for i in range(n + 50):
+            if i == 50:
+                statements[0] = 0
+            t = time.perf_counter()
+            status, body = await get(path_of(ids[i % len(ids)]))
+            if i >= 50:  # the first 50 warm the caches
+                times.append((time.perf_counter() - t) * 1000)
+            assert status == 200, body
+        return times
+
+    paths: dict[str, Callable[[str], str]] = {
+        "GET /v1/invoices/{id}": lambda invoice_id: f"/v1/invoices/{invoice_id}",
+        "GET /v1/customers": lambda _: "/v1/customers",
+    }
+    for label, path_of in paths.items():
+        times = sorted(asyncio.run(run(path_of)))
+        print(
+            f"one thread, no network, n={n} {label} with a cached key: "
+            f"mean {statistics.fmean(times):.3f} ms, p50 {times[len(times) // 2]:.3f} ms, "
+            f"p95 {times[int(len(times) * 0.95)]:.3f} ms, {statements[0] / n:.2f} SQL statements per request"
+        )
+    db.dispose()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--engine", choices=["postgresql", "sqlite"], default="postgresql")
@@ -430,8 +512,14 @@ def main() -> None:
         help="instead of the load run: the HTTP layer's cost per request, in process",
     )
     ap.add_argument("--profile", action="store_true", help="with --overhead: cProfile the requests")
+    ap.add_argument(
+        "--reads", type=int, default=0, metavar="N", help="instead of the load run: N cached-key reads, in process"
+    )
     args = ap.parse_args()
     url = fresh_database(args.engine)
+    if args.reads:
+        reads(url, args.reads)
+        return
     if args.overhead:
         overhead(url, args.overhead, args.profile)
         return

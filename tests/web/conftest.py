@@ -1,8 +1,13 @@
-"""Browser tests: the real app under uvicorn (a background thread, a free 127.0.0.1 port, a SQLite file
-database) driven by Playwright with Debian's Chromium. SQLite for most: the pages run the same services
-the service tests cover on both engines; ``engine_site`` serves a test on each engine (a PostgreSQL
-database of its own) where the database's part is the subject, as in double submits. Screenshots go to
-test-artifacts/screenshots/."""
+"""Browser tests: the real app under uvicorn (a background thread, a free 127.0.0.1 port) driven by Playwright
+with Debian's Chromium. Two sites are served for the whole session, each seeded alike: one on a SQLite file,
+one on a PostgreSQL database of its own (``{TEST_POSTGRES_URL}_web``), started only when a test asks for it.
+
+``site`` is the SQLite one, except for the tests marked ``journey`` (one per main feature, issue 16 item 9):
+those run once per engine of CREDITMEMO_TEST_ENGINES, ``site`` being each engine's. Running every browser test
+on both engines would double tests/web (about 4 more minutes on the 2-core machine) and take the CI run past its
+15 minutes; the pages run the same services the service and API tests cover on both engines, so the journeys
+carry the engine's part in the browser. ``engine_site`` (any test) is the same per-engine site, for tests whose
+subject is the database's part, as in double submits. Screenshots go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -143,10 +148,31 @@ def _serve(db: Database) -> Iterator[Site]:
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def sqlite_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     _require_chromium()
     with _serve(Database(f"sqlite:///{tmp_path_factory.mktemp('web') / 'web.db'}")) as served:
         yield served
+
+
+JOURNEY = "journey"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{JOURNEY}: a browser journey run on each engine (tests/web/conftest.py)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``journey`` that uses ``site`` runs once per engine."""
+    if "site" in metafunc.fixturenames and metafunc.definition.get_closest_marker(JOURNEY) is not None:
+        metafunc.parametrize("site", ENGINES, indirect=True, ids=[f"site-{e}" for e in ENGINES])
+
+
+@pytest.fixture
+def site(request: pytest.FixtureRequest) -> Site:
+    """The SQLite site, or each engine's for a ``journey`` test."""
+    engine = getattr(request, "param", "sqlite")
+    served: Site = request.getfixturevalue("sqlite_site" if engine == "sqlite" else "postgres_site")
+    return served
 
 
 @pytest.fixture(scope="session")
@@ -163,14 +189,15 @@ def postgres_site() -> Iterator[Site]:
 @pytest.fixture(params=ENGINES)
 def engine_site(request: pytest.FixtureRequest) -> Site:
     """The site on each engine of CREDITMEMO_TEST_ENGINES."""
-    site: Site = request.getfixturevalue("site" if request.param == "sqlite" else "postgres_site")
+    site: Site = request.getfixturevalue("sqlite_site" if request.param == "sqlite" else "postgres_site")
     return site
 
 
 @pytest.fixture(scope="session")
-def browser(site: Site) -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
+    _require_chromium()
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import InvoiceLineInput
@@ -36,6 +37,7 @@ def _subscription(site: Site, name: str) -> Any:
 
 
 class TestAutomaticCredits:
+    @pytest.mark.journey
     def test_a_controller_prorates_a_downgrade_seeing_290_32_before_creating_it(
         self, site: Site, new_page: Any
     ) -> None:
@@ -61,6 +63,7 @@ class TestAutomaticCredits:
         expect(page.get_by_test_id("memo-computation")).to_have_text("(1200.00 − 600.00) × 15 ⁄ 31 days = 290.32")
         expect(page.get_by_test_id("line-period")).to_have_text("service 2026-01-17 to 2026-01-31")
 
+    @pytest.mark.journey
     def test_an_sla_credit_from_the_customer_page_and_its_duplicate(self, site: Site, new_page: Any) -> None:
         invoice = _subscription(site, "Prism Telecom")
         page = new_page()

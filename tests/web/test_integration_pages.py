@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import Site, shot, sign_in
@@ -25,6 +26,7 @@ CSV = (
 
 
 class TestImportsAndJournalExport:
+    @pytest.mark.journey
     def test_upload_see_errors_download_them_resend_and_export_the_journal(
         self, site: Site, new_page: Any, tmp_path: Path
     ) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput, InvoiceLineInput
@@ -83,6 +84,7 @@ def _settled_invoice(site: Site) -> dict[str, Any]:
 
 
 class TestInvoiceSettlement:
+    @pytest.mark.journey
     def test_the_invoice_page_shows_who_settled_it(self, site: Site, new_page: Any) -> None:
         docs = _settled_invoice(site)
         invoice = docs["invoice"]

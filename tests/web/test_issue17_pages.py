@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.documents import MemoKind
@@ -199,6 +200,7 @@ class TestReissue:
 
 
 class TestReasonCodesPage:
+    @pytest.mark.journey
     def test_admin_adds_changes_and_deactivates_and_others_only_read(self, site: Site, new_page: Any) -> None:
         page = new_page()
         sign_in(page, site.users["admin"])
@@ -256,6 +258,7 @@ class TestReasonCodesPage:
 
 
 class TestDashboardByReason:
+    @pytest.mark.journey
     def test_the_dashboard_totals_posted_credit_by_reason(self, site: Site, new_page: Any) -> None:
         inv = invoice_of_new_customer(site, "Bad Debt Co")
         with site.db.uow() as uow:

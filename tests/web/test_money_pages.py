@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import FreeLineInput, InvoiceLineInput
@@ -85,6 +86,7 @@ class TestMoneyPages:
         page.get_by_role("link", name="Prompt Payer Ltd").first.click()
         expect(page.get_by_test_id("customer-credit-terms")).to_have_text("2 % 10, net 30")
 
+    @pytest.mark.journey
     def test_a_controller_sets_a_rate_and_a_clerk_reads_the_table(self, site: Site, new_page: Any) -> None:
         page = new_page()
         sign_in(page, site.users["controller"])

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import CreditLineInput
@@ -42,6 +43,7 @@ def _memo_number(page: Any) -> str:
 
 
 class TestMemoStory:
+    @pytest.mark.journey
     def test_clerk_creates_manager_approves_controller_posts_applies_and_downloads(
         self, site: Site, new_page: Any, tmp_path: Path
     ) -> None:
@@ -109,8 +111,8 @@ class TestMemoStory:
         controller.get_by_role("button", name="Apply", exact=True).click()
         expect(controller.get_by_test_id("memo-available")).to_have_text("6,232.09 USD")
         expect(controller.get_by_test_id("applications").locator("tbody tr")).to_have_count(2)
-        with controller.expect_download() as download_info:
-            controller.get_by_test_id("pdf-link").click()
+        with controller.expect_download(timeout=30_000) as download_info:  # WeasyPrint's first PDF is slow
+            controller.get_by_test_id("pdf-link").click(timeout=30_000)
         pdf = tmp_path / "memo.pdf"
         download_info.value.save_as(pdf)
         assert pdf.read_bytes().startswith(b"%PDF")
@@ -273,6 +275,7 @@ class TestForms:
         expect(page.get_by_test_id("memo-status")).to_have_text("posted")
         expect(page.get_by_test_id("memo-actions").get_by_role("button", name="Discard")).to_have_count(0)
 
+    @pytest.mark.journey
     def test_debit_memo_then_a_credit_applied_to_it(self, site: Site, new_page: Any) -> None:
         page = new_page()
         sign_in(page, site.users["controller"])
@@ -326,6 +329,7 @@ class TestForms:
 
 
 class TestRefund:
+    @pytest.mark.journey
     def test_refund_beyond_what_was_paid_needs_an_override_reason(self, site: Site, new_page: Any) -> None:
         memo = _posted_memo(site, "40.00")  # the invoice is unpaid: money never came in
         page = new_page()
@@ -365,6 +369,7 @@ class TestListsAndSignIn:
             .filter(el => !(el.labels && el.labels.length) && !el.getAttribute('aria-label')).map(el => el.name)""")
         assert unlabelled == []
 
+    @pytest.mark.journey
     def test_list_filters_sort_and_saved_view(self, site: Site, new_page: Any) -> None:
         _posted_memo(site, "20.00")
         page = new_page()
@@ -412,6 +417,7 @@ class TestListsAndSignIn:
             shot(page, name)
             assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1, path
 
+    @pytest.mark.journey
     def test_wrong_password_and_sign_out(self, site: Site, new_page: Any) -> None:
         page = new_page()
         page.goto("/credit-memos")

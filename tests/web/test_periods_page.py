@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.services.actors import system_actor
@@ -24,6 +25,7 @@ def _status(site: Site, period: str) -> str:
         return {p.period: p.status for p in list_periods(uow, system_actor(site.company_id, "t"))}[period]
 
 
+@pytest.mark.journey
 def test_a_controller_closes_and_reopens_a_month(site: Site, new_page: Any) -> None:
     month = _oldest_listed(site)
     page = new_page()

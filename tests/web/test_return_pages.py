@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import InvoiceLineInput
@@ -31,6 +32,7 @@ def _goods(site: Site) -> Any:
 
 
 class TestReturnPages:
+    @pytest.mark.journey
     def test_authorize_receive_and_credit_a_return_from_the_invoice_page(self, site: Site, new_page: Any) -> None:
         invoice = _goods(site)
         page = new_page()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import InvoiceLineInput
@@ -35,6 +36,7 @@ def _annual(site: Site) -> Any:
 
 
 class TestRevenuePages:
+    @pytest.mark.journey
     def test_a_controller_recognizes_revenue_and_reads_schedules_splits_and_the_waterfall(
         self, site: Site, new_page: Any
     ) -> None:

@@ -26,7 +26,7 @@ from creditmemo.domain.errors import DomainError
 from creditmemo.ids import new_id
 from creditmemo.services import idempotency
 from creditmemo.services.actors import Actor
-from creditmemo.services.users import authenticate_api_key
+from creditmemo.services.users import authenticate_api_key_versioned
 from creditmemo.store.uow import Database, Numbers, UnitOfWork, is_retryable
 
 JSON = "application/json"
@@ -35,25 +35,32 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
 class KeyCache:
-    """Presented key digest -> actor, for a short while, so a request does not pay a lookup to authenticate.
-    A revoked key or changed role is honoured within ``KEY_CACHE_SECONDS``."""
+    """Presented key digest -> (actor, the company's ``auth_version`` it was read at), for a short while, so a
+    request does not pay a key lookup to authenticate. Each request's unit of work compares the tag with the
+    company's current ``auth_version`` (``Ctx.fresh``: read with the company's settings, the statement most
+    requests make anyway), so a revoked key, a deactivated user or a changed role is refused or re-read by
+    the very next request in every server process; the TTL only bounds how long an unused entry is kept."""
 
     def __init__(self, ttl: float = KEY_CACHE_SECONDS, size: int = 10_000) -> None:
         self.ttl, self.size = ttl, size
-        self._items: dict[str, tuple[float, Actor]] = {}
+        self._items: dict[str, tuple[float, Actor, int]] = {}
         self._lock = threading.Lock()
 
-    def get(self, digest: str) -> Actor | None:
+    def get(self, digest: str) -> tuple[Actor, int] | None:
         item = self._items.get(digest)
         if item is None or item[0] < time.monotonic():
             return None
-        return item[1]
+        return item[1], item[2]
 
-    def put(self, digest: str, actor: Actor) -> None:
+    def put(self, digest: str, actor: Actor, version: int) -> None:
         with self._lock:
             if len(self._items) >= self.size:
                 self._items.clear()
-            self._items[digest] = (time.monotonic() + self.ttl, actor)
+            self._items[digest] = (time.monotonic() + self.ttl, actor, version)
+
+    def drop(self, digest: str) -> None:
+        with self._lock:
+            self._items.pop(digest, None)
 
     def clear(self) -> None:
         with self._lock:
@@ -81,18 +88,29 @@ async def current_actor(
     key = credentials.credentials
     digest = hashlib.sha256(key.encode(errors="replace")).hexdigest()
     cache: KeyCache = request.app.state.key_cache
-    actor = cache.get(digest)
-    if actor is None:
-        actor = await run_in_threadpool(_lookup, database(request), key)
-        if actor is None:
+    found = cache.get(digest)
+    if found is None:
+        found = await run_in_threadpool(_lookup, database(request), key)
+        if found is None:
             raise ApiError("unauthorized", "The API key is unknown or revoked.", headers=challenge)
-        cache.put(digest, actor)
+        cache.put(digest, *found)
+    actor, version = found
+    request.state.api_key = KeyInUse(digest, key, version)
     return actor
 
 
-def _lookup(db: Database, key: str) -> Actor | None:
+@dataclass(frozen=True, slots=True)
+class KeyInUse:
+    """The request's key and the company ``auth_version`` its cached actor was read at."""
+
+    digest: str
+    key: str
+    version: int
+
+
+def _lookup(db: Database, key: str) -> tuple[Actor, int] | None:
     with db.uow(readonly=True) as uow:
-        return authenticate_api_key(uow, key)
+        return authenticate_api_key_versioned(uow, key)
 
 
 @dataclass
@@ -103,14 +121,40 @@ class Ctx:
     request_id: str
     idempotency_key: str | None = None
 
+    def fresh(self, uow: UnitOfWork) -> None:
+        """First thing in each of the request's units of work: the key's cached actor holds only while its
+        company's ``auth_version`` is the one it was read at (one single-row read, shared with the company's
+        settings and config version, which most requests read anyway). When it moved (a key revoked, a user
+        deactivated, a role changed, in any process), the key is looked up again here: refused (401) or the
+        actor re-read with its new role."""
+        used: KeyInUse | None = getattr(self.request.state, "api_key", None)
+        if used is None:
+            return
+        if uow.companies.auth_version(self.actor.company_id) == used.version:
+            return
+        cache: KeyCache = self.request.app.state.key_cache
+        found = authenticate_api_key_versioned(uow, used.key)
+        if found is None:
+            cache.drop(used.digest)
+            raise ApiError("unauthorized", "The API key is unknown or revoked.", headers={"WWW-Authenticate": "Bearer"})
+        cache.put(used.digest, *found)
+        self.actor = found[0]
+        self.request.state.api_key = KeyInUse(used.digest, used.key, found[1])
+
+    def uow(self, *, readonly: bool = True) -> Any:
+        """A unit of work for a route that opens its own, with the key's freshness checked in it."""
+        return _FreshUow(self, readonly)
+
     def read(self, fn: Callable[[UnitOfWork], BaseModel]) -> Response:
         with self.db.uow(readonly=True, request_id=self.request_id) as uow:
+            self.fresh(uow)
             result = fn(uow)
         return Response(result.model_dump_json(), media_type=JSON)
 
     def preview(self, fn: Callable[[UnitOfWork], BaseModel]) -> Response:
         """Build without writing: the transaction is rolled back whatever happens."""
         with self.db.uow(readonly=True, request_id=self.request_id) as uow:
+            self.fresh(uow)
             try:
                 result = fn(uow)
             finally:
@@ -137,6 +181,7 @@ class Ctx:
         numbers: list[Numbers] = []
 
         def attempt(uow: UnitOfWork) -> Response:
+            self.fresh(uow)
             uow.defer_numbers()  # a new document's number is taken in the commit's flight (store/numbering.py)
             numbers[:] = [uow.numbers]
             stored = None
@@ -187,6 +232,25 @@ class Ctx:
         with self.db.uow(readonly=True, request_id=self.request_id) as uow:
             stored = idempotency.find_response(uow, self.actor, key, fingerprint)
         return None if stored is None or stored is idempotency.EXPIRED else _replay(stored)
+
+
+class _FreshUow:
+    def __init__(self, ctx: Ctx, readonly: bool) -> None:
+        self.ctx, self.readonly = ctx, readonly
+        self._cm: Any = None
+
+    def __enter__(self) -> UnitOfWork:
+        self._cm = self.ctx.db.uow(readonly=self.readonly, request_id=self.ctx.request_id)
+        uow: UnitOfWork = self._cm.__enter__()
+        try:
+            self.ctx.fresh(uow)
+        except BaseException as e:
+            self._cm.__exit__(type(e), e, e.__traceback__)
+            raise
+        return uow
+
+    def __exit__(self, *exc: Any) -> Any:
+        return self._cm.__exit__(*exc)
 
 
 def _replay(stored: idempotency.StoredResponse) -> Response:

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from creditmemo.domain.errors import DomainError, ValidationFailedError
+from creditmemo.domain.errors import DomainError, TooManyAttemptsError, ValidationFailedError
 
 log = logging.getLogger("creditmemo.api")
 
@@ -33,6 +33,7 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
     "conflict": (409, "Conflicting concurrent request"),
     "payload_too_large": (413, "Request body too large"),
     "unsupported_media_type": (415, "Unsupported media type"),
+    "too_many_attempts": (429, "Too many failed sign-ins"),
     "validation_error": (422, "Request is not valid"),
     "over_credit": (422, "Credit exceeds what was invoiced"),
     "over_return": (422, "Return exceeds what was invoiced or authorized"),
@@ -134,7 +135,8 @@ def domain_problem(request: Request | None, exc: DomainError) -> JSONResponse:
         field=exc.field,
         errors=errors,
         extra=dict(exc.context),
-        headers=getattr(exc, "headers", None),
+        headers=getattr(exc, "headers", None)
+        or ({"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyAttemptsError) else None),
     )
 
 

@@ -151,3 +151,14 @@ class AccountInUseError(DomainError):
     """An account a posting role or a reason code maps to cannot be deactivated (issue 17)."""
 
     code = "account_in_use"
+
+
+class TooManyAttemptsError(DomainError):
+    """Sign-in refused without checking the password: too many recent failures for the e-mail or the client
+    address. ``retry_after`` is the number of seconds until the oldest counted failure leaves the window."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"Too many failed sign-ins; try again in {retry_after} seconds.", retry_after=retry_after)
+        self.retry_after = retry_after

@@ -25,6 +25,8 @@ KEY_PREFIX = "cmk_"
 _PREFIX_LEN = 12
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
 _hasher = PasswordHasher()
+# How many times this process ran argon2 to check a sign-in (tests prove a throttled attempt runs none).
+PASSWORD_CHECKS = [0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +143,50 @@ def list_users(uow: UnitOfWork, actor: Actor) -> list[User]:
     return [_user(r) for r in UserRepository(uow.conn).list(actor.company_id)]
 
 
+def update_user(
+    uow: UnitOfWork,
+    actor: Actor,
+    user_id: str,
+    *,
+    role: object = None,
+    privileges: object = None,
+    active: object = None,
+) -> User:
+    """An admin changes a user's role, privileges or active flag (``None``: unchanged). Takes effect at once
+    for the user's API keys in every server process (the company's ``auth_version`` moves in this
+    transaction) and for their web sessions (read from the database on every request). An admin cannot
+    deactivate or demote themselves (the company would risk having no admin)."""
+    authorize(actor, Permission.MANAGE)
+    repo = UserRepository(uow.conn)
+    row = repo.get(actor.company_id, user_id)
+    if row is None:
+        raise NotFoundError("user", user_id)
+    _, role_, privs = _check(
+        row["email"],
+        row["role"] if role is None else role,
+        row["privileges"] if privileges is None else privileges,
+    )
+    if active is not None and not isinstance(active, bool):
+        raise ValidationFailedError.single("active", "true or false.")
+    now_active = bool(row["active"]) if active is None else active
+    if user_id == actor.user_id and (not now_active or role_ != Role.ADMIN):
+        raise ValidationFailedError.single("user_id", "Admins cannot deactivate or demote themselves.", "self")
+    changes: dict[str, Any] = {}
+    if role_ != row["role"]:
+        changes["role"] = [row["role"], str(role_)]
+    if privs != sorted(row["privileges"] or ()):
+        changes["privileges"] = [sorted(row["privileges"] or ()), privs]
+    if now_active != bool(row["active"]):
+        changes["active"] = [bool(row["active"]), now_active]
+    if changes:
+        uow.companies.change_auth(actor.company_id)
+        repo.update(user_id, role=str(role_), privileges=privs, active=now_active)
+        audit.record(uow, actor, "user.updated", "user", user_id, changes)
+    updated = repo.get(actor.company_id, user_id)
+    assert updated is not None
+    return _user(updated)
+
+
 def get_user_by_email(uow: UnitOfWork, email: str) -> User:
     row = UserRepository(uow.conn).by_email(email.lower())
     if row is None:
@@ -164,6 +210,7 @@ def verify_password(uow: UnitOfWork, email: object, password: object) -> Actor |
     if not isinstance(email, str) or not isinstance(password, str) or len(password) > 200:
         return None
     row = UserRepository(uow.conn).by_email(email.strip().lower())
+    PASSWORD_CHECKS[0] += 1
     if row is None or not row["active"] or not row["password_hash"]:
         _hasher.hash("timing-equaliser")  # do the same work whether or not the user exists
         return None
@@ -212,6 +259,13 @@ def create_api_key(uow: UnitOfWork, actor: Actor, user_id: str, *, name: str | N
 
 def authenticate_api_key(uow: UnitOfWork, key: object) -> Actor | None:
     """The actor a presented key stands for, or None (unknown, revoked, inactive user, malformed)."""
+    found = authenticate_api_key_versioned(uow, key)
+    return None if found is None else found[0]
+
+
+def authenticate_api_key_versioned(uow: UnitOfWork, key: object) -> tuple[Actor, int] | None:
+    """The actor a presented key stands for and its company's ``auth_version``, read in one statement (so a
+    cache tagged with that version never holds a key state older than its tag), or None."""
     if not isinstance(key, str) or not key.startswith(KEY_PREFIX) or len(key) > 200:
         return None
     prefix = key[len(KEY_PREFIX) : len(KEY_PREFIX) + _PREFIX_LEN]
@@ -220,11 +274,16 @@ def authenticate_api_key(uow: UnitOfWork, key: object) -> Actor | None:
         return None
     if not hmac.compare_digest(row["key_hash"], _digest(key)):
         return None
-    return Actor(row["user_id"], row["company_id"], Role(row["role"]), frozenset(row["privileges"] or ()), row["email"])
+    actor = Actor(
+        row["user_id"], row["company_id"], Role(row["role"]), frozenset(row["privileges"] or ()), row["email"]
+    )
+    return actor, int(row["auth_version"])
 
 
 def revoke_api_key(uow: UnitOfWork, actor: Actor, key_id: str) -> None:
+    """Revoked at once in every server process: the company's ``auth_version`` moves in this transaction."""
     authorize(actor, Permission.MANAGE)
+    uow.companies.change_auth(actor.company_id)
     if not UserRepository(uow.conn).revoke_key(actor.company_id, key_id, uow.now()):
         raise NotFoundError("api_key", key_id)
     audit.record(uow, actor, "api_key.revoked", "api_key", key_id, {"revoked": [False, True]})
@@ -256,6 +315,7 @@ def ensure_company_user(
     if row["company_id"] != company_id:
         raise ValidationFailedError.single("email", f"{mail} belongs to another company.", "taken")
     if row["role"] != role_ or sorted(row["privileges"] or ()) != privs:
+        uow.companies.change_auth(company_id)  # the user's keys carry the new role at once, in every process
         repo.update(row["id"], role=str(role_), privileges=privs)
         audit.record(
             uow,

@@ -8,9 +8,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from creditmemo.services import audit
+from creditmemo.services import audit, sign_in_limits
 from creditmemo.services.actors import Actor, Role
 from creditmemo.services.users import verify_password
+from creditmemo.store.repositories.users import UserRepository
 from creditmemo.store.repositories.web_sessions import WebSessionRepository
 from creditmemo.store.uow import UnitOfWork
 
@@ -35,11 +36,17 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode(errors="replace")).hexdigest()
 
 
-def sign_in(uow: UnitOfWork, *, email: object, password: object) -> SignedIn | None:
-    """A new session for a correct e-mail and password of an active user, else None (no hint which)."""
+def sign_in(uow: UnitOfWork, *, email: object, password: object, address: str | None = None) -> SignedIn | None:
+    """A new session for a correct e-mail and password of an active user, else None (no hint which).
+    ``TooManyAttemptsError`` before the password is checked when the e-mail or the client ``address`` is
+    locked out (services/sign_in_limits.py); a wrong password is counted (the caller commits it)."""
+    sign_in_limits.check(uow, email, address)
     actor = verify_password(uow, email, password)
     if actor is None or actor.user_id is None:
+        row = UserRepository(uow.conn).by_email(email.strip().lower()) if isinstance(email, str) else None
+        sign_in_limits.record_failure(uow, email, address, None if row is None else row["company_id"])
         return None
+    sign_in_limits.record_success(uow, str(email))
     repo = WebSessionRepository(uow.conn)
     now = uow.now()
     repo.remove_expired(now)

@@ -53,6 +53,9 @@ REFERENCE_TABLES: Final = {
     "users": "sign-in looks a user up by e-mail before the company is known",
     "api_keys": "an API request looks its key up by prefix before the company is known",
     "web_sessions": "a web request looks its session up by token hash before the company is known",
+    "sign_in_failures": "sign-in counts failures by e-mail and by client address before the company is known "
+    "(an unknown e-mail has none; one address may try e-mails of many companies)",
+    "sign_in_lockouts": "a lockout is of an e-mail or a client address, which may span companies",
 }
 
 
@@ -87,6 +90,9 @@ companies = Table(
     # Bumped in the transaction of every change to the company's accounts or reason codes: each process
     # compares it with the config it cached (store/repositories/companies.py; migration 0014).
     Column("config_version", Integer, nullable=False, server_default="1"),
+    # Bumped in the transaction of every change to the company's API keys, users' roles, privileges or
+    # active flag: each server process compares it with the keys it cached (api/deps.py; migration 0020).
+    Column("auth_version", Integer, nullable=False, server_default="1"),
 )
 
 accounts = Table(
@@ -750,6 +756,36 @@ web_sessions = Table(
     Column("csrf_token", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
+)
+
+# Sign-in throttling (issue 16 item 7, services/sign_in_limits.py): one row per wrong password, once for the
+# e-mail and once for the client address (``scope``), kept for the window; ``company_id`` is the e-mail's
+# company when the e-mail is a user's (the one key that can carry it).
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("scope", String(10), nullable=False),  # email | address
+    Column("subject", String(254), nullable=False),  # the lowercased e-mail or the client address
+    Column("company_id", ID, ForeignKey("companies.id")),
+    Column("failed_at", UTCDateTime, nullable=False),
+    Index("ix_sign_in_failures_subject", "scope", "subject", "failed_at"),
+)
+
+# One row per lockout (not per refused attempt): what an admin sees (GET /v1/sign-in-lockouts,
+# /settings/security), until when it holds and the company of the e-mail whose failure started it.
+sign_in_lockouts = Table(
+    "sign_in_lockouts",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("scope", String(10), nullable=False),
+    Column("subject", String(254), nullable=False),
+    Column("company_id", ID, ForeignKey("companies.id")),
+    Column("email", String(254)),  # the e-mail tried at the failure that started the lockout
+    Column("failures", Integer, nullable=False),
+    Column("locked_at", UTCDateTime, nullable=False),
+    Column("until", UTCDateTime, nullable=False),
+    Index("ix_sign_in_lockouts_company", "company_id", "locked_at"),
 )
 
 saved_views = Table(

@@ -46,6 +46,8 @@ async def import_invoices_route(
         raise ValidationFailedError.single("body", "Send a JSON array of invoices.", "required")
 
     def run() -> InvoiceImportOut:
+        with ctx.uow(readonly=True):  # the key's freshness (api/deps.py); the import opens its own units of work
+            pass
         return InvoiceImportOut.of(import_invoices(ctx.db, ctx.actor, read_file(data, kind), dry_run=dry_run))
 
     report = await run_in_threadpool(run)

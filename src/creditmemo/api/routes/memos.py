@@ -390,7 +390,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
             from creditmemo.services.memos.read import get_memo
             from creditmemo.services.memos.ubl import ubl_document
 
-            with ctx.db.uow(readonly=True, request_id=ctx.request_id) as uow:
+            with ctx.uow(readonly=True) as uow:
                 memo = get_memo(uow, ctx.actor, memo_id, kind)
                 xml = ubl_document(document_facts(uow, ctx.actor, memo))
             return Response(
@@ -399,7 +399,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
                 headers={"Content-Disposition": f'attachment; filename="{memo.number}.xml"'},
             )
         readonly = not ctx.actor.can(Permission.PRINT)
-        with ctx.db.uow(readonly=readonly, request_id=ctx.request_id) as uow:
+        with ctx.uow(readonly=readonly) as uow:
             memo = open_document(uow, ctx.actor, memo_id, fmt=format, kind=kind)
             html = _document(uow, ctx.actor, memo, format)
         if format == "html":  # its inline style allowed by hash, as on the web's print view

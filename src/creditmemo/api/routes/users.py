@@ -10,7 +10,8 @@ from fastapi.responses import Response
 
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
-from creditmemo.api.schemas.users import ApiKeyCreate, ApiKeyOut, UserCreate, UserOut
+from creditmemo.api.schemas.users import ApiKeyCreate, ApiKeyOut, SignInLockoutOut, UserCreate, UserOut, UserUpdate
+from creditmemo.services import sign_in_limits
 from creditmemo.services import users as svc
 from creditmemo.store.uow import UnitOfWork
 
@@ -44,6 +45,25 @@ def list_users(ctx: Reader) -> Response:
     return ctx.read(lambda uow: RootModel[list[UserOut]]([UserOut.of(u) for u in svc.list_users(uow, ctx.actor)]))
 
 
+@router.patch("/users/{user_id}", response_model=UserOut, responses=problems(403, 404, 409))
+def update_user(user_id: Id, body: UserUpdate, ctx: Writer) -> Response:
+    """Change a user's role, privileges or active flag (fields left out stay): the user's API keys and web
+    sessions carry the change from their next request, in every server process."""
+    return ctx.write(
+        lambda uow: UserOut.of(
+            svc.update_user(
+                uow,
+                ctx.actor,
+                user_id,
+                role=body.role,
+                privileges=None if body.privileges is None else list(body.privileges),
+                active=body.active,
+            )
+        ),
+        body=body,
+    )
+
+
 @router.post(
     "/users/{user_id}/api-keys",
     status_code=201,
@@ -62,8 +82,23 @@ def create_api_key(user_id: Id, ctx: Reader, body: ApiKeyCreate | None = None) -
 @router.delete("/api-keys/{key_id}", status_code=204, responses=problems(403, 404))
 def revoke_api_key(key_id: Id, ctx: Reader) -> Response:
     def run(uow: UnitOfWork) -> Any:
-        svc.revoke_api_key(uow, ctx.actor, key_id)
-        ctx.request.app.state.key_cache.clear()  # this worker forgets at once; others within the cache TTL
+        svc.revoke_api_key(uow, ctx.actor, key_id)  # moves auth_version: refused at once in every process
         return None
 
     return ctx.write(run, status=204, idempotent=False)
+
+
+@router.get(
+    "/sign-in-lockouts",
+    response_model=list[SignInLockoutOut],
+    responses=problems(403),
+    summary="Sign-in lockouts of the company's e-mails in the last 30 days, newest first (admins)",
+)
+def list_sign_in_lockouts(ctx: Reader) -> Response:
+    from pydantic import RootModel
+
+    return ctx.read(
+        lambda uow: RootModel[list[SignInLockoutOut]](
+            [SignInLockoutOut.of(lock) for lock in sign_in_limits.lockouts(uow, ctx.actor)]
+        )
+    )

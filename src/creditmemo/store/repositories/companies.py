@@ -25,13 +25,16 @@ from creditmemo.store.mapping import company_from_row, legal_from_row
 from creditmemo.store.tables import accounts, companies, reason_codes
 
 _company_by_id = select(companies).where(companies.c.id == bindparam("b_company"))
-_version_of = select(companies.c.settings, companies.c.config_version).where(companies.c.id == bindparam("b_company"))
+_version_of = select(companies.c.settings, companies.c.config_version, companies.c.auth_version).where(
+    companies.c.id == bindparam("b_company")
+)
 _legal_of = select(*(companies.c[name] for name in LEGAL_FIELDS)).where(companies.c.id == bindparam("b_company"))
 _accounts_of = select(accounts).where(accounts.c.company_id == bindparam("b_company")).order_by(accounts.c.code)
 _reasons_of = (
     select(reason_codes).where(reason_codes.c.company_id == bindparam("b_company")).order_by(reason_codes.c.code)
 )
 _bump = bump(companies, companies.c.config_version, companies.c.id == bindparam("b_company"))
+_bump_auth = bump(companies, companies.c.auth_version, companies.c.id == bindparam("b_company"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,7 @@ class CompanyRepository:
         # Read fresh once per unit of work: the settings and the config version.
         self._settings: dict[str, dict[str, Any]] = {}
         self._versions: dict[str, int] = {}
+        self._auth_versions: dict[str, int] = {}
         # Companies whose config this unit of work changed: their config is not cached until it commits.
         self._changed: dict[str, CompanyConfig | None] = {}
 
@@ -96,7 +100,25 @@ class CompanyRepository:
                 raise NotFoundError("company", company_id)
             self._settings[company_id] = dict(row.settings or {})
             self._versions[company_id] = int(row.config_version)
+            self._auth_versions[company_id] = int(row.auth_version)
         return self._versions[company_id]
+
+    def auth_version(self, company_id: str) -> int:
+        """The company's ``auth_version``, read once per unit of work in the statement that reads its settings
+        and config version (so a request that needs those pays nothing more for it)."""
+        self._read_version(company_id)
+        return self._auth_versions[company_id]
+
+    def change_auth(self, company_id: str) -> None:
+        """Before any change to a company's API keys or its users' role, privileges or active flag: bump its
+        ``auth_version``, which locks the company's row (first, as ``change_config``: docs/CONCURRENCY.md) and
+        makes every server process drop the keys it cached for the company after this commits."""
+        result = self.conn.execute(_bump_auth, {"b_company": company_id}, execution_options=ROWCOUNT)
+        if result.rowcount == 0:
+            raise NotFoundError("company", company_id)
+        self._settings.pop(company_id, None)
+        self._versions.pop(company_id, None)
+        self._auth_versions.pop(company_id, None)
 
     def _config(self, company_id: str, *, fresh: bool = False) -> CompanyConfig:
         if company_id in self._changed:  # changed here, not committed: never from (or into) the shared cache

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from creditmemo.store.engine import ROWCOUNT
-from creditmemo.store.tables import api_keys, users
+from creditmemo.store.tables import api_keys, companies, users
 
 Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 
@@ -24,8 +24,10 @@ _key_by_prefix = (
         users.c.role,
         users.c.privileges,
         users.c.active,
+        companies.c.auth_version,
     )
     .join(users, users.c.id == api_keys.c.user_id)
+    .join(companies, companies.c.id == api_keys.c.company_id)
     .where(api_keys.c.prefix == bindparam("b_prefix"))
 )
 

@@ -8,12 +8,15 @@ import hmac
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from creditmemo.domain.errors import TooManyAttemptsError
+from creditmemo.services import sign_in_limits
 from creditmemo.services.web_sessions import SESSION_LIFETIME, sign_in, sign_out
 from creditmemo.web.core import (
     CSRF_FIELD,
     SESSION_COOKIE,
     SIGNIN_CSRF_COOKIE,
     FormDep,
+    ViewerDep,
     WebRoute,
     WriterDep,
     db_of,
@@ -70,7 +73,22 @@ def sign_in_submit(request: Request, form: FormDep) -> Response:
         return _form(
             request, email=email, error="The form expired. Please sign in again.", status=403, next_=form.get("next")
         )
-    signed = db_of(request).transact(lambda uow: sign_in(uow, email=email, password=form.get("password")))
+    address = request.client.host if request.client else None
+    try:
+        signed = db_of(request).transact(
+            lambda uow: sign_in(uow, email=email, password=form.get("password"), address=address)
+        )
+    except TooManyAttemptsError as e:
+        minutes = max(1, -(-e.retry_after // 60))
+        response = _form(
+            request,
+            email=email,
+            error=f"Too many failed sign-ins. Try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+            status=429,
+            next_=form.get("next"),
+        )
+        response.headers["Retry-After"] = str(e.retry_after)
+        return response
     if signed is None:
         return _form(
             request, email=email, error="E-mail or password is not correct.", status=401, next_=form.get("next")
@@ -95,3 +113,19 @@ def sign_out_submit(request: Request, v: WriterDep) -> Response:
     response = redirect("/sign-in")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.get("/settings/security", include_in_schema=False)
+def security_page(request: Request, v: ViewerDep) -> Response:
+    """Admins: the sign-in lockouts of the company's e-mails (GET /v1/sign-in-lockouts is the same list)."""
+    with db_of(request).uow(readonly=True) as uow:
+        locks = sign_in_limits.lockouts(uow, v.actor)
+    return render(
+        request,
+        "security.html",
+        200,
+        lockouts=locks,
+        window_minutes=int(sign_in_limits.WINDOW.total_seconds() // 60),
+        email_limit=sign_in_limits.EMAIL_LIMIT,
+        address_limit=sign_in_limits.ADDRESS_LIMIT,
+    )

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022_page_indexes"
-down_revision = "0014_reason_metadata"
+down_revision = "0020_sign_in_attempts"
 branch_labels = None
 depends_on = None
 
