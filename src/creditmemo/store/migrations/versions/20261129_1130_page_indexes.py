@@ -1,7 +1,7 @@
 """indexes for the web lists at a million invoices (issue 16 item 8)
 
 Revision ID: 0022_page_indexes
-Revises: 0014_reason_metadata
+Revises: 0020_sign_in_attempts
 Create Date: 2026-11-29 11:30:00
 
 - ``ix_invoices_company_issue_date`` (company_id, issue_date, id): the invoices list sorted by issue date reads
