@@ -229,9 +229,8 @@ class TestSlaCredit:
         )
         assert memo["total"] == "1500.00"
 
+    @pytest.mark.postgres_only
     def test_two_requests_for_one_incident_at_once_give_one_credit(self, db: Database, tenant: Tenant) -> None:
-        if not db.postgres:
-            pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
         inv = subscription(tenant, qty="1", price="3000.00")
         body = {"invoice_line_id": inv["lines"][0]["id"], "outage_minutes": 2160, "incident_reference": "INC-race"}
         results: list[Any] = []

@@ -69,9 +69,8 @@ def test_an_oversized_key_is_a_validation_error(tenant: Tenant) -> None:
     )
 
 
+@pytest.mark.postgres_only
 def test_concurrent_requests_with_one_key_create_once(db: Database, tenant: Tenant) -> None:
-    if not db.postgres:
-        pytest.skip("PostgreSQL: real concurrency on row locks (SQLite serialises writers)")
     inv = tenant.invoice()
     results = []
 

@@ -45,9 +45,8 @@ def test_the_feed_pages_in_posting_order_and_polls_with_its_cursor(tenant: Tenan
     assert_problem(tenant.get("/v1/journal-entries?after=bm90LWEtY3Vyc29y"), 422, "validation_error", "after")
 
 
+@pytest.mark.postgres_only
 def test_an_entry_committed_late_is_handed_out_after_not_skipped(db: Database, tenant: Tenant) -> None:
-    if not db.postgres:
-        pytest.skip("two writers at once need PostgreSQL (SQLite runs one writer at a time)")
     actor = system_actor(tenant.company_id, "test")
     with db.uow() as uow:
         customer = create_customer(uow, actor, name="Slow", currency="USD")
@@ -80,9 +79,8 @@ def test_an_entry_committed_late_is_handed_out_after_not_skipped(db: Database, t
     assert [e["source_type"] for e in later] == ["invoice"]
 
 
+@pytest.mark.postgres_only
 def test_every_entry_exactly_once_while_others_post(db: Database, tenant: Tenant) -> None:
-    if not db.postgres:
-        pytest.skip("concurrent writers need PostgreSQL")
     actor: Actor = system_actor(tenant.company_id, "test")
     with db.uow() as uow:
         customers = [create_customer(uow, actor, name=f"C{i}", currency="USD").id for i in range(4)]

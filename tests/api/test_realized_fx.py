@@ -213,14 +213,13 @@ def test_reconciliation_fails_on_a_functional_residual(db: Database, tenant: Ten
     assert any("Ironclad GmbH" in p and "50.00 USD" in p for p in books["problems"]), books["problems"]
 
 
+@pytest.mark.postgres_only
 def test_payments_at_different_rates_racing_for_one_invoice_leave_zero_functional_ar(
     db: Database, tenant: Tenant
 ) -> None:
     """PostgreSQL, real concurrency: four payments at four rates each apply 250.00 EUR to one invoice of
     1,000.00 at 1.10 at the same moment. Whichever settles it last takes the exact remainder under the invoice's
     lock: the losses and gains add up to the booked difference, no residual, no deadlock."""
-    if not db.postgres:
-        pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
     customer = tenant.customer("EUR", name="Ironclad GmbH")
     invoice = eur_invoice(tenant, customer["id"], "1.1001")  # booked 1,100.10 USD
     rates = ("1.0503", "1.1207", "1.0999", "1.1333")

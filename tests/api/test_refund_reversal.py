@@ -111,9 +111,8 @@ def test_bad_reversals_are_refused_and_write_nothing(tenant: Tenant, other: Tena
     assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["amount_refunded"] == "0.00"  # once, not twice
 
 
+@pytest.mark.postgres_only
 def test_two_reversals_of_one_refund_at_once_reverse_it_once(db: Database, tenant: Tenant) -> None:
-    if not db.postgres:
-        pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
     memo = posted_memo(tenant)
     rf = refund(tenant, memo)
     results: list[Any] = []

@@ -86,9 +86,8 @@ def test_what_cannot_be_reissued_is_refused_and_nothing_is_written(tenant: Tenan
     assert all(m["replaced_by_id"] is None for m in memos)
 
 
+@pytest.mark.postgres_only
 def test_two_reissues_of_one_memo_at_once_make_one_draft(db: Database, tenant: Tenant) -> None:
-    if not db.postgres:
-        pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
     memo = posted_memo(tenant)
     results: list[Any] = []
     barrier = threading.Barrier(3)

@@ -466,9 +466,8 @@ class TestRolesAndAudit:
 
 
 class TestRace:
+    @pytest.mark.postgres_only
     def test_two_memos_racing_for_one_returns_received_quantity_one_wins(self, db: Database, tenant: Tenant) -> None:
-        if not db.postgres:
-            pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
         inv = goods(tenant, {**WIDGET, "quantity": "3"})
         ret = tenant.ok(rma(tenant, inv, "3"), 201)
         tenant.ok(tenant.post(f"/v1/returns/{ret['id']}/receive"))
@@ -493,9 +492,8 @@ class TestRace:
         assert (after["status"], after["lines"][0]["quantity_credited"]) == ("credited", "3")
         books_are_sound(db, tenant)
 
+    @pytest.mark.postgres_only
     def test_two_returns_racing_for_the_last_units_of_a_line_one_wins(self, db: Database, tenant: Tenant) -> None:
-        if not db.postgres:
-            pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
         inv = goods(tenant, {**WIDGET, "quantity": "2"})
         results: list[Any] = []
         barrier = threading.Barrier(4)
@@ -513,13 +511,12 @@ class TestRace:
         assert {r.json()["code"] for r in results if r.status_code == 422} == {"over_return"}
         assert [r["number"] for r in returns_of(tenant, inv)] == ["RMA-000001"]
 
+    @pytest.mark.postgres_only
     def test_voiding_a_returns_memo_while_it_is_credited_again_never_deadlocks(
         self, db: Database, tenant: Tenant
     ) -> None:
         """The void locks memo, return, invoice; the new credit locks return, invoice: one order, no deadlock.
         Whichever goes first, the books reconcile and the return is credited at most once at any time."""
-        if not db.postgres:
-            pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
         for _ in range(3):
             inv = goods(tenant, {**WIDGET, "quantity": "2"})
             ret = tenant.ok(rma(tenant, inv, "2"), 201)

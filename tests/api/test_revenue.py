@@ -234,10 +234,9 @@ class TestRecognitionRun:
         events = tenant.ok(tenant.get(f"/v1/audit-events?entity_id={run['run_id']}"))["data"]
         assert [e["action"] for e in events] == ["revenue.recognized"]
 
+    @pytest.mark.postgres_only
     def test_concurrent_runs_one_posts_the_others_do_nothing(self, db: Database, tenant: Tenant) -> None:
         """Four clients at once (PostgreSQL: real concurrency; the session fails on any deadlock)."""
-        if not db.postgres:
-            pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
         for _ in range(3):
             annual(tenant)
         results: list[Any] = []
@@ -260,11 +259,10 @@ class TestRecognitionRun:
         assert balance(tenant, "2400") == "0.00"
         assert balance(tenant, "4000") == "-3600.00"
 
+    @pytest.mark.postgres_only
     def test_memos_posted_while_runs_recognize_leave_the_books_reconciled(self, db: Database, tenant: Tenant) -> None:
         """Credits and runs at once (PostgreSQL): no deadlock, no error; after every commit deferred revenue agrees
         with the schedules, and once a last run is made nothing is left deferred."""
-        if not db.postgres:
-            pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
         invoices = [annual(tenant) for _ in range(4)]
         drafts = [tenant.memo_from(inv, issue_date="2026-04-01") for inv in invoices]
         results: list[Any] = []

@@ -399,13 +399,12 @@ def test_reconciliation_finds_a_functional_residual_beside_open_items(db: Databa
     assert any(settled["number"] in p and "holds 0.01 USD" in p for p in problems), problems
 
 
+@pytest.mark.postgres_only
 def test_discounted_payments_racing_for_one_invoice_never_over_settle_it(db: Database, tenant: Tenant) -> None:
     """PostgreSQL, real concurrency: six payments apply to one 2 % 10 invoice of 500.00 at the same moment,
     four of them 490.00 taking the discount and two plain 250.00. The invoice's lock (docs/CONCURRENCY.md step
     2) serialises them: whatever order they commit in, the invoice is never settled beyond its total, at most
     one discount is taken, every refusal is a 422, the books reconcile, and no deadlock is counted."""
-    if not db.postgres:
-        pytest.skip("PostgreSQL: real concurrency (SQLite serialises writers)")
     set_company_terms(tenant)
     customer = tenant.customer()
     inv = invoice(tenant, customer["id"])

@@ -97,10 +97,9 @@ def test_a_file_without_the_columns_is_refused_whole(db: Database, tmp_path: Pat
     assert "Missing columns: customer_id, invoice_line_id, outage_minutes, incident_reference" in result.stderr
 
 
+@pytest.mark.postgres_only
 def test_jobs_share_the_rows_across_processes_and_the_books_still_reconcile(db: Database, tmp_path: Path) -> None:
     """--jobs on PostgreSQL: several processes, every row credited once, the ledger and the audit chain whole."""
-    if not db.postgres:
-        pytest.skip("--jobs runs processes on PostgreSQL only (SQLite serialises writers)")
     slug = new_id("sla").lower().replace("_", "-")[:40]
     with db.uow() as uow:
         company_id = create_company(uow, slug=slug, name="Prism Telecom").id

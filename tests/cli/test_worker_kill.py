@@ -112,9 +112,8 @@ def test_killed_worker_leaves_nothing_half_written_and_the_memo_posts_once(db, c
     assert chain is None
 
 
+@pytest.mark.postgres_only
 def test_three_worker_processes_post_each_memo_exactly_once(db, controller):
-    if not db.postgres:
-        pytest.skip("several workers side by side need FOR UPDATE SKIP LOCKED (PostgreSQL); SQLite runs one")
     count = 60
     inv = invoice(db, controller, [line("1", "10.00") for _ in range(count)])
     memos = [credit(db, controller, inv, [by_qty(inv, i, "1")], auto_apply=False) for i in range(count)]

@@ -136,18 +136,12 @@ def _race_numbering(db: Database, actor) -> None:
 
 
 @pytest.fixture
-def postgres_only(db):
-    if not db.postgres:
-        pytest.skip("row locks (SELECT ... FOR UPDATE) exist on PostgreSQL; the SQLite variant is below")
-
-
-@pytest.fixture
 def sqlite_only(db):
     if db.postgres:
         pytest.skip("the SQLite variant proves BEGIN IMMEDIATE; PostgreSQL runs the row-lock variant")
 
 
-@pytest.mark.usefixtures("postgres_only")
+@pytest.mark.postgres_only  # row locks (SELECT ... FOR UPDATE) exist on PostgreSQL; the SQLite variant is below
 class TestPostgresRowLocks:
     def test_eight_clerks_posting_the_whole_line_one_wins(self, db, controller):
         _race_full_line_posts(db, controller)

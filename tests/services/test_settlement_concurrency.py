@@ -59,13 +59,7 @@ def outcome(results: list[object]) -> tuple[int, list[str]]:
     return wins, codes
 
 
-@pytest.fixture
-def needs_postgres(db):
-    if not db.postgres:
-        pytest.skip("row-lock races are proven on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE)")
-
-
-@pytest.mark.usefixtures("needs_postgres")
+@pytest.mark.postgres_only  # row-lock races are proven on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE)
 class TestRaces:
     def test_two_applications_race_for_the_last_credit_of_a_memo(self, db, controller):
         for _ in range(ROUNDS):

@@ -109,9 +109,8 @@ class TestWorker:
 
 
 class TestWorkersSideBySide:
+    @pytest.mark.postgres_only
     def test_three_workers_post_each_memo_exactly_once(self, db, controller):
-        if not db.postgres:
-            pytest.skip("several workers side by side need FOR UPDATE SKIP LOCKED (PostgreSQL)")
         inv = invoice(db, controller, [line("1", "10.00") for _ in range(30)])
         memos = [credit(db, controller, inv, [by_qty(inv, i, "1")], auto_apply=False) for i in range(30)]
         with db.uow() as uow:

@@ -126,9 +126,8 @@ class TestBackgroundSealer:
         with db.uow(readonly=True) as uow:
             assert verify_audit_chain(uow, company_id) is None
 
+    @pytest.mark.postgres_only
     def test_two_sealers_racing_give_one_intact_chain(self, db: Database) -> None:
-        if not db.postgres:
-            pytest.skip("two sealers at once need row locks (SKIP LOCKED); SQLite serialises writers")
         company_id = _company(db)
         writers = [Database(_url(db), sealing="off") for _ in range(2)]
         sealers = [Database(_url(db), sealing="inline") for _ in range(3)]

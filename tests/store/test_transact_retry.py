@@ -17,12 +17,11 @@ from creditmemo.services.customers import create_customer
 from creditmemo.store.uow import Database, UnitOfWork, is_retryable
 
 
+@pytest.mark.postgres_only
 def test_a_serialization_failure_is_retried_and_commits(db: Database, controller) -> None:
     """A transaction that loses a race (here: REPEATABLE READ's "could not serialize access", 40001; a
     deadlock, 40P01, takes the same path, see below) runs again from the start and commits. A real
     deadlock is not provoked on purpose: the suite asserts PostgreSQL counted none."""
-    if not db.postgres:
-        pytest.skip("serialization failures are PostgreSQL's; SQLite serialises writers with BEGIN IMMEDIATE")
     with db.uow() as uow:
         cid = create_customer(uow, controller, name="A", currency="USD").id
     read_done, other_committed = threading.Event(), threading.Event()

@@ -12,13 +12,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests import pg_stats
-from tests.conftest import ENGINES, PG_URL
+from tests.conftest import PG_URL
 from tests.stress.harness import Procs, run_cli
 
-POSTGRES_ONLY = pytest.mark.skipif(
-    "postgresql" not in ENGINES,
-    reason="stress tests drive PostgreSQL's row locks (deadlocks, pg_stat_database); SQLite serialises writers",
-)
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "stress"
 
 

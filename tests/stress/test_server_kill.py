@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from tests import pg_stats
-from tests.stress.conftest import POSTGRES_ONLY, save_artifact
+from tests.stress.conftest import save_artifact
 from tests.stress.harness import (
     RACE_REFUSALS,
     Api,
@@ -51,7 +51,7 @@ from tests.stress.harness import (
 )
 from tests.stress.load import KILL_OPERATIONS, Client, World, run_load, seed_customer
 
-pytestmark = [pytest.mark.slow, POSTGRES_ONLY]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
 
 HOT_THREADS, COLD_THREADS, COLD_CUSTOMERS = 4, 4, 2
 KILLS, KILL_AFTER = 2, (2.0, 3.5)  # rounds of load, each ended by a SIGKILL after this many seconds

@@ -27,7 +27,7 @@ from collections.abc import Callable
 import pytest
 
 from tests import pg_stats
-from tests.stress.conftest import POSTGRES_ONLY, save_artifact
+from tests.stress.conftest import save_artifact
 from tests.stress.harness import (
     Api,
     Books,
@@ -44,7 +44,7 @@ from tests.stress.harness import (
 )
 from tests.stress.load import OPERATIONS, Client, World, run_load, seed_customer
 
-pytestmark = [pytest.mark.slow, POSTGRES_ONLY]
+pytestmark = [pytest.mark.slow, pytest.mark.postgres_only]
 
 SECONDS = float(os.environ.get("CREDITMEMO_STRESS_SECONDS", "25"))
 HOT_THREADS, COLD_THREADS, COLD_CUSTOMERS = 6, 6, 3
