@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from creditmemo.domain.errors import (
@@ -40,6 +40,9 @@ from creditmemo.domain.settlement import (
     parse_allocations,
     running_balances,
 )
+
+# The machine is shared: no per-example deadline, no complaint about slow generation (the checks stay).
+LOADED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 D = Decimal
 DAY = date(2026, 3, 2)
@@ -124,6 +127,7 @@ class TestOldestFirstExamples:
 
 
 class TestOldestFirstProperties:
+    @LOADED
     @given(sides())
     def test_never_more_than_a_source_has_or_a_target_is_due(self, drawn: tuple[list[Party], list[Party]]):
         sources, targets = drawn
@@ -132,6 +136,7 @@ class TestOldestFirstProperties:
             used = sum((m.amount for s, t, m in result if p.id in (s.id, t.id)), D(0))
             assert used <= p.open_amount.amount
 
+    @LOADED
     @given(sides())
     def test_every_part_positive_and_exact_in_minor_units(self, drawn: tuple[list[Party], list[Party]]):
         sources, targets = drawn
@@ -139,6 +144,7 @@ class TestOldestFirstProperties:
             assert amount.is_positive()
             assert amount.amount == amount.amount.quantize(D(1).scaleb(-MINOR_UNITS[amount.currency]))
 
+    @LOADED
     @given(sides())
     def test_applies_everything_that_can_be_applied(self, drawn: tuple[list[Party], list[Party]]):
         """Conservation: the total applied is the smaller of all credit available and all that is due."""
@@ -148,6 +154,7 @@ class TestOldestFirstProperties:
         due = sum((p.open_amount.amount for p in targets), D(0))
         assert applied == min(available, due)
 
+    @LOADED
     @given(sides())
     def test_oldest_first_on_both_sides(self, drawn: tuple[list[Party], list[Party]]):
         """Parts come in (source, target) list order, and a later target or source is only touched once every
@@ -231,6 +238,7 @@ class TestParseAllocations:
         with pytest.raises(ValidationFailedError):
             parse_allocations([AllocationInput("invoice", "a", "0.5")], "JPY")
 
+    @LOADED
     @given(st.integers(min_value=1, max_value=999_999_999_999), CURRENCIES)
     def test_minor_units_round_trip_exactly(self, minor: int, currency: str):
         text = str(D(minor).scaleb(-MINOR_UNITS[currency]))
@@ -244,7 +252,9 @@ class TestCheckAllocations:
     def test_within_what_is_due_and_available_passes(self):
         src = party("cm", "100.00", kind="credit_memo")
         targets = {"a": party("a", "60.00"), "b": party("b", "40.00")}
-        assert check_allocations(src, [alloc("a", "60.00"), alloc("b", "40.00")], targets) is None  # all: allowed
+        check_allocations(src, [alloc("a", "60.00"), alloc("b", "40.00")], targets)  # all of both: allowed
+        with pytest.raises(InsufficientAvailableError):  # a cent more of either is not
+            check_allocations(src, [alloc("a", "60.00"), alloc("b", "40.01")], targets)
 
     def test_one_cent_over_a_targets_due_is_refused_naming_it(self):
         src = party("cm", "100.00", kind="credit_memo")
@@ -281,6 +291,7 @@ class TestCheckAllocations:
             check_allocations(src, [alloc("a", "1.00")], {"a": party("a", "10.00", currency="EUR")})
         assert err.value.context["other_currency"] == "EUR"
 
+    @LOADED
     @given(sides(), st.data())
     def test_accepts_exactly_the_requests_within_both_limits(
         self, drawn: tuple[list[Party], list[Party]], data: st.DataObject
@@ -335,6 +346,7 @@ class TestPaymentAmounts:
     def test_status_follows_what_was_used(self, applied: str, refunded: str, status: str):
         assert payment("100.00", applied, refunded).settlement_status == status
 
+    @LOADED
     @given(st.integers(0, 10**9), st.integers(0, 10**9), st.integers(0, 10**9))
     def test_available_plus_used_is_the_amount(self, applied: int, refunded: int, extra: int):
         total = applied + refunded + extra
@@ -396,6 +408,7 @@ class TestCheckRefund:
             "invoice_paid",
         ]
 
+    @LOADED
     @given(
         st.integers(1, 10**6), st.integers(0, 10**6), st.integers(0, 10**6), st.one_of(st.none(), st.integers(0, 10**6))
     )
@@ -452,6 +465,7 @@ class TestRunningBalances:
         ]
         assert running_balances(usd("20.00"), movements) == [usd("120.00"), usd("90.00"), usd("10.00"), usd("15.55")]
 
+    @LOADED
     @given(st.integers(-(10**9), 10**9), st.lists(st.tuples(MINORS, MINORS), max_size=20))
     def test_each_balance_is_the_opening_plus_debits_less_credits_so_far(
         self, opening: int, moves: list[tuple[int, int]]

@@ -6,6 +6,7 @@ applications relieved."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,7 +21,7 @@ from creditmemo.domain.settlement import AllocationInput
 from creditmemo.ids import new_id
 from creditmemo.services.actors import Actor, system_actor
 from creditmemo.services.companies import create_company
-from creditmemo.services.settlement.applications import apply_credit
+from creditmemo.services.settlement.applications import apply_credit, unapply
 from creditmemo.services.settlement.payments import record_payment
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.tables import applications
@@ -222,7 +223,7 @@ class TestExportLines:
         sequence(db, co)
         write(db, unsequenced, at=T0 - timedelta(days=30))
         with db.uow(readonly=True) as uow:
-            rows = uow.journal.export_lines(co, DAY, DAY + timedelta(days=1))
+            rows: list[Mapping[str, Any]] = uow.journal.export_lines(co, DAY, DAY + timedelta(days=1))
         got = [(r["source_id"], r["line_no"], r["account_code"], r["account_name"], r["source_number"]) for r in rows]
         inv_lines = [g for g in got if g[0] == inv.id]
         assert {g[4] for g in inv_lines} == {inv.number}
@@ -239,11 +240,10 @@ class TestExportLines:
 
 
 class TestFunctionalArOpen:
-    def test_booked_less_what_applications_relieved(self, db: Database):
-        """A 100.00 EUR invoice at 1.10 books 110.00 USD of AR; 40.00 EUR of a payment at 1.20 relieves 44.00 of
-        it (at the invoice's rate) and 48.00 of the payment's (at its own): 66.00 and 0.00 are left open."""
+    @staticmethod
+    def eur_invoice_part_paid(db: Database) -> tuple[Actor, str, str, str]:
+        """A 100.00 EUR invoice at 1.10 (110.00 USD of AR) and 40.00 EUR of a payment at 1.20 applied to it."""
         actor = company(db)
-        co = actor.company_id
         cus = customer(db, actor, "EUR", name="Ironclad GmbH").id
         inv = invoice(db, actor, [line("1", "100.00")], currency="EUR", customer_id=cus, rate="1.10")
         with db.uow() as uow:
@@ -251,27 +251,40 @@ class TestFunctionalArOpen:
                 uow, actor, customer_id=cus, amount="40.00", currency="EUR", received_on=DAY, method="wire",
                 exchange_rate="1.20",
             )  # fmt: skip
-            apply_credit(
+            [app] = apply_credit(
                 uow, actor, source_type="payment", source_id=pay.id,
                 allocations=[AllocationInput("invoice", inv.id, "40.00")], on=DAY,
             )  # fmt: skip
+        return actor, inv.id, pay.id, app.id
 
-        def open_on(document_id: str, side: str, rate: str) -> Money:
-            with db.uow(readonly=True) as uow:
-                return uow.journal.functional_ar_open(
-                    co, document_id, side=side, ar_account="1200", rate=Decimal(rate), currency="EUR",
-                    functional_currency="USD",
-                )  # fmt: skip
+    @staticmethod
+    def open_on(db: Database, company_id: str, document_id: str, side: str, rate: str) -> Money:
+        with db.uow(readonly=True) as uow:
+            return uow.journal.functional_ar_open(
+                company_id, document_id, side=side, ar_account="1200", rate=Decimal(rate), currency="EUR",
+                functional_currency="USD",
+            )  # fmt: skip
 
-        assert open_on(inv.id, "target", "1.10") == usd("66.00")
-        assert open_on(pay.id, "source", "1.20") == usd("0.00")
-        assert open_on(inv.id, "source", "1.10") == usd("110.00")  # the invoice is no application's source
+    def test_booked_less_what_applications_relieved(self, db: Database):
+        """40.00 EUR of the payment relieves 44.00 USD of the invoice (at its rate) and 48.00 of the payment (at
+        its own): 66.00 and 0.00 are left open."""
+        actor, inv, pay, _ = self.eur_invoice_part_paid(db)
+        co = actor.company_id
+        assert self.open_on(db, co, inv, "target", "1.10") == usd("66.00")
+        assert self.open_on(db, co, pay, "source", "1.20") == usd("0.00")
+        assert self.open_on(db, co, inv, "source", "1.10") == usd("110.00")  # the invoice is no application's source
         # an application from before realized differences (no functional relief recorded) counts at ``rate``
         with db.uow() as uow:
             uow.conn.execute(
                 update(applications)
-                .where(applications.c.company_id == co, applications.c.target_id == inv.id)
+                .where(applications.c.company_id == co, applications.c.target_id == inv)
                 .values(functional_target_minor=None)
             )
-        assert open_on(inv.id, "target", "1.10") == usd("66.00")
-        assert open_on(inv.id, "target", "1.30") == usd("58.00")
+        assert self.open_on(db, co, inv, "target", "1.10") == usd("66.00")
+        assert self.open_on(db, co, inv, "target", "1.30") == usd("58.00")
+
+    def test_a_reversed_application_relieves_nothing(self, db: Database):
+        actor, inv, _, app = self.eur_invoice_part_paid(db)
+        with db.uow() as uow:
+            unapply(uow, actor, app, on=DAY)
+        assert self.open_on(db, actor.company_id, inv, "target", "1.10") == usd("110.00")
