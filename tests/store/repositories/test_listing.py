@@ -244,6 +244,7 @@ class TestLinesOfAPage:
     def test_each_document_gets_its_own_lines_in_order(self, db: Database, books: Books):
         got, _ = invoice_pages(db, books.company_id)(limit=MAX_LIMIT)
         made = {i.id: i for i in books.invoices}
+        assert sorted(i.id for i in got) == sorted(made)
         for inv in got:
             assert [(x.id, x.description, x.unit_price) for x in inv.lines] == [
                 (x.id, x.description, x.unit_price) for x in made[inv.id].lines
