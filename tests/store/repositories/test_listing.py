@@ -206,7 +206,7 @@ class TestBounds:
         assert len(page(limit=1)[0]) == 1
         assert len(page(limit=MAX_LIMIT)[0]) == len(books.invoices)
 
-    @pytest.mark.parametrize("sort", ["customer_id", "-status", "", "total;drop", "id desc"])
+    @pytest.mark.parametrize("sort", ["customer_id", "-status", "", "total;drop", "id desc", "--id"])
     def test_an_unknown_sort_names_the_field(self, db: Database, books: Books, sort: str):
         with pytest.raises(ValidationFailedError) as err:
             invoice_pages(db, books.company_id)(sort=sort, limit=5)

@@ -25,7 +25,7 @@ def keyset_page(
     limit: int,
 ) -> tuple[list[Any], bool]:
     """Rows of one page (at most ``limit``) and whether more follow."""
-    name = sort.lstrip("-")
+    name = sort.removeprefix("-")  # one leading "-" means descending; "--id" is not a column
     if name not in columns:
         raise ValidationFailedError.single(
             "sort", f"One of {', '.join(sorted(columns))}, optionally with '-'.", "invalid"
