@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,7 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import AllocationInput, Party
 from creditmemo.services.actors import Actor, Role
 from creditmemo.services.memos.create import create_debit_memo
+from creditmemo.services.memos.post import post_memo
 from creditmemo.services.settlement import oldest_first
 from creditmemo.services.settlement.applications import apply_credit
 from creditmemo.services.settlement.payments import record_payment
@@ -108,7 +110,7 @@ class TestPlan:
         assert plan_of(db, controller, cus.id).applications == ()
 
     def test_a_stale_preview_is_refused_and_nothing_is_applied(self, db, controller):
-        cus, old, new, dm, cm, payment = worked_customer(db, controller)
+        cus, _old, _new, _dm, _cm, _payment = worked_customer(db, controller)
         plan = plan_of(db, controller, cus.id)
         pay(db, controller, cus.id, "10.00", on=DAY + timedelta(days=2))  # a new credit: the plan is another one
         with pytest.raises(PlanChangedError):
@@ -116,7 +118,8 @@ class TestPlan:
         with db.uow(readonly=True) as uow:
             assert uow.applications.list(controller.company_id, customer_id=cus.id) == []
         fresh = plan_of(db, controller, cus.id)
-        assert fresh.fingerprint != plan.fingerprint and fresh.total == usd("280.00")
+        assert fresh.fingerprint != plan.fingerprint
+        assert fresh.total == usd("280.00")
         assert len(confirm(db, controller, cus.id, fresh.fingerprint)) == 4
 
     def test_an_auditor_may_preview_but_not_apply(self, db, controller, company_id):
@@ -223,31 +226,20 @@ def test_apply_oldest_races_another_write_on_the_same_customer(db, controller, o
     if not db.postgres:
         pytest.skip("row-lock races are proven on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE)")
     for _ in range(ROUNDS):
-        cus, old, new, dm, cm, payment = worked_customer(db, controller)
+        cus, old, _new, _dm, _cm, _payment = worked_customer(db, controller)
         fingerprint = plan_of(db, controller, cus.id).fingerprint
+        rival: Callable[[UnitOfWork], object]
         if other == "apply_payment":
             second = pay(db, controller, cus.id, "100.00", on=DAY + timedelta(days=1))
-
-            def rival(uow: UnitOfWork, p=second.id, inv=old.id) -> object:
-                return apply_credit(
-                    uow,
-                    controller,
-                    source_type="payment",
-                    source_id=p,
-                    allocations=[AllocationInput("invoice", inv, "100.00")],
-                )
-
+            allocations = [AllocationInput("invoice", old.id, "100.00")]
+            rival = partial(
+                apply_credit, actor=controller, source_type="payment", source_id=second.id, allocations=allocations
+            )
         else:
             draft = credit(db, controller, old)  # the whole invoice, posted with auto apply onto it
-
-            def rival(uow: UnitOfWork, memo_id=draft.id) -> object:
-                from creditmemo.services.memos.post import post_memo
-
-                return post_memo(uow, controller, memo_id)
-
-        results = race(
-            db, lambda uow, c=cus.id, f=fingerprint: oldest_first.apply_planned(uow, controller, c, f), rival
-        )
+            rival = partial(post_memo, actor=controller, memo_id=draft.id)
+        mine = partial(oldest_first.apply_planned, actor=controller, customer_id=cus.id, fingerprint=fingerprint)
+        results = race(db, mine, rival)
         codes = no_surprises(results)
         assert set(codes) <= {"plan_changed", "insufficient_available"}, codes
         assert len(codes) <= 1
@@ -256,4 +248,5 @@ def test_apply_oldest_races_another_write_on_the_same_customer(db, controller, o
             i = uow.invoices.get(controller.company_id, old.id)
         assert not i.amount_due.is_negative()
         if not codes:  # both committed: the rival came second and found what was left
-            assert isinstance(results[0], list) and results[0]
+            assert isinstance(results[0], list)
+            assert results[0]

@@ -27,8 +27,8 @@ from typing import Any
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import PlanChangedError
 from creditmemo.domain.money import Money
-from creditmemo.domain.settlement import ParsedAllocation, Party, SourceType, TargetType, oldest_first
 from creditmemo.domain.settlement import Application as AppRecord
+from creditmemo.domain.settlement import ParsedAllocation, Party, SourceType, TargetType, oldest_first
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.settlement.account_credit import apply_from
 from creditmemo.services.settlement.applications import (
