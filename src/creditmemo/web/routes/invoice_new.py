@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.customers import get_customer
 from creditmemo.services.invoices import InvoicePreview, issue_invoice, preview_invoice
 from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
@@ -99,6 +100,12 @@ def _customer_id(form: FormData) -> str:
     return customer_id
 
 
+def _currency(uow: UnitOfWork, v: Any, form: FormData) -> str:
+    """The currency typed, else the customer's (the page fills it in with its script; without it, the server)."""
+    typed = as_str(form, "currency")
+    return typed.upper() if typed else get_customer(uow, v.actor, _customer_id(form)).currency
+
+
 def _page(
     request: Request,
     uow: UnitOfWork,
@@ -146,7 +153,7 @@ def invoice_preview(request: Request, v: WriterDep, form: FormDep) -> Response:
                 uow,
                 v.actor,
                 customer_id=_customer_id(form),
-                currency=(as_str(form, "currency") or "").upper(),
+                currency=_currency(uow, v, form),
                 lines=_lines(form, keys),
             )
         except DomainError as e:
@@ -166,7 +173,7 @@ def invoice_create(request: Request, v: WriterDep, form: FormDep) -> Response:
             uow,
             v.actor,
             customer_id=_customer_id(form),
-            currency=(as_str(form, "currency") or "").upper(),
+            currency=_currency(uow, v, form),
             issue_date=as_str(form, "issue_date"),
             due_date=as_str(form, "due_date"),
             memo=as_str(form, "memo"),
