@@ -217,6 +217,8 @@ def test_issue_an_invoice_with_lines_added_and_removed(new_page: Any, site: Site
     sign_in(page, site.users["clerk"])
     page.goto("/invoices")
     page.get_by_role("link", name="New invoice").click()
+    page.wait_for_url("**/invoices/new")
+    page.wait_for_load_state()  # its script (static/invoice_lines.js) is in
     page.get_by_label("Customer").select_option(cus.id)
     expect(page.get_by_label("Currency", exact=True)).to_have_value("USD")  # from the customer
     page.get_by_label("Issue date").fill(today_of(site).isoformat())

@@ -39,11 +39,20 @@
     }
   });
 
-  document.addEventListener("change", function (event) {
-    var select = event.target;
-    if (!(select instanceof HTMLSelectElement) || !select.dataset.currencyInto) return;
+  function fillCurrency(select, onlyIfEmpty) {
     var option = select.options[select.selectedIndex];
     var into = select.form ? select.form.elements.namedItem(select.dataset.currencyInto) : null;
-    if (option && option.dataset.currency && into instanceof HTMLInputElement) into.value = option.dataset.currency;
+    if (!option || !option.dataset.currency || !(into instanceof HTMLInputElement)) return;
+    if (!onlyIfEmpty || into.value.trim() === "") into.value = option.dataset.currency;
+  }
+
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select instanceof HTMLSelectElement && select.dataset.currencyInto) fillCurrency(select, false);
+  });
+
+  document.addEventListener("DOMContentLoaded", function () {
+    // a customer chosen before this script ran (or kept after an error): its currency if none is typed
+    document.querySelectorAll("select[data-currency-into]").forEach(function (select) { fillCurrency(select, true); });
   });
 })();
