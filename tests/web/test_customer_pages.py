@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import FreeLineInput, InvoiceLineInput
@@ -171,6 +172,7 @@ def test_an_auditor_sees_the_preview_but_no_button(new_page: Any, site: Site) ->
     assert page.goto("/customers/new").status == 403
 
 
+@pytest.mark.journey
 def test_create_and_edit_a_customer_with_field_errors(new_page: Any, site: Site) -> None:
     page = new_page()
     sign_in(page, site.users["clerk"])
@@ -209,6 +211,7 @@ def test_create_and_edit_a_customer_with_field_errors(new_page: Any, site: Site)
     shot(page, "customer-edited")
 
 
+@pytest.mark.journey
 def test_issue_an_invoice_with_lines_added_and_removed(new_page: Any, site: Site) -> None:
     actor = system_actor(site.company_id, "test seeder")
     with site.db.uow() as uow:
