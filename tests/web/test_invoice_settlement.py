@@ -163,12 +163,12 @@ class TestCustomerPaging:
         page.goto(f"/customers/{customer.id}")
         pager = page.get_by_role("navigation", name="Invoice pages")
         expect(pager).to_contain_text("Page 1 of 2 (55)")
-        first_page = page.locator("table").first.locator("tbody tr")
+        first_page = page.get_by_test_id("customer-invoices").locator("tbody tr")
         expect(first_page).to_have_count(50)
         pager.get_by_role("link", name="Next →").click()
         expect(page.get_by_role("navigation", name="Invoice pages")).to_contain_text("Page 2 of 2 (55)")
-        expect(page.locator("table").first.locator("tbody tr")).to_have_count(5)
-        seen_on_second = page.locator("table").first.locator("tbody tr td:first-child").all_inner_texts()
+        expect(page.get_by_test_id("customer-invoices").locator("tbody tr")).to_have_count(5)
+        seen_on_second = page.get_by_test_id("customer-invoices").locator("tbody tr td:first-child").all_inner_texts()
         assert len(set(seen_on_second) & set(numbers)) == 5
         page.goto(f"/customers/{customer.id}?invoices_page=abc")  # a bad page number: the first page
         expect(page.get_by_role("navigation", name="Invoice pages")).to_contain_text("Page 1 of 2")

@@ -31,6 +31,7 @@ PROBLEMS: Final[dict[str, tuple[int, str]]] = {  # code -> (HTTP status, title)
     "posted_is_final": (409, "Only the text and metadata of a memo past draft can change"),
     "account_in_use": (409, "The account is in use"),
     "conflict": (409, "Conflicting concurrent request"),
+    "plan_changed": (409, "The open items changed since the preview"),
     "payload_too_large": (413, "Request body too large"),
     "unsupported_media_type": (415, "Unsupported media type"),
     "too_many_attempts": (429, "Too many failed sign-ins"),

@@ -162,3 +162,10 @@ class TooManyAttemptsError(DomainError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"Too many failed sign-ins; try again in {retry_after} seconds.", retry_after=retry_after)
         self.retry_after = retry_after
+
+
+class PlanChangedError(DomainError):
+    """What a confirmation was previewed on changed before it ran (another user applied, posted or paid in
+    between): nothing was done; preview again."""
+
+    code = "plan_changed"

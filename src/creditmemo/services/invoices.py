@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.crediting import build_invoice_lines
-from creditmemo.domain.documents import Invoice, line_totals
+from creditmemo.domain.documents import Invoice, InvoiceLine, line_totals
 from creditmemo.domain.errors import CurrencyMismatchError, ValidationFailedError
 from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.domain.metadata import parse_metadata
@@ -112,6 +112,40 @@ def issue_invoice(
         credited = sum((a.amount for a in applied), Money.zero(cur))
         invoice = replace(invoice, amount_credited=invoice.amount_credited + credited)
     return invoice
+
+
+@dataclass(frozen=True, slots=True)
+class InvoicePreview:
+    lines: tuple[InvoiceLine, ...]
+    subtotal: Money
+    tax_total: Money
+
+    @property
+    def total(self) -> Money:
+        return self.subtotal + self.tax_total
+
+
+def preview_invoice(
+    uow: UnitOfWork, actor: Actor, *, customer_id: str, currency: object, lines: Sequence[InvoiceLineInput]
+) -> InvoicePreview:
+    """The lines and totals ``issue_invoice`` would issue (the same builder and checks), writing nothing: the
+    invoice form's live preview."""
+    authorize(actor, Permission.ISSUE_INVOICE)
+    company = uow.companies.get(actor.company_id)
+    customer = uow.customers.get(actor.company_id, customer_id)
+    cur = parse_currency(currency)
+    if cur != customer.currency:
+        raise CurrencyMismatchError(
+            f"Customer {customer.name} is billed in {customer.currency}, not {cur}.",
+            field="currency",
+            expected=customer.currency,
+        )
+    built = build_invoice_lines(
+        lines, cur, company.account(AccountRole.REVENUE), new_id, company.accounts.get(AccountRole.DEFERRED_REVENUE)
+    )
+    revenue.check_deferred_accounts(uow, actor.company_id, lines, built)
+    subtotal, tax_total, _ = line_totals(built, cur)
+    return InvoicePreview(built, subtotal, tax_total)
 
 
 def get_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> Invoice:

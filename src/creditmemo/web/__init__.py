@@ -16,11 +16,13 @@ def mount(app: Any) -> None:
         auth,
         automatic,
         chart,
+        customers,
         dashboard,
         documents,
         edit,
         exports,
         integrations,
+        invoice_new,
         invoices,
         lists,
         memos,
@@ -36,6 +38,8 @@ def mount(app: Any) -> None:
         dashboard,
         lists,
         exports,
+        customers,  # before invoices: /customers/new before /customers/{id}
+        invoice_new,  # and /invoices/new before /invoices/{id}
         invoices,
         automatic,
         returns,

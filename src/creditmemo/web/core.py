@@ -157,7 +157,7 @@ def viewer(request: Request) -> Viewer:
 # Only the number fields are read so, and only a well-formed number is rewritten; anything else reaches the parser
 # as typed and gets its error there. The API stays strict: clients send plain decimal strings.
 NUMBER_FIELDS = re.compile(
-    r"^(amount|alloc|below|credit|price|qty|tax|received|edit_qty|new_quantity|new_unit_price|outage_minutes|min|max)"
+    r"^(amount|alloc|below|credit|disc|price|qty|tax|received|edit_qty|new_quantity|new_unit_price|outage_minutes|min|max)"
     r"(_\w+)?$"
 )
 

@@ -6,16 +6,25 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
+from pydantic import RootModel
 
 from creditmemo.api import csv_export
 from creditmemo.api.deps import Reader, Writer
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import CreditTermsDoc, Page, page
-from creditmemo.api.schemas.customers import CustomerCreate, CustomerOut, CustomerUpdate
+from creditmemo.api.schemas.customers import (
+    CreditPlanApply,
+    CreditPlanOut,
+    CustomerCreate,
+    CustomerOut,
+    CustomerUpdate,
+)
 from creditmemo.api.schemas.reports import StatementOut, plain
+from creditmemo.api.schemas.settlement import ApplicationOut
 from creditmemo.services import customers as svc
 from creditmemo.services import lists, reports
 from creditmemo.services.lists import MAX_LIMIT
+from creditmemo.services.settlement import oldest_first
 from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -113,3 +122,28 @@ def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Reader) 
         return CustomerOut.of(customer)
 
     return ctx.write(run, idempotent=False)
+
+
+@router.get("/{customer_id}/credit-plan", response_model=CreditPlanOut, responses=problems(403, 404))
+def credit_plan(customer_id: CustomerId, ctx: Reader) -> Response:
+    """The customer's open items (invoices and debit memos with an amount due, oldest due date first), its credits
+    (credit memos and payments with an amount available, oldest first) and what applying the credit to the oldest
+    items would do, with the plan's fingerprint. Writes nothing."""
+    return ctx.read(lambda uow: CreditPlanOut.of(oldest_first.plan(uow, ctx.actor, customer_id)))
+
+
+@router.post(
+    "/{customer_id}/credit-plan/apply",
+    response_model=list[ApplicationOut],
+    responses=problems(403, 404, 409, 413),
+)
+def apply_credit_plan(customer_id: CustomerId, body: CreditPlanApply, ctx: Writer) -> Response:
+    """Apply the plan ``GET …/credit-plan`` answered with this fingerprint: all its applications in one transaction.
+    If the plan worked out now is another one (an application, posting, payment or void in between), nothing is
+    applied: 409 ``plan_changed``; ask for the plan again."""
+
+    def run(uow: UnitOfWork) -> RootModel[list[ApplicationOut]]:
+        apps = oldest_first.apply_planned(uow, ctx.actor, customer_id, body.fingerprint)
+        return RootModel[list[ApplicationOut]]([ApplicationOut.of(a) for a in apps])
+
+    return ctx.write(run, body=body)

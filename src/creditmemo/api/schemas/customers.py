@@ -118,3 +118,72 @@ class CustomerOut(LegalDetailsOut):
             tax_id=c.legal.tax_id,
             credit_terms=CreditTermsDoc.of(c.credit_terms),
         )
+
+
+class PlannedApplicationOut(Out):
+    source_type: str  # credit_memo | payment
+    source_id: str
+    source_number: str
+    target_type: str  # invoice | debit_memo
+    target_id: str
+    target_number: str
+    amount: MoneyStr
+
+
+class OpenDocumentOut(Out):
+    type: str  # invoice | debit_memo (open items); credit_memo | payment (credits)
+    id: str
+    number: str
+    dated: str | None
+    due_date: str | None = None
+    open_amount: MoneyStr  # an item's amount due; a credit's amount available
+
+
+class CreditPlanOut(Out):
+    object: str = "credit_plan"
+    customer_id: str
+    currency: str
+    on: str
+    fingerprint: str = Field(description="Send it back to apply exactly this plan; a changed plan is refused (409).")
+    total: MoneyStr
+    applications: list[PlannedApplicationOut]
+    open_items: list[OpenDocumentOut]
+    credits: list[OpenDocumentOut]
+
+    @classmethod
+    def of(cls, plan: Any) -> CreditPlanOut:
+        def doc(p: Any, due: Any = None) -> OpenDocumentOut:
+            return OpenDocumentOut(
+                type=p.type,
+                id=p.id,
+                number=p.number,
+                dated=None if p.dated is None else p.dated.isoformat(),
+                due_date=None if due is None else due.isoformat(),
+                open_amount=money(p.open_amount),
+            )
+
+        return cls(
+            customer_id=plan.customer.id,
+            currency=plan.customer.currency,
+            on=plan.on.isoformat(),
+            fingerprint=plan.fingerprint,
+            total=money(plan.total),
+            applications=[
+                PlannedApplicationOut(
+                    source_type=a.source.type,
+                    source_id=a.source.id,
+                    source_number=a.source.number,
+                    target_type=a.target.type,
+                    target_id=a.target.id,
+                    target_number=a.target.number,
+                    amount=money(a.amount),
+                )
+                for a in plan.applications
+            ],
+            open_items=[doc(t, plan.due_dates[t.id]) for t in plan.targets],
+            credits=[doc(s) for s in plan.sources],
+        )
+
+
+class CreditPlanApply(In):
+    fingerprint: Annotated[str, StringConstraints(max_length=64)]

@@ -165,14 +165,20 @@ class ApplicationRepository:
     def lock_debit_memos(self, company_id: str, ids: Sequence[str]) -> dict[str, Mapping[Any, Any]]:
         return self._lock_many(_debit_memos_by_ids, company_id, ids, "debit_memo")
 
+    def read_many(self, entity: str, company_id: str, ids: Sequence[str]) -> dict[str, Mapping[Any, Any]]:
+        """The same rows as the ``lock_*`` methods, read without a lock (a preview in a read-only transaction);
+        ``entity``: invoice, credit_memo or debit_memo."""
+        stmts = {"invoice": _invoices_by_ids, "credit_memo": _credit_memos_by_ids, "debit_memo": _debit_memos_by_ids}
+        return self._lock_many(stmts[entity], company_id, ids, entity, lock=False)
+
     def _lock_many(
-        self, stmts: tuple[Any, Any], company_id: str, ids: Sequence[str], entity: str
+        self, stmts: tuple[Any, Any], company_id: str, ids: Sequence[str], entity: str, *, lock: bool = True
     ) -> dict[str, Mapping[Any, Any]]:
         """Rows locked in id order, so two requests touching the same targets cannot deadlock."""
         wanted = sorted(set(ids))
         if not wanted:
             return {}
-        result = self.conn.execute(stmts[self.row_locks], {"b_company": company_id, "b_ids": wanted})
+        result = self.conn.execute(stmts[self.row_locks and lock], {"b_company": company_id, "b_ids": wanted})
         rows: dict[str, Mapping[Any, Any]] = {r["id"]: r for r in result.mappings()}
         for target_id in wanted:
             if target_id not in rows:
@@ -197,6 +203,23 @@ class ApplicationRepository:
                 c.kind == "credit",
                 c.status == "posted",
                 available > 0,
+            )
+            .order_by(c.issue_date, c.number)
+        )
+        return list(self.conn.execute(stmt).scalars())
+
+    def open_debit_memo_ids(self, company_id: str, customer_id: str, currency: str) -> Sequence[str]:
+        """Posted debit memos of a customer in a currency with something due (unlocked candidates)."""
+        c = memos.c
+        stmt = (
+            select(c.id)
+            .where(
+                c.company_id == company_id,
+                c.customer_id == customer_id,
+                c.currency == currency,
+                c.kind == "debit",
+                c.status == "posted",
+                c.total_minor - c.amount_applied_minor > 0,
             )
             .order_by(c.issue_date, c.number)
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -86,6 +86,37 @@ class PaymentRepository:
         if row is None:
             raise NotFoundError("payment", payment_id)
         return payment_from_row(row)
+
+    def open_ids(self, company_id: str, customer_id: str, currency: str) -> list[str]:
+        """A customer's payments in a currency with money not yet applied or refunded, oldest first (unlocked:
+        the caller locks the ones it uses with ``lock_many``)."""
+        c = payments.c
+        available = c.amount_minor - c.amount_applied_minor - c.amount_refunded_minor
+        stmt = (
+            select(c.id)
+            .where(c.company_id == company_id, c.customer_id == customer_id, c.currency == currency, available > 0)
+            .order_by(c.received_on, c.number)
+        )
+        return list(self.conn.execute(stmt).scalars())
+
+    def lock_many(self, company_id: str, ids: Sequence[str], *, lock: bool = True) -> dict[str, Payment]:
+        """Payments locked in id order (several credit sources of one transaction, docs/CONCURRENCY.md step 1);
+        ``lock`` False: read only (a preview)."""
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        stmt = (
+            select(payments)
+            .where(payments.c.company_id == company_id, payments.c.id.in_(wanted))
+            .order_by(payments.c.id)
+        )
+        if self.row_locks and lock:
+            stmt = locked(stmt)
+        found = {r["id"]: payment_from_row(r) for r in self.conn.execute(stmt).mappings()}
+        for payment_id in wanted:
+            if payment_id not in found:
+                raise NotFoundError("payment", payment_id)
+        return found
 
     def adjust(self, company_id: str, payment_id: str, *, applied: int = 0, refunded: int = 0) -> None:
         self.conn.execute(

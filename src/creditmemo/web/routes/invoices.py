@@ -28,7 +28,7 @@ from creditmemo.services.memos.create import (
     create_standalone_credit_memo,
 )
 from creditmemo.services.revenue_reports import invoice_schedule
-from creditmemo.services.settlement import discounts
+from creditmemo.services.settlement import discounts, oldest_first
 from creditmemo.services.settlement.history import settlements_of_source, settlements_of_target
 from creditmemo.services.settlement.payments import get_payment
 from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
@@ -47,6 +47,7 @@ from creditmemo.web.core import (
 )
 from creditmemo.web.messages import on_form
 from creditmemo.web.once import submit_once
+from creditmemo.web.routes.customers import applied_notice
 
 router = APIRouter(route_class=WebRoute)
 OPEN_STATUSES = frozenset({"draft", "pending_approval", "approved", "ready_to_post"})  # not yet posted or ended
@@ -117,6 +118,8 @@ def customer_page(request: Request, customer_id: str, v: ViewerDep) -> Response:
         invoices = q.invoices(v.actor.company_id, query("invoices"))
         credit = q.memos(v.actor.company_id, "credit", query("credit"))
         debit = q.memos(v.actor.company_id, "debit", query("debit"))
+        # open items and credits, and what applying the credit oldest first would do (issue 16 item 4)
+        credit_plan = oldest_first.plan(uow, v.actor, customer.id)
 
     def page_url(name: str, number: int) -> str:
         params = {f"{k}_page": str(number if k == name else n) for k, n in at.items()}
@@ -130,6 +133,10 @@ def customer_page(request: Request, customer_id: str, v: ViewerDep) -> Response:
         credit=credit,
         debit=debit,
         page_url=page_url,
+        plan=credit_plan,
+        applied=applied_notice(request, customer.currency),
+        stale=request.query_params.get("stale") == "1",
+        saved=request.query_params.get("saved"),
     )
 
 

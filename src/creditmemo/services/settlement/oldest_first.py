@@ -1,0 +1,210 @@
+"""A customer's available credit onto its oldest open items, in one click (issue 16 item 4): every posted credit
+memo with money left and every payment not fully applied or refunded (the sources, oldest first) goes to the open
+invoices and posted debit memos (the targets, oldest due date first), as far as each goes, by the settlement
+rules' own allocation (``domain.settlement.oldest_first``). A "next invoice" credit (issue 11) goes only to
+invoices issued on or after its date; an application dated today touches only documents dated on or before it.
+
+Two steps. ``plan`` reads without locks and answers the applications it would make with a fingerprint of them
+(each source and target with what was open on it, and each amount). ``apply_planned`` takes the locks, works the
+plan out again from what it read under them and, only if the fingerprint is the same, writes the applications:
+all in the caller's one transaction. A different fingerprint (someone applied, posted, paid or voided in between)
+raises ``PlanChangedError`` before anything is written: the user previews again.
+
+Locks (docs/CONCURRENCY.md): the credit memos (step 1, id order), then the payments (step 1, id order), the
+invoices (step 2, id order), the debit memos (step 3, id order), the period state (step 4b, by the date check);
+the customer's available credit and the payments' totals are deltas and updates after those. No settlement
+discount is taken (the amounts are exactly what the preview showed); an exchange difference is realized as by any
+application (services/settlement/fx.py)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from creditmemo.domain.documents import Customer
+from creditmemo.domain.errors import PlanChangedError
+from creditmemo.domain.money import Money
+from creditmemo.domain.settlement import Application as AppRecord
+from creditmemo.domain.settlement import ParsedAllocation, Party, SourceType, TargetType, oldest_first
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.settlement.account_credit import apply_from
+from creditmemo.services.settlement.applications import (
+    check_application_date,
+    invoice_party,
+    memo_party,
+    record_applications,
+)
+from creditmemo.store.uow import UnitOfWork
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One application the plan makes: ``amount`` of ``source`` onto ``target`` (both with what was open on them
+    before any of the plan's applications)."""
+
+    source: Party
+    target: Party
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class CreditPlan:
+    customer: Customer
+    on: date
+    sources: tuple[Party, ...]  # open credits (credit memos, payments), oldest first
+    targets: tuple[Party, ...]  # open items (invoices, debit memos), oldest due date first
+    due_dates: Mapping[str, date]  # each target's due date (a debit memo's: its issue date)
+    next_invoice_from: Mapping[str, date]  # "next invoice" credits: the first issue date they may go to
+    applications: tuple[Planned, ...]
+    fingerprint: str
+
+    @property
+    def total(self) -> Money:
+        return sum((p.amount for p in self.applications), Money.zero(self.customer.currency))
+
+    def applied_to(self, target_id: str) -> Money:
+        return sum(
+            (p.amount for p in self.applications if p.target.id == target_id), Money.zero(self.customer.currency)
+        )
+
+    def used_of(self, source_id: str) -> Money:
+        return sum(
+            (p.amount for p in self.applications if p.source.id == source_id), Money.zero(self.customer.currency)
+        )
+
+
+def _fingerprint(customer: Customer, on: date, planned: Sequence[Planned]) -> str:
+    parts = [customer.id, customer.currency, on.isoformat()]
+    for p in planned:
+        parts.append(
+            f"{p.source.type}:{p.source.id}:{p.source.open_amount.to_minor()}>"
+            f"{p.target.type}:{p.target.id}:{p.target.open_amount.to_minor()}={p.amount.to_minor()}"
+        )
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _allocate(
+    sources: Sequence[Party],
+    targets: Sequence[Party],
+    next_from: Mapping[str, date],
+    on: date,
+) -> list[Planned]:
+    """Each source in turn (oldest first) onto the targets it may go to (oldest due first), as far as both go."""
+    left = {t.id: t for t in targets}
+    planned: list[Planned] = []
+    for source in sources:
+        if source.dated is not None and source.dated > on:
+            continue
+        first = next_from.get(source.id)
+        allowed = [
+            left[t.id]
+            for t in targets
+            if left[t.id].open_amount.is_positive()
+            and (t.dated is None or t.dated <= on)
+            and (first is None or (t.type == "invoice" and t.dated is not None and t.dated >= first))
+        ]
+        for src, target, amount in oldest_first([source], allowed):
+            original = next(t for t in targets if t.id == target.id)
+            planned.append(Planned(src, original, amount))
+            left[target.id] = replace(left[target.id], open_amount=left[target.id].open_amount - amount)
+    return planned
+
+
+def _payment_party(p: Any) -> Party:
+    return Party(
+        "payment", p.id, p.number, p.customer_id, p.currency, p.amount_available, p.exchange_rate, p.received_on
+    )
+
+
+def _read(uow: UnitOfWork, actor: Actor, customer: Customer, *, lock: bool) -> CreditPlan:
+    """The open credits and items of the customer (locked in the documented order when ``lock``), and the plan."""
+    cid, cur = actor.company_id, customer.currency
+    apps = uow.applications
+    memo_ids = apps.open_credit_memo_ids(cid, customer.id, cur)
+    payment_ids = uow.payments.open_ids(cid, customer.id, cur)
+    invoice_ids = apps.open_invoice_ids(cid, customer.id, cur)
+    debit_ids = apps.open_debit_memo_ids(cid, customer.id, cur)
+    if lock:  # steps 1, 1, 2, 3: each in id order
+        memo_rows = apps.lock_credit_memos(cid, memo_ids)
+        pays = uow.payments.lock_many(cid, payment_ids)
+        invoice_rows = apps.lock_invoices(cid, invoice_ids)
+        debit_rows = apps.lock_debit_memos(cid, debit_ids)
+    else:
+        memo_rows = apps.read_many("credit_memo", cid, memo_ids)
+        pays = uow.payments.lock_many(cid, payment_ids, lock=False)
+        invoice_rows = apps.read_many("invoice", cid, invoice_ids)
+        debit_rows = apps.read_many("debit_memo", cid, debit_ids)
+    # What the locks (or the read) found: a document voided or used up in between is left out.
+    memo_sources = [memo_party(r, "source") for r in memo_rows.values() if r["status"] == "posted"]
+    next_from = {r["id"]: apply_from(r) for r in memo_rows.values() if r["apply_to_next_invoice"]}
+    sources = [*memo_sources, *(_payment_party(p) for p in pays.values())]
+    sources = sorted(
+        (s for s in sources if s.open_amount.is_positive()), key=lambda s: (s.dated or date.min, s.number, s.id)
+    )
+    targets = [invoice_party(r) for r in invoice_rows.values() if r["status"] == "issued"]
+    targets += [memo_party(r, "target") for r in debit_rows.values() if r["status"] == "posted"]
+    due = {r["id"]: r["due_date"] for r in invoice_rows.values()} | {
+        r["id"]: r["issue_date"] for r in debit_rows.values()
+    }
+    targets = sorted(
+        (t for t in targets if t.open_amount.is_positive()),
+        key=lambda t: (due[t.id], t.dated or date.min, t.number, t.id),
+    )
+    on = uow.now().date()
+    planned = _allocate(sources, targets, next_from, on)
+    return CreditPlan(
+        customer=customer,
+        on=on,
+        sources=tuple(sources),
+        targets=tuple(targets),
+        due_dates=due,
+        next_invoice_from=next_from,
+        applications=tuple(planned),
+        fingerprint=_fingerprint(customer, on, planned),
+    )
+
+
+def plan(uow: UnitOfWork, actor: Actor, customer_id: str) -> CreditPlan:
+    """The preview: the customer's open credits and items and what applying its credit oldest first would do.
+    Reads only (no lock): anyone who may read sees it."""
+    authorize(actor, Permission.READ)
+    customer = uow.customers.get(actor.company_id, customer_id)
+    return _read(uow, actor, customer, lock=False)
+
+
+def apply_planned(uow: UnitOfWork, actor: Actor, customer_id: str, fingerprint: object) -> list[AppRecord]:
+    """Make the applications of the plan previewed with ``fingerprint``, in the caller's transaction, or refuse
+    with ``PlanChangedError`` (nothing written) when the plan worked out under the locks is another one."""
+    authorize(actor, Permission.APPLY)
+    customer = uow.customers.get(actor.company_id, customer_id)
+    current = _read(uow, actor, customer, lock=True)
+    if not isinstance(fingerprint, str) or fingerprint != current.fingerprint:
+        raise PlanChangedError(
+            "The customer's open items or credits changed since the preview (another application, posting, payment "
+            "or void); nothing was applied. Check the new preview and confirm again.",
+            field="fingerprint",
+        )
+    if not current.applications:
+        return []
+    involved = {p.source.id: p.source for p in current.applications} | {
+        p.target.id: p.target for p in current.applications
+    }
+    on = check_application_date(uow, actor.company_id, current.on, list(involved.values()))  # step 4b
+    left = {t.id: t for t in current.targets}
+    done: list[AppRecord] = []
+    for source in current.sources:
+        mine = [p for p in current.applications if p.source.id == source.id]
+        if not mine:
+            continue
+        parsed = [ParsedAllocation(TargetType(p.target.type), p.target.id, p.amount, take_discount=False) for p in mine]
+        done += record_applications(
+            uow, actor, SourceType(source.type), source, parsed, on, targets=dict(left), auto=True
+        )
+        for p in mine:
+            left[p.target.id] = replace(left[p.target.id], open_amount=left[p.target.id].open_amount - p.amount)
+    return done
