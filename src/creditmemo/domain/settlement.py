@@ -67,6 +67,7 @@ class Application:
     created_at: datetime | None = None
     reversed_at: datetime | None = None
     reversed_by: str | None = None
+    reversed_on: date | None = None  # the unapplication's date
     # The functional AR each side relieved (domain/fx.py), in minor units of the company currency; None
     # before realized exchange differences existed (read as the amount at the document's rate).
     functional_source_minor: int | None = None

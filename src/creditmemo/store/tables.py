@@ -626,6 +626,8 @@ applications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("reversed_at", UTCDateTime),
     Column("reversed_by", ID),
+    # The unapplication's date (migration 0015): reports as of an earlier date still count the application.
+    Column("reversed_on", Date),
     PrimaryKeyConstraint("company_id", "id"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     Index("ix_applications_company_source", "company_id", "source_id"),

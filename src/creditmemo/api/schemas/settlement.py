@@ -51,6 +51,7 @@ class ApplicationOut(Out):
     applied_on: date
     created_at: datetime | None
     reversed_at: datetime | None
+    reversed_on: date | None = Field(None, description="The unapplication's date (null while active).")
 
     @classmethod
     def of(cls, a: Application) -> ApplicationOut:
@@ -69,6 +70,7 @@ class ApplicationOut(Out):
             applied_on=a.applied_on,
             created_at=a.created_at,
             reversed_at=a.reversed_at,
+            reversed_on=a.reversed_on,
         )
 
 

@@ -345,7 +345,7 @@ def unapply(uow: UnitOfWork, actor: Actor, application_id: str, *, on: object = 
         not_before=[periods.Bound(app.applied_on, "the application's date")],
     )
     now = uow.now()
-    uow.applications.mark_reversed(app, by=actor.user_id, at=now)
+    uow.applications.mark_reversed(app, by=actor.user_id, at=now, on=day)
     fx.reverse(uow, app, target_rate=target["exchange_rate"], on=day)
     _move_totals(uow, [app], sign=-1)
     audit.record(
@@ -356,7 +356,9 @@ def unapply(uow: UnitOfWork, actor: Actor, application_id: str, *, on: object = 
         app.id,
         {"status": [str(app.status), str(ApplicationStatus.REVERSED)]},
     )
-    return replace(app, status=ApplicationStatus.REVERSED, reversed_at=now, reversed_by=actor.user_id)
+    return replace(
+        app, status=ApplicationStatus.REVERSED, reversed_at=now, reversed_by=actor.user_id, reversed_on=day
+    )
 
 
 def list_applications(

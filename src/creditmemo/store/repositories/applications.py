@@ -32,6 +32,7 @@ def application_from_row(r: Mapping[Any, Any]) -> Application:
         created_at=r["created_at"],
         reversed_at=r["reversed_at"],
         reversed_by=r["reversed_by"],
+        reversed_on=r["reversed_on"],
         functional_source_minor=r["functional_source_minor"],
         functional_target_minor=r["functional_target_minor"],
         discount=money(r["discount_minor"], r["currency"]) if r["discount_minor"] else None,
@@ -119,14 +120,14 @@ class ApplicationRepository:
             raise NotFoundError("application", application_id)
         return application_from_row(row)
 
-    def mark_reversed(self, application: Application, *, by: str | None, at: datetime) -> None:
+    def mark_reversed(self, application: Application, *, by: str | None, at: datetime, on: date) -> None:
         self.conn.execute(
             update(applications)
             .where(
                 applications.c.company_id == application.company_id,
                 applications.c.id == application.id,
             )
-            .values(status=str(ApplicationStatus.REVERSED), reversed_at=at, reversed_by=by)
+            .values(status=str(ApplicationStatus.REVERSED), reversed_at=at, reversed_by=by, reversed_on=on)
         )
 
     def list(
