@@ -47,8 +47,8 @@ def register(app: typer.Typer) -> None:
     @report_app.command("statement")
     def statement(
         customer: str,
-        start: Annotated[str, Opt()],
-        end: Annotated[str, Opt()],
+        start: Annotated[str | None, Opt(help="First day (default: the first of the month --end is in).")] = None,
+        end: Annotated[str | None, Opt(help="Last day (default: today).")] = None,
         company: Company = "demo",
         database_url: DbUrl = None,
         as_json: Json = False,

@@ -28,14 +28,14 @@ REGISTER_LIMIT = 10_000
 @dataclass(frozen=True, slots=True)
 class StatementLine:
     date: date
-    kind: str  # invoice | credit_memo | debit_memo | payment | refund | application
+    kind: str  # invoice | credit_memo | debit_memo | payment | refund | application | unapplication
     document_id: str
     number: str
     description: str
     debit: Money  # raises what the customer owes
     credit: Money  # lowers it
     balance: Money  # running balance after this line
-    status: str = ""  # for applications: active | reversed
+    status: str = ""  # for applications: active | reversed (at the period's end); unapplications: reversed
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,19 +52,26 @@ class Statement:
     available_credit_now: Money
 
 
-def _period(start: object, end: object) -> tuple[date, date]:
-    s, e = parse_date(start, "start"), parse_date(end, "end")
+def _period(start: object, end: object, today: date) -> tuple[date, date]:
+    """The statement's period; left out, it ends today and starts on the first of the month it ends in."""
+    e = today if end is None or end == "" else parse_date(end, "end")
+    s = e.replace(day=1) if start is None or start == "" else parse_date(start, "start")
     if e < s:
         raise ValidationFailedError.single("end", "The period ends before it starts.", "out_of_range")
     return s, e
 
 
-def customer_statement(uow: UnitOfWork, actor: Actor, customer_id: str, *, start: object, end: object) -> Statement:
+def customer_statement(
+    uow: UnitOfWork, actor: Actor, customer_id: str, *, start: object = None, end: object = None
+) -> Statement:
     """Opening balance, every AR movement (documents, payments, refunds, voids) and every application
-    in the period, closing balance. Amounts from the customer's AR sub-ledger, in its currency.
-    Applications move no balance (both sides are AR) and show with zero debit and credit."""
+    and unapplication in the period, closing balance. Amounts from the customer's AR sub-ledger, in its
+    currency, by the dates of the entries: a period in the past reads the same after later settlements.
+    Applications move no balance (both sides are AR) and show with zero debit and credit; an application's
+    status is the one it had at the period's end. Without ``start``/``end`` the period is the current month
+    to today."""
     authorize(actor, Permission.READ)
-    s, e = _period(start, end)
+    s, e = _period(start, end, uow.now().date())
     customer = uow.customers.get(actor.company_id, customer_id)
     ar = uow.companies.get(actor.company_id).account(AccountRole.AR)
     cur = customer.currency
@@ -102,20 +109,37 @@ def customer_statement(uow: UnitOfWork, actor: Actor, customer_id: str, *, start
 
     for a in apps:
         src, tgt = number_or_id(a["source_id"]), number_or_id(a["target_id"])
-        rows.append(
-            (
-                a["applied_on"],
-                len(rows),
-                "application",
-                a["id"],
-                src,
-                f"{src} applied to {tgt}: {money(a['amount_minor'], cur).amount}"
-                + (f", settlement discount {money(a['discount_minor'], cur).amount}" if a["discount_minor"] else ""),
-                zero,
-                zero,
-                a["status"],
+        amount = money(a["amount_minor"], cur).amount
+        discount = f", settlement discount {money(a['discount_minor'], cur).amount}" if a["discount_minor"] else ""
+        undone = a["reversed_on"]
+        if s <= a["applied_on"] <= e:
+            rows.append(
+                (
+                    a["applied_on"],
+                    len(rows),
+                    "application",
+                    a["id"],
+                    src,
+                    f"{src} applied to {tgt}: {amount}{discount}",
+                    zero,
+                    zero,
+                    "reversed" if undone is not None and undone <= e else "active",
+                )
             )
-        )
+        if undone is not None and s <= undone <= e:
+            rows.append(
+                (
+                    undone,
+                    len(rows),
+                    "unapplication",
+                    a["id"],
+                    src,
+                    f"{src} unapplied from {tgt}: {amount}{discount}",
+                    zero,
+                    zero,
+                    "reversed",
+                )
+            )
     rows.sort(key=lambda r: (r[0], r[1]))
     balances = running_balances(opening, [(r[6], r[7]) for r in rows])
     lines = tuple(
@@ -180,8 +204,11 @@ def _aging_row(customer_id: str | None, name: str, cur: str, buckets: list[int],
 
 def ar_aging(uow: UnitOfWork, actor: Actor, *, as_of: object) -> Aging:
     """Open invoices and posted debit memos by amount due, in buckets of days past due as of a date
-    (current, 1-30, 31-60, 61-90, 90+), per customer and per currency. Amounts due are today's
-    running totals of documents issued on or before ``as_of``."""
+    (current, 1-30, 31-60, 61-90, 90+), per customer and per currency. Everything as it stood on ``as_of``
+    (issue 16 item 1): documents issued (memos posted, payments received) on or before it, less the
+    applications dated on or before it that were not unapplied by then and the refunds likewise; a void
+    dated after it does not count. So its net total per currency equals the AR control account as of the
+    date (in that currency)."""
     authorize(actor, Permission.READ)
     day = parse_date(as_of, "as_of")
     bounds = bucket_bounds(day)
@@ -270,6 +297,64 @@ def aging_detail(
             )
         )
     return result, len(raw) > limit
+
+
+@dataclass(frozen=True, slots=True)
+class AgingDocument:
+    """One open document behind the aging (an invoice, or a posted debit memo: due on its issue date) with
+    what was due on the as-of date and its bucket."""
+
+    kind: str  # invoice | debit_memo
+    document_id: str
+    number: str
+    customer_id: str
+    customer_name: str
+    currency: str
+    issue_date: date
+    due_date: date
+    bucket: str
+    total: Money
+    amount_due: Money
+
+
+def aging_documents(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    as_of: object,
+    customer_id: str | None = None,
+    bucket: str | None = None,
+    limit: int = AGING_DETAIL_LIMIT,
+) -> tuple[list[AgingDocument], bool]:
+    """The open invoices and debit memos behind the aging as of a date, of one customer and one bucket if
+    given (at most ``limit``; the flag says more were left)."""
+    authorize(actor, Permission.READ)
+    day = parse_date(as_of, "as_of")
+    if bucket is not None and bucket not in BUCKETS:
+        raise ValidationFailedError.single("bucket", f"One of {', '.join(BUCKETS)}.", "invalid_choice")
+    raw = uow.reports.open_documents(actor.company_id, day, customer_id, AGING_DETAIL_LIMIT + 1)
+    docs = []
+    for r in raw:
+        which = bucket_for(r["due_date"], day)
+        if bucket is not None and which != bucket:
+            continue
+        cur = r["currency"]
+        docs.append(
+            AgingDocument(
+                r["kind"],
+                r["id"],
+                r["number"],
+                r["customer_id"],
+                r["customer_name"],
+                cur,
+                r["issue_date"],
+                r["due_date"],
+                which,
+                money(r["total_minor"], cur),
+                money(r["due_minor"], cur),
+            )
+        )
+    return docs[:limit], len(docs) > limit or len(raw) > AGING_DETAIL_LIMIT
 
 
 # settlement discounts taken -------------------------------------------------------------------
@@ -397,6 +482,18 @@ class RegisterReasonTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class RegisterMonthTotal:
+    """The register totalled by month of issue (issue 16 item 2): one row per month (YYYY-MM) and currency."""
+
+    month: str
+    currency: str
+    count: int
+    total: Money
+    amount_applied: Money
+    amount_refunded: Money
+
+
+@dataclass(frozen=True, slots=True)
 class Register:
     rows: tuple[RegisterRow, ...]
     totals: tuple[RegisterTotal, ...]
@@ -404,6 +501,7 @@ class Register:
     # Settlement discounts payments took in the same dates (issue 15 item 9; detail: settlement_discounts).
     discounts_taken: tuple[DiscountTotal, ...] = ()
     by_reason: tuple[RegisterReasonTotal, ...] = ()
+    by_month: tuple[RegisterMonthTotal, ...] = ()
 
 
 def credit_memo_register(
@@ -419,7 +517,10 @@ def credit_memo_register(
     period: object = None,
 ) -> Register:
     """Credit memos by issue date with filters; totals per currency over every matching memo. ``period``
-    (YYYY-MM) is its first and last day, instead of ``start`` and ``end``."""
+    (YYYY-MM) is its first and last day, instead of ``start`` and ``end``. With an end (or a period) the
+    register is as of that day (issue 16 item 1): a memo's status, applied and refunded amounts are those it
+    had then (a void dated later leaves it posted; applications and refunds dated later, or unapplications and
+    refund reversals dated on or before it, do not count); the ``status`` filter reads that status."""
     authorize(actor, Permission.READ)
     if period is not None:
         if start is not None or end is not None:
@@ -431,6 +532,7 @@ def credit_memo_register(
         "reason_code": reason_code,
         "status": status,
         "customer_id": customer_id,
+        "as_of": None if end is None else parse_date(end, "end"),
     }
     raw = uow.reports.register_rows(actor.company_id, limit + 1, **filters)
     rows = []
@@ -485,7 +587,18 @@ def credit_memo_register(
         )
         for t in uow.reports.register_totals(actor.company_id, by_reason=True, **filters)
     )
-    return Register(tuple(rows), totals, len(raw) > limit, taken, by_reason)
+    by_month = tuple(
+        RegisterMonthTotal(
+            str(t["month"]),
+            t["currency"],
+            int(t["n"]),
+            money(int(t["total"]), t["currency"]),
+            money(int(t["applied"]), t["currency"]),
+            money(int(t["refunded"]), t["currency"]),
+        )
+        for t in uow.reports.register_totals(actor.company_id, by_month=True, **filters)
+    )
+    return Register(tuple(rows), totals, len(raw) > limit, taken, by_reason, by_month)
 
 
 # trial balance --------------------------------------------------------------------------------

@@ -82,10 +82,12 @@ def get_customer(customer_id: CustomerId, ctx: Reader) -> Response:
 def customer_statement(
     customer_id: CustomerId,
     ctx: Reader,
-    start: Annotated[str, Query(max_length=10, examples=["2026-01-01"])],
-    end: Annotated[str, Query(max_length=10, examples=["2026-03-31"])],
+    start: Annotated[str | None, Query(max_length=10, examples=["2026-01-01"])] = None,
+    end: Annotated[str | None, Query(max_length=10, examples=["2026-03-31"])] = None,
     fmt: csv_export.Format = "json",
 ) -> Response:
+    """Opening balance, every line and closing balance of a period, by the dates of the entries. Left out, the
+    period ends today (`end`) and starts on the first day of the month it ends in (`start`)."""
     if fmt == "csv":
         with ctx.db.uow(readonly=True, request_id=ctx.request_id) as uow:
             st = reports.customer_statement(uow, ctx.actor, customer_id, start=start, end=end)

@@ -159,6 +159,15 @@ class RegisterReasonTotalOut(Out):
     amount_refunded: MoneyStr
 
 
+class RegisterMonthTotalOut(Out):
+    month: str
+    currency: str
+    count: int
+    total: MoneyStr
+    amount_applied: MoneyStr
+    amount_refunded: MoneyStr
+
+
 class RegisterOut(Out):
     object: str = "credit_memo_register"
     rows: list[RegisterRowOut]
@@ -169,6 +178,9 @@ class RegisterOut(Out):
     )
     by_reason: list[RegisterReasonTotalOut] = Field(
         default_factory=list, description="Totals per reason code and currency over every matching memo."
+    )
+    by_month: list[RegisterMonthTotalOut] = Field(
+        default_factory=list, description="Totals per month of issue (YYYY-MM) and currency over every matching memo."
     )
 
 

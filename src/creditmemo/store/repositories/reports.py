@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, or_, select
+from sqlalchemy import Connection, and_, case, func, literal, or_, select, union_all
 
 from creditmemo.store.tables import (
     accounts,
@@ -74,14 +74,17 @@ class ReportQueries:
         return list(self.conn.execute(stmt).mappings())
 
     def applications_in_period(self, company_id: str, customer_id: str, start: date, end: date) -> list[Row]:
+        """Applications dated in the period, and those unapplied in it (their ``reversed_on`` in it)."""
         a = applications
         stmt = (
             select(a)
             .where(
                 a.c.company_id == company_id,
                 a.c.customer_id == customer_id,
-                a.c.applied_on >= start,
-                a.c.applied_on <= end,
+                or_(
+                    and_(a.c.applied_on >= start, a.c.applied_on <= end),
+                    and_(a.c.reversed_on >= start, a.c.reversed_on <= end),
+                ),
             )
             .order_by(a.c.applied_on, a.c.created_at, a.c.id)
         )
@@ -112,22 +115,90 @@ class ReportQueries:
         ]
         return [func.sum(case((cond, due_expr), else_=literal(0))).label(f"b{i}") for i, cond in enumerate(conditions)]
 
+    # as of a date: documents and settlements dated on or before it (issue 16 item 1) ---------------
+    def _live_applications(self, company_id: str, as_of: date) -> list[Any]:
+        """Applications that stood on ``as_of``: dated on or before it and not unapplied by then."""
+        a = applications.c
+        return [a.company_id == company_id, a.applied_on <= as_of, or_(a.status == "active", a.reversed_on > as_of)]
+
+    def _settled_as_of(self, company_id: str, as_of: date) -> Any:
+        """Per target (invoice or debit memo): what settled it as of the date (amount + settlement discount)."""
+        a = applications.c
+        return (
+            select(a.target_id.label("doc_id"), func.sum(a.amount_minor + a.discount_minor).label("minor"))
+            .where(*self._live_applications(company_id, as_of))
+            .group_by(a.target_id)
+            .subquery()
+        )
+
+    def _used_as_of(self, company_id: str, as_of: date, *, refunded: bool = True, applied: bool = True) -> Any:
+        """Per credit source (credit memo or payment): what was applied and refunded of it as of the date (a
+        refund counts from its date until it was reversed)."""
+        a, r = applications.c, refunds.c
+        parts = []
+        if applied:
+            parts.append(
+                select(a.source_id.label("doc_id"), a.amount_minor.label("minor")).where(
+                    *self._live_applications(company_id, as_of)
+                )
+            )
+        if refunded:
+            parts.append(
+                select(r.source_id.label("doc_id"), r.amount_minor.label("minor")).where(
+                    r.company_id == company_id,
+                    r.refunded_on <= as_of,
+                    or_(r.status == "completed", r.reversed_on > as_of),
+                )
+            )
+        u = union_all(*parts).subquery()
+        return select(u.c.doc_id, func.sum(u.c.minor).label("minor")).group_by(u.c.doc_id).subquery()
+
+    def _memo_standing(self, as_of: date) -> list[Any]:
+        """A memo that stood posted on ``as_of``: its posting entry is dated on or before it and it was not
+        voided by then (a void dated after it still counts the memo)."""
+        m, je = memos.c, journal_entries.c
+        posted_on = (
+            select(func.min(je.date))
+            .where(je.company_id == m.company_id, je.source_id == m.id, je.kind == "post")
+            .scalar_subquery()
+        )
+        return [
+            m.status.in_(("posted", "void")),
+            m.issue_date <= as_of,
+            posted_on <= as_of,
+            or_(m.void_date.is_(None), m.void_date > as_of),
+        ]
+
+    def _invoices_due_as_of(self, company_id: str, as_of: date) -> tuple[Any, Any]:
+        """(the invoices joined to what settled them, the amount due expression) as of the date."""
+        i = invoices
+        settled = self._settled_as_of(company_id, as_of)
+        due = i.c.total_minor - func.coalesce(settled.c.minor, 0)
+        return i.outerjoin(settled, settled.c.doc_id == i.c.id), due
+
+    def _debit_memos_due_as_of(self, company_id: str, as_of: date) -> tuple[Any, Any]:
+        m = memos
+        settled = self._settled_as_of(company_id, as_of)
+        due = m.c.total_minor - func.coalesce(settled.c.minor, 0)
+        return m.outerjoin(settled, settled.c.doc_id == m.c.id), due
+
     def open_invoices_by_customer(self, company_id: str, as_of: date, bounds: Sequence[date]) -> list[Row]:
         i = invoices
-        due = i.c.total_minor - i.c.amount_credited_minor - i.c.amount_paid_minor - i.c.discount_taken_minor
+        source, due = self._invoices_due_as_of(company_id, as_of)
         stmt = (
             select(i.c.customer_id, func.count().label("n"), *self._bucketed(due, i.c.due_date, bounds))
-            .where(i.c.company_id == company_id, i.c.status == "issued", i.c.issue_date <= as_of, due > 0)
+            .select_from(source)
+            .where(i.c.company_id == company_id, i.c.status == "issued", i.c.issue_date <= as_of, due != 0)
             .group_by(i.c.customer_id)
         )
         return list(self.conn.execute(stmt).mappings())
 
     def open_invoices_detail(self, company_id: str, as_of: date, limit: int) -> list[Row]:
-        """Open invoices issued on or before ``as_of``, one row each (the aging's detail), with what is due, the
-        settlement discount stored at issue, what was taken of it and the posted credit of memos from it (which
-        reduces the discount in proportion: domain/terms.py)."""
+        """Open invoices issued on or before ``as_of``, one row each (the aging's detail), with what was due on
+        that date, the settlement discount stored at issue, what was taken of it and the posted credit of memos
+        from it (which reduces the discount in proportion: domain/terms.py)."""
         i, il = invoices.c, invoice_lines.c
-        due = i.total_minor - i.amount_credited_minor - i.amount_paid_minor - i.discount_taken_minor
+        source, due = self._invoices_due_as_of(company_id, as_of)
         credited = (
             select(func.coalesce(func.sum(il.credited_net_minor + il.credited_tax_minor), 0))
             .where(il.company_id == i.company_id, il.invoice_id == i.id)
@@ -150,10 +221,59 @@ class ReportQueries:
                 case((i.settlement_discount_minor.is_(None), literal(0)), else_=credited).label("credited_minor"),
             )
             .select_from(
-                invoices.join(customers, (customers.c.company_id == i.company_id) & (customers.c.id == i.customer_id))
+                source.join(customers, (customers.c.company_id == i.company_id) & (customers.c.id == i.customer_id))
             )
-            .where(i.company_id == company_id, i.status == "issued", i.issue_date <= as_of, due > 0)
+            .where(i.company_id == company_id, i.status == "issued", i.issue_date <= as_of, due != 0)
             .order_by(customers.c.name, i.due_date, i.number)
+            .limit(limit)
+        )
+        return list(self.conn.execute(stmt).mappings())
+
+    def open_documents(self, company_id: str, as_of: date, customer_id: str | None, limit: int) -> list[Row]:
+        """The aging's documents one by one: open invoices and posted debit memos as of the date, with what was
+        due then (a debit memo is due on its issue date)."""
+        i, m = invoices, memos
+        inv_source, inv_due = self._invoices_due_as_of(company_id, as_of)
+        dm_source, dm_due = self._debit_memos_due_as_of(company_id, as_of)
+        inv_where = [i.c.company_id == company_id, i.c.status == "issued", i.c.issue_date <= as_of, inv_due != 0]
+        dm_where = [m.c.company_id == company_id, m.c.kind == "debit", *self._memo_standing(as_of), dm_due != 0]
+        if customer_id is not None:
+            inv_where.append(i.c.customer_id == customer_id)
+            dm_where.append(m.c.customer_id == customer_id)
+        u = union_all(
+            select(
+                literal("invoice").label("kind"),
+                i.c.id,
+                i.c.number,
+                i.c.customer_id,
+                i.c.currency,
+                i.c.issue_date,
+                i.c.due_date,
+                i.c.total_minor,
+                inv_due.label("due_minor"),
+            )
+            .select_from(inv_source)
+            .where(*inv_where),
+            select(
+                literal("debit_memo").label("kind"),
+                m.c.id,
+                m.c.number,
+                m.c.customer_id,
+                m.c.currency,
+                m.c.issue_date,
+                m.c.issue_date.label("due_date"),
+                m.c.total_minor,
+                dm_due.label("due_minor"),
+            )
+            .select_from(dm_source)
+            .where(*dm_where),
+        ).subquery()
+        stmt = (
+            select(u, customers.c.name.label("customer_name"))
+            .select_from(
+                u.join(customers, (customers.c.company_id == company_id) & (customers.c.id == u.c.customer_id))
+            )
+            .order_by(customers.c.name, u.c.due_date, u.c.number)
             .limit(limit)
         )
         return list(self.conn.execute(stmt).mappings())
@@ -222,38 +342,34 @@ class ReportQueries:
 
     def open_debit_memos_by_customer(self, company_id: str, as_of: date, bounds: Sequence[date]) -> list[Row]:
         m = memos
-        due = m.c.total_minor - m.c.amount_applied_minor
+        source, due = self._debit_memos_due_as_of(company_id, as_of)
         # A debit memo is due on its issue date (payable on receipt).
         stmt = (
             select(m.c.customer_id, func.count().label("n"), *self._bucketed(due, m.c.issue_date, bounds))
-            .where(
-                m.c.company_id == company_id,
-                m.c.kind == "debit",
-                m.c.status == "posted",
-                m.c.issue_date <= as_of,
-                due > 0,
-            )
+            .select_from(source)
+            .where(m.c.company_id == company_id, m.c.kind == "debit", *self._memo_standing(as_of), due != 0)
             .group_by(m.c.customer_id)
         )
         return list(self.conn.execute(stmt).mappings())
 
     def unapplied_credit_by_customer(self, company_id: str, as_of: date) -> dict[str, int]:
+        """Posted credit memos and payments dated on or before ``as_of``, less what was applied and refunded of
+        them as of that date. Documents are kept when what is left is not zero, either way: an application
+        dated back before another was unapplied can leave a document over-used on a past date, and the aging
+        then shows it as the ledger has it (its net still equals the AR control account)."""
         m, p = memos, payments
-        memo_left = m.c.total_minor - m.c.amount_applied_minor - m.c.amount_refunded_minor
-        pay_left = p.c.amount_minor - p.c.amount_applied_minor - p.c.amount_refunded_minor
+        used = self._used_as_of(company_id, as_of)
+        memo_left = m.c.total_minor - func.coalesce(used.c.minor, 0)
+        pay_left = p.c.amount_minor - func.coalesce(used.c.minor, 0)
         result: dict[str, int] = {}
         for stmt in (
             select(m.c.customer_id, func.sum(memo_left))
-            .where(
-                m.c.company_id == company_id,
-                m.c.kind == "credit",
-                m.c.status == "posted",
-                m.c.issue_date <= as_of,
-                memo_left > 0,
-            )
+            .select_from(m.outerjoin(used, used.c.doc_id == m.c.id))
+            .where(m.c.company_id == company_id, m.c.kind == "credit", *self._memo_standing(as_of), memo_left != 0)
             .group_by(m.c.customer_id),
             select(p.c.customer_id, func.sum(pay_left))
-            .where(p.c.company_id == company_id, p.c.received_on <= as_of, pay_left > 0)
+            .select_from(p.outerjoin(used, used.c.doc_id == p.c.id))
+            .where(p.c.company_id == company_id, p.c.received_on <= as_of, pay_left != 0)
             .group_by(p.c.customer_id),
         ):
             for customer_id, minor in self.conn.execute(stmt):
@@ -273,8 +389,34 @@ class ReportQueries:
         return found
 
     # credit memo register ----------------------------------------------------------------------
+    def _register_source(self, company_id: str, as_of: date | None) -> Any:
+        """The credit memos with their status and what was applied and refunded of them: today's, or as of a
+        date (a memo voided after it was posted then; applications and refunds dated on or before it and not
+        undone by then)."""
+        m = memos
+        if as_of is None:
+            return m
+        applied = self._used_as_of(company_id, as_of, refunded=False)
+        refunded = self._used_as_of(company_id, as_of, applied=False)
+        status = case((and_(m.c.status == "void", m.c.void_date > as_of), literal("posted")), else_=m.c.status)
+        cols = [c for c in m.c if c.name not in ("status", "amount_applied_minor", "amount_refunded_minor")]
+        return (
+            select(
+                *cols,
+                status.label("status"),
+                func.coalesce(applied.c.minor, 0).label("amount_applied_minor"),
+                func.coalesce(refunded.c.minor, 0).label("amount_refunded_minor"),
+            )
+            .select_from(
+                m.outerjoin(applied, applied.c.doc_id == m.c.id).outerjoin(refunded, refunded.c.doc_id == m.c.id)
+            )
+            .where(m.c.company_id == company_id, m.c.kind == "credit", m.c.issue_date <= as_of)
+            .subquery()
+        )
+
     def _register_filter(
         self,
+        m: Any,
         company_id: str,
         start: date | None,
         end: date | None,
@@ -282,7 +424,6 @@ class ReportQueries:
         status: str | None,
         customer_id: str | None,
     ) -> list[Any]:
-        m = memos
         where = [m.c.company_id == company_id, m.c.kind == "credit"]
         if start is not None:
             where.append(m.c.issue_date >= start)
@@ -296,8 +437,8 @@ class ReportQueries:
             where.append(m.c.customer_id == customer_id)
         return where
 
-    def register_rows(self, company_id: str, limit: int, **filters: Any) -> list[Row]:
-        m = memos
+    def register_rows(self, company_id: str, limit: int, as_of: date | None = None, **filters: Any) -> list[Row]:
+        m = self._register_source(company_id, as_of)
         stmt = (
             select(
                 m.c.id,
@@ -317,16 +458,26 @@ class ReportQueries:
             .select_from(
                 m.join(customers, (customers.c.company_id == m.c.company_id) & (customers.c.id == m.c.customer_id))
             )
-            .where(*self._register_filter(company_id, **filters))
+            .where(*self._register_filter(m, company_id, **filters))
             .order_by(m.c.issue_date, m.c.number)
             .limit(limit)
         )
         return list(self.conn.execute(stmt).mappings())
 
-    def register_totals(self, company_id: str, by_reason: Any = False, **filters: Any) -> list[Row]:
-        """Per currency (``by_reason``: per reason code and currency) over every matching memo."""
-        m = memos
-        keys = [m.c.reason_code, m.c.currency] if by_reason else [m.c.currency]
+    def _month(self, day: Any) -> Any:
+        if self.conn.dialect.name == "postgresql":
+            return func.to_char(day, "YYYY-MM")
+        return func.strftime("%Y-%m", day)
+
+    def register_totals(
+        self, company_id: str, by_reason: Any = False, as_of: date | None = None, by_month: bool = False, **filters: Any
+    ) -> list[Row]:
+        """Per currency (``by_reason``: per reason code and currency; ``by_month``: per month of issue, YYYY-MM,
+        and currency) over every matching memo."""
+        m = self._register_source(company_id, as_of)
+        keys: list[Any] = [m.c.reason_code, m.c.currency] if by_reason else [m.c.currency]
+        if by_month:
+            keys = [self._month(m.c.issue_date).label("month"), m.c.currency]
         stmt = (
             select(
                 *keys,
@@ -337,7 +488,7 @@ class ReportQueries:
                 func.sum(m.c.amount_applied_minor).label("applied"),
                 func.sum(m.c.amount_refunded_minor).label("refunded"),
             )
-            .where(*self._register_filter(company_id, **filters))
+            .where(*self._register_filter(m, company_id, **filters))
             .group_by(*keys)
             .order_by(*keys)
         )
@@ -387,7 +538,8 @@ class ReportQueries:
         )
         return list(self.conn.execute(stmt).mappings())
 
-    def ar_by_currency(self, company_id: str, ar_account: str) -> dict[str, int]:
+    def ar_by_currency(self, company_id: str, ar_account: str, as_of: date | None = None) -> dict[str, int]:
+        """The AR control account in each document currency (entries dated on or before ``as_of``, if given)."""
         jl, je = journal_lines, journal_entries
         stmt = (
             select(je.c.currency, func.sum(jl.c.debit_minor - jl.c.credit_minor))
@@ -395,6 +547,8 @@ class ReportQueries:
             .where(jl.c.company_id == company_id, jl.c.account_code == ar_account)
             .group_by(je.c.currency)
         )
+        if as_of is not None:
+            stmt = stmt.where(je.c.date <= as_of)
         return {r[0]: int(r[1]) for r in self.conn.execute(stmt)}
 
     def customer_balances_by_currency(self, company_id: str) -> dict[str, int]:
