@@ -526,7 +526,7 @@ def credit_memo_register(
         if start is not None or end is not None:
             raise ValidationFailedError.single("period", "Give a period or start/end, not both.", "conflict")
         start, end = period_bounds(parse_period(period))
-    filters = {
+    filters: dict[str, Any] = {
         "start": None if start is None else parse_date(start, "start"),
         "end": None if end is None else parse_date(end, "end"),
         "reason_code": reason_code,
@@ -697,12 +697,25 @@ def fx_exposure(uow: UnitOfWork, actor: Actor, *, as_of: object) -> FxExposure:
     return FxExposure(day, functional, tuple(rows))
 
 
-# reconciliation -------------------------------------------------------------------------------
+# reconciliation ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One check of the reconciliation with what it found (no problems: it holds)."""
+
+    name: str
+    problems: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
 @dataclass(frozen=True, slots=True)
 class Reconciliation:
     ok: bool
     problems: tuple[str, ...]
     checks: tuple[str, ...]
+    results: tuple[CheckResult, ...] = ()
 
 
 def functional_open_items(uow: UnitOfWork, company_id: str, ar: str, functional: str) -> list[str]:
@@ -755,46 +768,53 @@ def functional_open_items(uow: UnitOfWork, company_id: str, ar: str, functional:
 def reconcile(uow: UnitOfWork, actor: Actor) -> Reconciliation:
     """Rule 5 and the running totals: every journal entry balances (document and functional); the AR
     control account equals the sum of customer balances per currency and per customer; stored running
-    totals equal what the application and refund records say."""
+    totals equal what the application and refund records say. Each check with its own problems."""
     authorize(actor, Permission.READ)
     cid = actor.company_id
     ar = uow.companies.get(cid).account(AccountRole.AR)
-    problems: list[str] = []
-    for r in uow.reports.unbalanced_entries(cid):
-        problems.append(
-            f"journal entry {r['entry_id']} does not balance: {r['debit']}/{r['credit']} document, "
-            f"{r['fdebit']}/{r['fcredit']} functional (minor units)"
-        )
+    entries = [
+        f"journal entry {r['entry_id']} does not balance: {r['debit']}/{r['credit']} document, "
+        f"{r['fdebit']}/{r['fcredit']} functional (minor units)"
+        for r in uow.reports.unbalanced_entries(cid)
+    ]
+    control: list[str] = []
     ledger, balances = uow.reports.ar_by_currency(cid, ar), uow.reports.customer_balances_by_currency(cid)
     for cur in sorted(set(ledger) | set(balances)):
         if ledger.get(cur, 0) != balances.get(cur, 0):
-            problems.append(
+            control.append(
                 f"AR control account {ar} holds {money(ledger.get(cur, 0), cur)}; customer balances "
                 f"sum to {money(balances.get(cur, 0), cur)}"
             )
+    sub_ledger: list[str] = []
     for r in uow.reports.ar_by_customer_mismatches(cid, ar):
         if r["id"] is None:
-            problems.append(f"{r['ledger']} AR journal lines name no customer")
+            sub_ledger.append(f"{r['ledger']} AR journal lines name no customer")
         else:
-            problems.append(
+            sub_ledger.append(
                 f"customer {r['name']}: balance {r['balance_minor']}, AR ledger {r['ledger']} (minor units)"
             )
     functional = uow.companies.get(cid).functional_currency
-    for r in uow.reports.functional_ar_residuals(cid, ar):
-        problems.append(
-            f"customer {r['name']}: nothing is open in the document currency, yet "
-            f"{money(r['functional'], functional)} of functional AR is left (an unrealized exchange difference)"
-        )
-    problems += functional_open_items(uow, cid, ar, functional)
-    problems += uow.reports.running_total_mismatches(cid)
-    problems += deferred_mismatches(uow, cid)
-    checks = (
-        "journal entries balance",
-        "AR control = sum of customer balances (per currency)",
-        "AR sub-ledger = balance (per customer)",
-        "no functional AR left on a customer with nothing open (realized exchange differences)",
-        "functional AR = open items at booked rates (per customer; a settled document holds none)",
-        "running totals = records",
-        "deferred revenue = the revenue schedules' unrecognized amounts (per account and currency)",
+    residuals = [
+        f"customer {r['name']}: nothing is open in the document currency, yet "
+        f"{money(r['functional'], functional)} of functional AR is left (an unrealized exchange difference)"
+        for r in uow.reports.functional_ar_residuals(cid, ar)
+    ]
+    results = (
+        CheckResult("journal entries balance", tuple(entries)),
+        CheckResult("AR control = sum of customer balances (per currency)", tuple(control)),
+        CheckResult("AR sub-ledger = balance (per customer)", tuple(sub_ledger)),
+        CheckResult(
+            "no functional AR left on a customer with nothing open (realized exchange differences)", tuple(residuals)
+        ),
+        CheckResult(
+            "functional AR = open items at booked rates (per customer; a settled document holds none)",
+            tuple(functional_open_items(uow, cid, ar, functional)),
+        ),
+        CheckResult("running totals = records", tuple(uow.reports.running_total_mismatches(cid))),
+        CheckResult(
+            "deferred revenue = the revenue schedules' unrecognized amounts (per account and currency)",
+            tuple(deferred_mismatches(uow, cid)),
+        ),
     )
-    return Reconciliation(not problems, tuple(problems), checks)
+    problems = tuple(p for r in results for p in r.problems)
+    return Reconciliation(not problems, problems, tuple(r.name for r in results), results)

@@ -28,6 +28,7 @@ def mount(app: Any) -> None:
         memos,
         periods,
         rates,
+        reports,
         returns,
         revenue,
     )
@@ -49,6 +50,7 @@ def mount(app: Any) -> None:
         documents,
         approvals,
         periods,
+        reports,
         integrations,
         rates,
         chart,

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
+from pydantic import Field
 
 from creditmemo.api import csv_export
 from creditmemo.api.deps import Reader
@@ -140,11 +141,27 @@ def credit_memo_register(
     )
 
 
+class CheckResultOut(Out):
+    name: str
+    ok: bool
+    problems: list[str]
+
+
 class ReconciliationOut(Out):
     object: str = "reconciliation"
     ok: bool
     problems: list[str]
     checks: list[str]
+    results: list[CheckResultOut] = Field(default_factory=list, description="Each check with its own problems.")
+
+    @classmethod
+    def of(cls, r: reports.Reconciliation) -> ReconciliationOut:
+        return cls(
+            ok=r.ok,
+            problems=list(r.problems),
+            checks=list(r.checks),
+            results=[CheckResultOut(name=c.name, ok=c.ok, problems=list(c.problems)) for c in r.results],
+        )
 
 
 @router.get(
@@ -154,7 +171,8 @@ class ReconciliationOut(Out):
     summary="Entries balance; AR control = customer balances; running totals = their records",
 )
 def reconciliation(ctx: Reader) -> Response:
-    return ctx.read(lambda uow: ReconciliationOut.model_validate(plain(reports.reconcile(uow, ctx.actor))))
+    """Each check with its own problems in `results` (`problems` lists them all)."""
+    return ctx.read(lambda uow: ReconciliationOut.of(reports.reconcile(uow, ctx.actor)))
 
 
 class FxExposureRowOut(Out):

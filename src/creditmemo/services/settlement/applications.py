@@ -356,9 +356,7 @@ def unapply(uow: UnitOfWork, actor: Actor, application_id: str, *, on: object = 
         app.id,
         {"status": [str(app.status), str(ApplicationStatus.REVERSED)]},
     )
-    return replace(
-        app, status=ApplicationStatus.REVERSED, reversed_at=now, reversed_by=actor.user_id, reversed_on=day
-    )
+    return replace(app, status=ApplicationStatus.REVERSED, reversed_at=now, reversed_by=actor.user_id, reversed_on=day)
 
 
 def list_applications(

@@ -376,6 +376,12 @@ class ReportQueries:
                 result[customer_id] = result.get(customer_id, 0) + int(minor)
         return result
 
+    def customer_choices(self, company_id: str, limit: int = 500) -> list[Row]:
+        """Customers by name (id, name, currency) for a report's filter, at most ``limit``."""
+        c = customers.c
+        stmt = select(c.id, c.name, c.currency).where(c.company_id == company_id).order_by(c.name, c.id).limit(limit)
+        return list(self.conn.execute(stmt).mappings())
+
     def customers_by_id(self, company_id: str, ids: Iterable[str]) -> dict[str, Row]:
         wanted = sorted(set(ids))
         found: dict[str, Row] = {}
