@@ -86,7 +86,10 @@ class Move:
     undone_on: date | None = None
 
     def stood(self, as_of: date) -> bool:
-        return self.on <= as_of and (self.undone_on is None or self.undone_on > as_of)
+        """Dated on or before ``as_of``, not undone by then, and its documents not voided by then."""
+        docs = [self.source] if self.target is None else [self.source, self.target]
+        voided = any(d.void_on is not None and d.void_on <= as_of for d in docs)
+        return self.on <= as_of and (self.undone_on is None or self.undone_on > as_of) and not voided
 
 
 def _amount(minor: int) -> str:

@@ -117,9 +117,25 @@ class ReportQueries:
 
     # as of a date: documents and settlements dated on or before it (issue 16 item 1) ---------------
     def _live_applications(self, company_id: str, as_of: date) -> list[Any]:
-        """Applications that stood on ``as_of``: dated on or before it and not unapplied by then."""
-        a = applications.c
-        return [a.company_id == company_id, a.applied_on <= as_of, or_(a.status == "active", a.reversed_on > as_of)]
+        """Applications that stood on ``as_of``: dated on or before it, not unapplied by then, and between two
+        documents that both still stood (a memo may be voided on a date before the day its application was
+        unapplied: from its void on, the ledger holds neither the memo nor what it settled)."""
+        a, m = applications.c, memos.c
+        voided = (
+            select(literal(1))
+            .where(
+                m.company_id == a.company_id,
+                or_(m.id == a.source_id, m.id == a.target_id),
+                m.void_date <= as_of,
+            )
+            .exists()
+        )
+        return [
+            a.company_id == company_id,
+            a.applied_on <= as_of,
+            or_(a.status == "active", a.reversed_on > as_of),
+            ~voided,
+        ]
 
     def _settled_as_of(self, company_id: str, as_of: date) -> Any:
         """Per target (invoice or debit memo): what settled it as of the date (amount + settlement discount)."""
