@@ -17,6 +17,7 @@ from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import BUCKETS, bucket_bounds, bucket_for, running_balances
 from creditmemo.domain.terms import discount_offer
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.memos.document import Party
 from creditmemo.services.revenue_reports import deferred_mismatches
 from creditmemo.store.mapping import money
 from creditmemo.store.uow import UnitOfWork
@@ -156,6 +157,26 @@ def customer_statement(
         balances[-1] if balances else opening,
         customer.balance,
         customer.available_credit,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StatementParties:
+    """Who a printed statement is from and to (the memo document's parties: legal names and addresses)."""
+
+    company: Party
+    customer: Party
+    customer_email: str | None
+
+
+def statement_parties(uow: UnitOfWork, actor: Actor, customer_id: str) -> StatementParties:
+    authorize(actor, Permission.READ)
+    company = uow.companies.get(actor.company_id)
+    customer = uow.customers.get(actor.company_id, customer_id)
+    return StatementParties(
+        Party(company.name, uow.companies.legal_details(actor.company_id)),
+        Party(customer.name, customer.legal),
+        customer.email,
     )
 
 
@@ -599,6 +620,25 @@ def credit_memo_register(
         for t in uow.reports.register_totals(actor.company_id, by_month=True, **filters)
     )
     return Register(tuple(rows), totals, len(raw) > limit, taken, by_reason, by_month)
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterChoices:
+    """What the register's filters offer: the credit reason codes (code, label) and customers (id, name)."""
+
+    reasons: tuple[tuple[str, str], ...]
+    customers: tuple[tuple[str, str], ...]
+
+
+def register_choices(uow: UnitOfWork, actor: Actor) -> RegisterChoices:
+    authorize(actor, Permission.READ)
+    reasons = tuple(
+        (str(r["code"]), str(r["label"] or r["code"]))
+        for r in uow.companies.reason_codes(actor.company_id)
+        if r["applies_to"] != "debit"
+    )
+    customers = tuple((str(c["id"]), str(c["name"])) for c in uow.reports.customer_choices(actor.company_id))
+    return RegisterChoices(reasons, customers)
 
 
 # trial balance --------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from creditmemo.domain.errors import DomainError
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import BUCKETS
 from creditmemo.services import reports
-from creditmemo.services.memos.document import Party
 from creditmemo.web.core import HERE, Viewer, ViewerDep, WebRoute, db_of, env, field_errors, render
 from creditmemo.web.routes.documents import _css_string, _policy_for
 
@@ -179,8 +178,7 @@ def register_page(request: Request, v: ViewerDep) -> Response:
         "customer_id": _q(request, "customer_id"),
     }
     with db_of(request).uow(readonly=True) as uow:
-        reasons = [r for r in uow.companies.reason_codes(v.actor.company_id) if r["applies_to"] != "debit"]
-        customers = uow.reports.customer_choices(v.actor.company_id)
+        choices = reports.register_choices(uow, v.actor)
         try:
             register = reports.credit_memo_register(uow, v.actor, **params)
             errors: dict[str, str] = {}
@@ -200,9 +198,9 @@ def register_page(request: Request, v: ViewerDep) -> Response:
         rows=rows,
         sort=sort,
         desc=desc,
-        reasons=reasons,
+        reasons=choices.reasons,
         statuses=REGISTER_STATUSES,
-        customers=customers,
+        customers=choices.customers,
     )
 
 
@@ -238,17 +236,10 @@ def reconciliation_page(request: Request, v: ViewerDep) -> Response:
 
 
 # customer statement ---------------------------------------------------------------------------
-def _statement(request: Request, v: Viewer, customer_id: str) -> tuple[reports.Statement, Party, Party, str | None]:
+def _statement(request: Request, v: Viewer, customer_id: str) -> tuple[reports.Statement, reports.StatementParties]:
     with db_of(request).uow(readonly=True) as uow:
         st = reports.customer_statement(uow, v.actor, customer_id, start=_q(request, "start"), end=_q(request, "end"))
-        company = uow.companies.get(v.actor.company_id)
-        customer = uow.customers.get(v.actor.company_id, customer_id)
-        parties = (
-            Party(company.name, uow.companies.legal_details(v.actor.company_id)),
-            Party(customer.name, customer.legal),
-            customer.email,
-        )
-    return st, *parties
+        return st, reports.statement_parties(uow, v.actor, customer_id)
 
 
 def _statement_totals(st: reports.Statement) -> tuple[Money, Money]:
@@ -262,7 +253,7 @@ def _statement_totals(st: reports.Statement) -> tuple[Money, Money]:
 @router.get("/customers/{customer_id}/statement", include_in_schema=False)
 def statement_page(request: Request, customer_id: str, v: ViewerDep) -> Response:
     try:
-        st, _, _, _ = _statement(request, v, customer_id)
+        st, _ = _statement(request, v, customer_id)
     except DomainError as e:
         if e.code == "not_found":
             raise
@@ -286,7 +277,8 @@ def statement_page(request: Request, customer_id: str, v: ViewerDep) -> Response
 def statement_document(request: Request, v: Viewer, customer_id: str, fmt: str) -> tuple[reports.Statement, str]:
     """The printable statement: templates/statement_document.html, the memo document's stylesheet
     (static/document.css) inline, for the browser's print view and WeasyPrint alike (web/routes/documents.py)."""
-    st, company, customer, email = _statement(request, v, customer_id)
+    st, parties = _statement(request, v, customer_id)
+    company, customer, email = parties.company, parties.customer, parties.customer_email
     debits, credits = _statement_totals(st)
     footer = f"{company.legal_name} · Statement {customer.legal_name} {st.start} to {st.end}"
     css = "\n".join(
