@@ -626,7 +626,7 @@ applications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("reversed_at", UTCDateTime),
     Column("reversed_by", ID),
-    # The unapplication's date (migration 0015): reports as of an earlier date still count the application.
+    # The unapplication's date (migration 0023): reports as of an earlier date still count the application.
     Column("reversed_on", Date),
     PrimaryKeyConstraint("company_id", "id"),
     CheckConstraint("amount_minor > 0", name="amount_positive"),

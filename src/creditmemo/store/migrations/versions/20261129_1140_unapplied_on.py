@@ -1,7 +1,7 @@
 """the date an application was unapplied
 
-Revision ID: 0015_unapplied_on
-Revises: 0014_reason_metadata
+Revision ID: 0023_unapplied_on
+Revises: 0022_page_indexes
 Create Date: 2026-11-29 11:40:00
 
 - ``applications.reversed_on`` (a date, NULL while the application is active): the unapplication's date, which
@@ -20,8 +20,8 @@ from alembic import op
 
 from creditmemo.store.types import UTCDateTime
 
-revision = "0015_unapplied_on"
-down_revision = "0014_reason_metadata"
+revision = "0023_unapplied_on"
+down_revision = "0022_page_indexes"
 branch_labels = None
 depends_on = None
 
