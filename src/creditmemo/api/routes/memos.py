@@ -383,7 +383,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
     def document(memo_id: MemoId, ctx: Reader, format: Literal["html", "pdf", "ubl"] = "html") -> Response:
         from creditmemo.services.actors import Permission
         from creditmemo.services.memos.printing import open_document
-        from creditmemo.web.routes.documents import _document, _policy_for
+        from creditmemo.web.printable import memo_document, pdf_of, policy_for
 
         if format == "ubl":
             from creditmemo.services.memos.document import document_facts
@@ -401,18 +401,13 @@ def memo_router(kind: MemoKind) -> APIRouter:
         readonly = not ctx.actor.can(Permission.PRINT)
         with ctx.uow(readonly=readonly) as uow:
             memo = open_document(uow, ctx.actor, memo_id, fmt=format, kind=kind)
-            html = _document(uow, ctx.actor, memo, format)
+            html = memo_document(uow, ctx.actor, memo, format)
         if format == "html":  # its inline style allowed by hash, as on the web's print view
             return Response(
-                html, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": _policy_for(html)}
+                html, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": policy_for(html)}
             )
-        from weasyprint import HTML
-
-        from creditmemo.web.core import HERE
-
-        pdf = HTML(string=html, base_url=str(HERE / "static")).write_pdf()
         return Response(
-            pdf,
+            pdf_of(html),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{memo.number}.pdf"'},
         )

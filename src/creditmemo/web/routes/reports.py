@@ -19,7 +19,7 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import BUCKETS
 from creditmemo.services import reports
 from creditmemo.web.core import HERE, Viewer, ViewerDep, WebRoute, db_of, env, field_errors, render
-from creditmemo.web.routes.documents import _css_string, _policy_for
+from creditmemo.web.printable import css_string, pdf_of, policy_for
 
 router = APIRouter(route_class=WebRoute)
 
@@ -285,7 +285,7 @@ def statement_document(request: Request, v: Viewer, customer_id: str, fmt: str) 
         [
             (HERE / "static" / "document.css").read_text(),
             (HERE / "static" / "statement.css").read_text(),
-            f"@page {{ @bottom-left {{ content: {_css_string(footer)}; }} }}",
+            f"@page {{ @bottom-left {{ content: {css_string(footer)}; }} }}",
         ]
     )
     html = env.get_template("statement_document.html").render(
@@ -304,15 +304,13 @@ def statement_document(request: Request, v: Viewer, customer_id: str, fmt: str) 
 @router.get("/customers/{customer_id}/statement/print", include_in_schema=False)
 def statement_print(request: Request, customer_id: str, v: ViewerDep) -> Response:
     _, html = statement_document(request, v, customer_id, "html")
-    return HTMLResponse(html, headers={"Content-Security-Policy": _policy_for(html)})
+    return HTMLResponse(html, headers={"Content-Security-Policy": policy_for(html)})
 
 
 @router.get("/customers/{customer_id}/statement/pdf", include_in_schema=False)
 def statement_pdf(request: Request, customer_id: str, v: ViewerDep) -> Response:
-    from weasyprint import HTML  # imported on first use: it loads Pango
-
     st, html = statement_document(request, v, customer_id, "pdf")
-    pdf = HTML(string=html, base_url=str(HERE / "static")).write_pdf()
+    pdf = pdf_of(html)
     name = f"statement-{st.start}-{st.end}.pdf"
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
