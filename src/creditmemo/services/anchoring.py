@@ -20,7 +20,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from creditmemo.domain.anchors import Anchor, AnchorBreak, check_anchors
 from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.webhooks import ANCHOR_EVENT
+from creditmemo.ids import tx_order_key
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.store.repositories.webhooks import queue_event
 from creditmemo.store.uow import UnitOfWork
 
 KEY_ENV = "AUDIT_ANCHOR_KEY"  # the PEM text of the private key, or the path of its file
@@ -91,7 +94,24 @@ def anchor_heads(uow: UnitOfWork, key: Ed25519PrivateKey, company_ids: Iterable[
         unsigned = Anchor(company_id, seq, hash_, anchored_at, kid, "")
         signature = base64.b64encode(key.sign(unsigned.signed_bytes())).decode()
         anchor = Anchor(company_id, seq, hash_, anchored_at, kid, signature)
-        uow.anchors.add(anchor)
+        anchor_id = uow.anchors.add(anchor)
+        # The webhook event audit.anchor, in the same transaction (to each endpoint subscribed to it).
+        queue_event(
+            uow.conn,
+            company_id=company_id,
+            event_id=anchor_id,
+            event_type=ANCHOR_EVENT,
+            document_id=company_id,
+            position=f"{tx_order_key()}:000000",
+            at=uow.now(),
+            payload={
+                "id": anchor_id,
+                "type": ANCHOR_EVENT,
+                "created_at": anchored_at,
+                "company_id": company_id,
+                "data": anchor.to_dict(),
+            },
+        )
         made.append(anchor)
     return made
 

@@ -829,4 +829,87 @@ periods = Table(
     Column("reopen_reason", Text),
 )
 
+# Webhooks (issue 13 item 3, domain/webhooks.py, services/webhooks.py). An endpoint's signing secret is kept as is:
+# the HMAC needs the secret itself (README, "Webhooks"). Endpoints are never deleted: status active | disabled |
+# deleted.
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("company_id", ID, ForeignKey("companies.id"), nullable=False),
+    Column("id", ID, nullable=False),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),  # as the admin sent them (patterns such as credit_memo.*)
+    Column("secret", String(100), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", ID),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    CheckConstraint("status IN ('active', 'disabled', 'deleted')", name="status"),
+)
+
+# One row per endpoint and concrete event type (wildcards expanded): what the write path joins to decide, in the
+# statement that writes the outbox, whether anything is subscribed (store/repositories/webhooks.py).
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("company_id", ID, nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("endpoint_id", ID, nullable=False),
+    PrimaryKeyConstraint("company_id", "event_type", "endpoint_id"),
+    ForeignKeyConstraint(
+        ["company_id", "endpoint_id"],
+        ["webhook_endpoints.company_id", "webhook_endpoints.id"],
+        name="fk_webhook_subscriptions_endpoint",
+    ),
+)
+
+# The outbox: one row per event and subscribed endpoint, written in the transaction of the change. An event of
+# the audit trail has no payload here (it is built from the audit event, whose id is the event id); an
+# audit.anchor event carries its payload. ``position`` orders a document's events (the audit transaction key and
+# the event's ordinal). status: pending | delivered | failed (given up) | cancelled (endpoint deleted).
+webhook_outbox = Table(
+    "webhook_outbox",
+    metadata,
+    Column("company_id", ID, nullable=False),
+    Column("event_id", ID, nullable=False),
+    Column("endpoint_id", ID, nullable=False),
+    Column("event_type", String(40), nullable=False),
+    Column("document_id", ID, nullable=False),
+    Column("position", String(60), nullable=False),
+    Column("payload", JSON),
+    Column("status", String(10), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),  # also the lease of a claimed delivery
+    Column("give_up_at", UTCDateTime, nullable=False),
+    Column("delivered_at", UTCDateTime),
+    PrimaryKeyConstraint("company_id", "event_id", "endpoint_id"),
+    ForeignKeyConstraint(
+        ["company_id", "endpoint_id"],
+        ["webhook_endpoints.company_id", "webhook_endpoints.id"],
+        name="fk_webhook_outbox_endpoint",
+    ),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed', 'cancelled')", name="status"),
+    Index("ix_webhook_outbox_status_due", "status", "next_attempt_at"),
+    Index("ix_webhook_outbox_company_document", "company_id", "endpoint_id", "document_id", "position"),
+)
+
+# Every delivery attempt: when, the HTTP status, the start of the response, or the error.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("company_id", ID, nullable=False),
+    Column("id", ID, nullable=False),
+    Column("event_id", ID, nullable=False),
+    Column("endpoint_id", ID, nullable=False),
+    Column("attempted_at", UTCDateTime, nullable=False),
+    Column("status_code", Integer),
+    Column("response", String(500)),
+    Column("error", String(500)),
+    Column("duration_ms", Integer, nullable=False),
+    PrimaryKeyConstraint("company_id", "id"),
+    Index("ix_webhook_attempts_company_endpoint", "company_id", "endpoint_id", "attempted_at"),
+)
+
 __all__ = ["DISTRIBUTION_COLUMN", "REFERENCE_TABLES", "metadata"]

@@ -39,6 +39,7 @@ from creditmemo.store.repositories.refunds import RefundRepository
 from creditmemo.store.repositories.reports import ReportQueries
 from creditmemo.store.repositories.returns import ReturnRepository
 from creditmemo.store.repositories.revenue import RevenueRepository
+from creditmemo.store.repositories.webhooks import WebhookRepository
 from creditmemo.store.sealer import BackgroundSealer, seal_pending, watch
 
 Clock = Callable[[], datetime]
@@ -176,6 +177,7 @@ class UnitOfWork:
         self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id, numbers=self.numbers)
         self.audit.enabled = self.db.audit
         self.anchors = AnchorRepository(conn)
+        self.webhooks = WebhookRepository(conn, row_locks=locks)
         return self
 
     def now(self) -> datetime:

@@ -17,6 +17,7 @@ from creditmemo.ids import new_id, tx_order_key
 from creditmemo.store.bulk import insert_rows
 from creditmemo.store.locking import locked
 from creditmemo.store.numbering import Numbers
+from creditmemo.store.repositories.webhooks import queue_audit_events
 from creditmemo.store.tables import audit_anchors, audit_events, audit_heads
 
 _insert_events = insert(audit_events)
@@ -127,6 +128,7 @@ class AuditLog:
         plain = [r for r in rows if not any(r is n for n in numbered)]
         if plain:
             insert_rows(self.conn, audit_events, plain)  # one statement on PostgreSQL (store/bulk.py)
+        queue_audit_events(self.conn, rows)  # the webhook outbox, same transaction (repositories/webhooks.py)
         self.written.update(e.company_id for e in events)
 
     # sealing ------------------------------------------------------------------------------------------
@@ -247,8 +249,10 @@ class AnchorRepository:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def add(self, anchor: Anchor) -> None:
-        self.conn.execute(insert(audit_anchors).values(id=new_id("anc"), **anchor.to_dict()))
+    def add(self, anchor: Anchor) -> str:
+        anchor_id = new_id("anc")
+        self.conn.execute(insert(audit_anchors).values(id=anchor_id, **anchor.to_dict()))
+        return anchor_id
 
     def list(self, company_id: str, *, limit: int = 100) -> list[Anchor]:
         c = audit_anchors.c

@@ -1,0 +1,433 @@
+"""Webhook endpoints, the outbox and the delivery attempts (issue 13 item 3; docs/CONCURRENCY.md, "The webhook
+outbox").
+
+The write path (``queue_audit_events``, called by ``AuditLog.flush`` at commit) adds one statement, an
+``INSERT … SELECT`` that joins the transaction's events to the company's active subscriptions: it writes a row
+only for an endpoint subscribed to the event, it returns no rows (so on PostgreSQL it travels in the commit's
+pipeline flight: no extra round trip), and it locks nothing but the rows it inserts (its foreign key to the
+endpoint takes the usual FOR KEY SHARE). A company without endpoints pays one indexed lookup that finds nothing.
+
+The deliverer claims due rows in its own short transactions (``claim``: FOR NO KEY UPDATE SKIP LOCKED on
+PostgreSQL, so several deliverers share the work; SQLite runs one), sets their lease (``next_attempt_at``) and
+commits before any HTTP request; the results are written in another short transaction (``record``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Integer,
+    String,
+    and_,
+    cast,
+    exists,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.sql import Select
+
+from creditmemo.domain.webhooks import AUDITED_TYPES, GIVE_UP_AFTER
+from creditmemo.ids import new_id
+from creditmemo.store.tables import (
+    audit_events,
+    webhook_attempts,
+    webhook_endpoints,
+    webhook_outbox,
+    webhook_subscriptions,
+)
+from creditmemo.store.types import UTCDateTime
+
+_o = webhook_outbox.c
+_e = webhook_endpoints.c
+_s = webhook_subscriptions.c
+_a = webhook_attempts.c
+_CHUNK = 400  # events per statement (bind parameters stay far below SQLite's limit)
+_OUTBOX_COLUMNS = [
+    "company_id",
+    "event_id",
+    "endpoint_id",
+    "event_type",
+    "document_id",
+    "position",
+    "payload",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+    "give_up_at",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    company_id: str
+    id: str
+    url: str
+    events: list[str]
+    status: str
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """A delivery taken by a deliverer: what to send, where, signed with what."""
+
+    company_id: str
+    event_id: str
+    endpoint_id: str
+    event_type: str
+    document_id: str
+    created_at: datetime
+    give_up_at: datetime
+    attempts: int  # including this one
+    url: str
+    secret: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt gave: a status code and the start of the response, or an error."""
+
+    delivery: Claimed
+    attempted_at: datetime
+    status_code: int | None
+    response: str | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+def _event_select(company_id: str, event_id: str, event_type: str, document_id: str, position: str, at: datetime,
+                  payload: Mapping[str, Any] | None) -> Select[Any]:  # fmt: skip
+    return select(
+        literal(company_id, String(40)).label("company_id"),
+        literal(event_id, String(40)).label("event_id"),
+        literal(event_type, String(40)).label("event_type"),
+        literal(document_id, String(40)).label("document_id"),
+        literal(position, String(60)).label("position"),
+        (literal(dict(payload), JSON) if payload is not None else cast(null(), JSON)).label("payload"),
+        literal(at, UTCDateTime()).label("created_at"),
+        literal(at + GIVE_UP_AFTER, UTCDateTime()).label("give_up_at"),
+    )
+
+
+def _queue(conn: Connection, selects: Sequence[Select[Any]]) -> None:
+    if not selects:
+        return
+    source = (selects[0] if len(selects) == 1 else union_all(*selects)).subquery("ev")
+    ev = source.c
+    pick = (
+        select(
+            ev.company_id,
+            ev.event_id,
+            _s.endpoint_id,
+            ev.event_type,
+            ev.document_id,
+            ev.position,
+            ev.payload,
+            literal("pending", String(10)),
+            literal(0, Integer),
+            ev.created_at,
+            ev.created_at,
+            ev.give_up_at,
+        )
+        .select_from(source)
+        .join(webhook_subscriptions, and_(_s.company_id == ev.company_id, _s.event_type == ev.event_type))
+        .join(webhook_endpoints, and_(_e.company_id == _s.company_id, _e.id == _s.endpoint_id))
+        .where(_e.status == "active")
+    )
+    conn.execute(insert(webhook_outbox).from_select(_OUTBOX_COLUMNS, pick))
+
+
+def queue_audit_events(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+    """Outbox rows for the audit events (as ``AuditLog.flush`` inserts them) that are webhook events, for every
+    active endpoint of their company subscribed to them: one statement per few hundred events, none when no
+    event of the transaction is a webhook event."""
+    selects = [
+        _event_select(
+            r["company_id"],
+            r["id"],
+            r["action"],
+            r["entity_id"],
+            f"{r['tx_id']}:{r['ordinal']:06d}",
+            r["occurred_at"],
+            None,
+        )
+        for r in rows
+        if r["action"] in AUDITED_TYPES
+    ]
+    for i in range(0, len(selects), _CHUNK):
+        _queue(conn, selects[i : i + _CHUNK])
+
+
+def queue_event(
+    conn: Connection,
+    *,
+    company_id: str,
+    event_id: str,
+    event_type: str,
+    document_id: str,
+    position: str,
+    at: datetime,
+    payload: Mapping[str, Any],
+) -> None:
+    """An event that is not an audit event (audit.anchor), with its payload."""
+    _queue(conn, [_event_select(company_id, event_id, event_type, document_id, position, at, payload)])
+
+
+class WebhookRepository:
+    def __init__(self, conn: Connection, *, row_locks: bool) -> None:
+        self.conn = conn
+        self.row_locks = row_locks
+
+    # endpoints ----------------------------------------------------------------------------------------
+    def add_endpoint(
+        self,
+        *,
+        company_id: str,
+        endpoint_id: str,
+        url: str,
+        events: list[str],
+        event_types: list[str],
+        secret: str,
+        created_by: str | None,
+        now: datetime,
+    ) -> None:
+        self.conn.execute(
+            insert(webhook_endpoints).values(
+                company_id=company_id,
+                id=endpoint_id,
+                url=url,
+                events=events,
+                secret=secret,
+                status="active",
+                created_at=now,
+                created_by=created_by,
+                updated_at=now,
+            )
+        )
+        self.conn.execute(
+            insert(webhook_subscriptions),
+            [{"company_id": company_id, "event_type": t, "endpoint_id": endpoint_id} for t in event_types],
+        )
+
+    def endpoints(self, company_id: str, *, include_deleted: bool = False) -> list[Endpoint]:
+        stmt = select(webhook_endpoints).where(_e.company_id == company_id)
+        if not include_deleted:
+            stmt = stmt.where(_e.status != "deleted")
+        return [_endpoint(r) for r in self.conn.execute(stmt.order_by(_e.created_at, _e.id)).mappings()]
+
+    def endpoint(self, company_id: str, endpoint_id: str) -> Endpoint | None:
+        row = (
+            self.conn.execute(select(webhook_endpoints).where(_e.company_id == company_id, _e.id == endpoint_id))
+            .mappings()
+            .first()
+        )
+        return _endpoint(row) if row else None
+
+    def set_status(self, company_id: str, endpoint_id: str, status: str, now: datetime) -> None:
+        self.conn.execute(
+            update(webhook_endpoints)
+            .where(_e.company_id == company_id, _e.id == endpoint_id)
+            .values(status=status, updated_at=now)
+        )
+        if status == "deleted":  # what was still to send is never sent
+            self.conn.execute(
+                update(webhook_outbox)
+                .where(_o.company_id == company_id, _o.endpoint_id == endpoint_id, _o.status == "pending")
+                .values(status="cancelled")
+            )
+
+    # redelivery and reading ---------------------------------------------------------------------------
+    def redeliver(self, company_id: str, event_id: str, now: datetime) -> list[str]:
+        """Send the event again to each endpoint (not deleted) that had it: due now, a day to succeed. The
+        endpoints' ids; empty when the company has no such event."""
+        live = select(_e.id).where(_e.company_id == company_id, _e.status != "deleted")
+        endpoints = list(
+            self.conn.execute(
+                select(_o.endpoint_id).where(
+                    _o.company_id == company_id, _o.event_id == event_id, _o.endpoint_id.in_(live)
+                )
+            ).scalars()
+        )
+        if endpoints:
+            self.conn.execute(
+                update(webhook_outbox)
+                .where(_o.company_id == company_id, _o.event_id == event_id, _o.endpoint_id.in_(endpoints))
+                .values(status="pending", next_attempt_at=now, give_up_at=now + GIVE_UP_AFTER, delivered_at=None)
+            )
+        return sorted(endpoints)
+
+    def event_exists(self, company_id: str, event_id: str) -> bool:
+        stmt = select(_o.event_id).where(_o.company_id == company_id, _o.event_id == event_id).limit(1)
+        return self.conn.execute(stmt).first() is not None
+
+    def attempts(self, company_id: str, endpoint_id: str, *, limit: int) -> list[dict[str, Any]]:
+        """The latest attempts to this endpoint, newest first, with their event's type and delivery status."""
+        stmt = (
+            select(
+                _a.id,
+                _a.event_id,
+                _o.event_type,
+                _o.status.label("delivery_status"),
+                _a.attempted_at,
+                _a.status_code,
+                _a.response,
+                _a.error,
+                _a.duration_ms,
+            )
+            .join(
+                webhook_outbox,
+                and_(_o.company_id == _a.company_id, _o.event_id == _a.event_id, _o.endpoint_id == _a.endpoint_id),
+            )
+            .where(_a.company_id == company_id, _a.endpoint_id == endpoint_id)
+            .order_by(_a.attempted_at.desc(), _a.id.desc())
+            .limit(limit)
+        )
+        return [dict(r) for r in self.conn.execute(stmt).mappings()]
+
+    def deliveries(self, company_id: str, endpoint_id: str, *, limit: int) -> list[dict[str, Any]]:
+        """The latest events queued for this endpoint, newest first, with their status."""
+        stmt = (
+            select(_o.event_id, _o.event_type, _o.document_id, _o.status, _o.attempts, _o.created_at, _o.delivered_at)
+            .where(_o.company_id == company_id, _o.endpoint_id == endpoint_id)
+            .order_by(_o.position.desc())
+            .limit(limit)
+        )
+        return [dict(r) for r in self.conn.execute(stmt).mappings()]
+
+    # delivering ---------------------------------------------------------------------------------------
+    def claim(
+        self, now: datetime, lease_until: datetime, limit: int, company_ids: Sequence[str] | None = None
+    ) -> list[Claimed]:
+        """Take up to ``limit`` due deliveries: pending, due, to an active endpoint, and the oldest still
+        pending of their document for that endpoint (a document's events go out in order). Their lease
+        (``next_attempt_at``) is moved to ``lease_until`` and their attempt counted; commit before sending."""
+        earlier = webhook_outbox.alias("earlier")
+        p = earlier.c
+        blocked = exists().where(
+            p.company_id == _o.company_id,
+            p.endpoint_id == _o.endpoint_id,
+            p.document_id == _o.document_id,
+            p.status == "pending",
+            p.position < _o.position,
+        )
+        active = exists().where(_e.company_id == _o.company_id, _e.id == _o.endpoint_id, _e.status == "active")
+        stmt = (
+            select(_o.company_id, _o.event_id, _o.endpoint_id)
+            .where(_o.status == "pending", _o.next_attempt_at <= now, active, ~blocked)
+            .order_by(_o.next_attempt_at, _o.position)
+            .limit(limit)
+        )
+        if company_ids is not None:
+            stmt = stmt.where(_o.company_id.in_(list(company_ids)))
+        if self.row_locks:
+            stmt = stmt.with_for_update(key_share=True, skip_locked=True, of=webhook_outbox)
+        keys = [tuple(r) for r in self.conn.execute(stmt)]
+        if not keys:
+            return []
+        match = or_(*(and_(_o.company_id == c, _o.event_id == ev, _o.endpoint_id == ep) for c, ev, ep in keys))
+        self.conn.execute(
+            update(webhook_outbox).where(match).values(next_attempt_at=lease_until, attempts=_o.attempts + 1)
+        )
+        ae = audit_events.c
+        rows = self.conn.execute(
+            select(
+                webhook_outbox,
+                _e.url,
+                _e.secret,
+                ae.occurred_at,
+                ae.actor_id,
+                ae.actor_label,
+                ae.entity_type,
+                ae.changes,
+                ae.request_id,
+            )
+            .join(webhook_endpoints, and_(_e.company_id == _o.company_id, _e.id == _o.endpoint_id))
+            .outerjoin(audit_events, and_(ae.company_id == _o.company_id, ae.id == _o.event_id))
+            .where(match)
+        ).mappings()
+        return [_claimed(r) for r in rows]
+
+    def record(self, outcomes: Sequence[Outcome], now: datetime, retry_in: Mapping[int, float]) -> None:
+        """The attempts, and each delivery's new state: delivered; pending again after its back-off
+        (``retry_in`` by attempt count); or failed once its day is over."""
+        if not outcomes:
+            return
+        self.conn.execute(
+            insert(webhook_attempts),
+            [
+                {
+                    "company_id": o.delivery.company_id,
+                    "id": new_id("wha"),
+                    "event_id": o.delivery.event_id,
+                    "endpoint_id": o.delivery.endpoint_id,
+                    "attempted_at": o.attempted_at,
+                    "status_code": o.status_code,
+                    "response": o.response,
+                    "error": o.error,
+                    "duration_ms": o.duration_ms,
+                }
+                for o in outcomes
+            ],
+        )
+        for o in outcomes:
+            d = o.delivery
+            key = and_(_o.company_id == d.company_id, _o.event_id == d.event_id, _o.endpoint_id == d.endpoint_id)
+            if o.ok:
+                values: dict[str, Any] = {"status": "delivered", "delivered_at": o.attempted_at}
+            elif now >= d.give_up_at:
+                values = {"status": "failed"}
+            else:
+                values = {"next_attempt_at": now + timedelta(seconds=retry_in[d.attempts])}
+            self.conn.execute(update(webhook_outbox).where(key, _o.status == "pending").values(**values))
+
+
+def _endpoint(r: Mapping[str, Any]) -> Endpoint:
+    return Endpoint(r["company_id"], r["id"], r["url"], list(r["events"]), r["status"], r["created_at"], r["updated_at"])
+
+
+def _claimed(r: Mapping[str, Any]) -> Claimed:
+    payload = r["payload"]
+    if payload is None:  # an audit event: the payload is built from it (its id is the event id)
+        payload = {
+            "id": r["event_id"],
+            "type": r["event_type"],
+            "created_at": r["occurred_at"].isoformat(),
+            "company_id": r["company_id"],
+            "data": {
+                "document_type": r["entity_type"],
+                "document_id": r["document_id"],
+                "actor": {"id": r["actor_id"], "label": r["actor_label"]},
+                "changes": r["changes"],
+                "request_id": r["request_id"],
+            },
+        }
+    return Claimed(
+        company_id=r["company_id"],
+        event_id=r["event_id"],
+        endpoint_id=r["endpoint_id"],
+        event_type=r["event_type"],
+        document_id=r["document_id"],
+        created_at=r["created_at"],
+        give_up_at=r["give_up_at"],
+        attempts=r["attempts"],
+        url=r["url"],
+        secret=r["secret"],
+        payload=dict(payload),
+    )

@@ -1,0 +1,172 @@
+"""Delivering webhooks from the outbox (issue 13 item 3; docs/CONCURRENCY.md, "The webhook outbox").
+
+A round: claim up to ``batch`` due deliveries in one short transaction (their lease is set and committed before
+any request goes out), POST them concurrently (a thread pool over one pooled httpx client, short timeouts), then
+write every outcome in a second short transaction. At least once: a deliverer killed after a POST and before its
+record leaves the lease to run out, and the event is sent again (receivers deduplicate by ``id``). In order per
+document: only the oldest pending event of a document (per endpoint) is ever claimed, so event N+1 waits until N
+is delivered or given up. A receiver that is down costs the deliverer, never a write: the write path only inserts
+outbox rows.
+
+The address a host name resolves to is checked at each round (link-local and metadata addresses always refused,
+private and loopback ones unless CREDITMEMO_WEBHOOKS_ALLOW_PRIVATE=1), and the request goes to that checked
+address (the Host header and TLS server name stay the URL's), so a name that resolves differently later (DNS
+rebinding) cannot lead a delivery elsewhere."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import socket
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from creditmemo.domain.webhooks import SIGNATURE_HEADER, check_address, retry_delay, sign
+from creditmemo.services.webhooks import allow_private
+from creditmemo.store.repositories.webhooks import Claimed, Outcome
+from creditmemo.store.uow import Database
+
+log = logging.getLogger("creditmemo.webhooks")
+SNIPPET = 200
+USER_AGENT = "creditmemo-webhooks/1"
+
+
+class Refused(Exception):
+    """The URL's host resolves to an address deliveries must not go to (or does not resolve)."""
+
+
+class Deliverer:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        timeout: float = 5.0,
+        concurrency: int = 16,
+        batch: int = 200,
+        lease: float | None = None,
+        company_ids: Sequence[str] | None = None,
+        private_ok: bool | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self.timeout = timeout
+        self.batch = batch
+        # A claimed delivery is not claimed again before its lease ends: longer than any request can take.
+        self.lease = lease if lease is not None else max(30.0, 3 * timeout)
+        self.company_ids = company_ids
+        self.private_ok = allow_private() if private_ok is None else private_ok
+        self.clock = clock or db.clock
+        self.client = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 3.0)),
+            limits=httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2),
+            follow_redirects=False,  # a redirect could lead anywhere; 3xx is a failed attempt
+            trust_env=False,
+            headers={"User-Agent": USER_AGENT},
+        )
+        self.pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhook")
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.client.close()
+
+    def deliver_due(self) -> int:
+        """One round; the number of deliveries attempted (0: nothing due)."""
+        now = self.clock()
+        lease_until = now + timedelta(seconds=self.lease)
+        with self.db.uow() as uow:
+            claimed = uow.webhooks.claim(now, lease_until, self.batch, self.company_ids)
+        if not claimed:
+            return 0
+        resolved: dict[tuple[str, int], Any] = {}
+        outcomes = list(self.pool.map(lambda d: self._send(d, resolved), claimed))
+        done = self.clock()
+        retry_in = {d.attempts: retry_delay(d.attempts) for d in claimed}
+
+        def record(uow: Any) -> None:
+            uow.webhooks.record(outcomes, done, retry_in)
+
+        self.db.transact(record)
+        failed = sum(1 for o in outcomes if not o.ok)
+        log.info("delivered %d webhooks, %d failed attempts", len(outcomes) - failed, failed)
+        return len(outcomes)
+
+    def run(self, *, should_stop: Callable[[], bool] = lambda: False, poll_interval: float = 1.0) -> None:
+        """Deliver until ``should_stop``; poll every ``poll_interval`` seconds when nothing is due."""
+        while not should_stop():
+            try:
+                sent = self.deliver_due()
+            except Exception:
+                log.exception("webhook delivery round failed; next try in %.1f s", poll_interval)
+                sent = 0
+            if sent == 0:
+                time.sleep(poll_interval)
+
+    # one request ----------------------------------------------------------------------------------------
+    def _send(self, d: Claimed, resolved: dict[tuple[str, int], Any]) -> Outcome:
+        body = json.dumps(d.payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+        started = time.monotonic()
+        attempted_at = self.clock()
+        status_code = None
+        response = None
+        error = None
+        try:
+            target, headers, extensions = self._pin(d.url, resolved)
+            stamp = int(attempted_at.timestamp())
+            headers.update(
+                {
+                    "Content-Type": "application/json",
+                    SIGNATURE_HEADER: sign(d.secret, stamp, body),
+                    "Creditmemo-Event-Id": d.event_id,
+                    "Creditmemo-Event-Type": d.event_type,
+                }
+            )
+            answer = self.client.post(target, content=body, headers=headers, extensions=extensions)
+            status_code = answer.status_code
+            response = answer.text[:SNIPPET]
+        except Refused as e:
+            error = str(e)[:500]
+        except httpx.HTTPError as e:
+            error = f"{type(e).__name__}: {e}"[:500]
+        except Exception as e:  # never lose the round for one bad endpoint
+            error = f"{type(e).__name__}: {e}"[:500]
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return Outcome(d, attempted_at, status_code, response, error, duration_ms)
+
+    def _pin(self, url: str, resolved: dict[tuple[str, int], Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+        """The URL with its host replaced by a checked address, the Host header, and the TLS server name."""
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        key = (host, port)
+        if key not in resolved:
+            resolved[key] = self._resolve(host, port)
+        address = resolved[key]
+        if isinstance(address, Refused):
+            raise address
+        literal = f"[{address}]" if ":" in address else address
+        netloc = f"{literal}:{parts.port}" if parts.port else literal
+        target = urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, ""))
+        host_header = parts.netloc.rsplit("@", 1)[-1]
+        extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+        return target, {"Host": host_header}, extensions
+
+    def _resolve(self, host: str, port: int) -> str | Refused:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as e:
+            return Refused(f"{host} does not resolve: {e}")
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        for address in addresses:  # every address the name has must be allowed, not only the first
+            problem = check_address(address, allow_private=self.private_ok)
+            if problem is not None:
+                return Refused(f"{host} resolves to {address}: {problem[1]}")
+        if not addresses:
+            return Refused(f"{host} does not resolve")
+        return str(addresses[0])
