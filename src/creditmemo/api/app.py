@@ -32,6 +32,7 @@ from creditmemo.api.routes import (
     revenue,
     settings,
     users,
+    webhooks,
 )
 from creditmemo.config import Settings
 from creditmemo.services import idempotency
@@ -104,6 +105,7 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         periods.router,
         users.router,
         chart.router,
+        webhooks.router,
     ):
         v1.include_router(router)
     app.include_router(v1)

@@ -75,9 +75,11 @@ _register_reports(app)
 
 from creditmemo.cli.audit import register as _register_audit  # noqa: E402
 from creditmemo.cli.policy import register as _register_policy  # noqa: E402
+from creditmemo.cli.webhooks import register as _register_webhooks  # noqa: E402
 from creditmemo.cli.worker import register as _register_worker  # noqa: E402
 
 _register_worker(app)
+_register_webhooks(app)
 _register_audit(app)
 _register_policy(app)
 

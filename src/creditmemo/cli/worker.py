@@ -2,8 +2,9 @@
 
 import logging
 import os
+import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,9 +30,18 @@ def register(app: typer.Typer) -> None:
             "audit-anchors.jsonl"
         ),
         anchor_interval: Annotated[float, typer.Option("--anchor-interval", help="Seconds between anchors.")] = 3600,
+        webhooks: Annotated[
+            bool,
+            typer.Option("--webhooks/--no-webhooks", help="Also deliver webhooks (a thread), as `webhooks deliver`."),
+        ] = True,
+        webhook_timeout: Annotated[float, typer.Option("--webhook-timeout", help="Seconds a receiver has.")] = 5.0,
+        webhook_lease: Annotated[
+            float | None, typer.Option("--webhook-lease", help="Seconds before a claimed delivery is claimed again.")
+        ] = None,
     ) -> None:
-        """Post queued memos, each in its own transaction (several workers may run on PostgreSQL); with a signing
-        key (--anchor-key or AUDIT_ANCHOR_KEY), also anchor every company's audit chain hourly."""
+        """Post queued memos, each in its own transaction (several workers may run on PostgreSQL), and deliver
+        webhooks in a thread (--no-webhooks: not); with a signing key (--anchor-key or AUDIT_ANCHOR_KEY), also
+        anchor every company's audit chain hourly."""
         from creditmemo.services.anchoring import KEY_ENV, load_private_key
         from creditmemo.worker import Periodic, anchor_audit_chains, run_worker
 
@@ -46,10 +56,38 @@ def register(app: typer.Typer) -> None:
             jobs.append(
                 Periodic("audit anchoring", anchor_interval, lambda: anchor_audit_chains(db, key, anchors_file))
             )
+        stop = threading.Event()
+        delivery = None
+        if webhooks:
+            from creditmemo.webhooks import Deliverer
+
+            deliverer = Deliverer(db, timeout=webhook_timeout, lease=webhook_lease)
+            if once:
+                jobs.append(Periodic("webhooks", 0, lambda: _drain(deliverer)))
+            else:
+                delivery = threading.Thread(
+                    target=deliverer.run,
+                    kwargs={"should_stop": stop.is_set, "poll_interval": poll_interval},
+                    name="webhooks",
+                    daemon=True,
+                )
+                delivery.start()
         try:
             stats = run_worker(db, once=once, poll_interval=poll_interval, periodic=jobs)
+            if once and webhooks:
+                _drain(deliverer)  # what the posting just queued
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
         finally:
+            stop.set()
+            if delivery is not None:
+                delivery.join(timeout=webhook_timeout + 2)
+            if webhooks:
+                deliverer.close()
             db.dispose()
         out.print(f"posted {stats.posted}, sent back to draft {stats.failed}")
+
+
+def _drain(deliverer: Any) -> None:
+    while deliverer.deliver_due() > 0:
+        pass

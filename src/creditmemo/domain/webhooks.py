@@ -111,7 +111,9 @@ def check_url(url: str, *, allow_private: bool) -> str:
         raise bad(f"{host} is a cloud metadata service, never a webhook receiver.", "forbidden_address")
     if host == "localhost" or host.endswith(".localhost"):
         if not allow_private:
-            raise bad("Loopback addresses are refused (set CREDITMEMO_WEBHOOKS_ALLOW_PRIVATE=1 to allow).", "private_address")
+            raise bad(
+                "Loopback addresses are refused (set CREDITMEMO_WEBHOOKS_ALLOW_PRIVATE=1 to allow).", "private_address"
+            )
         return url
     try:
         address = ipaddress.ip_address(host)

@@ -398,11 +398,13 @@ class WebhookRepository:
             self.conn.execute(update(webhook_outbox).where(key, _o.status == "pending").values(**values))
 
 
-def _endpoint(r: Mapping[str, Any]) -> Endpoint:
-    return Endpoint(r["company_id"], r["id"], r["url"], list(r["events"]), r["status"], r["created_at"], r["updated_at"])
+def _endpoint(r: Any) -> Endpoint:
+    return Endpoint(
+        r["company_id"], r["id"], r["url"], list(r["events"]), r["status"], r["created_at"], r["updated_at"]
+    )
 
 
-def _claimed(r: Mapping[str, Any]) -> Claimed:
+def _claimed(r: Any) -> Claimed:
     payload = r["payload"]
     if payload is None:  # an audit event: the payload is built from it (its id is the event id)
         payload = {

@@ -42,9 +42,7 @@ def upgrade() -> None:
         sa.Column("company_id", ID, nullable=False),
         sa.Column("event_type", sa.String(length=40), nullable=False),
         sa.Column("endpoint_id", ID, nullable=False),
-        sa.ForeignKeyConstraint(
-            *ENDPOINT_FK, name="fk_webhook_subscriptions_endpoint"
-        ),
+        sa.ForeignKeyConstraint(*ENDPOINT_FK, name="fk_webhook_subscriptions_endpoint"),
         sa.PrimaryKeyConstraint("company_id", "event_type", "endpoint_id", name="pk_webhook_subscriptions"),
     )
     op.create_table(
