@@ -22,7 +22,9 @@ a statement that waits for its result, i.e. every statement on SQLite, and on Po
 row-returning one, plus the commit; the background sealer's statements are counted too, spread over the
 memos). The audit trail is sealed as the server seals it (a background thread, in batches), and the memo
 phase ends when everything is sealed. The audit switch (Database(..., audit=False)) exists for this
-benchmark only: it measures what the audit trail and its hash chain cost."""
+benchmark only: it measures what the audit trail and its hash chain cost. With BENCH_WEBHOOKS=1 every company has a
+webhook endpoint subscribed to every event, so each memo's events are also written to the webhook outbox (issue 13);
+without it the write path still runs the outbox's INSERT … SELECT, which finds no subscriber."""
 
 from __future__ import annotations
 
@@ -284,6 +286,16 @@ def sealing_process(url: str, stop: Any) -> None:
     db.dispose()
 
 
+def subscribe_everything(db: Database, company_ids: list[str]) -> None:
+    """A webhook endpoint subscribed to every event in each company (BENCH_WEBHOOKS=1): the write path then also
+    writes an outbox row per webhook event. Nothing is delivered during the benchmark."""
+    from creditmemo.services.webhooks import create_endpoint
+
+    for company_id in company_ids:
+        with db.uow() as uow:
+            create_endpoint(uow, Actor(None, company_id, Role.ADMIN), url="https://receiver.invalid/hook", events=["*"])
+
+
 def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False, mode: str = "one-step") -> None:
     """Runs in its own (spawned) process: fresh database, the workers, figures back on ``queue``."""
     tmp = None
@@ -302,6 +314,8 @@ def run_scenario(sc: Scenario, n: int, queue: Any, profile: bool = False, mode: 
         company_ids = [make_company(setup, "bench")] * sc.processes
     else:
         company_ids = [make_company(setup, f"bench-{i}") for i in range(sc.processes)]
+    if os.environ.get("BENCH_WEBHOOKS") == "1":  # every event also goes to the webhook outbox
+        subscribe_everything(setup, sorted(set(company_ids)))
     ctx = mp.get_context("spawn")
     stop_sealing = ctx.Event()
     sealer = ctx.Process(target=sealing_process, args=(url, stop_sealing)) if sc.sealer == "process" else None

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     cast,
     exists,
     insert,
@@ -188,6 +189,18 @@ def queue_event(
 ) -> None:
     """An event that is not an audit event (audit.anchor), with its payload."""
     _queue(conn, [_event_select(company_id, event_id, event_type, document_id, position, at, payload)])
+
+
+_record = (
+    update(webhook_outbox)
+    .where(
+        _o.company_id == bindparam("b_company"),
+        _o.event_id == bindparam("b_event"),
+        _o.endpoint_id == bindparam("b_endpoint"),
+        _o.status == "pending",  # an endpoint deleted meanwhile (cancelled) stays so
+    )
+    .values(status=bindparam("b_status"), delivered_at=bindparam("b_delivered"), next_attempt_at=bindparam("b_next"))
+)
 
 
 class WebhookRepository:
@@ -386,17 +399,26 @@ class WebhookRepository:
                 for o in outcomes
             ],
         )
+        rows = []
         for o in outcomes:
             d = o.delivery
-            key = and_(_o.company_id == d.company_id, _o.event_id == d.event_id, _o.endpoint_id == d.endpoint_id)
             if o.ok:
-                values: dict[str, Any] = {"status": "delivered", "delivered_at": o.attempted_at}
+                status, delivered_at, next_at = "delivered", o.attempted_at, now
             elif now >= d.give_up_at:
-                values = {"status": "failed"}
+                status, delivered_at, next_at = "failed", None, now
             else:
-                values = {"next_attempt_at": now + timedelta(seconds=retry_in[d.attempts])}
-            self.conn.execute(update(webhook_outbox).where(key, _o.status == "pending").values(**values))
-
+                status, delivered_at, next_at = "pending", None, now + timedelta(seconds=retry_in[d.attempts])
+            rows.append(
+                {
+                    "b_company": d.company_id,
+                    "b_event": d.event_id,
+                    "b_endpoint": d.endpoint_id,
+                    "b_status": status,
+                    "b_delivered": delivered_at,
+                    "b_next": next_at,
+                }
+            )
+        self.conn.execute(_record, rows)  # one executemany
 
 def _endpoint(r: Any) -> Endpoint:
     return Endpoint(
