@@ -111,8 +111,10 @@ def run(engine: str, n: int, concurrency: int, batch: int, port: int, count: Any
     elapsed = time.perf_counter() - started
     deliverer.close()
     with db.uow(readonly=True) as uow:
-        states = dict(
-            uow.conn.execute(select(webhook_outbox.c.status, func.count()).group_by(webhook_outbox.c.status)).all()
+        states: dict[str, Any] = dict(
+            uow.conn.execute(select(webhook_outbox.c.status, func.count()).group_by(webhook_outbox.c.status))
+            .tuples()
+            .all()
         )
     db.dispose()
     if tmp is not None:

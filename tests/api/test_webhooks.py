@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -64,7 +65,8 @@ def memo_story(tenant: Tenant) -> dict:
 
 def test_events_are_signed_in_order_and_carry_the_audit_event(db: Database, tenant: Tenant, receiver: Receiver):
     made = register(tenant, receiver.url, ["credit_memo.*"])
-    assert made["secret"].startswith("whsec_") and made["status"] == "active"
+    assert made["secret"].startswith("whsec_")
+    assert made["status"] == "active"
     listed = tenant.ok(tenant.get("/v1/webhook-endpoints", role="admin"))["data"]
     assert [e["id"] for e in listed] == [made["id"]]
     assert "secret" not in listed[0]  # shown once
@@ -163,12 +165,14 @@ def test_gives_up_after_a_day_then_the_next_event_goes(db: Database, tenant: Ten
     finally:
         deliverer.close()
     with db.uow(readonly=True) as uow:
-        states = dict(
+        states: dict[str, Any] = dict(
             uow.conn.execute(
                 select(webhook_outbox.c.event_type, webhook_outbox.c.status).where(
                     webhook_outbox.c.company_id == tenant.company_id
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     assert states == {"credit_memo.created": "failed", "credit_memo.submitted": "delivered"}
     attempts = tenant.ok(tenant.get(f"/v1/webhook-endpoints/{made['id']}/deliveries", role="admin"))["data"]
@@ -185,7 +189,8 @@ def test_redeliver_sends_the_same_event_again(db: Database, tenant: Tenant, othe
         assert_problem(other.post(f"/v1/events/{event_id}/redeliver", role="admin"), 404, "not_found")
         assert_problem(tenant.post(f"/v1/events/{event_id}/redeliver", role="controller"), 403, "forbidden")
         again = tenant.ok(tenant.post(f"/v1/events/{event_id}/redeliver", role="admin"))
-        assert again["event_id"] == event_id and len(again["endpoints"]) == 1
+        assert again["event_id"] == event_id
+        assert len(again["endpoints"]) == 1
         drain(deliverer)
     finally:
         deliverer.close()

@@ -31,6 +31,7 @@ def mount(app: Any) -> None:
         reports,
         returns,
         revenue,
+        webhooks,
     )
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
@@ -54,6 +55,7 @@ def mount(app: Any) -> None:
         integrations,
         rates,
         chart,
+        webhooks,
         site,
     ):
         app.include_router(module.router)

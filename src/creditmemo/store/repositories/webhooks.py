@@ -420,6 +420,7 @@ class WebhookRepository:
             )
         self.conn.execute(_record, rows)  # one executemany
 
+
 def _endpoint(r: Any) -> Endpoint:
     return Endpoint(
         r["company_id"], r["id"], r["url"], list(r["events"]), r["status"], r["created_at"], r["updated_at"]
