@@ -21,7 +21,7 @@ import logging
 import socket
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -77,36 +77,51 @@ class Deliverer:
         self.client.close()
 
     def deliver_due(self) -> int:
-        """One round; the number of deliveries attempted (0: nothing due)."""
-        now = self.clock()
-        lease_until = now + timedelta(seconds=self.lease)
-        with self.db.uow() as uow:
-            claimed = uow.webhooks.claim(now, lease_until, self.batch, self.company_ids)
-        if not claimed:
-            return 0
-        resolved: dict[tuple[str, int], Any] = {}
-        outcomes = list(self.pool.map(lambda d: self._send(d, resolved), claimed))
-        done = self.clock()
-        retry_in = {d.attempts: retry_delay(d.attempts) for d in claimed}
-
-        def record(uow: Any) -> None:
-            uow.webhooks.record(outcomes, done, retry_in)
-
-        self.db.transact(record)
-        failed = sum(1 for o in outcomes if not o.ok)
-        log.info("delivered %d webhooks, %d failed attempts", len(outcomes) - failed, failed)
-        return len(outcomes)
+        """One round, start to end; the number of deliveries attempted (0: nothing due)."""
+        claimed = self._claim()
+        if claimed:
+            self._record(claimed, list(self.pool.map(self._sender(), claimed)))
+        return len(claimed)
 
     def run(self, *, should_stop: Callable[[], bool] = lambda: False, poll_interval: float = 1.0) -> None:
-        """Deliver until ``should_stop``; poll every ``poll_interval`` seconds when nothing is due."""
+        """Deliver until ``should_stop``; poll every ``poll_interval`` seconds when nothing is due. Two rounds
+        overlap: the next one is claimed while the requests of the last are in flight (it cannot take a
+        document of that round: their events are still pending, leased, so the next ones wait)."""
+        in_flight: tuple[list[Claimed], list[Future[Outcome]]] | None = None
         while not should_stop():
             try:
-                sent = self.deliver_due()
+                claimed = self._claim()
+                sending = None
+                if claimed:
+                    send = self._sender()
+                    sending = (claimed, [self.pool.submit(send, d) for d in claimed])
+                if in_flight is not None:
+                    self._record(in_flight[0], [f.result() for f in in_flight[1]])
+                in_flight = sending
             except Exception:
                 log.exception("webhook delivery round failed; next try in %.1f s", poll_interval)
-                sent = 0
-            if sent == 0:
+                in_flight = None  # what it held is sent again when its lease ends
+                claimed = []
+            if not claimed and in_flight is None:
                 time.sleep(poll_interval)
+        if in_flight is not None:
+            self._record(in_flight[0], [f.result() for f in in_flight[1]])
+
+    def _claim(self) -> list[Claimed]:
+        now = self.clock()
+        with self.db.uow() as uow:
+            return uow.webhooks.claim(now, now + timedelta(seconds=self.lease), self.batch, self.company_ids)
+
+    def _sender(self) -> Callable[[Claimed], Outcome]:
+        resolved: dict[tuple[str, int], Any] = {}  # a host is resolved (and checked) once per round
+        return lambda d: self._send(d, resolved)
+
+    def _record(self, claimed: list[Claimed], outcomes: list[Outcome]) -> None:
+        done = self.clock()
+        retry_in = {d.attempts: retry_delay(d.attempts) for d in claimed}
+        self.db.transact(lambda uow: uow.webhooks.record(outcomes, done, retry_in))
+        failed = sum(1 for o in outcomes if not o.ok)
+        log.info("delivered %d webhooks, %d failed attempts", len(outcomes) - failed, failed)
 
     # one request ----------------------------------------------------------------------------------------
     def _send(self, d: Claimed, resolved: dict[tuple[str, int], Any]) -> Outcome:

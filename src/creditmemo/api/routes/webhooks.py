@@ -31,7 +31,7 @@ IdPath = Annotated[str, Path(max_length=40)]
     "/webhook-endpoints",
     status_code=201,
     response_model=WebhookEndpointCreated,
-    responses=problems(403, 413, 422),
+    responses=problems(403, 409, 413, 422),
     summary="Register an endpoint (admin); the signing secret is in this answer only",
 )
 def create_endpoint(body: WebhookEndpointCreate, ctx: Writer) -> Response:
@@ -66,7 +66,7 @@ def _status_route(path: str, status: str, summary: str) -> None:
         change,
         methods=["DELETE"] if status == "deleted" else ["POST"],
         response_model=WebhookEndpointOut,
-        responses=problems(403, 404),
+        responses=problems(403, 404, 409),
         summary=summary,
     )
 
@@ -95,7 +95,7 @@ def list_deliveries(endpoint_id: IdPath, ctx: Reader, limit: Annotated[int, Quer
 @router.post(
     "/events/{event_id}/redeliver",
     response_model=RedeliveryOut,
-    responses=problems(403, 404),
+    responses=problems(403, 404, 409),
     summary="Send a webhook event again to every endpoint it was for (admin)",
 )
 def redeliver(event_id: IdPath, ctx: Writer) -> Response:
