@@ -30,8 +30,8 @@ from sqlalchemy import (
     insert,
     literal,
     null,
-    or_,
     select,
+    tuple_,
     union_all,
     update,
 )
@@ -354,28 +354,37 @@ class WebhookRepository:
         keys = [tuple(r) for r in self.conn.execute(stmt)]
         if not keys:
             return []
-        match = or_(*(and_(_o.company_id == c, _o.event_id == ev, _o.endpoint_id == ep) for c, ev, ep in keys))
+        match = tuple_(_o.company_id, _o.event_id, _o.endpoint_id).in_(keys)
         self.conn.execute(
             update(webhook_outbox).where(match).values(next_attempt_at=lease_until, attempts=_o.attempts + 1)
         )
-        ae = audit_events.c
-        rows = self.conn.execute(
-            select(
-                webhook_outbox,
-                _e.url,
-                _e.secret,
-                ae.occurred_at,
-                ae.actor_id,
-                ae.actor_label,
-                ae.entity_type,
-                ae.changes,
-                ae.request_id,
+        rows = (
+            self.conn.execute(
+                select(webhook_outbox, _e.url, _e.secret)
+                .join(webhook_endpoints, and_(_e.company_id == _o.company_id, _e.id == _o.endpoint_id))
+                .where(match)
             )
-            .join(webhook_endpoints, and_(_e.company_id == _o.company_id, _e.id == _o.endpoint_id))
-            .outerjoin(audit_events, and_(ae.company_id == _o.company_id, ae.id == _o.event_id))
-            .where(match)
-        ).mappings()
-        return [_claimed(r) for r in rows]
+            .mappings()
+            .all()
+        )
+        ae = audit_events.c
+        wanted = sorted({(r["company_id"], r["event_id"]) for r in rows if r["payload"] is None})
+        events: dict[tuple[str, str], Any] = {}
+        if wanted:  # the audit events the payloads are built from, by their keys
+            found = self.conn.execute(
+                select(
+                    ae.company_id,
+                    ae.id,
+                    ae.occurred_at,
+                    ae.actor_id,
+                    ae.actor_label,
+                    ae.entity_type,
+                    ae.changes,
+                    ae.request_id,
+                ).where(tuple_(ae.company_id, ae.id).in_(wanted))
+            ).mappings()
+            events = {(e["company_id"], e["id"]): e for e in found}
+        return [_claimed(r, events.get((r["company_id"], r["event_id"]))) for r in rows]
 
     def record(self, outcomes: Sequence[Outcome], now: datetime, retry_in: Mapping[int, float]) -> None:
         """The attempts, and each delivery's new state: delivered; pending again after its back-off
@@ -427,20 +436,20 @@ def _endpoint(r: Any) -> Endpoint:
     )
 
 
-def _claimed(r: Any) -> Claimed:
+def _claimed(r: Any, event: Any) -> Claimed:
     payload = r["payload"]
     if payload is None:  # an audit event: the payload is built from it (its id is the event id)
         payload = {
             "id": r["event_id"],
             "type": r["event_type"],
-            "created_at": r["occurred_at"].isoformat(),
+            "created_at": event["occurred_at"].isoformat(),
             "company_id": r["company_id"],
             "data": {
-                "document_type": r["entity_type"],
+                "document_type": event["entity_type"],
                 "document_id": r["document_id"],
-                "actor": {"id": r["actor_id"], "label": r["actor_label"]},
-                "changes": r["changes"],
-                "request_id": r["request_id"],
+                "actor": {"id": event["actor_id"], "label": event["actor_label"]},
+                "changes": event["changes"],
+                "request_id": event["request_id"],
             },
         }
     return Claimed(
