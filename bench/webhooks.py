@@ -174,8 +174,8 @@ def main() -> None:
             r = run(engine, args.n, args.concurrency, args.batch, port, count, args.loop)
             print(
                 f"{r['engine']:10s} events written in {r['write_s']:.1f} s; delivered in {r['deliver_s']:.2f} s "
-                f"= {r['rate']:.0f} deliveries/s ({r['rounds']} rounds; deliverer CPU {r['cpu_ms']:.2f} ms each); outbox {r['states']}; "
-                f"receiver got {r['received']}",
+                f"= {r['rate']:.0f} deliveries/s ({r['rounds']} rounds; deliverer CPU {r['cpu_ms']:.2f} ms each); "
+                f"outbox {r['states']}; receiver got {r['received']}",
                 flush=True,
             )
     finally:
