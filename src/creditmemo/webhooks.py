@@ -29,8 +29,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from creditmemo.domain.webhooks import SIGNATURE_HEADER, check_address, retry_delay, sign
-from creditmemo.services.webhooks import allow_private
-from creditmemo.store.repositories.webhooks import Claimed, Outcome
+from creditmemo.services.webhooks import Claimed, Outcome, allow_private
 from creditmemo.store.uow import Database
 
 log = logging.getLogger("creditmemo.webhooks")

@@ -17,9 +17,10 @@ from creditmemo.domain.webhooks import SECRET_PREFIX, check_url, expand_events
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.store.repositories.webhooks import Endpoint
+from creditmemo.store.repositories.webhooks import Claimed, Endpoint, Outcome
 from creditmemo.store.uow import UnitOfWork
 
+__all__ = ["Claimed", "Endpoint", "NewEndpoint", "Outcome"]  # the edges take these from here, not from store/
 ALLOW_PRIVATE_ENV = "CREDITMEMO_WEBHOOKS_ALLOW_PRIVATE"
 
 

@@ -9,7 +9,7 @@ from pydantic import Field, StringConstraints
 
 from creditmemo.api.schemas.common import In, Out
 from creditmemo.domain.webhooks import EVENT_TYPES, MAX_EVENTS, MAX_URL
-from creditmemo.store.repositories.webhooks import Endpoint
+from creditmemo.services.webhooks import Endpoint
 
 EventName = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
