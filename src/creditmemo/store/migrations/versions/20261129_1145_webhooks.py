@@ -1,8 +1,8 @@
 """webhooks: endpoints, their subscriptions, the outbox and the delivery attempts
 
 Revision ID: 0019_webhooks
-Revises: 0022_page_indexes
-Create Date: 2026-11-29 11:40:00
+Revises: 0023_unapplied_on
+Create Date: 2026-11-29 11:45:00
 
 New tables; nothing existing changes.
 """
@@ -13,7 +13,7 @@ from alembic import op
 from creditmemo.store.types import UTCDateTime
 
 revision = "0019_webhooks"
-down_revision = "0022_page_indexes"
+down_revision = "0023_unapplied_on"
 branch_labels = None
 depends_on = None
 
