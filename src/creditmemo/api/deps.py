@@ -259,11 +259,11 @@ def _replay(stored: idempotency.StoredResponse) -> Response:
     )
 
 
-async def reader(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Ctx:
+async def call(request: Request, actor: Annotated[Actor, Depends(current_actor)]) -> Ctx:
     return Ctx(request, database(request), actor, request_id(request))
 
 
-async def writer(
+async def idempotent_call(
     request: Request,
     actor: Annotated[Actor, Depends(current_actor)],
     idempotency_key: Annotated[
@@ -278,8 +278,10 @@ async def writer(
     return Ctx(request, database(request), actor, request_id(request), idempotency_key)
 
 
-Reader = Annotated[Ctx, Depends(reader)]
-Writer = Annotated[Ctx, Depends(writer)]
+# What a route is given: ``Call`` for any request; ``IdempotentCall`` also reads the Idempotency-Key header, so a
+# POST that creates something can be retried safely (a replay returns the first response). Both may write.
+Call = Annotated[Ctx, Depends(call)]
+IdempotentCall = Annotated[Ctx, Depends(idempotent_call)]
 
 
 # On every answer, pages and API alike (issue 18 item 13). Scripts and styles come only from the site's own
@@ -407,4 +409,4 @@ async def _send_problem(
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["Ctx", "EdgeMiddleware", "KeyCache", "Reader", "Settings", "Writer", "current_actor"]
+__all__ = ["Call", "Ctx", "EdgeMiddleware", "IdempotentCall", "KeyCache", "Settings", "current_actor"]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import RootModel
 
-from creditmemo.api.deps import Writer
+from creditmemo.api.deps import IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.automatic import ProrationCreate, SlaCreditCreate
 from creditmemo.api.schemas.memos import MemoOut, memo_out
@@ -29,7 +29,7 @@ CREATE = problems(403, 404, 409, 413)
     responses=CREATE,
     summary="A prorated credit memo for a downgrade in the middle of a line's service period",
 )
-def create_proration_credit(invoice_id: Id, body: ProrationCreate, ctx: Writer) -> Response:
+def create_proration_credit(invoice_id: Id, body: ProrationCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: memo_out(
             uow,
@@ -60,7 +60,7 @@ def create_proration_credit(invoice_id: Id, body: ProrationCreate, ctx: Writer) 
     responses=CREATE,
     summary="An SLA outage credit from the plan's value and the company's SLA policy",
 )
-def create_sla_credit(customer_id: Id, body: SlaCreditCreate, ctx: Writer) -> Response:
+def create_sla_credit(customer_id: Id, body: SlaCreditCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: memo_out(
             uow,
@@ -87,7 +87,7 @@ def create_sla_credit(customer_id: Id, body: SlaCreditCreate, ctx: Writer) -> Re
     responses=CREATE,
     summary="Apply the customer's account credit to its open invoices, oldest first",
 )
-def apply_customer_credit(customer_id: Id, ctx: Writer) -> Response:
+def apply_customer_credit(customer_id: Id, ctx: IdempotentCall) -> Response:
     def run(uow: Any) -> Any:
         apps = account_credit.apply_account_credit(uow, ctx.actor, customer_id)
         return RootModel[list[ApplicationOut]]([ApplicationOut.of(a) for a in apps])

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import RootModel
 
 from creditmemo.api import csv_export
-from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.deps import Call, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import CreditTermsDoc, Page, page
 from creditmemo.api.schemas.customers import (
@@ -34,7 +34,7 @@ Cursor = Annotated[str | None, Query(max_length=40)]
 
 
 @router.post("", status_code=201, response_model=CustomerOut, responses=problems(403, 409, 413))
-def create_customer(body: CustomerCreate, ctx: Writer) -> Response:
+def create_customer(body: CustomerCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: CustomerOut.of(
             svc.create_customer(
@@ -56,7 +56,7 @@ def create_customer(body: CustomerCreate, ctx: Writer) -> Response:
 
 @router.get("", response_model=Page[CustomerOut], responses={**problems(403), **csv_export.CSV_RESPONSE})
 def list_customers(
-    ctx: Reader, limit: Limit = 20, starting_after: Cursor = None, fmt: csv_export.Format = "json"
+    ctx: Call, limit: Limit = 20, starting_after: Cursor = None, fmt: csv_export.Format = "json"
 ) -> Response:
     if fmt == "csv":
         q = csv_export.api_list_query("name")
@@ -70,7 +70,7 @@ def list_customers(
 
 
 @router.get("/{customer_id}", response_model=CustomerOut, responses=problems(403, 404))
-def get_customer(customer_id: CustomerId, ctx: Reader) -> Response:
+def get_customer(customer_id: CustomerId, ctx: Call) -> Response:
     return ctx.read(lambda uow: CustomerOut.of(svc.get_customer(uow, ctx.actor, customer_id)))
 
 
@@ -81,7 +81,7 @@ def get_customer(customer_id: CustomerId, ctx: Reader) -> Response:
 )
 def customer_statement(
     customer_id: CustomerId,
-    ctx: Reader,
+    ctx: Call,
     start: Annotated[str | None, Query(max_length=10, examples=["2026-01-01"])] = None,
     end: Annotated[str | None, Query(max_length=10, examples=["2026-03-31"])] = None,
     fmt: csv_export.Format = "json",
@@ -100,7 +100,7 @@ def customer_statement(
 
 
 @router.patch("/{customer_id}", response_model=CustomerOut, responses=problems(403, 404, 413))
-def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Reader) -> Response:
+def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Call) -> Response:
     """Change what is sent: the customer's name, e-mail, payment terms, credit terms (null: the company's apply),
     whether its account credit goes to each new invoice automatically (null: the company's setting), and its legal
     name, address and tax ID (null or "" clears one; the documents printed from now on show them). Each change is
@@ -127,7 +127,7 @@ def update_customer(customer_id: CustomerId, body: CustomerUpdate, ctx: Reader) 
 
 
 @router.get("/{customer_id}/credit-plan", response_model=CreditPlanOut, responses=problems(403, 404))
-def credit_plan(customer_id: CustomerId, ctx: Reader) -> Response:
+def credit_plan(customer_id: CustomerId, ctx: Call) -> Response:
     """The customer's open items (invoices and debit memos with an amount due, oldest due date first), its credits
     (credit memos and payments with an amount available, oldest first) and what applying the credit to the oldest
     items would do, with the plan's fingerprint. Writes nothing."""
@@ -139,7 +139,7 @@ def credit_plan(customer_id: CustomerId, ctx: Reader) -> Response:
     response_model=list[ApplicationOut],
     responses=problems(403, 404, 409, 413),
 )
-def apply_credit_plan(customer_id: CustomerId, body: CreditPlanApply, ctx: Writer) -> Response:
+def apply_credit_plan(customer_id: CustomerId, body: CreditPlanApply, ctx: IdempotentCall) -> Response:
     """Apply the plan ``GET …/credit-plan`` answered with this fingerprint: all its applications in one transaction.
     If the plan worked out now is another one (an application, posting, payment or void in between), nothing is
     applied: 409 ``plan_changed``; ask for the plan again."""

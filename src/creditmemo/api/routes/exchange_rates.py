@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from creditmemo.api.deps import Reader
+from creditmemo.api.deps import Call
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Currency, DecimalStr, In, Out, dec
 from creditmemo.domain.fx import ExchangeRate
@@ -54,14 +54,14 @@ class RateList(Out):
     summary="Set the rate of a currency on a day (units of the company currency for one unit)",
 )
 def put_rate(
-    currency: Annotated[str, Path(max_length=3)], day: Annotated[str, Path(max_length=10)], body: RateIn, ctx: Reader
+    currency: Annotated[str, Path(max_length=3)], day: Annotated[str, Path(max_length=10)], body: RateIn, ctx: Call
 ) -> Response:
     return ctx.write(lambda uow: RateOut.of(svc.set_rate(uow, ctx.actor, currency, day, body.rate)), idempotent=False)
 
 
 @router.get("", response_model=RateList, responses=problems(403), summary="The rate table, by currency and date")
 def list_rates(
-    ctx: Reader,
+    ctx: Call,
     currency: Annotated[Currency | None, Query()] = None,
     start: Annotated[DateQ, Query(alias="from")] = None,
     end: Annotated[DateQ, Query(alias="to")] = None,

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from creditmemo.api.deps import JSON, Reader
+from creditmemo.api.deps import JSON, Call
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.imports import IMPORT_BODY, InvoiceImportOut
 from creditmemo.domain.errors import ValidationFailedError
@@ -29,7 +29,7 @@ router = APIRouter(prefix="/imports", tags=["imports"])
 )
 async def import_invoices_route(
     request: Request,
-    ctx: Reader,
+    ctx: Call,
     dry_run: Annotated[bool, Query(description="Check everything, keep nothing.")] = False,
 ) -> Response:
     """Import invoices: `created`, `already_present` (by external_id, from an earlier import) and `rejected`

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from creditmemo.api import csv_export
-from creditmemo.api.deps import Ctx, Reader, Writer
+from creditmemo.api.deps import Call, Ctx, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import MetadataUpdate, Page, page
 from creditmemo.api.schemas.invoices import InvoiceCreate, InvoiceOut
@@ -33,7 +33,7 @@ def _functional(uow: UnitOfWork, ctx: Ctx) -> str:
 
 
 @router.post("", status_code=201, response_model=InvoiceOut, responses=problems(403, 404, 409, 413))
-def issue_invoice(body: InvoiceCreate, ctx: Writer) -> Response:
+def issue_invoice(body: InvoiceCreate, ctx: IdempotentCall) -> Response:
     lines = [
         InvoiceLineInput(
             line.description,
@@ -73,7 +73,7 @@ def issue_invoice(body: InvoiceCreate, ctx: Writer) -> Response:
 
 @router.get("", response_model=Page[InvoiceOut], responses={**problems(403), **csv_export.CSV_RESPONSE})
 def list_invoices(
-    ctx: Reader,
+    ctx: Call,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     starting_after: Q = None,
     customer_id: Q = None,
@@ -107,7 +107,7 @@ def list_invoices(
 
 
 @router.get("/{invoice_id}", response_model=InvoiceOut, responses=problems(403, 404))
-def get_invoice(invoice_id: InvoiceId, ctx: Reader) -> Response:
+def get_invoice(invoice_id: InvoiceId, ctx: Call) -> Response:
     return ctx.read(
         lambda uow: InvoiceOut.of(
             svc.get_invoice(uow, ctx.actor, invoice_id), functional_currency=_functional(uow, ctx)
@@ -122,7 +122,7 @@ def get_invoice(invoice_id: InvoiceId, ctx: Reader) -> Response:
     summary="Change an issued invoice's metadata (the only part that changes); audited",
 )
 def update_invoice_metadata(
-    invoice_id: Annotated[str, Path(max_length=40)], body: MetadataUpdate, ctx: Reader
+    invoice_id: Annotated[str, Path(max_length=40)], body: MetadataUpdate, ctx: Call
 ) -> Response:
     return ctx.write(
         lambda uow: InvoiceOut.of(

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from creditmemo.api.deps import Reader
+from creditmemo.api.deps import Call
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Out, Page, page
 from creditmemo.api.schemas.ledger import AuditEventOut, JournalEntryOut
@@ -24,7 +24,7 @@ DateQ = Annotated[str | None, Query(max_length=10, examples=["2026-03-01"])]
 
 @router.get("/journal-entries", response_model=Page[JournalEntryOut], responses=problems(403))
 def list_journal_entries(
-    ctx: Reader,
+    ctx: Call,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     starting_after: Q = None,
     source_type: Literal["invoice", "credit_memo", "debit_memo", "payment", "refund", "revenue_run"] | None = None,
@@ -80,7 +80,7 @@ def list_journal_entries(
 
 @router.get("/audit-events", response_model=Page[AuditEventOut], responses=problems(403))
 def list_audit_events(
-    ctx: Reader,
+    ctx: Call,
     entity_id: Q = None,
     actor_id: Q = None,
     start: Annotated[datetime | None, Query(description="Inclusive (UTC if no offset).")] = None,
@@ -131,7 +131,7 @@ class AuditAnchorList(Out):
     responses=problems(403),
     summary="Signed heads of the company's audit chain (`creditmemo audit anchor`), oldest first",
 )
-def list_audit_anchors(ctx: Reader, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
+def list_audit_anchors(ctx: Call, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Response:
     """The latest ``limit`` anchors. Each signs (company_id, seq, hash, anchored_at) as canonical JSON with the
     Ed25519 key whose id is ``key_id``; keep copies outside this service and check them with
     `creditmemo audit verify --anchors FILE --public-key KEY`."""

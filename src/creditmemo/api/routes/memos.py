@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from creditmemo.api import csv_export
-from creditmemo.api.deps import Ctx, Reader, Writer
+from creditmemo.api.deps import Call, Ctx, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import ActionBody, Page, page
 from creditmemo.api.schemas.ledger import ApprovalOut, AuditEventOut, JournalEntryOut
@@ -156,7 +156,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         name=f"list_{kind}_memos",
     )
     def list_memos(
-        ctx: Reader,
+        ctx: Call,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
         starting_after: Q = None,
         status: Status | None = None,
@@ -205,7 +205,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         return ctx.read(run)
 
     @router.get("/{memo_id}", response_model=MemoOut, responses=one, name=f"get_{kind}_memo")
-    def get_memo(memo_id: MemoId, ctx: Reader) -> Response:
+    def get_memo(memo_id: MemoId, ctx: Call) -> Response:
         return ctx.read(lambda uow: out(uow, ctx, read.get_memo(uow, ctx.actor, memo_id, kind)))
 
     @router.patch(
@@ -215,7 +215,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         name=f"update_{kind}_memo",
         summary="Edit a draft; past draft only memo (the text) and metadata change (else 409 posted_is_final)",
     )
-    def update_memo(memo_id: MemoId, body: MemoUpdate, ctx: Reader) -> Response:
+    def update_memo(memo_id: MemoId, body: MemoUpdate, ctx: Call) -> Response:
         sent = body.model_fields_set
         changes: dict[str, Any] = {
             name: getattr(body, field)
@@ -256,7 +256,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
             def endpoint(
                 memo_id: MemoId,
                 body: body_model,  # type: ignore[valid-type]  # the verb's model, chosen at run time for FastAPI
-                ctx: Writer,
+                ctx: IdempotentCall,
             ) -> Response:
                 return ctx.write(lambda uow: out(uow, ctx, fn(uow, ctx, memo_id, body)), body=body)
         else:
@@ -270,7 +270,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
             )
             def endpoint_optional_body(
                 memo_id: MemoId,
-                ctx: Writer,
+                ctx: IdempotentCall,
                 body: body_model | None = None,  # type: ignore[valid-type]  # as above
             ) -> Response:
                 given = body if body is not None else body_model()
@@ -325,7 +325,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         summary="Record that the posted (or void) document was sent, and to whom; a draft is never sent",
         name=f"sent_{kind}_memo",
     )
-    def record_sent(memo_id: MemoId, body: SentBody, ctx: Writer) -> Response:
+    def record_sent(memo_id: MemoId, body: SentBody, ctx: IdempotentCall) -> Response:
         return ctx.write(
             lambda uow: out(
                 uow, ctx, printing.record_sent(uow, ctx.actor, memo_id, recipient=body.recipient, kind=kind)
@@ -342,7 +342,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
             responses=verb,
             summary="Void a posted memo and create a draft copying its lines (seed 001); both linked",
         )
-        def reissue_credit_memo(memo_id: MemoId, ctx: Writer, body: VoidBody | None = None) -> Response:
+        def reissue_credit_memo(memo_id: MemoId, ctx: IdempotentCall, body: VoidBody | None = None) -> Response:
             given = body if body is not None else VoidBody()
             return ctx.write(
                 lambda uow: out(
@@ -380,7 +380,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         response_class=Response,
         name=f"{kind}_memo_document",
     )
-    def document(memo_id: MemoId, ctx: Reader, format: Literal["html", "pdf", "ubl"] = "html") -> Response:
+    def document(memo_id: MemoId, ctx: Call, format: Literal["html", "pdf", "ubl"] = "html") -> Response:
         from creditmemo.services.actors import Permission
         from creditmemo.services.memos.printing import open_document
         from creditmemo.web.printable import memo_document, pdf_of, policy_for
@@ -418,7 +418,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         responses=one,
         name=f"{kind}_memo_journal_entries",
     )
-    def journal(memo_id: MemoId, ctx: Reader) -> Response:
+    def journal(memo_id: MemoId, ctx: Call) -> Response:
         return ctx.read(
             lambda uow: _list(
                 JournalEntryOut, [JournalEntryOut.of(e) for e in read.memo_journal(uow, ctx.actor, memo_id, kind)]
@@ -426,7 +426,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         )
 
     @router.get("/{memo_id}/events", response_model=list[AuditEventOut], responses=one, name=f"{kind}_memo_events")
-    def events(memo_id: MemoId, ctx: Reader) -> Response:
+    def events(memo_id: MemoId, ctx: Call) -> Response:
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             return _list(AuditEventOut, [AuditEventOut.of(e) for e in read.memo_events(uow, ctx.actor, memo_id)])
@@ -434,7 +434,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         return ctx.read(run)
 
     @router.get("/{memo_id}/approvals", response_model=list[ApprovalOut], responses=one, name=f"{kind}_memo_approvals")
-    def approvals(memo_id: MemoId, ctx: Reader) -> Response:
+    def approvals(memo_id: MemoId, ctx: Call) -> Response:
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             return _list(ApprovalOut, [ApprovalOut.of(a) for a in approval.list_approvals(uow, ctx.actor, memo_id)])
@@ -444,7 +444,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
     @router.get(
         "/{memo_id}/applications", response_model=list[ApplicationOut], responses=one, name=f"{kind}_memo_applications"
     )
-    def list_apps(memo_id: MemoId, ctx: Reader) -> Response:
+    def list_apps(memo_id: MemoId, ctx: Call) -> Response:
         def run(uow: UnitOfWork) -> Any:
             read.get_memo(uow, ctx.actor, memo_id, kind)
             by = {"source_id": memo_id} if kind is MemoKind.CREDIT else {"target_id": memo_id}
@@ -469,7 +469,7 @@ extra = problems(403, 404, 409, 413)
 
 
 @credit_router.post("", status_code=201, response_model=MemoOut, responses=extra, name="create_credit_memo")
-def create_credit_memo(body: CreditMemoCreate, ctx: Writer) -> Response:
+def create_credit_memo(body: CreditMemoCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: memo_out(uow, ctx.actor, _create_credit(uow, ctx, body, build_only=False)), status=201, body=body
     )
@@ -482,7 +482,7 @@ def create_credit_memo(body: CreditMemoCreate, ctx: Writer) -> Response:
     name="preview_credit_memo",
     summary="The memo that would be created; nothing is written (no number is taken)",
 )
-def preview_credit_memo(body: CreditMemoCreate, ctx: Writer) -> Response:
+def preview_credit_memo(body: CreditMemoCreate, ctx: IdempotentCall) -> Response:
     return ctx.preview(
         lambda uow: MemoOut.of(_create_credit(uow, ctx, body, build_only=True), allowed=(), preview=True)
     )
@@ -496,7 +496,7 @@ def _bulk_post_route(router: APIRouter, kind: MemoKind) -> None:
         name=f"bulk_post_{kind}_memos",
         summary=f"Queue many {kind} memos for posting by the worker (all or nothing)",
     )
-    def bulk_post(body: BulkPostBody, ctx: Writer) -> Response:
+    def bulk_post(body: BulkPostBody, ctx: IdempotentCall) -> Response:
         return ctx.write(
             lambda uow: _list(
                 MemoOut, [memo_out(uow, ctx.actor, m) for m in bulk.bulk_post(uow, ctx.actor, body.memo_ids, kind)]
@@ -516,7 +516,7 @@ _bulk_post_route(debit_router, MemoKind.DEBIT)
     responses=extra,
     name="apply_credit_memo",
 )
-def apply_credit_memo(memo_id: MemoId, body: ApplicationCreate, ctx: Writer) -> Response:
+def apply_credit_memo(memo_id: MemoId, body: ApplicationCreate, ctx: IdempotentCall) -> Response:
     allocations = [
         AllocationInput(
             "invoice" if a.invoice_id is not None else "debit_memo",
@@ -564,7 +564,7 @@ def _check_allocations(body: ApplicationCreate) -> None:
 def unapply_credit_memo(
     memo_id: MemoId,
     application_id: Annotated[str, Path(max_length=40)],
-    ctx: Reader,
+    ctx: Call,
     unapplied_on: Annotated[
         str | None, Query(max_length=10, description="The unapplication's date (default today).")
     ] = None,
@@ -581,7 +581,7 @@ def unapply_credit_memo(
 @credit_router.post(
     "/{memo_id}/refunds", status_code=201, response_model=RefundOut, responses=extra, name="refund_credit_memo"
 )
-def refund_credit_memo(memo_id: MemoId, body: RefundCreate, ctx: Writer) -> Response:
+def refund_credit_memo(memo_id: MemoId, body: RefundCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: RefundOut.of(
             refunds.refund(
@@ -604,7 +604,7 @@ def refund_credit_memo(memo_id: MemoId, body: RefundCreate, ctx: Writer) -> Resp
 @credit_router.get(
     "/{memo_id}/refunds", response_model=list[RefundOut], responses=problems(403, 404), name="list_credit_memo_refunds"
 )
-def list_credit_memo_refunds(memo_id: MemoId, ctx: Reader) -> Response:
+def list_credit_memo_refunds(memo_id: MemoId, ctx: Call) -> Response:
     def run(uow: UnitOfWork) -> Any:
         read.get_memo(uow, ctx.actor, memo_id, MemoKind.CREDIT)
         return _list(RefundOut, [RefundOut.of(r) for r in refunds.list_refunds(uow, ctx.actor, memo_id)])
@@ -613,7 +613,7 @@ def list_credit_memo_refunds(memo_id: MemoId, ctx: Reader) -> Response:
 
 
 @debit_router.post("", status_code=201, response_model=MemoOut, responses=extra, name="create_debit_memo")
-def create_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
+def create_debit_memo(body: DebitMemoCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: memo_out(
             uow,
@@ -646,7 +646,7 @@ def create_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
     name="preview_debit_memo",
     summary="The debit memo that would be created; nothing is written (no number is taken)",
 )
-def preview_debit_memo(body: DebitMemoCreate, ctx: Writer) -> Response:
+def preview_debit_memo(body: DebitMemoCreate, ctx: IdempotentCall) -> Response:
     return ctx.preview(
         lambda uow: MemoOut.of(
             create.build_free_memo(
@@ -684,7 +684,7 @@ invoice_memos = APIRouter(prefix="/invoices", tags=["credit memos"])
 def create_from_invoice(
     invoice_id: Annotated[str, Path(max_length=40)],
     body: FromInvoiceCreate,
-    ctx: Writer,
+    ctx: IdempotentCall,
 ) -> Response:
     return ctx.write(
         lambda uow: memo_out(

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from creditmemo.api import csv_export
-from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.deps import Call, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.routes.memos import _check_allocations, _list
 from creditmemo.api.schemas.common import MetadataUpdate, Page, page
@@ -32,7 +32,7 @@ write = problems(403, 404, 409, 413)
 
 
 @router.post("", status_code=201, response_model=PaymentOut, responses=write)
-def record_payment(body: PaymentCreate, ctx: Writer) -> Response:
+def record_payment(body: PaymentCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: PaymentOut.of(
             payments.record_payment(
@@ -60,7 +60,7 @@ def record_payment(body: PaymentCreate, ctx: Writer) -> Response:
     summary="Payments, newest first",
 )
 def list_payments(
-    ctx: Reader,
+    ctx: Call,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     starting_after: Annotated[str | None, Query(max_length=40)] = None,
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
@@ -99,12 +99,12 @@ def list_payments(
 
 
 @router.get("/{payment_id}", response_model=PaymentOut, responses=problems(403, 404))
-def get_payment(payment_id: PaymentId, ctx: Reader) -> Response:
+def get_payment(payment_id: PaymentId, ctx: Call) -> Response:
     return ctx.read(lambda uow: PaymentOut.of(payments.get_payment(uow, ctx.actor, payment_id)))
 
 
 @router.post("/{payment_id}/applications", status_code=201, response_model=list[ApplicationOut], responses=write)
-def apply_payment(payment_id: PaymentId, body: ApplicationCreate, ctx: Writer) -> Response:
+def apply_payment(payment_id: PaymentId, body: ApplicationCreate, ctx: IdempotentCall) -> Response:
     _check_allocations(body)
     allocations = [
         AllocationInput(
@@ -136,7 +136,7 @@ def apply_payment(payment_id: PaymentId, body: ApplicationCreate, ctx: Writer) -
 
 
 @router.get("/{payment_id}/applications", response_model=list[ApplicationOut], responses=problems(403, 404))
-def list_payment_applications(payment_id: PaymentId, ctx: Reader) -> Response:
+def list_payment_applications(payment_id: PaymentId, ctx: Call) -> Response:
     def run(uow: UnitOfWork) -> Any:
         payments.get_payment(uow, ctx.actor, payment_id)
         return _list(
@@ -151,7 +151,7 @@ def list_payment_applications(payment_id: PaymentId, ctx: Reader) -> Response:
 def unapply_payment(
     payment_id: PaymentId,
     application_id: Annotated[str, Path(max_length=40)],
-    ctx: Reader,
+    ctx: Call,
     unapplied_on: Annotated[
         str | None, Query(max_length=10, description="The unapplication's date (default today).")
     ] = None,
@@ -168,7 +168,7 @@ def unapply_payment(
 
 
 @router.post("/{payment_id}/refunds", status_code=201, response_model=RefundOut, responses=write)
-def refund_payment(payment_id: PaymentId, body: RefundCreate, ctx: Writer) -> Response:
+def refund_payment(payment_id: PaymentId, body: RefundCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: RefundOut.of(
             refunds.refund(
@@ -194,7 +194,7 @@ def refund_payment(payment_id: PaymentId, body: RefundCreate, ctx: Writer) -> Re
     responses=write,
     summary="Change a payment's metadata (the only part that changes); audited",
 )
-def update_payment_metadata(payment_id: PaymentId, body: MetadataUpdate, ctx: Reader) -> Response:
+def update_payment_metadata(payment_id: PaymentId, body: MetadataUpdate, ctx: Call) -> Response:
     return ctx.write(
         lambda uow: PaymentOut.of(metadata.update_payment_metadata(uow, ctx.actor, payment_id, body.metadata)),
         idempotent=False,

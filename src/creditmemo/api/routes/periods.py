@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path
 from fastapi.responses import Response
 from pydantic import Field
 
-from creditmemo.api.deps import Reader
+from creditmemo.api.deps import Call
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import In, Out
 from creditmemo.services import periods as svc
@@ -53,7 +53,7 @@ class PeriodReopen(In):
 
 
 @router.get("", response_model=PeriodList, responses=problems(403), summary="Months with their status")
-def list_periods(ctx: Reader) -> Response:
+def list_periods(ctx: Call) -> Response:
     """The last twelve months and every month ever closed, newest first, with who closed (or reopened) each."""
     return ctx.read(lambda uow: PeriodList(data=[PeriodOut.of(p) for p in svc.list_periods(uow, ctx.actor)]))
 
@@ -64,7 +64,7 @@ def list_periods(ctx: Reader) -> Response:
     responses=problems(403, 409),
     summary="Close a month: nothing can be dated in it any more",
 )
-def close_period(period: PeriodPath, ctx: Reader) -> Response:
+def close_period(period: PeriodPath, ctx: Call) -> Response:
     """Controller or admin. Waits for the dated writes in flight; `409 invalid_transition` if already closed."""
     return ctx.write(lambda uow: PeriodOut.of(svc.close_period(uow, ctx.actor, period)), idempotent=False)
 
@@ -75,7 +75,7 @@ def close_period(period: PeriodPath, ctx: Reader) -> Response:
     responses=problems(403, 409, 413),
     summary="Reopen a closed month (a reason is required)",
 )
-def reopen_period(period: PeriodPath, body: PeriodReopen, ctx: Reader) -> Response:
+def reopen_period(period: PeriodPath, body: PeriodReopen, ctx: Call) -> Response:
     """Controller or admin; `422` naming `reason` without one; `409 invalid_transition` if it is open."""
     return ctx.write(
         lambda uow: PeriodOut.of(svc.reopen_period(uow, ctx.actor, period, reason=body.reason)), idempotent=False

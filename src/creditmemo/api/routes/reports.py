@@ -9,7 +9,7 @@ from fastapi.responses import Response
 from pydantic import Field
 
 from creditmemo.api import csv_export
-from creditmemo.api.deps import Reader
+from creditmemo.api.deps import Call
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Out, dec, money
 from creditmemo.api.schemas.reports import (
@@ -33,7 +33,7 @@ PeriodQ = Annotated[str | None, Query(max_length=7, examples=["2026-03"], descri
 
 @router.get("/trial-balance", response_model=TrialBalanceOut, responses={**problems(403), **csv_export.CSV_RESPONSE})
 def trial_balance(
-    ctx: Reader, as_of: DateQ = None, period: PeriodQ = None, fmt: csv_export.ReportFormat = "json"
+    ctx: Call, as_of: DateQ = None, period: PeriodQ = None, fmt: csv_export.ReportFormat = "json"
 ) -> Response:
     """`period` (YYYY-MM): the balances at the period's close (as of its last day); not with `as_of`."""
     if fmt == "csv":
@@ -50,7 +50,7 @@ def trial_balance(
 
 @router.get("/ar-aging", response_model=AgingOut, responses={**problems(403), **csv_export.CSV_RESPONSE})
 def ar_aging(
-    ctx: Reader,
+    ctx: Call,
     as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])],
     detail: bool = False,
     fmt: csv_export.ReportFormat = "json",
@@ -73,7 +73,7 @@ def ar_aging(
 
 
 @router.get("/settlement-discounts", response_model=DiscountsTakenOut, responses=problems(403))
-def settlement_discounts(ctx: Reader, start: DateQ = None, end: DateQ = None, customer_id: Q = None) -> Response:
+def settlement_discounts(ctx: Call, start: DateQ = None, end: DateQ = None, customer_id: Q = None) -> Response:
     """Settlement discounts taken by payments (active applications), by application date, with totals per
     currency in the document and the company currency."""
 
@@ -99,7 +99,7 @@ def settlement_discounts(ctx: Reader, start: DateQ = None, end: DateQ = None, cu
 
 @router.get("/credit-memo-register", response_model=RegisterOut, responses={**problems(403), **csv_export.CSV_RESPONSE})
 def credit_memo_register(
-    ctx: Reader,
+    ctx: Call,
     start: DateQ = None,
     end: DateQ = None,
     reason_code: Q = None,
@@ -170,7 +170,7 @@ class ReconciliationOut(Out):
     responses=problems(403),
     summary="Entries balance; AR control = customer balances; running totals = their records",
 )
-def reconciliation(ctx: Reader) -> Response:
+def reconciliation(ctx: Call) -> Response:
     """Each check with its own problems in `results` (`problems` lists them all)."""
     return ctx.read(lambda uow: ReconciliationOut.of(reports.reconcile(uow, ctx.actor)))
 
@@ -218,5 +218,5 @@ class FxExposureOut(Out):
     responses=problems(403),
     summary="Open foreign-currency AR at booked rates and at the rate of as_of: the unrealized difference",
 )
-def fx_exposure(ctx: Reader, as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])]) -> Response:
+def fx_exposure(ctx: Call, as_of: Annotated[str, Query(max_length=10, examples=["2026-03-31"])]) -> Response:
     return ctx.read(lambda uow: FxExposureOut.of(reports.fx_exposure(uow, ctx.actor, as_of=as_of)))

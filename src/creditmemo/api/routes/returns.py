@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.deps import Call, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Page, page
 from creditmemo.api.schemas.memos import MemoOut, memo_out
@@ -46,7 +46,7 @@ def _out(uow: UnitOfWork, ret: ReturnAuthorization) -> ReturnOut:
     responses=VERB,
     summary="Authorize a return (RMA) of invoiced quantities",
 )
-def create_return(body: ReturnCreate, ctx: Writer) -> Response:
+def create_return(body: ReturnCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: ReturnOut.of(
             authorize.create_return(
@@ -66,7 +66,7 @@ def create_return(body: ReturnCreate, ctx: Writer) -> Response:
 
 @router.get("", response_model=Page[ReturnOut], responses=problems(403), summary="List returns")
 def list_returns(
-    ctx: Reader,
+    ctx: Call,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20,
     starting_after: Q = None,
     status: Status | None = None,
@@ -93,12 +93,12 @@ def list_returns(
 
 
 @router.get("/{return_id}", response_model=ReturnOut, responses=ONE, summary="A return with its lines and memos")
-def get_return(return_id: ReturnId, ctx: Reader) -> Response:
+def get_return(return_id: ReturnId, ctx: Call) -> Response:
     return ctx.read(lambda uow: _out(uow, read.get_return(uow, ctx.actor, return_id)))
 
 
 @router.patch("/{return_id}", response_model=ReturnOut, responses=VERB, summary="Edit a return while authorized")
-def update_return(return_id: ReturnId, body: ReturnUpdate, ctx: Reader) -> Response:
+def update_return(return_id: ReturnId, body: ReturnUpdate, ctx: Call) -> Response:
     sent = body.model_fields_set
     changes: dict[str, Any] = {name: getattr(body, name) for name in ("reason_code", "case_reference") if name in sent}
     if "lines" in sent and body.lines is not None:
@@ -114,7 +114,7 @@ def update_return(return_id: ReturnId, body: ReturnUpdate, ctx: Reader) -> Respo
     responses=VERB,
     summary="Receive returned goods (no body: everything authorized and not yet received)",
 )
-def receive_return(return_id: ReturnId, ctx: Writer, body: ReceiveBody | None = None) -> Response:
+def receive_return(return_id: ReturnId, ctx: IdempotentCall, body: ReceiveBody | None = None) -> Response:
     given = body if body is not None else ReceiveBody()
     lines = None if given.lines is None else [line.input() for line in given.lines]
     return ctx.write(
@@ -132,7 +132,9 @@ def receive_return(return_id: ReturnId, ctx: Writer, body: ReceiveBody | None = 
     responses=VERB,
     summary="Create the credit memo for what is received and not yet credited",
 )
-def create_credit_memo(return_id: ReturnId, ctx: Writer, body: ReturnCreditMemoCreate | None = None) -> Response:
+def create_credit_memo(
+    return_id: ReturnId, ctx: IdempotentCall, body: ReturnCreditMemoCreate | None = None
+) -> Response:
     given = body if body is not None else ReturnCreditMemoCreate()
     return ctx.write(
         lambda uow: memo_out(
@@ -160,7 +162,7 @@ def create_credit_memo(return_id: ReturnId, ctx: Writer, body: ReturnCreditMemoC
     responses=VERB,
     summary="Cancel an authorized return (nothing received), with a reason",
 )
-def cancel_return(return_id: ReturnId, body: CancelBody, ctx: Writer) -> Response:
+def cancel_return(return_id: ReturnId, body: CancelBody, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: _out(uow, authorize.cancel_return(uow, ctx.actor, return_id, reason=body.reason)), body=body
     )

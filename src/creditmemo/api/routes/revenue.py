@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import Field
 
-from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.deps import Call, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import In, MoneyStr, Out, money
 from creditmemo.services import revenue as svc
@@ -65,7 +65,7 @@ class RecognitionOut(Out):
     responses=problems(403, 409, 413),
     summary="Recognize deferred revenue due through a date (controller); idempotent",
 )
-def recognize(body: RecognizeIn, ctx: Writer) -> Response:
+def recognize(body: RecognizeIn, ctx: IdempotentCall) -> Response:
     """One journal entry per month (Dr deferred revenue, Cr each line's revenue account). Running it again, or
     through a date before the last run, posts nothing. Two runs at once: one posts, the other finds nothing
     left. 409: the Idempotency-Key was used with a different body."""
@@ -126,7 +126,7 @@ class DeferredRevenueOut(Out):
     responses=problems(403),
     summary="Deferred revenue as of a date, per customer and account, beside the ledger",
 )
-def deferred_revenue(ctx: Reader, as_of: DateQ) -> Response:
+def deferred_revenue(ctx: Call, as_of: DateQ) -> Response:
     return ctx.read(lambda uow: DeferredRevenueOut.of(reports.deferred_revenue(uow, ctx.actor, as_of=as_of)))
 
 
@@ -175,7 +175,7 @@ class WaterfallOut(Out):
     summary="Revenue recognized per month, the credits' effect as its own column, deferred revenue at month end",
 )
 def revenue_waterfall(
-    ctx: Reader,
+    ctx: Call,
     start: Annotated[str, Query(alias="from", max_length=10, examples=["2026-01-01"])],
     end: Annotated[str, Query(alias="to", max_length=10, examples=["2026-12-31"])],
 ) -> Response:
@@ -216,7 +216,7 @@ class InvoiceScheduleOut(Out):
     responses=problems(403, 404),
     summary="Each scheduled line by month: recognized, deferred and credited to date",
 )
-def invoice_revenue_schedule(invoice_id: Annotated[str, Path(max_length=40)], ctx: Reader) -> Response:
+def invoice_revenue_schedule(invoice_id: Annotated[str, Path(max_length=40)], ctx: Call) -> Response:
     def run(uow: UnitOfWork) -> InvoiceScheduleOut:
         lines = reports.invoice_schedule(uow, ctx.actor, invoice_id)
         return InvoiceScheduleOut(

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from pydantic import BaseModel, Field, RootModel, StrictInt
 
-from creditmemo.api.deps import Reader
+from creditmemo.api.deps import Call
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.automatic import AccountCreditOut, AccountCreditSetting, SlaPolicyDoc
 from creditmemo.api.schemas.common import CreditTermsDoc
@@ -38,12 +38,12 @@ class ApprovalPolicyDoc(RootModel[dict[str, Any]]):
 
 
 @router.get("/approval-policy", response_model=ApprovalPolicyDoc, responses=problems(403))
-def get_approval_policy(ctx: Reader) -> Response:
+def get_approval_policy(ctx: Call) -> Response:
     return ctx.read(lambda uow: ApprovalPolicyDoc(svc.get_approval_policy(uow, ctx.actor)))
 
 
 @router.put("/approval-policy", response_model=ApprovalPolicyDoc, responses=problems(403, 413))
-def put_approval_policy(body: ApprovalPolicyDoc, ctx: Reader) -> Response:
+def put_approval_policy(body: ApprovalPolicyDoc, ctx: Call) -> Response:
     return ctx.write(
         lambda uow: ApprovalPolicyDoc(svc.update_approval_policy(uow, ctx.actor, body.root)), idempotent=False
     )
@@ -57,12 +57,12 @@ class LineLimit(BaseModel):
 
 
 @router.get("/background-line-limit", response_model=LineLimit, responses=problems(403))
-def get_line_limit(ctx: Reader) -> Response:
+def get_line_limit(ctx: Call) -> Response:
     return ctx.read(lambda uow: LineLimit(background_line_limit=svc.get_background_line_limit(uow, ctx.actor)))
 
 
 @router.put("/background-line-limit", response_model=LineLimit, responses=problems(403, 413))
-def put_line_limit(body: LineLimit, ctx: Reader) -> Response:
+def put_line_limit(body: LineLimit, ctx: Call) -> Response:
     return ctx.write(
         lambda uow: LineLimit(
             background_line_limit=svc.update_background_line_limit(uow, ctx.actor, body.background_line_limit)
@@ -72,23 +72,23 @@ def put_line_limit(body: LineLimit, ctx: Reader) -> Response:
 
 
 @router.get("/sla-policy", response_model=SlaPolicyDoc, responses=problems(403))
-def get_sla_policy(ctx: Reader) -> Response:
+def get_sla_policy(ctx: Call) -> Response:
     return ctx.read(lambda uow: SlaPolicyDoc(svc.get_sla_policy(uow, ctx.actor)))
 
 
 @router.put("/sla-policy", response_model=SlaPolicyDoc, responses=problems(403, 413))
-def put_sla_policy(body: SlaPolicyDoc, ctx: Reader) -> Response:
+def put_sla_policy(body: SlaPolicyDoc, ctx: Call) -> Response:
     """Tiers of monthly uptime below which a credit percent applies (admin; audited)."""
     return ctx.write(lambda uow: SlaPolicyDoc(svc.update_sla_policy(uow, ctx.actor, body.root)), idempotent=False)
 
 
 @router.get("/account-credit", response_model=AccountCreditOut, responses=problems(403))
-def get_account_credit(ctx: Reader) -> Response:
+def get_account_credit(ctx: Call) -> Response:
     return ctx.read(lambda uow: AccountCreditOut(auto_apply_credit=svc.get_auto_apply_credit(uow, ctx.actor)))
 
 
 @router.put("/account-credit", response_model=AccountCreditOut, responses=problems(403, 413))
-def put_account_credit(body: AccountCreditSetting, ctx: Reader) -> Response:
+def put_account_credit(body: AccountCreditSetting, ctx: Call) -> Response:
     """Apply customers' account credit to each new invoice automatically (admin; audited)."""
     return ctx.write(
         lambda uow: AccountCreditOut(
@@ -116,13 +116,13 @@ class CompanyLegalDetails(LegalDetailsIn):
 
 
 @router.get("/legal-details", response_model=LegalDetailsOut, responses=problems(403))
-def get_legal_details(ctx: Reader) -> Response:
+def get_legal_details(ctx: Call) -> Response:
     """The company's legal name, address and tax ID, as its credit and debit memo documents show them."""
     return ctx.read(lambda uow: LegalDetailsOut.of_legal(svc.get_legal_details(uow, ctx.actor)))
 
 
 @router.put("/legal-details", response_model=LegalDetailsOut, responses=problems(403, 413))
-def put_legal_details(body: CompanyLegalDetails, ctx: Reader) -> Response:
+def put_legal_details(body: CompanyLegalDetails, ctx: Call) -> Response:
     """Replace the company's legal details (admin; audited; a field left out or null is cleared). Documents
     printed from now on show them."""
     return ctx.write(
@@ -141,12 +141,12 @@ class LineAccountReasons(BaseModel):
 
 
 @router.get("/line-account-reasons", response_model=LineAccountReasons, responses=problems(403))
-def get_line_account_reasons(ctx: Reader) -> Response:
+def get_line_account_reasons(ctx: Call) -> Response:
     return ctx.read(lambda uow: LineAccountReasons(reasons=svc.get_line_account_reasons(uow, ctx.actor)))
 
 
 @router.put("/line-account-reasons", response_model=LineAccountReasons, responses=problems(403, 413))
-def put_line_account_reasons(body: LineAccountReasons, ctx: Reader) -> Response:
+def put_line_account_reasons(body: LineAccountReasons, ctx: Call) -> Response:
     """Route the credits of chosen reasons to the invoice lines' revenue accounts (admin; audited; issue 12)."""
     return ctx.write(
         lambda uow: LineAccountReasons(reasons=svc.update_line_account_reasons(uow, ctx.actor, body.reasons)),
@@ -162,12 +162,12 @@ class MaxFutureDays(BaseModel):
 
 
 @router.get("/max-future-days", response_model=MaxFutureDays, responses=problems(403))
-def get_max_future_days(ctx: Reader) -> Response:
+def get_max_future_days(ctx: Call) -> Response:
     return ctx.read(lambda uow: MaxFutureDays(max_future_days=svc.get_max_future_days(uow, ctx.actor)))
 
 
 @router.put("/max-future-days", response_model=MaxFutureDays, responses=problems(403, 413))
-def put_max_future_days(body: MaxFutureDays, ctx: Reader) -> Response:
+def put_max_future_days(body: MaxFutureDays, ctx: Call) -> Response:
     """No document may be dated more than this many days after today (admin; audited; default 30)."""
     return ctx.write(
         lambda uow: MaxFutureDays(max_future_days=svc.update_max_future_days(uow, ctx.actor, body.max_future_days)),
@@ -188,14 +188,14 @@ class CreditTermsSetting(BaseModel):
 
 
 @router.get("/credit-terms", response_model=CreditTermsSetting, responses=problems(403))
-def get_credit_terms(ctx: Reader) -> Response:
+def get_credit_terms(ctx: Call) -> Response:
     return ctx.read(
         lambda uow: CreditTermsSetting(credit_terms=CreditTermsDoc.of(discounts.get_credit_terms(uow, ctx.actor)))
     )
 
 
 @router.put("/credit-terms", response_model=CreditTermsSetting, responses=problems(403, 413))
-def put_credit_terms(body: CreditTermsSetting, ctx: Reader) -> Response:
+def put_credit_terms(body: CreditTermsSetting, ctx: Call) -> Response:
     """Set the company's credit terms, e.g. 2 % 10, net 30 (admin; audited). Invoices and memos posted from
     now on store their settlement discount from these (or the customer's own) terms."""
     value = None if body.credit_terms is None else body.credit_terms.model_dump()

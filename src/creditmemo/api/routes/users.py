@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.deps import Call, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.users import ApiKeyCreate, ApiKeyOut, SignInLockoutOut, UserCreate, UserOut, UserUpdate
 from creditmemo.services import sign_in_limits
@@ -20,7 +20,7 @@ Id = Annotated[str, Path(max_length=40)]
 
 
 @router.post("/users", status_code=201, response_model=UserOut, responses=problems(403, 409, 413))
-def create_user(body: UserCreate, ctx: Writer) -> Response:
+def create_user(body: UserCreate, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: UserOut.of(
             svc.create_user(
@@ -39,14 +39,14 @@ def create_user(body: UserCreate, ctx: Writer) -> Response:
 
 
 @router.get("/users", response_model=list[UserOut], responses=problems(403))
-def list_users(ctx: Reader) -> Response:
+def list_users(ctx: Call) -> Response:
     from pydantic import RootModel
 
     return ctx.read(lambda uow: RootModel[list[UserOut]]([UserOut.of(u) for u in svc.list_users(uow, ctx.actor)]))
 
 
 @router.patch("/users/{user_id}", response_model=UserOut, responses=problems(403, 404, 409))
-def update_user(user_id: Id, body: UserUpdate, ctx: Writer) -> Response:
+def update_user(user_id: Id, body: UserUpdate, ctx: IdempotentCall) -> Response:
     """Change a user's role, privileges or active flag (fields left out stay): the user's API keys and web
     sessions carry the change from their next request, in every server process."""
     return ctx.write(
@@ -71,7 +71,7 @@ def update_user(user_id: Id, body: UserUpdate, ctx: Writer) -> Response:
     responses=problems(403, 404, 413),
     summary="Issue an API key for a user (shown once; Idempotency-Key is not honoured here)",
 )
-def create_api_key(user_id: Id, ctx: Reader, body: ApiKeyCreate | None = None) -> Response:
+def create_api_key(user_id: Id, ctx: Call, body: ApiKeyCreate | None = None) -> Response:
     return ctx.write(
         lambda uow: ApiKeyOut.of(svc.create_api_key(uow, ctx.actor, user_id, name=None if body is None else body.name)),
         status=201,
@@ -80,7 +80,7 @@ def create_api_key(user_id: Id, ctx: Reader, body: ApiKeyCreate | None = None) -
 
 
 @router.delete("/api-keys/{key_id}", status_code=204, responses=problems(403, 404))
-def revoke_api_key(key_id: Id, ctx: Reader) -> Response:
+def revoke_api_key(key_id: Id, ctx: Call) -> Response:
     def run(uow: UnitOfWork) -> Any:
         svc.revoke_api_key(uow, ctx.actor, key_id)  # moves auth_version: refused at once in every process
         return None
@@ -94,7 +94,7 @@ def revoke_api_key(key_id: Id, ctx: Reader) -> Response:
     responses=problems(403),
     summary="Sign-in lockouts of the company's e-mails in the last 30 days, newest first (admins)",
 )
-def list_sign_in_lockouts(ctx: Reader) -> Response:
+def list_sign_in_lockouts(ctx: Call) -> Response:
     from pydantic import RootModel
 
     return ctx.read(

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from creditmemo.api.deps import Reader, Writer
+from creditmemo.api.deps import Call, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.webhooks import (
     RedeliveryOut,
@@ -34,7 +34,7 @@ IdPath = Annotated[str, Path(max_length=40)]
     responses=problems(403, 409, 413, 422),
     summary="Register an endpoint (admin); the signing secret is in this answer only",
 )
-def create_endpoint(body: WebhookEndpointCreate, ctx: Writer) -> Response:
+def create_endpoint(body: WebhookEndpointCreate, ctx: IdempotentCall) -> Response:
     def run(uow: UnitOfWork) -> WebhookEndpointCreated:
         made = webhooks.create_endpoint(uow, ctx.actor, url=body.url, events=body.events)
         return WebhookEndpointCreated(**WebhookEndpointOut.of(made.endpoint).model_dump(), secret=made.secret)
@@ -43,7 +43,7 @@ def create_endpoint(body: WebhookEndpointCreate, ctx: Writer) -> Response:
 
 
 @router.get("/webhook-endpoints", response_model=WebhookEndpointList, responses=problems(403))
-def list_endpoints(ctx: Reader) -> Response:
+def list_endpoints(ctx: Call) -> Response:
     return ctx.read(
         lambda uow: WebhookEndpointList(
             data=[WebhookEndpointOut.of(e) for e in webhooks.list_endpoints(uow, ctx.actor)]
@@ -52,12 +52,12 @@ def list_endpoints(ctx: Reader) -> Response:
 
 
 @router.get("/webhook-endpoints/{endpoint_id}", response_model=WebhookEndpointOut, responses=problems(403, 404))
-def get_endpoint(endpoint_id: IdPath, ctx: Reader) -> Response:
+def get_endpoint(endpoint_id: IdPath, ctx: Call) -> Response:
     return ctx.read(lambda uow: WebhookEndpointOut.of(webhooks.get_endpoint(uow, ctx.actor, endpoint_id)))
 
 
 def _status_route(path: str, status: str, summary: str) -> None:
-    def change(endpoint_id: IdPath, ctx: Writer) -> Response:
+    def change(endpoint_id: IdPath, ctx: IdempotentCall) -> Response:
         return ctx.write(lambda uow: WebhookEndpointOut.of(webhooks.set_status(uow, ctx.actor, endpoint_id, status)))
 
     change.__name__ = f"{status}_endpoint"
@@ -84,7 +84,7 @@ _status_route(
     responses=problems(403, 404),
     summary="The latest delivery attempts to the endpoint, newest first",
 )
-def list_deliveries(endpoint_id: IdPath, ctx: Reader, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Response:
+def list_deliveries(endpoint_id: IdPath, ctx: Call, limit: Annotated[int, Query(ge=1, le=500)] = 50) -> Response:
     return ctx.read(
         lambda uow: WebhookAttemptList(
             data=[WebhookAttemptOut.of(r) for r in webhooks.deliveries(uow, ctx.actor, endpoint_id, limit=limit)]
@@ -98,7 +98,7 @@ def list_deliveries(endpoint_id: IdPath, ctx: Reader, limit: Annotated[int, Quer
     responses=problems(403, 404, 409),
     summary="Send a webhook event again to every endpoint it was for (admin)",
 )
-def redeliver(event_id: IdPath, ctx: Writer) -> Response:
+def redeliver(event_id: IdPath, ctx: IdempotentCall) -> Response:
     return ctx.write(
         lambda uow: RedeliveryOut(event_id=event_id, endpoints=webhooks.redeliver(uow, ctx.actor, event_id))
     )
