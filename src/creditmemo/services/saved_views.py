@@ -12,7 +12,7 @@ from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.store.repositories.saved_views import SavedViewRepository
 from creditmemo.store.uow import UnitOfWork
 
-PAGES: Final = frozenset({"credit_memos", "debit_memos", "invoices", "customers"})
+PAGES: Final = frozenset({"credit_memos", "debit_memos", "invoices", "customers", "payments"})
 MAX_VIEWS: Final = 50
 
 

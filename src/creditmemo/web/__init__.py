@@ -26,6 +26,7 @@ def mount(app: Any) -> None:
         invoices,
         lists,
         memos,
+        payments,
         periods,
         rates,
         reports,
@@ -42,6 +43,7 @@ def mount(app: Any) -> None:
         exports,
         customers,  # before invoices: /customers/new before /customers/{id}
         invoice_new,  # and /invoices/new before /invoices/{id}
+        payments,
         invoices,
         automatic,
         returns,

@@ -157,6 +157,11 @@ class Listing:
         return sort, self.sorts[sort]
 
 
+_payment_used = payments.c.amount_applied_minor + payments.c.amount_refunded_minor
+_payment_available = payments.c.amount_minor - _payment_used
+# unapplied | part_applied | applied, as domain/documents.settlement_status says of a payment (the web list's status)
+_receipt_status = case((_payment_used == 0, "unapplied"), (_payment_available == 0, "applied"), else_="part_applied")
+PAYMENT_STATUSES: Final = ("unapplied", "part_applied", "applied", "available")  # available: money left to use
 PAYMENT_SORTS: Final[dict[str, Any]] = {
     "number": payments.c.number,
     "customer": customers.c.name,
@@ -164,6 +169,12 @@ PAYMENT_SORTS: Final[dict[str, Any]] = {
     "amount": _by_major(payments.c.amount_minor, payments.c.currency),
     "status": payments.c.status,
     "method": payments.c.method,
+    "reference": payments.c.reference,
+    "applied": _by_major(payments.c.amount_applied_minor, payments.c.currency),
+    "refunded": _by_major(payments.c.amount_refunded_minor, payments.c.currency),
+    "available": _by_major(_payment_available, payments.c.currency),
+    "settlement_status": _receipt_status,
+    "currency": payments.c.currency,
     "id": payments.c.id,
 }
 _PAYMENT_CUSTOMER = and_(customers.c.company_id == payments.c.company_id, customers.c.id == payments.c.customer_id)
@@ -332,11 +343,21 @@ class WebQueries:
 
     def _payment_listing(self, company_id: str, q: ListQuery) -> Listing:
         stmt = (
-            select(payments, customers.c.name.label("customer"))
+            select(
+                payments,
+                customers.c.name.label("customer"),
+                _payment_available.label("available_minor"),
+                _receipt_status.label("settlement_status"),
+            )
             .join(customers, _PAYMENT_CUSTOMER)
             .where(payments.c.company_id == company_id)
         )
-        if q.status:
+        # the web list's statuses (issue 16 item 5): what of the amount is applied or refunded, or any money left
+        if q.status == "available":
+            stmt = stmt.where(_payment_available > 0)
+        elif q.status in PAYMENT_STATUSES:
+            stmt = stmt.where(_receipt_status == q.status)
+        elif q.status:
             stmt = stmt.where(payments.c.status == q.status)
         if q.number:
             stmt = stmt.where(payments.c.number == q.number)

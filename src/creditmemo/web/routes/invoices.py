@@ -29,8 +29,7 @@ from creditmemo.services.memos.create import (
 )
 from creditmemo.services.revenue_reports import invoice_schedule
 from creditmemo.services.settlement import discounts, oldest_first
-from creditmemo.services.settlement.history import settlements_of_source, settlements_of_target
-from creditmemo.services.settlement.payments import get_payment
+from creditmemo.services.settlement.history import settlements_of_target
 from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
@@ -85,15 +84,6 @@ def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
         terms=terms,
         discount_available=discounts.invoice_offer(invoice),
     )
-
-
-@router.get("/payments/{payment_id}", include_in_schema=False)
-def payment_page(request: Request, payment_id: str, v: ViewerDep) -> Response:
-    with db_of(request).uow(readonly=True) as uow:
-        payment = get_payment(uow, v.actor, payment_id)
-        customer = uow.customers.get(v.actor.company_id, payment.customer_id)
-        settlements = settlements_of_source(uow, v.actor, payment.id)
-    return render(request, "payment.html", payment=payment, customer=customer, settlements=settlements)
 
 
 CUSTOMER_PAGE_SIZE = 50

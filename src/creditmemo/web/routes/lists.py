@@ -24,7 +24,7 @@ from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.memos.bulk import bulk_post
 from creditmemo.services.memos.read import get_memo
 from creditmemo.services.saved_views import delete_view, list_views, save_view
-from creditmemo.store.repositories.web_queries import ListQuery, Page, WebQueries
+from creditmemo.store.repositories.web_queries import PAYMENT_STATUSES, ListQuery, Page, WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
     FormDep,
@@ -103,6 +103,26 @@ PAGES: Final = {
         ),
         ("q", "status", "customer", "from", "to", "min", "max"),
         ("unpaid", "part_paid", "paid"),
+    ),
+    "payments": ListPage(
+        "payments",
+        "/payments",
+        "Payments",
+        (
+            Column("number", "Number", "link"),
+            Column("customer", "Customer"),
+            Column("received_on", "Received", "date"),
+            Column("method", "Method"),
+            Column("reference", "Reference"),
+            Column("amount", "Amount", "money"),
+            Column("applied", "Applied", "money"),
+            Column("refunded", "Refunded", "money"),
+            Column("available", "Available", "money"),
+            Column("settlement_status", "Status", "badge"),
+        ),
+        ("q", "status", "customer", "from", "to", "min", "max"),
+        PAYMENT_STATUSES,
+        labels={"from": "Received from", "to": "Received to"},
     ),
     "customers": ListPage(
         "customers",
@@ -184,6 +204,9 @@ def cell(row: Any, col: Column, page: str) -> dict[str, Any]:
     currency = row.get("currency")
     minor_field = {
         "total": "total_minor",
+        "amount": "amount_minor",
+        "refunded": "amount_refunded_minor",
+        "available": "available_minor",
         "applied": "amount_applied_minor",
         "credited": "amount_credited_minor",
         "due": "due_minor",
@@ -193,9 +216,11 @@ def cell(row: Any, col: Column, page: str) -> dict[str, Any]:
     if col.kind == "money":
         return {"minor": row[minor_field[key]], "currency": currency}
     value = row.get({"reason": "reason_code", "terms": "payment_terms_days"}.get(key, key))
+    if page == "payments" and key in ("method", "reference"):  # free text; a method code reads as words
+        value = str(value or "").replace("_", " ") if key == "method" else value or ""
     href = None
     if col.kind == "link":
-        prefix = {"customers": "/customers", "invoices": "/invoices"}.get(page, "/memos")
+        prefix = {"customers": "/customers", "invoices": "/invoices", "payments": "/payments"}.get(page, "/memos")
         href = f"{prefix}/{row['id']}"
     return {"value": value, "href": href}
 
