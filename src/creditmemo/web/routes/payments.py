@@ -120,13 +120,18 @@ def proposal(uow: UnitOfWork, payment: Payment) -> list[dict[str, Any]]:
     """The customer's open invoices and debit memos in the payment's currency, oldest due first, with the
     payment's available amount spread over them in that order (the user edits the amounts)."""
     rows = WebQueries(uow.conn).open_targets(payment.company_id, payment.customer_id, payment.currency)
-    left = payment.amount_available
-    result = []
-    for r in rows:
-        due = Money.from_minor(int(r["due_minor"]), payment.currency)
-        suggested = left.min(due) if left.is_positive() else Money.zero(payment.currency)
-        left = left - suggested
-        result.append({**r, "due": due, "suggested": suggested})
+    dues = [Money.from_minor(int(r["due_minor"]), payment.currency) for r in rows]
+    suggested = spread(payment.amount_available, dues)
+    return [{**r, "due": due, "suggested": s} for r, due, s in zip(rows, dues, suggested, strict=True)]
+
+
+def spread(available: Money, dues: Sequence[Money]) -> list[Money]:
+    """``available`` over ``dues`` in their order: each gets what it is due while money is left."""
+    left, result = available, []
+    for due in dues:
+        take = left.min(due) if left.is_positive() else Money.zero(available.currency)
+        left = left - take
+        result.append(take)
     return result
 
 
