@@ -284,3 +284,19 @@ class TestRolesAndList:
         page.goto("/payments")
         page.get_by_role("link", name="Record a payment").click()
         expect(page).to_have_url(re.compile(r"/payments/new$"))
+
+
+class TestPolicy:
+    def test_the_payment_pages_load_with_no_policy_violation(self, site: Site, new_page: Any) -> None:
+        from tests.web.test_content_security_policy import _page as policy_page
+        from tests.web.test_content_security_policy import _violations
+
+        docs = _customer_with_two_invoices(site, _unique("Payer Policy"))
+        payment = _payment(site, docs["customer"].id, "50.00")
+        page, console = policy_page(new_page)
+        sign_in(page, site.users["controller"])
+        for path in ("/payments", f"/payments/new?customer_id={docs['customer'].id}", f"/payments/{payment.id}"):
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            assert _violations(page) == [], path
+        assert console == []
