@@ -300,3 +300,51 @@ class TestPolicy:
             page.wait_for_load_state("networkidle")
             assert _violations(page) == [], path
         assert console == []
+
+
+# Two POSTs of a form at once, the second under a fresh one-time token: two users' submits, not one resent.
+TWO_USERS = """async (selector) => {
+  const form = document.querySelector(selector);
+  const body = (token) => {
+    const d = new FormData(form);
+    if (token) d.set("form_token", token);
+    return new URLSearchParams(d);
+  };
+  const send = (token) => fetch(form.action, {method: "POST", body: body(token)});
+  const answers = await Promise.all([send(null), send("second-user-token-" + Date.now())]);
+  return answers.map((r) => r.status).sort();
+}"""
+TWICE = """async (selector) => {
+  const form = document.querySelector(selector);
+  const send = () => fetch(form.action, {method: "POST", body: new URLSearchParams(new FormData(form))});
+  return (await Promise.all([send(), send()])).map((r) => r.status);
+}"""
+
+
+class TestRacesOnTheDatabase:
+    def test_a_double_submitted_payment_is_recorded_once(self, engine_site: Site, new_page: Any) -> None:
+        site = engine_site
+        docs = _customer_with_two_invoices(site, _unique("Payer Twice"))
+        page = _signed_in(new_page, site, "clerk")
+        page.goto(f"/payments/new?customer_id={docs['customer'].id}")
+        page.get_by_label("Amount").fill("75.00")
+        assert page.evaluate(TWICE, "#payment-form") == [200, 200]
+        with site.db.uow(readonly=True) as uow:
+            assert str(uow.customers.get(site.company_id, docs["customer"].id).balance.amount) == "225.00"
+
+    def test_two_applications_racing_for_one_payment_never_use_more_than_it_has(
+        self, engine_site: Site, new_page: Any
+    ) -> None:
+        """Both forms propose the whole 300.00 over the two invoices; the second to take the payment's lock reads
+        what the first committed and is refused (nothing of it is written)."""
+        site = engine_site
+        docs = _customer_with_two_invoices(site, _unique("Payer Race"))
+        payment = _payment(site, docs["customer"].id, "300.00")
+        page = _signed_in(new_page, site, "clerk")
+        page.goto(f"/payments/{payment.id}")
+        assert page.evaluate(TWO_USERS, f"form[action='/payments/{payment.id}/apply']") == [200, 422]
+        with site.db.uow(readonly=True) as uow:
+            apps = list_applications(uow, system_actor(site.company_id, "t"), source_id=payment.id)
+            used = uow.payments.get(site.company_id, payment.id)
+        assert sorted(str(a.amount) for a in apps) == ["100.00 USD", "200.00 USD"]
+        assert str(used.amount_applied) == "300.00 USD"
