@@ -88,10 +88,12 @@ class TestPaymentList:
             q = WebQueries(uow.conn)
 
             def numbers(**kw: Any) -> list[str]:
-                return [r["number"] for r in q.payments(cid, ListQuery(sort="number", descending=False, **kw)).rows]
+                return [
+                    r["number"] for r in q.page("payments", cid, ListQuery(sort="number", descending=False, **kw)).rows
+                ]
 
-            everything = q.payments(cid, ListQuery(sort="number", descending=False))
-            assert [(r["number"], r["status"], r["available_minor"]) for r in everything.rows] == [
+            everything = q.page("payments", cid, ListQuery(sort="number", descending=False))
+            assert [(r["number"], r["settlement_status"], r["available_minor"]) for r in everything.rows] == [
                 (untouched.number, "unapplied", 5000),
                 (part.number, "part_applied", 5000),
                 (full.number, "applied", 0),
@@ -109,7 +111,7 @@ class TestPaymentList:
             ]
             # 9000 JPY is more than 100 in face value; 80.00 USD is not
             assert numbers(amount_min=Decimal("60")) == [part.number, yen.number]
-            by_amount = q.payments(cid, ListQuery(sort="amount", descending=True)).rows
+            by_amount = q.page("payments", cid, ListQuery(sort="amount", descending=True)).rows
             assert [r["number"] for r in by_amount][:2] == [yen.number, part.number]
             assert numbers(q="payer yen") == [yen.number]
             row = next(r for r in everything.rows if r["number"] == refunded.number)
@@ -118,8 +120,8 @@ class TestPaymentList:
                 "Payer Usd",
                 "bank_transfer",
             )
-            assert q.payments(cid, ListQuery(sort="nonsense")).sort == "number"
-            assert q.payments("co_nobody", ListQuery()).total == 0
+            assert q.page("payments", cid, ListQuery(sort="nonsense")).sort == "number"
+            assert q.page("payments", "co_nobody", ListQuery()).total == 0
 
 
 class TestApplyRowChecks:
