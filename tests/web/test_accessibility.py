@@ -45,6 +45,8 @@ PAGES: list[tuple[str, str]] = [
     ("/customers/new", "clerk"),
     ("/customers/{customer}/edit", "clerk"),
     ("/invoices/new", "clerk"),
+    ("/payments", "controller"),
+    ("/payments/new", "clerk"),
     ("/payments/{payment}", "controller"),
     ("/returns", "controller"),
     ("/returns/{return}", "controller"),
