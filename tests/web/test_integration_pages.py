@@ -76,3 +76,25 @@ class TestImportsAndJournalExport:
         response = page.goto("/imports")
         assert response is not None
         assert response.status == 403
+
+
+class TestImportProgress:
+    def test_a_large_upload_streams_a_progress_step_per_chunk_then_the_result(
+        self, site: Site, new_page: Any, tmp_path: Path
+    ) -> None:
+        rows = [f"PROG-{n},PROGCUST,Progress Imports Ltd,USD,2026-02-04,Line {n},1,1.00,\n" for n in range(1, 1201)]
+        upload = tmp_path / "many.csv"
+        upload.write_text(CSV.splitlines(keepends=True)[0] + "".join(rows), encoding="utf-8")
+        page = new_page()
+        sign_in(page, site.users["controller"])
+        page.goto("/imports")
+        page.get_by_label("CSV file").set_input_files(str(upload))
+        page.get_by_role("button", name="Import invoices").click()
+        expect(page.get_by_test_id("import-created")).to_have_text("1200")
+        progress = page.get_by_test_id("import-progress")
+        expect(progress).to_contain_text("Done: 1200 lines read.")
+        # 1,200 invoices in chunks of 500: a step after each of the three chunks, only the last line shown.
+        steps = progress.locator("progress")
+        assert [steps.nth(i).get_attribute("value") for i in range(steps.count())] == ["500", "1000", "1200"]
+        assert progress.locator(".import-step:visible").count() == 1
+        shot(page, "31-import-progress")

@@ -6,22 +6,27 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
-from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.services import journal
-from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.imports.invoices import ImportInterruptedError, ImportReport, import_invoices
-from creditmemo.services.imports.sources import COLUMNS, RowError, read_file
-from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, db_of, field_errors, render
+from creditmemo.services.imports.sources import COLUMNS, RowError, SourceInvoice, read_file
+from creditmemo.store.uow import Database
+from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, db_of, env, field_errors, render
 from creditmemo.web.once import token_is_valid
 
 router = APIRouter(route_class=WebRoute)
+log = logging.getLogger("creditmemo.web")
 ERRORS_COLUMN = "import_errors"
 
 
@@ -46,14 +51,56 @@ async def imports_upload(request: Request, v: WriterDep, form: FormDep) -> Respo
     dry_run = form.get("dry_run") is not None
     if not data:
         return _page(request, None, {"file": "Choose a CSV file to import."}, "", 422)
-    db = db_of(request)
     try:
-        report = await run_in_threadpool(lambda: import_invoices(db, v.actor, read_file(data, "csv"), dry_run=dry_run))
+        invoices = read_file(data, "csv")
     except ValidationFailedError as e:
         return _page(request, None, {"file": "; ".join(fe.message for fe in e.errors) or e.detail}, "", 422)
-    except ImportInterruptedError as e:
-        return _page(request, e.report, {"form": str(e)}, _rejected_rows(data, e.report.errors), 503)
-    return _page(request, report, {}, _rejected_rows(data, report.errors), 200)
+    run = ImportRun(db_of(request), v.actor, invoices, data, dry_run)
+    run.start()
+    viewer = getattr(request.state, "viewer", None)
+    page = env.get_template("imports.html").generate(
+        request=request, viewer=viewer, path=request.url.path, report=None, errors={}, columns=COLUMNS, run=run
+    )
+    # Streamed: the page, then a progress line after each chunk of a few hundred invoices (the browser shows the
+    # last one), then the result; an upload of 100,000 lines shows it is moving instead of a blank wait.
+    return StreamingResponse(page, media_type="text/html; charset=utf-8")
+
+
+class ImportRun:
+    """One upload's import, run in a thread of its own; ``progress()`` yields the rows done after each chunk
+    until it ends, then ``report``, ``failure`` and ``rejected_csv`` say how it went."""
+
+    def __init__(self, db: Database, actor: Actor, invoices: Sequence[SourceInvoice], data: bytes, dry_run: bool):
+        self.db, self.actor, self.invoices, self.data, self.dry_run = db, actor, invoices, data, dry_run
+        self.rows = sum(len(i.lines) for i in invoices)
+        self.report: ImportReport | None = None
+        self.failure = ""
+        self.rejected_csv = ""
+        self._steps: queue.Queue[int | None] = queue.Queue()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="web-import", daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self.report = import_invoices(
+                self.db, self.actor, self.invoices, dry_run=self.dry_run, progress=self._steps.put
+            )
+        except ImportInterruptedError as e:
+            self.report, self.failure = e.report, str(e)
+        except DomainError as e:
+            self.failure = e.detail
+        except Exception:  # the page must end with words, never a stack trace; the log has the details
+            log.exception("web import failed")
+            self.failure = "The import stopped on an unexpected error; invoices of completed chunks are kept."
+        finally:
+            if self.report is not None:
+                self.rejected_csv = _rejected_rows(self.data, self.report.errors)
+            self._steps.put(None)
+
+    def progress(self) -> Iterator[int]:
+        while (rows := self._steps.get()) is not None:
+            yield rows
 
 
 def _page(
