@@ -28,8 +28,9 @@ class TestDocsOffline:
         page.route("**/*", route)
         page.goto("/docs")
         expect(page.locator(".swagger-ui .info .title")).to_contain_text("creditmemo")
-        expect(page.locator(".opblock-tag-section").first).to_be_visible()
-        expect(page.get_by_text("/v1/credit-memos", exact=True).first).to_be_visible()
+        # .opblock-tag: Swagger UI lists a large API (over ~200 operations) virtualised, without .opblock-tag-section
+        expect(page.locator(".opblock-tag").first).to_be_visible()
+        expect(page.get_by_text("/v1/customers", exact=True).first).to_be_visible()  # the first tag: on screen
         assert elsewhere == []
         html = page.request.get("/docs").text()
         assert "cdn" not in html.lower()
