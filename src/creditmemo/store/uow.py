@@ -22,6 +22,7 @@ from typing import Any, Self, TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
+from creditmemo.store.bulk import refresh_statistics
 from creditmemo.store.engine import PIPELINE, READONLY, is_postgres, make_engine
 from creditmemo.store.numbering import Numbers
 from creditmemo.store.repositories.applications import ApplicationRepository
@@ -41,6 +42,7 @@ from creditmemo.store.repositories.returns import ReturnRepository
 from creditmemo.store.repositories.revenue import RevenueRepository
 from creditmemo.store.repositories.webhooks import WebhookRepository
 from creditmemo.store.sealer import BackgroundSealer, seal_pending, watch
+from creditmemo.store.tables import metadata
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -131,6 +133,11 @@ class Database:
                 )
                 time.sleep(random.uniform(0.002, 0.02) * 2**attempt)
         raise AssertionError("unreachable")
+
+    def refresh_statistics(self) -> list[str]:
+        """After a bulk write (an import's chunk): bring stale planner statistics of our tables up to date
+        (store/bulk.py says why); the tables analysed."""
+        return refresh_statistics(self.engine, metadata.tables)
 
     def dispose(self) -> None:
         if self.sealer is not None:

@@ -199,6 +199,8 @@ def import_share(
                 result.errors.extend(item)
         if checked:
             _write_chunk(db, actor, company, checked, dry_run=dry_run, result=result)
+            if result.created:
+                db.refresh_statistics()  # tables an import fills outgrow their statistics: see store/bulk.py
         done(result)
 
 
