@@ -172,7 +172,11 @@ def test_the_worker_anchors_when_it_has_a_key(db: Any, tmp_path: Path) -> None:
         "AUDIT_ANCHOR_KEY": key.read_text(),  # the PEM text itself, as a secret store would hand it over
     }
     done = subprocess.run(
-        [CREDITMEMO, "worker", "--once", "--anchors", str(anchors)], env=env, capture_output=True, text=True, timeout=180
+        [CREDITMEMO, "worker", "--once", "--anchors", str(anchors)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert done.returncode == 0, done.stderr
     published = [json.loads(x) for x in anchors.read_text().splitlines()]
