@@ -212,3 +212,34 @@ def test_wrong_passwords_racing_record_one_lockout(site: Site) -> None:
     assert 401 in statuses
     assert len(_lockout_events(site.db, site.company_id)) == 1
     assert site.sign_in(site.browser(address), email, PASSWORD).status_code == 429
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_counted_not_the_proxys(
+    site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TRUSTED_PROXIES: the address limit counts the client named by the proxy's X-Forwarded-For, so one
+    client's failures do not lock out everyone behind the same proxy; a forwarded header from anyone else is
+    ignored (it could be forged)."""
+    proxy, client, other = _address(), _address(), _address()
+    monkeypatch.setenv("TRUSTED_PROXIES", f"{proxy}, 192.0.2.0/24")
+    app = create_app(site.db)
+    email = site.user("proxied")
+
+    def via_proxy(forwarded_for: str) -> TestClient:
+        return TestClient(
+            app, client=(proxy, 50000), follow_redirects=False, headers={"X-Forwarded-For": forwarded_for}
+        )
+
+    for i in range(ADDRESS_LIMIT):
+        r = site.sign_in(via_proxy(client), f"nobody{i}@{site.slug}.test", "wrong password!")
+        assert r.status_code == 401, i
+    assert site.sign_in(via_proxy(client), email, PASSWORD).status_code == 429  # the client is limited
+    assert site.sign_in(via_proxy(other), email, PASSWORD).status_code == 303  # the proxy's other clients are not
+
+    # Not from a trusted proxy: the header is ignored and the connection's own address is counted.
+    forger = _address()
+    for i in range(ADDRESS_LIMIT):
+        browser = TestClient(app, client=(forger, 50000), follow_redirects=False, headers={"X-Forwarded-For": other})
+        assert site.sign_in(browser, f"nobody{i}@{site.slug}.test", "wrong password!").status_code == 401, i
+    assert site.sign_in(site.browser(forger), email, PASSWORD).status_code == 429
+    assert site.sign_in(via_proxy(other), email, PASSWORD).status_code == 303

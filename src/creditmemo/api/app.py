@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 import creditmemo
 from creditmemo.api import problems
@@ -84,7 +85,9 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
     app.state.key_cache = KeyCache()
     problems.install(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(RequestLogMiddleware)  # outermost: it sees the request id and every answer
+    app.add_middleware(RequestLogMiddleware)  # it sees the request id and every answer
+    if settings.trusted_proxy_list():  # outermost: the log, the sign-in limits and the pages see the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list())
     v1 = APIRouter(prefix="/v1")
     for router in (
         customers.router,
