@@ -18,6 +18,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +36,40 @@ from creditmemo.store.uow import Database
 log = logging.getLogger("creditmemo.webhooks")
 SNIPPET = 200
 USER_AGENT = "creditmemo-webhooks/1"
+
+
+RETENTION_ENV = "WEBHOOK_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 30
+MIN_RETENTION_DAYS = 2  # longer than a delivery can stay pending (GIVE_UP_AFTER, a day)
+PURGE_BATCH = 1000
+
+
+def retention_days(value: int | None = None) -> int:
+    """The days finished deliveries are kept: ``value``, else WEBHOOK_RETENTION_DAYS, else 30."""
+    raw: object = value if value is not None else os.environ.get(RETENTION_ENV, DEFAULT_RETENTION_DAYS)
+    try:
+        days = int(str(raw))
+    except ValueError:
+        raise ValueError(f"{RETENTION_ENV} must be a whole number of days, not {raw!r}") from None
+    if days < MIN_RETENTION_DAYS:
+        raise ValueError(f"webhook retention must be at least {MIN_RETENTION_DAYS} days, not {days}")
+    return days
+
+
+def purge_finished(db: Database, days: int, company_ids: Sequence[str] | None = None) -> tuple[int, int]:
+    """Delete deliveries finished (delivered, failed, cancelled) more than ``days`` ago and their attempts, a
+    batch per transaction (short locks, only on rows nobody writes any more); the counts deleted. What
+    `creditmemo webhooks purge` and the worker's hourly job run: without it the outbox grows for ever."""
+    before = db.clock() - timedelta(days=retention_days(days))
+    outbox = attempts = 0
+    while True:
+        done = db.transact(lambda uow: uow.webhooks.purge(before, PURGE_BATCH, company_ids))
+        outbox, attempts = outbox + done[0], attempts + done[1]
+        if max(done) < PURGE_BATCH:
+            break
+    if outbox or attempts:
+        log.info("purged %d finished webhook deliveries and %d attempts older than %d days", outbox, attempts, days)
+    return outbox, attempts
 
 
 class Refused(Exception):

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from creditmemo.store.tables import audit_events, webhook_endpoints, webhook_outbox
 from creditmemo.store.uow import Database, utc_now
-from creditmemo.webhooks import Deliverer
+from creditmemo.webhooks import Deliverer, purge_finished
 from tests.api.conftest import Tenant, assert_problem
 from tests.receiver import Receiver, verify
 
@@ -300,3 +300,54 @@ def test_a_name_resolving_to_a_refused_address_is_not_called(
     attempt = tenant.ok(tenant.get(f"/v1/webhook-endpoints/{made['id']}/deliveries", role="admin"))["data"][0]
     assert attempt["status_code"] is None
     assert "private or loopback" in attempt["error"]
+
+
+def test_finished_deliveries_are_purged_after_the_retention_pending_ones_never(
+    db: Database, tenant: Tenant, receiver: Receiver
+):
+    """`creditmemo webhooks purge` / the worker's hourly job: deliveries delivered, failed or cancelled more than
+    the retention ago go, with their attempts; younger ones and pending ones (whatever their age) stay."""
+    made = register(tenant, receiver.url, ["credit_memo.created"])
+    tenant.memo_from(tenant.invoice())
+    tenant.memo_from(tenant.invoice())
+    tenant.memo_from(tenant.invoice())
+    clock = Clock()
+    clocked = Database(db.engine, clock=clock)
+    deliverer = Deliverer(db, company_ids=[tenant.company_id], clock=clock)
+    try:
+        assert drain(deliverer) == 3  # delivered now
+        clock.advance(days=10)
+        tenant.memo_from(tenant.invoice())
+        assert drain(deliverer) == 1  # delivered ten days later
+        receiver.default = 500
+        tenant.memo_from(tenant.invoice())
+        assert drain(deliverer) == 1  # refused, and past its day by the deliverer's clock: failed
+    finally:
+        deliverer.close()
+    tenant.memo_from(tenant.invoice())  # never tried: pending
+
+    def states() -> list[str]:
+        with db.uow(readonly=True) as uow:
+            rows = uow.conn.execute(
+                select(webhook_outbox.c.status).where(webhook_outbox.c.company_id == tenant.company_id)
+            )
+            return sorted(rows.scalars())
+
+    def attempts() -> list[Any]:
+        page = tenant.ok(tenant.get(f"/v1/webhook-endpoints/{made['id']}/deliveries?limit=100", role="admin"))
+        return sorted((a["delivery_status"], a["status_code"]) for a in page["data"])
+
+    assert states() == ["delivered"] * 4 + ["failed", "pending"]
+    with pytest.raises(ValueError, match="at least 2 days"):
+        purge_finished(clocked, 1, [tenant.company_id])
+
+    clock.advance(days=25)  # the first three finished 35 days ago, the other two 25
+    assert purge_finished(clocked, 30, [tenant.company_id]) == (3, 3)
+    assert states() == ["delivered", "failed", "pending"]
+    assert attempts() == [("delivered", 200), ("failed", 500)]
+    assert purge_finished(clocked, 30, [tenant.company_id]) == (0, 0)  # nothing more is that old
+
+    clock.advance(days=400)
+    assert purge_finished(clocked, 30, [tenant.company_id]) == (2, 2)
+    assert states() == ["pending"]  # never deleted while pending: the deliverer gives it up first
+    assert attempts() == []

@@ -1,5 +1,5 @@
 """`creditmemo webhooks deliver [--once]`: send what the webhook outbox holds (creditmemo/webhooks.py); the worker
-runs the same loop in a thread."""
+runs the same loop in a thread. `creditmemo webhooks purge`: forget finished deliveries after the retention."""
 
 from __future__ import annotations
 
@@ -52,3 +52,29 @@ def register(app: typer.Typer) -> None:
             deliverer.close()
             db.dispose()
         out.print(f"webhook attempts {sent}")
+
+    @webhooks_app.command("purge")
+    def purge(
+        database_url: DbUrl = None,
+        older_than_days: Annotated[
+            int | None,
+            typer.Option(
+                "--older-than-days",
+                help="Keep finished deliveries this many days (at least 2; default WEBHOOK_RETENTION_DAYS, else 30).",
+            ),
+        ] = None,
+    ) -> None:
+        """Delete delivered, failed and cancelled webhook deliveries, and their attempts, older than the retention
+        (the worker does it hourly). Pending deliveries are never deleted."""
+        from creditmemo.webhooks import purge_finished, retention_days
+
+        try:
+            days = retention_days(older_than_days)
+        except ValueError as e:
+            raise typer.BadParameter(str(e), param_hint="--older-than-days") from None
+        db = database(database_url)
+        try:
+            outbox, attempts = purge_finished(db, days)
+        finally:
+            db.dispose()
+        out.print(f"purged {outbox} deliveries and {attempts} attempts finished more than {days} days ago")

@@ -39,9 +39,10 @@ def register(app: typer.Typer) -> None:
             float | None, typer.Option("--webhook-lease", help="Seconds before a claimed delivery is claimed again.")
         ] = None,
     ) -> None:
-        """Post queued memos, each in its own transaction (several workers may run on PostgreSQL), and deliver
-        webhooks in a thread (--no-webhooks: not); with a signing key (--anchor-key or AUDIT_ANCHOR_KEY), also
-        anchor every company's audit chain hourly."""
+        """Post queued memos, each in its own transaction (several workers may run on PostgreSQL); deliver
+        webhooks in a thread (--no-webhooks: not) and forget finished deliveries hourly after
+        WEBHOOK_RETENTION_DAYS; with a signing key (--anchor-key or AUDIT_ANCHOR_KEY), also anchor every
+        company's audit chain hourly."""
         from creditmemo.services.anchoring import KEY_ENV, load_private_key
         from creditmemo.worker import Periodic, anchor_audit_chains, run_worker
 
@@ -59,9 +60,14 @@ def register(app: typer.Typer) -> None:
         stop = threading.Event()
         delivery = None
         if webhooks:
-            from creditmemo.webhooks import Deliverer
+            from creditmemo.webhooks import Deliverer, purge_finished, retention_days
 
             deliverer = Deliverer(db, timeout=webhook_timeout, lease=webhook_lease)
+            try:  # a bad WEBHOOK_RETENTION_DAYS stops the worker at start, not an hour later
+                days = retention_days()
+            except ValueError as e:
+                raise typer.BadParameter(str(e), param_hint="WEBHOOK_RETENTION_DAYS") from None
+            jobs.append(Periodic("webhook purge", 3600, lambda: purge_finished(db, days)))
             if once:
                 jobs.append(Periodic("webhooks", 0, lambda: _drain(deliverer)))
             else:

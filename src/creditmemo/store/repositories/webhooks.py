@@ -30,6 +30,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    delete,
     exists,
     func,
     insert,
@@ -43,6 +44,7 @@ from sqlalchemy.sql import Select
 
 from creditmemo.domain.webhooks import AUDITED_TYPES, GIVE_UP_AFTER
 from creditmemo.ids import new_id
+from creditmemo.store.engine import ROWCOUNT
 from creditmemo.store.tables import (
     audit_events,
     webhook_attempts,
@@ -308,6 +310,38 @@ class WebhookRepository:
                 .where(_o.company_id == company_id, _o.endpoint_id == endpoint_id, _o.status == "pending")
                 .values(status="cancelled")
             )
+
+    # retention ----------------------------------------------------------------------------------------
+    def purge(self, before: datetime, limit: int, company_ids: Sequence[str] | None = None) -> tuple[int, int]:
+        """Delete up to ``limit`` finished deliveries (delivered, failed, cancelled) whose last activity
+        (``next_attempt_at``: the last claim) is before ``before``, and up to ``limit`` attempts made before
+        it to deliveries not pending; the counts deleted (``company_ids``: only theirs). Pending deliveries and
+        their attempts are never touched."""
+        finished = select(_o.company_id, _o.event_id, _o.endpoint_id).where(
+            _o.status.in_(("delivered", "failed", "cancelled")), _o.next_attempt_at < before
+        )
+        if company_ids is not None:
+            finished = finished.where(_o.company_id.in_(company_ids))
+        finished = finished.limit(limit)
+        outbox = self.conn.execute(
+            delete(webhook_outbox)
+            .where(tuple_(_o.company_id, _o.event_id, _o.endpoint_id).in_(finished))
+            .execution_options(**ROWCOUNT)
+        ).rowcount
+        pending = exists().where(
+            _o.company_id == _a.company_id,
+            _o.event_id == _a.event_id,
+            _o.endpoint_id == _a.endpoint_id,
+            _o.status == "pending",
+        )
+        old = select(_a.company_id, _a.id).where(_a.attempted_at < before, ~pending)
+        if company_ids is not None:
+            old = old.where(_a.company_id.in_(company_ids))
+        old = old.limit(limit)
+        attempts = self.conn.execute(
+            delete(webhook_attempts).where(tuple_(_a.company_id, _a.id).in_(old)).execution_options(**ROWCOUNT)
+        ).rowcount
+        return int(outbox or 0), int(attempts or 0)
 
     # redelivery and reading ---------------------------------------------------------------------------
     def redeliver(self, company_id: str, event_id: str, now: datetime) -> list[str]:
