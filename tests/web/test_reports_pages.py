@@ -6,9 +6,14 @@ may read the books (the API's readers: all of them, the auditor included) sees t
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import pypdfium2 as pdfium
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import FreeLineInput, InvoiceLineInput
@@ -74,6 +79,7 @@ def iso(day: date) -> str:
     return day.isoformat()
 
 
+@pytest.mark.journey
 def test_the_aging_as_of_a_date_and_a_bucket_s_documents(site: Site, new_page: Any) -> None:
     b = books(site, "Aging Pages Ltd")
     customer, today = b["customer"], b["today"]
@@ -115,6 +121,10 @@ def test_the_aging_as_of_a_date_and_a_bucket_s_documents(site: Site, new_page: A
     expect(page.get_by_test_id("export-csv")).to_have_attribute(
         "href", "/reports/ar-aging.csv?" + url.split("?", 1)[1].split("#", 1)[0]
     )
+    # the export is what the page shows: the bucket's documents, with what each owed on that date
+    assert [(r["number"], r["bucket"], r["amount_due"]) for r in _download(page)] == [
+        (b["invoice"].number, "days_1_30", "300.00")
+    ]
 
     # sorting by a column, on the server, both ways
     page.goto(f"/reports/ar-aging?as_of={iso(today)}")
@@ -130,10 +140,26 @@ def test_the_aging_as_of_a_date_and_a_bucket_s_documents(site: Site, new_page: A
     shot(page, "reports-aging")
 
 
+def _download(page: Any) -> list[dict[str, str]]:
+    """The rows of the CSV the page's Export CSV link downloads."""
+    with page.expect_download() as info:
+        page.get_by_test_id("export-csv").click()
+    return list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+
+
+def _pdf_text(body: bytes) -> str:
+    document = pdfium.PdfDocument(body)
+    try:
+        return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    finally:
+        document.close()
+
+
 def _amount(text: str) -> float:
     return float(text.replace("USD", "").replace(",", "").strip())
 
 
+@pytest.mark.journey
 def test_the_credit_memo_register_filters_and_totals(site: Site, new_page: Any) -> None:
     b = books(site, "Register Pages Ltd")
     customer, memo, today = b["customer"], b["memo"], b["today"]
@@ -160,6 +186,9 @@ def test_the_credit_memo_register_filters_and_totals(site: Site, new_page: Any) 
     query = page.url.split("?", 1)[1]
     expect(page.get_by_test_id("export-csv")).to_have_attribute("href", f"/reports/credit-memo-register.csv?{query}")
     shot(page, "reports-register")
+    assert [(r["number"], r["reason_code"], r["total"]) for r in _download(page)] == [
+        (memo.number, "goodwill", "50.00")
+    ]
 
     # the register as of a day before the memo: nothing
     page.get_by_label("To", exact=True).fill(iso(today - timedelta(days=1)))
@@ -168,6 +197,7 @@ def test_the_credit_memo_register_filters_and_totals(site: Site, new_page: Any) 
     expect(page.get_by_test_id("register").locator("tbody")).to_contain_text("No credit memos match.")
 
 
+@pytest.mark.journey
 def test_the_customer_statement_with_print_and_pdf(site: Site, new_page: Any) -> None:
     b = books(site, "Statement Pages Ltd")
     customer, today = b["customer"], b["today"]
@@ -186,6 +216,7 @@ def test_the_customer_statement_with_print_and_pdf(site: Site, new_page: Any) ->
         "href", f"/customers/{customer.id}/statement.csv?start={iso(start)}&end={iso(today)}"
     )
     shot(page, "reports-statement")
+    assert _download(page)[-1]["balance"] == "150.00"
 
     # the period left out: the first of the month to today
     page.goto(f"/customers/{customer.id}/statement")
@@ -203,8 +234,14 @@ def test_the_customer_statement_with_print_and_pdf(site: Site, new_page: Any) ->
     assert pdf.status == 200
     assert pdf.headers["content-type"] == "application/pdf"
     assert pdf.body().startswith(b"%PDF")
+    text = " ".join(_pdf_text(pdf.body()).split())  # the same lines as the print view
+    assert "STATEMENT" in text
+    assert b["invoice"].number in text
+    assert "Statement Pages Ltd" in text
+    assert "150.00" in text
 
 
+@pytest.mark.journey
 def test_the_trial_balance_and_the_reconciliation(site: Site, new_page: Any) -> None:
     books(site, "Ledger Pages Ltd")
     today = today_of(site)
