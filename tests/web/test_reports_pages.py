@@ -230,6 +230,10 @@ def test_the_customer_statement_with_print_and_pdf(site: Site, new_page: Any) ->
     expect(page.get_by_test_id("closing")).to_have_text("150.00 USD")
     expect(page.get_by_test_id("customer")).to_contain_text("Statement Pages Ltd")
     shot(page, "reports-statement-print")
+    first = page.locator("table.statement-lines tbody tr").nth(1).locator("td").first
+    expect(first).to_have_text(b["invoice"].issue_date.isoformat())
+    lines = "el => { const r = document.createRange(); r.selectNodeContents(el); return r.getClientRects().length; }"
+    assert first.evaluate(lines) == 1  # the date on one line, not broken at its hyphens
     pdf = page.request.get(f"/customers/{customer.id}/statement/pdf?start={iso(start)}&end={iso(today)}")
     assert pdf.status == 200
     assert pdf.headers["content-type"] == "application/pdf"

@@ -275,7 +275,7 @@ def statement_page(request: Request, customer_id: str, v: ViewerDep) -> Response
 
 
 def statement_document(request: Request, v: Viewer, customer_id: str, fmt: str) -> tuple[reports.Statement, str]:
-    """The printable statement: templates/statement_document.html, the memo document's stylesheet
+    """The printable statement: templates/statement_document.html on the memo document's layout and stylesheet
     (static/document.css) inline, for the browser's print view and WeasyPrint alike (web/routes/documents.py)."""
     st, parties = _statement(request, v, customer_id)
     company, customer, email = parties.company, parties.customer, parties.customer_email
