@@ -196,6 +196,17 @@ def test_the_credit_memo_register_filters_and_totals(site: Site, new_page: Any) 
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_test_id("register").locator("tbody")).to_contain_text("No credit memos match.")
 
+    # this month's register sorted by total, on the server, both ways
+    page.goto("/reports/credit-memo-register")
+    page.get_by_role("link", name="Total", exact=True).click()
+    expect(page.locator("th[aria-sort='ascending']")).to_contain_text("Total")
+    totals = [_amount(t) for t in page.locator("tbody tr td[data-label='Total']").all_inner_texts()]
+    assert totals == sorted(totals)
+    page.get_by_role("link", name="Total ▲").click()
+    expect(page.locator("th[aria-sort='descending']")).to_contain_text("Total")
+    totals = [_amount(t) for t in page.locator("tbody tr td[data-label='Total']").all_inner_texts()]
+    assert totals == sorted(totals, reverse=True)
+
 
 @pytest.mark.journey
 def test_the_customer_statement_with_print_and_pdf(site: Site, new_page: Any) -> None:

@@ -198,6 +198,8 @@ LIST_COLUMNS: Final[dict[str, tuple[tuple[str, Getter], ...]]] = {
         ("amount", _amount("amount_minor")),
         ("amount_applied", _amount("amount_applied_minor")),
         ("amount_refunded", _amount("amount_refunded_minor")),
+        ("amount_available", _amount("available_minor")),  # left to apply or refund, as the list shows
+        ("settlement_status", _field("settlement_status")),  # unapplied | part_applied | applied
         ("id", _field("id")),
     ),
 }
