@@ -245,11 +245,13 @@ def test_the_customer_statement_with_print_and_pdf(site: Site, new_page: Any) ->
     expect(first).to_have_text(b["invoice"].issue_date.isoformat())
     lines = "el => { const r = document.createRange(); r.selectNodeContents(el); return r.getClientRects().length; }"
     assert first.evaluate(lines) == 1  # the date on one line, not broken at its hyphens
-    pdf = page.request.get(f"/customers/{customer.id}/statement/pdf?start={iso(start)}&end={iso(today)}")
-    assert pdf.status == 200
-    assert pdf.headers["content-type"] == "application/pdf"
-    assert pdf.body().startswith(b"%PDF")
-    text = " ".join(_pdf_text(pdf.body()).split())  # the same lines as the print view
+    page.go_back()
+    with page.expect_download() as info:
+        page.get_by_test_id("statement-pdf").click()
+    assert info.value.suggested_filename == f"statement-{iso(start)}-{iso(today)}.pdf"
+    body = Path(info.value.path()).read_bytes()
+    assert body.startswith(b"%PDF")
+    text = " ".join(_pdf_text(body).split())  # the same lines as the print view
     assert "STATEMENT" in text
     assert b["invoice"].number in text
     assert "Statement Pages Ltd" in text
