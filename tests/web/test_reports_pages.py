@@ -113,7 +113,7 @@ def test_the_aging_as_of_a_date_and_a_bucket_s_documents(site: Site, new_page: A
     expect(page.locator("#h-documents")).to_contain_text("Aging Pages Ltd")
     expect(documents.locator("tbody tr")).to_have_count(1)
     expect(documents.locator("tbody tr")).to_contain_text(b["invoice"].number)
-    expect(documents.locator("tbody tr [data-label='Due']").last).to_have_text("300.00 USD")
+    expect(documents.locator("tbody tr [data-label='Amount due']")).to_have_text("300.00 USD")
     shot(page, "reports-aging-bucket")
     url = page.url
     assert "customer_id=" in url
@@ -125,6 +125,20 @@ def test_the_aging_as_of_a_date_and_a_bucket_s_documents(site: Site, new_page: A
     assert [(r["number"], r["bucket"], r["amount_due"]) for r in _download(page)] == [
         (b["invoice"].number, "days_1_30", "300.00")
     ]
+
+    # a customer's documents sort too: by what each owes on the date, both ways
+    page.goto(f"/reports/ar-aging?as_of={iso(today)}&customer_id={site.customer_id}")
+    documents = page.get_by_test_id("aging-documents")
+    expect(documents.locator("th[aria-sort='ascending']")).to_contain_text("Due")  # by due date first
+    page.get_by_role("link", name=f"Due on {iso(today)}", exact=True).click()
+    expect(documents.locator("th[aria-sort='ascending']")).to_contain_text(f"Due on {iso(today)}")
+    owed = [_amount(t) for t in documents.locator("tbody td[data-label='Amount due']").all_inner_texts()]
+    assert len(owed) >= 2
+    assert owed == sorted(owed)
+    page.get_by_role("link", name=f"Due on {iso(today)} ▲").click()
+    expect(documents.locator("th[aria-sort='descending']")).to_contain_text(f"Due on {iso(today)}")
+    owed = [_amount(t) for t in documents.locator("tbody td[data-label='Amount due']").all_inner_texts()]
+    assert owed == sorted(owed, reverse=True)
 
     # sorting by a column, on the server, both ways
     page.goto(f"/reports/ar-aging?as_of={iso(today)}")
