@@ -4,9 +4,10 @@ cookie); an admin finds the lockout under Sign-in security. The counting, the wi
 hash not run are tested through the app in tests/api/test_sign_in_limits.py.
 
 Every browser test reaches the site from 127.0.0.1, and 20 failures from one address lock it for everyone: this
-journey's requests carry ``X-Forwarded-For`` (uvicorn trusts it from 127.0.0.1) with an address of its own, from
-the documentation range (RFC 5737; a header's text only, nothing is sent there), so its failures are not counted
-against the other tests' address."""
+journey's requests carry ``X-Forwarded-For`` with an address of its own, from the documentation range (RFC 5737; a
+header's text only, nothing is sent there), so its failures are not counted against the other tests' address. The
+test site's uvicorn keeps its default ``proxy_headers`` (it believes the header from 127.0.0.1), unlike ``creditmemo
+serve`` (TRUSTED_PROXIES); the last assertion says so if that changes."""
 
 from __future__ import annotations
 
@@ -80,4 +81,7 @@ def test_five_wrong_passwords_lock_the_email_and_an_admin_sees_it(site: Site, ne
         counted = select(func.count()).where(
             sign_in_failures.c.scope == "address", sign_in_failures.c.subject == address
         )
-        assert conn.execute(counted).scalar_one() == EMAIL_LIMIT  # counted against this journey's address
+        assert conn.execute(counted).scalar_one() == EMAIL_LIMIT, (
+            "the failures were not counted against this journey's X-Forwarded-For address: does the test site's "
+            "uvicorn still believe the header from 127.0.0.1 (tests/web/conftest.py)?"
+        )
