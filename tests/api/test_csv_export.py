@@ -96,6 +96,7 @@ class TestListsThroughTheApi:
         assert [(r["customer"], r["amount"], r["received_on"], r["method"]) for r in pays] == [
             ("Acme", "60.00", "2026-03-05", "wire")
         ]
+        assert (pays[0]["amount_available"], pays[0]["settlement_status"]) == ("60.00", "unapplied")
         assert rows_of(tenant.get("/v1/payments?format=csv&received_from=2026-03-06")) == []
         assert_problem(tenant.get("/v1/payments?format=csv&received_to=soon"), 422, "validation_error", "received_to")
 

@@ -48,6 +48,14 @@ PAGES: list[tuple[str, str]] = [
     ("/payments", "controller"),
     ("/payments/new", "clerk"),
     ("/payments/{payment}", "controller"),
+    ("/reports", "controller"),
+    ("/reports/ar-aging", "controller"),
+    ("/reports/ar-aging?customer_id={customer}", "controller"),
+    ("/reports/credit-memo-register", "controller"),
+    ("/reports/trial-balance", "controller"),
+    ("/reports/reconciliation", "controller"),
+    ("/customers/{customer}/statement", "controller"),
+    ("/customers/{customer}/statement/print", "controller"),
     ("/returns", "controller"),
     ("/returns/{return}", "controller"),
     ("/approvals", "manager"),
@@ -59,6 +67,7 @@ PAGES: list[tuple[str, str]] = [
     ("/settings/sla", "admin"),
     ("/settings/reason-codes", "admin"),
     ("/settings/security", "admin"),
+    ("/settings/webhooks", "admin"),
     ("/no/such/page", "controller"),
 ]
 BLOCKING = ("serious", "critical")

@@ -4,9 +4,12 @@ errors named per row and per field, input kept; an auditor only reads. Each jour
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import uuid
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
@@ -278,6 +281,13 @@ class TestRolesAndList:
         expect(table).to_contain_text("Nothing matches these filters.")
         page.goto(f"/payments?customer={customer.id}&sort=amount&dir=desc")
         shot(page, "payments-list")
+        with page.expect_download() as info:  # the export: every matching payment, with the page's filter
+            page.get_by_test_id("export-csv").click()
+        exported = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+        assert [(r["number"], r["amount"], r["amount_available"], r["settlement_status"]) for r in exported] == [
+            (kept.number, "1234.50", "1234.50", "unapplied"),
+            (used.number, "100.00", "0.00", "applied"),
+        ]
         page.get_by_role("link", name=kept.number).click()
         expect(page).to_have_url(re.compile(f"/payments/{kept.id}$"))
         expect(page.get_by_role("heading", name=f"Payment {kept.number}")).to_be_visible()

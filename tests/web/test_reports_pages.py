@@ -6,9 +6,14 @@ may read the books (the API's readers: all of them, the auditor included) sees t
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
+import pypdfium2 as pdfium
+import pytest
 from playwright.sync_api import expect
 
 from creditmemo.domain.inputs import FreeLineInput, InvoiceLineInput
@@ -74,6 +79,7 @@ def iso(day: date) -> str:
     return day.isoformat()
 
 
+@pytest.mark.journey
 def test_the_aging_as_of_a_date_and_a_bucket_s_documents(site: Site, new_page: Any) -> None:
     b = books(site, "Aging Pages Ltd")
     customer, today = b["customer"], b["today"]
@@ -107,7 +113,7 @@ def test_the_aging_as_of_a_date_and_a_bucket_s_documents(site: Site, new_page: A
     expect(page.locator("#h-documents")).to_contain_text("Aging Pages Ltd")
     expect(documents.locator("tbody tr")).to_have_count(1)
     expect(documents.locator("tbody tr")).to_contain_text(b["invoice"].number)
-    expect(documents.locator("tbody tr [data-label='Due']").last).to_have_text("300.00 USD")
+    expect(documents.locator("tbody tr [data-label='Amount due']")).to_have_text("300.00 USD")
     shot(page, "reports-aging-bucket")
     url = page.url
     assert "customer_id=" in url
@@ -115,6 +121,24 @@ def test_the_aging_as_of_a_date_and_a_bucket_s_documents(site: Site, new_page: A
     expect(page.get_by_test_id("export-csv")).to_have_attribute(
         "href", "/reports/ar-aging.csv?" + url.split("?", 1)[1].split("#", 1)[0]
     )
+    # the export is what the page shows: the bucket's documents, with what each owed on that date
+    assert [(r["number"], r["bucket"], r["amount_due"]) for r in _download(page)] == [
+        (b["invoice"].number, "days_1_30", "300.00")
+    ]
+
+    # a customer's documents sort too: by what each owes on the date, both ways
+    page.goto(f"/reports/ar-aging?as_of={iso(today)}&customer_id={site.customer_id}")
+    documents = page.get_by_test_id("aging-documents")
+    expect(documents.locator("th[aria-sort='ascending']")).to_contain_text("Due")  # by due date first
+    page.get_by_role("link", name=f"Due on {iso(today)}", exact=True).click()
+    expect(documents.locator("th[aria-sort='ascending']")).to_contain_text(f"Due on {iso(today)}")
+    owed = [_amount(t) for t in documents.locator("tbody td[data-label='Amount due']").all_inner_texts()]
+    assert len(owed) >= 2
+    assert owed == sorted(owed)
+    page.get_by_role("link", name=f"Due on {iso(today)} ▲").click()
+    expect(documents.locator("th[aria-sort='descending']")).to_contain_text(f"Due on {iso(today)}")
+    owed = [_amount(t) for t in documents.locator("tbody td[data-label='Amount due']").all_inner_texts()]
+    assert owed == sorted(owed, reverse=True)
 
     # sorting by a column, on the server, both ways
     page.goto(f"/reports/ar-aging?as_of={iso(today)}")
@@ -130,10 +154,26 @@ def test_the_aging_as_of_a_date_and_a_bucket_s_documents(site: Site, new_page: A
     shot(page, "reports-aging")
 
 
+def _download(page: Any) -> list[dict[str, str]]:
+    """The rows of the CSV the page's Export CSV link downloads."""
+    with page.expect_download() as info:
+        page.get_by_test_id("export-csv").click()
+    return list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+
+
+def _pdf_text(body: bytes) -> str:
+    document = pdfium.PdfDocument(body)
+    try:
+        return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    finally:
+        document.close()
+
+
 def _amount(text: str) -> float:
     return float(text.replace("USD", "").replace(",", "").strip())
 
 
+@pytest.mark.journey
 def test_the_credit_memo_register_filters_and_totals(site: Site, new_page: Any) -> None:
     b = books(site, "Register Pages Ltd")
     customer, memo, today = b["customer"], b["memo"], b["today"]
@@ -160,6 +200,9 @@ def test_the_credit_memo_register_filters_and_totals(site: Site, new_page: Any) 
     query = page.url.split("?", 1)[1]
     expect(page.get_by_test_id("export-csv")).to_have_attribute("href", f"/reports/credit-memo-register.csv?{query}")
     shot(page, "reports-register")
+    assert [(r["number"], r["reason_code"], r["total"]) for r in _download(page)] == [
+        (memo.number, "goodwill", "50.00")
+    ]
 
     # the register as of a day before the memo: nothing
     page.get_by_label("To", exact=True).fill(iso(today - timedelta(days=1)))
@@ -167,7 +210,19 @@ def test_the_credit_memo_register_filters_and_totals(site: Site, new_page: Any) 
     page.get_by_role("button", name="Show").click()
     expect(page.get_by_test_id("register").locator("tbody")).to_contain_text("No credit memos match.")
 
+    # this month's register sorted by total, on the server, both ways
+    page.goto("/reports/credit-memo-register")
+    page.get_by_role("link", name="Total", exact=True).click()
+    expect(page.locator("th[aria-sort='ascending']")).to_contain_text("Total")
+    totals = [_amount(t) for t in page.locator("tbody tr td[data-label='Total']").all_inner_texts()]
+    assert totals == sorted(totals)
+    page.get_by_role("link", name="Total ▲").click()
+    expect(page.locator("th[aria-sort='descending']")).to_contain_text("Total")
+    totals = [_amount(t) for t in page.locator("tbody tr td[data-label='Total']").all_inner_texts()]
+    assert totals == sorted(totals, reverse=True)
 
+
+@pytest.mark.journey
 def test_the_customer_statement_with_print_and_pdf(site: Site, new_page: Any) -> None:
     b = books(site, "Statement Pages Ltd")
     customer, today = b["customer"], b["today"]
@@ -186,6 +241,7 @@ def test_the_customer_statement_with_print_and_pdf(site: Site, new_page: Any) ->
         "href", f"/customers/{customer.id}/statement.csv?start={iso(start)}&end={iso(today)}"
     )
     shot(page, "reports-statement")
+    assert _download(page)[-1]["balance"] == "150.00"
 
     # the period left out: the first of the month to today
     page.goto(f"/customers/{customer.id}/statement")
@@ -199,12 +255,24 @@ def test_the_customer_statement_with_print_and_pdf(site: Site, new_page: Any) ->
     expect(page.get_by_test_id("closing")).to_have_text("150.00 USD")
     expect(page.get_by_test_id("customer")).to_contain_text("Statement Pages Ltd")
     shot(page, "reports-statement-print")
-    pdf = page.request.get(f"/customers/{customer.id}/statement/pdf?start={iso(start)}&end={iso(today)}")
-    assert pdf.status == 200
-    assert pdf.headers["content-type"] == "application/pdf"
-    assert pdf.body().startswith(b"%PDF")
+    first = page.locator("table.statement-lines tbody tr").nth(1).locator("td").first
+    expect(first).to_have_text(b["invoice"].issue_date.isoformat())
+    lines = "el => { const r = document.createRange(); r.selectNodeContents(el); return r.getClientRects().length; }"
+    assert first.evaluate(lines) == 1  # the date on one line, not broken at its hyphens
+    page.go_back()
+    with page.expect_download() as info:
+        page.get_by_test_id("statement-pdf").click()
+    assert info.value.suggested_filename == f"statement-{iso(start)}-{iso(today)}.pdf"
+    body = Path(info.value.path()).read_bytes()
+    assert body.startswith(b"%PDF")
+    text = " ".join(_pdf_text(body).split())  # the same lines as the print view
+    assert "STATEMENT" in text
+    assert b["invoice"].number in text
+    assert "Statement Pages Ltd" in text
+    assert "150.00" in text
 
 
+@pytest.mark.journey
 def test_the_trial_balance_and_the_reconciliation(site: Site, new_page: Any) -> None:
     books(site, "Ledger Pages Ltd")
     today = today_of(site)

@@ -198,6 +198,8 @@ LIST_COLUMNS: Final[dict[str, tuple[tuple[str, Getter], ...]]] = {
         ("amount", _amount("amount_minor")),
         ("amount_applied", _amount("amount_applied_minor")),
         ("amount_refunded", _amount("amount_refunded_minor")),
+        ("amount_available", _amount("available_minor")),  # left to apply or refund, as the list shows
+        ("settlement_status", _field("settlement_status")),  # unapplied | part_applied | applied
         ("id", _field("id")),
     ),
 }
@@ -283,6 +285,50 @@ def aging_csv(aging: reports.Aging) -> StreamingResponse:
         for r in (*aging.rows, *aging.totals)
     )
     return _rows(AGING_HEADER, rows, f"ar-aging-{aging.as_of.isoformat()}.csv")
+
+
+AGING_DOCUMENTS_HEADER: Final = (
+    "kind",
+    "number",
+    "customer",
+    "customer_id",
+    "currency",
+    "issue_date",
+    "due_date",
+    "bucket",
+    "total",
+    "amount_due",
+    "document_id",
+)
+
+
+def aging_documents_csv(
+    docs: Sequence[reports.AgingDocument], truncated: bool, as_of: date, bucket: str | None
+) -> StreamingResponse:
+    """The open documents behind an aging amount (a customer's, a bucket's, or both), as the page lists them
+    under the aging: what each owed on the as-of date. A list cut short is refused, never half-sent."""
+    if truncated:
+        raise ValidationFailedError.single(
+            "customer_id", f"More than {len(docs)} documents match: export one customer or one bucket.", "too_many"
+        )
+    rows = (
+        (
+            d.kind,
+            d.number,
+            d.customer_name,
+            d.customer_id,
+            d.currency,
+            d.issue_date,
+            d.due_date,
+            d.bucket,
+            d.total,
+            d.amount_due,
+            d.document_id,
+        )
+        for d in docs
+    )
+    name = f"ar-aging-{as_of.isoformat()}-documents" + (f"-{bucket}" if bucket else "")
+    return _rows(AGING_DOCUMENTS_HEADER, rows, f"{name}.csv")
 
 
 REGISTER_HEADER: Final = (

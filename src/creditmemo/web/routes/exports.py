@@ -21,9 +21,16 @@ def _param(request: Request, name: str) -> str | None:
 
 @router.get("/reports/ar-aging.csv", include_in_schema=False)
 def ar_aging_csv(request: Request, v: ViewerDep) -> Response:
+    """The aging by customer; with ``customer_id`` or ``bucket`` (a bucket opened on the page), its documents."""
+    customer_id, bucket = _param(request, "customer_id"), _param(request, "bucket")
     with db_of(request).uow(readonly=True) as uow:
         aging = reports.ar_aging(uow, v.actor, as_of=_param(request, "as_of"))
-    return csv_export.aging_csv(aging)
+        if customer_id is None and bucket is None:
+            return csv_export.aging_csv(aging)
+        docs, truncated = reports.aging_documents(
+            uow, v.actor, as_of=aging.as_of, customer_id=customer_id, bucket=bucket
+        )
+    return csv_export.aging_documents_csv(docs, truncated, aging.as_of, bucket)
 
 
 @router.get("/reports/credit-memo-register.csv", include_in_schema=False)

@@ -132,8 +132,9 @@ def aging_page(request: Request, v: ViewerDep) -> Response:
     except DomainError as e:
         return _page(request, "reports/aging.html", 422, as_of=as_of, errors=field_errors(e), aging=None)
     rows, sort, desc = sort_rows(request, aging.rows, AGING_COLUMNS, "customer")
+    doc_sort, doc_desc = "due_date", False  # the same ?sort= (the two tables' keys differ but for customer)
     if docs is not None:
-        docs, _, _ = sort_rows(request, docs, DOCUMENT_COLUMNS, "due_date")
+        docs, doc_sort, doc_desc = sort_rows(request, docs, DOCUMENT_COLUMNS, "due_date")
     chosen = next((r.customer_name for r in aging.rows if r.customer_id == customer_id), None)
     return _page(
         request,
@@ -146,6 +147,8 @@ def aging_page(request: Request, v: ViewerDep) -> Response:
         desc=desc,
         buckets=BUCKET_TITLES,
         docs=docs,
+        doc_sort=doc_sort,
+        doc_desc=doc_desc,
         docs_truncated=truncated,
         customer_id=customer_id,
         customer_name=chosen,
@@ -275,7 +278,7 @@ def statement_page(request: Request, customer_id: str, v: ViewerDep) -> Response
 
 
 def statement_document(request: Request, v: Viewer, customer_id: str, fmt: str) -> tuple[reports.Statement, str]:
-    """The printable statement: templates/statement_document.html, the memo document's stylesheet
+    """The printable statement: templates/statement_document.html on the memo document's layout and stylesheet
     (static/document.css) inline, for the browser's print view and WeasyPrint alike (web/routes/documents.py)."""
     st, parties = _statement(request, v, customer_id)
     company, customer, email = parties.company, parties.customer, parties.customer_email
