@@ -12,14 +12,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from creditmemo.domain.money import Money
-from creditmemo.domain.settlement import AllocationInput, Payment
+from creditmemo.domain.settlement import AllocationInput, Payment, spread
 from creditmemo.services.actors import Actor
 from creditmemo.services.settlement.applications import apply_credit
 from creditmemo.services.settlement.payments import get_payment, record_payment
 from creditmemo.services.settlement.refunds import refund
 from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
 from creditmemo.store.uow import Database
-from creditmemo.web.routes.payments import check_rows, spread
+from creditmemo.web.routes.payments import check_rows
 from tests.builders import DAY, customer, invoice, line
 
 

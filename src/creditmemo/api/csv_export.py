@@ -2,7 +2,7 @@
 and the API (``?format=csv``): a header row, UTF-8, amounts as plain decimal strings with their currency in a
 column of its own, ISO dates, and no cell a spreadsheet would run as a formula.
 
-A list is streamed: the rows are read in keyset chunks (``WebQueries.chunks``) inside one read-only unit of
+A list is streamed: the rows are read in keyset chunks (``services.lists.list_chunks``) inside one read-only unit of
 work the response's generator opens, and each chunk is written out before the next is read, so an export
 of any size holds one chunk in memory. Reports are computed by their services (bounded) and written out the
 same way."""
@@ -25,7 +25,7 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.parsing import parse_date
 from creditmemo.services import reports
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.services.lists import ListQuery, list_chunks
 from creditmemo.store.uow import Database
 
 CHUNK: Final = 2000  # rows per query and per write
@@ -228,7 +228,7 @@ def list_csv(
 
     def chunks() -> Iterator[list[list[Any]]]:
         with db.uow(readonly=True, request_id=request_id) as uow:
-            for rows in WebQueries(uow.conn).chunks(name, actor.company_id, q, chunk):
+            for rows in list_chunks(uow, actor, name, q, chunk):
                 yield [[get(r) for _, get in columns] for r in rows]
 
     return response(encode([h for h, _ in columns], chunks()), f"{FILE_NAMES[name]}-{date.today().isoformat()}.csv")

@@ -320,3 +320,14 @@ def oldest_first(sources: Sequence[Party], targets: Sequence[Party]) -> list[tup
             if not left[source.id].is_positive():
                 break
     return result
+
+
+def spread(available: Money, dues: Sequence[Money]) -> list[Money]:
+    """``available`` over ``dues`` in their order: each gets what it is due while money is left (the apply
+    forms' proposal, oldest due first; the user edits the amounts)."""
+    left, result = available, []
+    for due in dues:
+        take = left.min(due) if left.is_positive() else Money.zero(available.currency)
+        left = left - take
+        result.append(take)
+    return result

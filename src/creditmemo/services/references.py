@@ -1,7 +1,10 @@
 """Documents and customers named the way people name them, by number (CM-000001, PAY-000001, INV-000001) or
-by name, resolved to ids within the actor's company: what the CLI accepts wherever it asks for one."""
+by name, resolved to ids within the actor's company: what the CLI accepts wherever it asks for one; and back,
+ids to the numbers and names a page shows."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.services.actors import Actor, Permission, authorize
@@ -40,3 +43,16 @@ def settlement_document(uow: UnitOfWork, actor: Actor, ref: str) -> tuple[str, s
     if invoice is not None:
         return "invoice", invoice
     raise NotFoundError("document", ref)
+
+
+def document_numbers(uow: UnitOfWork, actor: Actor, ids: Sequence[str]) -> dict[str, str]:
+    """The numbers of the invoices, memos, payments and refunds among ``ids`` (of the actor's company; other
+    ids are left out)."""
+    authorize(actor, Permission.READ)
+    return uow.reports.document_numbers(actor.company_id, ids)
+
+
+def user_names(uow: UnitOfWork, actor: Actor, ids: Sequence[str | None]) -> dict[str, str]:
+    """The names of the users among ``ids`` (of the actor's company), for "created by" and the like."""
+    authorize(actor, Permission.READ)
+    return uow.web_queries.user_names(actor.company_id, ids)

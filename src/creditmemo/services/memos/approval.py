@@ -21,6 +21,7 @@ from creditmemo.domain.money import Money
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.lists import Row
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.settings import load_policy
 from creditmemo.store.uow import UnitOfWork
@@ -101,6 +102,13 @@ def list_approvals(uow: UnitOfWork, actor: Actor, memo_id: str) -> list[Approval
     authorize(actor, Permission.READ)
     memo = uow.memos.get(actor.company_id, memo_id)  # not_found for another company's memo
     return uow.approvals.for_memo(actor.company_id, memo.id)
+
+
+def approval_queue(uow: UnitOfWork, actor: Actor) -> list[Row]:
+    """The company's memos pending approval, longest waiting first (the first 500), each with its customer's
+    and creator's names: the approval queue, whose rows the edge renders through ``domain/memo_actions``."""
+    authorize(actor, Permission.READ)
+    return uow.web_queries.pending_approval(actor.company_id)
 
 
 def _tier_for(uow: UnitOfWork, policy: ApprovalPolicy, memo: Memo) -> tuple[Money, Tier | None]:

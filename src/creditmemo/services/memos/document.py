@@ -14,7 +14,6 @@ from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import ApplicationStatus, SourceType
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
 
 MAX_SETTLEMENT_ITEMS = 100  # a memo applied to more documents lists the first ones and says how many more
@@ -66,7 +65,7 @@ def _settlement(uow: UnitOfWork, actor: Actor, memo: Memo) -> list[SettlementIte
     company = actor.company_id
     if memo.kind is MemoKind.CREDIT:
         apps = [a for a in uow.applications.list(company, source_id=memo.id) if a.status is ApplicationStatus.ACTIVE]
-        numbers = WebQueries(uow.conn).numbers(company, [a.target_id for a in apps])
+        numbers = uow.reports.document_numbers(company, [a.target_id for a in apps])
         items = [SettlementItem("applied", a.amount, numbers.get(a.target_id, ""), a.applied_on) for a in apps]
         items += [
             SettlementItem("refunded", r.amount, r.number, r.refunded_on)
@@ -75,7 +74,7 @@ def _settlement(uow: UnitOfWork, actor: Actor, memo: Memo) -> list[SettlementIte
         ]
     else:
         apps = [a for a in uow.applications.list(company, target_id=memo.id) if a.status is ApplicationStatus.ACTIVE]
-        numbers = WebQueries(uow.conn).numbers(company, [a.source_id for a in apps])
+        numbers = uow.reports.document_numbers(company, [a.source_id for a in apps])
         items = []
         for a in apps:
             if a.source_type is SourceType.PAYMENT:

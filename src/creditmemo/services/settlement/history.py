@@ -1,12 +1,15 @@
 """How a document was settled: its applications, each with the document on the other side by number, for the
-invoice and payment pages (issue 18 item 9). Reads only."""
+invoice and payment pages (issue 18 item 9); and what is still open to settle, for the apply forms. Reads only."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from creditmemo.domain.settlement import Application
+from creditmemo.domain.money import Money
+from creditmemo.domain.settlement import Application, spread
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.lists import Row
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -32,3 +35,19 @@ def settlements_of_source(uow: UnitOfWork, actor: Actor, source_id: str) -> list
     found = uow.applications.list(actor.company_id, source_id=source_id)
     numbers = uow.reports.document_numbers(actor.company_id, [a.target_id for a in found])
     return [Settlement(a, str(a.target_type), a.target_id, numbers.get(a.target_id, a.target_id)) for a in found]
+
+
+def open_targets(uow: UnitOfWork, actor: Actor, customer_id: str, currency: str) -> list[Row]:
+    """The customer's open invoices and posted debit memos in ``currency``, oldest due first (each row with its
+    ``target_type``, ``due_minor`` and dates): what a credit or payment may be applied to."""
+    authorize(actor, Permission.READ)
+    return uow.web_queries.open_targets(actor.company_id, customer_id, currency)
+
+
+def apply_proposal(uow: UnitOfWork, actor: Actor, customer_id: str, available: Money) -> list[dict[str, Any]]:
+    """``open_targets`` in ``available``'s currency, each with its ``due`` and the ``suggested`` part of
+    ``available`` spread over them oldest due first: the apply form of a credit memo or a payment."""
+    rows = open_targets(uow, actor, customer_id, available.currency)
+    dues = [Money.from_minor(int(r["due_minor"]), available.currency) for r in rows]
+    suggested = spread(available, dues)
+    return [{**r, "due": due, "suggested": s} for r, due, s in zip(rows, dues, suggested, strict=True)]

@@ -14,10 +14,10 @@ from creditmemo.domain.approval import functional_total, required_tier
 from creditmemo.domain.lifecycle import Action, Status
 from creditmemo.domain.memo_actions import Facts, Standing, refusal
 from creditmemo.domain.money import Money
-from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.actors import Permission
 from creditmemo.services.memos.actions import asker
+from creditmemo.services.memos.approval import approval_queue
 from creditmemo.services.settings import load_policy
-from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.web.core import ViewerDep, WebRoute, db_of, render, today
 
 router = APIRouter(route_class=WebRoute)
@@ -30,12 +30,11 @@ def approvals(request: Request, v: ViewerDep) -> Response:
 
 def queue_page(request: Request, v: Any, errors: dict[str, str] | None = None) -> Response:
     actor = v.actor
-    authorize(actor, Permission.READ)
     mine, others = [], []
     with db_of(request).uow(readonly=True) as uow:
+        rows = approval_queue(uow, actor)
         company = uow.companies.get(actor.company_id)
         policy = load_policy(uow, actor.company_id)
-        rows = WebQueries(uow.conn).pending_approval(actor.company_id)
     now = today(request)
     who = asker(actor)
     for r in rows:

@@ -13,8 +13,7 @@ from fastapi.responses import Response
 from creditmemo.domain.approval import functional_total
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
-from creditmemo.services.actors import Permission, authorize
-from creditmemo.store.repositories.web_queries import WebQueries
+from creditmemo.services.dashboard import dashboard_figures
 from creditmemo.web.core import ViewerDep, WebRoute, db_of, render, today
 
 router = APIRouter(route_class=WebRoute)
@@ -117,18 +116,13 @@ def chart(rows: list[Any], months: list[date], currency: str) -> dict[str, Any]:
 
 @router.get("/", include_in_schema=False)
 def dashboard(request: Request, v: ViewerDep) -> Response:
-    actor = v.actor
-    authorize(actor, Permission.READ)
     now = today(request)
     months = _month_starts(now, MONTHS)
     with db_of(request).uow(readonly=True) as uow:
-        company = uow.companies.get(actor.company_id)
-        q = WebQueries(uow.conn)
-        counts = q.memo_status_counts(actor.company_id)
-        by_day = q.posted_credit_by_day(actor.company_id, months[0])
-        pending = q.totals_in_status(actor.company_id, Status.PENDING_APPROVAL)
-        drafts = q.oldest_drafts(actor.company_id)
-    cur = company.functional_currency
+        figures = dashboard_figures(uow, v.actor, since=months[0])
+    counts, by_day = figures.counts, figures.posted_credit_by_day
+    pending, drafts = figures.pending_approval, figures.oldest_drafts
+    cur = figures.currency
     statuses = [str(s) for s in Status]
     table = {kind: {s: 0 for s in statuses} for kind in ("credit", "debit")}
     for r in counts:

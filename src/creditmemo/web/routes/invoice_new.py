@@ -19,7 +19,7 @@ from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.customers import get_customer
 from creditmemo.services.invoices import InvoicePreview, issue_invoice, preview_invoice
-from creditmemo.store.repositories.web_queries import WebQueries
+from creditmemo.services.lists import customer_choices
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
     FormDep,
@@ -120,7 +120,7 @@ def _page(
         request,
         "invoice_new.html",
         status,
-        customers=WebQueries(uow.conn).customer_choices(v.actor.company_id),
+        customers=customer_choices(uow, v.actor),
         form=form,
         keys=keys,
         errors=errors,
@@ -133,7 +133,7 @@ def invoice_form(request: Request, v: ViewerDep) -> Response:
     authorize(v.actor, Permission.ISSUE_INVOICE)
     with db_of(request).uow(readonly=True) as uow:
         chosen = request.query_params.get("customer_id")
-        customers = WebQueries(uow.conn).customer_choices(v.actor.company_id)
+        customers = customer_choices(uow, v.actor)
         currency = next((c["currency"] for c in customers if c["id"] == chosen), "")
         form = {"customer_id": chosen or "", "currency": currency, "issue_date": today(request).isoformat()}
         return _page(request, uow, v, form, {})

@@ -19,7 +19,8 @@ from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFaile
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.customers import get_customer
-from creditmemo.services.invoices import get_invoice
+from creditmemo.services.invoices import get_invoice, memos_of_invoice
+from creditmemo.services.lists import ListQuery, customer_choices, list_page
 from creditmemo.services.memos.create import (
     build_credit_memo_from_invoice,
     build_free_memo,
@@ -30,7 +31,6 @@ from creditmemo.services.memos.create import (
 from creditmemo.services.revenue_reports import invoice_schedule
 from creditmemo.services.settlement import discounts, oldest_first
 from creditmemo.services.settlement.history import settlements_of_target
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
     FormDep,
@@ -59,7 +59,7 @@ def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
     with db_of(request).uow(readonly=True) as uow:
         invoice = get_invoice(uow, v.actor, invoice_id)
         customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
-        memos = WebQueries(uow.conn).memos_of_invoice(v.actor.company_id, invoice.id)
+        memos = memos_of_invoice(uow, v.actor, invoice.id)
         returns = uow.returns.of_invoice(v.actor.company_id, invoice.id)
         settlements = settlements_of_target(uow, v.actor, invoice.id)
         today = uow.now().date()
@@ -100,14 +100,13 @@ def customer_page(request: Request, customer_id: str, v: ViewerDep) -> Response:
     at = {name: _page_number(request, f"{name}_page") for name in ("invoices", "credit", "debit")}
     with db_of(request).uow(readonly=True) as uow:
         customer = get_customer(uow, v.actor, customer_id)
-        q = WebQueries(uow.conn)
 
         def query(name: str) -> ListQuery:
             return ListQuery(customer_id=customer.id, page=at[name], page_size=CUSTOMER_PAGE_SIZE)
 
-        invoices = q.invoices(v.actor.company_id, query("invoices"))
-        credit = q.memos(v.actor.company_id, "credit", query("credit"))
-        debit = q.memos(v.actor.company_id, "debit", query("debit"))
+        invoices = list_page(uow, v.actor, "invoices", query("invoices"))
+        credit = list_page(uow, v.actor, "credit_memos", query("credit"))
+        debit = list_page(uow, v.actor, "debit_memos", query("debit"))
         # open items and credits, and what applying the credit oldest first would do (issue 16 item 4)
         credit_plan = oldest_first.plan(uow, v.actor, customer.id)
 
@@ -219,7 +218,7 @@ def _invoice_form(
     # Another memo on its way for this invoice (issue 18 item 8): both might credit the same lines twice over.
     on_the_way = [
         m
-        for m in WebQueries(uow.conn).memos_of_invoice(v.actor.company_id, invoice.id)
+        for m in memos_of_invoice(uow, v.actor, invoice.id)
         if m["status"] in OPEN_STATUSES and (editing is None or m["id"] != editing.id)
     ]
     return render(
@@ -349,7 +348,7 @@ def _free_form(
     status: int = 200,
     editing: Memo | None = None,
 ) -> HTMLResponse:
-    customers = WebQueries(uow.conn).customer_choices(v.actor.company_id)
+    customers = customer_choices(uow, v.actor)
     reasons = [
         r
         for r in uow.companies.reason_codes(v.actor.company_id)

@@ -20,11 +20,12 @@ from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import parse_decimal
 from creditmemo.domain.parsing import parse_date
-from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.actors import Permission
+from creditmemo.services.lists import PAYMENT_STATUSES, ListQuery, Page, customer_choices, list_page
 from creditmemo.services.memos.bulk import bulk_post
 from creditmemo.services.memos.read import get_memo
+from creditmemo.services.references import document_numbers
 from creditmemo.services.saved_views import delete_view, list_views, save_view
-from creditmemo.store.repositories.web_queries import PAYMENT_STATUSES, ListQuery, Page, WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
     FormDep,
@@ -44,7 +45,7 @@ router = APIRouter(route_class=WebRoute)
 
 @dataclass(frozen=True, slots=True)
 class Column:
-    key: str  # sort key (WebQueries *_SORTS) and row field
+    key: str  # sort key (the list engine's *_SORTS) and row field
     title: str
     kind: str = "text"  # text | money | date | badge | link | num
 
@@ -228,13 +229,11 @@ def cell(row: Any, col: Column, page: str) -> dict[str, Any]:
 def _render_list(request: Request, v: Any, name: str, extra_errors: dict[str, str] | None = None) -> Response:
     spec = PAGES[name]
     actor = v.actor
-    authorize(actor, Permission.READ)
     params = {k: val for k, val in request.query_params.items() if val}
     q, errors = parse_list_query(params)
     with db_of(request).uow(readonly=True) as uow:
-        queries = WebQueries(uow.conn)
-        result: Page = queries.page(name, actor.company_id, q)
-        customers = queries.customer_choices(actor.company_id) if "customer" in spec.filters else []
+        result: Page = list_page(uow, actor, name, q)
+        customers = customer_choices(uow, actor) if "customer" in spec.filters else []
         reasons = uow.companies.reason_codes(actor.company_id) if "reason" in spec.filters else []
         views = list_views(uow, actor, name)
     base = {k: val for k, val in params.items() if k not in PAGING}
@@ -329,7 +328,7 @@ def _bulk_route(name: str) -> None:
             return _render_list(request, v, name, {"bulk": e.errors[0].message})
         except DomainError as e:
             with db_of(request).uow(readonly=True) as uow:
-                numbers = WebQueries(uow.conn).numbers(v.actor.company_id, ids)
+                numbers = document_numbers(uow, v.actor, ids)
             return _render_list(request, v, name, {"bulk": _bulk_refusal(e, ids, numbers)})
 
     handler.__name__ = f"bulk_post_{name}"

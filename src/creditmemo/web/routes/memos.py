@@ -40,11 +40,12 @@ from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.read import get_memo, memo_events, memo_journal
 from creditmemo.services.memos.reissue import reissue_memo
 from creditmemo.services.memos.void import void_memo
+from creditmemo.services.references import document_numbers, user_names
 from creditmemo.services.revenue_reports import memo_split
 from creditmemo.services.settings import load_policy
 from creditmemo.services.settlement.applications import apply_credit, list_applications, unapply
+from creditmemo.services.settlement.history import apply_proposal
 from creditmemo.services.settlement.refunds import list_refunds, refund
-from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
     FormDep,
@@ -151,23 +152,8 @@ def _reissuable(actor: Actor, memo: Memo) -> bool:
     )
 
 
-def apply_suggestions(uow: UnitOfWork, memo: Memo) -> list[dict[str, Any]]:
-    """Open invoices and debit memos of the customer, oldest first, with the memo's available credit
-    spread over them in that order (the user edits the amounts)."""
-    rows = WebQueries(uow.conn).open_targets(memo.company_id, memo.customer_id, memo.currency)
-    left = memo.amount_available
-    result = []
-    for r in rows:
-        due = Money.from_minor(int(r["due_minor"]), memo.currency)
-        suggested = left.min(due) if left.is_positive() else Money.zero(memo.currency)
-        left = left - suggested
-        result.append({**r, "due": due, "suggested": suggested})
-    return result
-
-
 def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
     memo = get_memo(uow, actor, memo_id)
-    q = WebQueries(uow.conn)
     customer = uow.customers.get(actor.company_id, memo.customer_id)
     invoice = uow.invoices.get(actor.company_id, memo.invoice_id) if memo.invoice_id else None
     events = memo_events(uow, actor, memo.id)
@@ -186,8 +172,9 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
     for related in [*(a.id for a in apps if a.source_id == memo.id), *(r.id for r in refunds)][:200]:
         events = [*events, *uow.audit.for_entity(actor.company_id, related)]
     events.sort(key=lambda e: e.order)
-    names = q.user_names(
-        actor.company_id,
+    names = user_names(
+        uow,
+        actor,
         [
             memo.created_by,
             memo.posted_by,
@@ -196,8 +183,9 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
             *(a.created_by for a in apps),
         ],
     )
-    numbers = q.numbers(
-        actor.company_id,
+    numbers = document_numbers(
+        uow,
+        actor,
         [*(a.target_id for a in apps), *(a.source_id for a in apps), *referenced_ids(e.changes for e in events)],
     )
     btns, notes = buttons(uow, actor, memo)
@@ -211,7 +199,7 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         "customer": customer,
         "invoice": invoice,
         "return_number": uow.returns.get(actor.company_id, memo.return_id).number if memo.return_id else None,
-        "link_numbers": q.numbers(actor.company_id, [i for i in (memo.replaces_id, memo.replaced_by_id) if i]),
+        "link_numbers": document_numbers(uow, actor, [i for i in (memo.replaces_id, memo.replaced_by_id) if i]),
         "events": events,
         "approvals": approvals,
         "journal": journal,
@@ -223,7 +211,7 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         "notes": notes,
         "functional_amount": amount,
         "tier": tier,
-        "targets": apply_suggestions(uow, memo) if can_apply else [],
+        "targets": apply_proposal(uow, actor, memo.customer_id, memo.amount_available) if can_apply else [],
         "can_apply": can_apply,
         "can_unapply": actor.can(Permission.APPLY) and memo.kind is MemoKind.CREDIT,
         "can_refund": posted_credit and actor.can(Permission.REFUND),

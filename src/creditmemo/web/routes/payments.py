@@ -20,11 +20,11 @@ from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFaile
 from creditmemo.domain.money import Money, parse_amount
 from creditmemo.domain.settlement import AllocationInput, Payment
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.lists import customer_choices
 from creditmemo.services.settlement.applications import apply_credit, get_application, unapply
-from creditmemo.services.settlement.history import settlements_of_source
+from creditmemo.services.settlement.history import apply_proposal, open_targets, settlements_of_source
 from creditmemo.services.settlement.payments import get_payment, record_payment
 from creditmemo.services.settlement.refunds import list_refunds, refund
-from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import (
     FormDep,
@@ -62,7 +62,7 @@ def _new_page(
 ) -> Response:
     authorize(actor, Permission.RECORD_PAYMENT)
     with db_of(request).uow(readonly=True) as uow:
-        customers = WebQueries(uow.conn).customer_choices(actor.company_id)
+        customers = customer_choices(uow, actor)
     chosen = next((c for c in customers if c["id"] == values.get("customer_id")), None)
     return render(
         request,
@@ -116,25 +116,6 @@ def record_payment_form(request: Request, v: WriterDep, form: FormDep) -> Respon
 
 
 # the payment page --------------------------------------------------------------------------------------
-def proposal(uow: UnitOfWork, payment: Payment) -> list[dict[str, Any]]:
-    """The customer's open invoices and debit memos in the payment's currency, oldest due first, with the
-    payment's available amount spread over them in that order (the user edits the amounts)."""
-    rows = WebQueries(uow.conn).open_targets(payment.company_id, payment.customer_id, payment.currency)
-    dues = [Money.from_minor(int(r["due_minor"]), payment.currency) for r in rows]
-    suggested = spread(payment.amount_available, dues)
-    return [{**r, "due": due, "suggested": s} for r, due, s in zip(rows, dues, suggested, strict=True)]
-
-
-def spread(available: Money, dues: Sequence[Money]) -> list[Money]:
-    """``available`` over ``dues`` in their order: each gets what it is due while money is left."""
-    left, result = available, []
-    for due in dues:
-        take = left.min(due) if left.is_positive() else Money.zero(available.currency)
-        left = left - take
-        result.append(take)
-    return result
-
-
 def payment_context(uow: UnitOfWork, actor: Actor, payment_id: str) -> dict[str, Any]:
     payment = get_payment(uow, actor, payment_id)
     customer = uow.customers.get(actor.company_id, payment.customer_id)
@@ -145,7 +126,7 @@ def payment_context(uow: UnitOfWork, actor: Actor, payment_id: str) -> dict[str,
         "customer": customer,
         "settlements": settlements_of_source(uow, actor, payment.id),
         "refunds": list_refunds(uow, actor, payment.id),
-        "targets": proposal(uow, payment) if can_apply else [],
+        "targets": apply_proposal(uow, actor, payment.customer_id, payment.amount_available) if can_apply else [],
         "can_apply": can_apply,
         "can_unapply": actor.can(Permission.APPLY),
         "can_refund": available and actor.can(Permission.REFUND),
@@ -262,7 +243,7 @@ def payment_apply(request: Request, payment_id: str, v: WriterDep, form: FormDep
     authorize(v.actor, Permission.APPLY)
     with db_of(request).uow(readonly=True) as uow:
         payment = get_payment(uow, v.actor, payment_id)
-        open_rows = WebQueries(uow.conn).open_targets(v.actor.company_id, payment.customer_id, payment.currency)
+        open_rows = open_targets(uow, v.actor, payment.customer_id, payment.currency)
     errors = check_rows(payment, open_rows, rows)
     if errors:
         return _page(request, v.actor, payment_id, errors=errors, form=form, status=422)

@@ -15,9 +15,9 @@ from creditmemo.domain.errors import DomainError, NotFoundError
 from creditmemo.domain.returns import ReceiptInput, ReturnLineInput, ReturnStatus, allowed_return_actions
 from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.invoices import get_invoice
+from creditmemo.services.lists import customer_choices
 from creditmemo.services.returns import authorize as rma
 from creditmemo.services.returns import credit, read, receive
-from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
 from creditmemo.web.once import submit_once
@@ -123,7 +123,7 @@ def returns_list(request: Request, v: ViewerDep) -> Response:
             starting_after=q.get("starting_after") or None,
             limit=50,
         )
-        names = {c["id"]: c["name"] for c in WebQueries(uow.conn).customer_choices(v.actor.company_id)}
+        names = {c["id"]: c["name"] for c in customer_choices(uow, v.actor)}
     return render(
         request,
         "returns.html",
