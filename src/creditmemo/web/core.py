@@ -199,6 +199,12 @@ def field_errors(err: DomainError) -> dict[str, str]:
     return {err.field or "": finance_words(err.detail)}
 
 
+def prefixed_errors(prefix: str, err: DomainError) -> dict[str, str]:
+    """``field_errors`` keyed ``prefix.field`` (``prefix`` alone for what belongs to no field): the errors of
+    one of several forms on a page."""
+    return {f"{prefix}.{k}" if k else prefix: m for k, m in field_errors(err).items()}
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("hx-request") == "true"
 

@@ -15,10 +15,11 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
-from creditmemo.domain.errors import DomainError, IdempotencyConflictError
+from creditmemo.api.problems import status_for
+from creditmemo.domain.errors import DomainError, IdempotencyConflictError, NotFoundError
 from creditmemo.services import idempotency
 from creditmemo.store.uow import UnitOfWork
-from creditmemo.web.core import CSRF_FIELD, Viewer, db_of, env, redirect, render
+from creditmemo.web.core import CSRF_FIELD, Viewer, db_of, env, prefixed_errors, redirect, render
 
 TOKEN_FIELD: Final = "form_token"
 _TOKEN: Final = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -111,6 +112,36 @@ def submit_once(request: Request, v: Viewer, form: FormData, fn: Callable[[UnitO
         if twin is None:
             raise
         return twin
+
+
+def submit_change(
+    request: Request,
+    v: Viewer,
+    form: FormData,
+    change: Callable[[UnitOfWork], object],
+    *,
+    then: str,
+    page: Callable[..., Response],
+    errors: str | Callable[[DomainError], dict[str, str]],
+    refill: bool = True,
+) -> Response:
+    """The usual form that writes: ``change`` once per form token, then a redirect to ``then``. A refusal
+    (other than not found, which is the error page's) shows the form's page again: ``page(errors=..., form=...,
+    status=...)`` with ``errors(refusal)`` (a string: the refusal's errors keyed ``errors.field``, for one of
+    several forms on a page), the form as sent unless ``refill`` is off, and the status the API gives that error
+    (``status_for``)."""
+
+    def run(uow: UnitOfWork) -> Response:
+        change(uow)
+        return redirect(then, request)
+
+    try:
+        return submit_once(request, v, form, run)
+    except NotFoundError:
+        raise
+    except DomainError as e:
+        shown = prefixed_errors(errors, e) if isinstance(errors, str) else errors(e)
+        return page(errors=shown, form=form if refill else None, status=status_for(e.code))
 
 
 def _twin(request: Request, v: Viewer, key: str, fingerprint: str) -> Response | None:

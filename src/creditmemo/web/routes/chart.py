@@ -4,20 +4,19 @@ as the API and the CLI, so every change is audited and seen at once by every ser
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from creditmemo.api.problems import status_for
 from creditmemo.domain.chart import ACCOUNT_KINDS, REASON_APPLIES_TO
-from creditmemo.domain.errors import DomainError, NotFoundError
 from creditmemo.services import chart
 from creditmemo.services.actors import Permission
 from creditmemo.store.uow import UnitOfWork
-from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
-from creditmemo.web.once import submit_once
+from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, render
+from creditmemo.web.once import submit_change
 
 router = APIRouter(route_class=WebRoute)
 PATH = "/settings/reason-codes"
@@ -52,18 +51,8 @@ def chart_page(request: Request, v: ViewerDep) -> Response:
 
 def _submit(request: Request, v: Any, form: FormData, prefix: str, change: Any, saved: str) -> Response:
     """Run ``change`` once per form token; a refusal comes back next to the field of the form that sent it."""
-
-    def run(uow: UnitOfWork) -> Response:
-        change(uow)
-        return redirect(f"{PATH}?saved={saved}", request)
-
-    try:
-        return submit_once(request, v, form, run)
-    except NotFoundError:
-        raise
-    except DomainError as e:
-        errors = {f"{prefix}.{k}" if k else prefix: m for k, m in field_errors(e).items()}
-        return _page(request, v, errors=errors, form=form, status=status_for(e.code))
+    page, then = partial(_page, request, v), f"{PATH}?saved={saved}"
+    return submit_change(request, v, form, change, then=then, page=page, errors=prefix)
 
 
 def _active(form: FormData) -> bool | None:

@@ -4,10 +4,9 @@ amounts editable), unapply and refund. Errors come back next to the field of the
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from functools import partial
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
@@ -25,7 +24,6 @@ from creditmemo.domain.errors import (
 )
 from creditmemo.domain.lifecycle import Action, Status
 from creditmemo.domain.money import Money
-from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services.actors import Actor, Permission
 from creditmemo.services.memos.actions import refusals, standing
 from creditmemo.services.memos.approval import (
@@ -43,10 +41,11 @@ from creditmemo.services.memos.void import void_memo
 from creditmemo.services.references import document_numbers, user_names
 from creditmemo.services.revenue_reports import memo_split
 from creditmemo.services.settings import load_policy
-from creditmemo.services.settlement.applications import apply_credit, list_applications, unapply
+from creditmemo.services.settlement.applications import list_applications
 from creditmemo.services.settlement.history import apply_proposal
-from creditmemo.services.settlement.refunds import list_refunds, refund
+from creditmemo.services.settlement.refunds import list_refunds
 from creditmemo.store.uow import UnitOfWork
+from creditmemo.web import settle
 from creditmemo.web.core import (
     FormDep,
     ViewerDep,
@@ -54,7 +53,7 @@ from creditmemo.web.core import (
     WriterDep,
     as_str,
     db_of,
-    field_errors,
+    prefixed_errors,
     redirect,
     render,
     safe_path,
@@ -251,10 +250,6 @@ def memo_page(request: Request, memo_id: str, v: ViewerDep) -> Response:
     return _page(request, v.actor, memo_id, done=done)
 
 
-def _prefixed(prefix: str, err: DomainError) -> dict[str, str]:
-    return {f"{prefix}.{k}" if k else prefix: m for k, m in field_errors(err).items()}
-
-
 def _safe_next(value: object) -> str | None:
     return safe_path(value)
 
@@ -278,84 +273,33 @@ def memo_action(request: Request, memo_id: str, action: str, v: WriterDep, form:
         if back and back.startswith("/approvals"):
             from creditmemo.web.routes.approvals import queue_page
 
-            return queue_page(request, v, errors={f"{memo_id}.{k}": m for k, m in _prefixed(action, e).items()})
-        return _page(request, v.actor, memo_id, errors=_prefixed(action, e), form=form, status=status_for(e.code))
+            return queue_page(request, v, errors={f"{memo_id}.{k}": m for k, m in prefixed_errors(action, e).items()})
+        return _page(request, v.actor, memo_id, errors=prefixed_errors(action, e), form=form, status=status_for(e.code))
 
 
-_TARGET = re.compile(r"^(invoice|debit_memo):([A-Za-z0-9_]{1,40})$")
-
-
+# apply, unapply, refund: the payment page's forms too (web/settle.py) ---------------------------------------
 @router.post("/memos/{memo_id}/apply", include_in_schema=False)
 def memo_apply(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Response:
-    allocations, fields = [], []
-    for n in range(500):
-        target = form.get(f"target_{n}")
-        if target is None:
-            break
-        m = _TARGET.match(str(target))
-        amount = as_str(form, f"alloc_{n}")
-        if m is None or amount is None or (_is_zero(amount)):
-            continue
-        allocations.append(AllocationInput(m.group(1), m.group(2), amount))
-        fields.append(n)
-
-    def run(uow: UnitOfWork) -> Response:
-        apply_credit(uow, v.actor, source_type="credit_memo", source_id=memo_id, allocations=allocations)
-        return redirect(f"/memos/{memo_id}?done=apply", request)
-
-    try:
-        return submit_once(request, v, form, run)
-    except NotFoundError:
-        raise
-    except DomainError as e:
-        errors = {}
-        for key, message in field_errors(e).items():
-            m = re.match(r"^allocations\[(\d+)\]", key or "")
-            errors[f"alloc_{fields[int(m.group(1))]}" if m and int(m.group(1)) < len(fields) else "apply"] = message
-        return _page(request, v.actor, memo_id, errors=errors, form=form, status=422)
-
-
-def _is_zero(text: str) -> bool:
-    try:
-        return Decimal(text) == 0
-    except ArithmeticError:
-        return False
+    page = partial(_page, request, v.actor, memo_id)
+    rows = settle.allocation_rows(form)
+    return settle.apply_form(
+        request, v, form, rows, source_type="credit_memo", source_id=memo_id, back=f"/memos/{memo_id}", page=page
+    )
 
 
 @router.post("/applications/{application_id}/unapply", include_in_schema=False)
 def application_unapply(request: Request, application_id: str, v: WriterDep, form: FormDep) -> Response:
+    """Unapply from the memo page (the memo, source or target of the application, is named by the form)."""
     memo_id = str(form.get("memo_id") or "")
-
-    def run(uow: UnitOfWork) -> Response:
-        unapply(uow, v.actor, application_id)
-        return redirect(f"/memos/{memo_id}?done=unapply", request)
-
-    try:
-        return submit_once(request, v, form, run)
-    except NotFoundError:
-        raise
-    except DomainError as e:
-        return _page(request, v.actor, memo_id, errors=_prefixed("unapply", e), status=409)
+    page = partial(_page, request, v.actor, memo_id)
+    return settle.unapply_form(
+        request, v, form, application_id, document_id=memo_id, back=f"/memos/{memo_id}", page=page
+    )
 
 
 @router.post("/memos/{memo_id}/refund", include_in_schema=False)
 def memo_refund(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Response:
-    def run(uow: UnitOfWork) -> Response:
-        refund(
-            uow,
-            v.actor,
-            source_type="credit_memo",
-            source_id=memo_id,
-            amount=as_str(form, "amount"),
-            method=as_str(form, "method"),
-            reference=as_str(form, "reference"),
-            override_reason=as_str(form, "override_reason"),
-        )
-        return redirect(f"/memos/{memo_id}?done=refund", request)
-
-    try:
-        return submit_once(request, v, form, run)
-    except NotFoundError:
-        raise
-    except DomainError as e:
-        return _page(request, v.actor, memo_id, errors=_prefixed("refund", e), form=form, status=422)
+    page = partial(_page, request, v.actor, memo_id)
+    return settle.refund_form(
+        request, v, form, source_type="credit_memo", source_id=memo_id, back=f"/memos/{memo_id}", page=page
+    )

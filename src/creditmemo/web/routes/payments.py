@@ -6,9 +6,8 @@ clerk and above, refunds for a controller; an auditor or admin only reads."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
+from functools import partial
 from typing import Any, Final
 
 from fastapi import APIRouter, Request
@@ -18,14 +17,14 @@ from starlette.datastructures import FormData
 from creditmemo.api.problems import status_for
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.money import Money, parse_amount
-from creditmemo.domain.settlement import AllocationInput, Payment
+from creditmemo.domain.settlement import Payment
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.lists import customer_choices
-from creditmemo.services.settlement.applications import apply_credit, get_application, unapply
 from creditmemo.services.settlement.history import apply_proposal, open_targets, settlements_of_source
 from creditmemo.services.settlement.payments import get_payment, record_payment
-from creditmemo.services.settlement.refunds import list_refunds, refund
+from creditmemo.services.settlement.refunds import list_refunds
 from creditmemo.store.uow import UnitOfWork
+from creditmemo.web import settle
 from creditmemo.web.core import (
     FormDep,
     ViewerDep,
@@ -47,8 +46,6 @@ router = APIRouter(route_class=WebRoute)
 PAYMENT_METHODS: Final = ("bank_transfer", "check", "card", "cash", "direct_debit")
 REFUND_METHODS: Final = ("bank_transfer", "card", "check", "cash")
 RECORD_FIELDS: Final = ("customer_id", "received_on", "amount", "currency", "method", "reference")
-_TARGET: Final = re.compile(r"^(invoice|debit_memo):([A-Za-z0-9_]{1,40})$")
-MAX_ROWS: Final = 500
 
 
 # record ------------------------------------------------------------------------------------------------
@@ -184,28 +181,6 @@ def payment_page(request: Request, payment_id: str, v: ViewerDep) -> Response:
 
 
 # apply -------------------------------------------------------------------------------------------------
-def _rows(form: FormData) -> list[tuple[int, str, str, str]]:
-    """(row, target type, target id, amount as typed) of each row with an amount other than zero."""
-    rows = []
-    for n in range(MAX_ROWS):
-        target = form.get(f"target_{n}")
-        if target is None:
-            break
-        m = _TARGET.match(str(target))
-        amount = as_str(form, f"alloc_{n}")
-        if m is None or amount is None or _is_zero(amount):
-            continue
-        rows.append((n, m.group(1), m.group(2), amount))
-    return rows
-
-
-def _is_zero(text: str) -> bool:
-    try:
-        return Decimal(text) == 0
-    except ArithmeticError:
-        return False
-
-
 def check_rows(
     payment: Payment, open_rows: Sequence[Mapping[str, Any]], rows: list[tuple[int, str, str, str]]
 ) -> dict[str, str]:
@@ -239,7 +214,7 @@ def check_rows(
 
 @router.post("/payments/{payment_id}/apply", include_in_schema=False)
 def payment_apply(request: Request, payment_id: str, v: WriterDep, form: FormDep) -> Response:
-    rows = _rows(form)
+    rows = settle.allocation_rows(form)
     authorize(v.actor, Permission.APPLY)
     with db_of(request).uow(readonly=True) as uow:
         payment = get_payment(uow, v.actor, payment_id)
@@ -247,67 +222,21 @@ def payment_apply(request: Request, payment_id: str, v: WriterDep, form: FormDep
     errors = check_rows(payment, open_rows, rows)
     if errors:
         return _page(request, v.actor, payment_id, errors=errors, form=form, status=422)
-    allocations = [AllocationInput(kind, target_id, amount) for _n, kind, target_id, amount in rows]
-
-    def run(uow: UnitOfWork) -> Response:
-        # One transaction: the payment, then its invoices and debit memos in id order (docs/CONCURRENCY.md).
-        apply_credit(uow, v.actor, source_type="payment", source_id=payment_id, allocations=allocations)
-        return redirect(f"/payments/{payment_id}?done=apply", request)
-
-    try:
-        return submit_once(request, v, form, run)
-    except NotFoundError:
-        raise
-    except DomainError as e:
-        found = {}
-        for key, message in field_errors(e).items():
-            m = re.match(r"^allocations\[(\d+)\]", key or "")
-            at = int(m.group(1)) if m else -1
-            found[f"alloc_{rows[at][0]}" if 0 <= at < len(rows) else "apply"] = message
-        return _page(request, v.actor, payment_id, errors=found, form=form, status=status_for(e.code))
+    page = partial(_page, request, v.actor, payment_id)
+    back = f"/payments/{payment_id}"
+    return settle.apply_form(request, v, form, rows, source_type="payment", source_id=payment_id, back=back, page=page)
 
 
 # unapply and refund ------------------------------------------------------------------------------------
 @router.post("/payments/{payment_id}/applications/{application_id}/unapply", include_in_schema=False)
 def payment_unapply(request: Request, payment_id: str, application_id: str, v: WriterDep, form: FormDep) -> Response:
-    def run(uow: UnitOfWork) -> Response:
-        if get_application(uow, v.actor, application_id).source_id != payment_id:
-            raise NotFoundError("application", application_id)
-        unapply(uow, v.actor, application_id)
-        return redirect(f"/payments/{payment_id}?done=unapply", request)
-
-    try:
-        return submit_once(request, v, form, run)
-    except NotFoundError:
-        raise
-    except DomainError as e:
-        errors = {"unapply": " ".join(field_errors(e).values())}
-        return _page(request, v.actor, payment_id, errors=errors, status=status_for(e.code))
-
-
-REFUND_FIELDS: Final = ("amount", "method", "reference", "refunded_on", "override_reason")
+    page = partial(_page, request, v.actor, payment_id)
+    back = f"/payments/{payment_id}"
+    return settle.unapply_form(request, v, form, application_id, document_id=payment_id, back=back, page=page)
 
 
 @router.post("/payments/{payment_id}/refund", include_in_schema=False)
 def payment_refund(request: Request, payment_id: str, v: WriterDep, form: FormDep) -> Response:
-    def run(uow: UnitOfWork) -> Response:
-        refund(
-            uow,
-            v.actor,
-            source_type="payment",
-            source_id=payment_id,
-            amount=as_str(form, "amount"),
-            method=as_str(form, "method"),
-            reference=as_str(form, "reference"),
-            refunded_on=as_str(form, "refunded_on"),
-            override_reason=as_str(form, "override_reason"),
-        )
-        return redirect(f"/payments/{payment_id}?done=refund", request)
-
-    try:
-        return submit_once(request, v, form, run)
-    except NotFoundError:
-        raise
-    except DomainError as e:
-        errors = {f"refund.{k}": m for k, m in on_form(field_errors(e), REFUND_FIELDS).items()}
-        return _page(request, v.actor, payment_id, errors=errors, form=form, status=status_for(e.code))
+    page = partial(_page, request, v.actor, payment_id)
+    back = f"/payments/{payment_id}"
+    return settle.refund_form(request, v, form, source_type="payment", source_id=payment_id, back=back, page=page)

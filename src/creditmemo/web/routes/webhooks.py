@@ -5,19 +5,18 @@ The same services as the API, so every change is audited."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from creditmemo.api.problems import status_for
-from creditmemo.domain.errors import DomainError, NotFoundError
 from creditmemo.domain.webhooks import EVENT_TYPES
 from creditmemo.services import webhooks
 from creditmemo.store.uow import UnitOfWork
-from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
-from creditmemo.web.once import submit_once
+from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, render
+from creditmemo.web.once import submit_change
 
 router = APIRouter(route_class=WebRoute)
 PATH = "/settings/webhooks"
@@ -56,17 +55,8 @@ def webhooks_page(request: Request, v: ViewerDep) -> Response:
 
 
 def _submit(request: Request, v: Any, form: FormData, prefix: str, change: Any, done: str) -> Response:
-    def run(uow: UnitOfWork) -> Response:
-        change(uow)
-        return redirect(f"{PATH}?done={done}", request)
-
-    try:
-        return submit_once(request, v, form, run)
-    except NotFoundError:
-        raise
-    except DomainError as e:
-        errors = {f"{prefix}.{k}" if k else prefix: m for k, m in field_errors(e).items()}
-        return _page(request, v, errors=errors, form=form, status=status_for(e.code))
+    page, then = partial(_page, request, v), f"{PATH}?done={done}"
+    return submit_change(request, v, form, change, then=then, page=page, errors=prefix)
 
 
 @router.post(PATH, include_in_schema=False)
