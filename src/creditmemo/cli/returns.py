@@ -9,6 +9,7 @@ from creditmemo.cli.common import DbUrl, Json, emit_json, in_uow, out
 from creditmemo.cli.show import Company, reader
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.returns import ReturnAuthorization, allowed_return_actions
+from creditmemo.services.invoices import get_invoice
 from creditmemo.services.returns.read import get_return, get_return_by_number, return_memos
 from creditmemo.store.uow import UnitOfWork
 
@@ -50,7 +51,7 @@ def _find(uow: UnitOfWork, company: str, ref: str) -> tuple[ReturnAuthorization,
         ret = get_return_by_number(uow, actor, ref)
     except NotFoundError:
         ret = get_return(uow, actor, ref)
-    invoice = uow.invoices.get(actor.company_id, ret.invoice_id)
+    invoice = get_invoice(uow, actor, ret.invoice_id)
     descriptions = {line.id: line.description for line in invoice.lines}
     descriptions["invoice"] = invoice.number
     return ret, return_memos(uow, actor, ret.id), descriptions

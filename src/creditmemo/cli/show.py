@@ -11,6 +11,7 @@ from creditmemo.domain.errors import DomainError, NotFoundError
 from creditmemo.domain.ledger import JournalEntry
 from creditmemo.services import references
 from creditmemo.services.actors import Actor, Role
+from creditmemo.services.customers import get_customer
 from creditmemo.services.memos.read import get_memo, memo_journal
 from creditmemo.store.uow import UnitOfWork
 
@@ -161,7 +162,7 @@ def register(app: typer.Typer) -> None:
             with database(database_url).uow(readonly=True) as uow:
                 actor = reader(uow, company)
                 cid = references.customer_id(uow, actor, name_or_id)
-                customer = uow.customers.get(actor.company_id, cid)
+                customer = get_customer(uow, actor, cid)
         except DomainError as e:
             fail(e)
         data = {

@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.services import journal
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.chart import list_accounts
 from creditmemo.services.imports.invoices import ImportInterruptedError, ImportReport, import_invoices
 from creditmemo.services.imports.sources import COLUMNS, RowError, SourceInvoice, read_file
 from creditmemo.store.uow import Database
@@ -148,7 +149,7 @@ def imports_rejected_download(request: Request, v: WriterDep, form: FormDep) -> 
 def journal_page(request: Request, v: ViewerDep) -> Response:
     with db_of(request).uow(readonly=True) as uow:
         entries, _ = journal.list_journal_entries(uow, v.actor, sort="-created_at", limit=30)
-        accounts = {str(a["code"]): str(a["name"]) for a in uow.companies.accounts(v.actor.company_id)}
+        accounts = {str(a["code"]): str(a["name"]) for a in list_accounts(uow, v.actor)}
     today = date.today()
     return render(
         request,
@@ -172,7 +173,7 @@ def journal_export(request: Request, v: ViewerDep) -> Response:
             rows = journal.export_journal(uow, v.actor, date_from=date_from, date_to=date_to)
         except ValidationFailedError as e:
             entries, _ = journal.list_journal_entries(uow, v.actor, sort="-created_at", limit=30)
-            accounts = {str(a["code"]): str(a["name"]) for a in uow.companies.accounts(v.actor.company_id)}
+            accounts = {str(a["code"]): str(a["name"]) for a in list_accounts(uow, v.actor)}
             errors = {("from" if k == "from" else "to"): m for k, m in field_errors(e).items()}
             return render(
                 request,

@@ -18,6 +18,7 @@ from creditmemo.domain.documents import Invoice, Memo, MemoKind
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.chart import list_reason_codes
 from creditmemo.services.customers import get_customer
 from creditmemo.services.invoices import get_invoice, memos_of_invoice
 from creditmemo.services.lists import ListQuery, customer_choices, list_page
@@ -58,7 +59,7 @@ _LINE_FIELD = re.compile(r"^lines\[(\d+)\](?:\.(\w+))?$")
 def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
     with db_of(request).uow(readonly=True) as uow:
         invoice = get_invoice(uow, v.actor, invoice_id)
-        customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
+        customer = get_customer(uow, v.actor, invoice.customer_id)
         memos = memos_of_invoice(uow, v.actor, invoice.id)
         returns = uow.returns.of_invoice(v.actor.company_id, invoice.id)
         settlements = settlements_of_target(uow, v.actor, invoice.id)
@@ -178,7 +179,7 @@ def _header_fields(form: FormData, uow: UnitOfWork, v: Any, kind: MemoKind, crea
         reason = next(
             (
                 r["code"]
-                for r in uow.companies.reason_codes(v.actor.company_id)
+                for r in list_reason_codes(uow, v.actor)
                 if r["active"] and r["applies_to"] in ("both", str(kind))
             ),
             None,
@@ -213,8 +214,8 @@ def _invoice_form(
     status: int = 200,
     editing: Memo | None = None,
 ) -> HTMLResponse:
-    customer = uow.customers.get(v.actor.company_id, invoice.customer_id)
-    reasons = [r for r in uow.companies.reason_codes(v.actor.company_id) if r["active"] and r["applies_to"] != "debit"]
+    customer = get_customer(uow, v.actor, invoice.customer_id)
+    reasons = [r for r in list_reason_codes(uow, v.actor) if r["active"] and r["applies_to"] != "debit"]
     # Another memo on its way for this invoice (issue 18 item 8): both might credit the same lines twice over.
     on_the_way = [
         m
@@ -319,7 +320,7 @@ def _free_build(uow: UnitOfWork, v: Any, kind: MemoKind, form: FormData, create:
     try:
         if customer_id is None:
             raise ValidationFailedError.single("customer_id", "Choose a customer.", "required")
-        customer = uow.customers.get(v.actor.company_id, customer_id)
+        customer = get_customer(uow, v.actor, customer_id)
         kwargs: dict[str, Any] = dict(
             customer_id=customer.id,
             currency=customer.currency,
@@ -349,11 +350,7 @@ def _free_form(
     editing: Memo | None = None,
 ) -> HTMLResponse:
     customers = customer_choices(uow, v.actor)
-    reasons = [
-        r
-        for r in uow.companies.reason_codes(v.actor.company_id)
-        if r["active"] and r["applies_to"] in ("both", str(kind))
-    ]
+    reasons = [r for r in list_reason_codes(uow, v.actor) if r["active"] and r["applies_to"] in ("both", str(kind))]
     keys = _line_keys(form)
     return render(
         request,

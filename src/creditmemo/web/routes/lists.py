@@ -21,6 +21,7 @@ from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import parse_decimal
 from creditmemo.domain.parsing import parse_date
 from creditmemo.services.actors import Permission
+from creditmemo.services.chart import list_reason_codes
 from creditmemo.services.lists import PAYMENT_STATUSES, ListQuery, Page, customer_choices, list_page
 from creditmemo.services.memos.bulk import bulk_post
 from creditmemo.services.memos.read import get_memo
@@ -234,7 +235,7 @@ def _render_list(request: Request, v: Any, name: str, extra_errors: dict[str, st
     with db_of(request).uow(readonly=True) as uow:
         result: Page = list_page(uow, actor, name, q)
         customers = customer_choices(uow, actor) if "customer" in spec.filters else []
-        reasons = uow.companies.reason_codes(actor.company_id) if "reason" in spec.filters else []
+        reasons = list_reason_codes(uow, actor) if "reason" in spec.filters else []
         views = list_views(uow, actor, name)
     base = {k: val for k, val in params.items() if k not in PAGING}
     rows = [

@@ -25,6 +25,9 @@ from creditmemo.domain.errors import (
 from creditmemo.domain.lifecycle import Action, Status
 from creditmemo.domain.money import Money
 from creditmemo.services.actors import Actor, Permission
+from creditmemo.services.chart import list_accounts
+from creditmemo.services.customers import get_customer
+from creditmemo.services.invoices import get_invoice
 from creditmemo.services.memos.actions import refusals, standing
 from creditmemo.services.memos.approval import (
     approve_memo,
@@ -153,8 +156,8 @@ def _reissuable(actor: Actor, memo: Memo) -> bool:
 
 def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
     memo = get_memo(uow, actor, memo_id)
-    customer = uow.customers.get(actor.company_id, memo.customer_id)
-    invoice = uow.invoices.get(actor.company_id, memo.invoice_id) if memo.invoice_id else None
+    customer = get_customer(uow, actor, memo.customer_id)
+    invoice = get_invoice(uow, actor, memo.invoice_id) if memo.invoice_id else None
     events = memo_events(uow, actor, memo.id)
     approvals = list_approvals(uow, actor, memo.id)
     journal = memo_journal(uow, actor, memo.id)
@@ -218,7 +221,7 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         "refund_methods": REFUND_METHODS,
         "can_print": actor.can(Permission.PRINT),
         "can_edit": memo.status is Status.DRAFT and actor.can(Permission.EDIT_MEMO),
-        "accounts": {a["code"]: a["name"] for a in uow.companies.accounts(actor.company_id)},
+        "accounts": {a["code"]: a["name"] for a in list_accounts(uow, actor)},
         "inv_line_no": {line.id: line.line_no for line in invoice.lines} if invoice else {},
         # issue 12: how each line's credit was split between revenue and deferred revenue
         "revenue_split": memo_split(uow, actor, memo.id, memo.currency) if invoice else {},

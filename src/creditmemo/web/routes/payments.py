@@ -19,6 +19,7 @@ from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFaile
 from creditmemo.domain.money import Money, parse_amount
 from creditmemo.domain.settlement import Payment
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.customers import get_customer
 from creditmemo.services.lists import customer_choices
 from creditmemo.services.settlement.history import apply_proposal, open_targets, settlements_of_source
 from creditmemo.services.settlement.payments import get_payment, record_payment
@@ -90,7 +91,7 @@ def record_payment_form(request: Request, v: WriterDep, form: FormDep) -> Respon
         if not values["customer_id"]:
             raise ValidationFailedError.single("customer_id", "Choose the customer who paid.", "required")
         try:
-            customer = uow.customers.get(v.actor.company_id, values["customer_id"])
+            customer = get_customer(uow, v.actor, values["customer_id"])
         except NotFoundError:
             raise ValidationFailedError.single("customer_id", "Choose the customer who paid.", "invalid") from None
         payment = record_payment(
@@ -115,7 +116,7 @@ def record_payment_form(request: Request, v: WriterDep, form: FormDep) -> Respon
 # the payment page --------------------------------------------------------------------------------------
 def payment_context(uow: UnitOfWork, actor: Actor, payment_id: str) -> dict[str, Any]:
     payment = get_payment(uow, actor, payment_id)
-    customer = uow.customers.get(actor.company_id, payment.customer_id)
+    customer = get_customer(uow, actor, payment.customer_id)
     available = payment.amount_available.is_positive()
     can_apply = available and actor.can(Permission.APPLY)
     return {

@@ -14,6 +14,8 @@ from creditmemo.domain.documents import Invoice
 from creditmemo.domain.errors import DomainError, NotFoundError
 from creditmemo.domain.returns import ReceiptInput, ReturnLineInput, ReturnStatus, allowed_return_actions
 from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.chart import list_reason_codes
+from creditmemo.services.customers import get_customer
 from creditmemo.services.invoices import get_invoice
 from creditmemo.services.lists import customer_choices
 from creditmemo.services.returns import authorize as rma
@@ -48,7 +50,7 @@ def _new_page(
     status: int = 200,
 ) -> HTMLResponse:
     invoice = get_invoice(uow, v.actor, invoice_id)
-    reasons = [r for r in uow.companies.reason_codes(v.actor.company_id) if r["active"] and r["applies_to"] != "debit"]
+    reasons = [r for r in list_reason_codes(uow, v.actor) if r["active"] and r["applies_to"] != "debit"]
     returnable = rma.returnable_quantities(uow, v.actor, invoice)
     return render(
         request,
@@ -146,7 +148,7 @@ def _page(
 ) -> HTMLResponse:
     ret = read.get_return(uow, v.actor, return_id)
     invoice = get_invoice(uow, v.actor, ret.invoice_id)
-    customer = uow.customers.get(v.actor.company_id, ret.customer_id)
+    customer = get_customer(uow, v.actor, ret.customer_id)
     return render(
         request,
         "return.html",
