@@ -7,6 +7,7 @@ events not sealed yet. ``verify`` checks the chain and says how many events are 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from creditmemo.domain.audit import AuditEvent, ChainBreak, verify_chain
@@ -75,3 +76,9 @@ def verify_audit_chain(uow: UnitOfWork, actor_or_company: Actor | str) -> ChainB
     if forged is not None:
         return ChainBreak(forged.seq or 0, forged.id, f"event #{forged.seq} is beyond the chain head #{latest_seq}")
     return None
+
+
+def events_of(uow: UnitOfWork, actor: Actor, entity_ids: Sequence[str]) -> list[AuditEvent]:
+    """The audit events of each of ``entity_ids`` (sealed and not yet sealed), each entity's in chain order."""
+    authorize(actor, Permission.READ)
+    return [event for entity_id in entity_ids for event in uow.audit.for_entity(actor.company_id, entity_id)]

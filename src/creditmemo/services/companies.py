@@ -13,7 +13,7 @@ from creditmemo.domain.errors import FieldError, RateMissingError, ValidationFai
 from creditmemo.domain.money import parse_currency
 from creditmemo.ids import new_id
 from creditmemo.services import audit
-from creditmemo.services.actors import Actor, system_actor
+from creditmemo.services.actors import Actor, Permission, authorize, system_actor
 from creditmemo.store import numbering
 from creditmemo.store.uow import UnitOfWork
 
@@ -124,3 +124,9 @@ def rate_for(
     if currency == company.functional_currency and value != 1:
         raise ValidationFailedError.single(field, "Must be 1 for the company's own currency.", "invalid")
     return value
+
+
+def functional_currency(uow: UnitOfWork, actor: Actor) -> str:
+    """The actor's company's functional currency (its books' currency)."""
+    authorize(actor, Permission.READ)
+    return uow.companies.get(actor.company_id).functional_currency

@@ -203,3 +203,9 @@ def summarize(rows: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
 
 def _amount(minor: object, currency: str) -> str:
     return format(Money.from_minor(int(minor), currency).amount, "f")  # type: ignore[call-overload]  # an integer column
+
+
+def entries_of(uow: UnitOfWork, actor: Actor, source_ids: Sequence[str]) -> list[JournalEntry]:
+    """The journal entries booked by each of ``source_ids`` (documents, applications), in that order."""
+    authorize(actor, Permission.READ)
+    return [entry for source_id in source_ids for entry in uow.journal.for_source(actor.company_id, source_id)]

@@ -15,6 +15,7 @@ from creditmemo.api.schemas.invoices import InvoiceCreate, InvoiceOut
 from creditmemo.domain.inputs import InvoiceLineInput
 from creditmemo.services import invoices as svc
 from creditmemo.services import lists, metadata
+from creditmemo.services.companies import functional_currency
 from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
@@ -29,7 +30,7 @@ Sort = Literal[
 
 def _functional(uow: UnitOfWork, ctx: Ctx) -> str:
     """The company currency (a settlement discount's functional amount is shown in it)."""
-    return uow.companies.get(ctx.actor.company_id).functional_currency
+    return functional_currency(uow, ctx.actor)
 
 
 @router.post("", status_code=201, response_model=InvoiceOut, responses=problems(403, 404, 409, 413))

@@ -22,6 +22,7 @@ from creditmemo.api.schemas.returns import (
     ReturnUpdate,
 )
 from creditmemo.domain.returns import ReturnAuthorization
+from creditmemo.services.actors import Actor
 from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.services.returns import authorize, credit, read, receive
 from creditmemo.store.uow import UnitOfWork
@@ -35,8 +36,8 @@ ONE = problems(403, 404)
 VERB = problems(403, 404, 409, 413)
 
 
-def _out(uow: UnitOfWork, ret: ReturnAuthorization) -> ReturnOut:
-    return ReturnOut.of(ret, uow.returns.memos_of(ret.company_id, ret.id))
+def _out(uow: UnitOfWork, actor: Actor, ret: ReturnAuthorization) -> ReturnOut:
+    return ReturnOut.of(ret, read.return_memos(uow, actor, ret.id))
 
 
 @router.post(
@@ -94,7 +95,7 @@ def list_returns(
 
 @router.get("/{return_id}", response_model=ReturnOut, responses=ONE, summary="A return with its lines and memos")
 def get_return(return_id: ReturnId, ctx: Call) -> Response:
-    return ctx.read(lambda uow: _out(uow, read.get_return(uow, ctx.actor, return_id)))
+    return ctx.read(lambda uow: _out(uow, ctx.actor, read.get_return(uow, ctx.actor, return_id)))
 
 
 @router.patch("/{return_id}", response_model=ReturnOut, responses=VERB, summary="Edit a return while authorized")
@@ -104,7 +105,8 @@ def update_return(return_id: ReturnId, body: ReturnUpdate, ctx: Call) -> Respons
     if "lines" in sent and body.lines is not None:
         changes["lines"] = [line.input() for line in body.lines]
     return ctx.write(
-        lambda uow: _out(uow, authorize.update_return(uow, ctx.actor, return_id, **changes)), idempotent=False
+        lambda uow: _out(uow, ctx.actor, authorize.update_return(uow, ctx.actor, return_id, **changes)),
+        idempotent=False,
     )
 
 
@@ -119,7 +121,9 @@ def receive_return(return_id: ReturnId, ctx: IdempotentCall, body: ReceiveBody |
     lines = None if given.lines is None else [line.input() for line in given.lines]
     return ctx.write(
         lambda uow: _out(
-            uow, receive.receive_return(uow, ctx.actor, return_id, lines=lines, cancel_rest=given.cancel_rest)
+            uow,
+            ctx.actor,
+            receive.receive_return(uow, ctx.actor, return_id, lines=lines, cancel_rest=given.cancel_rest),
         ),
         body=given,
     )
@@ -164,5 +168,6 @@ def create_credit_memo(
 )
 def cancel_return(return_id: ReturnId, body: CancelBody, ctx: IdempotentCall) -> Response:
     return ctx.write(
-        lambda uow: _out(uow, authorize.cancel_return(uow, ctx.actor, return_id, reason=body.reason)), body=body
+        lambda uow: _out(uow, ctx.actor, authorize.cancel_return(uow, ctx.actor, return_id, reason=body.reason)),
+        body=body,
     )

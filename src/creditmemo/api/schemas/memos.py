@@ -30,6 +30,7 @@ from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.lifecycle import Action
 from creditmemo.domain.money import Money
 from creditmemo.services.actors import Actor
+from creditmemo.services.companies import functional_currency
 from creditmemo.services.memos.actions import allowed_actions_for
 from creditmemo.store.uow import UnitOfWork
 
@@ -366,5 +367,5 @@ MemoUpdate.model_rebuild()
 
 def memo_out(uow: UnitOfWork, actor: Actor, m: Memo, policy: ApprovalPolicy | None = None) -> MemoOut:
     """The memo as ``actor`` sees it, with the actions that actor may take on it now."""
-    functional = uow.companies.get(actor.company_id).functional_currency
+    functional = functional_currency(uow, actor)
     return MemoOut.of(m, allowed=allowed_actions_for(uow, actor, m, policy), functional_currency=functional)

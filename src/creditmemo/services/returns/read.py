@@ -22,6 +22,12 @@ def get_return_by_number(uow: UnitOfWork, actor: Actor, number: str) -> ReturnAu
     return uow.returns.by_number(actor.company_id, number)
 
 
+def returns_of_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> list[ReturnAuthorization]:
+    """The invoice's returns, by number (the first 100)."""
+    authorize(actor, Permission.READ)
+    return uow.returns.of_invoice(actor.company_id, invoice_id)
+
+
 def return_memos(uow: UnitOfWork, actor: Actor, return_id: str) -> list[dict[str, Any]]:
     authorize(actor, Permission.READ)
     return uow.returns.memos_of(actor.company_id, return_id)

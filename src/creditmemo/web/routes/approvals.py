@@ -15,6 +15,7 @@ from creditmemo.domain.lifecycle import Action, Status
 from creditmemo.domain.memo_actions import Facts, Standing, refusal
 from creditmemo.domain.money import Money
 from creditmemo.services.actors import Permission
+from creditmemo.services.companies import functional_currency
 from creditmemo.services.memos.actions import asker
 from creditmemo.services.memos.approval import approval_queue
 from creditmemo.services.settings import load_policy
@@ -33,13 +34,13 @@ def queue_page(request: Request, v: Any, errors: dict[str, str] | None = None) -
     mine, others = [], []
     with db_of(request).uow(readonly=True) as uow:
         rows = approval_queue(uow, actor)
-        company = uow.companies.get(actor.company_id)
+        currency = functional_currency(uow, actor)
         policy = load_policy(uow, actor.company_id)
     now = today(request)
     who = asker(actor)
     for r in rows:
         total = Money.from_minor(int(r["total_minor"]), r["currency"])
-        amount = functional_total(total, Decimal(r["exchange_rate"]), company.functional_currency)
+        amount = functional_total(total, Decimal(r["exchange_rate"]), currency)
         tier = required_tier(policy, amount.amount)
         item = {
             **r,
@@ -65,5 +66,5 @@ def queue_page(request: Request, v: Any, errors: dict[str, str] | None = None) -
         others=others,
         errors=errors or {},
         can_approve=actor.can(Permission.APPROVE_MEMO),
-        currency=company.functional_currency,
+        currency=currency,
     )

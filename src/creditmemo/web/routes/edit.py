@@ -14,7 +14,8 @@ from creditmemo.domain.documents import CreditBy, Memo, MemoSource
 from creditmemo.domain.errors import DomainError
 from creditmemo.domain.inputs import FreeLineInput
 from creditmemo.domain.lifecycle import ensure_editable
-from creditmemo.services.actors import Permission, authorize
+from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.invoices import get_invoice
 from creditmemo.services.memos.edit import update_memo
 from creditmemo.services.memos.read import get_memo
 from creditmemo.store.uow import UnitOfWork
@@ -42,7 +43,7 @@ from creditmemo.web.routes.invoices import (
 router = APIRouter(route_class=WebRoute)
 
 
-def _form_of(uow: UnitOfWork, memo: Memo) -> FormData:
+def _form_of(uow: UnitOfWork, actor: Actor, memo: Memo) -> FormData:
     """The memo as the create form would have posted it."""
     items: list[tuple[str, str | UploadFile]] = [("reason_code", memo.reason_code), ("memo_text", memo.memo_text or "")]
     if memo.auto_apply:
@@ -59,7 +60,7 @@ def _form_of(uow: UnitOfWork, memo: Memo) -> FormData:
                 (f"tax_{key}", fmt_decimal(line.tax_rate)),
             ]
         return FormData(items)
-    invoice = uow.invoices.get(memo.company_id, memo.invoice_id or "")
+    invoice = get_invoice(uow, actor, memo.invoice_id or "")
     by_line = {line.invoice_line_id: line for line in memo.lines}
     for pos, inv_line in enumerate(invoice.lines):
         credit_line = by_line.get(inv_line.id)
@@ -78,7 +79,7 @@ def _show(
 ) -> Response:
     if memo.source is MemoSource.STANDALONE:
         return _free_form(request, uow, v, memo.kind, form, None, errors, status, editing=memo)
-    invoice = uow.invoices.get(memo.company_id, memo.invoice_id or "")
+    invoice = get_invoice(uow, v.actor, memo.invoice_id or "")
     return _invoice_form(request, uow, v, invoice, form, memo if not errors else None, errors, status, editing=memo)
 
 
@@ -88,7 +89,7 @@ def edit_form(request: Request, memo_id: str, v: ViewerDep) -> Response:
     with db_of(request).uow(readonly=True) as uow:
         memo = get_memo(uow, v.actor, memo_id)
         ensure_editable(memo.status, f"{memo.kind} memo")
-        return _show(request, uow, v, memo, _form_of(uow, memo), {})
+        return _show(request, uow, v, memo, _form_of(uow, v.actor, memo), {})
 
 
 @router.post("/memos/{memo_id}/edit", include_in_schema=False)
@@ -110,7 +111,7 @@ def edit_save(request: Request, memo_id: str, v: WriterDep, form: FormDep) -> Re
                 ]
                 key_of: Any = lambda i: keys[i]  # noqa: E731
             else:
-                invoice = uow.invoices.get(memo.company_id, memo.invoice_id or "")
+                invoice = get_invoice(uow, v.actor, memo.invoice_id or "")
                 lines, positions = _credit_inputs(invoice, form)
                 key_of = lambda i: str(positions[i])  # noqa: E731
             update_memo(uow, v.actor, memo.id, lines=lines, **head)

@@ -29,6 +29,7 @@ from creditmemo.services.memos.create import (
     create_debit_memo,
     create_standalone_credit_memo,
 )
+from creditmemo.services.returns.read import returns_of_invoice
 from creditmemo.services.revenue_reports import invoice_schedule
 from creditmemo.services.settlement import discounts, oldest_first
 from creditmemo.services.settlement.history import settlements_of_target
@@ -61,7 +62,7 @@ def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
         invoice = get_invoice(uow, v.actor, invoice_id)
         customer = get_customer(uow, v.actor, invoice.customer_id)
         memos = memos_of_invoice(uow, v.actor, invoice.id)
-        returns = uow.returns.of_invoice(v.actor.company_id, invoice.id)
+        returns = returns_of_invoice(uow, v.actor, invoice.id)
         settlements = settlements_of_target(uow, v.actor, invoice.id)
         today = uow.now().date()
         schedules = invoice_schedule(uow, v.actor, invoice.id)  # issue 12: lines with a revenue schedule

@@ -25,9 +25,11 @@ from creditmemo.domain.errors import (
 from creditmemo.domain.lifecycle import Action, Status
 from creditmemo.domain.money import Money
 from creditmemo.services.actors import Actor, Permission
+from creditmemo.services.audit_trail import events_of
 from creditmemo.services.chart import list_accounts
 from creditmemo.services.customers import get_customer
 from creditmemo.services.invoices import get_invoice
+from creditmemo.services.journal import entries_of
 from creditmemo.services.memos.actions import refusals, standing
 from creditmemo.services.memos.approval import (
     approve_memo,
@@ -42,6 +44,7 @@ from creditmemo.services.memos.read import get_memo, memo_events, memo_journal
 from creditmemo.services.memos.reissue import reissue_memo
 from creditmemo.services.memos.void import void_memo
 from creditmemo.services.references import document_numbers, user_names
+from creditmemo.services.returns.read import get_return
 from creditmemo.services.revenue_reports import memo_split
 from creditmemo.services.settings import load_policy
 from creditmemo.services.settlement.applications import list_applications
@@ -168,11 +171,10 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         apps, refunds = list_applications(uow, actor, target_id=memo.id), []
     # The journal: the memo's own entries and those of its applications (realized exchange differences and
     # settlement discounts are booked by the application, issue 15), oldest first.
-    for a in apps[:200]:
-        journal = [*journal, *uow.journal.for_source(actor.company_id, a.id)]
+    journal = [*journal, *entries_of(uow, actor, [a.id for a in apps[:200]])]
     # The timeline: the memo's own events and those of its applications and refunds, in chain order.
-    for related in [*(a.id for a in apps if a.source_id == memo.id), *(r.id for r in refunds)][:200]:
-        events = [*events, *uow.audit.for_entity(actor.company_id, related)]
+    related = [*(a.id for a in apps if a.source_id == memo.id), *(r.id for r in refunds)][:200]
+    events = [*events, *events_of(uow, actor, related)]
     events.sort(key=lambda e: e.order)
     names = user_names(
         uow,
@@ -200,7 +202,7 @@ def memo_context(uow: UnitOfWork, actor: Actor, memo_id: str) -> dict[str, Any]:
         "memo": memo,
         "customer": customer,
         "invoice": invoice,
-        "return_number": uow.returns.get(actor.company_id, memo.return_id).number if memo.return_id else None,
+        "return_number": get_return(uow, actor, memo.return_id).number if memo.return_id else None,
         "link_numbers": document_numbers(uow, actor, [i for i in (memo.replaces_id, memo.replaced_by_id) if i]),
         "events": events,
         "approvals": approvals,

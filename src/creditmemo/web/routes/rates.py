@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.services.actors import Permission
+from creditmemo.services.companies import functional_currency
 from creditmemo.services.exchange_rates import list_rates, set_rate
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
@@ -25,7 +26,7 @@ def _page(request: Request, v: ViewerDep, status: int = 200, **extra: object) ->
             rates = list_rates(uow, v.actor, currency=currency)
         except ValidationFailedError:
             currency, rates = None, list_rates(uow, v.actor)
-        functional = uow.companies.get(v.actor.company_id).functional_currency
+        functional = functional_currency(uow, v.actor)
     rates.sort(key=lambda r: (r.currency, r.day), reverse=True)
     context: dict[str, object] = {
         "rates": rates[:PAGE_LIMIT],
