@@ -26,13 +26,19 @@ from creditmemo.api.schemas.memos import (
     VoidBody,
     memo_out,
 )
-from creditmemo.api.schemas.settlement import ApplicationCreate, ApplicationOut, RefundCreate, RefundOut
+from creditmemo.api.schemas.settlement import (
+    ApplicationCreate,
+    ApplicationId,
+    ApplicationOut,
+    RefundCreate,
+    RefundOut,
+    UnappliedOn,
+)
 from creditmemo.domain.approval import ApprovalPolicy
 from creditmemo.domain.documents import Memo, MemoKind
-from creditmemo.domain.errors import FieldError, NotFoundError, ValidationFailedError
+from creditmemo.domain.errors import FieldError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.parsing import parse_date
-from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services import lists
 from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.services.memos import approval, bulk, create, discard, edit, post, printing, read, reissue, void
@@ -517,42 +523,10 @@ _bulk_post_route(debit_router, MemoKind.DEBIT)
     name="apply_credit_memo",
 )
 def apply_credit_memo(memo_id: MemoId, body: ApplicationCreate, ctx: IdempotentCall) -> Response:
-    allocations = [
-        AllocationInput(
-            "invoice" if a.invoice_id is not None else "debit_memo",
-            a.invoice_id if a.invoice_id is not None else a.debit_memo_id,
-            a.amount,
-            a.take_discount,
-        )
-        for a in body.allocations
-    ]
-    _check_allocations(body)
+    body.check()
     return ctx.write(
-        lambda uow: _list(
-            ApplicationOut,
-            [
-                ApplicationOut.of(a)
-                for a in applications.apply_credit(
-                    uow,
-                    ctx.actor,
-                    source_type="credit_memo",
-                    source_id=memo_id,
-                    allocations=allocations,
-                    on=body.applied_on,
-                )
-            ],
-        ),
-        status=201,
-        body=body,
+        lambda uow: _list(ApplicationOut, body.apply(uow, ctx.actor, "credit_memo", memo_id)), status=201, body=body
     )
-
-
-def _check_allocations(body: ApplicationCreate) -> None:
-    for i, a in enumerate(body.allocations):
-        if (a.invoice_id is None) == (a.debit_memo_id is None):
-            raise ValidationFailedError.single(
-                f"allocations[{i}]", "Give exactly one of invoice_id, debit_memo_id.", "one_target"
-            )
 
 
 @credit_router.delete(
@@ -563,17 +537,12 @@ def _check_allocations(body: ApplicationCreate) -> None:
 )
 def unapply_credit_memo(
     memo_id: MemoId,
-    application_id: Annotated[str, Path(max_length=40)],
+    application_id: ApplicationId,
     ctx: Call,
-    unapplied_on: Annotated[
-        str | None, Query(max_length=10, description="The unapplication's date (default today).")
-    ] = None,
+    unapplied_on: UnappliedOn = None,
 ) -> Response:
     def run(uow: UnitOfWork) -> ApplicationOut:
-        app = applications.get_application(uow, ctx.actor, application_id)
-        if app.source_id != memo_id:
-            raise NotFoundError("application", application_id)
-        return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id, on=unapplied_on))
+        return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id, on=unapplied_on, of=memo_id))
 
     return ctx.write(run, idempotent=False)
 
@@ -582,23 +551,7 @@ def unapply_credit_memo(
     "/{memo_id}/refunds", status_code=201, response_model=RefundOut, responses=extra, name="refund_credit_memo"
 )
 def refund_credit_memo(memo_id: MemoId, body: RefundCreate, ctx: IdempotentCall) -> Response:
-    return ctx.write(
-        lambda uow: RefundOut.of(
-            refunds.refund(
-                uow,
-                ctx.actor,
-                source_type="credit_memo",
-                source_id=memo_id,
-                amount=body.amount,
-                method=body.method,
-                reference=body.reference,
-                refunded_on=body.refunded_on,
-                override_reason=body.override_reason,
-            )
-        ),
-        status=201,
-        body=body,
-    )
+    return ctx.write(lambda uow: body.refund(uow, ctx.actor, "credit_memo", memo_id), status=201, body=body)
 
 
 @credit_router.get(

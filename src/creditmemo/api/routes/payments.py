@@ -10,20 +10,21 @@ from fastapi.responses import Response
 from creditmemo.api import csv_export
 from creditmemo.api.deps import Call, IdempotentCall
 from creditmemo.api.problems import problems
-from creditmemo.api.routes.memos import _check_allocations, _list
+from creditmemo.api.routes.memos import _list
 from creditmemo.api.schemas.common import MetadataUpdate, Page, page
 from creditmemo.api.schemas.settlement import (
     ApplicationCreate,
+    ApplicationId,
     ApplicationOut,
     PaymentCreate,
     PaymentOut,
     RefundCreate,
     RefundOut,
+    UnappliedOn,
 )
-from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services import lists, metadata
 from creditmemo.services.lists import MAX_LIMIT
-from creditmemo.services.settlement import applications, payments, refunds
+from creditmemo.services.settlement import applications, payments
 from creditmemo.store.uow import UnitOfWork
 
 router = APIRouter(prefix="/payments", tags=["payments"])
@@ -105,33 +106,9 @@ def get_payment(payment_id: PaymentId, ctx: Call) -> Response:
 
 @router.post("/{payment_id}/applications", status_code=201, response_model=list[ApplicationOut], responses=write)
 def apply_payment(payment_id: PaymentId, body: ApplicationCreate, ctx: IdempotentCall) -> Response:
-    _check_allocations(body)
-    allocations = [
-        AllocationInput(
-            "invoice" if a.invoice_id is not None else "debit_memo",
-            a.invoice_id if a.invoice_id is not None else a.debit_memo_id,
-            a.amount,
-            a.take_discount,
-        )
-        for a in body.allocations
-    ]
+    body.check()
     return ctx.write(
-        lambda uow: _list(
-            ApplicationOut,
-            [
-                ApplicationOut.of(a)
-                for a in applications.apply_credit(
-                    uow,
-                    ctx.actor,
-                    source_type="payment",
-                    source_id=payment_id,
-                    allocations=allocations,
-                    on=body.applied_on,
-                )
-            ],
-        ),
-        status=201,
-        body=body,
+        lambda uow: _list(ApplicationOut, body.apply(uow, ctx.actor, "payment", payment_id)), status=201, body=body
     )
 
 
@@ -150,42 +127,19 @@ def list_payment_applications(payment_id: PaymentId, ctx: Call) -> Response:
 @router.delete("/{payment_id}/applications/{application_id}", response_model=ApplicationOut, responses=write)
 def unapply_payment(
     payment_id: PaymentId,
-    application_id: Annotated[str, Path(max_length=40)],
+    application_id: ApplicationId,
     ctx: Call,
-    unapplied_on: Annotated[
-        str | None, Query(max_length=10, description="The unapplication's date (default today).")
-    ] = None,
+    unapplied_on: UnappliedOn = None,
 ) -> Response:
     def run(uow: UnitOfWork) -> ApplicationOut:
-        app = applications.get_application(uow, ctx.actor, application_id)
-        if app.source_id != payment_id:
-            from creditmemo.domain.errors import NotFoundError
-
-            raise NotFoundError("application", application_id)
-        return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id, on=unapplied_on))
+        return ApplicationOut.of(applications.unapply(uow, ctx.actor, application_id, on=unapplied_on, of=payment_id))
 
     return ctx.write(run, idempotent=False)
 
 
 @router.post("/{payment_id}/refunds", status_code=201, response_model=RefundOut, responses=write)
 def refund_payment(payment_id: PaymentId, body: RefundCreate, ctx: IdempotentCall) -> Response:
-    return ctx.write(
-        lambda uow: RefundOut.of(
-            refunds.refund(
-                uow,
-                ctx.actor,
-                source_type="payment",
-                source_id=payment_id,
-                amount=body.amount,
-                method=body.method,
-                reference=body.reference,
-                refunded_on=body.refunded_on,
-                override_reason=body.override_reason,
-            )
-        ),
-        status=201,
-        body=body,
-    )
+    return ctx.write(lambda uow: body.refund(uow, ctx.actor, "payment", payment_id), status=201, body=body)
 
 
 @router.patch(

@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
+from fastapi import Path, Query
 from pydantic import Field
 
 from creditmemo.api.schemas.common import Currency, DecimalStr, Id, In, Metadata, MoneyStr, Out, ShortText, dec, money
 from creditmemo.api.schemas.memos import DateStr
-from creditmemo.domain.settlement import Application, Payment, Refund
+from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.settlement import AllocationInput, Application, Payment, Refund
+from creditmemo.services.actors import Actor
+from creditmemo.services.settlement import applications, refunds
+from creditmemo.store.uow import UnitOfWork
 
 
 class AllocationIn(In):
@@ -26,12 +31,41 @@ class AllocationIn(In):
     )
 
 
+ApplicationId = Annotated[str, Path(max_length=40)]
+UnappliedOn = Annotated[str | None, Query(max_length=10, description="The unapplication's date (default today).")]
+
+
 class ApplicationCreate(In):
     model_config = In.model_config | {
         "json_schema_extra": {"examples": [{"allocations": [{"invoice_id": "inv_01jd…", "amount": "100.00"}]}]}
     }
     allocations: Annotated[list[AllocationIn], Field(min_length=1, max_length=1000)]
     applied_on: DateStr | None = None
+
+    def check(self) -> None:
+        """Each allocation names exactly one target (refused before the transaction opens)."""
+        for i, a in enumerate(self.allocations):
+            if (a.invoice_id is None) == (a.debit_memo_id is None):
+                raise ValidationFailedError.single(
+                    f"allocations[{i}]", "Give exactly one of invoice_id, debit_memo_id.", "one_target"
+                )
+
+    def apply(self, uow: UnitOfWork, actor: Actor, source_type: str, source_id: str) -> list[ApplicationOut]:
+        """This request's applications of the credit memo or payment, as the API answers them."""
+        self.check()
+        allocations = [
+            AllocationInput(
+                "invoice" if a.invoice_id is not None else "debit_memo",
+                a.invoice_id if a.invoice_id is not None else a.debit_memo_id,
+                a.amount,
+                a.take_discount,
+            )
+            for a in self.allocations
+        ]
+        made = applications.apply_credit(
+            uow, actor, source_type=source_type, source_id=source_id, allocations=allocations, on=self.applied_on
+        )
+        return [ApplicationOut.of(a) for a in made]
 
 
 class ApplicationOut(Out):
@@ -93,6 +127,22 @@ class RefundCreate(In):
     reference: ShortText | None = None
     refunded_on: DateStr | None = None
     override_reason: Annotated[str, Field(max_length=2000)] | None = None
+
+    def refund(self, uow: UnitOfWork, actor: Actor, source_type: str, source_id: str) -> RefundOut:
+        """This request's refund of the credit memo or payment, as the API answers it."""
+        return RefundOut.of(
+            refunds.refund(
+                uow,
+                actor,
+                source_type=source_type,
+                source_id=source_id,
+                amount=self.amount,
+                method=self.method,
+                reference=self.reference,
+                refunded_on=self.refunded_on,
+                override_reason=self.override_reason,
+            )
+        )
 
 
 class RefundOut(Out):

@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from creditmemo.domain.documents import Invoice, Memo
-from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
+from creditmemo.domain.errors import InvalidTransitionError, NotFoundError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status, allowed_actions
 from creditmemo.domain.money import Money
 from creditmemo.domain.parsing import parse_date
@@ -319,11 +319,17 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
     uow.memos.add_applied(cid, debit_memos)
 
 
-def unapply(uow: UnitOfWork, actor: Actor, application_id: str, *, on: object = None) -> Application:
+def unapply(
+    uow: UnitOfWork, actor: Actor, application_id: str, *, on: object = None, of: str | None = None
+) -> Application:
     """Mark an application reversed (never deleted, rule 7) and restore both sides. Dated ``on`` (default
-    today): on or after the application's date, in an open period (its exchange difference is reversed then)."""
+    today): on or after the application's date, in an open period (its exchange difference is reversed then).
+    ``of``: the document the caller reached the application through (its source or its target); another
+    document's application is not found."""
     authorize(actor, Permission.APPLY)
     app = uow.applications.get(actor.company_id, application_id)
+    if of is not None and of not in (app.source_id, app.target_id):
+        raise NotFoundError("application", application_id)
     # Same lock order as applying (docs/CONCURRENCY.md): source, target, then the application itself.
     if app.source_type is SourceType.CREDIT_MEMO:
         uow.applications.lock_memo(actor.company_id, app.source_id, "credit")
