@@ -1,10 +1,10 @@
-"""`creditmemo audit verify` and `creditmemo policy` as a user runs them (real console script)."""
+"""`creditmemo audit verify` and `creditmemo policy` through their entry point (in the test
+process: tests/cli/runner.py)."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -14,13 +14,14 @@ from creditmemo.ids import new_id
 from creditmemo.services.companies import create_company
 from creditmemo.store.tables import audit_events
 from tests.builders import credit, invoice, line, post
+from tests.cli.runner import Ran, run_in_process
 
 CREDITMEMO = str(Path(sys.executable).with_name("creditmemo"))
 
 
-def cli(db, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(db, *args: str) -> Ran:
     env = {**os.environ, "DATABASE_URL": db.engine.url.render_as_string(hide_password=False), "COLUMNS": "200"}
-    return subprocess.run([CREDITMEMO, *args], env=env, capture_output=True, text=True, timeout=60)
+    return run_in_process(list(args), env)
 
 
 def company_with_history(db):

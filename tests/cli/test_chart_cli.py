@@ -1,40 +1,37 @@
-"""`creditmemo reasons list|add|update` and `creditmemo accounts list|add|update` (issue 17 item 7), run as a
-user would (the console script in a subprocess), on a fresh SQLite file and a fresh PostgreSQL database."""
+"""`creditmemo reasons list|add|update` and `creditmemo accounts list|add|update` (issue 17 item 7),
+through the command's entry point (in the test process: tests/cli/runner.py), on a fresh SQLite file and a fresh
+PostgreSQL database."""
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.cli.conftest import demo_postgres_copy
+from tests.cli.runner import Ran, run_in_process
 from tests.conftest import ENGINES, PG_URL
-from tests.store.test_migrations import _drop_pg, _fresh_pg
-
-CLI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "creditmemo"
+from tests.store.test_migrations import _drop_pg
 
 
 @pytest.fixture(params=ENGINES)
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A database of this test's own with the demo company (a copy of the session's: tests/cli/conftest.py)."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'chart.db'}"
+        url: str = request.getfixturevalue("demo_sqlite_url")
     else:
         url = f"{PG_URL}_chart_cli"
-        _fresh_pg(url)
-    assert run(url, "db", "upgrade").returncode == 0
-    assert run(url, "demo").returncode == 0
+        demo_postgres_copy(request.getfixturevalue("demo_postgres_template"), url)
     yield url
     if request.param != "sqlite":
         _drop_pg(url)
 
 
-def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
-    return subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, timeout=120)
+def run(url: str, *args: str) -> Ran:
+    return run_in_process(list(args), {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"})
 
 
 def as_json(url: str, *args: str) -> Any:

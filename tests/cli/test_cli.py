@@ -1,4 +1,5 @@
-"""The real `creditmemo` console script, run as a user would (subprocess, DATABASE_URL to a SQLite file)."""
+"""The `creditmemo` commands with DATABASE_URL to a SQLite file, run in the test process (tests/cli/runner.py);
+the console script as installed runs in a real process of its own once (test_the_console_script_as_installed)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,32 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import Ran, run_in_process
+
 CLI = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "creditmemo"
 
 
-def run(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"}
-    return subprocess.run([str(CLI), *args], env=env, capture_output=True, text=True, timeout=120)
+def run(url: str, *args: str) -> Ran:
+    return run_in_process(list(args), {**os.environ, "DATABASE_URL": url, "COLUMNS": "200"})
+
+
+def test_the_console_script_as_installed(tmp_path: Path) -> None:
+    """The script pip installed starts, runs a command on the database it is given, and exits with the
+    command's status: 0, then 1 with the error on one line and no traceback."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'script.db'}", "COLUMNS": "200"}
+    done = subprocess.run([str(CLI), "db", "upgrade"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "database at revision" in done.stdout
+    missing = subprocess.run(
+        [str(CLI), "memo", "show", "CM-999999"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert missing.returncode == 1
+    assert "not_found" in missing.stderr
+    assert "Traceback" not in missing.stderr + missing.stdout
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, subprocess.CompletedProcess[str]]:
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Ran]:
     url = f"sqlite:///{tmp_path_factory.mktemp('cli') / 'demo.db'}"
     return url, run(url, "demo")
 

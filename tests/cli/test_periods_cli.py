@@ -9,9 +9,8 @@ from creditmemo.domain.dating import period_of
 from tests.cli.test_cli import run
 
 
-def test_close_list_reopen_and_reports_per_period(tmp_path) -> None:
-    url = f"sqlite:///{tmp_path / 'p.db'}"
-    assert run(url, "demo").returncode == 0
+def test_close_list_reopen_and_reports_per_period(demo_sqlite_url: str) -> None:
+    url = demo_sqlite_url  # the demo company (tests/cli/conftest.py)
     help_text = run(url, "periods", "--help").stdout
     for word in ("list", "close", "reopen"):
         assert word in help_text

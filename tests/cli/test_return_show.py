@@ -1,25 +1,24 @@
-"""`creditmemo return show` through the real console script, on the demo company, which has a return in
+"""`creditmemo return show` through its entry point (in the test process), on the demo company, which has a return in
 each status (authorized, received in part, credited, cancelled)."""
 
 from __future__ import annotations
 
 import json
-import subprocess
+from pathlib import Path
 
 import pytest
 
+from tests.cli.runner import Ran
 from tests.cli.test_cli import run
 
 
 @pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('cli_returns') / 'demo.db'}"
-    result = run(url, "demo")
-    assert result.returncode == 0, result.stderr
-    return url
+def demo_url(demo_sqlite_file: Path) -> str:
+    """The session's demo database (tests/cli/conftest.py): these tests only read it."""
+    return f"sqlite:///{demo_sqlite_file}"
 
 
-def show(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+def show(url: str, *args: str) -> Ran:
     return run(url, "return", "show", *args)
 
 

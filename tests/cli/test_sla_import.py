@@ -1,5 +1,6 @@
-"""`creditmemo sla-credits import FILE.csv` as a user runs it (the console script, both engines): good rows
-credited and posted, bad rows reported with their row number and field and nothing written for them, a re-run
+"""`creditmemo sla-credits import FILE.csv` through its entry point (in the test process: tests/cli/runner.py),
+on both engines: good rows credited and posted,
+bad rows reported with their row number and field and nothing written for them, a re-run
 skipping what is already credited, a file without the columns refused whole."""
 
 from __future__ import annotations
@@ -7,8 +8,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,12 @@ from creditmemo.services.customers import create_customer
 from creditmemo.services.invoices import issue_invoice
 from creditmemo.services.reports import reconcile
 from creditmemo.store.uow import Database
+from tests.cli.runner import Ran, run_in_process
 
-CREDITMEMO = str(Path(sys.executable).with_name("creditmemo"))
 
-
-def cli(db: Database, *args: str) -> subprocess.CompletedProcess[str]:
+def cli(db: Database, *args: str) -> Ran:
     env = {**os.environ, "DATABASE_URL": db.engine.url.render_as_string(hide_password=False), "COLUMNS": "200"}
-    return subprocess.run([CREDITMEMO, *args], env=env, capture_output=True, text=True, timeout=120)
+    return run_in_process(list(args), env)
 
 
 def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] | None = None) -> Path:

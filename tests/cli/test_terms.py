@@ -4,14 +4,12 @@ with the field named, audited like the API's PUT /v1/settings/credit-terms."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from tests.cli.test_cli import run
 
 
-def test_terms_are_set_shown_and_refused_naming_the_field(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'terms.db'}"
-    assert run(url, "demo").returncode == 0
+def test_terms_are_set_shown_and_refused_naming_the_field(demo_sqlite_url: str) -> None:
+    url = demo_sqlite_url  # the demo company (tests/cli/conftest.py)
     shown = run(url, "terms", "show")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout) == {"credit_terms": None}

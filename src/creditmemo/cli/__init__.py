@@ -6,7 +6,6 @@ from rich.table import Table
 
 from creditmemo.cli.common import DbUrl, Json, database, emit_json, fail, out
 from creditmemo.domain.errors import DomainError
-from creditmemo.store import migrate
 
 app = typer.Typer(help="creditmemo: credit and debit memos on a double-entry ledger.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -16,6 +15,8 @@ app.add_typer(db_app, name="db")
 @db_app.command("upgrade")
 def db_upgrade(database_url: DbUrl = None, revision: str = "head") -> None:
     """Create or upgrade the schema to the latest migration (safe on a database with data)."""
+    from creditmemo.store import migrate  # Alembic: imported by the commands that migrate, not at every start
+
     db = database(database_url)
     before = migrate.current_revision(db.engine)
     migrate.upgrade(db.engine, revision)
@@ -28,6 +29,7 @@ def demo(database_url: DbUrl = None, as_json: Json = False) -> None:
     """Load the demo company (migrating first) and print its memos and returns; on a database that already has
     it, change nothing and print them as they stand (--json: the same as JSON, with "created": false)."""
     from creditmemo.services.demo import load_demo, summarize_demo
+    from creditmemo.store import migrate
 
     db = database(database_url)
     migrate.upgrade(db.engine)
