@@ -12,6 +12,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from creditmemo.domain.dating import application_bounds, application_date, check_application_order
 from creditmemo.domain.documents import Invoice, Memo
 from creditmemo.domain.errors import InvalidTransitionError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status, allowed_actions
@@ -131,20 +132,29 @@ def apply_credit(
     )
 
 
-def party_bound(party: Party) -> periods.Bound | None:
-    """What an application of (or to) this document may not be dated before."""
-    if party.dated is None:
-        return None
-    words = {"payment": "receipt date"}.get(party.type, "issue date")
-    return periods.Bound(party.dated, f"{party.number}'s {words}")
-
-
 def check_application_date(
-    uow: UnitOfWork, company_id: str, day: date, parties: Sequence[Party], *, field: str = "applied_on"
+    uow: UnitOfWork,
+    company_id: str,
+    day: date,
+    parties: Sequence[Party],
+    *,
+    field: str = "applied_on",
+    future_ok: bool = False,
 ) -> date:
-    """An application is dated on or after its source and every target (and by the other date rules)."""
-    bounds = [b for b in map(party_bound, parties) if b is not None]
-    return periods.check(uow, company_id, field, day, what="application date", not_before=bounds)
+    """An application is dated on or after its source and every target (domain/dating.py), and by the other
+    date rules (an open period, not too far ahead unless ``future_ok``)."""
+    bounds = application_bounds(parties)
+    return periods.check(uow, company_id, field, day, what="application date", not_before=bounds, future_ok=future_ok)
+
+
+def automatic_date(uow: UnitOfWork, company_id: str, default: date, parties: Sequence[Party]) -> date:
+    """The date of an automatic application between ``parties``: ``default`` (already checked by the caller:
+    the posting's, the new invoice's, today) or, when one of them is dated later, that later date, checked
+    like any (its period open; ahead of today is allowed, the document is dated so already)."""
+    day = application_date(default, parties)
+    if day == default:
+        return day
+    return check_application_date(uow, company_id, day, parties, future_ok=True)
 
 
 def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice, *, on: date) -> Application | None:
@@ -162,7 +172,7 @@ def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice,
         return None
     parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
     check_allocations(source, parsed, {target.id: target})
-    return new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
+    return new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on, {target.id: target})[0]
 
 
 def invoice_target(invoice: Invoice) -> Party:
@@ -212,8 +222,14 @@ def new_applications(
     source: Party,
     parsed: Sequence[ParsedAllocation],
     applied_on: date,
+    targets: Mapping[str, Party],
     discounts: Sequence[Money] | None = None,
 ) -> list[Application]:
+    """The application records, not yet written. Every application is made here, each checked to be dated on
+    or after its source and its target (``targets``, by id): the one place the rule is enforced for manual,
+    automatic and planned applications alike."""
+    for a in parsed:
+        check_application_order(applied_on, [source, targets[a.target_id]])
     now = uow.now()
     taken = list(discounts) if discounts is not None else [None] * len(parsed)
     return [
@@ -279,7 +295,7 @@ def record_applications(
     """Write applications of one source: each one's exchange difference and settlement discount
     (services/settlement/fx.py), the records, both sides' running totals, the events. ``targets`` hold what
     was open before; ``discounts`` the settlement discount each allocation takes (discounts.decide)."""
-    apps = new_applications(uow, actor, source_type, source, parsed, applied_on, discounts)
+    apps = new_applications(uow, actor, source_type, source, parsed, applied_on, targets, discounts)
     apps = fx.realize(uow, source, apps, targets)
     uow.applications.add_many(apps)
     _move_totals(uow, apps, sign=1)

@@ -7,13 +7,20 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.settlement import Application, ApplicationStatus, SourceType, TargetType
 from creditmemo.store.locking import locked
 from creditmemo.store.mapping import money
 from creditmemo.store.tables import applications, invoices, memos
+
+
+def _as_date(value: object) -> date | None:
+    """A MAX() of a date column: a date (SQLite may answer its ISO text), or None when there are no rows."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def application_from_row(r: Mapping[Any, Any]) -> Application:
@@ -150,6 +157,16 @@ class ApplicationRepository:
         return [application_from_row(r) for r in rows.mappings()]
 
     # Lean, locked reads of both sides (headers only: no lines), in the caller's lock order.
+    def latest_dates(self, company_id: str, document_id: str) -> tuple[date | None, date | None]:
+        """The last application date and the last unapplication date of the applications from or to a
+        document (all of them, however many; a void may not be dated before either)."""
+        stmt = select(func.max(applications.c.applied_on), func.max(applications.c.reversed_on)).where(
+            applications.c.company_id == company_id,
+            (applications.c.source_id == document_id) | (applications.c.target_id == document_id),
+        )
+        applied, reversed_ = self.conn.execute(stmt).one()
+        return _as_date(applied), _as_date(reversed_)
+
     def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[Any, Any]:
         row = (
             self.conn.execute(_LOCK_MEMO[self.row_locks], {"b_company": company_id, "b_id": memo_id, "b_kind": kind})
