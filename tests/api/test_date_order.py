@@ -259,3 +259,95 @@ class TestUnapplicationsAndRefunds:
         back = tenant.post(f"/v1/refunds/{rf['id']}/reverse", {"reason": "returned", "reversed_on": ago(20)})
         refused(back, "reversed_on", ago(20), ago(10))
         assert tenant.ok(tenant.get(f"/v1/refunds/{rf['id']}"))["status"] == "completed"
+
+
+class TestFreedAmounts:
+    """An amount an unapplication or a refund's reversal frees is free from that date on, not before: an
+    application or refund dated earlier would have the memo (or the invoice) used twice over as of the days
+    between, more applied than its total in the reports as of those days."""
+
+    def test_an_application_before_the_unapplication_that_freed_the_credit_is_refused(self, tenant: Tenant) -> None:
+        cust = tenant.customer()["id"]
+        memo = standalone(tenant, cust, "50.00", ago(60))
+        first = invoice(tenant, cust, "50.00", ago(60))
+        second = invoice(tenant, cust, "50.00", ago(60))
+        body = {"allocations": [{"invoice_id": first["id"], "amount": "50.00"}], "applied_on": ago(50)}
+        [app] = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
+        tenant.ok(
+            tenant.client.delete(
+                f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on={ago(20)}", headers=tenant.h()
+            )
+        )
+        body = {"allocations": [{"invoice_id": second["id"], "amount": "50.00"}], "applied_on": ago(30)}
+        response = tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body)
+        problem = assert_problem(response, 422, "validation_error", field="applied_on")
+        assert problem["errors"][0]["code"] == "before_release", problem
+        assert ago(30) in problem["errors"][0]["message"]
+        assert ago(20) in problem["errors"][0]["message"]
+        assert tenant.ok(tenant.get(f"/v1/invoices/{second['id']}"))["amount_due"] == "50.00"  # nothing written
+        body["applied_on"] = ago(20)
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
+
+    def test_a_part_never_used_may_be_applied_earlier(self, tenant: Tenant) -> None:
+        """Only what was in use is bound: a memo of 50.00 with 30.00 applied and unapplied later still had
+        20.00 free all along."""
+        cust = tenant.customer()["id"]
+        memo = standalone(tenant, cust, "50.00", ago(60))
+        first = invoice(tenant, cust, "30.00", ago(60))
+        second = invoice(tenant, cust, "50.00", ago(60))
+        body = {"allocations": [{"invoice_id": first["id"], "amount": "30.00"}], "applied_on": ago(50)}
+        [app] = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
+        tenant.ok(
+            tenant.client.delete(
+                f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on={ago(20)}", headers=tenant.h()
+            )
+        )
+        body = {"allocations": [{"invoice_id": second["id"], "amount": "20.00"}], "applied_on": ago(30)}
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
+        body = {"allocations": [{"invoice_id": second["id"], "amount": "0.01"}], "applied_on": ago(30)}
+        refused_code = assert_problem(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 422, "validation_error"
+        )["errors"][0]["code"]
+        assert refused_code == "before_release"
+
+    def test_an_invoice_is_not_settled_twice_as_of_a_day_before_its_payment_was_unapplied(self, tenant: Tenant) -> None:
+        cust = tenant.customer()["id"]
+        inv = invoice(tenant, cust, "40.00", ago(60))
+        pay = payment(tenant, cust, "40.00", ago(60))
+        body = {"allocations": [{"invoice_id": inv["id"], "amount": "40.00"}], "applied_on": ago(50)}
+        [app] = tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications", body), 201)
+        tenant.ok(
+            tenant.client.delete(
+                f"/v1/payments/{pay['id']}/applications/{app['id']}?unapplied_on={ago(10)}", headers=tenant.h()
+            )
+        )
+        memo = standalone(tenant, cust, "40.00", ago(40))
+        body = {"allocations": [{"invoice_id": inv["id"], "amount": "40.00"}], "applied_on": ago(30)}
+        problem = assert_problem(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 422, "validation_error", "applied_on"
+        )
+        assert problem["errors"][0]["code"] == "before_release"
+        assert inv["number"] in problem["errors"][0]["message"]
+
+    def test_a_refund_before_the_unapplication_that_freed_the_credit_is_refused(self, tenant: Tenant) -> None:
+        cust = tenant.customer()["id"]
+        inv = invoice(tenant, cust, "100.00", ago(70))
+        pay = payment(tenant, cust, "160.00", ago(70))  # 60.00 more than invoiced: the customer's credit
+        body = {"allocations": [{"invoice_id": inv["id"], "amount": "100.00"}], "applied_on": ago(70)}
+        tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications", body), 201)
+        memo = standalone(tenant, cust, "60.00", ago(60))
+        other = invoice(tenant, cust, "60.00", ago(60))
+        body = {"allocations": [{"invoice_id": other["id"], "amount": "60.00"}], "applied_on": ago(50)}
+        [app] = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
+        tenant.ok(
+            tenant.client.delete(
+                f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on={ago(20)}", headers=tenant.h()
+            )
+        )
+        body = {"amount": "60.00", "method": "ach", "refunded_on": ago(30)}
+        problem = assert_problem(
+            tenant.post(f"/v1/credit-memos/{memo['id']}/refunds", body), 422, "validation_error", "refunded_on"
+        )
+        assert problem["errors"][0]["code"] == "before_release"
+        body["refunded_on"] = ago(20)
+        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/refunds", body), 201)

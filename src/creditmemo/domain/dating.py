@@ -9,7 +9,8 @@ periods and its future limit.
 - Settlement dates in order (issue 16 item 1: reports as of a date count what is dated on or before it): an
   application, automatic ones too, on or after its credit document and the invoice or debit memo it settles
   (``check_application_order``, ``application_date``); a void on or after the memo's last settlement event, its
-  applications, unapplications, refunds and refund reversals (``settlement_bounds``).
+  applications, unapplications, refunds and refund reversals (``settlement_bounds``); an application or refund
+  not before the unapplication or refund reversal that freed the amount it uses (``check_free_as_of``).
 
 Every refusal names the field and says it in finance words.
 """
@@ -167,6 +168,58 @@ def settlement_bounds(
         if rf.reversed_on is not None:
             bounds.append(Bound(rf.reversed_on, f"refund {rf.number}'s reversal date"))
     return bounds
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """An amount (minor units) of a document in use from ``on`` (an application's or refund's date) until
+    ``until`` (its unapplication's or reversal's date, from which it is free again; None: still in use)."""
+
+    on: date
+    until: date | None
+    minor: int
+
+    def active_on(self, day: date) -> bool:
+        return self.on <= day and (self.until is None or day < self.until)
+
+
+def check_free_as_of(
+    field: str,
+    day: date,
+    minor: int,
+    total_minor: int,
+    uses: Iterable[Use],
+    *,
+    what: str,
+    whose: str,
+    state: str = "free",
+) -> date:
+    """A new use of ``minor`` (an application of or to a document, a refund of it) dated ``day``: refused when, on
+    ``day`` or a later day, what was in use then and it would be more than the document's ``total_minor``. The
+    amount an unapplication or a refund's reversal frees is free from that date on, not before (the reports as
+    of the days between would show the document used twice over). The error (``before_release``, on ``field``)
+    names ``day`` and the first date from which the amount is free (``state``: "free" for a credit, "due" for
+    an invoice or debit memo). Whether the amount is there today is checked by the caller."""
+    held = list(uses)
+    # In use only grows between the later uses' dates (a release lowers it): the peaks are on those dates.
+    peaks = sorted({day, *(u.on for u in held if u.on > day)})
+    if all(sum(u.minor for u in held if u.active_on(t)) + minor <= total_minor for t in peaks):
+        return day
+    free_from = min(
+        (
+            r
+            for r in sorted({u.until for u in held if u.until is not None and u.until > day})
+            if all(
+                sum(u.minor for u in held if u.active_on(t)) + minor <= total_minor
+                for t in {r, *(u.on for u in held if u.on > r)}
+            )
+        ),
+        default=None,
+    )
+    when = f": it is {state} from {free_from} (an unapplication or refund reversal is dated then)" if free_from else ""
+    raise ValidationFailedError.single(
+        field, f"The {what} {day} is before the amount of {whose} was {state} again{when}.", "before_release"
+    )
 
 
 def check_max_future_days(value: object, field: str = "max_future_days") -> int:

@@ -139,7 +139,9 @@ def plan_next_invoice(
     for _, target, amount in oldest_first([source], targets):
         day = automatic_date(uow, actor.company_id, on, [source, target])
         parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
-        apps += new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, day, {target.id: target})
+        apps += new_applications(
+            uow, actor, SourceType.CREDIT_MEMO, source, parsed, day, {target.id: target}, source_is_new=True
+        )
     return apps
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from creditmemo.domain.dating import Use
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.settlement import Application, ApplicationStatus, SourceType, TargetType
 from creditmemo.store.locking import locked
@@ -166,6 +167,31 @@ class ApplicationRepository:
         )
         applied, reversed_ = self.conn.execute(stmt).one()
         return _as_date(applied), _as_date(reversed_)
+
+    def released_after(self, company_id: str, document_ids: Sequence[str], day: date) -> set[str]:
+        """The documents among ``document_ids`` (sources or targets) with an unapplication dated after ``day``:
+        the only ones whose amount a use dated ``day`` may find not yet free (domain/dating.py)."""
+        if not document_ids:
+            return set()
+        stmt = select(applications.c.source_id, applications.c.target_id).where(
+            applications.c.company_id == company_id,
+            applications.c.reversed_on > day,
+            applications.c.source_id.in_(document_ids) | applications.c.target_id.in_(document_ids),
+        )
+        found = {i for row in self.conn.execute(stmt) for i in row}
+        return found & set(document_ids)
+
+    def uses(self, company_id: str, document_id: str, *, as_target: bool) -> Sequence[Use]:
+        """Every application from (or, ``as_target``, to) a document as a use of its amount: from its date until
+        its unapplication's; to a target it takes the amount and the settlement discount."""
+        side = applications.c.target_id if as_target else applications.c.source_id
+        amount = (
+            applications.c.amount_minor + applications.c.discount_minor if as_target else applications.c.amount_minor
+        )
+        stmt = select(applications.c.applied_on, applications.c.reversed_on, amount).where(
+            applications.c.company_id == company_id, side == document_id
+        )
+        return [Use(_as_date(on) or date.min, _as_date(until), int(m)) for on, until, m in self.conn.execute(stmt)]
 
     def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[Any, Any]:
         row = (
