@@ -157,7 +157,7 @@ class ApplicationRepository:
         rows = self.conn.execute(stmt.order_by(applications.c.created_at, applications.c.id).limit(limit))
         return [application_from_row(r) for r in rows.mappings()]
 
-    # Lean, locked reads of both sides (headers only: no lines), in the caller's lock order.
+    # Settlement dates (domain/dating.py), read under the documents' locks.
     def latest_dates(self, company_id: str, document_id: str) -> tuple[date | None, date | None]:
         """The last application date and the last unapplication date of the applications from or to a
         document (all of them, however many; a void may not be dated before either)."""
@@ -193,6 +193,7 @@ class ApplicationRepository:
         )
         return [Use(_as_date(on) or date.min, _as_date(until), int(m)) for on, until, m in self.conn.execute(stmt)]
 
+    # Lean, locked reads of both sides (headers only: no lines), in the caller's lock order.
     def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[Any, Any]:
         row = (
             self.conn.execute(_LOCK_MEMO[self.row_locks], {"b_company": company_id, "b_id": memo_id, "b_kind": kind})
