@@ -94,7 +94,9 @@ class TestWorkedExample:
         inv = annual(tenant)
         recognize(tenant, "2026-03-31")
         memo = full_credit(tenant, inv, "2026-04-01")
-        tenant.ok(tenant.delete(f"/v1/credit-memos/{memo['id']}/applications/{_app(tenant, memo)}"))
+        # unapplied on or before the void's date: a void may not precede its memo's unapplication (issue 16 item 1)
+        path = f"/v1/credit-memos/{memo['id']}/applications/{_app(tenant, memo)}?unapplied_on=2026-04-02"
+        tenant.ok(tenant.delete(path))
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {"void_date": "2026-04-02"}))
         _posting, reversal = tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}/journal-entries"))
         assert legs(reversal) == {("4900", "Cr", "295.89"), ("2400", "Cr", "904.11"), ("1200", "Dr", "1200.00")}

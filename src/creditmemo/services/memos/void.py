@@ -1,11 +1,13 @@
 """Voiding a posted memo: a reversing journal entry dated the void date (rule 4); only when nothing
-of it is applied or refunded."""
+of it is applied or refunded, and on or after its issue and posting dates and its last settlement event
+(domain/dating.py)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from creditmemo.domain.crediting import credited_after
+from creditmemo.domain.dating import settlement_bounds
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.ledger import reverse
@@ -35,6 +37,11 @@ def void_memo(
     entries = uow.journal.for_source(actor.company_id, memo.id)
     bounds = [periods.Bound(memo.issue_date, f"{memo.number}'s issue date")]
     bounds += [periods.Bound(e.date, f"{memo.number}'s posting date") for e in entries if e.kind == "post"]
+    # Nor before its last settlement event (read under the memo's lock): a void between an application and its
+    # unapplication, or a refund and its reversal, would show the memo voided yet applied as of the days between.
+    applied, unapplied = uow.applications.latest_dates(actor.company_id, memo.id)
+    refunds = uow.refunds.for_source(actor.company_id, memo.id) if memo.kind is MemoKind.CREDIT else []
+    bounds += settlement_bounds(str(memo.number), applied, unapplied, refunds)
     given = None if on is None else parse_date(on, "void_date")
     if reason is not None and (not isinstance(reason, str) or len(reason) > 2000):
         raise ValidationFailedError.single("reason", "Text of at most 2000 characters.", "invalid")

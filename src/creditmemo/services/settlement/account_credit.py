@@ -15,12 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from creditmemo.domain.dating import dated_by
 from creditmemo.domain.documents import Invoice, Memo
 from creditmemo.domain.settlement import Application, ParsedAllocation, Party, SourceType, TargetType, oldest_first
 from creditmemo.services import periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.settings import auto_apply_credit
 from creditmemo.services.settlement.applications import (
+    automatic_date,
     invoice_party,
     invoice_target,
     memo_party,
@@ -76,6 +78,8 @@ def _lock_sources(
 def _record_oldest_first(
     uow: UnitOfWork, actor: Actor, sources: Sequence[Party], targets: Sequence[Party], on: date
 ) -> list[Application]:
+    """Each source onto the targets oldest first, dated ``on`` or, when the source or one of its targets is
+    dated later, that later date (domain/dating.py ``application_date``)."""
     apps: list[Application] = []
     plan = oldest_first(sources, targets)
     left = {t.id: t for t in targets}  # what each target still has due when the next source comes to it
@@ -84,8 +88,9 @@ def _record_oldest_first(
             ParsedAllocation(TargetType.INVOICE, target.id, amount) for s, target, amount in plan if s.id == source.id
         ]
         if parsed:
+            day = automatic_date(uow, actor.company_id, on, [source, *(left[a.target_id] for a in parsed)])
             apps += record_applications(
-                uow, actor, SourceType.CREDIT_MEMO, source, parsed, on, targets=dict(left), auto=True
+                uow, actor, SourceType.CREDIT_MEMO, source, parsed, day, targets=dict(left), auto=True
             )
             for a in parsed:
                 left[a.target_id] = replace(left[a.target_id], open_amount=left[a.target_id].open_amount - a.amount)
@@ -127,17 +132,17 @@ def lock_next_invoices(
 def plan_next_invoice(
     uow: UnitOfWork, actor: Actor, memo: Memo, targets: Sequence[Party], *, on: date
 ) -> list[Application]:
-    """The applications of a "next invoice" credit being posted: all of it, oldest invoice first."""
+    """The applications of a "next invoice" credit being posted: all of it, oldest invoice first, each dated
+    the posting's date ``on`` or, for an invoice issued later (dated ahead), that invoice's issue date."""
     source = memo_source(memo, memo.total)
-    parsed = [
-        ParsedAllocation(TargetType.INVOICE, target.id, amount) for _, target, amount in oldest_first([source], targets)
-    ]
-    return new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)
-
-
-def _dated_by(party: Party, day: date) -> bool:
-    """An application dated ``day`` may touch only documents dated on or before it (domain/dating.py)."""
-    return party.dated is None or party.dated <= day
+    apps: list[Application] = []
+    for _, target, amount in oldest_first([source], targets):
+        day = automatic_date(uow, actor.company_id, on, [source, target])
+        parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
+        apps += new_applications(
+            uow, actor, SourceType.CREDIT_MEMO, source, parsed, day, {target.id: target}, source_is_new=True
+        )
+    return apps
 
 
 # on demand ----------------------------------------------------------------------------------------------------
@@ -169,8 +174,8 @@ def apply_account_credit(
             t
             for t in targets
             if (not memo_row["apply_to_next_invoice"] or rows[t.id]["issue_date"] >= apply_from(memo_row))
-            and _dated_by(t, applied_on)
-            and _dated_by(source, applied_on)
+            and dated_by(t, applied_on)
+            and dated_by(source, applied_on)
         ]
         done = _record_oldest_first(uow, actor, [source], allowed, applied_on)
         for app in done:  # what this source used is no longer due for the next one

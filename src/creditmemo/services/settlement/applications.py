@@ -12,6 +12,13 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
+from creditmemo.domain.dating import (
+    Use,
+    application_bounds,
+    application_date,
+    check_application_order,
+    check_free_as_of,
+)
 from creditmemo.domain.documents import Invoice, Memo
 from creditmemo.domain.errors import InvalidTransitionError, NotFoundError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status, allowed_actions
@@ -131,20 +138,69 @@ def apply_credit(
     )
 
 
-def party_bound(party: Party) -> periods.Bound | None:
-    """What an application of (or to) this document may not be dated before."""
-    if party.dated is None:
-        return None
-    words = {"payment": "receipt date"}.get(party.type, "issue date")
-    return periods.Bound(party.dated, f"{party.number}'s {words}")
-
-
 def check_application_date(
-    uow: UnitOfWork, company_id: str, day: date, parties: Sequence[Party], *, field: str = "applied_on"
+    uow: UnitOfWork,
+    company_id: str,
+    day: date,
+    parties: Sequence[Party],
+    *,
+    field: str = "applied_on",
+    future_ok: bool = False,
 ) -> date:
-    """An application is dated on or after its source and every target (and by the other date rules)."""
-    bounds = [b for b in map(party_bound, parties) if b is not None]
-    return periods.check(uow, company_id, field, day, what="application date", not_before=bounds)
+    """An application is dated on or after its source and every target (domain/dating.py), and by the other
+    date rules (an open period, not too far ahead unless ``future_ok``)."""
+    bounds = application_bounds(parties)
+    return periods.check(uow, company_id, field, day, what="application date", not_before=bounds, future_ok=future_ok)
+
+
+def automatic_date(uow: UnitOfWork, company_id: str, default: date, parties: Sequence[Party]) -> date:
+    """The date of an automatic application between ``parties``: ``default`` (already checked by the caller:
+    the posting's, the new invoice's, today) or, when one of them is dated later, that later date, checked
+    like any (its period open; ahead of today is allowed, the document is dated so already)."""
+    day = application_date(default, parties)
+    if day == default:
+        return day
+    return check_application_date(uow, company_id, day, parties, future_ok=True)
+
+
+def check_free(
+    uow: UnitOfWork,
+    company_id: str,
+    day: date,
+    parties: Sequence[tuple[Party, int, bool]],
+    *,
+    field: str = "applied_on",
+    what: str = "application date",
+    source_is_new: bool = False,
+) -> None:
+    """Each of ``parties`` (a document, the minor units a use dated ``day`` takes of it, whether it is a target)
+    has that amount free (a target: due) on ``day`` and every later day (domain/dating.py ``check_free_as_of``).
+    Only documents with an unapplication or refund reversal dated after ``day`` can fail it, so only theirs are
+    read: one statement for the applications, one for the source's refunds (none for a memo being posted)."""
+    ids = [p.id for p, _, target in parties if target or not source_is_new]
+    released = uow.applications.released_after(company_id, ids, day)
+    for party, minor, target in parties:
+        if target or source_is_new:
+            refunds = []
+        else:
+            refunds = uow.refunds.for_source(company_id, party.id)
+            if not any(r.reversed_on is not None and r.reversed_on > day for r in refunds) and party.id not in released:
+                continue
+        if target and party.id not in released:
+            continue
+        uses = [*uow.applications.uses(company_id, party.id, as_target=target)]
+        uses += [Use(r.refunded_on, r.reversed_on, r.amount.to_minor()) for r in refunds]
+        in_use_now = sum(u.minor for u in uses if u.until is None)  # what the running totals hold today
+        check_free_as_of(
+            field,
+            day,
+            minor,
+            party.open_amount.to_minor() + in_use_now,
+            uses,
+            what=what,
+            whose=party.number,
+            state="due" if target else "free",
+        )
 
 
 def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice, *, on: date) -> Application | None:
@@ -162,7 +218,9 @@ def plan_auto_apply(uow: UnitOfWork, actor: Actor, memo: Memo, invoice: Invoice,
         return None
     parsed = [ParsedAllocation(TargetType.INVOICE, target.id, amount)]
     check_allocations(source, parsed, {target.id: target})
-    return new_applications(uow, actor, SourceType.CREDIT_MEMO, source, parsed, on)[0]
+    return new_applications(
+        uow, actor, SourceType.CREDIT_MEMO, source, parsed, on, {target.id: target}, source_is_new=True
+    )[0]
 
 
 def invoice_target(invoice: Invoice) -> Party:
@@ -212,10 +270,29 @@ def new_applications(
     source: Party,
     parsed: Sequence[ParsedAllocation],
     applied_on: date,
+    targets: Mapping[str, Party],
     discounts: Sequence[Money] | None = None,
+    *,
+    source_is_new: bool = False,
 ) -> list[Application]:
-    now = uow.now()
+    """The application records, not yet written. Every application is made here, each checked to be dated on
+    or after its source and its target (``targets``, by id), and not to use an amount before the unapplication
+    or refund reversal that freed it: the one place these rules are enforced for manual, automatic and planned
+    applications alike. ``source_is_new``: the source is the memo being posted (nothing of it was ever used)."""
+    for a in parsed:
+        check_application_order(applied_on, [source, targets[a.target_id]])
     taken = list(discounts) if discounts is not None else [None] * len(parsed)
+    used: dict[str, int] = {}  # what this request takes of each target: amounts and discounts
+    for a, d in zip(parsed, taken, strict=True):
+        used[a.target_id] = used.get(a.target_id, 0) + a.amount.to_minor() + (d.to_minor() if d else 0)
+    check_free(
+        uow,
+        actor.company_id,
+        applied_on,
+        [(source, sum(a.amount.to_minor() for a in parsed), False), *((targets[t], m, True) for t, m in used.items())],
+        source_is_new=source_is_new,
+    )
+    now = uow.now()
     return [
         Application(
             id=new_id("app"),
@@ -279,7 +356,7 @@ def record_applications(
     """Write applications of one source: each one's exchange difference and settlement discount
     (services/settlement/fx.py), the records, both sides' running totals, the events. ``targets`` hold what
     was open before; ``discounts`` the settlement discount each allocation takes (discounts.decide)."""
-    apps = new_applications(uow, actor, source_type, source, parsed, applied_on, discounts)
+    apps = new_applications(uow, actor, source_type, source, parsed, applied_on, targets, discounts)
     apps = fx.realize(uow, source, apps, targets)
     uow.applications.add_many(apps)
     _move_totals(uow, apps, sign=1)

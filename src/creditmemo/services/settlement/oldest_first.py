@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from creditmemo.domain.dating import dated_by
 from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import PlanChangedError
 from creditmemo.domain.money import Money
@@ -98,14 +99,14 @@ def _allocate(
     left = {t.id: t for t in targets}
     planned: list[Planned] = []
     for source in sources:
-        if source.dated is not None and source.dated > on:
+        if not dated_by(source, on):
             continue
         first = next_from.get(source.id)
         allowed = [
             left[t.id]
             for t in targets
             if left[t.id].open_amount.is_positive()
-            and (t.dated is None or t.dated <= on)
+            and dated_by(t, on)
             and (first is None or (t.type == "invoice" and t.dated is not None and t.dated >= first))
         ]
         for src, target, amount in oldest_first([source], allowed):

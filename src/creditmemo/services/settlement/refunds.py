@@ -12,11 +12,12 @@ from creditmemo.domain.lifecycle import Status, allowed_actions
 from creditmemo.domain.money import Money, parse_amount
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.posting_rules import cash_entry
-from creditmemo.domain.settlement import Refund, RefundLimits, SourceType, check_refund
+from creditmemo.domain.settlement import Party, Refund, RefundLimits, SourceType, check_refund
 from creditmemo.ids import new_id
 from creditmemo.services import audit, periods
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.settlement import fx
+from creditmemo.services.settlement.applications import check_free
 from creditmemo.services.settlement.payments import text_field
 from creditmemo.store import numbering
 from creditmemo.store.mapping import money
@@ -61,6 +62,9 @@ def refund(
         raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
     value = parse_amount(amount, cur, "amount", positive=True)
     on = periods.check(uow, actor.company_id, "refunded_on", on, what="refund date", not_before=[bound])
+    # Not before the unapplication or refund reversal that freed the amount (domain/dating.py).
+    source = Party(str(source_type), source_id, number, customer_id, cur, available, rate, bound.on)
+    check_free(uow, actor.company_id, on, [(source, value.to_minor(), False)], field="refunded_on", what="refund date")
     refund_number = numbering.next_number(uow.conn, actor.company_id, "refund")
     # Refunds of one customer serialise on its row: what is read after this lock is what the previous
     # refund committed (READ COMMITTED: each statement sees the latest commits).

@@ -7,13 +7,21 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from creditmemo.domain.dating import Use
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.settlement import Application, ApplicationStatus, SourceType, TargetType
 from creditmemo.store.locking import locked
 from creditmemo.store.mapping import money
 from creditmemo.store.tables import applications, invoices, memos
+
+
+def _as_date(value: object) -> date | None:
+    """A MAX() of a date column: a date (SQLite may answer its ISO text), or None when there are no rows."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def application_from_row(r: Mapping[Any, Any]) -> Application:
@@ -148,6 +156,42 @@ class ApplicationRepository:
             stmt = stmt.where(applications.c.customer_id == customer_id)
         rows = self.conn.execute(stmt.order_by(applications.c.created_at, applications.c.id).limit(limit))
         return [application_from_row(r) for r in rows.mappings()]
+
+    # Settlement dates (domain/dating.py), read under the documents' locks.
+    def latest_dates(self, company_id: str, document_id: str) -> tuple[date | None, date | None]:
+        """The last application date and the last unapplication date of the applications from or to a
+        document (all of them, however many; a void may not be dated before either)."""
+        stmt = select(func.max(applications.c.applied_on), func.max(applications.c.reversed_on)).where(
+            applications.c.company_id == company_id,
+            (applications.c.source_id == document_id) | (applications.c.target_id == document_id),
+        )
+        applied, reversed_ = self.conn.execute(stmt).one()
+        return _as_date(applied), _as_date(reversed_)
+
+    def released_after(self, company_id: str, document_ids: Sequence[str], day: date) -> set[str]:
+        """The documents among ``document_ids`` (sources or targets) with an unapplication dated after ``day``:
+        the only ones whose amount a use dated ``day`` may find not yet free (domain/dating.py)."""
+        if not document_ids:
+            return set()
+        stmt = select(applications.c.source_id, applications.c.target_id).where(
+            applications.c.company_id == company_id,
+            applications.c.reversed_on > day,
+            applications.c.source_id.in_(document_ids) | applications.c.target_id.in_(document_ids),
+        )
+        found = {i for row in self.conn.execute(stmt) for i in row}
+        return found & set(document_ids)
+
+    def uses(self, company_id: str, document_id: str, *, as_target: bool) -> Sequence[Use]:
+        """Every application from (or, ``as_target``, to) a document as a use of its amount: from its date until
+        its unapplication's; to a target it takes the amount and the settlement discount."""
+        side = applications.c.target_id if as_target else applications.c.source_id
+        amount = (
+            applications.c.amount_minor + applications.c.discount_minor if as_target else applications.c.amount_minor
+        )
+        stmt = select(applications.c.applied_on, applications.c.reversed_on, amount).where(
+            applications.c.company_id == company_id, side == document_id
+        )
+        return [Use(_as_date(on) or date.min, _as_date(until), int(m)) for on, until, m in self.conn.execute(stmt)]
 
     # Lean, locked reads of both sides (headers only: no lines), in the caller's lock order.
     def lock_memo(self, company_id: str, memo_id: str, kind: str) -> Mapping[Any, Any]:
