@@ -10,8 +10,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Final
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import BigInteger, Connection, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.functions import FunctionElement
 
 from creditmemo.domain.money import MINOR_UNITS
 from creditmemo.store.repositories.listing import keyset_chunks, keyset_window
@@ -19,6 +21,8 @@ from creditmemo.store.tables import customers, invoices, memos, payments, users
 
 Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 PAGE_SIZE: Final = 25
+# Both kinds of memo, named so a filter on status alone reads the (company_id, kind, status, …) indexes.
+_KINDS: Final = ("credit", "debit")
 # A document's customer, within the document's company (one shard, and the customer's primary key).
 _MEMO_CUSTOMER = and_(customers.c.company_id == memos.c.company_id, customers.c.id == memos.c.customer_id)
 _INVOICE_CUSTOMER = and_(customers.c.company_id == invoices.c.company_id, customers.c.id == invoices.c.customer_id)
@@ -89,11 +93,9 @@ def _minor_condition(column: Any, currency_col: Any, amount: Decimal, op: str) -
     return or_(*parts)
 
 
-def _by_major(column: Any, currency_col: Any) -> Any:
-    """Minor units scaled to thousandths of the major unit, so amounts in currencies with different
-    minor units (JPY 0, USD 2, KWD 3) sort by their face value. Exact integer arithmetic."""
+def _major_factor(currency_col: Any) -> Any:
     digits = set(MINOR_UNITS.values())
-    factor = case(
+    return case(
         *[
             (currency_col.in_([c for c, dd in MINOR_UNITS.items() if dd == d]), 10 ** (3 - d))
             for d in sorted(digits)
@@ -101,7 +103,34 @@ def _by_major(column: Any, currency_col: Any) -> Any:
         ],
         else_=1,
     )
-    return column * factor
+
+
+class MajorMilli(FunctionElement[int]):
+    """Minor units scaled to thousandths of the major unit, so amounts in currencies with different minor
+    units (JPY 0, USD 2, KWD 3) sort by their face value. Exact integer arithmetic. On PostgreSQL it is the
+    immutable function ``creditmemo_major_milli(amount, currency)`` (migration 0024), so that the lists'
+    money sort keys have expression indexes and a page reads 26 index entries instead of sorting every row;
+    elsewhere the same CASE inline. tests/store/test_web_queries.py checks the two agree for every currency."""
+
+    type = BigInteger()
+    name = "creditmemo_major_milli"
+    inherit_cache = True
+
+
+@compiles(MajorMilli)
+def _major_inline(element: MajorMilli, compiler: Any, **kw: Any) -> str:
+    amount, currency = list(element.clauses)
+    return str(compiler.process(amount * _major_factor(currency), **kw))
+
+
+@compiles(MajorMilli, "postgresql")
+def _major_function(element: MajorMilli, compiler: Any, **kw: Any) -> str:
+    return f"creditmemo_major_milli({compiler.process(element.clauses, **kw)})"
+
+
+def _by_major(column: Any, currency_col: Any) -> Any:
+    """``column`` (minor units of the row's currency) as thousandths of the major unit: see MajorMilli."""
+    return MajorMilli(column, currency_col)
 
 
 MEMO_SORTS: Final[dict[str, Any]] = {
@@ -456,7 +485,7 @@ class WebQueries:
                     func.sum(memos.c.total_minor).label("total_minor"),
                     func.count().label("n"),
                 )
-                .where(memos.c.company_id == company_id, memos.c.status == status)
+                .where(memos.c.company_id == company_id, memos.c.kind.in_(_KINDS), memos.c.status == status)
                 .group_by(memos.c.currency, memos.c.exchange_rate)
             ).mappings()
         )
@@ -474,7 +503,7 @@ class WebQueries:
                     customers.c.name.label("customer"),
                 )
                 .join(customers, _MEMO_CUSTOMER)
-                .where(memos.c.company_id == company_id, memos.c.status == "draft")
+                .where(memos.c.company_id == company_id, memos.c.kind.in_(_KINDS), memos.c.status == "draft")
                 .order_by(memos.c.created_at, memos.c.id)
                 .limit(limit)
             ).mappings()
@@ -500,7 +529,7 @@ class WebQueries:
                 )
                 .join(customers, _MEMO_CUSTOMER)
                 .outerjoin(users, and_(users.c.id == memos.c.created_by, users.c.company_id == company_id))
-                .where(memos.c.company_id == company_id, memos.c.status == "pending_approval")
+                .where(memos.c.company_id == company_id, memos.c.kind.in_(_KINDS), memos.c.status == "pending_approval")
                 .order_by(memos.c.updated_at, memos.c.id)
                 .limit(limit)
             ).mappings()

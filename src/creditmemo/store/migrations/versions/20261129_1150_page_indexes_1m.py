@@ -1,0 +1,92 @@
+"""indexes for the web pages at a million invoices: the lists' sort keys and the dashboard (issue 16 item 8)
+
+Revision ID: 0024_page_indexes_1m
+Revises: 0019_webhooks
+Create Date: 2026-11-29 11:50:00
+
+A list page is the first 26 rows in the order of its sort key then id (keyset): served by an index on
+(company, sort key, id) it reads 26 index entries; without one the database sorts every row of the company.
+
+- Both engines: ``ix_memos_company_kind_status`` becomes (company_id, kind, status, id) — the memo lists sorted
+  by status, the status filter, the dashboard's counts; ``ix_memos_company_dashboard`` (company_id, kind, status,
+  issue_date) with the summed columns included on PostgreSQL, so the dashboard's chart of posted credit by
+  month reads the index only; ``ix_invoices_company_currency`` (company_id, currency, id);
+  ``ix_payments_company_received_on`` (company_id, received_on, id).
+- PostgreSQL only: the immutable SQL function ``creditmemo_major_milli(amount, currency)`` (minor units as
+  thousandths of the major unit, so amounts in different currencies sort by face value: the web lists' money
+  sort key, store/repositories/web_queries.py MajorMilli) and expression indexes on it: memos by total,
+  invoices by total and by amount due, payments by amount and by amount available. SQLite computes the same
+  expression inline and sorts.
+
+The function's currency lists are the minor units of domain/money.py as of this revision; a currency added
+there with 0 or 3 decimals needs a migration that replaces the function and rebuilds these indexes
+(tests/store/test_web_queries.py fails until then).
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0024_page_indexes_1m"
+down_revision = "0019_webhooks"
+branch_labels = None
+depends_on = None
+
+ZERO_DECIMALS = ("CLP", "ISK", "JPY", "KRW", "VND")
+THREE_DECIMALS = ("BHD", "JOD", "KWD", "OMR", "TND")
+
+
+def _quoted(codes: tuple[str, ...]) -> str:
+    return ", ".join(f"'{c}'" for c in codes)
+
+
+FUNCTION = f"""
+CREATE OR REPLACE FUNCTION creditmemo_major_milli(amount bigint, currency varchar) RETURNS bigint
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$ SELECT amount * CASE WHEN currency IN ({_quoted(ZERO_DECIMALS)}) THEN 1000
+                            WHEN currency IN ({_quoted(THREE_DECIMALS)}) THEN 1 ELSE 10 END $$
+"""
+
+# name -> (table, the indexed expression between company_id and id)
+EXPRESSION_INDEXES = {
+    "ix_memos_company_kind_total": ("memos", "kind, creditmemo_major_milli(total_minor, currency)"),
+    "ix_invoices_company_total": ("invoices", "creditmemo_major_milli(total_minor, currency)"),
+    "ix_invoices_company_amount_due": (
+        "invoices",
+        "creditmemo_major_milli(total_minor - (amount_credited_minor + amount_paid_minor + discount_taken_minor),"
+        " currency)",
+    ),
+    "ix_payments_company_amount": ("payments", "creditmemo_major_milli(amount_minor, currency)"),
+    "ix_payments_company_available": (
+        "payments",
+        "creditmemo_major_milli(amount_minor - (amount_applied_minor + amount_refunded_minor), currency)",
+    ),
+}
+
+
+def upgrade() -> None:
+    op.drop_index("ix_memos_company_kind_status", table_name="memos")
+    op.create_index("ix_memos_company_kind_status", "memos", ["company_id", "kind", "status", "id"])
+    op.create_index(
+        "ix_memos_company_dashboard",
+        "memos",
+        ["company_id", "kind", "status", "issue_date"],
+        postgresql_include=["reason_code", "currency", "exchange_rate", "total_minor"],
+    )
+    op.create_index("ix_invoices_company_currency", "invoices", ["company_id", "currency", "id"])
+    op.create_index("ix_payments_company_received_on", "payments", ["company_id", "received_on", "id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(sa.text(FUNCTION))
+        for name, (table, expression) in EXPRESSION_INDEXES.items():
+            op.execute(sa.text(f"CREATE INDEX {name} ON {table} (company_id, {expression}, id)"))
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for name in EXPRESSION_INDEXES:
+            op.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
+        op.execute(sa.text("DROP FUNCTION IF EXISTS creditmemo_major_milli(bigint, varchar)"))
+    op.drop_index("ix_payments_company_received_on", table_name="payments")
+    op.drop_index("ix_invoices_company_currency", table_name="invoices")
+    op.drop_index("ix_memos_company_dashboard", table_name="memos")
+    op.drop_index("ix_memos_company_kind_status", table_name="memos")
+    op.create_index("ix_memos_company_kind_status", "memos", ["company_id", "kind", "status"])
