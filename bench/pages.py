@@ -305,7 +305,7 @@ def _clone(
     conn.execute(
         text(
             f"INSERT INTO {table.name} ({', '.join(c.name for c in table.c)}) SELECT {', '.join(exprs)} "
-            f"FROM {table.name} t CROSS JOIN generate_series(CAST(:first AS integer), CAST(:last AS integer)) g "
+            f"FROM {table.name} t CROSS JOIN generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) g "
             f"WHERE t.company_id = :company AND t.{key} = ANY(:ids) AND ({sc.when.replace(':recent', recent)})"
         ),
         {"first": first, "last": last, "company": company, "ids": ids, "cus": cus, "t0": t0},
