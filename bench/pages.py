@@ -261,7 +261,7 @@ def _clone(
     m = "(1 + (g * 13) % 20)"
     # a skewed spread of customers: a few big ones (the busiest has about 1.4 % of the invoices), a long tail
     who = f"'cus_b' || lpad(floor({customers_n} * power(((g * 7919) % 10007) / 10007.0, 2))::int::text, 7, '0')"
-    shift = f"((g * 730 / {n}) - 730 + (CURRENT_DATE - CAST(:t0 AS date)))"
+    shift = f"CAST((g * 730 / {n}) - 730 + (CURRENT_DATE - CAST(:t0 AS date)) AS integer)"
     exprs = []
     for c in table.c:
         name = c.name
