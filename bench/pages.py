@@ -236,6 +236,14 @@ def _templates(db: Database, company: str) -> tuple[str, date, list[Scenario]]:
             ),
             Scenario("standalone_posted", "g % 50 = 28", of("standalone_posted"), {"memos": "CM-T"}),
             Scenario("debit", "g % 100 = 7", of("debit"), {"memos": "DM-B"}),
+            # --memos: credit memos only (bench/export.py), posted, draft and void, without their journal
+            Scenario(
+                "memos_only",
+                "TRUE",
+                of("standalone_posted", "memos", "memo_lines"),
+                {"memos": "CM-M"},
+                {"memos": {"status": "(ARRAY['posted','draft','void','posted'])[1 + g % 4]"}},
+            ),
         ],
     )
 
@@ -312,9 +320,10 @@ def _clone(
     )
 
 
-def load(url: str, *, n_customers: int, n_invoices: int) -> str:
+def load(url: str, *, n_customers: int, n_invoices: int, n_memos: int = 0) -> str:
     """Migrate, load the demo, then ``n_invoices`` more (with their payments, memos and journal) over
-    ``n_customers`` more customers; the demo company's id."""
+    ``n_customers`` more customers, and ``n_memos`` more credit memos alone (posted, draft, void; no journal:
+    for timing lists and exports, not for the ledger); the demo company's id."""
     fresh_database(url)
     db = Database(url)
     migrate.upgrade(db.engine)
@@ -322,7 +331,8 @@ def load(url: str, *, n_customers: int, n_invoices: int) -> str:
     cus, t0, scenarios = _templates(db, company)
     engine = db.engine
     started = time.perf_counter()
-    if n_invoices:
+    memos_only = scenarios.pop()
+    if n_invoices or n_memos:
         with engine.begin() as conn:
             conn.execute(
                 text(
@@ -364,6 +374,13 @@ def load(url: str, *, n_customers: int, n_invoices: int) -> str:
                 for sc in scenarios:
                     _clone(conn, company, table, sc, first, last, n_invoices, cus, t0, n_customers)
         print(f"  invoices {last + 1:>9,} with their documents ({time.perf_counter() - started:.0f} s)", flush=True)
+    for first in range(0, n_memos, BATCH):
+        last = min(first + BATCH, n_memos) - 1
+        with engine.begin() as conn:
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for table in tables:
+                _clone(conn, company, table, memos_only, first, last, n_memos, cus, t0, n_customers)
+        print(f"  credit memos {last + 1:>9,} ({time.perf_counter() - started:.0f} s)", flush=True)
     with engine.begin() as conn:
         conn.execute(text("SET LOCAL maintenance_work_mem = '256MB'"))
         for _, definition in indexes:
