@@ -18,9 +18,10 @@ A list page is the first 26 rows in the order of its sort key then id (keyset): 
   invoices by total and by amount due, payments by amount and by amount available. SQLite computes the same
   expression inline and sorts.
 
-The function's currency lists are the minor units of domain/money.py as of this revision; a currency added
-there with 0 or 3 decimals needs a migration that replaces the function and rebuilds these indexes
-(tests/store/test_web_queries.py fails until then).
+The function's currency lists are the minor units of domain/money.py as of this revision (any other code, the
+three-decimal ones among them, counts as it is, as in the inline CASE); a currency added there needs a
+migration that replaces the function and rebuilds these indexes (tests/store/test_web_queries.py fails until
+then).
 """
 
 import sqlalchemy as sa
@@ -32,7 +33,10 @@ branch_labels = None
 depends_on = None
 
 ZERO_DECIMALS = ("CLP", "ISK", "JPY", "KRW", "VND")
-THREE_DECIMALS = ("BHD", "JOD", "KWD", "OMR", "TND")
+TWO_DECIMALS = (
+    *("AUD", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF", "IDR", "ILS", "INR"),
+    *("MXN", "MYR", "NOK", "NZD", "PHP", "PLN", "SAR", "SEK", "SGD", "THB", "TRY", "TWD", "USD", "ZAR"),
+)
 
 
 def _quoted(codes: tuple[str, ...]) -> str:
@@ -43,7 +47,7 @@ FUNCTION = f"""
 CREATE OR REPLACE FUNCTION creditmemo_major_milli(amount bigint, currency varchar) RETURNS bigint
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$ SELECT amount * CASE WHEN currency IN ({_quoted(ZERO_DECIMALS)}) THEN 1000
-                            WHEN currency IN ({_quoted(THREE_DECIMALS)}) THEN 1 ELSE 10 END $$
+                            WHEN currency IN ({_quoted(TWO_DECIMALS)}) THEN 10 ELSE 1 END $$
 """
 
 # name -> (table, the indexed expression between company_id and id)
