@@ -51,6 +51,7 @@ from creditmemo.services.settlement.applications import apply_credit  # noqa: E4
 from creditmemo.services.settlement.payments import record_payment  # noqa: E402
 from creditmemo.services.web_sessions import sign_in  # noqa: E402
 from creditmemo.store import migrate  # noqa: E402
+from creditmemo.store.repositories.journal import _sequence  # noqa: E402
 from creditmemo.store.tables import customers, metadata  # noqa: E402
 from creditmemo.store.types import UTCDateTime  # noqa: E402
 from creditmemo.store.uow import Database  # noqa: E402
@@ -413,6 +414,9 @@ def load(url: str, *, n_customers: int, n_invoices: int, n_memos: int = 0) -> st
             ),
             {"c": company},
         )
+    with engine.begin() as conn:
+        # the GL export's sequence, as the sealer gives it (else the first sign-in's seal numbers every entry)
+        conn.execute(_sequence, {"b_company": company})
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
     print(f"loaded in {time.perf_counter() - started:.0f} s", flush=True)
