@@ -253,6 +253,9 @@ invoices = Table(
 _number_trigram(invoices, "ix_invoices_number_trgm")
 _money_sort_index(invoices, "ix_invoices_company_total", _major(invoices.c.total_minor, invoices.c.currency))
 _money_sort_index(
+    invoices, "ix_invoices_company_credited", _major(invoices.c.amount_credited_minor, invoices.c.currency)
+)
+_money_sort_index(
     invoices,
     "ix_invoices_company_amount_due",
     _major(
@@ -364,6 +367,11 @@ memos = Table(
     CheckConstraint("amount_applied_minor + amount_refunded_minor <= total_minor", name="not_over_used"),
     # The memo lists sorted by status and the status filter, a page at a time; the dashboard's counts (0024).
     Index("ix_memos_company_kind_status", "company_id", "kind", "status", "id"),
+    # The memo lists' other sort keys, a page at a time (0024).
+    Index("ix_memos_company_kind_reason", "company_id", "kind", "reason_code", "id"),
+    Index("ix_memos_company_kind_currency", "company_id", "kind", "currency", "id"),
+    Index("ix_memos_company_kind_created_at", "company_id", "kind", "created_at", "id"),
+    Index("ix_memos_company_kind_print_status", "company_id", "kind", "print_status", "id"),
     # The dashboard's chart of posted credit by month, read from the index alone on PostgreSQL (0024).
     Index(
         "ix_memos_company_dashboard",
@@ -390,6 +398,9 @@ _number_trigram(memos, "ix_memos_number_trgm")
 
 
 _money_sort_index(memos, "ix_memos_company_kind_total", memos.c.kind, _major(memos.c.total_minor, memos.c.currency))
+_money_sort_index(
+    memos, "ix_memos_company_kind_applied", memos.c.kind, _major(memos.c.amount_applied_minor, memos.c.currency)
+)
 
 memo_lines = Table(
     "memo_lines",
@@ -623,8 +634,10 @@ payments = Table(
     CheckConstraint("amount_applied_minor + amount_refunded_minor <= amount_minor", name="not_over_used"),
     Index("ix_payments_company_customer", "company_id", "customer_id"),
     Index("ix_payments_company_received_on", "company_id", "received_on", "id"),  # sorted by date (0024)
+    Index("ix_payments_company_method", "company_id", "method", "id"),  # sorted by method (0024)
 )
 _money_sort_index(payments, "ix_payments_company_amount", _major(payments.c.amount_minor, payments.c.currency))
+_money_sort_index(payments, "ix_payments_company_applied", _major(payments.c.amount_applied_minor, payments.c.currency))
 _money_sort_index(
     payments,
     "ix_payments_company_available",

@@ -10,13 +10,14 @@ A list page is the first 26 rows in the order of its sort key then id (keyset): 
 - Both engines: ``ix_memos_company_kind_status`` becomes (company_id, kind, status, id) — the memo lists sorted
   by status, the status filter, the dashboard's counts; ``ix_memos_company_dashboard`` (company_id, kind, status,
   issue_date) with the summed columns included on PostgreSQL, so the dashboard's chart of posted credit by
-  month reads the index only; ``ix_invoices_company_currency`` (company_id, currency, id);
-  ``ix_payments_company_received_on`` (company_id, received_on, id).
+  month reads the index only; the memo lists' other sort keys (company_id, kind, key, id) for reason,
+  currency, created_at and print status; ``ix_invoices_company_currency`` (company_id, currency, id);
+  payments by (company_id, received_on, id) and (company_id, method, id).
 - PostgreSQL only: the immutable SQL function ``creditmemo_major_milli(amount, currency)`` (minor units as
   thousandths of the major unit, so amounts in different currencies sort by face value: the web lists' money
-  sort key, store/repositories/web_queries.py MajorMilli) and expression indexes on it: memos by total,
-  invoices by total and by amount due, payments by amount and by amount available. SQLite computes the same
-  expression inline and sorts.
+  sort key, store/repositories/web_queries.py MajorMilli) and expression indexes on it: memos by total and
+  applied, invoices by total, amount due and credited, payments by amount, applied and available. SQLite
+  computes the same expression inline and sorts.
 
 The function's currency lists are the minor units of domain/money.py as of this revision (any other code, the
 three-decimal ones among them, counts as it is, as in the inline CASE); a currency added there needs a
@@ -50,16 +51,26 @@ AS $$ SELECT amount * CASE WHEN currency IN ({_quoted(ZERO_DECIMALS)}) THEN 1000
                             WHEN currency IN ({_quoted(TWO_DECIMALS)}) THEN 10 ELSE 1 END $$
 """
 
+# The memo lists' other sort keys: name -> the columns between (company_id, kind) and id.
+MEMO_SORT_INDEXES = {
+    "ix_memos_company_kind_reason": ["reason_code"],
+    "ix_memos_company_kind_currency": ["currency"],
+    "ix_memos_company_kind_created_at": ["created_at"],
+    "ix_memos_company_kind_print_status": ["print_status"],
+}
 # name -> (table, the indexed expression between company_id and id)
 EXPRESSION_INDEXES = {
     "ix_memos_company_kind_total": ("memos", "kind, creditmemo_major_milli(total_minor, currency)"),
+    "ix_memos_company_kind_applied": ("memos", "kind, creditmemo_major_milli(amount_applied_minor, currency)"),
     "ix_invoices_company_total": ("invoices", "creditmemo_major_milli(total_minor, currency)"),
+    "ix_invoices_company_credited": ("invoices", "creditmemo_major_milli(amount_credited_minor, currency)"),
     "ix_invoices_company_amount_due": (
         "invoices",
         "creditmemo_major_milli(total_minor - (amount_credited_minor + amount_paid_minor + discount_taken_minor),"
         " currency)",
     ),
     "ix_payments_company_amount": ("payments", "creditmemo_major_milli(amount_minor, currency)"),
+    "ix_payments_company_applied": ("payments", "creditmemo_major_milli(amount_applied_minor, currency)"),
     "ix_payments_company_available": (
         "payments",
         "creditmemo_major_milli(amount_minor - (amount_applied_minor + amount_refunded_minor), currency)",
@@ -76,8 +87,11 @@ def upgrade() -> None:
         ["company_id", "kind", "status", "issue_date"],
         postgresql_include=["reason_code", "currency", "exchange_rate", "total_minor"],
     )
+    for name, columns in MEMO_SORT_INDEXES.items():
+        op.create_index(name, "memos", ["company_id", "kind", *columns, "id"])
     op.create_index("ix_invoices_company_currency", "invoices", ["company_id", "currency", "id"])
     op.create_index("ix_payments_company_received_on", "payments", ["company_id", "received_on", "id"])
+    op.create_index("ix_payments_company_method", "payments", ["company_id", "method", "id"])
     if op.get_bind().dialect.name == "postgresql":
         op.execute(sa.text(FUNCTION))
         for name, (table, expression) in EXPRESSION_INDEXES.items():
@@ -89,8 +103,11 @@ def downgrade() -> None:
         for name in EXPRESSION_INDEXES:
             op.execute(sa.text(f"DROP INDEX IF EXISTS {name}"))
         op.execute(sa.text("DROP FUNCTION IF EXISTS creditmemo_major_milli(bigint, varchar)"))
+    op.drop_index("ix_payments_company_method", table_name="payments")
     op.drop_index("ix_payments_company_received_on", table_name="payments")
     op.drop_index("ix_invoices_company_currency", table_name="invoices")
+    for name in MEMO_SORT_INDEXES:
+        op.drop_index(name, table_name="memos")
     op.drop_index("ix_memos_company_dashboard", table_name="memos")
     op.drop_index("ix_memos_company_kind_status", table_name="memos")
     op.create_index("ix_memos_company_kind_status", "memos", ["company_id", "kind", "status"])
