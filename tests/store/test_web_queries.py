@@ -95,6 +95,14 @@ def test_money_sorts_order_amounts_of_different_currencies_by_face_value(db: Dat
             assert mine == (by_total[::-1] if descending else by_total)
             mine = [i for i in _walk(q, "invoices", cid, "due", descending) if i in made]
             assert mine == (by_due[::-1] if descending else by_due)
+        for low, high in (
+            (Decimal("5"), Decimal("12.34")),
+            (Decimal("7.51"), Decimal("1000")),
+            (None, Decimal("4.999")),
+        ):
+            inside = [i for i in by_total if (low is None or made[i][0] >= low) and made[i][0] <= high]
+            got = _walk(q, "invoices", cid, "total", False, amount_min=low, amount_max=high)
+            assert [i for i in got if i in made] == inside, (low, high)
         rows = {r["id"]: r for r in q.page("payments", cid, ListQuery(page_size=100)).rows}
         face = {i: Decimal(r["amount_minor"]).scaleb(-MINOR_UNITS[r["currency"]]) for i, r in rows.items()}
         expected = [i for i, _ in sorted(face.items(), key=lambda kv: (kv[1], kv[0]))]
