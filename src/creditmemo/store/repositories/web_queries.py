@@ -451,8 +451,13 @@ class WebQueries:
             .where(payments.c.company_id == company_id)
         )
         # the web list's statuses (issue 16 item 5): what of the amount is applied or refunded, or any money left
+        # the available amount's sort key is implied, so its expression index gives the (few) payments with money
+        # left, or the applied ones, instead of a scan of every payment for them (issue 16 item 8)
+        available_key = _by_major(_payment_available, payments.c.currency)
         if q.status == "available":
-            stmt = stmt.where(_payment_available > 0)
+            stmt = stmt.where(_payment_available > 0, available_key > 0)
+        elif q.status == "applied":
+            stmt = stmt.where(_receipt_status == q.status, available_key == 0)
         elif q.status in PAYMENT_STATUSES:
             stmt = stmt.where(_receipt_status == q.status)
         elif q.status:
