@@ -172,6 +172,36 @@ def test_an_auditor_sees_the_preview_but_no_button(new_page: Any, site: Site) ->
     assert page.goto("/customers/new").status == 403
 
 
+def test_a_customer_with_many_open_items_shows_the_oldest_50_and_counts_all(new_page: Any, site: Site) -> None:
+    """Issue 16 item 8: the page is bounded (the oldest 50 open items, credits and planned applications, then a
+    line saying how many more and where they are listed); the plan's total still counts every one."""
+    actor = system_actor(site.company_id, "test seeder")
+    today = today_of(site)
+    with site.db.uow() as uow:
+        cus = create_customer(uow, actor, name="Many Items Co", currency="USD", payment_terms_days=30)
+        for i in range(55):
+            issue_invoice(
+                uow,
+                actor,
+                customer_id=cus.id,
+                currency="USD",
+                issue_date=today - timedelta(days=60 - i),
+                lines=[InvoiceLineInput("Service", "1", "10.00")],
+            )
+        for _ in range(52):
+            record_payment(
+                uow, actor, customer_id=cus.id, amount="10.00", currency="USD", received_on=today, method="check"
+            )
+    page = new_page()
+    sign_in(page, site.users["controller"])
+    page.goto(f"/customers/{cus.id}")
+    expect(page.get_by_test_id("open-items").locator("tbody tr")).to_have_count(51)
+    expect(page.get_by_test_id("open-items-more")).to_contain_text("And 5 more")
+    expect(page.get_by_test_id("open-credits-more")).to_contain_text("And 2 more")
+    expect(page.get_by_test_id("credit-plan-more")).to_contain_text("And 2 more applications")
+    expect(page.get_by_test_id("credit-plan-total")).to_have_text("520.00 USD")
+
+
 @pytest.mark.journey
 def test_create_and_edit_a_customer_with_field_errors(new_page: Any, site: Site) -> None:
     page = new_page()

@@ -29,7 +29,7 @@ from creditmemo.domain.documents import Customer
 from creditmemo.domain.errors import PlanChangedError
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import Application as AppRecord
-from creditmemo.domain.settlement import ParsedAllocation, Party, SourceType, TargetType, oldest_first
+from creditmemo.domain.settlement import ParsedAllocation, Party, SourceType, TargetType
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.settlement.account_credit import apply_from
 from creditmemo.services.settlement.applications import (
@@ -95,24 +95,36 @@ def _allocate(
     next_from: Mapping[str, date],
     on: date,
 ) -> list[Planned]:
-    """Each source in turn (oldest first) onto the targets it may go to (oldest due first), as far as both go."""
+    """Each source in turn (oldest first) onto the targets it may go to (oldest due first), as far as both go
+    (domain.settlement.oldest_first for one source at a time). Linear in what is used (issue 16 item 8: a
+    customer with 568 credits and 6,356 open items took 26 s when every source filtered every target): the
+    targets used up at the front are skipped for good, and a source stops at the first target that exhausts it."""
     left = {t.id: t for t in targets}
+    order = list(targets)
+    start = 0  # order[:start] are used up
     planned: list[Planned] = []
     for source in sources:
         if not dated_by(source, on):
             continue
         first = next_from.get(source.id)
-        allowed = [
-            left[t.id]
-            for t in targets
-            if left[t.id].open_amount.is_positive()
-            and dated_by(t, on)
-            and (first is None or (t.type == "invoice" and t.dated is not None and t.dated >= first))
-        ]
-        for src, target, amount in oldest_first([source], allowed):
-            original = next(t for t in targets if t.id == target.id)
-            planned.append(Planned(src, original, amount))
-            left[target.id] = replace(left[target.id], open_amount=left[target.id].open_amount - amount)
+        remaining = source.open_amount
+        for t in order[start:]:
+            current = left[t.id]
+            if not current.open_amount.is_positive():
+                continue
+            if not dated_by(t, on):
+                continue
+            if first is not None and not (t.type == "invoice" and t.dated is not None and t.dated >= first):
+                continue
+            amount = remaining.min(current.open_amount)
+            if amount.is_positive():
+                planned.append(Planned(source, t, amount))
+                remaining = remaining - amount
+                left[t.id] = replace(current, open_amount=current.open_amount - amount)
+            if not remaining.is_positive():
+                break
+        while start < len(order) and not left[order[start].id].open_amount.is_positive():
+            start += 1
     return planned
 
 
