@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from creditmemo.ids import new_id
 from creditmemo.services.actors import Actor, Role, system_actor
@@ -26,6 +27,12 @@ from tests import pg_stats
 
 ENGINES = [e.strip() for e in os.environ.get("CREDITMEMO_TEST_ENGINES", "sqlite,postgresql").split(",") if e.strip()]
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/creditmemo_test")
+# Under pytest-xdist (scripts/test runs two workers) each worker gets databases of its own: every PostgreSQL
+# database the suite makes is named after PG_URL's, so one suffix keeps the workers apart.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if XDIST_WORKER:
+    _url = make_url(PG_URL)
+    PG_URL = _url.set(database=f"{_url.database}_{XDIST_WORKER}").render_as_string(hide_password=False)
 
 
 _fresh: set[str] = set()  # PostgreSQL databases this session recreated (their deadlock counters start at 0)
@@ -94,6 +101,16 @@ def db(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Databas
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for database in _databases.values():
         database.dispose()
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: its deadlock counts go to the controller's summary
+        workeroutput["pg_deadlocks"] = dict(pg_stats.RECORDED)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """On the xdist controller: gather each worker's deadlock counts for the terminal summary (each worker
+    has already failed its own session if it counted one)."""
+    pg_stats.RECORDED.update(getattr(node, "workeroutput", {}).get("pg_deadlocks", {}))
 
 
 @pytest.fixture(scope="session", autouse=True)
