@@ -33,6 +33,10 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 if XDIST_WORKER:
     _url = make_url(PG_URL)
     PG_URL = _url.set(database=f"{_url.database}_{XDIST_WORKER}").render_as_string(hide_password=False)
+    # xdist gives its workers COLUMNS=80 and LINES; the CLI's consoles (made at import) would keep that width
+    # whatever the environment a command test passes (tests/cli/runner.py). A worker runs like plain pytest.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
 
 
 _fresh: set[str] = set()  # PostgreSQL databases this session recreated (their deadlock counters start at 0)

@@ -195,9 +195,12 @@ def engine_site(request: pytest.FixtureRequest) -> Site:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     _require_chromium()
+    # Assertions wait as long as actions (10 s, below): two test workers and Chromium share the CI machine's two
+    # cores, and the API reference's 1.5 MB Swagger bundle took more than expect's default 5 s to start there.
+    expect.set_options(timeout=10_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield b
