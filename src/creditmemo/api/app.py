@@ -86,8 +86,9 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # it sees the request id and every answer
-    if settings.trusted_proxy_list():  # outermost: the log, the sign-in limits and the pages see the real client
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list())
+    trusted_proxies = settings.trusted_proxy_list()
+    if trusted_proxies:  # outermost: the log, the sign-in limits and the pages see the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
     v1 = APIRouter(prefix="/v1")
     for router in (
         customers.router,
