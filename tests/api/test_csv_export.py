@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 from fastapi.testclient import TestClient
 
-from creditmemo.api import csv_export
+from creditmemo.presentation import csv_export
 from creditmemo.services.users import actor_for, ensure_company_user
 from creditmemo.services.web_sessions import sign_in
 from creditmemo.store.repositories.web_queries import ListQuery, WebQueries

@@ -463,7 +463,7 @@ class TestEveryRequestNamesTheCompany:
     def test_every_statement_of_the_api_names_the_company_of_each_table(self, db):
         from fastapi.testclient import TestClient
 
-        from creditmemo.api.app import create_app
+        from creditmemo.app import create_app
 
         tenant = make_tenant(db, TestClient(create_app(db), raise_server_exceptions=False))
         with statements(db) as sent:

@@ -14,12 +14,13 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from creditmemo.api import csv_export
 from creditmemo.domain.documents import MemoKind
 from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import parse_decimal
 from creditmemo.domain.parsing import parse_date
+from creditmemo.presentation import csv_export
+from creditmemo.presentation.locale import read_number
 from creditmemo.services.actors import Permission
 from creditmemo.services.chart import list_reason_codes
 from creditmemo.services.lists import PAYMENT_STATUSES, ListQuery, Page, customer_choices, list_page
@@ -38,7 +39,6 @@ from creditmemo.web.core import (
     redirect,
     render,
 )
-from creditmemo.web.locale import read_number
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)

@@ -14,10 +14,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from creditmemo.api.problems import status_for
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.money import Money, parse_amount
 from creditmemo.domain.settlement import Payment
+from creditmemo.presentation.statuses import status_for
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.customers import get_customer
 from creditmemo.services.lists import customer_choices
