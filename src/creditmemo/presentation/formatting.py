@@ -19,12 +19,6 @@ def fmt_money(value: Money | None, with_currency: bool = True) -> str:
     return f"{text} {value.currency}" if with_currency else text
 
 
-def fmt_minor(minor: int | None, currency: str, with_currency: bool = True) -> str:
-    if minor is None:
-        return ""
-    return fmt_money(Money.from_minor(int(minor), currency), with_currency)
-
-
 def fmt_decimal(value: Decimal | None) -> str:
     if value is None:
         return ""

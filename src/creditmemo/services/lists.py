@@ -2,17 +2,21 @@
 Read-only; every query is scoped by the actor's company, so another company's documents never appear.
 
 Two modes over the same repositories: the cursor mode (``list_…``: domain values, ``starting_after``, the
-API's JSON lists) and the page mode (``list_page``/``list_chunks``: the list engine's rows with their sort
-keys, keyset or numbered pages, the web's lists and every CSV export). The page mode's request and answer
-types are the store's (``ListQuery``, ``Page``, ``Row``) and are re-exported here on purpose: the edges
-import them from this module, never from ``store/``."""
+API's JSON lists) and the page mode (``list_page``/``list_chunks``: typed rows, one class per list, their amounts
+as ``Money``, in keyset or numbered pages: the web's lists and every CSV export). The page mode's request type is
+the store's (``ListQuery``) and is re-exported here on purpose: the edges import it from this module, never from
+``store/``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
 
 from creditmemo.domain.documents import Customer, Invoice, Memo, MemoKind
 from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.domain.money import Money
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import Payment
 from creditmemo.services.actors import Actor, Permission, authorize
@@ -20,7 +24,7 @@ from creditmemo.store.repositories.listing import MAX_LIMIT as MAX_LIMIT
 from creditmemo.store.repositories.web_queries import PAGE_SIZE as PAGE_SIZE
 from creditmemo.store.repositories.web_queries import PAYMENT_STATUSES as PAYMENT_STATUSES
 from creditmemo.store.repositories.web_queries import ListQuery as ListQuery
-from creditmemo.store.repositories.web_queries import Page as Page
+from creditmemo.store.repositories.web_queries import Page as StorePage
 from creditmemo.store.repositories.web_queries import Row as Row
 from creditmemo.store.uow import UnitOfWork
 
@@ -123,17 +127,244 @@ def list_payments(
 LISTS = ("credit_memos", "debit_memos", "invoices", "customers", "payments")  # what ``name`` may be
 
 
+def _money(row: Row, minor_field: str) -> Money:
+    return Money.from_minor(int(row[minor_field]), str(row["currency"]))
+
+
+@dataclass(frozen=True, slots=True)
+class MemoRow:
+    """A credit or debit memo as its list shows it."""
+
+    id: str
+    number: str
+    customer: str
+    customer_id: str
+    status: str
+    reason_code: str
+    issue_date: date
+    currency: str
+    total: Money
+    amount_applied: Money
+    amount_refunded: Money
+    print_status: str
+    source: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: Row) -> MemoRow:
+        return cls(
+            id=r["id"],
+            number=r["number"],
+            customer=r["customer"],
+            customer_id=r["customer_id"],
+            status=r["status"],
+            reason_code=r["reason_code"],
+            issue_date=r["issue_date"],
+            currency=r["currency"],
+            total=_money(r, "total_minor"),
+            amount_applied=_money(r, "amount_applied_minor"),
+            amount_refunded=_money(r, "amount_refunded_minor"),
+            print_status=r["print_status"],
+            source=r["source"],
+            created_at=r["created_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    """An invoice as its list shows it: what is due after credits, payments and discounts, and whether paid."""
+
+    id: str
+    number: str
+    customer: str
+    customer_id: str
+    status: str
+    issue_date: date
+    due_date: date
+    currency: str
+    total: Money
+    amount_credited: Money
+    amount_paid: Money
+    amount_due: Money
+    payment_status: str  # unpaid | part_paid | paid
+
+    @classmethod
+    def of(cls, r: Row) -> InvoiceRow:
+        return cls(
+            id=r["id"],
+            number=r["number"],
+            customer=r["customer"],
+            customer_id=r["customer_id"],
+            status=r["status"],
+            issue_date=r["issue_date"],
+            due_date=r["due_date"],
+            currency=r["currency"],
+            total=_money(r, "total_minor"),
+            amount_credited=_money(r, "amount_credited_minor"),
+            amount_paid=_money(r, "amount_paid_minor"),
+            amount_due=_money(r, "due_minor"),
+            payment_status=r["payment_status"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    """A payment as its list shows it: what is left to apply or refund, and how far it is applied."""
+
+    id: str
+    number: str
+    customer: str
+    customer_id: str
+    received_on: date
+    method: str
+    reference: str | None
+    status: str
+    currency: str
+    amount: Money
+    amount_applied: Money
+    amount_refunded: Money
+    amount_available: Money
+    settlement_status: str  # unapplied | part_applied | applied
+
+    @classmethod
+    def of(cls, r: Row) -> PaymentRow:
+        return cls(
+            id=r["id"],
+            number=r["number"],
+            customer=r["customer"],
+            customer_id=r["customer_id"],
+            received_on=r["received_on"],
+            method=r["method"],
+            reference=r["reference"],
+            status=r["status"],
+            currency=r["currency"],
+            amount=_money(r, "amount_minor"),
+            amount_applied=_money(r, "amount_applied_minor"),
+            amount_refunded=_money(r, "amount_refunded_minor"),
+            amount_available=_money(r, "available_minor"),
+            settlement_status=r["settlement_status"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerRow:
+    """A customer as its list shows it."""
+
+    id: str
+    name: str
+    email: str | None
+    currency: str
+    payment_terms_days: int
+    balance: Money
+    available_credit: Money
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: Row) -> CustomerRow:
+        return cls(
+            id=r["id"],
+            name=r["name"],
+            email=r["email"],
+            currency=r["currency"],
+            payment_terms_days=r["payment_terms_days"],
+            balance=_money(r, "balance_minor"),
+            available_credit=_money(r, "available_credit_minor"),
+            created_at=r["created_at"],
+        )
+
+
+ListRow = MemoRow | InvoiceRow | PaymentRow | CustomerRow
+
+
+@dataclass(frozen=True, slots=True)
+class MemoSummary:
+    """A memo named beside another document (an invoice's or a return's memos): number, status and total."""
+
+    id: str
+    number: str
+    status: str
+    total: Money
+    reason_code: str | None = None
+    issue_date: date | None = None
+
+    @classmethod
+    def of(cls, r: Row) -> MemoSummary:
+        return cls(
+            id=r["id"],
+            number=r["number"],
+            status=r["status"],
+            total=_money(r, "total_minor"),
+            reason_code=r.get("reason_code"),
+            issue_date=r.get("issue_date"),
+        )
+
+
+_ROW_OF: Mapping[str, Any] = {
+    "credit_memos": MemoRow.of,
+    "debit_memos": MemoRow.of,
+    "invoices": InvoiceRow.of,
+    "payments": PaymentRow.of,
+    "customers": CustomerRow.of,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list: its typed rows, and where it stands (keyset: has_prev/has_next and the ids at either
+    end for the links; numbered: the page, its size and the exact total)."""
+
+    rows: Sequence[ListRow]
+    total: int
+    page: int
+    page_size: int
+    sort: str
+    descending: bool
+    columns: tuple[str, ...] = field(default_factory=tuple)
+    keyset: bool = False
+    has_prev: bool = False
+    has_next: bool = False
+
+    @property
+    def first_id(self) -> str | None:
+        return self.rows[0].id if self.rows else None
+
+    @property
+    def last_id(self) -> str | None:
+        return self.rows[-1].id if self.rows else None
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def _typed(name: str, rows: Sequence[Row]) -> list[ListRow]:
+    row_of = _ROW_OF[name]
+    return [row_of(r) for r in rows]
+
+
 def list_page(uow: UnitOfWork, actor: Actor, name: str, q: ListQuery) -> Page:
     """One page of the list ``name`` (one of ``LISTS``) with ``q``'s filters, sort and paging."""
     authorize(actor, Permission.READ)
-    return uow.web_queries.page(name, actor.company_id, q)
+    p: StorePage = uow.web_queries.page(name, actor.company_id, q)
+    return Page(
+        rows=_typed(name, p.rows),
+        total=p.total,
+        page=p.page,
+        page_size=p.page_size,
+        sort=p.sort,
+        descending=p.descending,
+        columns=p.columns,
+        keyset=p.keyset,
+        has_prev=p.has_prev,
+        has_next=p.has_next,
+    )
 
 
-def list_chunks(uow: UnitOfWork, actor: Actor, name: str, q: ListQuery, chunk: int = 2000) -> Iterator[list[Row]]:
+def list_chunks(uow: UnitOfWork, actor: Actor, name: str, q: ListQuery, chunk: int = 2000) -> Iterator[list[ListRow]]:
     """Every row of the list ``name`` in ``q``'s sort order (its paging ignored), ``chunk`` rows per query:
     for exports, read lazily inside the caller's unit of work."""
     authorize(actor, Permission.READ)
-    return uow.web_queries.chunks(name, actor.company_id, q, chunk)
+    return (_typed(name, rows) for rows in uow.web_queries.chunks(name, actor.company_id, q, chunk))
 
 
 def customer_choices(uow: UnitOfWork, actor: Actor) -> list[Row]:

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.money import minor_units
-from creditmemo.presentation.formatting import fmt_datetime, fmt_decimal, fmt_minor, fmt_money, fmt_price, label
+from creditmemo.presentation.formatting import fmt_datetime, fmt_decimal, fmt_money, fmt_price, label
 from creditmemo.presentation.locale import current_locale, negotiate, read_number
 from creditmemo.presentation.statuses import status_for  # the one code -> HTTP status table
 from creditmemo.services.actors import Actor
@@ -48,9 +48,7 @@ env = Environment(
 )
 
 
-env.filters.update(
-    money=fmt_money, minor=fmt_minor, dec=fmt_decimal, price=fmt_price, dt=fmt_datetime, label=label, change=change_text
-)
+env.filters.update(money=fmt_money, dec=fmt_decimal, price=fmt_price, dt=fmt_datetime, label=label, change=change_text)
 env.filters["exponent"] = minor_units  # digits after the point of a currency (the bulk post total, app.js)
 env.globals.update(urlencode=urlencode, quote=quote, change_labels=CHANGE_LABELS)
 # The reader's locale as a BCP 47 tag ("de-DE"), for what the browser formats itself (the bulk post total).
