@@ -262,21 +262,7 @@ AGING_HEADER: Final = (
 def aging_csv(aging: reports.Aging) -> StreamingResponse:
     """One row per customer and currency, then a Total row per currency (its customer_id empty)."""
     rows = (
-        (
-            r.customer_id,
-            r.customer_name,
-            r.currency,
-            r.current,
-            r.days_1_30,
-            r.days_31_60,
-            r.days_61_90,
-            r.days_over_90,
-            r.total_due,
-            r.unapplied_credit,
-            r.net,
-            r.open_documents,
-        )
-        for r in (*aging.rows, *aging.totals)
+        (r.customer_id, r.customer_name, r.currency, *r.amounts, r.open_documents) for r in (*aging.rows, *aging.totals)
     )
     return _rows(AGING_HEADER, rows, f"ar-aging-{aging.as_of.isoformat()}.csv")
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -150,23 +152,30 @@ def may_print(actor: Actor) -> bool:
     return actor.can(Permission.PRINT)
 
 
+def _document(template: str, footer: str, css: Sequence[str], **context: Any) -> str:
+    """A printable document: ``template`` with static/document.css, then ``css``, then the page footer, inline."""
+    style = "\n".join(
+        [
+            (HERE / "static" / "document.css").read_text(),
+            *css,
+            f"@page {{ @bottom-left {{ content: {css_string(footer)}; }} }}",
+        ]
+    )
+    return env.get_template(template).render(css=style, **context)
+
+
 def memo_document(uow: UnitOfWork, actor: Actor, memo: Memo, fmt: str) -> str:
     facts = document_facts(uow, actor, memo)
     kind_word = "Credit" if memo.kind == "credit" else "Debit"
     footer = f"{facts.company.legal_name} · {kind_word} memo {memo.number}"
-    css = "\n".join(
-        [
-            (HERE / "static" / "document.css").read_text(),
-            column_css(memo),
-            f"@page {{ @bottom-left {{ content: {css_string(footer)}; }} }}",
-        ]
-    )
-    return env.get_template("document.html").render(
+    return _document(
+        "document.html",
+        footer,
+        [column_css(memo)],
         memo=memo,
         facts=facts,
         settlement_text=settlement_text(facts),
         watermark=watermark_of(memo),
-        css=css,
         fmt=fmt,
     )
 
@@ -178,27 +187,14 @@ def statement_totals(st: reports.Statement) -> tuple[Money, Money]:
 
 
 def statement_document(st: reports.Statement, parties: reports.StatementParties, fmt: str) -> str:
-    """The printable statement: templates/statement_document.html on the memo document's layout and stylesheet
-    (static/document.css) inline."""
+    """The printable statement: templates/statement_document.html on the memo document's layout and stylesheet."""
     company, customer = parties.company, parties.customer
     debits, credits = statement_totals(st)
     footer = f"{company.legal_name} · Statement {customer.legal_name} {st.start} to {st.end}"
-    css = "\n".join(
-        [
-            (HERE / "static" / "document.css").read_text(),
-            (HERE / "static" / "statement.css").read_text(),
-            f"@page {{ @bottom-left {{ content: {css_string(footer)}; }} }}",
-        ]
-    )
-    return env.get_template("statement_document.html").render(
-        st=st,
-        company=company,
-        customer=customer,
-        customer_email=parties.customer_email,
-        css=css,
-        fmt=fmt,
-        debits=debits,
-        credits=credits,
+    statement_css = (HERE / "static" / "statement.css").read_text()
+    context = {"company": company, "customer": customer, "customer_email": parties.customer_email}
+    return _document(
+        "statement_document.html", footer, [statement_css], st=st, fmt=fmt, debits=debits, credits=credits, **context
     )
 
 

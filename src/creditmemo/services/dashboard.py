@@ -14,7 +14,7 @@ from creditmemo.domain.approval import functional_total
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.lists import Row
+from creditmemo.services.lists import Row, typed_row
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -72,22 +72,12 @@ def dashboard_figures(uow: UnitOfWork, actor: Actor, *, since: date) -> Dashboar
     pending = q.totals_in_status(company, Status.PENDING_APPROVAL)
     return DashboardFigures(
         currency=currency,
-        counts=[StatusCount(r["kind"], r["status"], int(r["n"])) for r in q.memo_status_counts(company)],
+        counts=[typed_row(StatusCount, r) for r in q.memo_status_counts(company)],
         posted_credit_by_day=[
             PostedCredit(r["issue_date"], r["reason_code"], _functional(r, currency))
             for r in q.posted_credit_by_day(company, since)
         ],
         awaiting_approval=_sum(pending, currency),
         awaiting_count=sum(int(r["n"]) for r in pending),
-        oldest_drafts=[
-            Draft(
-                r["id"],
-                r["kind"],
-                r["number"],
-                r["customer"],
-                Money.from_minor(int(r["total_minor"]), r["currency"]),
-                r["created_at"],
-            )
-            for r in q.oldest_drafts(company)
-        ],
+        oldest_drafts=[typed_row(Draft, r) for r in q.oldest_drafts(company)],
     )

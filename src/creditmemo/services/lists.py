@@ -10,9 +10,9 @@ the store's (``ListQuery``) and is re-exported here on purpose: the edges import
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Final, TypeVar
 
 from creditmemo.domain.documents import Customer, Invoice, Memo, MemoKind
 from creditmemo.domain.errors import ValidationFailedError
@@ -127,8 +127,25 @@ def list_payments(
 LISTS = ("credit_memos", "debit_memos", "invoices", "customers", "payments")  # what ``name`` may be
 
 
-def _money(row: Row, minor_field: str) -> Money:
-    return Money.from_minor(int(row[minor_field]), str(row["currency"]))
+# A row's amount fields read from these columns; any other ``x: Money`` from ``x_minor``.
+_MINOR_COLUMNS: Final = {"amount_due": "due_minor", "amount_available": "available_minor"}
+T = TypeVar("T")
+
+
+def typed_row(cls: type[T], r: Row, *, currency: str | None = None, **given: Any) -> T:
+    """The dataclass ``cls`` from a query's row: each field from the column of its name, each ``Money`` field from
+    its minor units (``x_minor``, or ``_MINOR_COLUMNS``) in the row's currency (or ``currency``); ``given`` fields
+    as given. A field with a default may be missing from the row."""
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]  # cls is a dataclass; TypeVar bounds cannot say so
+        if f.name in given:
+            values[f.name] = given[f.name]
+        elif f.type in ("Money", Money):
+            minor = r[_MINOR_COLUMNS.get(f.name, f"{f.name}_minor")]
+            values[f.name] = Money.from_minor(int(minor), str(currency or r["currency"]))
+        else:
+            values[f.name] = r[f.name] if f.default is MISSING else r.get(f.name, f.default)
+    return cls(**values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,25 +167,6 @@ class MemoRow:
     source: str | None
     created_at: datetime
 
-    @classmethod
-    def of(cls, r: Row) -> MemoRow:
-        return cls(
-            id=r["id"],
-            number=r["number"],
-            customer=r["customer"],
-            customer_id=r["customer_id"],
-            status=r["status"],
-            reason_code=r["reason_code"],
-            issue_date=r["issue_date"],
-            currency=r["currency"],
-            total=_money(r, "total_minor"),
-            amount_applied=_money(r, "amount_applied_minor"),
-            amount_refunded=_money(r, "amount_refunded_minor"),
-            print_status=r["print_status"],
-            source=r["source"],
-            created_at=r["created_at"],
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class InvoiceRow:
@@ -187,24 +185,6 @@ class InvoiceRow:
     amount_paid: Money
     amount_due: Money
     payment_status: str  # unpaid | part_paid | paid
-
-    @classmethod
-    def of(cls, r: Row) -> InvoiceRow:
-        return cls(
-            id=r["id"],
-            number=r["number"],
-            customer=r["customer"],
-            customer_id=r["customer_id"],
-            status=r["status"],
-            issue_date=r["issue_date"],
-            due_date=r["due_date"],
-            currency=r["currency"],
-            total=_money(r, "total_minor"),
-            amount_credited=_money(r, "amount_credited_minor"),
-            amount_paid=_money(r, "amount_paid_minor"),
-            amount_due=_money(r, "due_minor"),
-            payment_status=r["payment_status"],
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,25 +206,6 @@ class PaymentRow:
     amount_available: Money
     settlement_status: str  # unapplied | part_applied | applied
 
-    @classmethod
-    def of(cls, r: Row) -> PaymentRow:
-        return cls(
-            id=r["id"],
-            number=r["number"],
-            customer=r["customer"],
-            customer_id=r["customer_id"],
-            received_on=r["received_on"],
-            method=r["method"],
-            reference=r["reference"],
-            status=r["status"],
-            currency=r["currency"],
-            amount=_money(r, "amount_minor"),
-            amount_applied=_money(r, "amount_applied_minor"),
-            amount_refunded=_money(r, "amount_refunded_minor"),
-            amount_available=_money(r, "available_minor"),
-            settlement_status=r["settlement_status"],
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class CustomerRow:
@@ -258,19 +219,6 @@ class CustomerRow:
     balance: Money
     available_credit: Money
     created_at: datetime
-
-    @classmethod
-    def of(cls, r: Row) -> CustomerRow:
-        return cls(
-            id=r["id"],
-            name=r["name"],
-            email=r["email"],
-            currency=r["currency"],
-            payment_terms_days=r["payment_terms_days"],
-            balance=_money(r, "balance_minor"),
-            available_credit=_money(r, "available_credit_minor"),
-            created_at=r["created_at"],
-        )
 
 
 ListRow = MemoRow | InvoiceRow | PaymentRow | CustomerRow
@@ -287,24 +235,13 @@ class MemoSummary:
     reason_code: str | None = None
     issue_date: date | None = None
 
-    @classmethod
-    def of(cls, r: Row) -> MemoSummary:
-        return cls(
-            id=r["id"],
-            number=r["number"],
-            status=r["status"],
-            total=_money(r, "total_minor"),
-            reason_code=r.get("reason_code"),
-            issue_date=r.get("issue_date"),
-        )
 
-
-_ROW_OF: Mapping[str, Any] = {
-    "credit_memos": MemoRow.of,
-    "debit_memos": MemoRow.of,
-    "invoices": InvoiceRow.of,
-    "payments": PaymentRow.of,
-    "customers": CustomerRow.of,
+_ROW_OF: Mapping[str, type[ListRow]] = {
+    "credit_memos": MemoRow,
+    "debit_memos": MemoRow,
+    "invoices": InvoiceRow,
+    "payments": PaymentRow,
+    "customers": CustomerRow,
 }
 
 
@@ -338,8 +275,8 @@ class Page:
 
 
 def _typed(name: str, rows: Sequence[Row]) -> list[ListRow]:
-    row_of = _ROW_OF[name]
-    return [row_of(r) for r in rows]
+    cls = _ROW_OF[name]
+    return [typed_row(cls, r) for r in rows]
 
 
 def list_page(uow: UnitOfWork, actor: Actor, name: str, q: ListQuery) -> Page:

@@ -23,6 +23,7 @@ from creditmemo.domain.money import Money
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.lists import typed_row
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.settings import load_policy
 from creditmemo.store.uow import UnitOfWork
@@ -131,21 +132,8 @@ def approval_queue(uow: UnitOfWork, actor: Actor) -> list[QueuedMemo]:
     queue = []
     for r in uow.web_queries.pending_approval(actor.company_id):
         total = Money.from_minor(int(r["total_minor"]), r["currency"])
-        queue.append(
-            QueuedMemo(
-                id=r["id"],
-                kind=r["kind"],
-                number=r["number"],
-                customer=r["customer"],
-                reason_code=r["reason_code"],
-                total=total,
-                functional_total=functional_total(total, Decimal(r["exchange_rate"]), currency),
-                created_by=r["created_by"],
-                creator=r["creator"],
-                created_at=r["created_at"],
-                updated_at=r["updated_at"],
-            )
-        )
+        functional = functional_total(total, Decimal(r["exchange_rate"]), currency)
+        queue.append(typed_row(QueuedMemo, r, total=total, functional_total=functional))
     return queue
 
 

@@ -6,7 +6,7 @@ from creditmemo.domain.audit import AuditEvent
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.returns import ReturnAuthorization, ReturnStatus
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.lists import MemoSummary
+from creditmemo.services.lists import MemoSummary, typed_row
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
@@ -30,7 +30,7 @@ def returns_of_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> list[R
 def return_memos(uow: UnitOfWork, actor: Actor, return_id: str) -> list[MemoSummary]:
     """The credit memos created from the return, oldest first."""
     authorize(actor, Permission.READ)
-    return [MemoSummary.of(r) for r in uow.returns.memos_of(actor.company_id, return_id)]
+    return [typed_row(MemoSummary, r) for r in uow.returns.memos_of(actor.company_id, return_id)]
 
 
 def return_events(uow: UnitOfWork, actor: Actor, return_id: str) -> list[AuditEvent]:

@@ -9,6 +9,7 @@ from datetime import date
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import Application, spread
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.lists import typed_row
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -54,18 +55,8 @@ class OpenTarget:
 def open_targets(uow: UnitOfWork, actor: Actor, customer_id: str, currency: str) -> list[OpenTarget]:
     """The customer's open invoices and posted debit memos in ``currency``, oldest due first."""
     authorize(actor, Permission.READ)
-    return [
-        OpenTarget(
-            id=r["id"],
-            target_type=r["target_type"],
-            number=r["number"],
-            issue_date=r["issue_date"],
-            due_date=r["due_date"],
-            total=Money.from_minor(int(r["total_minor"]), currency),
-            due=Money.from_minor(int(r["due_minor"]), currency),
-        )
-        for r in uow.web_queries.open_targets(actor.company_id, customer_id, currency)
-    ]
+    rows = uow.web_queries.open_targets(actor.company_id, customer_id, currency)
+    return [typed_row(OpenTarget, r, currency=currency) for r in rows]
 
 
 def apply_proposal(uow: UnitOfWork, actor: Actor, customer_id: str, available: Money) -> list[OpenTarget]:
