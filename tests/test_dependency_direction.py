@@ -95,7 +95,7 @@ def test_the_store_and_the_services_import_no_presentation_or_edge() -> None:
 @pytest.mark.parametrize(
     ("source", "module"),
     [
-        ("from creditmemo.store.repositories.web_queries import ListQuery", "creditmemo.web.routes.lists"),
+        ("from creditmemo.store.repositories.overviews import ListQuery", "creditmemo.web.routes.lists"),
         ("import creditmemo.store.tables", "creditmemo.cli.show"),
         ("from creditmemo.store import tables", "creditmemo.cli.show"),
         ("def f():\n    from creditmemo.store.repositories import reports\n", "creditmemo.api.routes.reports"),

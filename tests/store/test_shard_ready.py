@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from creditmemo.store import tables as t
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, Overviews
 from creditmemo.store.uow import Database
 from tests.api.conftest import Tenant, make_tenant
 
@@ -432,7 +432,7 @@ def _the_web_pages_queries(db: Database, tenant: Tenant) -> None:
     """The read-only queries only the web UI makes (lists, dashboard, approval queue, settlement helpers)."""
     cid = tenant.company_id
     with db.uow(readonly=True) as uow:
-        q = WebQueries(uow.conn)
+        q = Overviews(uow.conn)
         customer = q.customer_choices(cid)[0]
         memos = q.memos(cid, "credit", ListQuery()).rows
         invoices = q.invoices(cid, ListQuery(customer_id=customer["id"], amount_min=Decimal("1"))).rows

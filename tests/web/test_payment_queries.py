@@ -18,7 +18,7 @@ from creditmemo.services.settlement.applications import apply_credit
 from creditmemo.services.settlement.history import open_targets
 from creditmemo.services.settlement.payments import get_payment, record_payment
 from creditmemo.services.settlement.refunds import refund
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, Overviews
 from creditmemo.store.uow import Database
 from creditmemo.web.routes.payments import check_rows
 from tests.builders import DAY, customer, invoice, line
@@ -86,7 +86,7 @@ class TestPaymentList:
             )
         cid = controller.company_id
         with db.uow(readonly=True) as uow:
-            q = WebQueries(uow.conn)
+            q = Overviews(uow.conn)
 
             def numbers(**kw: Any) -> list[str]:
                 return [

@@ -67,7 +67,7 @@ def _sum(rows: Sequence[Row], currency: str) -> Money:
 def dashboard_figures(uow: UnitOfWork, actor: Actor, *, since: date) -> DashboardFigures:
     """The dashboard's figures, posted credit from ``since`` on."""
     authorize(actor, Permission.READ)
-    company, q = actor.company_id, uow.web_queries
+    company, q = actor.company_id, uow.overviews
     currency = uow.companies.get(company).functional_currency
     pending = q.totals_in_status(company, Status.PENDING_APPROVAL)
     return DashboardFigures(

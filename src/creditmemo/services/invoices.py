@@ -157,4 +157,4 @@ def get_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> Invoice:
 def memos_of_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> list[MemoSummary]:
     """The credit memos raised from the invoice, by number (id, number, status, total, reason, issue date)."""
     authorize(actor, Permission.READ)
-    return [typed_row(MemoSummary, r) for r in uow.web_queries.memos_of_invoice(actor.company_id, invoice_id)]
+    return [typed_row(MemoSummary, r) for r in uow.overviews.memos_of_invoice(actor.company_id, invoice_id)]

@@ -21,11 +21,11 @@ from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import Payment
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.store.repositories.listing import MAX_LIMIT as MAX_LIMIT
-from creditmemo.store.repositories.web_queries import PAGE_SIZE as PAGE_SIZE
-from creditmemo.store.repositories.web_queries import PAYMENT_STATUSES as PAYMENT_STATUSES
-from creditmemo.store.repositories.web_queries import ListQuery as ListQuery
-from creditmemo.store.repositories.web_queries import Page as StorePage
-from creditmemo.store.repositories.web_queries import Row as Row
+from creditmemo.store.repositories.overviews import PAGE_SIZE as PAGE_SIZE
+from creditmemo.store.repositories.overviews import PAYMENT_STATUSES as PAYMENT_STATUSES
+from creditmemo.store.repositories.overviews import ListQuery as ListQuery
+from creditmemo.store.repositories.overviews import Page as StorePage
+from creditmemo.store.repositories.overviews import Row as Row
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -282,7 +282,7 @@ def _typed(name: str, rows: Sequence[Row]) -> list[ListRow]:
 def list_page(uow: UnitOfWork, actor: Actor, name: str, q: ListQuery) -> Page:
     """One page of the list ``name`` (one of ``LISTS``) with ``q``'s filters, sort and paging."""
     authorize(actor, Permission.READ)
-    p: StorePage = uow.web_queries.page(name, actor.company_id, q)
+    p: StorePage = uow.overviews.page(name, actor.company_id, q)
     return Page(
         rows=_typed(name, p.rows),
         total=p.total,
@@ -301,10 +301,10 @@ def list_chunks(uow: UnitOfWork, actor: Actor, name: str, q: ListQuery, chunk: i
     """Every row of the list ``name`` in ``q``'s sort order (its paging ignored), ``chunk`` rows per query:
     for exports, read lazily inside the caller's unit of work."""
     authorize(actor, Permission.READ)
-    return (_typed(name, rows) for rows in uow.web_queries.chunks(name, actor.company_id, q, chunk))
+    return (_typed(name, rows) for rows in uow.overviews.chunks(name, actor.company_id, q, chunk))
 
 
 def customer_choices(uow: UnitOfWork, actor: Actor) -> list[Row]:
     """The company's customers by name (id, name, currency; the first 500): a form's customer picker."""
     authorize(actor, Permission.READ)
-    return uow.web_queries.customer_choices(actor.company_id)
+    return uow.overviews.customer_choices(actor.company_id)

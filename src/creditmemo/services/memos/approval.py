@@ -130,7 +130,7 @@ def approval_queue(uow: UnitOfWork, actor: Actor) -> list[QueuedMemo]:
     authorize(actor, Permission.READ)
     currency = uow.companies.get(actor.company_id).functional_currency
     queue = []
-    for r in uow.web_queries.pending_approval(actor.company_id):
+    for r in uow.overviews.pending_approval(actor.company_id):
         total = Money.from_minor(int(r["total_minor"]), r["currency"])
         functional = functional_total(total, Decimal(r["exchange_rate"]), currency)
         queue.append(typed_row(QueuedMemo, r, total=total, functional_total=functional))

@@ -55,7 +55,7 @@ class OpenTarget:
 def open_targets(uow: UnitOfWork, actor: Actor, customer_id: str, currency: str) -> list[OpenTarget]:
     """The customer's open invoices and posted debit memos in ``currency``, oldest due first."""
     authorize(actor, Permission.READ)
-    rows = uow.web_queries.open_targets(actor.company_id, customer_id, currency)
+    rows = uow.overviews.open_targets(actor.company_id, customer_id, currency)
     return [typed_row(OpenTarget, r, currency=currency) for r in rows]
 
 
