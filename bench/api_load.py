@@ -305,7 +305,7 @@ def overhead(url: str, n: int, profile: bool = False) -> None:
     import fastapi.dependencies.utils
     import fastapi.routing
 
-    from creditmemo.api.app import create_app
+    from creditmemo.app import create_app
     from creditmemo.services.memos.create import create_credit_memo_from_invoice
     from creditmemo.services.users import authenticate_api_key
 
@@ -415,7 +415,7 @@ def reads(url: str, n: int) -> None:
     import fastapi.routing
     from sqlalchemy import event
 
-    from creditmemo.api.app import create_app
+    from creditmemo.app import create_app
 
     key, _, ids = prepare(url, 1, 50, 0.0)[0]
     db = Database(url, sealing="off")

@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Date, Table, create_engine, text  # noqa: E402
 
-from creditmemo.api.app import create_app  # noqa: E402
+from creditmemo.app import create_app  # noqa: E402
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput, InvoiceLineInput  # noqa: E402
 from creditmemo.domain.settlement import AllocationInput  # noqa: E402
 from creditmemo.services.actors import system_actor  # noqa: E402

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from creditmemo.api.app import create_app
+from creditmemo.app import create_app
 from creditmemo.ids import new_id
 from creditmemo.services.actors import Role, system_actor
 from creditmemo.services.users import ensure_company_user, issue_api_key

@@ -11,10 +11,10 @@ from typing import Any
 import anyio
 from fastapi.testclient import TestClient
 
-from creditmemo.api import csv_export
+from creditmemo.presentation import csv_export
 from creditmemo.services.users import actor_for, ensure_company_user
 from creditmemo.services.web_sessions import sign_in
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, Overviews
 from creditmemo.store.uow import Database
 from tests.api.conftest import Tenant, assert_problem
 
@@ -136,7 +136,7 @@ class TestStreamedInChunks:
                 lines=[{"invoice_line_id": books["invoices"][1]["lines"][1]["id"], "quantity": "1"}],
             )
         with db.uow(readonly=True) as uow:
-            queries = WebQueries(uow.conn)
+            queries = Overviews(uow.conn)
             for sort in ("number", "total", "status", "customer", "issue_date", "applied"):
                 for descending in (True, False):
                     q = ListQuery(sort=sort, descending=descending, page_size=1000)

@@ -16,6 +16,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
+
 from tests.api.conftest import Tenant, assert_problem
 
 TODAY = date.today()
@@ -27,6 +29,12 @@ def ago(days: int) -> str:
 
 def ahead(days: int) -> str:
     return (TODAY + timedelta(days=days)).isoformat()
+
+
+@pytest.fixture
+def cust(tenant: Tenant) -> str:
+    """A new customer's id, the tenant's."""
+    return str(tenant.customer()["id"])
 
 
 def invoice(t: Tenant, customer_id: str, price: str, issued: str, **line: str) -> dict[str, Any]:
@@ -66,20 +74,29 @@ def refused(response: Any, field: str, *dates: str) -> None:
         assert day in error["message"], (day, error["message"])
 
 
+def apply(t: Tenant, source: str, target_id: str, amount: str, on: str, *, key: str = "invoice_id") -> dict[str, Any]:
+    """One application of ``amount`` from ``source`` (a memo's or payment's path) to one target, dated ``on``."""
+    body = {"allocations": [{key: target_id, "amount": amount}], "applied_on": on}
+    apps: list[dict[str, Any]] = t.ok(t.post(f"{source}/applications", body), 201)
+    [app] = apps
+    return app
+
+
+def unapply(t: Tenant, source: str, app: dict[str, Any], on: str) -> Any:
+    """The response to reversing the application ``app`` of ``source``, dated ``on``."""
+    return t.client.delete(f"{source}/applications/{app['id']}?unapplied_on={on}", headers=t.h())
+
+
 def applications_of(t: Tenant, path: str) -> list[dict[str, Any]]:
     return t.ok(t.get(f"{path}/applications"))
 
 
 class TestVoid:
-    def test_a_void_before_the_memos_unapplication_is_refused(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_a_void_before_the_memos_unapplication_is_refused(self, tenant: Tenant, cust: str) -> None:
         memo = standalone(tenant, cust, "50.00", ago(60))
         inv = invoice(tenant, cust, "80.00", ago(60))
-        body = {"allocations": [{"invoice_id": inv["id"], "amount": "50.00"}], "applied_on": ago(50)}
-        [app] = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
-        back = tenant.client.delete(
-            f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on={ago(20)}", headers=tenant.h()
-        )
+        app = apply(tenant, f"/v1/credit-memos/{memo['id']}", inv["id"], "50.00", ago(50))
+        back = unapply(tenant, f"/v1/credit-memos/{memo['id']}", app, ago(20))
         assert tenant.ok(back)["reversed_on"] == ago(20)
 
         refused(
@@ -89,12 +106,10 @@ class TestVoid:
         voided = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {"void_date": ago(20)}))
         assert (voided["status"], voided["void_date"]) == ("void", ago(20))
 
-    def test_a_void_before_a_refunds_reversal_is_refused(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_a_void_before_a_refunds_reversal_is_refused(self, tenant: Tenant, cust: str) -> None:
         inv = invoice(tenant, cust, "100.00", ago(70))
         pay = payment(tenant, cust, "100.00", ago(70))
-        body = {"allocations": [{"invoice_id": inv["id"], "amount": "100.00"}], "applied_on": ago(70)}
-        tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications", body), 201)
+        apply(tenant, f"/v1/payments/{pay['id']}", inv["id"], "100.00", ago(70))
         memo = tenant.memo_from(inv, auto_apply=False, issue_date=ago(60), post=True)
         rf = tenant.ok(
             tenant.post(
@@ -110,17 +125,13 @@ class TestVoid:
         assert tenant.ok(tenant.get(f"/v1/credit-memos/{memo['id']}"))["status"] == "posted"
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {"void_date": ago(10)}))
 
-    def test_a_debit_memo_is_not_voided_before_a_payments_unapplication_from_it(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_a_debit_memo_is_not_voided_before_a_payments_unapplication_from_it(
+        self, tenant: Tenant, cust: str
+    ) -> None:
         debit = standalone(tenant, cust, "30.00", ago(60), kind="debit")
         pay = payment(tenant, cust, "30.00", ago(55))
-        body = {"allocations": [{"debit_memo_id": debit["id"], "amount": "30.00"}], "applied_on": ago(50)}
-        [app] = tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications", body), 201)
-        tenant.ok(
-            tenant.client.delete(
-                f"/v1/payments/{pay['id']}/applications/{app['id']}?unapplied_on={ago(15)}", headers=tenant.h()
-            )
-        )
+        app = apply(tenant, f"/v1/payments/{pay['id']}", debit["id"], "30.00", ago(50), key="debit_memo_id")
+        tenant.ok(unapply(tenant, f"/v1/payments/{pay['id']}", app, ago(15)))
 
         refused(
             tenant.post(f"/v1/debit-memos/{debit['id']}/void", {"void_date": ago(30)}), "void_date", ago(30), ago(15)
@@ -128,24 +139,22 @@ class TestVoid:
         assert tenant.ok(tenant.get(f"/v1/debit-memos/{debit['id']}"))["status"] == "posted"
         tenant.ok(tenant.post(f"/v1/debit-memos/{debit['id']}/void", {"void_date": ago(15)}))
 
-    def test_a_void_without_a_date_after_a_future_dated_unapplication_takes_that_date(self, tenant: Tenant) -> None:
+    def test_a_void_without_a_date_after_a_future_dated_unapplication_takes_that_date(
+        self, tenant: Tenant, cust: str
+    ) -> None:
         """No date given: the void is dated today, or the memo's last settlement event when that is later."""
-        cust = tenant.customer()["id"]
         memo = standalone(tenant, cust, "20.00", ago(5))
         inv = invoice(tenant, cust, "20.00", ago(5))
-        body = {"allocations": [{"invoice_id": inv["id"], "amount": "20.00"}], "applied_on": ago(5)}
-        [app] = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
-        tenant.ok(
-            tenant.client.delete(
-                f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on={ahead(3)}", headers=tenant.h()
-            )
-        )
+        app = apply(tenant, f"/v1/credit-memos/{memo['id']}", inv["id"], "20.00", ago(5))
+        tenant.ok(unapply(tenant, f"/v1/credit-memos/{memo['id']}", app, ahead(3)))
         voided = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/void", {}))
         assert voided["void_date"] == ahead(3)
 
 
 class TestAutomaticApplications:
-    def test_account_credit_on_a_backdated_invoice_is_applied_on_the_credits_date(self, tenant: Tenant) -> None:
+    def test_account_credit_on_a_backdated_invoice_is_applied_on_the_credits_date(
+        self, tenant: Tenant, cust: str
+    ) -> None:
         """A memo of 10 days ago goes, with automatic use of account credit, to an invoice dated 30 days ago:
         the application is dated the memo's date, not the invoice's (the credit did not exist then)."""
         tenant.ok(
@@ -153,17 +162,15 @@ class TestAutomaticApplications:
                 "/v1/settings/account-credit", json={"auto_apply_credit": True}, headers=tenant.h("admin")
             )
         )
-        cust = tenant.customer()["id"]
         memo = standalone(tenant, cust, "50.00", ago(10))
         inv = invoice(tenant, cust, "200.00", ago(30))
         assert inv["amount_credited"] == "50.00"
         [app] = applications_of(tenant, f"/v1/credit-memos/{memo['id']}")
         assert app["applied_on"] == ago(10)
 
-    def test_a_next_invoice_credit_is_not_applied_before_the_credit_memo(self, tenant: Tenant) -> None:
+    def test_a_next_invoice_credit_is_not_applied_before_the_credit_memo(self, tenant: Tenant, cust: str) -> None:
         """A downgrade effective 25 days ago, credited 5 days ago "to the next invoice"; the next invoice is
         issued dated 20 days ago: its application is dated the memo's date."""
-        cust = tenant.customer()["id"]
         period = {"service_start": ago(40), "service_end": ago(11)}
         first = invoice(tenant, cust, "300.00", ago(40), **period)
         memo = tenant.ok(
@@ -187,11 +194,10 @@ class TestAutomaticApplications:
         assert (app["invoice_id"], app["applied_on"]) == (nxt["id"], ago(5))
 
     def test_posting_a_next_invoice_credit_does_not_date_its_application_before_a_later_invoice(
-        self, tenant: Tenant
+        self, tenant: Tenant, cust: str
     ) -> None:
         """The customer's next invoice is already issued, dated 5 days ahead; a "next invoice" credit posted
         today goes to it on that invoice's date, not today."""
-        cust = tenant.customer()["id"]
         period = {"service_start": ago(40), "service_end": ago(11)}
         first = invoice(tenant, cust, "300.00", ago(40), **period)
         nxt = invoice(tenant, cust, "300.00", ahead(5))
@@ -214,8 +220,7 @@ class TestAutomaticApplications:
         rec = tenant.ok(tenant.get("/v1/reports/reconciliation", role="auditor"))
         assert rec["ok"] is True, rec
 
-    def test_a_manual_application_before_either_document_is_refused(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_a_manual_application_before_either_document_is_refused(self, tenant: Tenant, cust: str) -> None:
         memo = standalone(tenant, cust, "50.00", ago(10))
         inv = invoice(tenant, cust, "80.00", ago(20))
         body = {"allocations": [{"invoice_id": inv["id"], "amount": "50.00"}], "applied_on": ago(15)}
@@ -227,28 +232,22 @@ class TestAutomaticApplications:
 
 
 class TestUnapplicationsAndRefunds:
-    def test_an_unapplication_before_its_application_is_refused(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_an_unapplication_before_its_application_is_refused(self, tenant: Tenant, cust: str) -> None:
         memo = standalone(tenant, cust, "50.00", ago(30))
         inv = invoice(tenant, cust, "80.00", ago(30))
-        body = {"allocations": [{"invoice_id": inv["id"], "amount": "50.00"}], "applied_on": ago(10)}
-        [app] = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
-        back = tenant.client.delete(
-            f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on={ago(20)}", headers=tenant.h()
-        )
+        app = apply(tenant, f"/v1/credit-memos/{memo['id']}", inv["id"], "50.00", ago(10))
+        back = unapply(tenant, f"/v1/credit-memos/{memo['id']}", app, ago(20))
         refused(back, "unapplied_on", ago(20), ago(10))
         assert [a["status"] for a in applications_of(tenant, f"/v1/credit-memos/{memo['id']}")] == ["active"]
 
-    def test_a_refund_before_its_memo_or_payment_is_refused(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_a_refund_before_its_memo_or_payment_is_refused(self, tenant: Tenant, cust: str) -> None:
         memo = standalone(tenant, cust, "50.00", ago(10))
         body = {"amount": "10.00", "method": "ach", "refunded_on": ago(11)}
         refused(tenant.post(f"/v1/credit-memos/{memo['id']}/refunds", body), "refunded_on", ago(11), ago(10))
         pay = payment(tenant, cust, "10.00", ago(10))
         refused(tenant.post(f"/v1/payments/{pay['id']}/refunds", body), "refunded_on", ago(11), ago(10))
 
-    def test_a_refunds_reversal_before_the_refund_is_refused(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_a_refunds_reversal_before_the_refund_is_refused(self, tenant: Tenant, cust: str) -> None:
         pay = payment(tenant, cust, "10.00", ago(30))
         rf = tenant.ok(
             tenant.post(
@@ -266,18 +265,14 @@ class TestFreedAmounts:
     application or refund dated earlier would have the memo (or the invoice) used twice over as of the days
     between, more applied than its total in the reports as of those days."""
 
-    def test_an_application_before_the_unapplication_that_freed_the_credit_is_refused(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_an_application_before_the_unapplication_that_freed_the_credit_is_refused(
+        self, tenant: Tenant, cust: str
+    ) -> None:
         memo = standalone(tenant, cust, "50.00", ago(60))
         first = invoice(tenant, cust, "50.00", ago(60))
         second = invoice(tenant, cust, "50.00", ago(60))
-        body = {"allocations": [{"invoice_id": first["id"], "amount": "50.00"}], "applied_on": ago(50)}
-        [app] = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
-        tenant.ok(
-            tenant.client.delete(
-                f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on={ago(20)}", headers=tenant.h()
-            )
-        )
+        app = apply(tenant, f"/v1/credit-memos/{memo['id']}", first["id"], "50.00", ago(50))
+        tenant.ok(unapply(tenant, f"/v1/credit-memos/{memo['id']}", app, ago(20)))
         body = {"allocations": [{"invoice_id": second["id"], "amount": "50.00"}], "applied_on": ago(30)}
         response = tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body)
         problem = assert_problem(response, 422, "validation_error", field="applied_on")
@@ -288,39 +283,28 @@ class TestFreedAmounts:
         body["applied_on"] = ago(20)
         tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
 
-    def test_a_part_never_used_may_be_applied_earlier(self, tenant: Tenant) -> None:
+    def test_a_part_never_used_may_be_applied_earlier(self, tenant: Tenant, cust: str) -> None:
         """Only what was in use is bound: a memo of 50.00 with 30.00 applied and unapplied later still had
         20.00 free all along."""
-        cust = tenant.customer()["id"]
         memo = standalone(tenant, cust, "50.00", ago(60))
         first = invoice(tenant, cust, "30.00", ago(60))
         second = invoice(tenant, cust, "50.00", ago(60))
-        body = {"allocations": [{"invoice_id": first["id"], "amount": "30.00"}], "applied_on": ago(50)}
-        [app] = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
-        tenant.ok(
-            tenant.client.delete(
-                f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on={ago(20)}", headers=tenant.h()
-            )
-        )
-        body = {"allocations": [{"invoice_id": second["id"], "amount": "20.00"}], "applied_on": ago(30)}
-        tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
+        app = apply(tenant, f"/v1/credit-memos/{memo['id']}", first["id"], "30.00", ago(50))
+        tenant.ok(unapply(tenant, f"/v1/credit-memos/{memo['id']}", app, ago(20)))
+        apply(tenant, f"/v1/credit-memos/{memo['id']}", second["id"], "20.00", ago(30))
         body = {"allocations": [{"invoice_id": second["id"], "amount": "0.01"}], "applied_on": ago(30)}
         refused_code = assert_problem(
             tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 422, "validation_error"
         )["errors"][0]["code"]
         assert refused_code == "before_release"
 
-    def test_an_invoice_is_not_settled_twice_as_of_a_day_before_its_payment_was_unapplied(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_an_invoice_is_not_settled_twice_as_of_a_day_before_its_payment_was_unapplied(
+        self, tenant: Tenant, cust: str
+    ) -> None:
         inv = invoice(tenant, cust, "40.00", ago(60))
         pay = payment(tenant, cust, "40.00", ago(60))
-        body = {"allocations": [{"invoice_id": inv["id"], "amount": "40.00"}], "applied_on": ago(50)}
-        [app] = tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications", body), 201)
-        tenant.ok(
-            tenant.client.delete(
-                f"/v1/payments/{pay['id']}/applications/{app['id']}?unapplied_on={ago(10)}", headers=tenant.h()
-            )
-        )
+        app = apply(tenant, f"/v1/payments/{pay['id']}", inv["id"], "40.00", ago(50))
+        tenant.ok(unapply(tenant, f"/v1/payments/{pay['id']}", app, ago(10)))
         memo = standalone(tenant, cust, "40.00", ago(40))
         body = {"allocations": [{"invoice_id": inv["id"], "amount": "40.00"}], "applied_on": ago(30)}
         problem = assert_problem(
@@ -329,21 +313,16 @@ class TestFreedAmounts:
         assert problem["errors"][0]["code"] == "before_release"
         assert inv["number"] in problem["errors"][0]["message"]
 
-    def test_a_refund_before_the_unapplication_that_freed_the_credit_is_refused(self, tenant: Tenant) -> None:
-        cust = tenant.customer()["id"]
+    def test_a_refund_before_the_unapplication_that_freed_the_credit_is_refused(
+        self, tenant: Tenant, cust: str
+    ) -> None:
         inv = invoice(tenant, cust, "100.00", ago(70))
         pay = payment(tenant, cust, "160.00", ago(70))  # 60.00 more than invoiced: the customer's credit
-        body = {"allocations": [{"invoice_id": inv["id"], "amount": "100.00"}], "applied_on": ago(70)}
-        tenant.ok(tenant.post(f"/v1/payments/{pay['id']}/applications", body), 201)
+        apply(tenant, f"/v1/payments/{pay['id']}", inv["id"], "100.00", ago(70))
         memo = standalone(tenant, cust, "60.00", ago(60))
         other = invoice(tenant, cust, "60.00", ago(60))
-        body = {"allocations": [{"invoice_id": other["id"], "amount": "60.00"}], "applied_on": ago(50)}
-        [app] = tenant.ok(tenant.post(f"/v1/credit-memos/{memo['id']}/applications", body), 201)
-        tenant.ok(
-            tenant.client.delete(
-                f"/v1/credit-memos/{memo['id']}/applications/{app['id']}?unapplied_on={ago(20)}", headers=tenant.h()
-            )
-        )
+        app = apply(tenant, f"/v1/credit-memos/{memo['id']}", other["id"], "60.00", ago(50))
+        tenant.ok(unapply(tenant, f"/v1/credit-memos/{memo['id']}", app, ago(20)))
         body = {"amount": "60.00", "method": "ach", "refunded_on": ago(30)}
         problem = assert_problem(
             tenant.post(f"/v1/credit-memos/{memo['id']}/refunds", body), 422, "validation_error", "refunded_on"

@@ -109,7 +109,7 @@ def test_user_create_and_set_password(db: Database) -> None:
 
 
 def test_demo_access_gives_working_keys_every_time(tmp_sqlite_url: str) -> None:
-    from creditmemo.api.app import create_app
+    from creditmemo.app import create_app
     from creditmemo.store import migrate
 
     db = Database(tmp_sqlite_url)

@@ -17,8 +17,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from creditmemo.api.request_log import JsonFormatter
 from creditmemo.cli.serve import startup_lines
+from creditmemo.request_log import JsonFormatter
 
 CREDITMEMO = str(Path(sys.executable).with_name("creditmemo"))
 

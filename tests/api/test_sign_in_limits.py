@@ -18,7 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from creditmemo.api.app import create_app
+from creditmemo.app import create_app
 from creditmemo.ids import new_id
 from creditmemo.services import users as users_svc
 from creditmemo.services.actors import system_actor

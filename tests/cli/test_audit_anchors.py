@@ -12,7 +12,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from creditmemo.api.app import create_app
+from creditmemo.app import create_app
 from creditmemo.domain.audit import GENESIS, event_hash
 from creditmemo.services.actors import system_actor
 from creditmemo.services.users import ensure_company_user, issue_api_key

@@ -41,19 +41,20 @@ def test_each_read_answers_from_the_actors_company_only(db: Database, controller
         assert [list(c) for c in list_chunks(uow, other, "invoices", ListQuery())] == []
         assert [c["name"] for c in customer_choices(uow, controller)] == ["Scoped Co"]
         assert customer_choices(uow, other) == []
-        assert [m["number"] for m in memos_of_invoice(uow, controller, inv.id)] == [memo.number]
+        assert [m.number for m in memos_of_invoice(uow, controller, inv.id)] == [memo.number]
         assert memos_of_invoice(uow, other, inv.id) == []
         assert document_numbers(uow, controller, [inv.id, memo.id]) == {inv.id: inv.number, memo.id: memo.number}
         assert document_numbers(uow, other, [inv.id, memo.id]) == {}
-        assert [r["id"] for r in open_targets(uow, controller, cus.id, "USD")] == [inv.id]
+        assert [r.id for r in open_targets(uow, controller, cus.id, "USD")] == [inv.id]
         assert open_targets(uow, other, cus.id, "USD") == []
-        assert [r["number"] for r in approval_queue(uow, controller)] == [memo.number]
+        assert [r.number for r in approval_queue(uow, controller)] == [memo.number]
         assert approval_queue(uow, other) == []
         figures = dashboard_figures(uow, controller, since=DAY - timedelta(days=365))
-        assert {(r["kind"], r["status"], r["n"]) for r in figures.counts} == {("credit", "pending_approval", 1)}
-        assert sum(r["n"] for r in figures.pending_approval) == 1
+        assert {(c.kind, c.status, c.n) for c in figures.counts} == {("credit", "pending_approval", 1)}
+        assert (figures.awaiting_count, figures.awaiting_approval) == (1, memo.total)
         empty = dashboard_figures(uow, other, since=DAY - timedelta(days=365))
-        assert (empty.counts, empty.pending_approval, empty.oldest_drafts) == ([], [], [])
+        assert (empty.counts, empty.awaiting_count, empty.oldest_drafts) == ([], 0, [])
+        assert empty.awaiting_approval == Money.zero(empty.currency)
 
 
 def test_a_page_and_the_chunks_list_the_same_rows_in_the_same_order(db: Database, controller: Actor) -> None:
@@ -63,8 +64,8 @@ def test_a_page_and_the_chunks_list_the_same_rows_in_the_same_order(db: Database
     with db.uow(readonly=True) as uow:
         for sort in ("total", "number"):
             q = ListQuery(sort=sort, descending=True, page_size=100)
-            paged = [r["id"] for r in list_page(uow, controller, "credit_memos", q).rows]
-            chunked = [r["id"] for rows in list_chunks(uow, controller, "credit_memos", q, chunk=2) for r in rows]
+            paged = [r.id for r in list_page(uow, controller, "credit_memos", q).rows]
+            chunked = [r.id for rows in list_chunks(uow, controller, "credit_memos", q, chunk=2) for r in rows]
             assert len(paged) == 5
             assert chunked == paged
 
@@ -75,7 +76,7 @@ def test_the_apply_proposal_spreads_what_is_available_oldest_due_first(db: Datab
     older = invoice(db, controller, [line(price="70.00")], customer_id=cus.id, issued=DAY - timedelta(days=30))
     with db.uow(readonly=True) as uow:
         rows = apply_proposal(uow, controller, cus.id, Money.from_minor(10000, "USD"))
-    assert [(r["id"], r["due"].to_minor(), r["suggested"].to_minor()) for r in rows] == [
+    assert [(r.id, r.due.to_minor(), r.suggested.to_minor() if r.suggested else None) for r in rows] == [
         (older.id, 7000, 7000),
         (newer.id, 5000, 3000),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from creditmemo.services.actors import Actor
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, Overviews
 from creditmemo.store.uow import Database
 from tests.builders import customer, post, standalone
 
@@ -29,7 +29,7 @@ def memos(db: Database, controller: Actor) -> list[str]:
 def test_forward_and_back_visit_every_row_once(db: Database, controller: Actor, memos: list[str]) -> None:
     cid = controller.company_id
     with db.uow(readonly=True) as uow:
-        q = WebQueries(uow.conn)
+        q = Overviews(uow.conn)
         for sort in SORTS:
             for descending in (True, False):
                 whole = [
@@ -70,7 +70,7 @@ def test_forward_and_back_visit_every_row_once(db: Database, controller: Actor, 
 def test_a_foreign_or_stale_cursor_gives_the_first_page(db: Database, controller: Actor, memos: list[str]) -> None:
     cid = controller.company_id
     with db.uow(readonly=True) as uow:
-        q = WebQueries(uow.conn)
+        q = Overviews(uow.conn)
         first = q.page("credit_memos", cid, ListQuery(page_size=3, keyset=True))
         assert (first.has_prev, first.has_next) == (False, True)
         for cursor in ("cm_unknown", memos[0]):

@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, MetaData, create_engine, func, inspect, select, text
 
-from creditmemo.api.app import create_app
+from creditmemo.app import create_app
 from creditmemo.domain.inputs import FreeLineInput
 from creditmemo.services.actors import system_actor
 from creditmemo.services.audit_trail import verify_audit_chain

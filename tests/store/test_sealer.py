@@ -166,7 +166,7 @@ class TestReadingBeforeTheSeal:
     def test_the_api_and_the_memo_page_show_events_not_sealed_yet(self, db: Database) -> None:
         from fastapi.testclient import TestClient
 
-        from creditmemo.api.app import create_app
+        from creditmemo.app import create_app
         from creditmemo.services.users import ensure_company_user, issue_api_key
 
         unsealed = Database(_url(db), sealing="off")

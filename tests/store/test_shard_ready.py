@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 
 from creditmemo.store import tables as t
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, Overviews
 from creditmemo.store.uow import Database
 from tests.api.conftest import Tenant, make_tenant
 
@@ -432,7 +432,7 @@ def _the_web_pages_queries(db: Database, tenant: Tenant) -> None:
     """The read-only queries only the web UI makes (lists, dashboard, approval queue, settlement helpers)."""
     cid = tenant.company_id
     with db.uow(readonly=True) as uow:
-        q = WebQueries(uow.conn)
+        q = Overviews(uow.conn)
         customer = q.customer_choices(cid)[0]
         memos = q.memos(cid, "credit", ListQuery()).rows
         invoices = q.invoices(cid, ListQuery(customer_id=customer["id"], amount_min=Decimal("1"))).rows
@@ -463,7 +463,7 @@ class TestEveryRequestNamesTheCompany:
     def test_every_statement_of_the_api_names_the_company_of_each_table(self, db):
         from fastapi.testclient import TestClient
 
-        from creditmemo.api.app import create_app
+        from creditmemo.app import create_app
 
         tenant = make_tenant(db, TestClient(create_app(db), raise_server_exceptions=False))
         with statements(db) as sent:

@@ -126,7 +126,7 @@ def _serve(db: Database) -> Iterator[Site]:
     """Migrate and seed ``db``, and serve the app on it under uvicorn until the block ends."""
     import uvicorn
 
-    from creditmemo.api.app import create_app
+    from creditmemo.app import create_app
 
     migrate.upgrade(db.engine)
     company_id, other_id, users, invoices, customer_id = _seed(db)

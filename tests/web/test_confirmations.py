@@ -197,9 +197,9 @@ class TestEnterDoesNotCreate:
         page.wait_for_timeout(500)
         assert f"/invoices/{inv.id}/credit-memo" in page.url
         with site.db.uow(readonly=True) as uow:
-            from creditmemo.store.repositories.web_queries import WebQueries
+            from creditmemo.store.repositories.overviews import Overviews
 
-            assert list(WebQueries(uow.conn).memos_of_invoice(site.company_id, inv.id)) == []
+            assert list(Overviews(uow.conn).memos_of_invoice(site.company_id, inv.id)) == []
         page.goto("/credit-memos/new")
         page.get_by_label("Quantity").fill("2")
         page.get_by_label("Quantity").press("Enter")

@@ -18,7 +18,7 @@ from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.read import memo_events, memo_journal
 from creditmemo.services.settlement.applications import list_applications
 from creditmemo.services.settlement.refunds import list_refunds
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, Overviews
 from tests.web.conftest import Site, invoice_of_new_customer, sign_in
 
 # Two POSTs of the form at once, each with the values the page holds (its CSRF and one-time tokens).
@@ -68,7 +68,7 @@ def _journal(site: Site, memo_id: str) -> list[Any]:
 
 def _memos_of(site: Site, invoice_id: str) -> list[Any]:
     with site.db.uow(readonly=True) as uow:
-        return list(WebQueries(uow.conn).memos_of_invoice(site.company_id, invoice_id))
+        return list(Overviews(uow.conn).memos_of_invoice(site.company_id, invoice_id))
 
 
 def _both_answers_show(answers: list[list[Any]], path: str) -> None:
@@ -192,7 +192,7 @@ class TestCreateOnce:
         assert [a[0] for a in answers] == [200, 200], answers
         assert answers[0][1] == answers[1][1], answers
         with site.db.uow(readonly=True) as uow:
-            q = WebQueries(uow.conn)
+            q = Overviews(uow.conn)
             rows = q.memos(site.company_id, "credit", ListQuery(customer_id=site.customer_id, page_size=500)).rows
             ids = [r["id"] for r in rows]
             texts = [uow.memos.get(site.company_id, i).memo_text for i in ids]
@@ -276,7 +276,7 @@ class TestEveryOtherWriteFormOnce:
         answers = page.evaluate(TWICE, "form[action='/debit-memos/new']")
         assert answers[0][1] == answers[1][1], answers
         with site.db.uow(readonly=True) as uow:
-            rows = WebQueries(uow.conn).memos(site.company_id, "debit", ListQuery(page_size=500)).rows
+            rows = Overviews(uow.conn).memos(site.company_id, "debit", ListQuery(page_size=500)).rows
             texts = [uow.memos.get(site.company_id, r["id"]).memo_text for r in rows]
         assert texts.count(text) == 1
 

@@ -12,7 +12,7 @@ from creditmemo.domain.inputs import CreditLineInput
 from creditmemo.services.actors import system_actor
 from creditmemo.services.memos.create import create_credit_memo_from_invoice
 from creditmemo.services.memos.post import post_memo
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, Overviews
 from creditmemo.web.messages import on_form
 from creditmemo.web.routes.invoices import _error_ids, _preview
 from tests.web.conftest import Site, invoice_of_new_customer, sign_in
@@ -31,7 +31,7 @@ def _signed_in(new_page: Any, site: Site, role: str) -> Any:
 
 def _memos_of(site: Site, invoice_id: str) -> list[Any]:
     with site.db.uow(readonly=True) as uow:
-        return list(WebQueries(uow.conn).memos_of_invoice(site.company_id, invoice_id))
+        return list(Overviews(uow.conn).memos_of_invoice(site.company_id, invoice_id))
 
 
 class TestMemoTextOverTheLimit:
@@ -67,7 +67,7 @@ class TestMemoTextOverTheLimit:
         expect(page.locator("#err-memo_text")).to_contain_text("at most 5000 characters")
         with site.db.uow(readonly=True) as uow:
             rows = (
-                WebQueries(uow.conn)
+                Overviews(uow.conn)
                 .memos(site.company_id, "credit", ListQuery(customer_id=site.customer_id, page_size=500))
                 .rows
             )

@@ -15,9 +15,10 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import AllocationInput, Payment, spread
 from creditmemo.services.actors import Actor
 from creditmemo.services.settlement.applications import apply_credit
+from creditmemo.services.settlement.history import open_targets
 from creditmemo.services.settlement.payments import get_payment, record_payment
 from creditmemo.services.settlement.refunds import refund
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, Overviews
 from creditmemo.store.uow import Database
 from creditmemo.web.routes.payments import check_rows
 from tests.builders import DAY, customer, invoice, line
@@ -85,7 +86,7 @@ class TestPaymentList:
             )
         cid = controller.company_id
         with db.uow(readonly=True) as uow:
-            q = WebQueries(uow.conn)
+            q = Overviews(uow.conn)
 
             def numbers(**kw: Any) -> list[str]:
                 return [
@@ -132,7 +133,7 @@ class TestApplyRowChecks:
         paid = _pay(db, controller, cus.id, "100.00")
         with db.uow(readonly=True) as uow:
             payment = get_payment(uow, controller, paid.id)
-            rows = WebQueries(uow.conn).open_targets(controller.company_id, cus.id, "USD")
+            rows = open_targets(uow, controller, cus.id, "USD")
         rows_in = [(0, "invoice", older.id, "80.00"), (1, "invoice", newer.id, "1.234")]
         errors = check_rows(payment, rows, rows_in)
         assert errors["alloc_0"] == f"80.00 USD is more than the 70.00 USD due on {older.number}."

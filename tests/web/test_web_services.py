@@ -18,7 +18,7 @@ from creditmemo.services.memos.printing import mark_printed
 from creditmemo.services.saved_views import delete_view, list_views, save_view
 from creditmemo.services.users import actor_for, ensure_company_user
 from creditmemo.services.web_sessions import session_for, sign_in, sign_out, token_digest
-from creditmemo.store.repositories.web_queries import ListQuery, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, Overviews
 from creditmemo.store.tables import audit_events, companies, web_sessions
 from creditmemo.store.uow import Database
 from tests.builders import DAY, customer, invoice, line, post, standalone
@@ -165,7 +165,7 @@ class TestListQueries:
                 lines=[FreeLineInput("Credit", "1", "5000")],
             )
         with db.uow(readonly=True) as uow:
-            q = WebQueries(uow.conn)
+            q = Overviews(uow.conn)
             cid = controller.company_id
             by_amount = q.memos(cid, "credit", ListQuery(amount_min=Decimal("99.99"), sort="total", descending=False))
             assert [(r["total_minor"], r["currency"]) for r in by_amount.rows] == [
@@ -190,5 +190,5 @@ class TestListQueries:
         newer = invoice(db, controller, [line(price="50.00")], customer_id=cus.id, issued=DAY)
         older = invoice(db, controller, [line(price="70.00")], customer_id=cus.id, issued=DAY - timedelta(days=30))
         with db.uow(readonly=True) as uow:
-            rows = WebQueries(uow.conn).open_targets(controller.company_id, cus.id, "USD")
+            rows = Overviews(uow.conn).open_targets(controller.company_id, cus.id, "USD")
         assert [(r["number"], r["due_minor"]) for r in rows] == [(older.number, 7000), (newer.number, 5000)]

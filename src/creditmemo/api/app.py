@@ -1,5 +1,6 @@
-"""The FastAPI application: ``create_app(settings | db)``. Routes under /v1, the web UI at /,
-OpenAPI at /openapi.json, every error as application/problem+json."""
+"""The API's FastAPI application: ``create_api(settings | db)``. Routes under /v1, OpenAPI at /openapi.json, every
+error as application/problem+json. The application that is served, with the web UI mounted at /, is
+``creditmemo.app.create_app``."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 import creditmemo
 from creditmemo.api import problems
 from creditmemo.api.deps import EdgeMiddleware, KeyCache
-from creditmemo.api.request_log import RequestLogMiddleware
 from creditmemo.api.routes import (
     automatic,
     chart,
@@ -36,6 +36,7 @@ from creditmemo.api.routes import (
     webhooks,
 )
 from creditmemo.config import Settings
+from creditmemo.request_log import RequestLogMiddleware
 from creditmemo.services import idempotency
 from creditmemo.store.uow import Database
 
@@ -51,8 +52,8 @@ DESCRIPTION = """Credit and debit memos on a double-entry ledger.
 """
 
 
-def create_app(config: Settings | Database | None = None) -> FastAPI:
-    """The app over a Database (tests pass one) or over the Settings' DATABASE_URL."""
+def create_api(config: Settings | Database | None = None) -> FastAPI:
+    """The API app over a Database (tests pass one) or over the Settings' DATABASE_URL."""
     settings = config if isinstance(config, Settings) else Settings()
     # A server's audit trail is sealed after commit, in batches: by its own thread, or by the sealer process
     # `creditmemo serve` runs beside the workers (store/sealer.py).
@@ -86,8 +87,9 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
     problems.install(app)
     app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)  # it sees the request id and every answer
-    if settings.trusted_proxy_list():  # outermost: the log, the sign-in limits and the pages see the real client
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list())
+    trusted_proxies = settings.trusted_proxy_list()
+    if trusted_proxies:  # outermost: the log, the sign-in limits and the pages see the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted_proxies)
     v1 = APIRouter(prefix="/v1")
     for router in (
         customers.router,
@@ -121,9 +123,6 @@ def create_app(config: Settings | Database | None = None) -> FastAPI:
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to customise the schema
-    from creditmemo import web
-
-    web.mount(app)
     return app
 
 

@@ -24,6 +24,7 @@ from creditmemo.api.problems import ApiError
 from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError
 from creditmemo.ids import new_id
+from creditmemo.presentation.security import CONTENT_SECURITY_POLICY
 from creditmemo.services import idempotency
 from creditmemo.services.actors import Actor
 from creditmemo.services.users import authenticate_api_key_versioned
@@ -284,13 +285,7 @@ Call = Annotated[Ctx, Depends(call)]
 IdempotentCall = Annotated[Ctx, Depends(idempotent_call)]
 
 
-# On every answer, pages and API alike (issue 18 item 13). Scripts and styles come only from the site's own
-# files: no inline script or style, no eval, so an injected tag does nothing. A response that needs more (the
-# printable document's inline style) sets its own Content-Security-Policy, which is then left alone.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
+# On every answer, pages and API alike (the policy: presentation/security.py).
 SECURITY_HEADERS = (
     (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
     (b"x-content-type-options", b"nosniff"),

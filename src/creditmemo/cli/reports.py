@@ -99,21 +99,7 @@ def register(app: typer.Typer) -> None:
         table(
             f"AR aging as of {result.as_of}",
             cols,
-            [
-                [
-                    r.customer_name,
-                    r.currency,
-                    r.current,
-                    r.days_1_30,
-                    r.days_31_60,
-                    r.days_61_90,
-                    r.days_over_90,
-                    r.total_due,
-                    r.unapplied_credit,
-                    r.net,
-                ]
-                for r in (*result.rows, *result.totals)
-            ],
+            [[r.customer_name, r.currency, *r.amounts] for r in (*result.rows, *result.totals)],
         )
 
     @report_app.command("register")

@@ -10,11 +10,12 @@ from creditmemo.cli.show import Company, reader
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.returns import ReturnAuthorization, allowed_return_actions
 from creditmemo.services.invoices import get_invoice
+from creditmemo.services.lists import MemoSummary
 from creditmemo.services.returns.read import get_return, get_return_by_number, return_memos
 from creditmemo.store.uow import UnitOfWork
 
 
-def return_dict(r: ReturnAuthorization, memos: list[dict[str, Any]]) -> dict[str, Any]:
+def return_dict(r: ReturnAuthorization, memos: list[MemoSummary]) -> dict[str, Any]:
     return {
         "id": r.id,
         "number": r.number,
@@ -40,11 +41,11 @@ def return_dict(r: ReturnAuthorization, memos: list[dict[str, Any]]) -> dict[str
             }
             for line in r.lines
         ],
-        "credit_memos": [{"id": m["id"], "number": m["number"], "status": m["status"]} for m in memos],
+        "credit_memos": [{"id": m.id, "number": m.number, "status": m.status} for m in memos],
     }
 
 
-def _find(uow: UnitOfWork, company: str, ref: str) -> tuple[ReturnAuthorization, list[dict[str, Any]], dict[str, str]]:
+def _find(uow: UnitOfWork, company: str, ref: str) -> tuple[ReturnAuthorization, list[MemoSummary], dict[str, str]]:
     """The return by number or id, its memos, and its invoice's number and line descriptions."""
     actor = reader(uow, company)
     try:
@@ -89,6 +90,6 @@ def register(app: typer.Typer) -> None:
             )
         out.print(table)
         for m in memos:
-            out.print(f"credit memo {m['number']}  {m['status']}")
+            out.print(f"credit memo {m.number}  {m.status}")
         if ret.cancel_reason:
             out.print(f"cancelled: {ret.cancel_reason}")

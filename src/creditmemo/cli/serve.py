@@ -12,10 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from creditmemo.api.request_log import log_format
 from creditmemo.cli.common import DbUrl, database, emit_json, fail, in_uow, out
 from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError
+from creditmemo.request_log import log_format
 from creditmemo.services.actors import system_actor
 from creditmemo.services.users import ensure_company_user, get_user_by_email, issue_api_key, set_password
 
@@ -36,8 +36,8 @@ def _log_config(fmt: str | None = None) -> dict[str, Any]:
     config: dict[str, Any] = deepcopy(LOGGING_CONFIG)
     if (fmt or log_format()) == "json":
         for name in ("default", "access"):
-            config["formatters"][name] = {"()": "creditmemo.api.request_log.JsonFormatter"}
-        config["formatters"]["app"] = {"()": "creditmemo.api.request_log.JsonFormatter"}
+            config["formatters"][name] = {"()": "creditmemo.request_log.JsonFormatter"}
+        config["formatters"]["app"] = {"()": "creditmemo.request_log.JsonFormatter"}
     else:
         config["formatters"]["app"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
     config["handlers"]["app"] = {"formatter": "app", "class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
@@ -179,7 +179,7 @@ def register(app: typer.Typer) -> None:
             print("\n".join(lines), flush=True)
         try:
             uvicorn.run(
-                "creditmemo.api.app:create_app",
+                "creditmemo.app:create_app",
                 factory=True,
                 host=host,
                 port=port,

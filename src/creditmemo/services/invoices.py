@@ -20,7 +20,7 @@ from creditmemo.ids import new_id
 from creditmemo.services import audit, periods, revenue
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.companies import rate_for
-from creditmemo.services.lists import Row
+from creditmemo.services.lists import MemoSummary, typed_row
 from creditmemo.services.settlement import account_credit, discounts
 from creditmemo.store import numbering
 from creditmemo.store.uow import UnitOfWork
@@ -154,7 +154,7 @@ def get_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> Invoice:
     return uow.invoices.get(actor.company_id, invoice_id)
 
 
-def memos_of_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> list[Row]:
+def memos_of_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> list[MemoSummary]:
     """The credit memos raised from the invoice, by number (id, number, status, total, reason, issue date)."""
     authorize(actor, Permission.READ)
-    return uow.web_queries.memos_of_invoice(actor.company_id, invoice_id)
+    return [typed_row(MemoSummary, r) for r in uow.overviews.memos_of_invoice(actor.company_id, invoice_id)]

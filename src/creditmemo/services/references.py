@@ -55,4 +55,4 @@ def document_numbers(uow: UnitOfWork, actor: Actor, ids: Sequence[str]) -> dict[
 def user_names(uow: UnitOfWork, actor: Actor, ids: Sequence[str | None]) -> dict[str, str]:
     """The names of the users among ``ids`` (of the actor's company), for "created by" and the like."""
     authorize(actor, Permission.READ)
-    return uow.web_queries.user_names(actor.company_id, ids)
+    return uow.overviews.user_names(actor.company_id, ids)

@@ -196,6 +196,20 @@ class AgingRow:
     net: Money  # total_due - unapplied_credit
     open_documents: int
 
+    @property
+    def amounts(self) -> tuple[Money, ...]:
+        """The buckets, current to over 90 days, then total due, unapplied credit and net: a row's columns."""
+        return (
+            self.current,
+            self.days_1_30,
+            self.days_31_60,
+            self.days_61_90,
+            self.days_over_90,
+            self.total_due,
+            self.unapplied_credit,
+            self.net,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Aging:

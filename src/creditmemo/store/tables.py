@@ -196,7 +196,7 @@ def _number_trigram(table: Table, name: str) -> None:
 
 def _money_sort_index(table: Table, name: str, *keys: Any) -> None:
     """PostgreSQL only (migration 0024): an index on (company_id, *keys, id) where the last key is an amount
-    as thousandths of the major unit (the function creditmemo_major_milli, web_queries.MajorMilli), so a list
+    as thousandths of the major unit (the function creditmemo_major_milli, overviews.MajorMilli), so a list
     sorted by that amount reads one page from the index. SQLite sorts."""
     Index(name, table.c.company_id, *keys, table.c.id).ddl_if(dialect="postgresql")
 

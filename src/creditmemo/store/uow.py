@@ -33,6 +33,7 @@ from creditmemo.store.repositories.customers import CustomerRepository
 from creditmemo.store.repositories.invoices import InvoiceRepository
 from creditmemo.store.repositories.journal import JournalRepository
 from creditmemo.store.repositories.memos import MemoRepository
+from creditmemo.store.repositories.overviews import Overviews
 from creditmemo.store.repositories.payments import PaymentRepository
 from creditmemo.store.repositories.periods import PeriodRepository
 from creditmemo.store.repositories.rates import ExchangeRateRepository
@@ -40,7 +41,6 @@ from creditmemo.store.repositories.refunds import RefundRepository
 from creditmemo.store.repositories.reports import ReportQueries
 from creditmemo.store.repositories.returns import ReturnRepository
 from creditmemo.store.repositories.revenue import RevenueRepository
-from creditmemo.store.repositories.web_queries import WebQueries
 from creditmemo.store.repositories.webhooks import WebhookRepository
 from creditmemo.store.sealer import BackgroundSealer, seal_pending, watch
 from creditmemo.store.tables import metadata
@@ -180,7 +180,7 @@ class UnitOfWork:
         self.rates = ExchangeRateRepository(conn)
         self.returns = ReturnRepository(conn, row_locks=locks, numbers=self.numbers)
         self.reports = ReportQueries(conn)
-        self.web_queries = WebQueries(conn)  # lists, dashboard, approval queue: read only through services
+        self.overviews = Overviews(conn)  # lists, dashboard, approval queue: read only through services
         self.revenue = RevenueRepository(conn)
         self.approvals = ApprovalRepository(conn)
         self.audit = AuditLog(conn, row_locks=locks, request_id=self.request_id, numbers=self.numbers)

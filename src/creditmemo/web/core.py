@@ -10,8 +10,7 @@ import re
 import secrets
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -23,14 +22,15 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 
-from creditmemo.api.problems import status_for  # the one code -> HTTP status table
 from creditmemo.config import Settings
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
-from creditmemo.domain.money import MINOR_UNITS, Money, minor_units
+from creditmemo.domain.money import minor_units
+from creditmemo.presentation.formatting import fmt_datetime, fmt_decimal, fmt_money, fmt_price, label
+from creditmemo.presentation.locale import current_locale, negotiate, read_number
+from creditmemo.presentation.statuses import status_for  # the one code -> HTTP status table
 from creditmemo.services.actors import Actor
 from creditmemo.services.web_sessions import WebSession, session_for
 from creditmemo.store.uow import Database
-from creditmemo.web.locale import current_locale, format_number, negotiate, read_number
 from creditmemo.web.messages import CHANGE_LABELS, change_text, finance_words
 
 log = logging.getLogger("creditmemo.web")
@@ -48,49 +48,7 @@ env = Environment(
 )
 
 
-def fmt_money(value: Money | None, with_currency: bool = True) -> str:
-    """1234.5 USD -> '1,234.50 USD' ('1.234,50 USD' for a German reader: web/locale.py); grouping for reading,
-    the amount itself is exact."""
-    if value is None:
-        return ""
-    text = format_number(value.amount, MINOR_UNITS.get(value.currency, 2))
-    return f"{text} {value.currency}" if with_currency else text
-
-
-def fmt_minor(minor: int | None, currency: str, with_currency: bool = True) -> str:
-    if minor is None:
-        return ""
-    return fmt_money(Money.from_minor(int(minor), currency), with_currency)
-
-
-def fmt_decimal(value: Decimal | None) -> str:
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return text
-
-
-def fmt_price(value: Decimal | None, currency: str) -> str:
-    """A unit price: grouped, with at least the currency's decimals and any finer ones it has (12,000.00; 0.0125)."""
-    if value is None:
-        return ""
-    places = max(MINOR_UNITS.get(currency, 2), -int(value.normalize().as_tuple().exponent))
-    return format_number(value, places)
-
-
-def fmt_datetime(value: datetime | None) -> str:
-    if value is None:
-        return ""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def label(value: object) -> str:
-    return str(value).replace("_", " ")
-
-
-env.filters.update(
-    money=fmt_money, minor=fmt_minor, dec=fmt_decimal, price=fmt_price, dt=fmt_datetime, label=label, change=change_text
-)
+env.filters.update(money=fmt_money, dec=fmt_decimal, price=fmt_price, dt=fmt_datetime, label=label, change=change_text)
 env.filters["exponent"] = minor_units  # digits after the point of a currency (the bulk post total, app.js)
 env.globals.update(urlencode=urlencode, quote=quote, change_labels=CHANGE_LABELS)
 # The reader's locale as a BCP 47 tag ("de-DE"), for what the browser formats itself (the bulk post total).
@@ -153,7 +111,7 @@ def viewer(request: Request) -> Viewer:
     return v
 
 
-# Numbers as people type them (issue 18 item 8): "1,000.00", or "1.000,00" for a German reader (web/locale.py).
+# Numbers as people type them (issue 18 item 8): "1,000.00", or "1.000,00" for a German reader (presentation/locale.py).
 # Only the number fields are read so, and only a well-formed number is rewritten; anything else reaches the parser
 # as typed and gets its error there. The API stays strict: clients send plain decimal strings.
 NUMBER_FIELDS = re.compile(

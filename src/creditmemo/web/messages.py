@@ -79,7 +79,7 @@ def change_text(value: object, numbers: Mapping[str, str]) -> str:
 def success_notice(done: str, context: Mapping[str, Any]) -> str | None:
     """What a finished action did, said with the memo's number and amounts ("CM-000012 posted; 5,951.59 USD
     applied to INV-000004"), from the memo page's ``context`` after the change."""
-    from creditmemo.web.core import fmt_money, label  # core imports this module
+    from creditmemo.presentation.formatting import fmt_money, label
 
     memo = context["memo"]
     n = memo.number

@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
-from creditmemo.api.problems import status_for
 from creditmemo.domain.errors import DomainError, IdempotencyConflictError, NotFoundError
+from creditmemo.presentation.statuses import status_for
 from creditmemo.services import idempotency
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import CSRF_FIELD, Viewer, db_of, env, prefixed_errors, redirect, render

@@ -4,7 +4,6 @@ plan, the confirmation under the lock order with its fingerprint, and races with
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -14,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditmemo.domain.errors import DomainError, ForbiddenError, PlanChangedError
+from creditmemo.domain.errors import ForbiddenError, PlanChangedError
 from creditmemo.domain.inputs import FreeLineInput
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import AllocationInput, Party
@@ -26,6 +25,7 @@ from creditmemo.services.settlement.applications import apply_credit
 from creditmemo.services.settlement.payments import record_payment
 from creditmemo.store.uow import Database, UnitOfWork
 from tests.builders import DAY, credit, customer, invoice, line, post, standalone
+from tests.races import race, refusals
 
 
 def usd(s: str) -> Money:
@@ -177,33 +177,6 @@ def test_allocation_never_overdraws_and_uses_all_it_can(sources_minor: list[int]
 ROUNDS = 6
 
 
-def race(db: Database, *calls: Callable[[UnitOfWork], object]) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        try:
-            with db.uow() as uow:
-                barrier.wait()
-                results[i] = calls[i](uow)
-        except Exception as exc:  # collected and asserted on by the test
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
-
-
-def no_surprises(results: list[object]) -> list[str]:
-    """The domain codes refused (only a stale plan or a lost race for the last money may be); no other error."""
-    others = [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)]
-    assert not others, others
-    return [r.code for r in results if isinstance(r, DomainError)]
-
-
 def books_hold(db: Database, actor: Actor, customer_id: str) -> None:
     """Every document of the customer within its bounds, and the customer's available credit = its memos'."""
     with db.uow(readonly=True) as uow:
@@ -240,7 +213,7 @@ def test_apply_oldest_races_another_write_on_the_same_customer(db, controller, o
             rival = partial(post_memo, actor=controller, memo_id=draft.id)
         mine = partial(oldest_first.apply_planned, actor=controller, customer_id=cus.id, fingerprint=fingerprint)
         results = race(db, mine, rival)
-        codes = no_surprises(results)
+        codes = refusals(results)
         assert set(codes) <= {"plan_changed", "insufficient_available"}, codes
         assert len(codes) <= 1
         books_hold(db, controller, cus.id)

@@ -3,42 +3,19 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 
-from creditmemo.domain.errors import DomainError
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import AllocationInput
 from creditmemo.services.settlement.applications import apply_credit
 from creditmemo.services.settlement.refunds import refund
-from creditmemo.store.uow import Database, UnitOfWork
+from creditmemo.store.uow import UnitOfWork
 from tests.builders import customer, invoice, line, post, standalone
+from tests.races import race, refusals
 
 ROUNDS = 5
-
-
-def race(db: Database, *calls: Callable[[UnitOfWork], object]) -> list[object]:
-    """Run each call in its own thread and transaction, released together by a barrier."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        try:
-            with db.uow() as uow:
-                barrier.wait()
-                results[i] = calls[i](uow)
-        except Exception as exc:  # collected and asserted on by the test
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def applier(actor, source_id, target_id, amount):
@@ -53,10 +30,7 @@ def applier(actor, source_id, target_id, amount):
 
 def outcome(results: list[object]) -> tuple[int, list[str]]:
     wins = sum(1 for r in results if isinstance(r, list) or (r is not None and not isinstance(r, Exception)))
-    codes = [r.code for r in results if isinstance(r, DomainError)]
-    others = [r for r in results if isinstance(r, Exception) and not isinstance(r, DomainError)]
-    assert not others, others
-    return wins, codes
+    return wins, refusals(results)
 
 
 @pytest.mark.postgres_only  # row-lock races are proven on PostgreSQL (SQLite serialises writers with BEGIN IMMEDIATE)

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 from pydantic import RootModel
 
-from creditmemo.api import csv_export
 from creditmemo.api.deps import Call, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import CreditTermsDoc, Page, page
@@ -21,6 +20,7 @@ from creditmemo.api.schemas.customers import (
 )
 from creditmemo.api.schemas.reports import StatementOut, plain
 from creditmemo.api.schemas.settlement import ApplicationOut
+from creditmemo.presentation import csv_export
 from creditmemo.services import customers as svc
 from creditmemo.services import lists, reports
 from creditmemo.services.lists import MAX_LIMIT

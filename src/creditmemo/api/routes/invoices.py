@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from creditmemo.api import csv_export
 from creditmemo.api.deps import Call, Ctx, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import MetadataUpdate, Page, page
 from creditmemo.api.schemas.invoices import InvoiceCreate, InvoiceOut
 from creditmemo.domain.inputs import InvoiceLineInput
+from creditmemo.presentation import csv_export
 from creditmemo.services import invoices as svc
 from creditmemo.services import lists, metadata
 from creditmemo.services.companies import functional_currency

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from creditmemo.api import csv_export
 from creditmemo.api.deps import Call, Ctx, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import ActionBody, Page, page
@@ -39,6 +38,7 @@ from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import FieldError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
 from creditmemo.domain.parsing import parse_date
+from creditmemo.presentation import csv_export
 from creditmemo.services import lists
 from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.services.memos import approval, bulk, create, discard, edit, post, printing, read, reissue, void
@@ -387,9 +387,7 @@ def memo_router(kind: MemoKind) -> APIRouter:
         name=f"{kind}_memo_document",
     )
     def document(memo_id: MemoId, ctx: Call, format: Literal["html", "pdf", "ubl"] = "html") -> Response:
-        from creditmemo.services.actors import Permission
-        from creditmemo.services.memos.printing import open_document
-        from creditmemo.web.printable import memo_document, pdf_of, policy_for
+        from creditmemo.presentation.documents import may_print, pdf_of, policy_for, print_memo
 
         if format == "ubl":
             from creditmemo.services.memos.document import document_facts
@@ -404,10 +402,8 @@ def memo_router(kind: MemoKind) -> APIRouter:
                 media_type="application/xml",
                 headers={"Content-Disposition": f'attachment; filename="{memo.number}.xml"'},
             )
-        readonly = not ctx.actor.can(Permission.PRINT)
-        with ctx.uow(readonly=readonly) as uow:
-            memo = open_document(uow, ctx.actor, memo_id, fmt=format, kind=kind)
-            html = memo_document(uow, ctx.actor, memo, format)
+        with ctx.uow(readonly=not may_print(ctx.actor)) as uow:
+            memo, html = print_memo(uow, ctx.actor, memo_id, format, kind=kind)
         if format == "html":  # its inline style allowed by hash, as on the web's print view
             return Response(
                 html, media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": policy_for(html)}

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from creditmemo.api import csv_export
 from creditmemo.api.deps import Call, IdempotentCall
 from creditmemo.api.problems import problems
 from creditmemo.api.routes.memos import _list
@@ -22,6 +21,7 @@ from creditmemo.api.schemas.settlement import (
     RefundOut,
     UnappliedOn,
 )
+from creditmemo.presentation import csv_export
 from creditmemo.services import lists, metadata
 from creditmemo.services.lists import MAX_LIMIT
 from creditmemo.services.settlement import applications, payments

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import Field
 
-from creditmemo.api import csv_export
 from creditmemo.api.deps import Call
 from creditmemo.api.problems import problems
 from creditmemo.api.schemas.common import Out, dec, money
@@ -22,6 +21,7 @@ from creditmemo.api.schemas.reports import (
     plain,
 )
 from creditmemo.domain.money import Money
+from creditmemo.presentation import csv_export
 from creditmemo.services import reports
 from creditmemo.store.uow import UnitOfWork
 

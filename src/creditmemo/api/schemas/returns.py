@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 
 from creditmemo.api.schemas.common import DecimalStr, Id, In, MoneyStr, Out, ShortText, Text, dec
-from creditmemo.domain.money import Money
 from creditmemo.domain.returns import (
     ReceiptInput,
     ReturnAuthorization,
@@ -16,6 +15,7 @@ from creditmemo.domain.returns import (
     ReturnLineInput,
     allowed_return_actions,
 )
+from creditmemo.services.lists import MemoSummary
 
 DateStr = Annotated[str, Field(max_length=10, examples=["2026-03-02"])]
 
@@ -168,7 +168,7 @@ class ReturnOut(Out):
     )
 
     @classmethod
-    def of(cls, r: ReturnAuthorization, memos: list[dict[str, Any]] | None = None) -> ReturnOut:
+    def of(cls, r: ReturnAuthorization, memos: list[MemoSummary] | None = None) -> ReturnOut:
         return cls(
             id=r.id,
             number=r.number,
@@ -190,10 +190,10 @@ class ReturnOut(Out):
             if memos is None
             else [
                 ReturnMemoRef(
-                    id=m["id"],
-                    number=m["number"],
-                    status=m["status"],
-                    total=format(Money.from_minor(m["total_minor"], m["currency"]).amount, "f"),
+                    id=m.id,
+                    number=m.number,
+                    status=m.status,
+                    total=format(m.total.amount, "f"),
                 )
                 for m in memos
             ],

@@ -4,7 +4,9 @@ an audit event. Every transition bumps the memo version, so an approval clears e
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
 
 from creditmemo.domain.approval import (
     Approval,
@@ -21,7 +23,7 @@ from creditmemo.domain.money import Money
 from creditmemo.ids import new_id
 from creditmemo.services import audit
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.lists import Row
+from creditmemo.services.lists import typed_row
 from creditmemo.services.memos.actions import ensure_allowed
 from creditmemo.services.settings import load_policy
 from creditmemo.store.uow import UnitOfWork
@@ -104,11 +106,35 @@ def list_approvals(uow: UnitOfWork, actor: Actor, memo_id: str) -> list[Approval
     return uow.approvals.for_memo(actor.company_id, memo.id)
 
 
-def approval_queue(uow: UnitOfWork, actor: Actor) -> list[Row]:
+@dataclass(frozen=True, slots=True)
+class QueuedMemo:
+    """A memo waiting for approval: its total, and that total in the company's functional currency at the memo's
+    rate (what the approval tiers are measured in)."""
+
+    id: str
+    kind: MemoKind
+    number: str
+    customer: str
+    reason_code: str
+    total: Money
+    functional_total: Money
+    created_by: str | None
+    creator: str | None  # the creator's name; None for a memo the system made
+    created_at: datetime
+    updated_at: datetime
+
+
+def approval_queue(uow: UnitOfWork, actor: Actor) -> list[QueuedMemo]:
     """The company's memos pending approval, longest waiting first (the first 500), each with its customer's
     and creator's names: the approval queue, whose rows the edge renders through ``domain/memo_actions``."""
     authorize(actor, Permission.READ)
-    return uow.web_queries.pending_approval(actor.company_id)
+    currency = uow.companies.get(actor.company_id).functional_currency
+    queue = []
+    for r in uow.overviews.pending_approval(actor.company_id):
+        total = Money.from_minor(int(r["total_minor"]), r["currency"])
+        functional = functional_total(total, Decimal(r["exchange_rate"]), currency)
+        queue.append(typed_row(QueuedMemo, r, total=total, functional_total=functional))
+    return queue
 
 
 def _tier_for(uow: UnitOfWork, policy: ApprovalPolicy, memo: Memo) -> tuple[Money, Tier | None]:

@@ -1,7 +1,7 @@
 """What the document a customer receives says (seed 004; issue 18 item 5): both parties with their legal name,
 address and tax ID, the reference invoice with its date, and where the money went (applications, refunds,
-payments) with what is left. The web layer lays it out (templates/document.html); this gathers the facts in the
-caller's unit of work, so the document agrees with the print event recorded beside it."""
+payments) with what is left. presentation/documents.py lays it out (templates/document.html); this gathers the
+facts in the caller's unit of work, so the document agrees with the print event recorded beside it."""
 
 from __future__ import annotations
 

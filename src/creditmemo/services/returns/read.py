@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from creditmemo.domain.audit import AuditEvent
 from creditmemo.domain.errors import ValidationFailedError
 from creditmemo.domain.returns import ReturnAuthorization, ReturnStatus
 from creditmemo.services.actors import Actor, Permission, authorize
+from creditmemo.services.lists import MemoSummary, typed_row
 from creditmemo.store.repositories.listing import MAX_LIMIT
 from creditmemo.store.uow import UnitOfWork
 
@@ -28,9 +27,10 @@ def returns_of_invoice(uow: UnitOfWork, actor: Actor, invoice_id: str) -> list[R
     return uow.returns.of_invoice(actor.company_id, invoice_id)
 
 
-def return_memos(uow: UnitOfWork, actor: Actor, return_id: str) -> list[dict[str, Any]]:
+def return_memos(uow: UnitOfWork, actor: Actor, return_id: str) -> list[MemoSummary]:
+    """The credit memos created from the return, oldest first."""
     authorize(actor, Permission.READ)
-    return uow.returns.memos_of(actor.company_id, return_id)
+    return [typed_row(MemoSummary, r) for r in uow.returns.memos_of(actor.company_id, return_id)]
 
 
 def return_events(uow: UnitOfWork, actor: Actor, return_id: str) -> list[AuditEvent]:

@@ -3,13 +3,13 @@ invoice and payment pages (issue 18 item 9); and what is still open to settle, f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import date
 
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import Application, spread
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.lists import Row
+from creditmemo.services.lists import typed_row
 from creditmemo.store.uow import UnitOfWork
 
 
@@ -37,17 +37,31 @@ def settlements_of_source(uow: UnitOfWork, actor: Actor, source_id: str) -> list
     return [Settlement(a, str(a.target_type), a.target_id, numbers.get(a.target_id, a.target_id)) for a in found]
 
 
-def open_targets(uow: UnitOfWork, actor: Actor, customer_id: str, currency: str) -> list[Row]:
-    """The customer's open invoices and posted debit memos in ``currency``, oldest due first (each row with its
-    ``target_type``, ``due_minor`` and dates): what a credit or payment may be applied to."""
+@dataclass(frozen=True, slots=True)
+class OpenTarget:
+    """An open invoice or posted debit memo: what a credit or a payment may be applied to, and what it owes.
+    ``suggested`` is the part of the available amount the apply form proposes (``apply_proposal``)."""
+
+    id: str
+    target_type: str  # invoice | debit_memo
+    number: str
+    issue_date: date
+    due_date: date
+    total: Money
+    due: Money
+    suggested: Money | None = None
+
+
+def open_targets(uow: UnitOfWork, actor: Actor, customer_id: str, currency: str) -> list[OpenTarget]:
+    """The customer's open invoices and posted debit memos in ``currency``, oldest due first."""
     authorize(actor, Permission.READ)
-    return uow.web_queries.open_targets(actor.company_id, customer_id, currency)
+    rows = uow.overviews.open_targets(actor.company_id, customer_id, currency)
+    return [typed_row(OpenTarget, r, currency=currency) for r in rows]
 
 
-def apply_proposal(uow: UnitOfWork, actor: Actor, customer_id: str, available: Money) -> list[dict[str, Any]]:
-    """``open_targets`` in ``available``'s currency, each with its ``due`` and the ``suggested`` part of
-    ``available`` spread over them oldest due first: the apply form of a credit memo or a payment."""
+def apply_proposal(uow: UnitOfWork, actor: Actor, customer_id: str, available: Money) -> list[OpenTarget]:
+    """``open_targets`` in ``available``'s currency, each with the ``suggested`` part of ``available`` spread over
+    them oldest due first: the apply form of a credit memo or a payment."""
     rows = open_targets(uow, actor, customer_id, available.currency)
-    dues = [Money.from_minor(int(r["due_minor"]), available.currency) for r in rows]
-    suggested = spread(available, dues)
-    return [{**r, "due": due, "suggested": s} for r, due, s in zip(rows, dues, suggested, strict=True)]
+    suggested = spread(available, [r.due for r in rows])
+    return [replace(r, suggested=s) for r, s in zip(rows, suggested, strict=True)]

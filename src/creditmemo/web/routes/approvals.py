@@ -4,13 +4,12 @@ approve (their own, or above their limit) are listed apart, with the reason."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from creditmemo.domain.approval import functional_total, required_tier
+from creditmemo.domain.approval import required_tier
 from creditmemo.domain.lifecycle import Action, Status
 from creditmemo.domain.memo_actions import Facts, Standing, refusal
 from creditmemo.domain.money import Money
@@ -39,19 +38,22 @@ def queue_page(request: Request, v: Any, errors: dict[str, str] | None = None) -
     now = today(request)
     who = asker(actor)
     for r in rows:
-        total = Money.from_minor(int(r["total_minor"]), r["currency"])
-        amount = functional_total(total, Decimal(r["exchange_rate"]), currency)
+        amount = r.functional_total
         tier = required_tier(policy, amount.amount)
         item = {
-            **r,
-            "total": total,
+            "id": r.id,
+            "number": r.number,
+            "customer": r.customer,
+            "reason_code": r.reason_code,
+            "creator": r.creator,
+            "total": r.total,
             "amount": amount,
             "tier": tier.name if tier else None,
-            "age": (now - r["updated_at"].date()).days,
+            "age": (now - r.updated_at.date()).days,
         }
         # The same rule as the memo page, the API and approve_memo (domain/memo_actions.py).
-        zero = Money.zero(r["currency"])
-        facts = Facts(r["kind"], r["number"], Status.PENDING_APPROVAL, r["created_by"], zero, zero)
+        zero = Money.zero(r.total.currency)
+        facts = Facts(r.kind, r.number, Status.PENDING_APPROVAL, r.created_by, zero, zero)
         error = refusal(Action.APPROVE, facts, who, policy, Standing(amount, tier))
         if error is None:
             mine.append(item)

@@ -10,10 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from creditmemo.domain.approval import functional_total
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
-from creditmemo.services.dashboard import dashboard_figures
+from creditmemo.services.dashboard import PostedCredit, dashboard_figures
 from creditmemo.web.core import ViewerDep, WebRoute, db_of, render, today
 
 router = APIRouter(route_class=WebRoute)
@@ -44,24 +43,12 @@ def _month_starts(end: date, count: int) -> list[date]:
     return list(reversed(months))
 
 
-def _functional(rows: list[Any], currency: str) -> Money:
-    total = Money.zero(currency)
-    for r in rows:
-        total = total + functional_total(
-            Money.from_minor(int(r["total_minor"]), r["currency"]), Decimal(r["exchange_rate"]), currency
-        )
-    return total
-
-
-def chart(rows: list[Any], months: list[date], currency: str) -> dict[str, Any]:
+def chart(rows: list[PostedCredit], months: list[date], currency: str) -> dict[str, Any]:
     """Stacked bars: one per month, one segment per reason, in company currency."""
     sums: dict[tuple[date, str], Money] = {}
     for r in rows:
-        key = (date(r["issue_date"].year, r["issue_date"].month, 1), r["reason_code"])
-        amount = functional_total(
-            Money.from_minor(int(r["total_minor"]), r["currency"]), Decimal(r["exchange_rate"]), currency
-        )
-        sums[key] = sums.get(key, Money.zero(currency)) + amount
+        key = (date(r.issue_date.year, r.issue_date.month, 1), r.reason_code)
+        sums[key] = sums.get(key, Money.zero(currency)) + r.amount
     reasons = sorted({reason for _, reason in sums})
     totals = [sum((sums.get((m, r), Money.zero(currency)).amount for r in reasons), Decimal(0)) for m in months]
     peak = max([*totals, Decimal(1)])
@@ -120,21 +107,18 @@ def dashboard(request: Request, v: ViewerDep) -> Response:
     months = _month_starts(now, MONTHS)
     with db_of(request).uow(readonly=True) as uow:
         figures = dashboard_figures(uow, v.actor, since=months[0])
-    counts, by_day = figures.counts, figures.posted_credit_by_day
-    pending, drafts = figures.pending_approval, figures.oldest_drafts
-    cur = figures.currency
     statuses = [str(s) for s in Status]
     table = {kind: {s: 0 for s in statuses} for kind in ("credit", "debit")}
-    for r in counts:
-        table[r["kind"]][r["status"]] = r["n"]
+    for c in figures.counts:
+        table[c.kind][c.status] = c.n
     return render(
         request,
         "dashboard.html",
         statuses=statuses,
         counts=table,
-        chart=chart(by_day, months, cur),
-        awaiting=_functional(pending, cur),
-        awaiting_count=sum(r["n"] for r in pending),
-        drafts=drafts,
+        chart=chart(figures.posted_credit_by_day, months, figures.currency),
+        awaiting=figures.awaiting_approval,
+        awaiting_count=figures.awaiting_count,
+        drafts=figures.oldest_drafts,
         today=now,
     )

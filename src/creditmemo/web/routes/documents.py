@@ -1,7 +1,7 @@
-"""The memo document's routes: the HTML print view and the PDF (web/printable.py renders both). Printing or
-downloading a posted or void memo marks it printed and records an event; a memo not yet final is a watermarked
-preview (services/memos/printing.py). A user without the print permission (an auditor) gets the same document
-without any change."""
+"""The memo document's routes: the HTML print view and the PDF (presentation/documents.py renders both and holds
+the print rule, as for the API's ``document`` endpoint). Printing or downloading a posted or void memo marks it
+printed and records an event; a memo not yet final is a watermarked preview (services/memos/printing.py). A user
+without the print permission (an auditor) gets the same document without any change."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from creditmemo.domain.documents import Memo
-from creditmemo.services.actors import Actor, Permission
-from creditmemo.services.memos.printing import open_document
+from creditmemo.presentation.documents import may_print, pdf_of, policy_for, print_memo
+from creditmemo.services.actors import Actor
 from creditmemo.web.core import ViewerDep, WebRoute, db_of
-from creditmemo.web.printable import memo_document, pdf_of, policy_for
 
 router = APIRouter(route_class=WebRoute)
 
@@ -20,11 +19,8 @@ router = APIRouter(route_class=WebRoute)
 def _render(request: Request, actor: Actor, memo_id: str, fmt: str) -> tuple[Memo, str]:
     """Print (a final memo, when this user may) and render in one transaction: the event and the document
     agree. A memo not yet final is a preview (services/memos/printing.py)."""
-    readonly = not actor.can(Permission.PRINT)
-    with db_of(request).uow(readonly=readonly) as uow:
-        memo = open_document(uow, actor, memo_id, fmt=fmt)
-        html = memo_document(uow, actor, memo, fmt)
-    return memo, html
+    with db_of(request).uow(readonly=not may_print(actor)) as uow:
+        return print_memo(uow, actor, memo_id, fmt)
 
 
 @router.get("/memos/{memo_id}/print", include_in_schema=False)

@@ -1,6 +1,6 @@
 """The reports as CSV files (issue 16 item 3): ``/reports/ar-aging.csv``, ``/reports/credit-memo-register.csv``,
 ``/reports/trial-balance.csv`` and ``/customers/{id}/statement.csv``, each the report's service as the report
-page shows it (same query parameters), written by ``api/csv_export``. The lists' own ``.csv`` routes are in
+page shows it (same query parameters), written by ``presentation/csv_export``. The lists' own ``.csv`` routes are in
 ``lists.py``. Every role that may read the report may export it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from creditmemo.api import csv_export
+from creditmemo.presentation import csv_export
 from creditmemo.services import reports
 from creditmemo.web.core import ViewerDep, WebRoute, db_of
 

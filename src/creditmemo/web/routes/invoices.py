@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 from creditmemo.domain.documents import Invoice, Memo, MemoKind
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.inputs import CreditLineInput, FreeLineInput
+from creditmemo.domain.money import Money
 from creditmemo.services.actors import Permission, authorize
 from creditmemo.services.chart import list_reason_codes
 from creditmemo.services.customers import get_customer
@@ -70,7 +71,7 @@ def invoice_page(request: Request, invoice_id: str, v: ViewerDep) -> Response:
         terms = discounts.terms_for(uow, v.actor.company_id, customer)
     # "Credited" is what credit memos from this invoice took off its lines (posted ones); credits and payments
     # applied to it, from any memo, are its settlement, shown apart.
-    on_lines = sum((int(m["total_minor"]) for m in memos if m["status"] == "posted"), 0)
+    on_lines = sum((m.total for m in memos if m.status == "posted"), Money.zero(invoice.currency))
     overdue_days = (today - invoice.due_date).days if invoice.amount_due.is_positive() else 0
     return render(
         request,
@@ -221,7 +222,7 @@ def _invoice_form(
     on_the_way = [
         m
         for m in memos_of_invoice(uow, v.actor, invoice.id)
-        if m["status"] in OPEN_STATUSES and (editing is None or m["id"] != editing.id)
+        if m.status in OPEN_STATUSES and (editing is None or m.id != editing.id)
     ]
     return render(
         request,

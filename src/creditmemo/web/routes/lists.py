@@ -14,15 +14,16 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from creditmemo.api import csv_export
 from creditmemo.domain.documents import MemoKind
 from creditmemo.domain.errors import DomainError, ValidationFailedError
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import parse_decimal
 from creditmemo.domain.parsing import parse_date
+from creditmemo.presentation import csv_export
+from creditmemo.presentation.locale import read_number
 from creditmemo.services.actors import Permission
 from creditmemo.services.chart import list_reason_codes
-from creditmemo.services.lists import PAYMENT_STATUSES, ListQuery, Page, customer_choices, list_page
+from creditmemo.services.lists import PAYMENT_STATUSES, ListQuery, ListRow, Page, customer_choices, list_page
 from creditmemo.services.memos.bulk import bulk_post
 from creditmemo.services.memos.read import get_memo
 from creditmemo.services.references import document_numbers
@@ -38,7 +39,6 @@ from creditmemo.web.core import (
     redirect,
     render,
 )
-from creditmemo.web.locale import read_number
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)
@@ -200,30 +200,32 @@ def parse_list_query(params: dict[str, str]) -> tuple[ListQuery, dict[str, str]]
     return q, errors
 
 
-def cell(row: Any, col: Column, page: str) -> dict[str, Any]:
+# A money column's sort key -> the list row's amount (services/lists.py).
+MONEY_FIELDS: Final = {
+    "total": "total",
+    "amount": "amount",
+    "refunded": "amount_refunded",
+    "available": "amount_available",
+    "applied": "amount_applied",
+    "credited": "amount_credited",
+    "due": "amount_due",
+    "balance": "balance",
+    "available_credit": "available_credit",
+}
+
+
+def cell(row: ListRow, col: Column, page: str) -> dict[str, Any]:
     """Display value and link of one cell."""
     key = col.key
-    currency = row.get("currency")
-    minor_field = {
-        "total": "total_minor",
-        "amount": "amount_minor",
-        "refunded": "amount_refunded_minor",
-        "available": "available_minor",
-        "applied": "amount_applied_minor",
-        "credited": "amount_credited_minor",
-        "due": "due_minor",
-        "balance": "balance_minor",
-        "available_credit": "available_credit_minor",
-    }
     if col.kind == "money":
-        return {"minor": row[minor_field[key]], "currency": currency}
-    value = row.get({"reason": "reason_code", "terms": "payment_terms_days"}.get(key, key))
+        return {"money": getattr(row, MONEY_FIELDS[key])}
+    value = getattr(row, {"reason": "reason_code", "terms": "payment_terms_days"}.get(key, key), None)
     if page == "payments" and key in ("method", "reference"):  # free text; a method code reads as words
         value = str(value or "").replace("_", " ") if key == "method" else value or ""
     href = None
     if col.kind == "link":
         prefix = {"customers": "/customers", "invoices": "/invoices", "payments": "/payments"}.get(page, "/memos")
-        href = f"{prefix}/{row['id']}"
+        href = f"{prefix}/{row.id}"
     return {"value": value, "href": href}
 
 
@@ -241,11 +243,10 @@ def _render_list(request: Request, v: Any, name: str, extra_errors: dict[str, st
     rows = [
         {
             "cells": [cell(r, c, name) for c in spec.columns],
-            "id": r["id"],
-            "number": r.get("number"),
-            "status": r.get("status"),
-            "total_minor": r.get("total_minor"),
-            "currency": r.get("currency"),
+            "id": r.id,
+            "number": getattr(r, "number", None),
+            "status": getattr(r, "status", None),
+            "total": getattr(r, "total", None),  # the bulk post's running total (app.js) sums memos' totals
         }
         for r in result.rows
     ]

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from creditmemo.api.problems import status_for
 from creditmemo.domain.documents import Memo, MemoKind, MemoSource
 from creditmemo.domain.errors import (
     ApprovalRequiredError,
@@ -24,6 +23,7 @@ from creditmemo.domain.errors import (
 )
 from creditmemo.domain.lifecycle import Action, Status
 from creditmemo.domain.money import Money
+from creditmemo.presentation.statuses import status_for
 from creditmemo.services.actors import Actor, Permission
 from creditmemo.services.audit_trail import events_of
 from creditmemo.services.chart import list_accounts

@@ -6,7 +6,7 @@ clerk and above, refunds for a controller; an auditor or admin only reads."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import partial
 from typing import Any, Final
 
@@ -14,14 +14,14 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
-from creditmemo.api.problems import status_for
 from creditmemo.domain.errors import DomainError, NotFoundError, ValidationFailedError
 from creditmemo.domain.money import Money, parse_amount
 from creditmemo.domain.settlement import Payment
+from creditmemo.presentation.statuses import status_for
 from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.customers import get_customer
 from creditmemo.services.lists import customer_choices
-from creditmemo.services.settlement.history import apply_proposal, open_targets, settlements_of_source
+from creditmemo.services.settlement.history import OpenTarget, apply_proposal, open_targets, settlements_of_source
 from creditmemo.services.settlement.payments import get_payment, record_payment
 from creditmemo.services.settlement.refunds import list_refunds
 from creditmemo.store.uow import UnitOfWork
@@ -183,13 +183,13 @@ def payment_page(request: Request, payment_id: str, v: ViewerDep) -> Response:
 
 # apply -------------------------------------------------------------------------------------------------
 def check_rows(
-    payment: Payment, open_rows: Sequence[Mapping[str, Any]], rows: list[tuple[int, str, str, str]]
+    payment: Payment, open_rows: Sequence[OpenTarget], rows: list[tuple[int, str, str, str]]
 ) -> dict[str, str]:
     """Every problem of the form at once, each next to its row: an amount that is not one, one above what is due
     on its document, and the total above the payment's available amount. What the page showed may be stale: the
     service checks again under the locks (docs/CONCURRENCY.md) and has the last word."""
     errors: dict[str, str] = {}
-    due = {str(r["id"]): (r["number"], Money.from_minor(int(r["due_minor"]), payment.currency)) for r in open_rows}
+    due = {r.id: (r.number, r.due) for r in open_rows}
     total = Money.zero(payment.currency)
     for n, _kind, target_id, text in rows:
         try:

@@ -7,12 +7,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from creditmemo.domain.errors import ValidationFailedError
+from creditmemo.presentation.locale import read_number
 from creditmemo.services.actors import Permission
 from creditmemo.services.companies import functional_currency
 from creditmemo.services.exchange_rates import list_rates, set_rate
 from creditmemo.store.uow import UnitOfWork
 from creditmemo.web.core import FormDep, ViewerDep, WebRoute, WriterDep, as_str, db_of, field_errors, redirect, render
-from creditmemo.web.locale import read_number
 from creditmemo.web.once import submit_once
 
 router = APIRouter(route_class=WebRoute)

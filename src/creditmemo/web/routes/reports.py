@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, Response
 from creditmemo.domain.errors import DomainError
 from creditmemo.domain.money import Money
 from creditmemo.domain.settlement import BUCKETS
+from creditmemo.presentation.documents import pdf_of, policy_for, statement_document, statement_totals
 from creditmemo.services import reports
-from creditmemo.web.core import HERE, Viewer, ViewerDep, WebRoute, db_of, env, field_errors, render
-from creditmemo.web.printable import css_string, pdf_of, policy_for
+from creditmemo.web.core import Viewer, ViewerDep, WebRoute, db_of, field_errors, render
 
 router = APIRouter(route_class=WebRoute)
 
@@ -245,14 +245,6 @@ def _statement(request: Request, v: Viewer, customer_id: str) -> tuple[reports.S
         return st, reports.statement_parties(uow, v.actor, customer_id)
 
 
-def _statement_totals(st: reports.Statement) -> tuple[Money, Money]:
-    zero = Money.zero(st.currency)
-    return (
-        sum((ln.debit for ln in st.lines), zero),
-        sum((ln.credit for ln in st.lines), zero),
-    )
-
-
 @router.get("/customers/{customer_id}/statement", include_in_schema=False)
 def statement_page(request: Request, customer_id: str, v: ViewerDep) -> Response:
     try:
@@ -262,7 +254,7 @@ def statement_page(request: Request, customer_id: str, v: ViewerDep) -> Response
             raise
         errors = field_errors(e)
         return _page(request, "reports/statement.html", 422, st=None, errors=errors, customer_id=customer_id)
-    debits, credits = _statement_totals(st)
+    debits, credits = statement_totals(st)
     query = request.url.query
     return _page(
         request,
@@ -277,42 +269,21 @@ def statement_page(request: Request, customer_id: str, v: ViewerDep) -> Response
     )
 
 
-def statement_document(request: Request, v: Viewer, customer_id: str, fmt: str) -> tuple[reports.Statement, str]:
-    """The printable statement: templates/statement_document.html on the memo document's layout and stylesheet
-    (static/document.css) inline, for the browser's print view and WeasyPrint alike (web/routes/documents.py)."""
+def _statement_document(request: Request, v: Viewer, customer_id: str, fmt: str) -> tuple[reports.Statement, str]:
+    """The printable statement (presentation/documents.py), for the browser's print view and WeasyPrint alike."""
     st, parties = _statement(request, v, customer_id)
-    company, customer, email = parties.company, parties.customer, parties.customer_email
-    debits, credits = _statement_totals(st)
-    footer = f"{company.legal_name} · Statement {customer.legal_name} {st.start} to {st.end}"
-    css = "\n".join(
-        [
-            (HERE / "static" / "document.css").read_text(),
-            (HERE / "static" / "statement.css").read_text(),
-            f"@page {{ @bottom-left {{ content: {css_string(footer)}; }} }}",
-        ]
-    )
-    html = env.get_template("statement_document.html").render(
-        st=st,
-        company=company,
-        customer=customer,
-        customer_email=email,
-        css=css,
-        fmt=fmt,
-        debits=debits,
-        credits=credits,
-    )
-    return st, html
+    return st, statement_document(st, parties, fmt)
 
 
 @router.get("/customers/{customer_id}/statement/print", include_in_schema=False)
 def statement_print(request: Request, customer_id: str, v: ViewerDep) -> Response:
-    _, html = statement_document(request, v, customer_id, "html")
+    _, html = _statement_document(request, v, customer_id, "html")
     return HTMLResponse(html, headers={"Content-Security-Policy": policy_for(html)})
 
 
 @router.get("/customers/{customer_id}/statement/pdf", include_in_schema=False)
 def statement_pdf(request: Request, customer_id: str, v: ViewerDep) -> Response:
-    st, html = statement_document(request, v, customer_id, "pdf")
+    st, html = _statement_document(request, v, customer_id, "pdf")
     pdf = pdf_of(html)
     name = f"statement-{st.start}-{st.end}.pdf"
     return Response(

@@ -15,13 +15,13 @@ A list page is the first 26 rows in the order of its sort key then id (keyset): 
   payments by (company_id, received_on, id) and (company_id, method, id).
 - PostgreSQL only: the immutable SQL function ``creditmemo_major_milli(amount, currency)`` (minor units as
   thousandths of the major unit, so amounts in different currencies sort by face value: the web lists' money
-  sort key, store/repositories/web_queries.py MajorMilli) and expression indexes on it: memos by total and
+  sort key, store/repositories/overviews.py MajorMilli) and expression indexes on it: memos by total and
   applied, invoices by total, amount due and credited, payments by amount, applied and available. SQLite
   computes the same expression inline and sorts.
 
 The function's currency lists are the minor units of domain/money.py as of this revision (any other code, the
 three-decimal ones among them, counts as it is, as in the inline CASE); a currency added there needs a
-migration that replaces the function and rebuilds these indexes (tests/store/test_web_queries.py fails until
+migration that replaces the function and rebuilds these indexes (tests/store/test_overviews.py fails until
 then).
 """
 

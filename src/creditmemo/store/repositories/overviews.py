@@ -1,5 +1,6 @@
-"""Read-only queries the web UI needs and no other edge does: filtered, sorted, paged lists of memos,
-invoices and customers; dashboard aggregates; the approval queue; a customer's open documents.
+"""Overviews: read-only queries across tables that show many documents at once, for the read services: filtered,
+sorted, paged lists of memos, invoices, payments and customers (the web's lists, every CSV export); dashboard
+aggregates; the approval queue; a customer's open documents; an invoice's memos; numbers and user names by id.
 Every query is scoped by company_id. Sums are grouped by currency and rate here and converted in Python."""
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from creditmemo.store.tables import customers, invoices, memos, payments, users
 
 Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or column
 PAGE_SIZE: Final = 25
-# The lists whose search reads the rows in order first (WebQueries._probe), and the sort keys it does it for:
+# The lists whose search reads the rows in order first (Overviews._probe), and the sort keys it does it for:
 # those an index gives in order, so the probe reads a range of it.
 _SEARCH_PROBED: Final = frozenset({"credit_memos", "debit_memos", "invoices", "payments"})
 _PROBED_SORTS: Final = frozenset({"number", "issue_date", "due_date", "received_on", "total", "amount"})
@@ -128,7 +129,7 @@ class MajorMilli(FunctionElement[int]):
     units (JPY 0, USD 2, KWD 3) sort by their face value. Exact integer arithmetic. On PostgreSQL it is the
     immutable function ``creditmemo_major_milli(amount, currency)`` (migration 0024), so that the lists'
     money sort keys have expression indexes and a page reads 26 index entries instead of sorting every row;
-    elsewhere the same CASE inline. tests/store/test_web_queries.py checks the two agree for every currency."""
+    elsewhere the same CASE inline. tests/store/test_overviews.py checks the two agree for every currency."""
 
     type = BigInteger()
     name = "creditmemo_major_milli"
@@ -282,7 +283,7 @@ def _common(
     return stmt
 
 
-class WebQueries:
+class Overviews:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 

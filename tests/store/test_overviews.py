@@ -17,7 +17,7 @@ from creditmemo.services.actors import Actor
 from creditmemo.services.memos.create import create_debit_memo
 from creditmemo.services.settlement.applications import apply_credit
 from creditmemo.services.settlement.payments import record_payment
-from creditmemo.store.repositories.web_queries import ListQuery, MajorMilli, WebQueries
+from creditmemo.store.repositories.overviews import ListQuery, MajorMilli, Overviews
 from creditmemo.store.uow import Database
 from tests.builders import customer, invoice, line, post, standalone
 
@@ -31,7 +31,7 @@ def test_the_money_sort_key_is_thousandths_of_the_major_unit_for_every_currency(
             assert got == -12345 * 10 ** (3 - digits), currency
 
 
-def _walk(wq: WebQueries, name: str, company_id: str, sort: str, descending: bool, **filters: object) -> list[str]:
+def _walk(wq: Overviews, name: str, company_id: str, sort: str, descending: bool, **filters: object) -> list[str]:
     """Every row of a list, page after page of 2 (keyset)."""
     ids: list[str] = []
     after = None
@@ -89,7 +89,7 @@ def test_money_sorts_order_amounts_of_different_currencies_by_face_value(db: Dat
     due = {i: v[0] - (Decimal("10.00") if i == usd.id else 0) for i, v in made.items()}
     by_due = [i for i, _ in sorted(due.items(), key=lambda kv: (kv[1], kv[0]))]
     with db.uow(readonly=True) as uow:
-        q = WebQueries(uow.conn)
+        q = Overviews(uow.conn)
         for descending in (False, True):
             mine = [i for i in _walk(q, "invoices", cid, "total", descending) if i in made]
             assert mine == (by_total[::-1] if descending else by_total)
@@ -133,7 +133,7 @@ def test_a_search_page_read_in_order_first_is_the_page_every_match_gives(
     cid = controller.company_id
     some_number = sorted(numbered.values())[5]
     with db.uow(readonly=True) as uow:
-        q = WebQueries(uow.conn)
+        q = Overviews(uow.conn)
         q.PROBE_ROWS = probe_rows
         for text in ("INV", some_number[-4:], "zeta", "omega", "nothing like it"):
             for sort in ("number", "total", "issue_date", "customer"):
@@ -163,7 +163,7 @@ def test_dashboard_figures_count_both_kinds_of_memo(db: Database, controller: Ac
             lines=[FreeLineInput("Fee", "1", "15.00")],
         )
     with db.uow(readonly=True) as uow:
-        q = WebQueries(uow.conn)
+        q = Overviews(uow.conn)
         drafts = q.totals_in_status(cid, "draft")
         assert [(r["currency"], r["total_minor"], r["n"]) for r in drafts] == [("USD", 5500, 2)]
         assert {r["id"] for r in q.oldest_drafts(cid)} == {draft_credit.id, draft_debit.id}

@@ -1,25 +1,42 @@
 """The printable documents (the memo, seed 004; the customer statement): their HTML, one page layout for the
 browser's print view and WeasyPrint's PDF alike (static/document.css inline, allowed by hash in the page's
-Content-Security-Policy). One place for the web's print views and the API's ``document`` endpoint. What a memo
-document says comes from services/memos/document.py; the layout keeps every page's text within the page box
-(issue 18 item 4)."""
+Content-Security-Policy). One place for the web's print views and the API's ``document`` endpoint, with the print
+rule (``print_memo``: a final memo is marked printed in the transaction that renders it, anything else is a
+watermarked preview). What a memo document says comes from services/memos/document.py; the layout keeps every
+page's text within the page box (issue 18 item 4)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import re
+from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from babel import Locale
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from creditmemo.api.deps import CONTENT_SECURITY_POLICY
-from creditmemo.domain.documents import Memo
+from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.lifecycle import Status
-from creditmemo.services.actors import Actor
+from creditmemo.domain.money import Money
+from creditmemo.presentation.formatting import fmt_decimal, fmt_money, fmt_price, label
+from creditmemo.presentation.security import CONTENT_SECURITY_POLICY
+from creditmemo.services import reports
+from creditmemo.services.actors import Actor, Permission
 from creditmemo.services.memos.document import DocumentFacts, document_facts
+from creditmemo.services.memos.printing import open_document
 from creditmemo.store.uow import UnitOfWork
-from creditmemo.web.core import HERE, env, fmt_decimal, fmt_money, fmt_price
+
+HERE = Path(__file__).parent
+env = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+env.filters.update(money=fmt_money, dec=fmt_decimal, price=fmt_price, label=label)
 
 # Column -> its header's longest word (a header wraps between words, never inside one).
 _NUMERIC_COLUMNS = {
@@ -119,24 +136,65 @@ def watermark_of(memo: Memo) -> str | None:
     return "DRAFT"
 
 
+def print_memo(
+    uow: UnitOfWork, actor: Actor, memo_id: str, fmt: str, *, kind: MemoKind | None = None
+) -> tuple[Memo, str]:
+    """The print rule and the document in one transaction, so the event and the document agree: a final memo is
+    marked printed (when ``actor`` may print) and rendered; a memo not yet final is a watermarked preview
+    (services/memos/printing.py). ``uow`` is read-only for a user without the print permission: see
+    ``may_print``."""
+    memo = open_document(uow, actor, memo_id, fmt=fmt, kind=kind)
+    return memo, memo_document(uow, actor, memo, fmt)
+
+
+def may_print(actor: Actor) -> bool:
+    """Whether opening a document may write (mark it printed): the unit of work ``print_memo`` needs."""
+    return actor.can(Permission.PRINT)
+
+
+def _document(template: str, footer: str, css: Sequence[str], **context: Any) -> str:
+    """A printable document: ``template`` with static/document.css, then ``css``, then the page footer, inline."""
+    style = "\n".join(
+        [
+            (HERE / "static" / "document.css").read_text(),
+            *css,
+            f"@page {{ @bottom-left {{ content: {css_string(footer)}; }} }}",
+        ]
+    )
+    return env.get_template(template).render(css=style, **context)
+
+
 def memo_document(uow: UnitOfWork, actor: Actor, memo: Memo, fmt: str) -> str:
     facts = document_facts(uow, actor, memo)
     kind_word = "Credit" if memo.kind == "credit" else "Debit"
     footer = f"{facts.company.legal_name} · {kind_word} memo {memo.number}"
-    css = "\n".join(
-        [
-            (HERE / "static" / "document.css").read_text(),
-            column_css(memo),
-            f"@page {{ @bottom-left {{ content: {css_string(footer)}; }} }}",
-        ]
-    )
-    return env.get_template("document.html").render(
+    return _document(
+        "document.html",
+        footer,
+        [column_css(memo)],
         memo=memo,
         facts=facts,
         settlement_text=settlement_text(facts),
         watermark=watermark_of(memo),
-        css=css,
         fmt=fmt,
+    )
+
+
+def statement_totals(st: reports.Statement) -> tuple[Money, Money]:
+    """The period's debits and credits, as the statement page and its printable document show them."""
+    zero = Money.zero(st.currency)
+    return sum((ln.debit for ln in st.lines), zero), sum((ln.credit for ln in st.lines), zero)
+
+
+def statement_document(st: reports.Statement, parties: reports.StatementParties, fmt: str) -> str:
+    """The printable statement: templates/statement_document.html on the memo document's layout and stylesheet."""
+    company, customer = parties.company, parties.customer
+    debits, credits = statement_totals(st)
+    footer = f"{company.legal_name} · Statement {customer.legal_name} {st.start} to {st.end}"
+    statement_css = (HERE / "static" / "statement.css").read_text()
+    context = {"company": company, "customer": customer, "customer_email": parties.customer_email}
+    return _document(
+        "statement_document.html", footer, [statement_css], st=st, fmt=fmt, debits=debits, credits=credits, **context
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Final, Literal
@@ -25,7 +25,7 @@ from creditmemo.domain.money import Money
 from creditmemo.domain.parsing import parse_date
 from creditmemo.services import reports
 from creditmemo.services.actors import Actor, Permission, authorize
-from creditmemo.services.lists import ListQuery, list_chunks
+from creditmemo.services.lists import ListQuery, ListRow, list_chunks
 from creditmemo.store.uow import Database
 
 CHUNK: Final = 2000  # rows per query and per write
@@ -129,18 +129,12 @@ def api_list_query(
     )
 
 
-Getter = Callable[[Mapping[str, Any]], Any]
-
-
-def _amount(minor_field: str) -> Getter:
-    def get(row: Mapping[str, Any]) -> Any:
-        return Money.from_minor(int(row[minor_field]), row["currency"]).amount
-
-    return get
+Getter = Callable[[ListRow], Any]
 
 
 def _field(name: str) -> Getter:
-    return lambda row: row[name]
+    """A list row's field; an amount (``Money``) is written as its plain decimal (``cell``)."""
+    return lambda row: getattr(row, name)
 
 
 _MEMO: Final[tuple[tuple[str, Getter], ...]] = (
@@ -151,9 +145,9 @@ _MEMO: Final[tuple[tuple[str, Getter], ...]] = (
     ("reason_code", _field("reason_code")),
     ("issue_date", _field("issue_date")),
     ("currency", _field("currency")),
-    ("total", _amount("total_minor")),
-    ("amount_applied", _amount("amount_applied_minor")),
-    ("amount_refunded", _amount("amount_refunded_minor")),
+    ("total", _field("total")),
+    ("amount_applied", _field("amount_applied")),
+    ("amount_refunded", _field("amount_refunded")),
     ("print_status", _field("print_status")),
     ("source", _field("source")),
     ("id", _field("id")),
@@ -168,10 +162,10 @@ LIST_COLUMNS: Final[dict[str, tuple[tuple[str, Getter], ...]]] = {
         ("issue_date", _field("issue_date")),
         ("due_date", _field("due_date")),
         ("currency", _field("currency")),
-        ("total", _amount("total_minor")),
-        ("amount_credited", _amount("amount_credited_minor")),
-        ("amount_paid", _amount("amount_paid_minor")),
-        ("amount_due", _amount("due_minor")),
+        ("total", _field("total")),
+        ("amount_credited", _field("amount_credited")),
+        ("amount_paid", _field("amount_paid")),
+        ("amount_due", _field("amount_due")),
         ("payment_status", _field("payment_status")),
         ("status", _field("status")),
         ("id", _field("id")),
@@ -180,9 +174,9 @@ LIST_COLUMNS: Final[dict[str, tuple[tuple[str, Getter], ...]]] = {
         ("name", _field("name")),
         ("currency", _field("currency")),
         ("payment_terms_days", _field("payment_terms_days")),
-        ("balance", _amount("balance_minor")),
-        ("available_credit", _amount("available_credit_minor")),
-        ("email", lambda row: row.get("email")),
+        ("balance", _field("balance")),
+        ("available_credit", _field("available_credit")),
+        ("email", _field("email")),
         ("created_at", _field("created_at")),
         ("id", _field("id")),
     ),
@@ -195,10 +189,10 @@ LIST_COLUMNS: Final[dict[str, tuple[tuple[str, Getter], ...]]] = {
         ("reference", _field("reference")),
         ("status", _field("status")),
         ("currency", _field("currency")),
-        ("amount", _amount("amount_minor")),
-        ("amount_applied", _amount("amount_applied_minor")),
-        ("amount_refunded", _amount("amount_refunded_minor")),
-        ("amount_available", _amount("available_minor")),  # left to apply or refund, as the list shows
+        ("amount", _field("amount")),
+        ("amount_applied", _field("amount_applied")),
+        ("amount_refunded", _field("amount_refunded")),
+        ("amount_available", _field("amount_available")),  # left to apply or refund, as the list shows
         ("settlement_status", _field("settlement_status")),  # unapplied | part_applied | applied
         ("id", _field("id")),
     ),
@@ -268,21 +262,7 @@ AGING_HEADER: Final = (
 def aging_csv(aging: reports.Aging) -> StreamingResponse:
     """One row per customer and currency, then a Total row per currency (its customer_id empty)."""
     rows = (
-        (
-            r.customer_id,
-            r.customer_name,
-            r.currency,
-            r.current,
-            r.days_1_30,
-            r.days_31_60,
-            r.days_61_90,
-            r.days_over_90,
-            r.total_due,
-            r.unapplied_credit,
-            r.net,
-            r.open_documents,
-        )
-        for r in (*aging.rows, *aging.totals)
+        (r.customer_id, r.customer_name, r.currency, *r.amounts, r.open_documents) for r in (*aging.rows, *aging.totals)
     )
     return _rows(AGING_HEADER, rows, f"ar-aging-{aging.as_of.isoformat()}.csv")
 
