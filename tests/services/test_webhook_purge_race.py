@@ -1,0 +1,155 @@
+"""A webhook purge (`creditmemo webhooks purge`, the worker's hourly job: store/repositories/webhooks.py ``purge``)
+racing a redelivery of the same failed delivery (services/webhooks.py ``redeliver``), on PostgreSQL with real
+connections: each side's transaction is held open until the other waits for its row lock, then committed.
+
+- The redelivery commits first: the delivery is pending again, so the purge (which finds it finished in its
+  snapshot) must leave it and its attempts. Nothing lost.
+- The purge commits first: the delivery and its attempts are gone, so the redelivery finds no such event (404)
+  rather than answering that it queued an event that no longer exists. Nothing half-deleted.
+
+docs/CONCURRENCY.md ("The webhook outbox": the two meet on that row's lock alone)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import insert, select, text, update
+
+from creditmemo.domain.errors import NotFoundError
+from creditmemo.services.actors import Actor, Role
+from creditmemo.services.webhooks import create_endpoint, redeliver
+from creditmemo.store.tables import webhook_attempts, webhook_outbox
+from creditmemo.store.uow import Database, UnitOfWork, utc_now
+from tests.builders import customer, standalone
+
+pytestmark = pytest.mark.postgres_only  # row locks; SQLite runs one writer at a time
+
+
+def waiting_for_a_lock(db: Database, timeout: float = 10.0) -> bool:
+    """Whether a backend of the test database is waiting for a lock, polled until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    with db.engine.connect() as conn:
+        while time.monotonic() < deadline:
+            n = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                )
+            ).scalar_one()
+            conn.rollback()
+            if n:
+                return True
+            time.sleep(0.02)
+    return False
+
+
+def interleave(
+    db: Database, first: Callable[[UnitOfWork], Any], second: Callable[[UnitOfWork], Any]
+) -> tuple[Any, Any, bool]:
+    """``first`` in a transaction held open (its queued statements sent) until ``second``, in another thread and
+    transaction, waits for a lock; then ``first`` commits and ``second`` finishes. Each side's result (or the
+    exception it raised), and whether ``second`` waited."""
+    out: dict[str, Any] = {}
+    first_done, go = threading.Event(), threading.Event()
+
+    def run_first() -> None:
+        try:
+            with db.uow() as uow:
+                out["first"] = first(uow)
+                uow.conn.execute(text("SELECT 1"))  # the pipeline's queued writes are sent (their locks taken)
+                first_done.set()
+                go.wait(30)
+        except Exception as exc:  # asserted on by the test
+            out["first"] = exc
+            first_done.set()
+
+    def run_second() -> None:
+        try:
+            with db.uow() as uow:
+                out["second"] = second(uow)
+        except Exception as exc:  # asserted on by the test
+            out["second"] = exc
+
+    one = threading.Thread(target=run_first)
+    one.start()
+    assert first_done.wait(30)
+    two = threading.Thread(target=run_second)
+    two.start()
+    waited = waiting_for_a_lock(db)
+    go.set()
+    one.join(30)
+    two.join(30)
+    assert not one.is_alive()
+    assert not two.is_alive()
+    return out.get("first"), out.get("second"), waited
+
+
+def failed_delivery(db: Database, controller: Actor) -> tuple[Actor, str, str]:
+    """A delivery that failed 40 days ago, with one attempt then: (admin, event id, endpoint id)."""
+    admin = Actor(None, controller.company_id, Role.ADMIN)
+    with db.uow() as uow:
+        endpoint = create_endpoint(uow, admin, url="https://receiver.invalid/hook", events=["credit_memo.created"])
+    standalone(db, controller, customer(db, controller).id)  # credit_memo.created: one outbox row
+    long_ago = utc_now() - timedelta(days=40)
+    cid = controller.company_id
+    with db.uow() as uow:
+        event_id, endpoint_id = uow.conn.execute(
+            select(webhook_outbox.c.event_id, webhook_outbox.c.endpoint_id).where(webhook_outbox.c.company_id == cid)
+        ).one()
+        assert endpoint_id == endpoint.endpoint.id
+        uow.conn.execute(
+            update(webhook_outbox)
+            .where(webhook_outbox.c.company_id == cid)
+            .values(status="failed", attempts=1, next_attempt_at=long_ago, give_up_at=long_ago)
+        )
+        uow.conn.execute(
+            insert(webhook_attempts).values(
+                company_id=cid,
+                id=f"wha_{event_id}",
+                event_id=event_id,
+                endpoint_id=endpoint_id,
+                attempted_at=long_ago,
+                status_code=500,
+                duration_ms=3,
+            )
+        )
+    return admin, event_id, endpoint_id
+
+
+def what_is_left(db: Database, company_id: str) -> tuple[list[str], int]:
+    with db.uow(readonly=True) as uow:
+        statuses = list(
+            uow.conn.execute(select(webhook_outbox.c.status).where(webhook_outbox.c.company_id == company_id)).scalars()
+        )
+        attempts = len(
+            uow.conn.execute(select(webhook_attempts.c.id).where(webhook_attempts.c.company_id == company_id)).all()
+        )
+    return statuses, attempts
+
+
+def purger(company_id: str) -> Callable[[UnitOfWork], tuple[int, int]]:
+    before = utc_now() - timedelta(days=30)  # `creditmemo webhooks purge --days 30`
+    return lambda uow: uow.webhooks.purge(before, 1000, [company_id])
+
+
+def test_a_redelivery_committed_first_is_not_purged(db, controller):
+    admin, event_id, endpoint_id = failed_delivery(db, controller)
+    queued, purged, waited = interleave(db, lambda uow: redeliver(uow, admin, event_id), purger(controller.company_id))
+    assert waited, "the purge did not wait for the redelivery's row lock"
+    assert queued == [endpoint_id]
+    assert purged == (0, 0)
+    assert what_is_left(db, controller.company_id) == (["pending"], 1)  # queued again, its history kept
+
+
+def test_a_purge_committed_first_leaves_nothing_for_the_redelivery(db, controller):
+    admin, event_id, _ = failed_delivery(db, controller)
+    purged, queued, waited = interleave(db, purger(controller.company_id), lambda uow: redeliver(uow, admin, event_id))
+    assert waited, "the redelivery did not wait for the purge's row lock"
+    assert purged == (1, 1)
+    assert isinstance(queued, NotFoundError), queued  # 404: not "queued" for an event that is gone
+    assert what_is_left(db, controller.company_id) == ([], 0)
