@@ -347,3 +347,72 @@ def test_company_keys_go_down_to_0004_and_up_again_with_the_data(empty_url):
         assert schema_diffs(db.engine) == []
     finally:
         db.dispose()
+
+
+def test_release_dates_are_backfilled_from_the_applications_and_refunds(empty_url):
+    """0027 gives every document the latest release date the code would have kept: data written at head (an
+    unapplication dated after a later-written back-dated one, a refund reversal), the revision taken down (the
+    column dropped) and up again: every invoice's, memo's and payment's ``released_on`` is back as the code wrote it."""
+    from datetime import timedelta
+
+    from creditmemo.domain.settlement import AllocationInput
+    from creditmemo.services.companies import create_company
+    from creditmemo.services.settlement.applications import apply_credit, unapply
+    from creditmemo.services.settlement.refunds import reverse_refund
+    from tests.builders import DAY, customer, invoice, line, post, standalone
+
+    script = ScriptDirectory.from_config(migrate.alembic_config(create_engine("sqlite://")))
+    before_0027 = script.get_revision("0027_release_dates").down_revision
+    assert isinstance(before_0027, str)
+    db = Database(empty_url)
+    try:
+        migrate.upgrade(db.engine)
+        with db.uow() as uow:
+            actor = system_actor(create_company(uow, slug="rel", name="Rel").id, "test")
+        cus = customer(db, actor)
+        inv = invoice(db, actor, [line(price="100.00")], customer_id=cus.id)
+        memo = post(db, actor, standalone(db, actor, cus.id, price="100.00"))
+        with db.uow() as uow:
+            pay = record_payment(
+                uow, actor, customer_id=cus.id, amount="100.00", currency="USD", received_on=DAY, method="wire"
+            )
+        apps = []
+        for source_type, source_id in (("credit_memo", memo.id), ("payment", pay.id)):
+            with db.uow() as uow:
+                allocation = [AllocationInput("invoice", inv.id, "30.00")]
+                apps += apply_credit(
+                    uow, actor, source_type=source_type, source_id=source_id, allocations=allocation, on=DAY
+                )
+        with db.uow() as uow:
+            unapply(uow, actor, apps[0].id, on=DAY + timedelta(days=9))
+        with db.uow() as uow:
+            unapply(uow, actor, apps[1].id, on=DAY + timedelta(days=4))
+        with db.uow() as uow:
+            rf = refund(
+                uow, actor, source_type="payment", source_id=pay.id, amount="20.00", method="ach", refunded_on=DAY
+            )
+        with db.uow() as uow:
+            reverse_refund(uow, actor, rf.id, reason="bounced", on=DAY + timedelta(days=6))
+
+        def released() -> dict[str, object]:
+            with db.engine.connect() as conn:
+                return {
+                    row[0]: row[1]
+                    for table in (t.invoices, t.memos, t.payments)
+                    for row in conn.execute(select(table.c.id, table.c.released_on))
+                }
+
+        written = released()
+        assert (written[inv.id], written[memo.id], written[pay.id]) == (
+            DAY + timedelta(days=9),
+            DAY + timedelta(days=9),
+            DAY + timedelta(days=6),
+        )
+        db.dispose()
+        migrate.downgrade(db.engine, before_0027)
+        assert "released_on" not in {c["name"] for c in inspect(db.engine).get_columns("invoices")}
+        migrate.upgrade(db.engine)
+        assert released() == written
+        assert schema_diffs(db.engine) == []
+    finally:
+        db.dispose()

@@ -137,6 +137,9 @@ class Invoice:
     settlement_discount: SettlementDiscount | None = None
     discount_taken: Money | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)  # the caller's key-value map (domain/metadata.py)
+    # The latest date an amount of it was freed again (an unapplication of an application to it; None: never), as
+    # stored on its row (domain/settlement.py Party.released_on).
+    released_on: date | None = None
 
     @property
     def amount_due(self) -> Money:

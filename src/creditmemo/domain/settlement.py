@@ -109,6 +109,9 @@ class Payment:
     created_by: str | None = None
     created_at: datetime | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)  # the caller's key-value map (domain/metadata.py)
+    # The latest date an amount of it was freed again (an unapplication, a refund reversal; None: never), as stored
+    # on its row (Party.released_on).
+    released_on: date | None = None
 
     @property
     def amount_available(self) -> Money:
@@ -140,6 +143,9 @@ class Refund:
     reversed_by: str | None = None
 
 
+UNREAD: Final = date.max  # Party.released_on not read: as if an amount may have been freed after any day
+
+
 @dataclass(frozen=True, slots=True)
 class Party:
     """Either side of an application reduced to what the rules need: whose, which currency, how much."""
@@ -154,6 +160,12 @@ class Party:
     # Its issue (or receipt) date: what an application may not be dated before; a payment's also decides
     # whether it earns a settlement discount (issue 15).
     dated: date | None = None
+    # The latest date an amount of it was freed again: the latest unapplication date of the applications from or to
+    # it and, for a credit source, the latest reversal date of its refunds; None: never. Read from its row under its
+    # lock (the row keeps it, migration 0027): a use dated on or after it cannot find its amount not yet free, so
+    # the settlement date check reads no application (domain/dating.py check_free_as_of). UNREAD: not known here;
+    # the check then reads the applications and refunds to find out.
+    released_on: date | None = UNREAD
 
 
 @dataclass(frozen=True, slots=True)

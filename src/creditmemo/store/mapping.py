@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import ColumnElement, Date, bindparam, case
+
 from creditmemo.domain.chart import AccountRole
 from creditmemo.domain.documents import (
     DEFAULT_BACKGROUND_LINE_LIMIT,
@@ -31,6 +33,14 @@ Row = Mapping[Any, Any]  # a result row: SQLAlchemy keys RowMapping by name or c
 
 def money(minor: int, currency: str) -> Money:
     return Money.from_minor(minor, currency)
+
+
+def later_release(column: ColumnElement[Any], name: str = "b_released") -> ColumnElement[Any]:
+    """A document's ``released_on`` after a release dated by the bound parameter ``name``: the later of the two
+    (NULL: never released). Set in the update an unapplication or a refund reversal already makes of the document
+    under its lock (migration 0027)."""
+    on = bindparam(name, type_=Date())
+    return case((column.is_(None), on), (column < on, on), else_=column)
 
 
 def company_from_row(row: Row, accounts: Sequence[Row], reasons: Sequence[Row]) -> Company:
@@ -159,6 +169,7 @@ def invoice_from_row(row: Row, lines: Sequence[Row]) -> Invoice:
         settlement_discount=discount_from_row(row, cur),
         discount_taken=money(row["discount_taken_minor"], cur),
         metadata=dict(row["metadata"] or {}),
+        released_on=row["released_on"],
     )
 
 
@@ -349,6 +360,7 @@ def memo_to_row(m: Memo) -> dict[str, Any]:
         "return_id": m.return_id,
         **discount_to_row(m.settlement_discount),
         "metadata": dict(m.metadata),
+        "released_on": None,  # a new memo: nothing of it was ever freed (unapply and refund reversal move it)
     }
 
 

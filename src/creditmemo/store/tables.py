@@ -236,6 +236,12 @@ invoices = Table(
     _money("discount_taken_minor"),
     # A small key-value map of the caller's (issue 17, migration 0014): at most 50 string values.
     Column("metadata", JSON, nullable=False, server_default=text("'{}'")),
+    # The latest date an amount of it was freed again (migration 0027): the latest unapplication date of the
+    # applications from or to it, and for a credit source the latest reversal date of its refunds (NULL: none).
+    # Written by unapply and refund reversal in the update they make under the row's lock, read with that lock by
+    # the settlement date check (services/settlement/applications.py check_free), which reads the applications only
+    # when it is after the new use's date.
+    Column("released_on", Date),
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     UniqueConstraint("company_id", "number", name="uq_invoices_company_number"),
@@ -357,6 +363,7 @@ memos = Table(
     Column("settlement_discount_date", Date),
     # A small key-value map of the caller's (issue 17, migration 0014): at most 50 string values.
     Column("metadata", JSON, nullable=False, server_default=text("'{}'")),
+    Column("released_on", Date),  # the latest date an amount of it was freed again: see invoices.released_on
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     ForeignKeyConstraint(["company_id", "invoice_id"], ["invoices.company_id", "invoices.id"]),
@@ -628,6 +635,7 @@ payments = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # A small key-value map of the caller's (issue 17, migration 0014): at most 50 string values.
     Column("metadata", JSON, nullable=False, server_default=text("'{}'")),
+    Column("released_on", Date),  # the latest date an amount of it was freed again: see invoices.released_on
     PrimaryKeyConstraint("company_id", "id"),
     ForeignKeyConstraint(["company_id", "customer_id"], ["customers.company_id", "customers.id"]),
     UniqueConstraint("company_id", "number", name="uq_payments_company_number"),

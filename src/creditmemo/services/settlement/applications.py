@@ -25,11 +25,13 @@ from creditmemo.domain.lifecycle import Status, allowed_actions
 from creditmemo.domain.money import Money
 from creditmemo.domain.parsing import parse_date
 from creditmemo.domain.settlement import (
+    UNREAD,
     AllocationInput,
     Application,
     ApplicationStatus,
     ParsedAllocation,
     Party,
+    Payment,
     SourceType,
     TargetType,
     check_allocations,
@@ -62,6 +64,7 @@ def memo_party(row: Row, role: str) -> Party:
         money(row["total_minor"] - used, cur),
         row["exchange_rate"],
         row["issue_date"],
+        row["released_on"],
     )
 
 
@@ -79,6 +82,22 @@ def invoice_party(row: Row) -> Party:
         money(due, cur),
         row["exchange_rate"],
         row["issue_date"],
+        row["released_on"],
+    )
+
+
+def payment_party(p: Payment) -> Party:
+    """A payment as a credit source, with what is available on it."""
+    return Party(
+        "payment",
+        p.id,
+        p.number,
+        p.customer_id,
+        p.currency,
+        p.amount_available,
+        p.exchange_rate,
+        p.received_on,
+        p.released_on,
     )
 
 
@@ -87,9 +106,7 @@ def lock_source(uow: UnitOfWork, company_id: str, source_type: object, source_id
         return memo_party(uow.applications.lock_memo(company_id, source_id, "credit"), "source")
     if source_type == SourceType.PAYMENT:
         p = uow.payments.get(company_id, source_id, for_update=True)
-        return Party(
-            "payment", p.id, p.number, p.customer_id, p.currency, p.amount_available, p.exchange_rate, p.received_on
-        )
+        return payment_party(p)
     raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
 
 
@@ -175,18 +192,20 @@ def check_free(
 ) -> None:
     """Each of ``parties`` (a document, the minor units a use dated ``day`` takes of it, whether it is a target)
     has that amount free (a target: due) on ``day`` and every later day (domain/dating.py ``check_free_as_of``).
-    Only documents with an unapplication or refund reversal dated after ``day`` can fail it, so only theirs are
-    read: one statement for the applications, one for the source's refunds (none for a memo being posted)."""
-    ids = [p.id for p, _, target in parties if target or not source_is_new]
-    released = uow.applications.released_after(company_id, ids, day)
-    for party, minor, target in parties:
-        if target or source_is_new:
-            refunds = []
-        else:
-            refunds = uow.refunds.for_source(company_id, party.id)
-            if not any(r.reversed_on is not None and r.reversed_on > day for r in refunds) and party.id not in released:
-                continue
-        if target and party.id not in released:
+    Only a document with an unapplication or refund reversal dated after ``day`` can fail it: its latest release
+    date (``Party.released_on``, read with its row under its lock) says which, so a use dated on or after it reads
+    nothing more. For those (and for a party whose release date was not read: one statement for them all) its
+    applications and, for a source, its refunds are read. ``source_is_new``: the source is the memo being posted,
+    never applied or refunded, so it is not checked."""
+    checked = [(p, minor, target) for p, minor, target in parties if target or not source_is_new]
+    unread = [p.id for p, _, _ in checked if p.released_on == UNREAD]
+    released = uow.applications.released_after(company_id, unread, day)
+    for party, minor, target in checked:
+        if party.released_on != UNREAD and (party.released_on is None or party.released_on <= day):
+            continue  # nothing of it was freed after ``day``
+        refunds = [] if target else uow.refunds.for_source(company_id, party.id)
+        refund_released = any(r.reversed_on is not None and r.reversed_on > day for r in refunds)
+        if party.released_on == UNREAD and party.id not in released and not refund_released:
             continue
         uses = [*uow.applications.uses(company_id, party.id, as_target=target)]
         uses += [Use(r.refunded_on, r.reversed_on, r.amount.to_minor()) for r in refunds]
@@ -234,6 +253,7 @@ def invoice_target(invoice: Invoice) -> Party:
         invoice.amount_due,
         invoice.exchange_rate,
         invoice.issue_date,
+        invoice.released_on,
     )
 
 
@@ -365,9 +385,10 @@ def record_applications(
     return apps
 
 
-def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> None:
+def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int, released_on: date | None = None) -> None:
     """Running totals of both sides (and the customer's available credit for a memo source), summed
-    per document so a request of many allocations writes each row once."""
+    per document so a request of many allocations writes each row once. ``released_on``: the date of the
+    unapplication (sign -1), which becomes each side's latest release date when it is later (migration 0027)."""
     cid = apps[0].company_id
     sources: dict[tuple[SourceType, str, str], int] = {}
     invoices: dict[str, list[int]] = {}
@@ -388,12 +409,12 @@ def _move_totals(uow: UnitOfWork, apps: Sequence[Application], *, sign: int) -> 
             debit_memos[app.target_id] = debit_memos.get(app.target_id, 0) + minor
     for (source_type, source_id, customer_id), minor in sources.items():
         if source_type is SourceType.CREDIT_MEMO:
-            uow.memos.add_applied(cid, {source_id: minor})
+            uow.memos.add_applied(cid, {source_id: minor}, released_on=released_on)
             uow.customers.adjust(cid, customer_id, available_credit=-minor)
         else:
-            uow.payments.adjust(cid, source_id, applied=minor)
-    uow.invoices.add_settlement(cid, {i: (c, p) for i, (c, p) in invoices.items()}, discounts)
-    uow.memos.add_applied(cid, debit_memos)
+            uow.payments.adjust(cid, source_id, applied=minor, released_on=released_on)
+    uow.invoices.add_settlement(cid, {i: (c, p) for i, (c, p) in invoices.items()}, discounts, released_on=released_on)
+    uow.memos.add_applied(cid, debit_memos, released_on=released_on)
 
 
 def unapply(
@@ -430,7 +451,7 @@ def unapply(
     now = uow.now()
     uow.applications.mark_reversed(app, by=actor.user_id, at=now, on=day)
     fx.reverse(uow, app, target_rate=target["exchange_rate"], on=day)
-    _move_totals(uow, [app], sign=-1)
+    _move_totals(uow, [app], sign=-1, released_on=day)  # under the locks of both sides, taken above
     audit.record(
         uow,
         actor,

@@ -36,6 +36,7 @@ from creditmemo.services.settlement.applications import (
     check_application_date,
     invoice_party,
     memo_party,
+    payment_party,
     record_applications,
 )
 from creditmemo.store.uow import UnitOfWork
@@ -128,12 +129,6 @@ def _allocate(
     return planned
 
 
-def _payment_party(p: Any) -> Party:
-    return Party(
-        "payment", p.id, p.number, p.customer_id, p.currency, p.amount_available, p.exchange_rate, p.received_on
-    )
-
-
 def _read(uow: UnitOfWork, actor: Actor, customer: Customer, *, lock: bool) -> CreditPlan:
     """The open credits and items of the customer (locked in the documented order when ``lock``), and the plan."""
     cid, cur = actor.company_id, customer.currency
@@ -155,7 +150,7 @@ def _read(uow: UnitOfWork, actor: Actor, customer: Customer, *, lock: bool) -> C
     # What the locks (or the read) found: a document voided or used up in between is left out.
     memo_sources = [memo_party(r, "source") for r in memo_rows.values() if r["status"] == "posted"]
     next_from = {r["id"]: apply_from(r) for r in memo_rows.values() if r["apply_to_next_invoice"]}
-    sources = [*memo_sources, *(_payment_party(p) for p in pays.values())]
+    sources = [*memo_sources, *(payment_party(p) for p in pays.values())]
     sources = sorted(
         (s for s in sources if s.open_amount.is_positive()), key=lambda s: (s.dated or date.min, s.number, s.id)
     )

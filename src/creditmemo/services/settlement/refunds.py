@@ -51,19 +51,19 @@ def refund(
             raise InvalidTransitionError(row["status"], "refund", allowed_actions(Status(row["status"])), "credit memo")
         cur, number, customer_id, rate = row["currency"], row["number"], row["customer_id"], row["exchange_rate"]
         available = money(row["total_minor"] - row["amount_applied_minor"] - row["amount_refunded_minor"], cur)
-        invoice_id = row["invoice_id"]
+        invoice_id, released_on = row["invoice_id"], row["released_on"]
         bound = periods.Bound(row["issue_date"], f"{number}'s issue date")
     elif source_type == SourceType.PAYMENT:
         p = uow.payments.get(actor.company_id, source_id, for_update=True)
         cur, number, customer_id, rate = p.currency, p.number, p.customer_id, p.exchange_rate
-        available, invoice_id = p.amount_available, None
+        available, invoice_id, released_on = p.amount_available, None, p.released_on
         bound = periods.Bound(p.received_on, f"{number}'s receipt date")
     else:
         raise ValidationFailedError.single("source_type", "One of credit_memo, payment.", "invalid")
     value = parse_amount(amount, cur, "amount", positive=True)
     on = periods.check(uow, actor.company_id, "refunded_on", on, what="refund date", not_before=[bound])
     # Not before the unapplication or refund reversal that freed the amount (domain/dating.py).
-    source = Party(str(source_type), source_id, number, customer_id, cur, available, rate, bound.on)
+    source = Party(str(source_type), source_id, number, customer_id, cur, available, rate, bound.on, released_on)
     check_free(uow, actor.company_id, on, [(source, value.to_minor(), False)], field="refunded_on", what="refund date")
     refund_number = numbering.next_number(uow.conn, actor.company_id, "refund")
     # Refunds of one customer serialise on its row: what is read after this lock is what the previous
@@ -184,10 +184,10 @@ def reverse_refund(uow: UnitOfWork, actor: Actor, refund_id: str, *, reason: obj
             uow.journal.add(replace(back, description=f"Reversal of refund {refund.number}"), uow.now())
     minor = refund.amount.to_minor()
     if refund.source_type is SourceType.CREDIT_MEMO:
-        uow.memos.adjust_settlement(actor.company_id, refund.source_id, refunded=-minor)
+        uow.memos.adjust_settlement(actor.company_id, refund.source_id, refunded=-minor, released_on=day)
         uow.customers.adjust(actor.company_id, refund.customer_id, balance=-minor, available_credit=minor)
     else:
-        uow.payments.adjust(actor.company_id, refund.source_id, refunded=-minor)
+        uow.payments.adjust(actor.company_id, refund.source_id, refunded=-minor, released_on=day)
         uow.customers.adjust(actor.company_id, refund.customer_id, balance=-minor)
     now = uow.now()
     uow.refunds.mark_reversed(refund, on=day, reason=str(why), by=actor.user_id, at=now)

@@ -5,6 +5,7 @@ lines themselves are never locked (docs/CONCURRENCY.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -13,7 +14,7 @@ from creditmemo.domain.documents import Invoice, InvoiceLine
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.bulk import insert_rows, set_column
 from creditmemo.store.locking import touch
-from creditmemo.store.mapping import invoice_from_row, invoice_line_to_row, invoice_to_row
+from creditmemo.store.mapping import invoice_from_row, invoice_line_to_row, invoice_to_row, later_release
 from creditmemo.store.repositories.listing import WithLines, filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.repositories.lookup import by_id_or
 from creditmemo.store.tables import invoice_lines, invoices
@@ -27,6 +28,8 @@ _add_settlement = (
         discount_taken_minor=invoices.c.discount_taken_minor + bindparam("b_discount"),
     )
 )
+# The same, for an unapplication: the invoice's latest release date too (migration 0027).
+_add_settlement_released = _add_settlement.values(released_on=later_release(invoices.c.released_on))
 _set_credited = (
     update(invoice_lines)
     .where(invoice_lines.c.company_id == bindparam("b_company"), invoice_lines.c.id == bindparam("b_id"))
@@ -113,9 +116,12 @@ class InvoiceRepository:
         company_id: str,
         deltas: Mapping[str, tuple[int, int]],
         discounts: Mapping[str, int] | None = None,
+        *,
+        released_on: date | None = None,
     ) -> None:
         """Add (credited, paid) minor units, and settlement discounts taken, to invoices' running totals
-        (negative when unapplied), in one round of statements."""
+        (negative when unapplied), in one round of statements. ``released_on``: an unapplication's date, which
+        moves each invoice's latest release date too."""
         discounts = discounts or {}
         rows = [
             {"b_company": company_id, "b_id": i, "b_credited": c, "b_paid": p, "b_discount": discounts.get(i, 0)}
@@ -126,7 +132,9 @@ class InvoiceRepository:
             for i, d in sorted(discounts.items())
             if i not in deltas and d
         ]
-        if rows:
+        if rows and released_on is not None:
+            self.conn.execute(_add_settlement_released, [{**r, "b_released": released_on} for r in rows])
+        elif rows:
             self.conn.execute(_add_settlement, rows)
 
     def find(self, company_id: str, ref: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, literal_column, select, tuple_, update
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, literal_column, se
 from creditmemo.domain.documents import Memo, MemoKind
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.store.locking import locked, touch
-from creditmemo.store.mapping import MEMO_HEADER_FIELDS, memo_from_row, memo_line_to_row, memo_to_row
+from creditmemo.store.mapping import MEMO_HEADER_FIELDS, later_release, memo_from_row, memo_line_to_row, memo_to_row
 from creditmemo.store.numbering import Numbers, numbered_insert
 from creditmemo.store.repositories.listing import WithLines, filter_conditions, keyset_page, lines_by_parent
 from creditmemo.store.repositories.lookup import by_id_or
@@ -40,6 +41,8 @@ _adjust_settlement = (
         amount_refunded_minor=memos.c.amount_refunded_minor + bindparam("b_refunded"),
     )
 )
+# The same, for an unapplication or a refund reversal: the memo's latest release date too (migration 0027).
+_adjust_settlement_released = _adjust_settlement.values(released_on=later_release(memos.c.released_on))
 # The status is a literal so the planner can use the partial index ix_memos_ready_to_post.
 _claim = (
     select(memos.c.company_id, memos.c.id)
@@ -204,21 +207,36 @@ class MemoRepository:
                 ],
             )
 
-    def add_applied(self, company_id: str, deltas: Mapping[str, int]) -> None:
+    def add_applied(self, company_id: str, deltas: Mapping[str, int], *, released_on: date | None = None) -> None:
         """Add to memos' applied totals (a credit memo as source, a debit memo as target; negative when
-        unapplied), in one round of statements."""
-        rows = [
-            {"b_company": company_id, "b_id": i, "b_applied": a, "b_refunded": 0}
+        unapplied), in one round of statements. ``released_on``: an unapplication's date, which moves each memo's
+        latest release date too."""
+        if released_on is None:
+            rows = [
+                {"b_company": company_id, "b_id": i, "b_applied": a, "b_refunded": 0}
+                for i, a in sorted(deltas.items())
+                if a
+            ]
+            if rows:
+                self.conn.execute(_adjust_settlement, rows)
+            return
+        released = [
+            {"b_company": company_id, "b_id": i, "b_applied": a, "b_refunded": 0, "b_released": released_on}
             for i, a in sorted(deltas.items())
-            if a
         ]
-        if rows:
-            self.conn.execute(_adjust_settlement, rows)
+        if released:
+            self.conn.execute(_adjust_settlement_released, released)
 
-    def adjust_settlement(self, company_id: str, memo_id: str, *, applied: int = 0, refunded: int = 0) -> None:
-        self.conn.execute(
-            _adjust_settlement, {"b_company": company_id, "b_id": memo_id, "b_applied": applied, "b_refunded": refunded}
-        )
+    def adjust_settlement(
+        self, company_id: str, memo_id: str, *, applied: int = 0, refunded: int = 0, released_on: date | None = None
+    ) -> None:
+        """Add to a memo's applied and refunded totals; ``released_on``: a refund reversal's date, which moves the
+        memo's latest release date too."""
+        params = {"b_company": company_id, "b_id": memo_id, "b_applied": applied, "b_refunded": refunded}
+        if released_on is None:
+            self.conn.execute(_adjust_settlement, params)
+        else:
+            self.conn.execute(_adjust_settlement_released, {**params, "b_released": released_on})
 
     def claim_next_ready(self) -> tuple[str, str] | None:
         """(company_id, id) of the oldest memo in ready_to_post, locked for this transaction. PostgreSQL

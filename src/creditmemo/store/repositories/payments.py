@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -10,7 +11,7 @@ from sqlalchemy import Connection, insert, select, update
 from creditmemo.domain.errors import NotFoundError
 from creditmemo.domain.settlement import Payment
 from creditmemo.store.locking import locked
-from creditmemo.store.mapping import money
+from creditmemo.store.mapping import later_release, money
 from creditmemo.store.repositories.listing import keyset_page
 from creditmemo.store.repositories.lookup import by_id_or
 from creditmemo.store.tables import payments
@@ -35,6 +36,7 @@ def payment_from_row(r: Mapping[Any, Any]) -> Payment:
         created_by=r["created_by"],
         created_at=r["created_at"],
         metadata=dict(r["metadata"] or {}),
+        released_on=r["released_on"],
     )
 
 
@@ -118,8 +120,12 @@ class PaymentRepository:
                 raise NotFoundError("payment", payment_id)
         return found
 
-    def adjust(self, company_id: str, payment_id: str, *, applied: int = 0, refunded: int = 0) -> None:
-        self.conn.execute(
+    def adjust(
+        self, company_id: str, payment_id: str, *, applied: int = 0, refunded: int = 0, released_on: date | None = None
+    ) -> None:
+        """Add to a payment's applied and refunded totals; ``released_on``: an unapplication's or a refund reversal's
+        date, which moves the payment's latest release date too (migration 0027)."""
+        stmt = (
             update(payments)
             .where(payments.c.company_id == company_id, payments.c.id == payment_id)
             .values(
@@ -127,6 +133,12 @@ class PaymentRepository:
                 amount_refunded_minor=payments.c.amount_refunded_minor + refunded,
             )
         )
+        if released_on is None:
+            self.conn.execute(stmt)
+        else:
+            self.conn.execute(
+                stmt.values(released_on=later_release(payments.c.released_on)), {"b_released": released_on}
+            )
 
     def page(
         self,

@@ -317,15 +317,17 @@ class WebhookRepository:
         (``next_attempt_at``: the last claim) is before ``before``, and up to ``limit`` attempts made before
         it to deliveries not pending; the counts deleted (``company_ids``: only theirs). Pending deliveries and
         their attempts are never touched."""
-        finished = select(_o.company_id, _o.event_id, _o.endpoint_id).where(
-            _o.status.in_(("delivered", "failed", "cancelled")), _o.next_attempt_at < before
-        )
+        done = (_o.status.in_(("delivered", "failed", "cancelled")), _o.next_attempt_at < before)
+        finished = select(_o.company_id, _o.event_id, _o.endpoint_id).where(*done)
         if company_ids is not None:
             finished = finished.where(_o.company_id.in_(company_ids))
         finished = finished.limit(limit)
+        # The conditions again on the deleted row itself: a row a redelivery set pending while this statement
+        # waited for its lock is checked again as committed (PostgreSQL re-evaluates the row's own conditions,
+        # not the sub-select's) and kept (tests/services/test_webhook_purge_race.py).
         outbox = self.conn.execute(
             delete(webhook_outbox)
-            .where(tuple_(_o.company_id, _o.event_id, _o.endpoint_id).in_(finished))
+            .where(*done, tuple_(_o.company_id, _o.event_id, _o.endpoint_id).in_(finished))
             .execution_options(**ROWCOUNT)
         ).rowcount
         pending = exists().where(
@@ -346,21 +348,15 @@ class WebhookRepository:
     # redelivery and reading ---------------------------------------------------------------------------
     def redeliver(self, company_id: str, event_id: str, now: datetime) -> list[str]:
         """Send the event again to each endpoint (not deleted) that had it: due now, a day to succeed. The
-        endpoints' ids; empty when the company has no such event."""
+        endpoints' ids whose delivery was set pending, as the update found them: empty when the company has no
+        such event (or a purge deleted it while this waited for its row lock)."""
         live = select(_e.id).where(_e.company_id == company_id, _e.status != "deleted")
-        endpoints = list(
-            self.conn.execute(
-                select(_o.endpoint_id).where(
-                    _o.company_id == company_id, _o.event_id == event_id, _o.endpoint_id.in_(live)
-                )
-            ).scalars()
-        )
-        if endpoints:
-            self.conn.execute(
-                update(webhook_outbox)
-                .where(_o.company_id == company_id, _o.event_id == event_id, _o.endpoint_id.in_(endpoints))
-                .values(status="pending", next_attempt_at=now, give_up_at=now + GIVE_UP_AFTER, delivered_at=None)
-            )
+        endpoints = self.conn.execute(
+            update(webhook_outbox)
+            .where(_o.company_id == company_id, _o.event_id == event_id, _o.endpoint_id.in_(live))
+            .values(status="pending", next_attempt_at=now, give_up_at=now + GIVE_UP_AFTER, delivered_at=None)
+            .returning(_o.endpoint_id)
+        ).scalars()
         return sorted(endpoints)
 
     def event_exists(self, company_id: str, event_id: str) -> bool:
