@@ -535,7 +535,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--reuse", action="store_true", help="time the database as it is (no reload)")
     ap.add_argument("--url", default=PG_URL)
-    ap.add_argument("--only", default="", help="time only the pages whose path contains this text")
+    ap.add_argument("--only", default="", help="pages whose path contains this (=PATH: that one)")
+    ap.add_argument("--skip", default="", help="leave out the pages whose path contains this text (e.g. /reports)")
     args = ap.parse_args()
     if args.reuse:
         db0 = Database(args.url)
@@ -558,7 +559,14 @@ def main() -> None:
     print(f"{'page':60} {'status':>6} {'p50 ms':>8} {'p95 ms':>8}")
     target = 150 if counts["invoices"] < 10_000 else 300
     missed = []
-    for path in [p for p in pages_to_time(db, company) if args.only in p]:
+
+    def wanted(path: str) -> bool:
+        if args.only.startswith("="):  # exactly this path ("=/": the dashboard alone)
+            return path == args.only[1:]
+        return args.only in path and not (args.skip and args.skip in path)
+
+    chosen = [p for p in pages_to_time(db, company) if wanted(p)]
+    for path in chosen:
         times: list[float] = []
         status = 0
         for i in range(args.repeat + 1):
