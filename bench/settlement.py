@@ -71,11 +71,11 @@ LOAD = [
         "invoice journal lines",
         """
         INSERT INTO journal_lines (entry_id, company_id, line_no, account_code, debit_minor, credit_minor,
-                                   functional_debit_minor, functional_credit_minor, customer_id)
-        SELECT 'je_' || id, company_id, 1, '4000', 0, total_minor, 0, total_minor, NULL
+                                   functional_debit_minor, functional_credit_minor, customer_id, entry_date)
+        SELECT 'je_' || id, company_id, 1, '4000', 0, total_minor, 0, total_minor, NULL, issue_date
         FROM invoices WHERE company_id = :co
         UNION ALL
-        SELECT 'je_' || id, company_id, 2, '1200', total_minor, 0, total_minor, 0, customer_id
+        SELECT 'je_' || id, company_id, 2, '1200', total_minor, 0, total_minor, 0, customer_id, issue_date
         FROM invoices WHERE company_id = :co""",
     ),
     (
@@ -133,17 +133,17 @@ LOAD = [
         "payment and memo journal lines",
         """
         INSERT INTO journal_lines (entry_id, company_id, line_no, account_code, debit_minor, credit_minor,
-                                   functional_debit_minor, functional_credit_minor, customer_id)
-        SELECT 'je_' || id, company_id, 1, '1100', amount_minor, 0, amount_minor, 0, NULL
+                                   functional_debit_minor, functional_credit_minor, customer_id, entry_date)
+        SELECT 'je_' || id, company_id, 1, '1100', amount_minor, 0, amount_minor, 0, NULL, received_on
         FROM payments WHERE company_id = :co
         UNION ALL
-        SELECT 'je_' || id, company_id, 2, '1200', 0, amount_minor, 0, amount_minor, customer_id
+        SELECT 'je_' || id, company_id, 2, '1200', 0, amount_minor, 0, amount_minor, customer_id, received_on
         FROM payments WHERE company_id = :co
         UNION ALL
-        SELECT 'je_' || id, company_id, 1, '6100', total_minor, 0, total_minor, 0, NULL
+        SELECT 'je_' || id, company_id, 1, '6100', total_minor, 0, total_minor, 0, NULL, issue_date
         FROM memos WHERE company_id = :co
         UNION ALL
-        SELECT 'je_' || id, company_id, 2, '1200', 0, total_minor, 0, total_minor, customer_id
+        SELECT 'je_' || id, company_id, 2, '1200', 0, total_minor, 0, total_minor, customer_id, issue_date
         FROM memos WHERE company_id = :co""",
     ),
     (

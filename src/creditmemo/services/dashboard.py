@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Final
 
 from creditmemo.domain.approval import functional_total
 from creditmemo.domain.lifecycle import Status
@@ -17,12 +18,18 @@ from creditmemo.services.actors import Actor, Permission, authorize
 from creditmemo.services.lists import Row, typed_row
 from creditmemo.store.uow import UnitOfWork
 
+# Each kind and status is counted up to this many memos and shown as "10,000+" beyond (issue 16 item 8): counting
+# every memo of a large company on each view of the dashboard read them all, and past ten thousand the exact figure
+# is on the list page, not what the dashboard is for. Counts are never kept in rows updated by each posting
+# (docs/CONCURRENCY.md: that would serialise a company's postings).
+COUNT_CAP: Final = 10_000
+
 
 @dataclass(frozen=True, slots=True)
 class StatusCount:
     kind: str  # credit | debit
     status: str
-    n: int
+    n: int  # above COUNT_CAP: more than COUNT_CAP
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +79,7 @@ def dashboard_figures(uow: UnitOfWork, actor: Actor, *, since: date) -> Dashboar
     pending = q.totals_in_status(company, Status.PENDING_APPROVAL)
     return DashboardFigures(
         currency=currency,
-        counts=[typed_row(StatusCount, r) for r in q.memo_status_counts(company)],
+        counts=[typed_row(StatusCount, r) for r in q.memo_status_counts(company, at_most=COUNT_CAP)],
         posted_credit_by_day=[
             PostedCredit(r["issue_date"], r["reason_code"], _functional(r, currency))
             for r in q.posted_credit_by_day(company, since)

@@ -197,7 +197,7 @@ def _number_trigram(table: Table, name: str) -> None:
 def _money_sort_index(table: Table, name: str, *keys: Any) -> None:
     """PostgreSQL only (migration 0024): an index on (company_id, *keys, id) where the last key is an amount
     as thousandths of the major unit (the function creditmemo_major_milli, overviews.MajorMilli), so a list
-    sorted by that amount reads one page from the index. SQLite sorts."""
+    sorted by that amount reads one page from the index (or a computed status, 0026). SQLite sorts."""
     Index(name, table.c.company_id, *keys, table.c.id).ddl_if(dialect="postgresql")
 
 
@@ -257,6 +257,17 @@ invoices = Table(
     Index("ix_invoices_company_currency", "company_id", "currency", "id"),  # sorted by currency (0024)
 )
 _number_trigram(invoices, "ix_invoices_number_trgm")
+# The invoices list sorted or filtered by payment status, a page at a time (PostgreSQL, migration 0026).
+_money_sort_index(
+    invoices,
+    "ix_invoices_company_payment_status",
+    func.creditmemo_invoice_payment_status(
+        invoices.c.total_minor,
+        invoices.c.amount_credited_minor,
+        invoices.c.amount_paid_minor,
+        invoices.c.discount_taken_minor,
+    ),
+)
 _money_sort_index(invoices, "ix_invoices_company_total", _major(invoices.c.total_minor, invoices.c.currency))
 _money_sort_index(
     invoices, "ix_invoices_company_credited", _major(invoices.c.amount_credited_minor, invoices.c.currency)
@@ -608,11 +619,21 @@ journal_lines = Table(
     _money("functional_debit_minor"),
     _money("functional_credit_minor"),
     Column("customer_id", ID),
+    Column("entry_date", Date, nullable=False),  # the entry's date, written with the line (migration 0026)
     PrimaryKeyConstraint("company_id", "entry_id", "line_no"),
     ForeignKeyConstraint(["company_id", "entry_id"], ["journal_entries.company_id", "journal_entries.id"]),
     CheckConstraint("debit_minor >= 0 AND credit_minor >= 0", name="sides_not_negative"),
     Index("ix_journal_lines_company_account", "company_id", "account_code"),
-    Index("ix_journal_lines_company_customer", "company_id", "customer_id"),
+    # A customer's AR lines by date, amounts included on PostgreSQL: its statement's opening balance and movements
+    # read from the index (migration 0026).
+    Index(
+        "ix_journal_lines_company_customer",
+        "company_id",
+        "customer_id",
+        "account_code",
+        "entry_date",
+        postgresql_include=["debit_minor", "credit_minor"],
+    ),
 )
 
 payments = Table(
@@ -643,6 +664,22 @@ payments = Table(
     Index("ix_payments_company_customer", "company_id", "customer_id"),
     Index("ix_payments_company_received_on", "company_id", "received_on", "id"),  # sorted by date (0024)
     Index("ix_payments_company_method", "company_id", "method", "id"),  # sorted by method (0024)
+    # The payments with money left, by number (the list's "available" filter; a partial index, migration 0026).
+    Index(
+        "ix_payments_company_available_number",
+        "company_id",
+        "number",
+        "id",
+        postgresql_where=text("amount_minor > amount_applied_minor + amount_refunded_minor"),
+        sqlite_where=text("amount_minor > amount_applied_minor + amount_refunded_minor"),
+    ),
+)
+_money_sort_index(
+    payments,
+    "ix_payments_company_settlement_status",
+    func.creditmemo_receipt_status(
+        payments.c.amount_minor, payments.c.amount_applied_minor, payments.c.amount_refunded_minor
+    ),
 )
 _money_sort_index(payments, "ix_payments_company_amount", _major(payments.c.amount_minor, payments.c.currency))
 _money_sort_index(payments, "ix_payments_company_applied", _major(payments.c.amount_applied_minor, payments.c.currency))

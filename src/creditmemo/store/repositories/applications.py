@@ -270,6 +270,38 @@ class ApplicationRepository:
         )
         return list(self.conn.execute(stmt).scalars())
 
+    def oldest_open_targets(
+        self, company_id: str, customer_id: str, currency: str, limit: int
+    ) -> tuple[Sequence[tuple[str, str]], int]:
+        """The ``limit`` open items of ``open_invoice_ids`` and ``open_debit_memo_ids`` due first, as (type, id) in
+        the order (due date, issue date, number, id), type invoice or debit_memo (a debit memo is due on its issue
+        date), and how many open items there are: a preview reads the oldest ones only, sorted and counted here
+        rather than in Python (services/settlement/oldest_first.py)."""
+        i, m = invoices.c, memos.c
+        due = i.total_minor - i.amount_credited_minor - i.amount_paid_minor - i.discount_taken_minor
+        inv_where = [i.company_id == company_id, i.customer_id == customer_id, i.currency == currency]
+        inv_where += [i.status == "issued", due > 0]
+        dm_where = [m.company_id == company_id, m.customer_id == customer_id, m.currency == currency]
+        dm_where += [m.kind == "debit", m.status == "posted", m.total_minor - m.amount_applied_minor > 0]
+        inv = select(i.id, i.due_date, i.issue_date, i.number).where(*inv_where)
+        dms = select(m.id, m.issue_date, m.issue_date.label("d"), m.number).where(*dm_where)
+        keys = [
+            ("invoice", r[0], r[1], r[2], r[3])
+            for r in self.conn.execute(inv.order_by(i.due_date, i.issue_date, i.number, i.id).limit(limit))
+        ]
+        keys += [
+            ("debit_memo", r[0], r[1], r[2], r[3])
+            for r in self.conn.execute(dms.order_by(m.issue_date, m.number, m.id).limit(limit))
+        ]
+        keys.sort(key=lambda k: (k[2], k[3], k[4], k[1]))
+        count = self.conn.execute(
+            select(
+                select(func.count()).where(*inv_where).scalar_subquery(),
+                select(func.count()).where(*dm_where).scalar_subquery(),
+            )
+        ).one()
+        return [(k[0], k[1]) for k in keys[:limit]], int(count[0]) + int(count[1])
+
     def open_invoice_ids(
         self,
         company_id: str,

@@ -115,6 +115,7 @@ class JournalRepository:
                     "functional_debit_minor": line.functional_debit.to_minor(),
                     "functional_credit_minor": line.functional_credit.to_minor(),
                     "customer_id": line.customer_id,
+                    "entry_date": entry.date,
                 }
                 for i, line in enumerate(entry.lines)
             ],
@@ -320,6 +321,7 @@ def _line_rows(entry: JournalEntry) -> list[dict[str, object]]:
             "functional_debit_minor": line.functional_debit.to_minor(),
             "functional_credit_minor": line.functional_credit.to_minor(),
             "customer_id": line.customer_id,
+            "entry_date": entry.date,
         }
         for i, line in enumerate(entry.lines)
     ]

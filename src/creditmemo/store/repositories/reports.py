@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, or_, select, union_all
+from sqlalchemy import Connection, String, and_, any_, bindparam, case, func, literal, or_, select, union_all
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from creditmemo.store.tables import (
     accounts,
@@ -36,15 +37,15 @@ class ReportQueries:
 
     # customer statement ------------------------------------------------------------------------
     def ar_opening(self, company_id: str, customer_id: str, ar_account: str, before: date) -> int:
-        stmt = (
-            select(func.coalesce(func.sum(journal_lines.c.debit_minor - journal_lines.c.credit_minor), 0))
-            .select_from(journal_lines.join(journal_entries, _LINE_ENTRY))
-            .where(
-                journal_lines.c.company_id == company_id,
-                journal_lines.c.customer_id == customer_id,
-                journal_lines.c.account_code == ar_account,
-                journal_entries.c.date < before,
-            )
+        """The customer's AR before ``before``: its lines' sum, by their entry's date written on each line, read
+        from the index (company_id, customer_id, account_code, entry_date) alone (issue 16 item 8, migration 0026;
+        joined to every entry for its date it took a second for a customer with 25,714 lines)."""
+        jl = journal_lines.c
+        stmt = select(func.coalesce(func.sum(jl.debit_minor - jl.credit_minor), 0)).where(
+            jl.company_id == company_id,
+            jl.customer_id == customer_id,
+            jl.account_code == ar_account,
+            jl.entry_date < before,
         )
         return int(self.conn.execute(stmt).scalar_one())
 
@@ -66,8 +67,8 @@ class ReportQueries:
                 journal_lines.c.company_id == company_id,
                 journal_lines.c.customer_id == customer_id,
                 journal_lines.c.account_code == ar_account,
-                je.c.date >= start,
-                je.c.date <= end,
+                journal_lines.c.entry_date >= start,  # the entry's date, on the line: an index range (0026)
+                journal_lines.c.entry_date <= end,
             )
             .order_by(je.c.date, je.c.created_at, je.c.id, journal_lines.c.line_no)
         )
@@ -94,6 +95,18 @@ class ReportQueries:
         """Numbers of invoices, memos, payments and refunds by id (for statement lines)."""
         wanted = sorted(set(ids))
         found: dict[str, str] = {}
+        if wanted and self.conn.dialect.name == "postgresql":
+            # one array parameter, one query per table: a statement of the busiest customer names 1,500 documents,
+            # and 500 parameters a query (12 queries) cost 0.7 s to compile and send (issue 16 item 8)
+            every = bindparam("b_ids", wanted, type_=ARRAY(String()))
+            for table in (invoices, memos, payments, refunds):
+                rows = self.conn.execute(
+                    select(table.c.id, table.c.number).where(
+                        table.c.company_id == company_id, table.c.id == any_(every)
+                    )
+                )
+                found.update({r[0]: r[1] for r in rows})
+            return found
         for table in (invoices, memos, payments, refunds):
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start : start + 500]

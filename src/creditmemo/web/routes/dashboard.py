@@ -12,7 +12,8 @@ from fastapi.responses import Response
 
 from creditmemo.domain.lifecycle import Status
 from creditmemo.domain.money import Money
-from creditmemo.services.dashboard import PostedCredit, dashboard_figures
+from creditmemo.presentation.locale import format_number
+from creditmemo.services.dashboard import COUNT_CAP, PostedCredit, dashboard_figures
 from creditmemo.web.core import ViewerDep, WebRoute, db_of, render, today
 
 router = APIRouter(route_class=WebRoute)
@@ -108,9 +109,9 @@ def dashboard(request: Request, v: ViewerDep) -> Response:
     with db_of(request).uow(readonly=True) as uow:
         figures = dashboard_figures(uow, v.actor, since=months[0])
     statuses = [str(s) for s in Status]
-    table = {kind: {s: 0 for s in statuses} for kind in ("credit", "debit")}
+    table: dict[str, dict[str, int | str]] = {kind: {s: 0 for s in statuses} for kind in ("credit", "debit")}
     for c in figures.counts:
-        table[c.kind][c.status] = c.n
+        table[c.kind][c.status] = c.n if c.n <= COUNT_CAP else f"{format_number(Decimal(COUNT_CAP), 0)}+"
     return render(
         request,
         "dashboard.html",

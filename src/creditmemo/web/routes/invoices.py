@@ -111,7 +111,7 @@ def customer_page(request: Request, customer_id: str, v: ViewerDep) -> Response:
         credit = list_page(uow, v.actor, "credit_memos", query("credit"))
         debit = list_page(uow, v.actor, "debit_memos", query("debit"))
         # open items and credits, and what applying the credit oldest first would do (issue 16 item 4)
-        credit_plan = oldest_first.plan(uow, v.actor, customer.id)
+        credit_plan = oldest_first.plan(uow, v.actor, customer.id, every_item=False)
 
     def page_url(name: str, number: int) -> str:
         params = {f"{k}_page": str(number if k == name else n) for k, n in at.items()}
