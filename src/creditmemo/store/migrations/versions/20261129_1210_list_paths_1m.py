@@ -1,7 +1,7 @@
 """the pages still slow at a million invoices: computed statuses, payments with money left, journal line dates
 
 Revision ID: 0026_list_paths_1m
-Revises: 0024_page_indexes_1m
+Revises: 0027_release_dates
 Create Date: 2026-11-29 12:10:00
 
 - PostgreSQL only: the immutable SQL functions ``creditmemo_invoice_payment_status(total, credited, paid,
@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0026_list_paths_1m"
-down_revision = "0024_page_indexes_1m"
+down_revision = "0027_release_dates"
 branch_labels = None
 depends_on = None
 
