@@ -169,7 +169,7 @@ class ReportQueries:
             ~voided,
         ]
 
-    def _applications_after(self, company_id: str, as_of: date, side: str) -> Any:
+    def _applications_after(self, company_id: str, as_of: date, side: str, customer_id: str | None = None) -> Any:
         """Per document on one side of applications (``target``: invoices and debit memos, amount and
         settlement discount; ``source``: credit memos and payments, amount): what its applications dated or
         unapplied after ``as_of`` count today less what they counted on ``as_of`` (0 for every other one)."""
@@ -178,14 +178,15 @@ class ReportQueries:
         today = case((a.status == "active", amount), else_=literal(0))
         then = case((and_(*self._live_applications(company_id, as_of)[1:]), amount), else_=literal(0))
         doc_type, doc_id = (a.target_type, a.target_id) if side == "target" else (a.source_type, a.source_id)
-        return select(doc_type.label("doc_type"), doc_id.label("doc_id"), (today - then).label("minor")).where(
-            a.company_id == company_id, or_(a.applied_on > as_of, a.reversed_on > as_of)
-        )
+        where = [a.company_id == company_id, or_(a.applied_on > as_of, a.reversed_on > as_of)]
+        if customer_id is not None:  # one customer's documents (an application is between one customer's)
+            where.append(a.customer_id == customer_id)
+        return select(doc_type.label("doc_type"), doc_id.label("doc_id"), (today - then).label("minor")).where(*where)
 
-    def _targets_after(self, company_id: str, as_of: date) -> Any:
+    def _targets_after(self, company_id: str, as_of: date, customer_id: str | None = None) -> Any:
         """Per invoice and debit memo: what it had open on ``as_of`` less what it has open today, for those
         with an application dated or unapplied after the date (a CTE: doc_type, doc_id, minor)."""
-        u = self._applications_after(company_id, as_of, "target").subquery()
+        u = self._applications_after(company_id, as_of, "target", customer_id).subquery()
         return (
             select(u.c.doc_type, u.c.doc_id, cast(func.sum(u.c.minor), BigInteger).label("minor"))
             .group_by(u.c.doc_type, u.c.doc_id)
@@ -375,7 +376,7 @@ class ReportQueries:
         due then (a debit memo is due on its issue date); of one customer, due in [``due_from``, ``due_before``)
         (a bucket), in the order ``order`` (a key of ``DOCUMENT_ORDER``, then number), the first ``limit``."""
         i, m = invoices, memos
-        after = self._targets_after(company_id, as_of)
+        after = self._targets_after(company_id, as_of, customer_id)
         selects = []
         for kind, table, due_date, parts in (
             ("invoice", i, i.c.due_date, self._invoice_parts(company_id, as_of, after)),
