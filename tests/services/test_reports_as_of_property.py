@@ -31,7 +31,7 @@ from creditmemo.services.invoices import issue_invoice
 from creditmemo.services.memos.create import create_debit_memo, create_standalone_credit_memo
 from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.void import void_memo
-from creditmemo.services.reports import aging_documents, ar_aging, trial_balance
+from creditmemo.services.reports import aging_documents, ar_aging, credit_memo_register, trial_balance
 from creditmemo.services.settlement.applications import apply_credit, unapply
 from creditmemo.services.settlement.payments import record_payment
 from creditmemo.services.settlement.refunds import refund, reverse_refund
@@ -307,6 +307,12 @@ class Books:
                     if d.kind in ("invoice", "debit_memo") and open_on.get(d.id, 0) != 0
                 }
                 assert {d.document_id: d.amount_due.to_minor() for d in docs} == wanted_docs, as_of
+                # and the credit memo register as of the date: what each credit memo had left then
+                register = credit_memo_register(uow, self.actor, end=as_of)
+                left = {r.memo_id: r.amount_available.to_minor() for r in register.rows if r.status == "posted"}
+                assert left == {
+                    d.id: open_on[d.id] for d in self.docs if d.kind == "credit_memo" and d.id in open_on
+                }, as_of
 
 
 def test_aging_as_of_any_date_equals_the_ar_control_account(db: Database) -> None:
