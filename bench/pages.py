@@ -25,7 +25,7 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -467,6 +467,7 @@ def pages_to_time(db: Database, company: str) -> list[str]:
         first_number = one("SELECT min(number) FROM invoices WHERE company_id = :c AND number LIKE 'INV-B%'")
     today = date.today()
     month_ago, year_ago = today.replace(day=1), today.replace(year=today.year - 1)
+    quarter_ago = today - timedelta(days=90)
     period = f"from={month_ago}&to={today}"
     memo_sorts = ("customer", "status", "reason", "issue_date", "total", "currency", "created_at", "print_status")
     invoice_sorts = ("customer", "issue_date", "due_date", "total", "due", "credited", "currency", "payment_status")
@@ -513,7 +514,14 @@ def pages_to_time(db: Database, company: str) -> list[str]:
         f"/payments/{a_payment}",
         "/reports",
         "/reports/ar-aging",
+        f"/reports/ar-aging?as_of={quarter_ago}",
         f"/reports/ar-aging?as_of={year_ago}",
+        f"/reports/ar-aging?customer_id={busy_customer}&bucket=days_over_90#documents",
+        f"/reports/ar-aging?customer_id={busy_customer}&bucket=current&sort=amount_due&dir=desc#documents",
+        f"/reports/ar-aging?as_of={quarter_ago}&customer_id={busy_customer}&bucket=days_1_30#documents",
+        f"/reports/ar-aging?as_of={quarter_ago}&customer_id={busy_customer}#documents",
+        f"/v1/reports/ar-aging?as_of={today}",
+        f"/v1/reports/ar-aging?as_of={quarter_ago}",
         "/reports/credit-memo-register",
         "/reports/trial-balance",
         "/reports/reconciliation",
@@ -546,6 +554,7 @@ def main() -> None:
     else:
         company = load(args.url, n_customers=args.customers, n_invoices=args.invoices)
     client, db = signed_in_client(args.url)
+    api_key = next(a for a in demo_access(db) if a.role == "controller").api_key
     with db.engine.connect() as conn:
         counts = {
             t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in ("invoices", "memos", "customers")
@@ -571,7 +580,8 @@ def main() -> None:
         status = 0
         for i in range(args.repeat + 1):
             handler.last = None
-            r = client.get(path, follow_redirects=False)
+            api = {"Authorization": f"Bearer {api_key}"} if path.startswith("/v1/") else None
+            r = client.get(path, follow_redirects=False, headers=api)
             status = r.status_code
             if i and handler.last is not None:
                 times.append(handler.last)

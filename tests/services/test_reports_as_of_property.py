@@ -31,10 +31,10 @@ from creditmemo.services.invoices import issue_invoice
 from creditmemo.services.memos.create import create_debit_memo, create_standalone_credit_memo
 from creditmemo.services.memos.post import post_memo
 from creditmemo.services.memos.void import void_memo
-from creditmemo.services.reports import ar_aging, trial_balance
+from creditmemo.services.reports import aging_documents, ar_aging, credit_memo_register, trial_balance
 from creditmemo.services.settlement.applications import apply_credit, unapply
 from creditmemo.services.settlement.payments import record_payment
-from creditmemo.services.settlement.refunds import refund
+from creditmemo.services.settlement.refunds import refund, reverse_refund
 from creditmemo.store.uow import Database
 from tests.builders import line
 
@@ -54,6 +54,7 @@ settlements = st.one_of(
     apply_op,
     st.tuples(st.just("unapply"), st.integers(1, 30), pick),  # days after the application
     st.tuples(st.just("refund"), late, pick, share),
+    st.tuples(st.just("reverse_refund"), st.integers(0, 30), pick),  # days after the refund
     st.tuples(st.just("void"), late, pick),
 )
 # the documents first (mostly early dates), then the settlements (later), then a few more of each
@@ -108,7 +109,7 @@ class Books:
             self.customers = [create_customer(uow, self.actor, name=f"C{i}", currency="USD").id for i in range(2)]
         self.docs: list[Doc] = []
         self.apps: list[tuple[str, Move]] = []
-        self.refunds: list[Move] = []
+        self.refunds: list[tuple[str, Move]] = []
         self.dates: set[date] = {START - timedelta(days=1)}
 
     def run(self, op: tuple[Any, ...]) -> None:
@@ -198,7 +199,7 @@ class Books:
             minor = left if op[3] == "all" else left // 2
             if minor <= 0:
                 return None
-            refund(
+            refunded = refund(
                 uow,
                 a,
                 source_type=source.kind,
@@ -208,8 +209,18 @@ class Books:
                 refunded_on=max(on, source.on),
                 override_reason="property test",
             )
-            self.refunds.append(Move(source, None, minor, max(on, source.on)))
+            self.refunds.append((refunded.id, Move(source, None, minor, max(on, source.on))))
             return max(on, source.on)
+        elif kind == "reverse_refund":
+            if not self.refunds:
+                return None
+            refund_id, move = self.refunds[op[2] % len(self.refunds)]
+            if move.undone_on is not None:
+                return None
+            undone_on = move.on + timedelta(days=op[1])
+            reverse_refund(uow, a, refund_id, reason="property test", on=undone_on)
+            move.undone_on = undone_on
+            return undone_on
         elif kind == "void":
             memo = self._of(("credit_memo", "debit_memo"), op[2])
             if memo is None:
@@ -232,19 +243,33 @@ class Books:
         m = uow.memos.get(self.company_id, target.id)
         return int((m.total - m.amount_applied).to_minor()) if str(m.status) == "posted" else 0
 
-    def expected(self, as_of: date) -> dict[str, tuple[int, int]]:
-        """Per customer, (amount due, unapplied credit) as of the date, from what the test did."""
-        result = {c: (0, 0) for c in self.customers}
+    def open_on(self, as_of: date) -> dict[str, int]:
+        """Per document standing on the date: what was open on it then (due, or credit left), from what the
+        test did."""
+        result = {}
+        moves = [m for _, m in self.apps] + [m for _, m in self.refunds]
         for doc in self.docs:
             if doc.on > as_of or (doc.void_on is not None and doc.void_on <= as_of):
                 continue
-            moves = [m for _, m in self.apps] + self.refunds
-            due, credit = result[doc.customer_id]
             if doc.kind in ("invoice", "debit_memo"):
-                due += doc.minor - sum(m.minor for m in moves if m.target is doc and m.stood(as_of))
+                result[doc.id] = doc.minor - sum(m.minor for m in moves if m.target is doc and m.stood(as_of))
             else:
-                credit += doc.minor - sum(m.minor for m in moves if m.source is doc and m.stood(as_of))
-            result[doc.customer_id] = (due, credit)
+                result[doc.id] = doc.minor - sum(m.minor for m in moves if m.source is doc and m.stood(as_of))
+        return result
+
+    def expected(self, as_of: date) -> dict[str, tuple[int, int, int]]:
+        """Per customer, (amount due, unapplied credit, open invoices and debit memos) as of the date."""
+        result = {c: (0, 0, 0) for c in self.customers}
+        open_on = self.open_on(as_of)
+        for doc in self.docs:
+            if doc.id not in open_on:
+                continue
+            due, credit, n = result[doc.customer_id]
+            if doc.kind in ("invoice", "debit_memo"):
+                due, n = due + open_on[doc.id], n + (open_on[doc.id] != 0)
+            else:
+                credit += open_on[doc.id]
+            result[doc.customer_id] = (due, credit, n)
         return result
 
     def check(self) -> None:
@@ -263,11 +288,31 @@ class Books:
                 expected = self.expected(as_of)
                 for customer in self.customers:  # and per customer: what the test did, and its AR sub-ledger
                     row = rows.get(customer)
-                    seen = (0, 0) if row is None else (row.total_due.to_minor(), row.unapplied_credit.to_minor())
+                    seen = (
+                        (0, 0, 0)
+                        if row is None
+                        else (row.total_due.to_minor(), row.unapplied_credit.to_minor(), row.open_documents)
+                    )
                     assert seen == expected[customer], (as_of, customer)
                     assert (0 if row is None else row.net.to_minor()) == uow.reports.ar_opening(
                         self.company_id, customer, ar, as_of + timedelta(days=1)
                     ), (as_of, customer)
+                # and document by document (the aging's documents, read from today's totals less later events)
+                docs, more = aging_documents(uow, self.actor, as_of=as_of)
+                assert not more
+                open_on = self.open_on(as_of)
+                wanted_docs = {
+                    d.id: open_on[d.id]
+                    for d in self.docs
+                    if d.kind in ("invoice", "debit_memo") and open_on.get(d.id, 0) != 0
+                }
+                assert {d.document_id: d.amount_due.to_minor() for d in docs} == wanted_docs, as_of
+                # and the credit memo register as of the date: what each credit memo had left then
+                register = credit_memo_register(uow, self.actor, end=as_of)
+                left = {r.memo_id: r.amount_available.to_minor() for r in register.rows if r.status == "posted"}
+                assert left == {
+                    d.id: open_on[d.id] for d in self.docs if d.kind == "credit_memo" and d.id in open_on
+                }, as_of
 
 
 def test_aging_as_of_any_date_equals_the_ar_control_account(db: Database) -> None:

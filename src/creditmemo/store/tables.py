@@ -205,6 +205,26 @@ def _major(amount: Any, currency: Any) -> Any:
     return func.creditmemo_major_milli(amount, currency)
 
 
+# "Open today" for the partial indexes of the AR aging (migration 0025): the report's queries write the same
+# condition (store/repositories/reports.py), so both engines use them. Included columns (PostgreSQL): what the
+# aging reads, so it reads the index alone.
+OPEN_PREDICATE: Final = {
+    "invoices": "total_minor - (amount_credited_minor + amount_paid_minor + discount_taken_minor) <> 0",
+    "memos": "total_minor - (amount_applied_minor + amount_refunded_minor) <> 0",
+    "payments": "amount_minor - (amount_applied_minor + amount_refunded_minor) <> 0",
+}
+OPEN_INCLUDE: Final = {
+    "invoices": (
+        *("id", "status", "issue_date", "number", "currency"),
+        *("total_minor", "amount_credited_minor", "amount_paid_minor", "discount_taken_minor"),
+    ),
+    "memos": (
+        *("id", "status", "issue_date", "void_date", "number", "currency"),
+        *("total_minor", "amount_applied_minor", "amount_refunded_minor"),
+    ),
+    "payments": ("id", "received_on", "amount_minor", "amount_applied_minor", "amount_refunded_minor"),
+}
+
 invoices = Table(
     "invoices",
     metadata,
@@ -255,6 +275,16 @@ invoices = Table(
     # The invoices list sorted by issue date, a page at a time (keyset, issue 16 item 8; migration 0022).
     Index("ix_invoices_company_issue_date", "company_id", "issue_date", "id"),
     Index("ix_invoices_company_currency", "company_id", "currency", "id"),  # sorted by currency (0024)
+    # The invoices open today, per customer by due date (0025): the AR aging as of any date starts from them.
+    Index(
+        "ix_invoices_open",
+        "company_id",
+        "customer_id",
+        "due_date",
+        postgresql_include=list(OPEN_INCLUDE["invoices"]),
+        postgresql_where=text(OPEN_PREDICATE["invoices"]),
+        sqlite_where=text(OPEN_PREDICATE["invoices"]),
+    ),
 )
 _number_trigram(invoices, "ix_invoices_number_trgm")
 # The invoices list sorted or filtered by payment status, a page at a time (PostgreSQL, migration 0026).
@@ -403,6 +433,16 @@ memos = Table(
     Index("ix_memos_company_invoice", "company_id", "invoice_id"),
     Index("ix_memos_company_return", "company_id", "return_id"),
     Index("ix_memos_company_kind_issue_date", "company_id", "kind", "issue_date"),
+    # Memos with something open today (0025; drafts too, and void memos: nothing of them is used): the aging.
+    Index(
+        "ix_memos_open",
+        "company_id",
+        "kind",
+        "customer_id",
+        postgresql_include=list(OPEN_INCLUDE["memos"]),
+        postgresql_where=text(OPEN_PREDICATE["memos"]),
+        sqlite_where=text(OPEN_PREDICATE["memos"]),
+    ),
     # The worker's queue (migration 0003): only ready_to_post memos, oldest first.
     Index(
         "ix_memos_ready_to_post",
@@ -664,6 +704,15 @@ payments = Table(
     Index("ix_payments_company_customer", "company_id", "customer_id"),
     Index("ix_payments_company_received_on", "company_id", "received_on", "id"),  # sorted by date (0024)
     Index("ix_payments_company_method", "company_id", "method", "id"),  # sorted by method (0024)
+    # Payments with money left today (0025): the aging's unapplied credit.
+    Index(
+        "ix_payments_open",
+        "company_id",
+        "customer_id",
+        postgresql_include=list(OPEN_INCLUDE["payments"]),
+        postgresql_where=text(OPEN_PREDICATE["payments"]),
+        sqlite_where=text(OPEN_PREDICATE["payments"]),
+    ),
     # The payments with money left, by number (the list's "available" filter; a partial index, migration 0026).
     Index(
         "ix_payments_company_available_number",
@@ -736,6 +785,15 @@ applications = Table(
     Index("ix_applications_company_source", "company_id", "source_id"),
     Index("ix_applications_company_target", "company_id", "target_id"),
     Index("ix_applications_company_customer_date", "company_id", "customer_id", "applied_on"),
+    # The applications applied or unapplied after a date (0025): what the aging as of that date undoes.
+    Index("ix_applications_company_applied_on", "company_id", "applied_on"),
+    Index(
+        "ix_applications_company_reversed_on",
+        "company_id",
+        "reversed_on",
+        postgresql_where=text("reversed_on IS NOT NULL"),
+        sqlite_where=text("reversed_on IS NOT NULL"),
+    ),
 )
 
 refunds = Table(
@@ -765,6 +823,14 @@ refunds = Table(
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     UniqueConstraint("company_id", "number", name="uq_refunds_company_number"),
     Index("ix_refunds_company_source", "company_id", "source_id"),
+    Index("ix_refunds_company_refunded_on", "company_id", "refunded_on"),  # the aging as of a date (0025)
+    Index(
+        "ix_refunds_company_reversed_on",
+        "company_id",
+        "reversed_on",
+        postgresql_where=text("reversed_on IS NOT NULL"),
+        sqlite_where=text("reversed_on IS NOT NULL"),
+    ),
 )
 
 approvals = Table(
