@@ -10,7 +10,6 @@ and its last unapplication date under the memo's lock, domain/dating.py ``settle
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -23,6 +22,7 @@ from creditmemo.services.settlement.applications import unapply
 from creditmemo.store.uow import Database
 from tests.builders import DAY, by_qty, credit, customer, invoice, line, post
 from tests.interleave import interleave
+from tests.races import race
 
 pytestmark = pytest.mark.postgres_only  # row locks; SQLite runs one writer at a time
 
@@ -80,26 +80,6 @@ def test_a_void_waiting_for_an_earlier_unapplication_goes_through(db, controller
     assert not isinstance(unapplied, Exception), unapplied
     assert not isinstance(voided, Exception), voided
     assert check_books(db, controller, memo.id, app.id) == "void"
-
-
-def race(db: Database, *calls) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(i: int) -> None:
-        try:
-            with db.uow() as uow:
-                barrier.wait()
-                results[i] = calls[i](uow)
-        except Exception as exc:  # asserted on by the test
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
 
 
 def test_void_and_unapply_started_together_end_in_one_consistent_state(db, controller):
