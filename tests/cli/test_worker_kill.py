@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text as sql
 
 from creditmemo.domain.lifecycle import Status
 from creditmemo.services.audit_trail import verify_audit_chain
@@ -60,7 +61,25 @@ def wait_for(lines: queue.Queue[str], needle: str, timeout: float = 60) -> None:
             continue
 
 
+def settle(db, timeout: float = 10.0) -> None:
+    """Wait until the killed worker's PostgreSQL backend is done. A COMMIT the worker sent just before SIGKILL is
+    still carried out by its backend, and reading meanwhile (a statement at a time) could see the memo before that
+    commit and its journal after it."""
+    if not db.postgres:
+        return  # SQLite: a transaction is in the file or not, when the process is gone
+    busy = sql(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        " AND backend_type = 'client backend' AND state <> 'idle'"
+    )
+    deadline = time.monotonic() + timeout
+    with db.engine.connect() as conn:
+        while conn.execute(busy).scalar_one() and time.monotonic() < deadline:
+            conn.rollback()  # a new snapshot of pg_stat_activity for the next look
+            time.sleep(0.05)
+
+
 def state(db, company_id, memo, inv):
+    settle(db)
     with db.uow(readonly=True) as uow:
         m = uow.memos.get(company_id, memo.id)
         entries = uow.journal.for_source(company_id, memo.id)
